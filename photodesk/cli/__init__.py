@@ -1,0 +1,1 @@
+"""The photodesk command line: a thin front end over the core."""

@@ -1,0 +1,203 @@
+"""The CLI's subcommands, each a few lines over the core's public API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from photodesk.cli import output
+from photodesk.core import AssetQuery, ImportProgress, Library
+
+
+def _progress_bar(
+    enabled: bool,
+) -> tuple[Callable[[ImportProgress], None] | None, Callable[[], None]]:
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def update(p: ImportProgress) -> None:
+        if bar.total != p.total:
+            bar.total = p.total
+        bar.n = p.done
+        bar.refresh()
+
+    return update, bar.close
+
+
+def cmd_import(lib: Library, args: argparse.Namespace) -> int:
+    from photodesk.core.importer import DEFAULT_TEMPLATE
+
+    progress, close = _progress_bar(not args.json and sys.stderr.isatty())
+    try:
+        report = lib.importer.import_paths(
+            args.paths,
+            copy=args.copy,
+            template=args.template or DEFAULT_TEMPLATE,
+            progress=progress,
+            workers=args.workers,
+        )
+    finally:
+        close()
+    if args.album and report.asset_ids:
+        lib.albums.add(lib.albums.ensure(args.album), report.asset_ids)
+    if args.json:
+        output.dump(output.report_json(report))
+    else:
+        print(
+            f"scanned {report.scanned}: imported {report.imported}, "
+            f"duplicates {report.duplicates}, "
+            f"unchanged {report.unchanged}, relinked {report.relinked}, failed {len(report.failed)}"
+        )
+        for f in report.failed:
+            print(f"  failed: {f.path}: {f.error}")
+        for w in report.warnings:
+            print(f"  warning: {w.path}: {w.error}")
+    return (
+        1 if report.failed and not (report.imported or report.unchanged or report.duplicates) else 0
+    )
+
+
+def cmd_ls(lib: Library, args: argparse.Namespace) -> int:
+    query = AssetQuery(
+        kind=args.kind,
+        taken_from=args.taken_from,
+        taken_to=args.taken_to,
+        tag=args.tag,
+        album=args.album,
+        favorite=True if args.favorite else None,
+        min_rating=args.rating,
+        make=args.make,
+        model=args.model,
+        country=args.country,
+        city=args.city,
+        path_prefix=args.path_prefix,
+        archived=True if args.archived else (None if args.all or args.trashed else False),
+        trashed=args.trashed,
+        limit=args.limit,
+        newest_first=not args.oldest_first,
+    )
+    assets = lib.assets.list(query)
+    if args.json:
+        output.dump([output.asset_json(a) for a in assets])
+    else:
+        for a in assets:
+            print(output.asset_line(a))
+    return 0
+
+
+def cmd_show(lib: Library, args: argparse.Namespace) -> int:
+    a = lib.assets.get(args.id)
+    if args.json:
+        output.dump(output.asset_json(a))
+    else:
+        print(output.asset_detail(a))
+    return 0
+
+
+def cmd_stats(lib: Library, args: argparse.Namespace) -> int:
+    s = lib.assets.stats()
+    if args.json:
+        from dataclasses import asdict
+
+        output.dump(asdict(s))
+    else:
+        print(f"library      {lib.root}")
+        print(output.stats_text(s))
+    return 0
+
+
+def cmd_errors(lib: Library, args: argparse.Namespace) -> int:
+    errors = lib.assets.import_errors()
+    if args.json:
+        output.dump([{"path": p, "error": e} for p, e in errors])
+    else:
+        for p, e in errors:
+            print(f"{p}: {e}")
+    return 0
+
+
+def cmd_tag(lib: Library, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        lib.tags.add(args.ids, args.tag)
+    elif args.action == "remove":
+        lib.tags.remove(args.ids, args.tag)
+    elif args.action == "delete":
+        lib.tags.delete(args.tag)
+    else:
+        nodes = lib.tags.tree()
+        if args.json:
+            output.dump([{"path": n.path, "name": n.name, "count": n.asset_count} for n in nodes])
+        else:
+            for n in nodes:
+                depth = n.path.count("/")
+                print(f"{'  ' * depth}{n.name} ({n.asset_count})")
+    return 0
+
+
+def cmd_album(lib: Library, args: argparse.Namespace) -> int:
+    if args.action == "create":
+        album_id = lib.albums.create(args.name, args.description)
+        print(album_id)
+    elif args.action == "add":
+        lib.albums.add(args.album, args.ids)
+    elif args.action == "remove":
+        lib.albums.remove(args.album, args.ids)
+    elif args.action == "rename":
+        lib.albums.rename(args.album, args.new_name)
+    elif args.action == "delete":
+        lib.albums.delete(args.album)
+    else:
+        albums = lib.albums.list()
+        if args.json:
+            output.dump(
+                [
+                    {
+                        "id": a.id,
+                        "name": a.name,
+                        "description": a.description,
+                        "count": a.asset_count,
+                        "cover": a.cover_asset_id,
+                    }
+                    for a in albums
+                ]
+            )
+        else:
+            for a in albums:
+                print(f"{a.id:>5}  {a.name} ({a.asset_count})")
+    return 0
+
+
+def dispatch(lib: Library, args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "rate":
+        lib.assets.set_rating(args.ids, args.rating)
+        return 0
+    if cmd == "favorite":
+        lib.assets.set_favorite(args.ids, not args.off)
+        return 0
+    if cmd == "archive":
+        lib.assets.set_archived(args.ids, not args.off)
+        return 0
+    if cmd == "trash":
+        lib.assets.trash(args.ids)
+        return 0
+    if cmd == "restore":
+        lib.assets.restore(args.ids)
+        return 0
+    if cmd == "empty-trash":
+        print(f"removed {lib.assets.purge_trash(older_than_days=args.days)} assets")
+        return 0
+    handlers: dict[str, Callable[[Library, argparse.Namespace], int]] = {
+        "import": cmd_import,
+        "ls": cmd_ls,
+        "show": cmd_show,
+        "stats": cmd_stats,
+        "errors": cmd_errors,
+        "tag": cmd_tag,
+        "album": cmd_album,
+    }
+    return handlers[cmd](lib, args)

@@ -1,0 +1,66 @@
+"""Catalog engines and sessions: bundled SQLite, WAL, PRAGMAs, sqlite-vec on every connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlean
+import sqlite_vec
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # The stdlib sqlite3 of many Python builds cannot load extensions; sqlean's bundled SQLite can.
+    dbapi_conn.enable_load_extension(True)
+    sqlite_vec.load(dbapi_conn)
+    dbapi_conn.enable_load_extension(False)
+    # Let SQLAlchemy (not the driver) decide when transactions begin: see _on_begin.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        f"busy_timeout={BUSY_TIMEOUT_MS}",
+        "temp_store=MEMORY",
+        "cache_size=-65536",
+        "mmap_size=268435456",
+    ):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+def make_engine(db_path: Path, *, writer: bool) -> Engine:
+    """Create an engine on ``db_path``.
+
+    The writer engine holds one connection and starts every transaction with ``BEGIN IMMEDIATE`` so
+    it takes the write lock up front instead of failing on a lock upgrade; reader engines start
+    deferred transactions and, thanks to WAL, never block the writer.
+    """
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        module=sqlean,
+        poolclass=QueuePool,
+        pool_size=1 if writer else 4,
+        max_overflow=0 if writer else 8,
+        pool_timeout=600,
+        connect_args={"check_same_thread": False},
+    )
+    event.listen(engine, "connect", _on_connect)
+    begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit (results become dataclasses anyway)."""
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,464 @@
+"""Writes import results to the catalog: dedup, relink, copies, tags, places, stacks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from photodesk.core.analyze import Analysis, Failure
+from photodesk.core.db.schema import Asset, AssetFile, AssetTag, ImportError_, Place, Stack
+from photodesk.core.db.tags import ensure_tag
+from photodesk.core.errors import InvalidInput
+from photodesk.core.places import reverse_geocode
+from photodesk.core.types import AssetId, ImportFailure, ImportReport
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+
+log = logging.getLogger(__name__)
+
+LIVE_VIDEO_MAX_SECONDS = 6.0
+_RAW_SUFFIX = re.compile(r"[._-]raw-\d+(\.[a-z]+)*$")
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+@dataclass
+class ReportBuilder:
+    scanned: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    unchanged: int = 0
+    relinked: int = 0
+    sidecars: int = 0
+    failed: list[ImportFailure] = field(default_factory=list)
+    warnings: list[ImportFailure] = field(default_factory=list)
+    asset_ids: list[AssetId] = field(default_factory=list)
+
+    def build(self) -> ImportReport:
+        return ImportReport(
+            scanned=self.scanned,
+            imported=self.imported,
+            duplicates=self.duplicates,
+            unchanged=self.unchanged,
+            relinked=self.relinked,
+            sidecars=self.sidecars,
+            failed=tuple(self.failed),
+            warnings=tuple(self.warnings),
+            asset_ids=tuple(self.asset_ids),
+        )
+
+
+def known_files(session: Session) -> dict[str, tuple[int, int]]:
+    """Every media path in the catalog with the size and mtime it had when imported."""
+    rows = session.execute(
+        select(AssetFile.path, AssetFile.size, AssetFile.mtime_ns).where(
+            AssetFile.role != "sidecar"
+        )
+    )
+    return {path: (size, mtime) for path, size, mtime in rows}
+
+
+def stack_key(path: str) -> tuple[str, str]:
+    """(folder, base name) shared by a RAW and its JPEG, also for PXL_..RAW-01.COVER.jpg."""
+    folder, name = os.path.split(path)
+    stem = name.lower()
+    stem = os.path.splitext(stem)[0]
+    stem = _RAW_SUFFIX.sub("", stem)
+    return folder, stem
+
+
+def _component(value: str | None, fallback: str) -> str:
+    text = _UNSAFE.sub("_", (value or "").strip()).strip(". ")
+    return text or fallback
+
+
+def expand_template(template: str, a: Analysis) -> str:
+    """A path under originals/ from a storage template like ``{year}/{month}/{filename}``."""
+    taken = a.meta.taken_at or datetime.fromtimestamp(a.mtime_ns / 1e9)
+    name = os.path.basename(a.path)
+    stem, ext = os.path.splitext(name)
+    values = {
+        "year": f"{taken.year:04d}",
+        "month": f"{taken.month:02d}",
+        "day": f"{taken.day:02d}",
+        "filename": name,
+        "stem": stem,
+        "ext": ext.lstrip("."),
+        "make": _component(a.meta.make, "Unknown"),
+        "model": _component(a.meta.model, "Unknown"),
+        "checksum": a.checksum[:8],
+    }
+    rel = template.format(**values)
+    parts = [
+        _component(p, "_") for p in rel.replace("\\", "/").split("/") if p not in ("", ".", "..")
+    ]
+    return os.path.join(*parts) if parts else name
+
+
+def copy_exclusive(src: str, dest_dir: Path, rel: str) -> str:
+    """Copy ``src`` to ``dest_dir/rel`` without ever overwriting: ``name_1.jpg`` on collision."""
+    target = dest_dir / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stem, ext = os.path.splitext(target.name)
+    tmp = target.parent / f".{target.name}.{os.getpid()}.photodesk-tmp"
+    try:
+        shutil.copyfile(src, tmp)
+        shutil.copystat(src, tmp)
+        n = 0
+        while True:
+            candidate = target if n == 0 else target.with_name(f"{stem}_{n}{ext}")
+            try:
+                os.link(tmp, candidate)  # atomic and fails if the name is taken
+            except FileExistsError:
+                n += 1
+                continue
+            except OSError:  # file systems without hard links (exFAT, some SMB mounts)
+                if candidate.exists():
+                    n += 1
+                    continue
+                os.replace(tmp, candidate)
+            return str(candidate)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class ImportWriter:
+    """Applies analysed files to the catalog in batches, through the library's single writer."""
+
+    def __init__(self, lib: Library, report: ReportBuilder, *, copy: bool, template: str) -> None:
+        self._lib = lib
+        self._report = report
+        self._copy = copy
+        self._template = template
+        self._folders: set[str] = set()
+
+    def write_batch(self, results: list[Analysis | Failure]) -> None:
+        copied: list[str] = []
+        geo: list[tuple[int, float, float]] = []
+        imported_before = len(self._report.asset_ids)
+        counts = (
+            self._report.imported,
+            self._report.duplicates,
+            self._report.unchanged,
+            self._report.relinked,
+            self._report.sidecars,
+            len(self._report.failed),
+            len(self._report.warnings),
+        )
+        try:
+            with self._lib.write() as session:
+                for result in results:
+                    if isinstance(result, Failure):
+                        self._fail(session, result)
+                    else:
+                        self._apply(session, result, copied, geo)
+                self._geocode(session, geo)
+        except (SQLAlchemyError, OSError) as exc:
+            # Nothing of this batch is in the catalog: remove copies made for it and say why.
+            for path in copied:
+                Path(path).unlink(missing_ok=True)
+            rep = self._report
+            del rep.asset_ids[imported_before:]
+            (rep.imported, rep.duplicates, rep.unchanged, rep.relinked, rep.sidecars) = counts[:5]
+            del rep.failed[counts[5] :]
+            del rep.warnings[counts[6] :]
+            reason = f"catalog write failed: {getattr(exc, 'orig', None) or exc}"
+            log.error("%s", reason)
+            rep.failed.extend(ImportFailure(r.path, reason) for r in results)
+
+    def _fail(self, session: Session, f: Failure) -> None:
+        self._report.failed.append(ImportFailure(f.path, f.error))
+        session.execute(delete(ImportError_).where(ImportError_.path == f.path))
+        session.execute(
+            insert(ImportError_).values(
+                owner_id=self._lib.owner_id,
+                path=f.path,
+                error=f.error,
+                size=f.size,
+                mtime_ns=f.mtime_ns,
+                created_at=datetime.now(),
+            )
+        )
+
+    def _apply(
+        self, s: Session, a: Analysis, copied: list[str], geo: list[tuple[int, float, float]]
+    ) -> None:
+        owner = self._lib.owner_id
+        rep = self._report
+        s.execute(delete(ImportError_).where(ImportError_.path == a.path))
+        for w in a.warnings:
+            rep.warnings.append(ImportFailure(a.path, w))
+        here = s.scalars(select(AssetFile).where(AssetFile.path == a.path)).first()
+        if here is not None:
+            if here.checksum == a.checksum:  # touched, not changed
+                here.size, here.mtime_ns, here.missing = a.size, a.mtime_ns, False
+                s.execute(update(Asset).where(Asset.id == here.asset_id).values(offline=False))
+                rep.unchanged += 1
+                return
+            if here.role == "original":  # edited in place: same asset, new content
+                clash = s.scalar(
+                    select(Asset.id).where(Asset.owner_id == owner, Asset.checksum == a.checksum)
+                )
+                if clash is None:
+                    here.size, here.mtime_ns, here.checksum, here.missing = (
+                        a.size,
+                        a.mtime_ns,
+                        a.checksum,
+                        False,
+                    )
+                    s.execute(
+                        update(Asset)
+                        .where(Asset.id == here.asset_id)
+                        .values(**self._asset_values(a), offline=False, updated_at=datetime.now())
+                    )
+                    rep.imported += 1
+                    rep.asset_ids.append(AssetId(here.asset_id))
+                    return
+            s.delete(here)
+            s.flush()
+        same = s.scalars(
+            select(Asset).where(Asset.owner_id == owner, Asset.checksum == a.checksum)
+        ).first()
+        if same is not None:
+            original = s.scalars(
+                select(AssetFile).where(AssetFile.asset_id == same.id, AssetFile.role == "original")
+            ).first()
+            if original is None or not os.path.exists(original.path):
+                # The file moved (or was renamed): keep the asset and all that hangs on it.
+                if original is None:
+                    original = AssetFile(asset_id=same.id, role="original", checksum=a.checksum)
+                    s.add(original)
+                original.path, original.size, original.mtime_ns = a.path, a.size, a.mtime_ns
+                original.missing, original.copied = False, False
+                same.offline = False
+                rep.relinked += 1
+                rep.asset_ids.append(AssetId(same.id))
+            else:
+                s.add(
+                    AssetFile(
+                        asset_id=same.id,
+                        role="duplicate",
+                        path=a.path,
+                        size=a.size,
+                        mtime_ns=a.mtime_ns,
+                        checksum=a.checksum,
+                    )
+                )
+                rep.duplicates += 1
+            return
+        path = a.path
+        if self._copy and not self._inside_originals(a.path):
+            path = copy_exclusive(
+                a.path, self._lib.originals_dir, expand_template(self._template, a)
+            )
+            copied.append(path)
+        now = datetime.now()
+        asset_id = s.execute(
+            insert(Asset)
+            .values(
+                owner_id=owner,
+                checksum=a.checksum,
+                created_at=now,
+                updated_at=now,
+                has_thumbnail=a.has_thumbnail,
+                **self._asset_values(a),
+                **self._user_values(a),
+            )
+            .returning(Asset.id)
+        ).scalar_one()
+        st = os.stat(path)
+        s.add(
+            AssetFile(
+                asset_id=asset_id,
+                role="original",
+                path=path,
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                checksum=a.checksum,
+                copied=path != a.path,
+            )
+        )
+        if a.sidecar:
+            side = a.sidecar
+            if path != a.path:
+                side = copy_exclusive(a.sidecar, Path(path).parent, Path(path).name + ".xmp")
+                copied.append(side)
+            if s.scalar(select(AssetFile.id).where(AssetFile.path == side)) is None:
+                sst = os.stat(side)
+                s.add(
+                    AssetFile(
+                        asset_id=asset_id,
+                        role="sidecar",
+                        path=side,
+                        size=sst.st_size,
+                        mtime_ns=sst.st_mtime_ns,
+                    )
+                )
+                rep.sidecars += 1
+        keywords = set(a.meta.keywords) | set(a.sidecar_data.keywords if a.sidecar_data else ())
+        for kw in sorted(keywords):
+            try:
+                tag_id = ensure_tag(s, owner, kw)
+            except InvalidInput:
+                continue
+            s.merge(AssetTag(asset_id=asset_id, tag_id=tag_id))
+        values = self._asset_values(a)
+        if values["latitude"] is not None and values["longitude"] is not None:
+            geo.append((asset_id, values["latitude"], values["longitude"]))
+        self._folders.add(os.path.dirname(path))
+        rep.imported += 1
+        rep.asset_ids.append(AssetId(asset_id))
+
+    def _inside_originals(self, path: str) -> bool:
+        return path.startswith(str(self._lib.originals_dir) + os.sep)
+
+    @staticmethod
+    def _asset_values(a: Analysis) -> dict[str, object]:
+        m, sc = a.meta, a.sidecar_data
+        taken, offset, source = m.taken_at, m.taken_at_offset, m.taken_at_source
+        if sc is not None and sc.taken_at is not None:
+            taken, offset, source = sc.taken_at, sc.taken_at_offset, "xmp-sidecar"
+        lat, lon, alt = m.latitude, m.longitude, m.altitude
+        if sc is not None and sc.latitude is not None and sc.longitude is not None:
+            lat, lon, alt = sc.latitude, sc.longitude, sc.altitude
+        return {
+            "kind": m.format.kind,
+            "file_type": m.format.file_type,
+            "mime": m.format.mime,
+            "size": a.size,
+            "width": m.width,
+            "height": m.height,
+            "orientation": m.orientation,
+            "duration": m.duration,
+            "taken_at": taken,
+            "taken_offset": offset,
+            "taken_at_source": source,
+            "taken_month": taken.year * 100 + taken.month if taken else None,
+            "make": m.make,
+            "model": m.model,
+            "lens": m.lens,
+            "iso": m.iso,
+            "f_number": m.f_number,
+            "exposure_time": m.exposure_time,
+            "focal_length": m.focal_length,
+            "latitude": lat,
+            "longitude": lon,
+            "altitude": alt,
+        }
+
+    @staticmethod
+    def _user_values(a: Analysis) -> dict[str, object]:
+        m, sc = a.meta, a.sidecar_data
+        rating = sc.rating if sc and sc.rating is not None else m.rating
+        return {
+            "rating": max(0, min(5, rating or 0)),
+            "title": (sc.title if sc and sc.title else None) or m.title,
+            "description": (sc.description if sc and sc.description else None) or m.description,
+        }
+
+    def _geocode(self, s: Session, geo: list[tuple[int, float, float]]) -> None:
+        if not geo:
+            return
+        try:
+            names = reverse_geocode([(lat, lon) for _, lat, lon in geo])
+        except Exception:  # the place name is a nicety; never fail an import over it
+            log.exception("reverse geocoding failed")
+            return
+        for (asset_id, _, _), name in zip(geo, names, strict=True):
+            if name is None:
+                continue
+            place_id = s.scalar(
+                select(Place.id).where(
+                    Place.city == name.city,
+                    Place.admin1 == name.admin1,
+                    Place.admin2 == name.admin2,
+                    Place.country_code == name.country_code,
+                )
+            )
+            if place_id is None:
+                place_id = s.execute(
+                    insert(Place)
+                    .values(
+                        city=name.city,
+                        admin1=name.admin1,
+                        admin2=name.admin2,
+                        country_code=name.country_code,
+                        country=name.country,
+                        latitude=name.latitude,
+                        longitude=name.longitude,
+                    )
+                    .returning(Place.id)
+                ).scalar_one()
+            s.execute(update(Asset).where(Asset.id == asset_id).values(place_id=place_id))
+
+    def finish(self) -> None:
+        """Group what this run added: RAW + JPEG stacks and Live Photo videos."""
+        if not self._folders:
+            return
+        with self._lib.write() as s:
+            rows = s.execute(
+                select(
+                    Asset.id,
+                    Asset.kind,
+                    Asset.file_type,
+                    Asset.duration,
+                    Asset.stack_id,
+                    AssetFile.path,
+                )
+                .join(AssetFile, AssetFile.asset_id == Asset.id)
+                .where(Asset.owner_id == self._lib.owner_id, AssetFile.role == "original")
+            ).all()
+            groups: dict[tuple[str, str], list[tuple[int, str, str, float | None, int | None]]]
+            groups = defaultdict(list)
+            for aid, kind, ftype, duration, stack_id, path in rows:
+                key = stack_key(path)
+                if key[0] in self._folders:
+                    groups[key].append((aid, kind, ftype, duration, stack_id))
+            for members in groups.values():
+                if len(members) > 1:
+                    self._group(s, members)
+
+    def _group(
+        self, s: Session, members: list[tuple[int, str, str, float | None, int | None]]
+    ) -> None:
+        photos = [m for m in members if m[1] == "photo"]
+        raws = [m for m in members if m[1] == "raw"]
+        videos = [m for m in members if m[1] == "video"]
+        if photos and videos:
+            still = photos[0][0]
+            for vid, _, _, duration, _ in videos:
+                if duration is not None and duration > LIVE_VIDEO_MAX_SECONDS:
+                    continue
+                s.execute(
+                    update(AssetFile)
+                    .where(AssetFile.asset_id == vid, AssetFile.role == "original")
+                    .values(asset_id=still, role="live_video")
+                )
+                s.execute(update(AssetFile).where(AssetFile.asset_id == vid).values(asset_id=still))
+                s.execute(delete(Asset).where(Asset.id == vid))
+                if AssetId(vid) in self._report.asset_ids:
+                    self._report.asset_ids.remove(AssetId(vid))
+                    self._report.imported -= 1
+        if photos and raws:
+            stacked = [m for m in photos + raws if m[4] is not None]
+            if stacked:
+                stack_id = stacked[0][4]
+            else:
+                stack_id = s.execute(
+                    insert(Stack)
+                    .values(owner_id=self._lib.owner_id, primary_asset_id=photos[0][0])
+                    .returning(Stack.id)
+                ).scalar_one()
+            ids = [m[0] for m in photos + raws]
+            s.execute(update(Asset).where(Asset.id.in_(ids)).values(stack_id=stack_id))

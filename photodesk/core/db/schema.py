@@ -1,0 +1,289 @@
+"""The catalog's tables as SQLAlchemy 2.0 typed ORM models (portable to PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    quota_bytes: Mapped[int | None] = mapped_column(Integer)
+    storage_label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Place(Base):
+    """A reverse-geocoded place (nearest populated place, offline)."""
+
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("city", "admin1", "admin2", "country_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city: Mapped[str] = mapped_column(String(200), default="")
+    admin1: Mapped[str] = mapped_column(String(200), default="")
+    admin2: Mapped[str] = mapped_column(String(200), default="")
+    country_code: Mapped[str] = mapped_column(String(2), default="")
+    country: Mapped[str] = mapped_column(String(100), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class Stack(Base):
+    """Assets shown as one tile (RAW + JPEG, bursts); the primary one is on top."""
+
+    __tablename__ = "stacks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    primary_asset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assets.id", ondelete="SET NULL", use_alter=True)
+    )
+
+
+class Asset(Base):
+    """One photo or video as the user sees it; its files live in AssetFile."""
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "checksum"),
+        Index("ix_assets_owner_taken", "owner_id", "taken_at", "id"),
+        Index("ix_assets_owner_month", "owner_id", "taken_month"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    checksum: Mapped[str] = mapped_column(String(40))  # SHA-1 hex of the primary file's content
+    kind: Mapped[str] = mapped_column(String(10))  # photo | raw | video
+    file_type: Mapped[str] = mapped_column(String(16))
+    mime: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    orientation: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)  # local wall-clock time
+    taken_offset: Mapped[int | None] = mapped_column(Integer)  # minutes east of UTC
+    taken_at_source: Mapped[str | None] = mapped_column(String(40))
+    taken_month: Mapped[int | None] = mapped_column(Integer)  # YYYYMM, for timeline buckets
+    make: Mapped[str | None] = mapped_column(String(100), index=True)
+    model: Mapped[str | None] = mapped_column(String(100))
+    lens: Mapped[str | None] = mapped_column(String(200))
+    iso: Mapped[int | None] = mapped_column(Integer)
+    f_number: Mapped[float | None] = mapped_column(Float)
+    exposure_time: Mapped[float | None] = mapped_column(Float)
+    focal_length: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    altitude: Mapped[float | None] = mapped_column(Float)
+    place_id: Mapped[int | None] = mapped_column(
+        ForeignKey("places.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int] = mapped_column(Integer, default=0)
+    favorite: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    trashed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
+    stack_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stacks.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    files: Mapped[list[AssetFile]] = relationship(
+        back_populates="asset", lazy="raise_on_sql", cascade="all, delete-orphan"
+    )
+
+
+class AssetFile(Base):
+    """A file on disk that belongs to an asset: the original, an XMP sidecar, a Live Photo video."""
+
+    __tablename__ = "asset_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # original | sidecar | live_video | duplicate
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str | None] = mapped_column(String(40), index=True)
+    copied: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # lives in the library's originals/
+    missing: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    asset: Mapped[Asset] = relationship(back_populates="files", lazy="raise_on_sql")
+
+
+class Tag(Base):
+    """A node of the hierarchical tag tree; ``path`` is the full path (Places/France/Paris)."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("owner_id", "path"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(Text)
+
+
+class AssetTag(Base):
+    __tablename__ = "asset_tags"
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Album(Base):
+    __tablename__ = "albums"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    cover_asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    sort_order: Mapped[str] = mapped_column(String(10), default="asc")  # by capture time
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AlbumAsset(Base):
+    __tablename__ = "album_assets"
+    album_id: Mapped[int] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    birth_date: Mapped[datetime | None] = mapped_column(DateTime)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    cover_face_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faces.id", ondelete="SET NULL", use_alter=True)
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Face(Base):
+    """A detected face: box and landmarks relative to the upright image, embedding, person."""
+
+    __tablename__ = "faces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    x1: Mapped[float] = mapped_column(Float)
+    y1: Mapped[float] = mapped_column(Float)
+    x2: Mapped[float] = mapped_column(Float)
+    y2: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    landmarks: Mapped[list[float] | None] = mapped_column(JSON)
+    model: Mapped[str] = mapped_column(String(100), default="")
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32 little-endian
+    assigned_by_user: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Embedding(Base):
+    """A CLIP embedding of an asset for one model (float32 blob; sqlite-vec indexes it)."""
+
+    __tablename__ = "embeddings"
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImportError_(Base):
+    """A file that could not be imported, with the reason shown to the user."""
+
+    __tablename__ = "import_errors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    error: Mapped[str] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(Integer)
+    mtime_ns: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WatchedFolder(Base):
+    __tablename__ = "watched_folders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    copy: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    polling: Mapped[bool | None] = mapped_column(Boolean)  # None: decide automatically
+    last_scan_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Job(Base):
+    """A persisted unit of background work, claimed atomically by a worker."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_claim", "queue", "state", "not_before", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), default="queued")  # queued running done failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Setting(Base):
+    """Small key/value settings stored with the catalog."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)

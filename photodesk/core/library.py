@@ -1,0 +1,114 @@
+"""The Library facade: a folder with a catalog, derivative caches, one writer and many readers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from photodesk.core.albums import AlbumService
+from photodesk.core.assets import AssetService
+from photodesk.core.db import migrate
+from photodesk.core.db.engine import make_engine, make_sessionmaker
+from photodesk.core.db.schema import User
+from photodesk.core.errors import LibraryError
+from photodesk.core.events import Changes, EventBus
+from photodesk.core.importer import Importer
+from photodesk.core.tags import TagService
+from photodesk.core.thumbnails import ThumbnailStore
+from photodesk.core.types import UserId
+
+log = logging.getLogger(__name__)
+
+LOCAL_USER_EMAIL = "local@photodesk"
+CATALOG = "catalog.db"
+
+
+class Library:
+    """A library folder: ``catalog.db``, ``thumbs/``, ``previews/``, ``originals/``, ``models/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db_path = root / CATALOG
+        self.thumbs_dir = root / "thumbs"
+        self.previews_dir = root / "previews"
+        self.originals_dir = root / "originals"
+        self.models_dir = root / "models"
+        self.events = EventBus()
+        self.thumbnails = ThumbnailStore(self.thumbs_dir, self.previews_dir)
+        self._write_lock = threading.RLock()
+        self._writer = make_engine(self.db_path, writer=True)
+        self._reader = make_engine(self.db_path, writer=False)
+        self._write_sessions = make_sessionmaker(self._writer)
+        self._read_sessions = make_sessionmaker(self._reader)
+        self.owner_id: UserId = UserId(0)
+        self.backup_path: Path | None = None
+        self.assets = AssetService(self)
+        self.importer = Importer(self)
+        self.tags = TagService(self)
+        self.albums = AlbumService(self)
+
+    @classmethod
+    def open(cls, root: Path | str, *, create: bool = True) -> Library:
+        """Open (and create or upgrade) the library at ``root``; the catalog is backed up first."""
+        root = Path(root).expanduser().resolve()
+        if not (root / CATALOG).exists() and not create:
+            raise LibraryError(f"no photodesk library at {root}")
+        if root.exists() and not root.is_dir():
+            raise LibraryError(f"{root} is not a folder")
+        try:
+            for sub in ("", "thumbs", "previews", "originals", "models"):
+                (root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot create the library at {root}: {exc.strerror}") from exc
+        lib = cls(root)
+        try:
+            with lib._write_lock:
+                lib.backup_path = migrate.upgrade(lib._writer, lib.db_path)
+            lib.owner_id = lib._ensure_local_user()
+        except Exception:
+            lib.close()
+            raise
+        return lib
+
+    def _ensure_local_user(self) -> UserId:
+        with self.write() as session:
+            user = session.scalars(select(User).order_by(User.id).limit(1)).first()
+            if user is None:
+                user = User(
+                    email=LOCAL_USER_EMAIL, name="Me", is_admin=True, created_at=datetime.now()
+                )
+                session.add(user)
+                session.flush()
+            return UserId(user.id)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session; any number may run at once on any thread (WAL)."""
+        with self._read_sessions() as session:
+            yield session
+            session.rollback()
+
+    @contextmanager
+    def write(self, changes: Changes | None = None) -> Iterator[Session]:
+        """The single writer: one transaction at a time; ``changes`` are published after commit."""
+        with self._write_lock, self._write_sessions() as session, session.begin():
+            yield session
+        if changes is not None:
+            self.events.publish(changes)
+
+    def close(self) -> None:
+        self._writer.dispose()
+        self._reader.dispose()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

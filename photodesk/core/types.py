@@ -1,0 +1,164 @@
+"""Frozen dataclasses and ids: the plain data that crosses the core's boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NewType
+
+AssetId = NewType("AssetId", int)
+AlbumId = NewType("AlbumId", int)
+UserId = NewType("UserId", int)
+
+
+@dataclass(frozen=True)
+class AssetRecord:
+    """Everything the catalog knows about one asset, as front ends and scripts see it."""
+
+    id: AssetId
+    owner_id: UserId
+    path: str  # absolute path of the primary file
+    files: tuple[str, ...]
+    checksum: str
+    kind: str
+    file_type: str
+    mime: str
+    size: int
+    width: int | None
+    height: int | None
+    orientation: int | None
+    duration: float | None
+    taken_at: datetime | None
+    taken_offset: int | None
+    taken_at_source: str | None
+    make: str | None
+    model: str | None
+    lens: str | None
+    iso: int | None
+    f_number: float | None
+    exposure_time: float | None
+    focal_length: float | None
+    latitude: float | None
+    longitude: float | None
+    altitude: float | None
+    city: str | None
+    admin1: str | None
+    admin2: str | None
+    country: str | None  # ISO 3166 alpha-2 code
+    country_name: str | None
+    title: str | None
+    description: str | None
+    rating: int
+    favorite: bool
+    archived: bool
+    trashed_at: datetime | None
+    offline: bool
+    has_thumbnail: bool
+    stack_id: int | None
+    tags: tuple[str, ...]
+    albums: tuple[str, ...]
+    people: tuple[str, ...]
+    created_at: datetime
+
+    def taken_at_iso(self) -> str | None:
+        """ISO 8601 local time, with the ``+HH:MM`` offset when it is known."""
+        if self.taken_at is None:
+            return None
+        text = self.taken_at.isoformat(timespec="seconds")
+        if self.taken_offset is None:
+            return text
+        sign = "+" if self.taken_offset >= 0 else "-"
+        hours, minutes = divmod(abs(self.taken_offset), 60)
+        return f"{text}{sign}{hours:02d}:{minutes:02d}"
+
+
+@dataclass(frozen=True)
+class AssetQuery:
+    """Filters for listing assets; every field left at its default matches everything."""
+
+    kind: str | None = None
+    taken_from: datetime | None = None
+    taken_to: datetime | None = None
+    tag: str | None = None  # a tag path; matches the tag and everything below it
+    album: str | None = None
+    favorite: bool | None = None
+    min_rating: int | None = None
+    make: str | None = None
+    model: str | None = None
+    country: str | None = None
+    city: str | None = None
+    archived: bool | None = False  # None: both
+    trashed: bool = False
+    path_prefix: str | None = None
+    limit: int | None = None
+    newest_first: bool = True
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    path: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """The outcome of one import run, as ``photodesk import --json`` prints it."""
+
+    scanned: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    unchanged: int = 0
+    relinked: int = 0
+    sidecars: int = 0
+    failed: tuple[ImportFailure, ...] = ()
+    warnings: tuple[ImportFailure, ...] = ()
+    asset_ids: tuple[AssetId, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """A progress event of a running import (the terminal bar and the GUI read the same values)."""
+
+    done: int
+    total: int
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Album:
+    id: AlbumId
+    name: str
+    description: str
+    asset_count: int
+    cover_asset_id: AssetId | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TagNode:
+    id: int
+    path: str
+    name: str
+    parent_id: int | None
+    asset_count: int
+
+
+@dataclass(frozen=True)
+class LibraryStats:
+    assets: int
+    photos: int
+    raws: int
+    videos: int
+    total_bytes: int
+    with_gps: int
+    favorites: int
+    archived: int
+    trashed: int
+    offline: int
+    stacks: int
+    albums: int
+    tags: int
+    people: int
+    import_errors: int
+    oldest: datetime | None
+    newest: datetime | None

@@ -1,0 +1,1 @@
+"""The sync daemon (`photodesk serve`, aiohttp): a headless front end over the core."""

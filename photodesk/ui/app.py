@@ -1,0 +1,19 @@
+"""QApplication set-up and the desktop entry point ``run(library)``."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from photodesk.core import Library
+from photodesk.ui.main_window import MainWindow
+
+
+def run(library: Library) -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("photodesk")
+    app.setOrganizationName("photodesk")
+    window = MainWindow(library)
+    window.show()
+    return int(app.exec())

@@ -1,0 +1,89 @@
+"""Shared fixtures: the read-only corpus, a fresh library, and camera-like generated photos."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The real-photo corpus; CI always has it, so there its absence is a failure, not a skip."""
+    if not (CORPUS / "exiftool.json").exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the photo corpus is missing at {CORPUS}")
+        pytest.skip("the photo corpus (../shared/corpus) is not here")
+    return CORPUS
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Iterator[object]:
+    from photodesk.core import Library
+
+    lib = Library.open(tmp_path / "lib")
+    try:
+        yield lib
+    finally:
+        lib.close()
+
+
+def _rational(value: float) -> Fraction:
+    return Fraction(value).limit_denominator(1_000_000)
+
+
+def make_jpeg(
+    path: Path,
+    *,
+    size: tuple[int, int] = (120, 80),
+    when: str | None = "2023:07:04 10:15:00",
+    offset: str | None = None,
+    gps: tuple[float, float] | None = None,
+    make: str | None = "Canon",
+    model: str | None = "Canon EOS 6D",
+    orientation: int | None = None,
+    seed: int = 0,
+    quality: int = 90,
+) -> Path:
+    """A small JPEG with camera-like EXIF; ``seed`` changes the pixels (and so the checksum)."""
+    img = Image.new("RGB", size, (40 + seed * 37 % 200, 90, 160))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((size[0] // 8, size[1] // 8, size[0] // 2, size[1] // 2), fill=(230, 200, 40))
+    draw.text((2, 2), str(seed), fill=(255, 255, 255))
+    exif = Image.Exif()
+    if make:
+        exif[0x010F] = make
+    if model:
+        exif[0x0110] = model
+    if orientation:
+        exif[0x0112] = orientation
+    ifd = exif.get_ifd(0x8769)
+    if when:
+        ifd[0x9003] = when  # DateTimeOriginal
+        ifd[0x9004] = when  # CreateDate
+    if offset:
+        ifd[0x9011] = offset  # OffsetTimeOriginal
+    if gps:
+        lat, lon = gps
+        g = exif.get_ifd(0x8825)
+        g[1] = "N" if lat >= 0 else "S"
+        g[2] = tuple(_rational(x) for x in _dms(abs(lat)))
+        g[3] = "E" if lon >= 0 else "W"
+        g[4] = tuple(_rational(x) for x in _dms(abs(lon)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, "JPEG", quality=quality, exif=exif.tobytes())
+    return path
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    d = int(value)
+    m = int((value - d) * 60)
+    s = (value - d - m / 60) * 3600
+    return float(d), float(m), round(s, 4)

@@ -1,0 +1,95 @@
+"""The catalog: folder layout, WAL, sqlite-vec on every connection, migrations and backups."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import sqlean
+from sqlalchemy import text
+
+from photodesk.core import Library, LibraryError
+from photodesk.core.db import migrate
+
+
+def test_open_creates_the_library_folder(tmp_path: Path) -> None:
+    with Library.open(tmp_path / "lib") as lib:
+        for sub in ("thumbs", "previews", "originals", "models"):
+            assert (lib.root / sub).is_dir()
+        assert lib.db_path.exists()
+        assert lib.owner_id > 0
+
+
+def test_catalog_is_in_wal_mode(library: Library) -> None:
+    with library.read() as s:
+        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_sqlite_vec_is_loaded_on_every_connection(library: Library) -> None:
+    versions: list[str] = []
+
+    def probe() -> None:
+        with library.read() as s:
+            versions.append(s.execute(text("SELECT vec_version()")).scalar())
+
+    threads = [threading.Thread(target=probe) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with library.write() as s:
+        s.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS vec_probe USING vec0(v float[3])"))
+        s.execute(text("INSERT INTO vec_probe(rowid, v) VALUES (1, '[1,0,0]'), (2, '[0,1,0]')"))
+    with library.read() as s:
+        nearest = s.execute(
+            text("SELECT rowid FROM vec_probe WHERE v MATCH '[0.9,0.1,0]' AND k = 1")
+        ).scalar()
+    assert len(versions) == 4 and all(v.startswith("v") for v in versions)
+    assert nearest == 1
+
+
+def test_reopening_keeps_data_and_needs_no_migration(tmp_path: Path) -> None:
+    with Library.open(tmp_path / "lib") as lib:
+        album = lib.albums.create("Summer")
+    with Library.open(tmp_path / "lib") as lib:
+        assert lib.backup_path is None
+        assert [a.id for a in lib.albums.list()] == [album]
+
+
+def test_an_older_catalog_is_backed_up_before_migrating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "lib"
+    with Library.open(root) as lib:
+        lib.albums.create("Keep me")
+    seen_at_upgrade: list[list[Path]] = []
+    # Pretend a newer schema exists, so opening this catalog must upgrade it.
+    monkeypatch.setattr(migrate, "head_revision", lambda: "0002")
+    monkeypatch.setattr(
+        migrate.command,
+        "upgrade",
+        lambda cfg, rev: seen_at_upgrade.append(sorted(root.glob("catalog.db.*.bak"))),
+    )
+    with Library.open(root) as lib:
+        assert lib.backup_path is not None
+    assert seen_at_upgrade and seen_at_upgrade[0] == [lib.backup_path]
+    con = sqlean.connect(str(lib.backup_path))
+    try:
+        assert con.execute("SELECT name FROM albums").fetchall() == [("Keep me",)]
+    finally:
+        con.close()
+
+
+def test_a_catalog_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
+    with Library.open(tmp_path / "lib") as lib, lib.write() as s:
+        s.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(LibraryError, match="newer photodesk"):
+        Library.open(tmp_path / "lib")
+
+
+def test_a_file_in_place_of_the_library_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "lib").write_text("not a folder")
+    with pytest.raises(LibraryError):
+        Library.open(tmp_path / "lib")
