@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,10 @@ def sha1_file(path: str) -> str:
 def analyze(task: FileTask) -> Analysis | Failure:
     """Everything about one file that needs no catalog access. Never raises for bad input."""
     try:
-        return _analyze(task)
+        with warnings.catch_warnings():
+            # Libraries warn on stderr about damaged EXIF; the metadata reader reports it instead.
+            warnings.simplefilter("ignore")
+            return _analyze(task)
     except (CorruptFile, UnsupportedFormat) as exc:
         return Failure(task.path, task.size, task.mtime_ns, str(exc))
     except MemoryError:

@@ -121,10 +121,16 @@ def make_format(file_type: str) -> FileFormat:
 
 
 def sniff_path(path: Path) -> FileFormat | None:
-    """Detect the format of the file at path from its first bytes (None when not media)."""
+    """Detect the format of the file at path from its first bytes (None when not media).
+
+    For a JPEG whose metadata segments run past the first 4 KiB, up to 1 MiB is read to
+    find an MPF segment (MPO).
+    """
     with open(path, "rb") as f:
         head = f.read(HEAD_SIZE)
-    return sniff(head, path.name)
+        if head[:3] == b"\xff\xd8\xff" and _jpeg_has_mpf(head) is None:
+            head += f.read(1 << 20)
+    return sniff(head, Path(path).name)
 
 
 def sniff(head: bytes, name: str = "") -> FileFormat | None:
@@ -143,7 +149,7 @@ def _sniff_type(head: bytes, ext: str) -> str | None:
     if len(head) < 4:
         return None
     if head[:3] == b"\xff\xd8\xff":
-        return "MPO" if _jpeg_has_mpf(head) else "JPEG"
+        return "MPO" if _jpeg_has_mpf(head) else "JPEG"  # None (undecided) counts as JPEG
     if head[:8] == b"\x89PNG\r\n\x1a\n":
         return "PNG"
     if head[:6] in (b"GIF87a", b"GIF89a"):
@@ -185,23 +191,26 @@ def _sniff_other(head: bytes, ext: str) -> str | None:
     return None
 
 
-def _jpeg_has_mpf(head: bytes) -> bool:
-    """True when an APP2 "MPF" segment (multi-picture format) precedes the image data."""
+def _jpeg_has_mpf(head: bytes) -> bool | None:
+    """Whether an APP2 "MPF" segment (multi-picture format) precedes the image data.
+
+    None when head ends before the first frame header, so the answer is unknown.
+    """
     pos = 2
-    while pos + 4 <= len(head):
+    while pos + 8 <= len(head):
         if head[pos] != 0xFF:
             return False
         marker = head[pos + 1]
         if marker == 0xFF:
             pos += 1
             continue
-        if marker == 0xDA or 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+        if marker == 0xDA or (0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC)):
             return False
         (length,) = struct.unpack_from(">H", head, pos + 2)
         if marker == 0xE2 and head[pos + 4 : pos + 8] == b"MPF\x00":
             return True
         pos += 2 + length
-    return False
+    return None
 
 
 def _sniff_tiff(head: bytes, ext: str) -> str | None:
@@ -285,6 +294,8 @@ def _sniff_ftyp(head: bytes, ext: str) -> str | None:
     compatible = [head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)]
     if major in _FTYP_BRANDS:
         return _FTYP_BRANDS[major]
+    if major in (b"M4A ", b"M4B ", b"M4P "):
+        return None  # audio
     if major[:3] == b"3gp" or major[:3] == b"3ge" or major[:3] == b"3gg":
         return "3GP"
     if major in _VIDEO_BRANDS or any(b in _VIDEO_BRANDS for b in compatible):

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from photodesk.core.errors import CorruptFile, UnsupportedFormat
-from photodesk.core.formats import HEAD_SIZE, MEDIA_EXTENSIONS, VIDEO_EXTENSIONS, sniff
+from photodesk.core.formats import (
+    HEAD_SIZE,
+    MEDIA_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    make_format,
+    sniff,
+)
 from photodesk.core.mediatypes import FileFormat, Metadata, SidecarData
 from photodesk.core.metadata_bmff import read_cr3, read_heif
 from photodesk.core.metadata_dates import DateCandidate, date_from_filename, gps_offset
@@ -77,7 +83,15 @@ _DATE_RANK = {
 }
 
 # what a damaged header can throw from the struct/zlib level; mapped to CorruptFile
-_PARSE_ERRORS = (struct.error, IndexError, ValueError, KeyError, OverflowError, EOFError, zlib.error)
+_PARSE_ERRORS = (
+    struct.error,
+    IndexError,
+    ValueError,
+    KeyError,
+    OverflowError,
+    EOFError,
+    zlib.error,
+)
 
 
 def read_metadata(path: Path, fmt: FileFormat | None = None) -> Metadata:
@@ -185,8 +199,8 @@ def _pick_date(found: Found, path: Path, mtime: float) -> DateCandidate:
     best = min(candidates, key=lambda c: _DATE_RANK.get(c.source, 99), default=None)
     if best is None:
         local = datetime.fromtimestamp(mtime).astimezone()
-        offset = local.utcoffset()
-        minutes = int(offset.total_seconds() // 60) if offset is not None else None
+        delta = local.utcoffset()
+        minutes = int(delta.total_seconds() // 60) if delta is not None else None
         return DateCandidate("mtime", local.replace(tzinfo=None, microsecond=0), minutes)
     if best.offset is None:
         same_time = [
@@ -207,12 +221,16 @@ def _same_second(a: datetime, b: datetime) -> bool:
 
 
 def _build(fmt: FileFormat, found: Found, path: Path, mtime: float) -> Metadata:
+    if found.file_type == "MPO" and fmt.file_type == "JPEG":
+        fmt = make_format("MPO")
     xmp = _parse_packets(found)
     if xmp is not None:
         _merge_xmp(found, xmp)
     taken = _pick_date(found, path, mtime)
     iptc = found.iptc
-    keywords = xmp.keywords if xmp and xmp.keywords else tuple(dict.fromkeys(iptc.get("keywords", [])))
+    keywords = (
+        xmp.keywords if xmp and xmp.keywords else tuple(dict.fromkeys(iptc.get("keywords", [])))
+    )
     return Metadata(
         format=fmt,
         width=found.width,
@@ -233,8 +251,8 @@ def _build(fmt: FileFormat, found: Found, path: Path, mtime: float) -> Metadata:
         altitude=found.altitude,
         duration=found.duration,
         rating=xmp.rating if xmp else None,
-        title=(xmp.title if xmp else None) or (iptc.get("title") or [None])[0],
-        description=(xmp.description if xmp else None) or (iptc.get("caption") or [None])[0],
+        title=(xmp.title if xmp else None) or next(iter(iptc.get("title", [])), None),
+        description=(xmp.description if xmp else None) or next(iter(iptc.get("caption", [])), None),
         keywords=keywords,
         warnings=tuple(dict.fromkeys(found.warnings)),
     )

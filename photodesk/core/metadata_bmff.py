@@ -16,7 +16,9 @@ _MAX_META = 32 << 20
 _CANON_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")
 
 
-def iter_boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+def iter_boxes(
+    data: bytes, start: int = 0, end: int | None = None
+) -> Iterator[tuple[bytes, int, int]]:
     """Yield (type, payload start, payload end) for the boxes in data[start:end]."""
     end = len(data) if end is None else min(end, len(data))
     pos = start
@@ -97,7 +99,9 @@ def _parse_iinf(data: bytes, start: int, end: int, meta: _Meta) -> None:
         mime = ""
         if item_type == b"mime" and name_end >= 0:
             mime_end = data.find(b"\x00", name_end + 1, b_end)
-            mime = data[name_end + 1 : mime_end if mime_end >= 0 else b_end].decode("ascii", "replace")
+            mime = data[name_end + 1 : mime_end if mime_end >= 0 else b_end].decode(
+                "ascii", "replace"
+            )
         meta.items[item_id] = (item_type, mime)
 
 
@@ -107,13 +111,13 @@ def _parse_iloc(data: bytes, start: int, end: int, meta: _Meta) -> None:
     offset_size, length_size = data[pos] >> 4, data[pos] & 15
     base_size, index_size = data[pos + 1] >> 4, (data[pos + 1] & 15) if version else 0
     pos += 2
-    count_size = 4 if version == 2 else 2
-    count = _read_uint(data, pos, count_size)
-    pos += count_size
+    id_size = 4 if version == 2 else 2
+    count = _read_uint(data, pos, id_size)
+    pos += id_size
     for _ in range(count):
-        if pos + 16 > end:
+        fixed = id_size + (2 if version in (1, 2) else 0) + 2 + base_size + 2
+        if pos + fixed > end:
             return
-        id_size = 4 if version == 2 else 2
         item_id = _read_uint(data, pos, id_size)
         pos += id_size
         method = 0
@@ -125,6 +129,9 @@ def _parse_iloc(data: bytes, start: int, end: int, meta: _Meta) -> None:
         pos += base_size
         extent_count = _read_uint(data, pos, 2)
         pos += 2
+        extent_size = index_size + offset_size + length_size
+        if pos + extent_count * extent_size > end:
+            return
         extents = []
         for _ in range(extent_count):
             pos += index_size
@@ -147,6 +154,8 @@ def _parse_iprp(data: bytes, start: int, end: int, meta: _Meta) -> None:
             count = _read_uint(data, pos, 4)
             pos += 4
             for _ in range(count):
+                if pos >= b_end:
+                    break
                 id_size = 2 if version < 1 else 4
                 item_id = _read_uint(data, pos, id_size)
                 pos += id_size
@@ -185,7 +194,7 @@ def _parse_meta(data: bytes) -> _Meta:
 def _item_data(fh: BinaryIO, meta: _Meta, item_id: int, limit: int = 8 << 20) -> bytes:
     method, extents = meta.locations.get(item_id, (0, []))
     chunks = []
-    for offset, length in extents:
+    for offset, length in extents[:64]:
         if method == 1:
             chunks.append(meta.idat[offset : offset + (length or len(meta.idat))])
         elif method == 0:
@@ -226,14 +235,18 @@ def read_heif(fh: BinaryIO, found: Found) -> None:
 
 
 def _primary_size(meta: _Meta) -> tuple[int | None, int | None]:
-    if meta.primary is None:
-        return None, None
-    for index in meta.associations.get(meta.primary, []):
-        if 0 < index <= len(meta.properties):
-            kind, payload = meta.properties[index - 1]
-            if kind == b"ispe" and len(payload) >= 12:
-                width, height = struct.unpack_from(">II", payload, 4)
-                return width, height
+    sizes = {
+        index: struct.unpack_from(">II", payload, 4)
+        for index, (kind, payload) in enumerate(meta.properties, 1)
+        if kind == b"ispe" and len(payload) >= 12
+    }
+    if meta.primary is not None:
+        for index in meta.associations.get(meta.primary, []):
+            if index in sizes:
+                return sizes[index]
+    if sizes and not meta.associations:
+        # no usable property associations: the primary image is the largest one
+        return max(sizes.values(), key=lambda size: size[0] * size[1])
     return None, None
 
 

@@ -33,6 +33,7 @@ class Found:
     Scalar fields keep the first value set: readers add sources in priority order.
     """
 
+    file_type: str | None = None  # a refinement of the sniffed type (JPEG -> MPO)
     width: int | None = None
     height: int | None = None
     make: str | None = None
@@ -102,9 +103,12 @@ def add_tiff(dirs: TiffDirs, found: Found, *, dims: bool = False) -> None:
     """Add the fields of a TIFF/EXIF structure to found (dims: also take the image size)."""
     r, ifd0, exif = dirs.reader, dirs.ifd0, dirs.exif
     found.warnings.extend(dirs.warnings)
-    found.set("make", _clean(r.string(ifd0, 0x010F)))
-    found.set("model", _clean(r.string(ifd0, 0x0110)))
-    orientation = r.int(ifd0, 0x0112)
+    # like ExifTool, fall back to the thumbnail directory (IFD1) for tags IFD0 lacks
+    found.set("make", _clean(r.string(ifd0, 0x010F) or r.string(dirs.ifd1, 0x010F)))
+    found.set("model", _clean(r.string(ifd0, 0x0110) or r.string(dirs.ifd1, 0x0110)))
+    orientation = r.get_int(ifd0, 0x0112)
+    if orientation is None:
+        orientation = r.get_int(dirs.ifd1, 0x0112)
     if orientation is not None:
         if 1 <= orientation <= 8:
             found.set("orientation", orientation)
@@ -112,11 +116,11 @@ def add_tiff(dirs: TiffDirs, found: Found, *, dims: bool = False) -> None:
             found.warnings.append(f"invalid EXIF orientation {orientation}")
     er = dirs.exif_reader or r
     _add_dates(er, r, ifd0, exif, found)
-    iso = er.int(exif, 0x8827) or er.int(exif, 0x8833)
-    found.set("iso", iso or None)
-    found.set("f_number", _positive(er.float(exif, 0x829D)))
-    found.set("exposure_time", _positive(er.float(exif, 0x829A)))
-    found.set("focal_length", _positive(er.float(exif, 0x920A)))
+    isos = [v for v in er.ints(exif, 0x8827, 4) + er.ints(exif, 0x8833, 1) if 0 < v < 10_000_000]
+    found.set("iso", isos[0] if isos else None)
+    found.set("f_number", _positive(er.get_float(exif, 0x829D)))
+    found.set("exposure_time", _positive(er.get_float(exif, 0x829A)))
+    found.set("focal_length", _positive(er.get_float(exif, 0x920A)))
     found.set("lens", _clean(er.string(exif, 0xA434)))
     if found.lens is None and (found.make or "").upper().startswith("CANON"):
         found.set("lens", _canon_lens(er, exif))
@@ -174,8 +178,8 @@ def _add_gps(r: TiffReader, gps: Ifd, found: Found) -> None:
             found.warnings.append("GPS reference missing, assumed north/east")
         lat = -lat if lat_ref == "S" else lat
         lon = -lon if lon_ref == "W" else lon
-        alt = r.float(gps, 6)
-        if alt is not None and r.int(gps, 5) == 1:
+        alt = r.get_float(gps, 6)
+        if alt is not None and r.get_int(gps, 5) == 1:
             alt = -alt
         found.set_position(lat, lon, alt)
     stamp = r.string(gps, 29)
@@ -199,9 +203,9 @@ def image_dims(dirs: TiffDirs) -> tuple[int | None, int | None]:
     """Size of the main image: the first directory marked full-resolution (NewSubfileType 0)."""
     r = dirs.reader
     for ifd in dirs.image_dirs:
-        if r.int(ifd, 0x00FE) in (None, 0) and 0x0100 in ifd and 0x0101 in ifd:
-            return r.int(ifd, 0x0100), r.int(ifd, 0x0101)
-    return r.int(dirs.ifd0, 0x0100), r.int(dirs.ifd0, 0x0101)
+        if r.get_int(ifd, 0x00FE) in (None, 0) and 0x0100 in ifd and 0x0101 in ifd:
+            return r.get_int(ifd, 0x0100), r.get_int(ifd, 0x0101)
+    return r.get_int(dirs.ifd0, 0x0100), r.get_int(dirs.ifd0, 0x0101)
 
 
 def parse_photoshop_irb(data: bytes, found: Found) -> None:
@@ -249,7 +253,12 @@ def parse_iptc(data: bytes, found: Found) -> None:
         clock = (found.iptc.get("time") or [""])[0]
         hms = clock[:6] if clock[:6].isdigit() else "000000"
         dt = make_datetime(
-            int(date[:4]), int(date[4:6]), int(date[6:8]), int(hms[:2]), int(hms[2:4]), int(hms[4:6])
+            int(date[:4]),
+            int(date[4:6]),
+            int(date[6:8]),
+            int(hms[:2]),
+            int(hms[2:4]),
+            int(hms[4:6]),
         )
         if dt is not None:
             found.dates.append(DateCandidate("iptc:DateCreated", dt, parse_offset(clock[6:])))

@@ -61,6 +61,8 @@ def read_jpeg(fh: BinaryIO, found: Found) -> None:
                 read_exif_block(payload, found)
             elif code == 0xE1 and payload.startswith(_XMP_SIG):
                 found.xmp_packets.append(payload[len(_XMP_SIG) :])
+            elif code == 0xE2 and payload[:4] == b"MPF\x00":
+                found.file_type = "MPO"
             elif code == 0xED and payload.startswith(b"Photoshop 3.0\x00"):
                 parse_photoshop_irb(payload, found)
             elif code == 0xEC:
@@ -103,7 +105,7 @@ def read_png(fh: BinaryIO, found: Found) -> None:
                 raise CorruptFile("truncated PNG header")
             found.width, found.height = struct.unpack_from(">II", data)
             seen_ihdr = True
-        elif kind == b"eXIf":
+        elif kind == b"eXIf" and length < 16 << 20:
             read_exif_block(fh.read(length), found)
         elif kind in (b"iTXt", b"tEXt", b"zTXt") and length < 16 << 20:
             _png_text(kind, fh.read(length), found)
@@ -157,10 +159,10 @@ def read_webp(fh: BinaryIO, found: Found) -> None:
             data = fh.read(min(length, 30))
             _webp_size(kind, data, found)
             fh.seek(padded - len(data), 1)
-        elif kind == b"EXIF":
+        elif kind == b"EXIF" and length < 16 << 20:
             read_exif_block(fh.read(length), found)
             fh.seek(padded - length, 1)
-        elif kind == b"XMP ":
+        elif kind == b"XMP " and length < 16 << 20:
             found.xmp_packets.append(fh.read(length))
             fh.seek(padded - length, 1)
         else:

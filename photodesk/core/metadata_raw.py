@@ -109,6 +109,7 @@ def _x3f_props(data: bytes, found: Found) -> None:
     if data[:4] != b"SECp" or len(data) < 24:
         return
     (count,) = struct.unpack_from("<I", data, 8)
+    count = min(count, (len(data) - 24) // 8)
     chars = data[24 + 8 * count :]
     props: dict[str, str] = {}
     for i in range(count):

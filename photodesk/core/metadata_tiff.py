@@ -100,6 +100,7 @@ class TiffDirs:
 
     reader: TiffReader
     ifd0: Ifd = field(default_factory=dict)
+    ifd1: Ifd = field(default_factory=dict)  # the thumbnail directory; a fallback for IFD0 tags
     exif: Ifd = field(default_factory=dict)
     gps: Ifd = field(default_factory=dict)
     gps_present: bool = False
@@ -202,7 +203,7 @@ class TiffReader:
             return []
         return list(struct.unpack(self.endian + _INT_FMT[typ] * n, data))
 
-    def int(self, ifd: Ifd, tag: int) -> int | None:
+    def get_int(self, ifd: Ifd, tag: int) -> int | None:
         """Return the first integer value of a tag."""
         values = self.ints(ifd, tag, 1)
         return values[0] if values else None
@@ -229,7 +230,7 @@ class TiffReader:
             return list(struct.unpack(self.endian + ("f" if typ == 11 else "d") * n, data))
         return [float(v) for v in self.ints(ifd, tag, limit)]
 
-    def float(self, ifd: Ifd, tag: int) -> float | None:
+    def get_float(self, ifd: Ifd, tag: int) -> float | None:
         """Return the first numeric value of a tag."""
         values = self.floats(ifd, tag, 1)
         return values[0] if values else None
@@ -275,12 +276,14 @@ def read_tiff(source: ByteSource, *, follow_chain: bool = True) -> TiffDirs | No
             if got is not None:
                 dirs.image_dirs.append(got[0])
     index = 1
-    while follow_chain and nxt and nxt not in seen and index < 8:
+    while nxt and nxt not in seen and index < (8 if follow_chain else 2):
         seen.add(nxt)
         got = reader.read_ifd(nxt)
         if got is None:
             break
-        if index >= 2:  # IFD1 is the EXIF thumbnail; later ones can be the main image (CR2)
+        if index == 1:
+            dirs.ifd1 = got[0]
+        else:  # IFD1 is the EXIF thumbnail; later ones can be the main image (CR2)
             dirs.image_dirs.append(got[0])
         nxt = got[1]
         index += 1

@@ -105,10 +105,10 @@ def _element_value(elem: Element) -> str | list[str] | None:
 def _collect(root: Element) -> Props:
     props: Props = {}
     for desc in root.iter(f"{{{_RDF}}}Description"):
-        for name, value in desc.attrib.items():
+        for name, text in desc.attrib.items():
             key = _split(name)
-            if key and value.strip():
-                props.setdefault(key, value.strip())
+            if key and text.strip():
+                props.setdefault(key, text.strip())
         for child in desc:
             key = _split(child.tag)
             if key is None:
@@ -159,7 +159,9 @@ def _number(raw: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
-_COORD_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*$")
+_COORD_RE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*$"
+)
 
 
 def parse_xmp_coordinate(raw: str | None, limit: float) -> float | None:

@@ -31,6 +31,7 @@ _RAW_TYPES = frozenset(
 _FLIP_TO_EXIF = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
 # A video frame's display-matrix rotation (degrees counter-clockwise) as EXIF orientation.
 _ROTATION_TO_EXIF = {0: 1, 90: 8, 180: 3, 270: 6}
+_RAW_MIN_BITS_PER_PIXEL = 1  # 24 MP raws are 15-60 MB (5-20 bits/px); below 1 bit/px is no data
 _VIDEO_FRAME_AT = 1.0  # seconds: past fade-ins and black first frames
 _VIDEO_MAX_FRAMES = 240  # frames decoded after the seek before settling for the latest one
 
@@ -66,7 +67,7 @@ def decode(src: Path, file_type: str, kind: str, orientation: int | None, target
     if kind == "photo":
         return _decode_pillow(src, file_type.upper(), orientation, target)
     if kind == "raw":
-        return _decode_raw(src, file_type.upper(), target)
+        return _decode_raw(src, file_type.upper(), target, size)
     if kind == "video":
         return _decode_video(src, target)
     raise UnsupportedFormat(f"no decoder for {kind or 'unknown'} files")
@@ -192,7 +193,7 @@ def _orientation_for(im: Image.Image, fmt: str, orientation: int | None) -> int:
 # --- RAW: embedded camera preview when big enough, else a half-size demosaic -------------------
 
 
-def _decode_raw(src: Path, file_type: str, target: int) -> Decoded:
+def _decode_raw(src: Path, file_type: str, target: int, file_size: int) -> Decoded:
     import rawpy
 
     try:
@@ -214,6 +215,13 @@ def _decode_raw(src: Path, file_type: str, target: int) -> Decoded:
         if embedded is not None and _covers(embedded.size, (sizes.width, sizes.height), target):
             return _from_embedded(embedded, orientation, target)
         try:
+            if file_size * 8 < sizes.raw_width * sizes.raw_height * _RAW_MIN_BITS_PER_PIXEL:
+                # Even lossy raws need several bits per photosite; LibRaw would read past the end
+                # of header-only or truncated files and return zeros or stale memory.
+                raise CorruptFile(
+                    f"RAW file too small for its {sizes.raw_width}x{sizes.raw_height} sensor data"
+                    " (truncated or header-only)"
+                )
             rgb = _demosaic(raw, half=raw_long // 2 >= target)
         except CorruptFile:
             if embedded is not None:  # the sensor data is damaged, the camera's preview is not
