@@ -87,3 +87,34 @@ def _dms(value: float) -> tuple[float, float, float]:
     m = int((value - d) * 60)
     s = (value - d - m / 60) * 3600
     return float(d), float(m), round(s, 4)
+
+
+def make_video(
+    path: Path,
+    *,
+    seconds: float = 1.0,
+    size: tuple[int, int] = (160, 120),
+    creation_time: str | None = "2022-08-01T17:30:00.000000Z",
+    fmt: str | None = None,
+) -> Path:
+    """A small real video (MPEG-4 part 2) written with PyAV, with a QuickTime creation time."""
+    import av
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fps = 10
+    with av.open(str(path), "w", format=fmt) as container:
+        if creation_time:
+            container.metadata["creation_time"] = creation_time
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for i in range(max(1, int(seconds * fps))):
+            arr = np.zeros((size[1], size[0], 3), dtype=np.uint8)
+            arr[:, : (i * 7) % size[0]] = (200, 80, 40)
+            arr[size[1] // 2 :, :] += 40
+            for packet in stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

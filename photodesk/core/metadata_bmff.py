@@ -105,40 +105,39 @@ def _parse_iinf(data: bytes, start: int, end: int, meta: _Meta) -> None:
         meta.items[item_id] = (item_type, mime)
 
 
+_UINT = {0: "", 4: "I", 8: "Q"}
+
+
 def _parse_iloc(data: bytes, start: int, end: int, meta: _Meta) -> None:
     version = data[start]
     pos = start + 4
     offset_size, length_size = data[pos] >> 4, data[pos] & 15
     base_size, index_size = data[pos + 1] >> 4, (data[pos + 1] & 15) if version else 0
+    if any(size not in _UINT for size in (offset_size, length_size, base_size, index_size)):
+        return
     pos += 2
-    id_size = 4 if version == 2 else 2
-    count = _read_uint(data, pos, id_size)
-    pos += id_size
+    id_fmt = "I" if version == 2 else "H"
+    (count,) = struct.unpack_from(">" + id_fmt, data, pos)
+    pos += struct.calcsize(id_fmt)
+    method_fmt = "H" if version in (1, 2) else ""
+    item = struct.Struct(">" + id_fmt + method_fmt + "H" + _UINT[base_size] + "H")
+    extent = struct.Struct(">" + _UINT[index_size] + _UINT[offset_size] + _UINT[length_size])
     for _ in range(count):
-        fixed = id_size + (2 if version in (1, 2) else 0) + 2 + base_size + 2
-        if pos + fixed > end:
+        if pos + item.size > end:
             return
-        item_id = _read_uint(data, pos, id_size)
-        pos += id_size
-        method = 0
-        if version in (1, 2):
-            method = _read_uint(data, pos, 2) & 15
-            pos += 2
-        pos += 2  # data_reference_index
-        base = _read_uint(data, pos, base_size)
-        pos += base_size
-        extent_count = _read_uint(data, pos, 2)
-        pos += 2
-        extent_size = index_size + offset_size + length_size
-        if pos + extent_count * extent_size > end:
+        fields = item.unpack_from(data, pos)
+        pos += item.size
+        item_id, extent_count = fields[0], fields[-1]
+        method = fields[1] & 15 if method_fmt else 0
+        base = fields[-2] if base_size else 0
+        if pos + extent_count * extent.size > end:
             return
         extents = []
         for _ in range(extent_count):
-            pos += index_size
-            offset = _read_uint(data, pos, offset_size)
-            pos += offset_size
-            length = _read_uint(data, pos, length_size)
-            pos += length_size
+            values = extent.unpack_from(data, pos)[1 if index_size else 0 :]
+            pos += extent.size
+            offset = values[0] if offset_size else 0
+            length = values[-1] if length_size else 0
             extents.append((base + offset, length))
         meta.locations[item_id] = (method, extents)
 
@@ -149,27 +148,25 @@ def _parse_iprp(data: bytes, start: int, end: int, meta: _Meta) -> None:
             for prop, p_start, p_end in iter_boxes(data, b_start, b_end):
                 meta.properties.append((prop, data[p_start:p_end]))
         elif kind == b"ipma":
-            version, flags = data[b_start], _read_uint(data, b_start + 1, 3)
-            pos = b_start + 4
-            count = _read_uint(data, pos, 4)
-            pos += 4
+            version, flags = data[b_start], data[b_start + 3]
+            (count,) = struct.unpack_from(">I", data, b_start + 4)
+            pos = b_start + 8
+            id_size = 2 if version < 1 else 4
+            index_size = 2 if flags & 1 else 1
             for _ in range(count):
-                if pos >= b_end:
+                if pos + id_size + 1 > b_end:
                     break
-                id_size = 2 if version < 1 else 4
-                item_id = _read_uint(data, pos, id_size)
-                pos += id_size
-                n = data[pos] if pos < b_end else 0
-                pos += 1
-                indexes = []
-                for _ in range(n):
-                    if flags & 1:
-                        indexes.append(_read_uint(data, pos, 2) & 0x7FFF)
-                        pos += 2
+                item_id = int.from_bytes(data[pos : pos + id_size], "big")
+                n = data[pos + id_size]
+                pos += id_size + 1
+                if meta.primary is None or item_id == meta.primary:
+                    raw = data[pos : pos + n * index_size]
+                    if index_size == 2:
+                        indexes = [v & 0x7FFF for v in struct.unpack(f">{len(raw) // 2}H", raw)]
                     else:
-                        indexes.append(data[pos] & 0x7F)
-                        pos += 1
-                meta.associations.setdefault(item_id, indexes)
+                        indexes = [v & 0x7F for v in raw]
+                    meta.associations.setdefault(item_id, indexes)
+                pos += n * index_size
 
 
 def _parse_meta(data: bytes) -> _Meta:

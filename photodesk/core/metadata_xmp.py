@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
@@ -78,7 +79,9 @@ def _packet_bounds(data: bytes) -> bytes | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def _split(name: str) -> tuple[str, str] | None:
+    """Map "{uri}Local" to (family, lowercase local), or None for namespaces photodesk ignores."""
     if not name.startswith("{"):
         return None
     uri, _, local = name[1:].partition("}")

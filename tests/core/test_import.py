@@ -243,3 +243,79 @@ def test_progress_events_reach_the_caller(library: Library, tmp_path: Path) -> N
 def test_missing_path_is_reported(library: Library, tmp_path: Path) -> None:
     report = library.importer.import_paths([tmp_path / "nope"], workers=1)
     assert [f.error for f in report.failed] == ["no such file or folder"]
+
+
+def test_videos_import_with_date_duration_and_a_poster(library: Library, tmp_path: Path) -> None:
+    from tests.conftest import make_video
+
+    make_video(tmp_path / "in" / "clip.mp4", seconds=3.0)
+    report = library.importer.import_paths([tmp_path / "in"], workers=1)
+    assert (report.imported, report.failed) == (1, ())
+    (video,) = library.assets.list()
+    assert video.kind == "video" and video.mime.startswith("video/")
+    assert video.duration == pytest.approx(3.0, abs=0.3)
+    assert (video.width, video.height) == (160, 120)
+    assert video.taken_at is not None and video.taken_at.date().isoformat() == "2022-08-01"
+    assert library.thumbnails.has(video.checksum)
+
+
+def test_live_photo_video_is_attached_to_its_photo(library: Library, tmp_path: Path) -> None:
+    from tests.conftest import make_video
+
+    still = make_jpeg(tmp_path / "in" / "IMG_0420.JPG")
+    clip = make_video(tmp_path / "in" / "IMG_0420.MOV", seconds=2.0, fmt="mov")
+    make_video(tmp_path / "in" / "IMG_0421.MOV", seconds=2.5, fmt="mov")
+    library.importer.import_paths([tmp_path / "in"], workers=1)
+    assets = {Path(a.path).name: a for a in library.assets.list()}
+    assert set(assets) == {"IMG_0420.JPG", "IMG_0421.MOV"}
+    assert assets["IMG_0420.JPG"].files == (str(still), str(clip))
+    again = library.importer.import_paths([tmp_path / "in"], workers=1)
+    assert (again.unchanged, again.imported) == (3, 0)
+
+
+def test_a_full_disk_fails_only_that_file_and_leaves_nothing_half_written(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import photodesk.core.db.import_writer as writer
+
+    for i in range(3):
+        make_jpeg(tmp_path / "in" / f"p{i}.jpg", seed=i)
+    real_copy = shutil.copyfile
+    calls = []
+
+    def filling_copy(src: str, dst: str) -> str:
+        calls.append(src)
+        if len(calls) == 2:
+            real_copy(src, dst)  # a partial file is on disk when the error strikes
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_copy(src, dst)
+
+    monkeypatch.setattr(writer.shutil, "copyfile", filling_copy)
+    report = library.importer.import_paths([tmp_path / "in"], copy=True, workers=1)
+    assert report.imported == 2
+    assert [f.error for f in report.failed] == [
+        "cannot copy into the library: No space left on device"
+    ]
+    copies = sorted(p.name for p in library.originals_dir.rglob("*") if p.is_file())
+    assert copies == sorted(Path(a.path).name for a in library.assets.list())
+    assert len(copies) == 2
+    # Once there is room again, the same command finishes the job.
+    monkeypatch.setattr(writer.shutil, "copyfile", real_copy)
+    again = library.importer.import_paths([tmp_path / "in"], copy=True, workers=1)
+    assert (again.imported, again.failed) == (1, ())
+
+
+def test_rerunning_a_copy_import_reads_nothing_again(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        make_jpeg(tmp_path / "card" / f"p{i}.jpg", seed=i)
+    assert library.importer.import_paths([tmp_path / "card"], copy=True, workers=1).imported == 3
+    import photodesk.core.analyze as analyze
+
+    monkeypatch.setattr(analyze, "sha1_file", lambda *_: pytest.fail("hashed again"))
+    again = library.importer.import_paths([tmp_path / "card"], copy=True, workers=1)
+    assert (again.unchanged, again.imported, again.duplicates) == (3, 0, 0)
+    assert all(a.files == (a.path,) for a in library.assets.list())

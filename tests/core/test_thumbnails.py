@@ -273,7 +273,7 @@ def test_gif_uses_the_first_frame(render: Render, corpus_dir: Path) -> None:
     _, preview, _ = render("pillow__iss634.gif", "GIF", orientation=None)
     with Image.open(corpus_dir / "pillow__iss634.gif") as gif:
         first = gif.convert("RGB")
-        gif.seek(gif.n_frames - 1)
+        gif.seek(getattr(gif, "n_frames", 1) - 1)
         last = gif.convert("RGB")
     assert _distance(preview, first) < 3
     assert _distance(preview, first) < _distance(preview, last)
@@ -299,8 +299,9 @@ def test_transparency_is_flattened_on_white(render: Render, tmp_path: Path) -> N
     im.paste((200, 20, 20, 255), (0, 0, 200, 200))
     im.save(src)
     _, preview, _ = render(src, "PNG")
-    assert preview.getpixel((100, 100))[0] > 180  # the opaque red half
-    assert preview.getpixel((300, 100)) >= (250, 250, 250)  # transparent half: white, not black
+    pixels = np.asarray(preview)
+    assert pixels[100, 100, 0] > 180  # the opaque red half
+    assert pixels[100, 300].min() >= 250  # the transparent half: white, not black
 
 
 def test_non_srgb_profiles_are_converted_and_srgb_ones_skipped(
@@ -309,9 +310,9 @@ def test_non_srgb_profiles_are_converted_and_srgb_ones_skipped(
     applied: list[str] = []
     original = ImageCms.applyTransform
 
-    def spy(im: Image.Image, transform: ImageCms.ImageCmsTransform, *a: object) -> object:
+    def spy(im: Image.Image, transform: ImageCms.ImageCmsTransform) -> Image.Image | None:
         applied.append(transform.input_mode)
-        return original(im, transform, *a)
+        return original(im, transform)
 
     monkeypatch.setattr(thumbnails_color.ImageCms, "applyTransform", spy)
     render("immich__webp_denali.webp", "WEBP")  # tagged sRGB
@@ -372,6 +373,7 @@ def _make_video(
     with av.open(str(path), "w") as container:
         codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
         stream = container.add_stream(codec, rate=24)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         if "rotation" in kw:
@@ -395,8 +397,9 @@ def test_video_renders_a_frame(render: Render, tmp_path: Path) -> None:
     src = _make_video(tmp_path / "clip.mp4", 32, (320, 240), _red_over_blue)
     result, preview, _ = render(src, "MP4", kind="video", orientation=None)
     assert result == RenderResult((256, 192), (320, 240), "video-frame")
-    assert preview.getpixel((160, 40))[0] > 180  # red on top
-    assert preview.getpixel((160, 200))[2] > 180  # blue below
+    pixels = np.asarray(preview)
+    assert pixels[40, 160, 0] > 180  # red on top
+    assert pixels[200, 160, 2] > 180  # blue below
 
 
 def test_video_frame_is_taken_near_one_second(render: Render, tmp_path: Path) -> None:
@@ -413,8 +416,19 @@ def test_video_display_rotation_is_applied(render: Render, tmp_path: Path) -> No
     src = _make_video(tmp_path / "rot.mp4", 32, (320, 240), _red_over_blue, rotation=90)
     result, preview, _ = render(src, "MP4", kind="video", orientation=None)
     assert result.preview_size == (240, 320)
-    assert preview.getpixel((40, 160))[0] > 180  # red on the left
-    assert preview.getpixel((200, 160))[2] > 180  # blue on the right
+    pixels = np.asarray(preview)
+    assert pixels[160, 40, 0] > 180  # red on the left
+    assert pixels[160, 200, 2] > 180  # blue on the right
+
+
+def test_large_video_frames_are_scaled_while_converting(render: Render, tmp_path: Path) -> None:
+    def paint(_: int) -> Image.Image:
+        return Image.new("RGB", (1600, 900), (30, 200, 90))
+
+    src = _make_video(tmp_path / "hd.mp4", 6, (1600, 900), paint)
+    result, preview, _ = render(src, "MOV", kind="video", orientation=None)
+    assert result == RenderResult((256, 144), (1440, 810), "video-frame")
+    assert abs(int(np.asarray(preview)[405, 720, 1]) - 200) < 12
 
 
 # --- broken files, bombs, atomic writes ---------------------------------------------------------

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("PySide6")
-
 from photodesk.core import Library
 from photodesk.ui.main_window import MainWindow
 from tests.conftest import make_jpeg

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import threading
 
-import pytest
+from PySide6.QtWidgets import QWidget
 
-pytest.importorskip("PySide6")
-
-from PySide6.QtWidgets import QWidget  # noqa: E402
-
-from photodesk.ui import ops  # noqa: E402
+from photodesk.ui import ops
 
 
 def test_results_arrive_on_the_gui_thread(qtbot) -> None:

@@ -110,7 +110,7 @@ def records(session: Session, ids: Sequence[int]) -> list[AssetRecord]:
             assets[asset.id] = (asset, place)
         for aid, path, role in session.execute(
             select(AssetFile.asset_id, AssetFile.path, AssetFile.role)
-            .where(AssetFile.asset_id.in_(chunk))
+            .where(AssetFile.asset_id.in_(chunk), AssetFile.role != "source")
             .order_by(AssetFile.id)
         ):
             files[aid].append((role, path))

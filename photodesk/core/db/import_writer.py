@@ -161,8 +161,22 @@ class ImportWriter:
                 for result in results:
                     if isinstance(result, Failure):
                         self._fail(session, result)
-                    else:
-                        self._apply(session, result, copied, geo)
+                        continue
+                    mark = len(copied), len(geo), len(self._report.asset_ids)
+                    try:
+                        with session.begin_nested():
+                            self._apply(session, result, copied, geo)
+                    except OSError as exc:  # e.g. the disk filled up while copying
+                        for path in copied[mark[0] :]:
+                            Path(path).unlink(missing_ok=True)
+                        del copied[mark[0] :], geo[mark[1] :]
+                        if len(self._report.asset_ids) > mark[2]:
+                            del self._report.asset_ids[mark[2] :]
+                            self._report.imported -= 1
+                        reason = f"cannot copy into the library: {exc.strerror or exc}"
+                        self._fail(
+                            session, Failure(result.path, result.size, result.mtime_ns, reason)
+                        )
                 self._geocode(session, geo)
         except (SQLAlchemyError, OSError) as exc:
             # Nothing of this batch is in the catalog: remove copies made for it and say why.
@@ -289,6 +303,17 @@ class ImportWriter:
                 copied=path != a.path,
             )
         )
+        if path != a.path:  # remember where a copy came from, so re-runs skip it unread
+            s.add(
+                AssetFile(
+                    asset_id=asset_id,
+                    role="source",
+                    path=a.path,
+                    size=a.size,
+                    mtime_ns=a.mtime_ns,
+                    checksum=a.checksum,
+                )
+            )
         if a.sidecar:
             side = a.sidecar
             if path != a.path:

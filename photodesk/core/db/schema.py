@@ -133,7 +133,7 @@ class AssetFile(Base):
     __tablename__ = "asset_files"
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16))  # original | sidecar | live_video | duplicate
+    role: Mapped[str] = mapped_column(String(16))  # original sidecar live_video duplicate source
     path: Mapped[str] = mapped_column(Text, unique=True)
     size: Mapped[int] = mapped_column(Integer)
     mtime_ns: Mapped[int] = mapped_column(Integer)
