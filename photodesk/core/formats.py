@@ -192,7 +192,7 @@ def _sniff_other(head: bytes, ext: str) -> str | None:
 
 
 def _jpeg_has_mpf(head: bytes) -> bool | None:
-    """Whether an APP2 "MPF" segment (multi-picture format) precedes the image data.
+    """Whether an APP2 "MPF" segment listing several images precedes the image data.
 
     None when head ends before the first frame header, so the answer is unknown.
     """
@@ -208,9 +208,26 @@ def _jpeg_has_mpf(head: bytes) -> bool | None:
             return False
         (length,) = struct.unpack_from(">H", head, pos + 2)
         if marker == 0xE2 and head[pos + 4 : pos + 8] == b"MPF\x00":
-            return True
+            return mpf_image_count(head[pos + 8 : pos + 2 + length]) > 1
         pos += 2 + length
     return None
+
+
+def mpf_image_count(mpf: bytes) -> int:
+    """Return NumberOfImages (tag 0xB001) from the TIFF-structured body of an MPF segment."""
+    if mpf[:4] not in (b"II*\x00", b"MM\x00*"):
+        return 0
+    endian = "<" if mpf[:2] == b"II" else ">"
+    try:
+        (offset,) = struct.unpack_from(endian + "I", mpf, 4)
+        (count,) = struct.unpack_from(endian + "H", mpf, offset)
+        for i in range(min(count, 64)):
+            tag, typ, _n, value = struct.unpack_from(endian + "HHII", mpf, offset + 2 + 12 * i)
+            if tag == 0xB001 and typ == 4:
+                return int(value)
+    except struct.error:
+        return 0
+    return 0
 
 
 def _sniff_tiff(head: bytes, ext: str) -> str | None:

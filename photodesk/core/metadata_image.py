@@ -8,6 +8,7 @@ import zlib
 from typing import BinaryIO
 
 from photodesk.core.errors import CorruptFile
+from photodesk.core.formats import mpf_image_count
 from photodesk.core.metadata_dates import DateCandidate, from_unix
 from photodesk.core.metadata_exif import Found, add_tiff, parse_photoshop_irb, read_exif_block
 from photodesk.core.metadata_tiff import FileSource, read_tiff
@@ -61,7 +62,7 @@ def read_jpeg(fh: BinaryIO, found: Found) -> None:
                 read_exif_block(payload, found)
             elif code == 0xE1 and payload.startswith(_XMP_SIG):
                 found.xmp_packets.append(payload[len(_XMP_SIG) :])
-            elif code == 0xE2 and payload[:4] == b"MPF\x00":
+            elif code == 0xE2 and payload[:4] == b"MPF\x00" and mpf_image_count(payload[4:]) > 1:
                 found.file_type = "MPO"
             elif code == 0xED and payload.startswith(b"Photoshop 3.0\x00"):
                 parse_photoshop_irb(payload, found)

@@ -58,10 +58,7 @@ def fit(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
 
 def decode(src: Path, file_type: str, kind: str, orientation: int | None, target: int) -> Decoded:
     """Decode src once, at the smallest scale that still gives `target` px on the long edge."""
-    try:
-        size = src.stat().st_size
-    except OSError as exc:
-        raise CorruptFile(f"cannot read file: {exc.strerror or exc}") from exc
+    size = src.stat().st_size  # a missing or unreadable file is an OSError, not a corrupt one
     if size == 0:
         raise CorruptFile("empty file")
     if kind == "photo":
@@ -103,6 +100,8 @@ def _open(src: Path | io.BytesIO, file_type: str) -> Image.Image:
         _register_heif()
     try:
         return Image.open(src)
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
     except UnidentifiedImageError as exc:
         if not _heif_registered and _register_heif():
             return _open(src, file_type)  # a HEIF-family file under another type name
@@ -213,8 +212,13 @@ def _decode_raw(src: Path, file_type: str, target: int, file_size: int) -> Decod
         embedded = _embedded_preview(raw)
         # The camera's own JPEG is ~10x cheaper than demosaicing: use it when it covers the preview.
         if embedded is not None and _covers(embedded.size, (sizes.width, sizes.height), target):
-            return _from_embedded(embedded, orientation, target)
+            try:
+                return _from_embedded(embedded, orientation, target)
+            except CorruptFile:
+                embedded = None  # a damaged preview: the sensor data may still be fine
         try:
+            if sizes.width * sizes.height > MAX_PIXELS:
+                raise CorruptFile(f"RAW image over the {MAX_PIXELS // 1_000_000} MP limit")
             if file_size * 8 < sizes.raw_width * sizes.raw_height * _RAW_MIN_BITS_PER_PIXEL:
                 # Even lossy raws need several bits per photosite; LibRaw would read past the end
                 # of header-only or truncated files and return zeros or stale memory.

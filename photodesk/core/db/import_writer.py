@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from photodesk.core.library import Library
 
 log = logging.getLogger(__name__)
+
+ASSETS = Asset.__table__
+FILES = AssetFile.__table__
+TAGGED = AssetTag.__table__
 
 LIVE_VIDEO_MAX_SECONDS = 6.0
 _RAW_SUFFIX = re.compile(r"[._-]raw-\d+(\.[a-z]+)*$")
@@ -158,13 +163,15 @@ class ImportWriter:
         )
         try:
             with self._lib.write() as session:
+                self._prefetch(session, results)
                 for result in results:
                     if isinstance(result, Failure):
                         self._fail(session, result)
                         continue
                     mark = len(copied), len(geo), len(self._report.asset_ids)
                     try:
-                        with session.begin_nested():
+                        # Only copies can fail half-way; referencing needs no savepoint.
+                        with session.begin_nested() if self._copy else nullcontext():
                             self._apply(session, result, copied, geo)
                     except OSError as exc:  # e.g. the disk filled up while copying
                         for path in copied[mark[0] :]:
@@ -191,9 +198,29 @@ class ImportWriter:
             log.error("%s", reason)
             rep.failed.extend(ImportFailure(r.path, reason) for r in results)
 
+    def _prefetch(self, s: Session, results: list[Analysis | Failure]) -> None:
+        """One query each for what the batch may collide with, instead of several per file."""
+        paths = [r.path for r in results]
+        sums = [r.checksum for r in results if isinstance(r, Analysis)]
+        self._known_paths: set[str] = set()
+        self._known_sums: set[str] = set()
+        for i in range(0, len(paths), 500):
+            chunk = paths[i : i + 500]
+            self._known_paths.update(
+                s.scalars(select(AssetFile.path).where(AssetFile.path.in_(chunk)))
+            )
+            s.execute(delete(ImportError_).where(ImportError_.path.in_(chunk)))
+        for i in range(0, len(sums), 500):
+            self._known_sums.update(
+                s.scalars(
+                    select(Asset.checksum).where(
+                        Asset.owner_id == self._lib.owner_id, Asset.checksum.in_(sums[i : i + 500])
+                    )
+                )
+            )
+
     def _fail(self, session: Session, f: Failure) -> None:
         self._report.failed.append(ImportFailure(f.path, f.error))
-        session.execute(delete(ImportError_).where(ImportError_.path == f.path))
         session.execute(
             insert(ImportError_).values(
                 owner_id=self._lib.owner_id,
@@ -210,9 +237,11 @@ class ImportWriter:
     ) -> None:
         owner = self._lib.owner_id
         rep = self._report
-        s.execute(delete(ImportError_).where(ImportError_.path == a.path))
         for w in a.warnings:
             rep.warnings.append(ImportFailure(a.path, w))
+        if a.path not in self._known_paths and a.checksum not in self._known_sums:
+            self._insert(s, a, copied, geo)
+            return
         here = s.scalars(select(AssetFile).where(AssetFile.path == a.path)).first()
         if here is not None:
             if here.checksum == a.checksum:  # touched, not changed
@@ -271,6 +300,14 @@ class ImportWriter:
                 )
                 rep.duplicates += 1
             return
+        self._insert(s, a, copied, geo)
+
+    def _insert(
+        self, s: Session, a: Analysis, copied: list[str], geo: list[tuple[int, float, float]]
+    ) -> None:
+        """A new asset: Core inserts (the ORM unit of work is several times slower in bulk)."""
+        owner = self._lib.owner_id
+        rep = self._report
         path = a.path
         if self._copy and not self._inside_originals(a.path):
             path = copy_exclusive(
@@ -279,40 +316,43 @@ class ImportWriter:
             copied.append(path)
         now = datetime.now()
         asset_id = s.execute(
-            insert(Asset)
-            .values(
-                owner_id=owner,
-                checksum=a.checksum,
-                created_at=now,
-                updated_at=now,
-                has_thumbnail=a.has_thumbnail,
+            ASSETS.insert().returning(ASSETS.c.id),
+            {
+                "owner_id": owner,
+                "checksum": a.checksum,
+                "created_at": now,
+                "updated_at": now,
+                "has_thumbnail": a.has_thumbnail,
+                "rating": 0,
+                "favorite": False,
+                "archived": False,
+                "offline": False,
                 **self._asset_values(a),
                 **self._user_values(a),
-            )
-            .returning(Asset.id)
+            },
         ).scalar_one()
+        self._known_sums.add(a.checksum)
         st = os.stat(path)
-        s.add(
-            AssetFile(
-                asset_id=asset_id,
-                role="original",
-                path=path,
-                size=st.st_size,
-                mtime_ns=st.st_mtime_ns,
-                checksum=a.checksum,
-                copied=path != a.path,
-            )
-        )
+        rows = [
+            {
+                "role": "original",
+                "path": path,
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "checksum": a.checksum,
+                "copied": path != a.path,
+            }
+        ]
         if path != a.path:  # remember where a copy came from, so re-runs skip it unread
-            s.add(
-                AssetFile(
-                    asset_id=asset_id,
-                    role="source",
-                    path=a.path,
-                    size=a.size,
-                    mtime_ns=a.mtime_ns,
-                    checksum=a.checksum,
-                )
+            rows.append(
+                {
+                    "role": "source",
+                    "path": a.path,
+                    "size": a.size,
+                    "mtime_ns": a.mtime_ns,
+                    "checksum": a.checksum,
+                    "copied": False,
+                }
             )
         if a.sidecar:
             side = a.sidecar
@@ -321,23 +361,31 @@ class ImportWriter:
                 copied.append(side)
             if s.scalar(select(AssetFile.id).where(AssetFile.path == side)) is None:
                 sst = os.stat(side)
-                s.add(
-                    AssetFile(
-                        asset_id=asset_id,
-                        role="sidecar",
-                        path=side,
-                        size=sst.st_size,
-                        mtime_ns=sst.st_mtime_ns,
-                    )
+                rows.append(
+                    {
+                        "role": "sidecar",
+                        "path": side,
+                        "size": sst.st_size,
+                        "mtime_ns": sst.st_mtime_ns,
+                        "checksum": None,
+                        "copied": False,
+                    }
                 )
                 rep.sidecars += 1
+        s.execute(
+            FILES.insert(),
+            [{"asset_id": asset_id, "missing": False, **row} for row in rows],
+        )
         keywords = set(a.meta.keywords) | set(a.sidecar_data.keywords if a.sidecar_data else ())
         for kw in sorted(keywords):
             try:
                 tag_id = ensure_tag(s, owner, kw)
             except InvalidInput:
                 continue
-            s.merge(AssetTag(asset_id=asset_id, tag_id=tag_id))
+            s.execute(
+                TAGGED.insert().prefix_with("OR IGNORE", dialect="sqlite"),
+                {"asset_id": asset_id, "tag_id": tag_id},
+            )
         values = self._asset_values(a)
         if values["latitude"] is not None and values["longitude"] is not None:
             geo.append((asset_id, values["latitude"], values["longitude"]))
