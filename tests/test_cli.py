@@ -113,7 +113,7 @@ def test_tag_album_rate_favorite_show_and_filters(
     assert len(ls("--from", "2020-02-01", "--to", "2020-03-01")) == 1
     shown = json.loads(run(capsys, "--library", lib_dir, "show", ids[0], "--json")[1])
     assert shown["tags"] == ["Trips/Alps/Chamonix"] and shown["albums"] == ["Best"]
-    code, text = run(capsys, "--library", lib_dir, "tag", "list")
+    _, text = run(capsys, "--library", lib_dir, "tag", "list")
     assert "Chamonix (1)" in text
     assert run(capsys, "--library", lib_dir, "trash", ids[2])[0] == 0
     assert ids[2] not in ls()

@@ -184,9 +184,10 @@ def _sniff_other(head: bytes, ext: str) -> str | None:
         return "WMV"
     if head[:4] == b"\x00\x00\x01\xba":
         return "MPEG"
-    if len(head) > 196 and head[0] == 0x47 and head[188] == 0x47:
+    # MPEG transport streams: a 0x47 sync byte every 188 bytes (192 with M2TS time codes)
+    if len(head) > 580 and all(head[i] == 0x47 for i in (0, 188, 376, 564)):
         return "M2TS"
-    if len(head) > 196 and head[4] == 0x47 and head[196] == 0x47:
+    if len(head) > 580 and all(head[i] == 0x47 for i in (4, 196, 388, 580)):
         return "M2TS"
     return None
 
@@ -208,6 +209,8 @@ def _jpeg_has_mpf(head: bytes) -> bool | None:
             return False
         (length,) = struct.unpack_from(">H", head, pos + 2)
         if marker == 0xE2 and head[pos + 4 : pos + 8] == b"MPF\x00":
+            if pos + 2 + length > len(head):
+                return None
             return mpf_image_count(head[pos + 8 : pos + 2 + length]) > 1
         pos += 2 + length
     return None
@@ -236,7 +239,7 @@ def _sniff_tiff(head: bytes, ext: str) -> str | None:
         return "ORF"
     if magic == b"IIU\x00":
         return {".rwl": "RWL", ".raw": "RAW"}.get(ext, "RW2")
-    if head[8:10] == b"CR" and head[10] == 2:
+    if head[8:11] == b"CR\x02":
         return "CR2"
     if head[8:12] == b"IIII":
         return "IIQ"

@@ -25,7 +25,7 @@ class Metadata:
     format: FileFormat
     width: int | None = None  # pixels as stored, before orientation is applied
     height: int | None = None
-    orientation: int | None = None  # EXIF 1-8
+    orientation: int | None = None  # EXIF 1-8; 0 when the file says "undefined" (as ExifTool)
     taken_at: datetime | None = None  # naive local wall-clock time of capture
     taken_at_offset: int | None = None  # minutes east of UTC, when known
     taken_at_source: str | None = (

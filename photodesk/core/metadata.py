@@ -153,8 +153,10 @@ def _describe(head: bytes) -> str:
         return "XMP metadata"
     try:
         decoded = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return "unrecognised binary data"
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of head
+            return "unrecognised binary data"
+        decoded = head[: exc.start].decode("utf-8")
     if not all(c.isprintable() or c in "\t\r\n" for c in decoded):
         return "unrecognised binary data"
     if text[:1] in (b"{", b"["):
@@ -167,7 +169,11 @@ def _describe(head: bytes) -> str:
 def _parse_packets(found: Found) -> XmpData | None:
     merged: XmpData | None = None
     for packet in found.xmp_packets:
-        data = parse_xmp(packet)
+        try:
+            data = parse_xmp(packet)
+        except (*_PARSE_ERRORS, RecursionError):
+            found.warnings.append("unreadable XMP packet")
+            continue
         if data is None:
             continue
         found.warnings.extend(data.warnings)

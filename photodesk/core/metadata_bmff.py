@@ -225,6 +225,8 @@ def read_heif(fh: BinaryIO, found: Found) -> None:
         if item_type == b"mime" and "rdf+xml" in mime:
             found.xmp_packets.append(_item_data(fh, meta, item_id))
     width, height = _primary_size(meta)
+    if not meta.associations:
+        found.warnings.append("damaged HEIF: no item property associations")
     if width is not None:
         found.width, found.height = width, height
     if found.width is None and not exif_items:
@@ -242,8 +244,8 @@ def _primary_size(meta: _Meta) -> tuple[int | None, int | None]:
             if index in sizes:
                 return sizes[index]
     if sizes and not meta.associations:
-        # no usable property associations: the primary image is the largest one
-        return max(sizes.values(), key=lambda size: size[0] * size[1])
+        # no property associations (damaged file): like ExifTool, the last size seen wins
+        return sizes[max(sizes)]
     return None, None
 
 

@@ -48,6 +48,7 @@ class Found:
     longitude: float | None = None
     altitude: float | None = None
     gps_utc: datetime | None = None
+    exif_image_size: tuple[int, int] | None = None  # ExifImageWidth/Height (RAF previews)
     duration: float | None = None
     dates: list[DateCandidate] = field(default_factory=list)
     xmp_packets: list[bytes] = field(default_factory=list)
@@ -110,12 +111,15 @@ def add_tiff(dirs: TiffDirs, found: Found, *, dims: bool = False) -> None:
     if orientation is None:
         orientation = r.get_int(dirs.ifd1, 0x0112)
     if orientation is not None:
-        if 1 <= orientation <= 8:
+        if 0 <= orientation <= 8:  # 0 ("undefined") is kept as written, as ExifTool reports it
             found.set("orientation", orientation)
-        elif orientation != 0:
+        else:
             found.warnings.append(f"invalid EXIF orientation {orientation}")
     er = dirs.exif_reader or r
     _add_dates(er, r, ifd0, exif, found)
+    exif_width, exif_height = er.get_int(exif, 0xA002), er.get_int(exif, 0xA003)
+    if exif_width and exif_height and found.exif_image_size is None:
+        found.exif_image_size = (exif_width, exif_height)
     isos = [v for v in er.ints(exif, 0x8827, 4) + er.ints(exif, 0x8833, 1) if 0 < v < 10_000_000]
     found.set("iso", isos[0] if isos else None)
     found.set("f_number", _positive(er.get_float(exif, 0x829D)))
@@ -205,7 +209,13 @@ def image_dims(dirs: TiffDirs) -> tuple[int | None, int | None]:
     for ifd in dirs.image_dirs:
         if r.get_int(ifd, 0x00FE) in (None, 0) and 0x0100 in ifd and 0x0101 in ifd:
             return r.get_int(ifd, 0x0100), r.get_int(ifd, 0x0101)
-    return r.get_int(dirs.ifd0, 0x0100), r.get_int(dirs.ifd0, 0x0101)
+    if 0x0100 in dirs.ifd0:
+        return r.get_int(dirs.ifd0, 0x0100), r.get_int(dirs.ifd0, 0x0101)
+    # Panasonic RW2 IFD0: sensor size and borders instead of ImageWidth/ImageLength
+    top, left, bottom, right = (r.get_int(dirs.ifd0, tag) for tag in (4, 5, 6, 7))
+    if top is not None and left is not None and bottom and right and right > left and bottom > top:
+        return right - left, bottom - top
+    return r.get_int(dirs.ifd0, 0x0002), r.get_int(dirs.ifd0, 0x0003)
 
 
 def parse_photoshop_irb(data: bytes, found: Found) -> None:

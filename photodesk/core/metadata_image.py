@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from datetime import timedelta
 from typing import BinaryIO
 
 from photodesk.core.errors import CorruptFile
@@ -23,6 +24,7 @@ def read_jpeg(fh: BinaryIO, found: Found) -> None:
     fh.seek(2)
     got_sof = got_sos = False
     exif_seen = False
+    flir: list[bytes] = []
     while True:
         byte = fh.read(1)
         if not byte:
@@ -60,6 +62,8 @@ def read_jpeg(fh: BinaryIO, found: Found) -> None:
             if code == 0xE1 and payload[:6] == b"Exif\x00\x00" and not exif_seen:
                 exif_seen = True
                 read_exif_block(payload, found)
+            elif code == 0xE1 and payload[:5] == b"FLIR\x00":
+                flir.append(payload[8:])
             elif code == 0xE1 and payload.startswith(_XMP_SIG):
                 found.xmp_packets.append(payload[len(_XMP_SIG) :])
             elif code == 0xE2 and payload[:4] == b"MPF\x00" and mpf_image_count(payload[4:]) > 1:
@@ -70,6 +74,8 @@ def read_jpeg(fh: BinaryIO, found: Found) -> None:
                 _olympus_app12(payload, found)
             continue
         fh.seek(length - 2, 1)
+    if flir:
+        _flir_date(b"".join(flir), found)
     if not got_sof:
         raise CorruptFile("truncated JPEG: no image data")
     if not got_sos:
@@ -86,6 +92,31 @@ def _olympus_app12(payload: bytes, found: Found) -> None:
         dt = from_unix(int(m.group(1)))
         if dt is not None:
             found.dates.append(DateCandidate("makernotes:DateTimeOriginal", dt, None))
+
+
+def _flir_date(fff: bytes, found: Found) -> None:
+    """FLIR thermal cameras: the capture time sits in the CameraInfo record of an FFF block.
+
+    The record directory is big-endian; CameraInfo holds, at 0x384, the Unix time, its
+    milliseconds and the time zone in minutes west of UTC (little-endian on all samples).
+    """
+    if fff[:4] != b"FFF\x00" or len(fff) < 32:
+        return
+    directory, count = struct.unpack_from(">II", fff, 24)
+    for i in range(min(count, 64)):
+        entry = directory + 32 * i
+        if entry + 20 > len(fff):
+            return
+        kind, _sub, _version, _id, offset, _length = struct.unpack_from(">HHIIII", fff, entry)
+        if kind != 0x20 or offset + 0x38E > len(fff):
+            continue
+        for endian in "<>":
+            seconds, _ms, west = struct.unpack_from(endian + "IIh", fff, offset + 0x384)
+            utc = from_unix(seconds)
+            if utc is not None and 1990 <= utc.year <= 2100 and abs(west) <= 14 * 60:
+                local = utc - timedelta(minutes=west)
+                found.dates.append(DateCandidate("makernotes:DateTimeOriginal", local, -west))
+                return
 
 
 def read_png(fh: BinaryIO, found: Found) -> None:
@@ -218,3 +249,20 @@ def read_tiff_file(fh: BinaryIO, found: Found, base: int = 0, length: int | None
     if not dirs.ifd0:
         raise CorruptFile("damaged TIFF: unreadable first directory")
     add_tiff(dirs, found, dims=True)
+    jpg_from_raw = dirs.ifd0.get(0x002E)
+    if jpg_from_raw is not None and dirs.reader.endian == "<":
+        # Panasonic RW2/RWL: the Exif directory lives in the embedded JpgFromRaw
+        preview = dirs.reader.source.read_at(jpg_from_raw[2], min(jpg_from_raw[1], 1 << 18))
+        if preview[:3] == b"\xff\xd8\xff":
+            _exif_of_embedded_jpeg(preview, found)
+
+
+def _exif_of_embedded_jpeg(jpeg: bytes, found: Found) -> None:
+    """Add the EXIF of an embedded JPEG (RW2 JpgFromRaw) without taking its size."""
+    pos = 2
+    while pos + 4 <= len(jpeg) and jpeg[pos] == 0xFF and jpeg[pos + 1] != 0xDA:
+        (length,) = struct.unpack_from(">H", jpeg, pos + 2)
+        if jpeg[pos + 1] == 0xE1 and jpeg[pos + 4 : pos + 10] == b"Exif\x00\x00":
+            read_exif_block(jpeg[pos + 4 : pos + 2 + length], found)
+            return
+        pos += 2 + length

@@ -156,3 +156,5 @@ def read_raf(fh: BinaryIO, found: Found) -> None:
         read_jpeg(io.BytesIO(preview), found)
     except CorruptFile:
         found.warnings.append("RAF preview unreadable")
+    if found.exif_image_size is not None:  # the developed size, not the preview's
+        found.width, found.height = found.exif_image_size

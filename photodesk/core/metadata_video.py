@@ -30,19 +30,21 @@ def read_video(path: Path, found: Found) -> None:
     import av  # heavy; only needed for videos
 
     try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            tags = {k.lower(): v for k, v in container.metadata.items()}
+            if container.duration is not None and container.duration > 0:
+                found.duration = container.duration / av.time_base
+            video = container.streams.video[0] if container.streams.video else None
+            if video is not None:
+                context = video.codec_context
+                found.set_dims(context.width or None, context.height or None)
+                tags.update({f"stream:{k.lower()}": v for k, v in video.metadata.items()})
+                if found.duration is None and video.duration and video.time_base:
+                    found.duration = float(video.duration * video.time_base)
+    except Exception as exc:  # FFmpeg reports damage through many exception types
         raise CorruptFile(f"unreadable video: {exc}") from exc
-    with container:
-        tags = {k.lower(): v for k, v in container.metadata.items()}
-        if container.duration is not None and container.duration > 0:
-            found.duration = container.duration / av.time_base
-        video = container.streams.video[0] if container.streams.video else None
-        if video is not None:
-            found.set_dims(video.codec_context.width or None, video.codec_context.height or None)
-            tags.update({f"stream:{k.lower()}": v for k, v in video.metadata.items()})
-            if found.duration is None and video.duration and video.time_base:
-                found.duration = float(video.duration * video.time_base)
+    if video is None:
+        found.warnings.append("no video stream")
     _add_tags(tags, found)
 
 

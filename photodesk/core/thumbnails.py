@@ -138,10 +138,22 @@ def _write_pair(*items: tuple[Image.Image, Path, int]) -> None:
         raise
 
 
+def _default_mode() -> int:
+    # mkstemp creates 0600 files; derivatives get the usual mode a new file would get (umask).
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _default_mode()
+
+
 def _save_temp(im: Image.Image, path: Path, quality: int) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{path.stem[:16]}.", suffix=".tmp", dir=path.parent)
     tmp = Path(name)
     try:
+        if hasattr(os, "fchmod"):  # not on Windows
+            os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             # No exif/icc_profile arguments: derivatives carry neither (pixels are upright sRGB).
             im.save(fh, "JPEG", quality=quality, optimize=False, progressive=False)

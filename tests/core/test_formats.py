@@ -17,7 +17,7 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 
 @pytest.fixture(scope="module")
-def corpus() -> Path:
+def corpus_dir() -> Path:
     """The shared test corpus; missing means failure in CI and a skip elsewhere."""
     if not (CORPUS / "exiftool.json").is_file():
         if os.environ.get("CI", "").lower() == "true":
@@ -53,14 +53,14 @@ def _ftyp(major: bytes, *compatible: bytes) -> bytes:
     return struct.pack(">I", 8 + len(body)) + b"ftyp" + body + b"\0" * 32
 
 
-def test_corpus_file_types_match_exiftool(corpus: Path) -> None:
-    records = json.loads((corpus / "exiftool.json").read_text())
-    mismatches = []
+def test_corpus_file_types_match_exiftool(corpus_dir: Path) -> None:
+    records = json.loads((corpus_dir / "exiftool.json").read_text())
+    mismatches: list[tuple[str, str, object]] = []
     for record in records:
         expected = record.get("File:FileType")
         if expected is None or record.get("ExifTool:Error"):
             continue  # ExifTool could not identify it either (empty or damaged)
-        fmt = sniff_path(corpus / record["SourceFile"])
+        fmt = sniff_path(corpus_dir / record["SourceFile"])
         if expected == "JSON":
             if fmt is not None:
                 mismatches.append((record["SourceFile"], expected, fmt))
@@ -72,9 +72,9 @@ def test_corpus_file_types_match_exiftool(corpus: Path) -> None:
     assert not mismatches, mismatches
 
 
-def test_corpus_misnamed_files_are_detected_by_content(corpus: Path) -> None:
-    nef = sniff_path(corpus / "mei__nef_Issue_247-1.nef")
-    png = sniff_path(corpus / "photoprism__this-is-a-jpeg.png")
+def test_corpus_misnamed_files_are_detected_by_content(corpus_dir: Path) -> None:
+    nef = sniff_path(corpus_dir / "mei__nef_Issue_247-1.nef")
+    png = sniff_path(corpus_dir / "photoprism__this-is-a-jpeg.png")
     assert nef is not None and nef.file_type == "JPEG"
     assert png is not None and png.file_type == "JPEG"
 
@@ -112,7 +112,8 @@ def test_corpus_misnamed_files_are_detected_by_content(corpus: Path) -> None:
         (b"\0\0\0\x08wide\0\0\0\0mdat", "a.mov", "MOV"),
         (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "a.webm", "WEBM"),
         (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", "a.mkv", "MKV"),
-        (b"\x47" + b"\0" * 187 + b"\x47" + b"\0" * 200, "a.mts", "M2TS"),
+        ((b"\x47" + b"\0" * 187) * 4, "a.mts", "M2TS"),
+        ((b"\0" * 4 + b"\x47" + b"\0" * 187) * 4, "a.m2ts", "M2TS"),
         (b"\0\0\x01\xba" + b"\0" * 20, "a.mpg", "MPEG"),
     ],
 )
