@@ -3,62 +3,66 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
 from photodesk.cli import output
-from photodesk.core import AssetQuery, ImportProgress, Library
+from photodesk.core import AssetQuery, Library
 
 
-def _progress_bar(
-    enabled: bool,
-) -> tuple[Callable[[ImportProgress], None] | None, Callable[[], None]]:
+def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
     if not enabled:
         return None, lambda: None
     from tqdm import tqdm
 
     bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
 
-    def update(p: ImportProgress) -> None:
-        if bar.total != p.total:
-            bar.total = p.total
-        bar.n = p.done
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
         bar.refresh()
 
     return update, bar.close
 
 
 def cmd_import(lib: Library, args: argparse.Namespace) -> int:
+    """Queue an import job and run it in the foreground: a crash leaves it to resume later."""
     from photodesk.core.importer import DEFAULT_TEMPLATE
 
+    lib.jobs.recover()
+    payload = {
+        "paths": [os.path.abspath(p) for p in args.paths],
+        "copy": args.copy,
+        "template": args.template or DEFAULT_TEMPLATE,
+        "album": args.album,
+        "workers": args.workers,
+    }
+    job_id = lib.jobs.enqueue("import", None, payload, priority=10)
     progress, close = _progress_bar(not args.json and sys.stderr.isatty())
     try:
-        report = lib.importer.import_paths(
-            args.paths,
-            copy=args.copy,
-            template=args.template or DEFAULT_TEMPLATE,
-            progress=progress,
-            workers=args.workers,
-        )
+        info = lib.jobs.run(job_id, progress)
     finally:
         close()
-    if args.album and report.asset_ids:
-        lib.albums.add(lib.albums.ensure(args.album), report.asset_ids)
+    if info.state != "done" or info.result is None:
+        print(f"photodesk: import failed: {info.last_error}", file=sys.stderr)
+        return 1
+    report = info.result
     if args.json:
-        output.dump(output.report_json(report))
+        output.dump({k: v for k, v in report.items() if k != "asset_count"})
     else:
         print(
-            f"scanned {report.scanned}: imported {report.imported}, "
-            f"duplicates {report.duplicates}, "
-            f"unchanged {report.unchanged}, relinked {report.relinked}, failed {len(report.failed)}"
+            f"scanned {report['scanned']}: imported {report['imported']}, "
+            f"duplicates {report['duplicates']}, unchanged {report['unchanged']}, "
+            f"relinked {report['relinked']}, failed {len(report['failed'])}"
         )
-        for f in report.failed:
-            print(f"  failed: {f.path}: {f.error}")
-        for w in report.warnings:
-            print(f"  warning: {w.path}: {w.error}")
-    return (
-        1 if report.failed and not (report.imported or report.unchanged or report.duplicates) else 0
-    )
+        for f in report["failed"]:
+            print(f"  failed: {f['path']}: {f['error']}")
+        for w in report["warnings"]:
+            print(f"  warning: {w['path']}: {w['warning']}")
+    nothing = not (report["imported"] or report["unchanged"] or report["duplicates"])
+    return 1 if report["failed"] and nothing else 0
 
 
 def cmd_ls(lib: Library, args: argparse.Namespace) -> int:
@@ -191,6 +195,10 @@ def dispatch(lib: Library, args: argparse.Namespace) -> int:
     if cmd == "empty-trash":
         print(f"removed {lib.assets.purge_trash(older_than_days=args.days)} assets")
         return 0
+    if cmd == "jobs":
+        from photodesk.cli import jobs_cmd
+
+        return jobs_cmd.run(lib, args)
     handlers: dict[str, Callable[[Library, argparse.Namespace], int]] = {
         "import": cmd_import,
         "ls": cmd_ls,

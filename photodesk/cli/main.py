@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
+from photodesk.cli import jobs_cmd
+
 
 def _date(text: str) -> datetime:
     try:
@@ -112,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("new_name")
     ap = asub.add_parser("delete", help="delete an album (its photos stay)")
     ap.add_argument("album")
+
+    jobs_cmd.add_parser(sub)
 
     p = sub.add_parser("rate", help="set the star rating (0-5)")
     p.add_argument("rating", type=int, choices=range(6), metavar="STARS")

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from photodesk.core import AssetRecord, ImportReport, LibraryStats
+from photodesk.core import AssetRecord, LibraryStats
 
 
 def asset_json(a: AssetRecord) -> dict[str, Any]:
@@ -51,19 +51,6 @@ def asset_json(a: AssetRecord) -> dict[str, Any]:
         "albums": list(a.albums),
         "people": list(a.people),
         "stack_id": a.stack_id,
-    }
-
-
-def report_json(r: ImportReport) -> dict[str, Any]:
-    return {
-        "scanned": r.scanned,
-        "imported": r.imported,
-        "duplicates": r.duplicates,
-        "unchanged": r.unchanged,
-        "relinked": r.relinked,
-        "sidecars": r.sidecars,
-        "failed": [{"path": f.path, "error": f.error} for f in r.failed],
-        "warnings": [{"path": f.path, "warning": f.error} for f in r.warnings],
     }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from photodesk.core import job_handlers  # noqa: F401  (registers the built-in job kinds)
 from photodesk.core.albums import AlbumService
 from photodesk.core.assets import AssetService
 from photodesk.core.db import migrate
@@ -20,6 +21,7 @@ from photodesk.core.db.schema import User
 from photodesk.core.errors import LibraryError
 from photodesk.core.events import Changes, EventBus
 from photodesk.core.importer import Importer
+from photodesk.core.job_service import JobService
 from photodesk.core.tags import TagService
 from photodesk.core.thumbnails import ThumbnailStore
 from photodesk.core.types import UserId
@@ -53,6 +55,7 @@ class Library:
         self.importer = Importer(self)
         self.tags = TagService(self)
         self.albums = AlbumService(self)
+        self.jobs = JobService(self)
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True) -> Library:
@@ -104,6 +107,7 @@ class Library:
             self.events.publish(changes)
 
     def close(self) -> None:
+        self.jobs.stop()
         self._writer.dispose()
         self._reader.dispose()
 

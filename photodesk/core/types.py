@@ -114,6 +114,19 @@ class ImportReport:
     warnings: tuple[ImportFailure, ...] = ()
     asset_ids: tuple[AssetId, ...] = field(default=(), repr=False)
 
+    def as_dict(self) -> dict[str, object]:
+        """The ``photodesk import --json`` object."""
+        return {
+            "scanned": self.scanned,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "unchanged": self.unchanged,
+            "relinked": self.relinked,
+            "sidecars": self.sidecars,
+            "failed": [{"path": f.path, "error": f.error} for f in self.failed],
+            "warnings": [{"path": f.path, "warning": f.error} for f in self.warnings],
+        }
+
 
 @dataclass(frozen=True)
 class ImportProgress:

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 import sqlean
+from alembic import command
 from sqlalchemy import text
 
 from photodesk.core import Library, LibraryError
 from photodesk.core.db import migrate
+from photodesk.core.db.engine import make_engine
 
 
 def test_open_creates_the_library_folder(tmp_path: Path) -> None:
@@ -58,25 +60,38 @@ def test_reopening_keeps_data_and_needs_no_migration(tmp_path: Path) -> None:
         assert [a.id for a in lib.albums.list()] == [album]
 
 
-def test_an_older_catalog_is_backed_up_before_migrating(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_catalog_from_the_first_release_upgrades_after_a_backup(tmp_path: Path) -> None:
     root = tmp_path / "lib"
-    with Library.open(root) as lib:
-        lib.albums.create("Keep me")
-    seen_at_upgrade: list[list[Path]] = []
-    # Pretend a newer schema exists, so opening this catalog must upgrade it.
-    monkeypatch.setattr(migrate, "head_revision", lambda: "0002")
-    monkeypatch.setattr(
-        migrate.command,
-        "upgrade",
-        lambda cfg, rev: seen_at_upgrade.append(sorted(root.glob("catalog.db.*.bak"))),
-    )
+    root.mkdir()
+    # Build a catalog exactly as the first release (schema 0001) left it, with a user's album.
+    engine = make_engine(root / "catalog.db", writer=True)
+    cfg = migrate._config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, is_admin, created_at) "
+                "VALUES (1, 'me@home', 'Me', 1, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO albums (owner_id, name, description, sort_order, "
+                "created_at, updated_at) VALUES (1, 'Keep me', '', 'asc', "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
     with Library.open(root) as lib:
         assert lib.backup_path is not None
-    assert seen_at_upgrade and seen_at_upgrade[0] == [lib.backup_path]
+        assert [a.name for a in lib.albums.list()] == ["Keep me"]
+        assert migrate.current_revision(lib._writer) == migrate.head_revision()
+        job = lib.jobs.enqueue("thumbnails.generate", 1)  # uses the columns 0002 added
+        assert lib.jobs.get(job).state == "queued"
     con = sqlean.connect(str(lib.backup_path))
     try:
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
         assert con.execute("SELECT name FROM albums").fetchall() == [("Keep me",)]
     finally:
         con.close()

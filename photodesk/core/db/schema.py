@@ -272,13 +272,21 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(60))
     target: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, object] | None] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(12), default="queued")  # queued running done failed
+    # queued | running | done | failed | cancelled
+    state: Mapped[str] = mapped_column(String(12), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     not_before: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)  # a stale one: its worker died
+    worker: Mapped[str | None] = mapped_column(String(100))
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
 
 class Setting(Base):
