@@ -319,3 +319,24 @@ def test_rerunning_a_copy_import_reads_nothing_again(
     again = library.importer.import_paths([tmp_path / "card"], copy=True, workers=1)
     assert (again.unchanged, again.imported, again.duplicates) == (3, 0, 0)
     assert all(a.files == (a.path,) for a in library.assets.list())
+
+
+def test_a_copy_left_by_a_crashed_import_is_reused_not_duplicated(
+    library: Library, tmp_path: Path
+) -> None:
+    src = make_jpeg(tmp_path / "card" / "DSC_0001.JPG", when="2021:12:24 18:00:00", seed=1)
+    other = make_jpeg(tmp_path / "other" / "DSC_0002.JPG", when="2021:12:24 18:00:00", seed=2)
+    target = library.originals_dir / "2021" / "12"
+    target.mkdir(parents=True)
+    shutil.copy(src, target / "DSC_0001.JPG")  # the crash happened after the copy, before the row
+    shutil.copy(src, target / "DSC_0002.JPG")  # a different photo already owns this name
+    os.rename(other, tmp_path / "card" / "DSC_0002.JPG")
+    report = library.importer.import_paths([tmp_path / "card"], copy=True, workers=1)
+    assert report.imported == 2
+    assert sorted(p.name for p in target.iterdir()) == [
+        "DSC_0001.JPG",
+        "DSC_0002.JPG",
+        "DSC_0002_1.JPG",
+    ]
+    paths = {Path(a.path).name for a in library.assets.list()}
+    assert paths == {"DSC_0001.JPG", "DSC_0002_1.JPG"}

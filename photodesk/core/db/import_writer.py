@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from photodesk.core.analyze import Analysis, Failure
+from photodesk.core.analyze import Analysis, Failure, sha1_file
 from photodesk.core.db.schema import Asset, AssetFile, AssetTag, ImportError_, Place, Stack
 from photodesk.core.db.tags import ensure_tag
 from photodesk.core.errors import InvalidInput
@@ -111,31 +112,54 @@ def expand_template(template: str, a: Analysis) -> str:
     return os.path.join(*parts) if parts else name
 
 
-def copy_exclusive(src: str, dest_dir: Path, rel: str) -> str:
-    """Copy ``src`` to ``dest_dir/rel`` without ever overwriting: ``name_1.jpg`` on collision."""
+def copy_exclusive(
+    src: str,
+    dest_dir: Path,
+    rel: str,
+    *,
+    checksum: str | None = None,
+    referenced: Callable[[str], bool] = lambda _: True,
+) -> str:
+    """Copy ``src`` to ``dest_dir/rel`` without ever overwriting: ``name_1.jpg`` on collision.
+
+    A file already at a candidate name with the same content that no asset references is the
+    copy a crashed import made before it could record it: it is reused, not copied again.
+    """
     target = dest_dir / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     stem, ext = os.path.splitext(target.name)
-    tmp = target.parent / f".{target.name}.{os.getpid()}.photodesk-tmp"
+    size = os.path.getsize(src)
+    tmp: Path | None = None
     try:
-        shutil.copyfile(src, tmp)
-        shutil.copystat(src, tmp)
         n = 0
         while True:
             candidate = target if n == 0 else target.with_name(f"{stem}_{n}{ext}")
+            if candidate.exists():
+                if (
+                    checksum
+                    and candidate.stat().st_size == size
+                    and not referenced(str(candidate))
+                    and sha1_file(str(candidate)) == checksum
+                ):
+                    return str(candidate)
+                n += 1
+                continue
+            if tmp is None:
+                tmp = target.parent / f".{target.name}.{os.getpid()}.photodesk-tmp"
+                shutil.copyfile(src, tmp)
+                shutil.copystat(src, tmp)
             try:
                 os.link(tmp, candidate)  # atomic and fails if the name is taken
             except FileExistsError:
-                n += 1
                 continue
             except OSError:  # file systems without hard links (exFAT, some SMB mounts)
                 if candidate.exists():
-                    n += 1
                     continue
                 os.replace(tmp, candidate)
             return str(candidate)
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 class ImportWriter:
@@ -311,7 +335,11 @@ class ImportWriter:
         path = a.path
         if self._copy and not self._inside_originals(a.path):
             path = copy_exclusive(
-                a.path, self._lib.originals_dir, expand_template(self._template, a)
+                a.path,
+                self._lib.originals_dir,
+                expand_template(self._template, a),
+                checksum=a.checksum,
+                referenced=lambda p: self._referenced(s, p),
             )
             copied.append(path)
         now = datetime.now()
@@ -357,7 +385,13 @@ class ImportWriter:
         if a.sidecar:
             side = a.sidecar
             if path != a.path:
-                side = copy_exclusive(a.sidecar, Path(path).parent, Path(path).name + ".xmp")
+                side = copy_exclusive(
+                    a.sidecar,
+                    Path(path).parent,
+                    Path(path).name + ".xmp",
+                    checksum=sha1_file(a.sidecar),
+                    referenced=lambda p: self._referenced(s, p),
+                )
                 copied.append(side)
             if s.scalar(select(AssetFile.id).where(AssetFile.path == side)) is None:
                 sst = os.stat(side)
@@ -392,6 +426,10 @@ class ImportWriter:
         self._folders.add(os.path.dirname(path))
         rep.imported += 1
         rep.asset_ids.append(AssetId(asset_id))
+
+    @staticmethod
+    def _referenced(s: Session, path: str) -> bool:
+        return s.scalar(select(AssetFile.id).where(AssetFile.path == path)) is not None
 
     def _inside_originals(self, path: str) -> bool:
         return path.startswith(str(self._lib.originals_dir) + os.sep)
