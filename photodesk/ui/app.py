@@ -16,4 +16,8 @@ def run(library: Library) -> int:
     app.setOrganizationName("photodesk")
     window = MainWindow(library)
     window.show()
-    return int(app.exec())
+    library.jobs.start()  # background work runs while the app is open, never on the GUI thread
+    try:
+        return int(app.exec())
+    finally:
+        library.jobs.stop()
