@@ -278,7 +278,7 @@ def test_a_full_disk_fails_only_that_file_and_leaves_nothing_half_written(
 ) -> None:
     import errno
 
-    import photodesk.core.db.import_writer as writer
+    import photodesk.core.storage as writer
 
     for i in range(3):
         make_jpeg(tmp_path / "in" / f"p{i}.jpg", seed=i)

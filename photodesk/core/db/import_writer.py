@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import shutil
-from collections import defaultdict
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,10 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from photodesk.core.analyze import Analysis, Failure, sha1_file
-from photodesk.core.db.schema import Asset, AssetFile, AssetTag, ImportError_, Place, Stack
+from photodesk.core.db.schema import Asset, AssetFile, AssetTag, ImportError_, Place
+from photodesk.core.db.stacks import group_folders
 from photodesk.core.db.tags import ensure_tag
 from photodesk.core.errors import InvalidInput
 from photodesk.core.places import reverse_geocode
+from photodesk.core.storage import copy_exclusive, expand_template
 from photodesk.core.types import AssetId, ImportFailure, ImportReport
 
 if TYPE_CHECKING:
@@ -33,10 +31,6 @@ log = logging.getLogger(__name__)
 ASSETS = Asset.__table__
 FILES = AssetFile.__table__
 TAGGED = AssetTag.__table__
-
-LIVE_VIDEO_MAX_SECONDS = 6.0
-_RAW_SUFFIX = re.compile(r"[._-]raw-\d+(\.[a-z]+)*$")
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 @dataclass
@@ -73,93 +67,6 @@ def known_files(session: Session) -> dict[str, tuple[int, int]]:
         )
     )
     return {path: (size, mtime) for path, size, mtime in rows}
-
-
-def stack_key(path: str) -> tuple[str, str]:
-    """(folder, base name) shared by a RAW and its JPEG, also for PXL_..RAW-01.COVER.jpg."""
-    folder, name = os.path.split(path)
-    stem = name.lower()
-    stem = os.path.splitext(stem)[0]
-    stem = _RAW_SUFFIX.sub("", stem)
-    return folder, stem
-
-
-def _component(value: str | None, fallback: str) -> str:
-    text = _UNSAFE.sub("_", (value or "").strip()).strip(". ")
-    return text or fallback
-
-
-def expand_template(template: str, a: Analysis) -> str:
-    """A path under originals/ from a storage template like ``{year}/{month}/{filename}``."""
-    taken = a.meta.taken_at or datetime.fromtimestamp(a.mtime_ns / 1e9)
-    name = os.path.basename(a.path)
-    stem, ext = os.path.splitext(name)
-    values = {
-        "year": f"{taken.year:04d}",
-        "month": f"{taken.month:02d}",
-        "day": f"{taken.day:02d}",
-        "filename": name,
-        "stem": stem,
-        "ext": ext.lstrip("."),
-        "make": _component(a.meta.make, "Unknown"),
-        "model": _component(a.meta.model, "Unknown"),
-        "checksum": a.checksum[:8],
-    }
-    rel = template.format(**values)
-    parts = [
-        _component(p, "_") for p in rel.replace("\\", "/").split("/") if p not in ("", ".", "..")
-    ]
-    return os.path.join(*parts) if parts else name
-
-
-def copy_exclusive(
-    src: str,
-    dest_dir: Path,
-    rel: str,
-    *,
-    checksum: str | None = None,
-    referenced: Callable[[str], bool] = lambda _: True,
-) -> str:
-    """Copy ``src`` to ``dest_dir/rel`` without ever overwriting: ``name_1.jpg`` on collision.
-
-    A file already at a candidate name with the same content that no asset references is the
-    copy a crashed import made before it could record it: it is reused, not copied again.
-    """
-    target = dest_dir / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    stem, ext = os.path.splitext(target.name)
-    size = os.path.getsize(src)
-    tmp: Path | None = None
-    try:
-        n = 0
-        while True:
-            candidate = target if n == 0 else target.with_name(f"{stem}_{n}{ext}")
-            if candidate.exists():
-                if (
-                    checksum
-                    and candidate.stat().st_size == size
-                    and not referenced(str(candidate))
-                    and sha1_file(str(candidate)) == checksum
-                ):
-                    return str(candidate)
-                n += 1
-                continue
-            if tmp is None:
-                tmp = target.parent / f".{target.name}.{os.getpid()}.photodesk-tmp"
-                shutil.copyfile(src, tmp)
-                shutil.copystat(src, tmp)
-            try:
-                os.link(tmp, candidate)  # atomic and fails if the name is taken
-            except FileExistsError:
-                continue
-            except OSError:  # file systems without hard links (exFAT, some SMB mounts)
-                if candidate.exists():
-                    continue
-                os.replace(tmp, candidate)
-            return str(candidate)
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
 
 
 class ImportWriter:
@@ -514,62 +421,12 @@ class ImportWriter:
             s.execute(update(Asset).where(Asset.id == asset_id).values(place_id=place_id))
 
     def finish(self) -> None:
-        """Group what this run added: RAW + JPEG stacks and Live Photo videos."""
+        """Group what this run touched: RAW + JPEG stacks and Live Photo videos."""
         if not self._folders:
             return
         with self._lib.write() as s:
-            rows = s.execute(
-                select(
-                    Asset.id,
-                    Asset.kind,
-                    Asset.file_type,
-                    Asset.duration,
-                    Asset.stack_id,
-                    AssetFile.path,
-                )
-                .join(AssetFile, AssetFile.asset_id == Asset.id)
-                .where(Asset.owner_id == self._lib.owner_id, AssetFile.role == "original")
-            ).all()
-            groups: dict[tuple[str, str], list[tuple[int, str, str, float | None, int | None]]]
-            groups = defaultdict(list)
-            for aid, kind, ftype, duration, stack_id, path in rows:
-                key = stack_key(path)
-                if key[0] in self._folders:
-                    groups[key].append((aid, kind, ftype, duration, stack_id))
-            for members in groups.values():
-                if len(members) > 1:
-                    self._group(s, members)
-
-    def _group(
-        self, s: Session, members: list[tuple[int, str, str, float | None, int | None]]
-    ) -> None:
-        photos = [m for m in members if m[1] == "photo"]
-        raws = [m for m in members if m[1] == "raw"]
-        videos = [m for m in members if m[1] == "video"]
-        if photos and videos:
-            still = photos[0][0]
-            for vid, _, _, duration, _ in videos:
-                if duration is not None and duration > LIVE_VIDEO_MAX_SECONDS:
-                    continue
-                s.execute(
-                    update(AssetFile)
-                    .where(AssetFile.asset_id == vid, AssetFile.role == "original")
-                    .values(asset_id=still, role="live_video")
-                )
-                s.execute(update(AssetFile).where(AssetFile.asset_id == vid).values(asset_id=still))
-                s.execute(delete(Asset).where(Asset.id == vid))
-                if AssetId(vid) in self._report.asset_ids:
-                    self._report.asset_ids.remove(AssetId(vid))
-                    self._report.imported -= 1
-        if photos and raws:
-            stacked = [m for m in photos + raws if m[4] is not None]
-            if stacked:
-                stack_id = stacked[0][4]
-            else:
-                stack_id = s.execute(
-                    insert(Stack)
-                    .values(owner_id=self._lib.owner_id, primary_asset_id=photos[0][0])
-                    .returning(Stack.id)
-                ).scalar_one()
-            ids = [m[0] for m in photos + raws]
-            s.execute(update(Asset).where(Asset.id.in_(ids)).values(stack_id=stack_id))
+            absorbed = group_folders(s, self._lib.owner_id, self._folders)
+        for vid in absorbed:
+            if AssetId(vid) in self._report.asset_ids:
+                self._report.asset_ids.remove(AssetId(vid))
+                self._report.imported -= 1
