@@ -82,7 +82,9 @@ def make_big(folder: Path, count: int) -> list[Path]:
 def bare_route(path: str, out: str) -> None:
     """The floor: reduced-scale decode, then the 1440 px and 256 px JPEGs, nothing else."""
     with Image.open(path) as im:
-        im.draft("RGB", (1440, 1440))
+        # The exact target box lets libjpeg pick the smallest DCT scale still >= 1440 px (1/4).
+        scale = 1440 / max(im.size)
+        im.draft("RGB", (round(im.size[0] * scale), round(im.size[1] * scale)))
         im = im.convert("RGB")
         im.thumbnail((1440, 1440), Image.Resampling.BICUBIC, reducing_gap=2.0)
         im.save(f"{out}.preview.jpg", "JPEG", quality=82)

@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from photodesk.core.analyze import Analysis, Failure, FileTask, analyze
+from photodesk.core.analysis import Analysis, Failure, FileTask
 from photodesk.core.db import import_writer
 from photodesk.core.events import Changes
 from photodesk.core.scanner import ScannedFile, scan, sidecar_for
@@ -116,6 +116,8 @@ class Importer:
         if not tasks:
             return
         if workers <= 1 or len(tasks) <= 2:
+            from photodesk.core.analyze import analyze  # decoders load only when there is work
+
             for task in tasks:
                 yield analyze(task)
             return
@@ -124,6 +126,8 @@ class Importer:
 
 def _run_pool(tasks: list[FileTask], workers: int) -> Iterator[Analysis | Failure]:
     """Analyse in worker processes; a decoder that crashes its process fails only its own file."""
+    from photodesk.core.analyze import analyze
+
     queue = list(reversed(tasks))
     suspects: list[FileTask] = []
     while queue or suspects:
@@ -155,6 +159,8 @@ def _run_pool(tasks: list[FileTask], workers: int) -> Iterator[Analysis | Failur
 
 
 def _run_isolated(task: FileTask) -> Analysis | Failure:
+    from photodesk.core.analyze import analyze
+
     with ProcessPoolExecutor(max_workers=1, mp_context=_mp_context()) as pool:
         try:
             return pool.submit(analyze, task).result()

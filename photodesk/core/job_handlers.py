@@ -12,10 +12,8 @@ from sqlalchemy import select, update
 from photodesk.core.db.schema import Asset, AssetFile
 from photodesk.core.errors import CorruptFile, UnsupportedFormat
 from photodesk.core.events import Changes
-from photodesk.core.formats import sniff_path
 from photodesk.core.importer import DEFAULT_TEMPLATE
 from photodesk.core.jobs import JobContext, PermanentJobError, job
-from photodesk.core.metadata import read_metadata
 from photodesk.core.types import ImportProgress
 
 if TYPE_CHECKING:
@@ -80,6 +78,9 @@ def _original(lib: Library, target: str | None) -> tuple[int, str, str]:
 @job("metadata.refresh", queue="metadata")
 def refresh_metadata(lib: Library, ctx: JobContext) -> dict[str, Any]:
     """Re-read a file's metadata (after an edit elsewhere); the user's own edits are kept."""
+    from photodesk.core.formats import sniff_path
+    from photodesk.core.metadata import read_metadata
+
     asset_id, _, path = _original(lib, ctx.target)
     try:
         fmt = sniff_path(Path(path))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from photodesk.core.analyze import Analysis, sha1_file
+from photodesk.core.analysis import Analysis, sha1_file
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 

@@ -108,3 +108,7 @@ def test_a_file_in_place_of_the_library_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "lib").write_text("not a folder")
     with pytest.raises(LibraryError):
         Library.open(tmp_path / "lib")
+
+
+def test_the_known_head_is_the_newest_migration() -> None:
+    assert migrate.head_revision() == migrate.HEAD

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import sqlean
-import sqlite_vec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -14,10 +16,20 @@ from sqlalchemy.pool import QueuePool
 BUSY_TIMEOUT_MS = 30_000
 
 
+@cache
+def vec_extension_path() -> str:
+    """The sqlite-vec loadable extension shipped in its wheel (found without importing the
+    package, whose import pulls in numpy and slows every start)."""
+    spec = importlib.util.find_spec("sqlite_vec")
+    if spec is None or not spec.origin:
+        raise ImportError("sqlite-vec is not installed")
+    return os.path.join(os.path.dirname(spec.origin), "vec0")
+
+
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
     # The stdlib sqlite3 of many Python builds cannot load extensions; sqlean's bundled SQLite can.
     dbapi_conn.enable_load_extension(True)
-    sqlite_vec.load(dbapi_conn)
+    dbapi_conn.load_extension(vec_extension_path())
     dbapi_conn.enable_load_extension(False)
     # Let SQLAlchemy (not the driver) decide when transactions begin: see _on_begin.
     dbapi_conn.isolation_level = None

@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from photodesk.core.analyze import Analysis, Failure, sha1_file
+from photodesk.core.analysis import Analysis, Failure, sha1_file
 from photodesk.core.db.schema import Asset, AssetFile, AssetTag, ImportError_, Place
 from photodesk.core.db.stacks import group_folders
 from photodesk.core.db.tags import ensure_tag
