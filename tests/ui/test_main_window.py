@@ -1,32 +1,88 @@
-"""The desktop window opens on a library, reads it off the GUI thread, and shows what is there."""
+"""The main window: empty state, navigation, import by drag and drop, progress, restored state."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
 from photodesk.core import Library
-from photodesk.ui.main_window import MainWindow
+from photodesk.core.jobs import JobProgress, QueueStatus
+from photodesk.ui.main_window import SECTIONS, MainWindow
+from photodesk.ui.widgets.jobs_status import summary
 from tests.conftest import make_jpeg
 
 
-def test_empty_library_shows_a_friendly_empty_state(
-    qtbot, library: Library, tmp_path: Path
-) -> None:
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+
+
+def test_empty_library_shows_a_friendly_empty_state(qtbot, library: Library, tmp_path: Path):
     window = MainWindow(library)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.headline.text() == "Your library is empty", timeout=5000)
-    assert "import" in window.detail.text()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.empty, timeout=5000)
+    assert window.empty.import_button.isVisible()
     out = tmp_path / "empty-state.png"
     assert window.grab().save(str(out))
     assert out.stat().st_size > 1000
 
 
-def test_a_library_with_photos_shows_its_size(qtbot, library: Library, tmp_path: Path) -> None:
+def test_dropping_a_folder_imports_it_in_the_background(qtbot, library: Library, tmp_path: Path):
     for i in range(3):
-        make_jpeg(tmp_path / "in" / f"p{i}.jpg", seed=i, when=f"2019:0{i + 1}:01 10:00:00")
+        make_jpeg(tmp_path / "in" / f"p{i}.jpg", seed=i)
+    window = MainWindow(library)
+    qtbot.addWidget(window)
+    library.jobs.start()
+    try:
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(str(tmp_path / "in"))])
+        drop = QDropEvent(
+            QPointF(10, 10),
+            Qt.DropAction.CopyAction,
+            data,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        window.dropEvent(drop)
+        qtbot.waitUntil(lambda: len(library.assets.ids()) == 3, timeout=20000)
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is not window.empty, timeout=5000)
+    finally:
+        library.jobs.stop()
+
+
+def test_every_section_opens(qtbot, library: Library, tmp_path: Path):
+    make_jpeg(tmp_path / "in" / "p.jpg")
     library.importer.import_paths([tmp_path / "in"], workers=1)
     window = MainWindow(library)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.headline.text() == "3 photos and videos", timeout=5000)
-    assert "2019" in window.detail.text()
+    window.show()
+    for section in SECTIONS:
+        window.show_section(section)
+        assert window.stack.currentWidget() is window.views[section]
+
+
+def test_the_last_section_is_restored(qtbot, library: Library, tmp_path: Path):
+    make_jpeg(tmp_path / "in" / "p.jpg")
+    library.importer.import_paths([tmp_path / "in"], workers=1)
+    first = MainWindow(library)
+    qtbot.addWidget(first)
+    first.sidebar.setCurrentRow(list(SECTIONS).index("Albums"))
+    first.close()
+    second = MainWindow(library)
+    qtbot.addWidget(second)
+    assert second.current_section() == "Albums"
+
+
+def test_progress_summary_reads_like_a_sentence():
+    q = QueueStatus("thumbnails", 2, False, 10, 2, 5, 0, 1.0, 10.0)
+    assert summary(JobProgress((q,), 1, "import", 120, 500)) == "Importing 120 of 500"
+    assert summary(JobProgress((q,))) == "Working: thumbnails 12 · 10 s left"
+    idle = QueueStatus("thumbnails", 2, False, 0, 0, 5, 1, 0.0, None)
+    assert summary(JobProgress((idle,))) == "1 failed"

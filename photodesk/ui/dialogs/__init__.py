@@ -1,0 +1,1 @@
+"""Dialogs (import, preferences, share)."""
