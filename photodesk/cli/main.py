@@ -117,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs_cmd.add_parser(sub)
 
+    p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
+    p.add_argument(
+        "--screenshot", metavar="FILE.png", help="render offscreen to this file and exit"
+    )
+    p.add_argument(
+        "--view",
+        default="timeline",
+        help="timeline, viewer, map, people, search, "
+        "albums, tags, folders, favourites, archive or trash",
+    )
+    p.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+
     p = sub.add_parser("rate", help="set the star rating (0-5)")
     p.add_argument("rating", type=int, choices=range(6), metavar="STARS")
     _ids(p)
@@ -146,13 +158,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     from photodesk.bootstrap import open_library
     from photodesk.core import PhotodeskError
 
+    if args.command == "gui" and args.screenshot:
+        from pathlib import Path
+
+        from photodesk.ui.screenshot import screenshot
+
+        try:
+            width, height = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print(f"photodesk: bad --size {args.size!r} (use 1400x900)", file=sys.stderr)
+            return 2
+        try:
+            return screenshot(
+                args.library, Path(args.screenshot), args.view.lower(), (width, height)
+            )
+        except PhotodeskError as exc:
+            print(f"photodesk: {exc}", file=sys.stderr)
+            return 1
     try:
         library = open_library(args.library)
     except PhotodeskError as exc:
         print(f"photodesk: {exc}", file=sys.stderr)
         return 2
     try:
-        if args.command is None:
+        if args.command in (None, "gui"):
             from photodesk.ui.app import run
 
             return run(library)

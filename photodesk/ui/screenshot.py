@@ -1,0 +1,77 @@
+"""Render the window offscreen to a PNG (``photodesk gui --screenshot``): README and tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+VIEWS = (
+    "timeline",
+    "viewer",
+    "map",
+    "people",
+    "search",
+    "albums",
+    "tags",
+    "folders",
+    "favourites",
+    "archive",
+    "trash",
+)
+
+
+def _settle(app: object, *, minimum: float, maximum: float) -> None:
+    """Let queued work (thread-pool reads, thumbnails) finish and repaint, within limits."""
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    start = time.monotonic()
+    quiet_since: float | None = None
+    while time.monotonic() - start < maximum:
+        QApplication.processEvents()
+        busy = QThreadPool.globalInstance().activeThreadCount() > 0
+        now = time.monotonic()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - start >= minimum and now - quiet_since > 0.3:
+            break
+        time.sleep(0.01)
+
+
+def screenshot(library_dir: str | None, out: Path, view: str, size: tuple[int, int]) -> int:
+    from photodesk.core import InvalidInput, PhotodeskError
+
+    if view not in VIEWS:
+        raise InvalidInput(f"unknown view {view!r} (views: {', '.join(VIEWS)})")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from photodesk.bootstrap import open_library
+    from photodesk.ui.main_window import SECTIONS, MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    library = open_library(library_dir)
+    try:
+        window = MainWindow(library, restore=False)
+        window.resize(*size)
+        window.show()
+        _settle(app, minimum=0.3, maximum=5)
+        if view == "viewer":
+            ids = library.assets.ids()
+            if ids:
+                window.open_viewer([int(i) for i in ids], 0)
+        else:
+            section = next(s for s in SECTIONS if s.lower() == view)
+            window.sidebar.setCurrentRow(list(SECTIONS).index(section))
+        _settle(app, minimum=1.0, maximum=15)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out)):
+            raise PhotodeskError(f"cannot write {out}")
+        window.close()
+    finally:
+        library.close()
+    return 0
