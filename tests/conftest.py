@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+# GUI tests render offscreen: there is no display in CI (and none is needed anywhere).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
 

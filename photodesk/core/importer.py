@@ -105,12 +105,12 @@ class Importer:
         if pending:
             writer.write_batch(pending)
         writer.finish()
-        result = report.build()
-        if result.imported or result.relinked:
+        outcome = report.build()
+        if outcome.imported or outcome.relinked:
             lib.events.publish(
-                Changes(assets=frozenset(int(i) for i in result.asset_ids), assets_added=True)
+                Changes(assets=frozenset(int(i) for i in outcome.asset_ids), assets_added=True)
             )
-        return result
+        return outcome
 
     def _run(self, tasks: list[FileTask], workers: int) -> Iterator[Analysis | Failure]:
         if not tasks:

@@ -8,13 +8,13 @@ from photodesk.core import Changes, Library
 
 
 class Bridge(QObject):
-    """``changed`` carries a ``Changes``; ``event`` carries anything else (job progress...).
+    """``changed`` carries a ``Changes``; ``notice`` carries anything else (job progress...).
 
     Core events are published on whatever thread wrote; Qt queues the signal to the GUI thread.
     """
 
     changed = Signal(object)
-    event = Signal(object)
+    notice = Signal(object)  # not ``event``: that name is QObject's event handler
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -24,7 +24,7 @@ class Bridge(QObject):
         if isinstance(event, Changes):
             self.changed.emit(event)
         else:
-            self.event.emit(event)
+            self.notice.emit(event)
 
     def close(self) -> None:
         self._unsubscribe()

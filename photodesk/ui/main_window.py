@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
 
         self.jobs_status = JobsStatus(library, self)
         self.statusBar().addPermanentWidget(self.jobs_status)
-        self.bridge.event.connect(self._on_event)
+        self.bridge.notice.connect(self._on_notice)
         self.bridge.changed.connect(self._on_changed)
         self._build_menus()
 
@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         if self._library_empty and getattr(changes, "assets_added", False):
             self._refresh_empty()
 
-    def _on_event(self, event: object) -> None:
+    def _on_notice(self, event: object) -> None:
         if isinstance(event, JobProgress):
             self.jobs_status.update_progress(event)
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 ASSETS = Asset.__table__
 FILES = AssetFile.__table__
-TAGGED = AssetTag.__table__
+TAGGED = AssetTag.__table__  # Core tables: bulk inserts skip the ORM unit of work
 
 
 @dataclass
@@ -251,7 +251,7 @@ class ImportWriter:
             copied.append(path)
         now = datetime.now()
         asset_id = s.execute(
-            ASSETS.insert().returning(ASSETS.c.id),
+            insert(ASSETS).returning(ASSETS.c.id),
             {
                 "owner_id": owner,
                 "checksum": a.checksum,
@@ -314,7 +314,7 @@ class ImportWriter:
                 )
                 rep.sidecars += 1
         s.execute(
-            FILES.insert(),
+            insert(FILES),
             [{"asset_id": asset_id, "missing": False, **row} for row in rows],
         )
         keywords = set(a.meta.keywords) | set(a.sidecar_data.keywords if a.sidecar_data else ())
@@ -324,7 +324,7 @@ class ImportWriter:
             except InvalidInput:
                 continue
             s.execute(
-                TAGGED.insert().prefix_with("OR IGNORE", dialect="sqlite"),
+                insert(TAGGED).prefix_with("OR IGNORE", dialect="sqlite"),
                 {"asset_id": asset_id, "tag_id": tag_id},
             )
         values = self._asset_values(a)
