@@ -18,6 +18,7 @@ from photodesk.core.assets import AssetService
 from photodesk.core.db import migrate
 from photodesk.core.db.engine import make_engine, make_sessionmaker
 from photodesk.core.db.schema import User
+from photodesk.core.edits import EditService
 from photodesk.core.errors import LibraryError
 from photodesk.core.events import Changes, EventBus
 from photodesk.core.importer import Importer
@@ -56,6 +57,7 @@ class Library:
         self.tags = TagService(self)
         self.albums = AlbumService(self)
         self.jobs = JobService(self)
+        self.edits = EditService(self)
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True) -> Library:

@@ -201,10 +201,12 @@ class MainWindow(QMainWindow):
             self.viewer.closed.connect(self.close_viewer)
             self.stack.addWidget(self.viewer)
         self._before_viewer = self.stack.currentWidget()
+        self.sidebar.hide()  # the viewer takes the whole window
         self.stack.setCurrentWidget(self.viewer)
         self.viewer.show_assets(ids, index)
 
     def close_viewer(self) -> None:
+        self.sidebar.show()
         if self._before_viewer is not None:
             self.stack.setCurrentWidget(self._before_viewer)
             self._before_viewer.setFocus()
@@ -221,6 +223,8 @@ class MainWindow(QMainWindow):
         was = self._library_empty
         self._library_empty = stats.assets == 0 and stats.trashed == 0
         if was != self._library_empty:
+            if self.viewer is not None and self.stack.currentWidget() is self.viewer:
+                return
             self.show_section(self.current_section())
 
     def _on_changed(self, changes: object) -> None:

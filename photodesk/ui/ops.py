@@ -23,9 +23,16 @@ class _Task(QRunnable):
         try:
             result = self._fn()
         except Exception as exc:
-            self._relay.failed.emit(exc)
+            self._emit(self._relay.failed, exc)
         else:
-            self._relay.done.emit(result)
+            self._emit(self._relay.done, result)
+
+    @staticmethod
+    def _emit(signal: Any, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the widget that asked is gone; nobody wants the result
+            pass
 
 
 def query(
