@@ -37,7 +37,7 @@ def cmd_import(lib: Library, args: argparse.Namespace) -> int:
         "copy": args.copy,
         "template": args.template or DEFAULT_TEMPLATE,
         "album": args.album,
-        "workers": args.workers,
+        "_workers": args.workers,
     }
     job_id = lib.jobs.enqueue("import", None, payload, priority=10)
     progress, close = _progress_bar(not args.json and sys.stderr.isatty())
@@ -49,6 +49,9 @@ def cmd_import(lib: Library, args: argparse.Namespace) -> int:
         print(f"photodesk: import failed: {info.last_error}", file=sys.stderr)
         return 1
     report = info.result
+    from photodesk.core.maintenance import backup_if_due
+
+    backup_if_due(lib)  # the daily automatic backup, now that the catalog changed
     if args.json:
         output.dump({k: v for k, v in report.items() if k != "asset_count"})
     else:
@@ -199,6 +202,10 @@ def dispatch(lib: Library, args: argparse.Namespace) -> int:
         from photodesk.cli import jobs_cmd
 
         return jobs_cmd.run(lib, args)
+    if cmd in ("check", "backup"):
+        from photodesk.cli import check_cmd
+
+        return check_cmd.run(lib, args)
     handlers: dict[str, Callable[[Library, argparse.Namespace], int]] = {
         "import": cmd_import,
         "ls": cmd_ls,

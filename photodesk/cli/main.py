@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from photodesk.cli import jobs_cmd
+from photodesk.cli import check_cmd, jobs_cmd
 
 
 def _date(text: str) -> datetime:
@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("album")
 
     jobs_cmd.add_parser(sub)
+    check_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from photodesk.core.analysis import Analysis, Failure, FileTask
 from photodesk.core.db import import_writer
 from photodesk.core.events import Changes
+from photodesk.core.procs import exit_with_parent
 from photodesk.core.scanner import ScannedFile, scan, sidecar_for
 from photodesk.core.types import AssetId, ImportFailure, ImportProgress, ImportReport
 
@@ -104,7 +105,6 @@ class Importer:
                 last_flush = time.monotonic()
         if pending:
             writer.write_batch(pending)
-        writer.finish()
         outcome = report.build()
         if outcome.imported or outcome.relinked:
             lib.events.publish(
@@ -138,7 +138,12 @@ def _run_pool(tasks: list[FileTask], workers: int) -> Iterator[Analysis | Failur
             continue
         ctx = _mp_context()
         inflight: dict[Future[Analysis | Failure], FileTask] = {}
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             try:
                 while queue or inflight:
                     while queue and len(inflight) < workers * 4:
@@ -161,7 +166,12 @@ def _run_pool(tasks: list[FileTask], workers: int) -> Iterator[Analysis | Failur
 def _run_isolated(task: FileTask) -> Analysis | Failure:
     from photodesk.core.analyze import analyze
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=_mp_context()) as pool:
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=_mp_context(),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         try:
             return pool.submit(analyze, task).result()
         except BrokenProcessPool:

@@ -37,7 +37,7 @@ def import_files(lib: Library, ctx: JobContext) -> dict[str, Any]:
         copy=bool(p.get("copy")),
         template=p.get("template") or DEFAULT_TEMPLATE,
         progress=progress,
-        workers=p.get("workers"),
+        workers=p.get("_workers"),
     )
     if p.get("album") and report.asset_ids:
         lib.albums.add(lib.albums.ensure(str(p["album"])), report.asset_ids)
@@ -137,3 +137,12 @@ def generate_thumbnails(lib: Library, ctx: JobContext) -> dict[str, Any]:
     with lib.write(Changes(assets=frozenset({asset_id}))) as s:
         s.execute(update(Asset).where(Asset.id == asset_id).values(has_thumbnail=True))
     return {"asset": asset_id, "rendered": made}
+
+
+@job("maintenance.backup", queue="maintenance")
+def backup_catalog(lib: Library, ctx: JobContext) -> dict[str, Any]:
+    """The automatic catalog backup: at most one a day, and only if the catalog changed."""
+    from photodesk.core.maintenance import backup_if_due
+
+    made = backup_if_due(lib)
+    return {"backup": str(made) if made else None}

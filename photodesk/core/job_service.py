@@ -281,6 +281,7 @@ class JobService:
             return
         self._stop.clear()
         self.recover()
+        self.enqueue("maintenance.backup")  # cheap when a recent backup exists
         for queue, n in QUEUES.items():
             for i in range(n):
                 t = threading.Thread(

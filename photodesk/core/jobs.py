@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from photodesk.core.db.schema import Job
+from photodesk.core.procs import pid_alive
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -163,10 +164,4 @@ def worker_alive(worker: str | None) -> bool:
     host, _, pid = worker.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another machine: only its heartbeat can tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(int(pid))

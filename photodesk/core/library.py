@@ -23,6 +23,7 @@ from photodesk.core.errors import LibraryError
 from photodesk.core.events import Changes, EventBus
 from photodesk.core.importer import Importer
 from photodesk.core.job_service import JobService
+from photodesk.core.people import PeopleService
 from photodesk.core.tags import TagService
 from photodesk.core.thumbnails import ThumbnailStore
 from photodesk.core.types import UserId
@@ -58,6 +59,7 @@ class Library:
         self.albums = AlbumService(self)
         self.jobs = JobService(self)
         self.edits = EditService(self)
+        self.people = PeopleService(self)
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True) -> Library:

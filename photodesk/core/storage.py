@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from photodesk.core.analysis import Analysis, sha1_file
+from photodesk.core.procs import remove_dead_temps
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
@@ -75,6 +77,12 @@ def copy_exclusive(
                 n += 1
                 continue
             if tmp is None:
+                # A killed import's partial copy of this very file: its writer is dead.
+                remove_dead_temps(
+                    target.parent,
+                    f".{glob.escape(target.name)}.*.photodesk-tmp",
+                    target.name.count(".") + 2,
+                )
                 tmp = target.parent / f".{target.name}.{os.getpid()}.photodesk-tmp"
                 shutil.copyfile(src, tmp)
                 shutil.copystat(src, tmp)

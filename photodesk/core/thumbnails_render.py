@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from photodesk.core.errors import CorruptFile, UnsupportedFormat
+from photodesk.core.procs import remove_dead_temps
 from photodesk.core.thumbnails import PREVIEW_SIZE, THUMB_SIZE
 from photodesk.core.thumbnails_color import (
     apply_orientation,
@@ -95,7 +96,11 @@ _FILE_MODE = _default_mode()
 
 
 def _save_temp(im: Image.Image, path: Path, quality: int) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem[:16]}.", suffix=".tmp", dir=path.parent)
+    # The writer's pid is in the name, so the next write of this file clears a killed writer's.
+    remove_dead_temps(path.parent, f".{path.stem[:16]}.*.tmp", 2)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.stem[:16]}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     tmp = Path(name)
     try:
         if hasattr(os, "fchmod"):  # not on Windows

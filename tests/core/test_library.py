@@ -112,3 +112,14 @@ def test_a_file_in_place_of_the_library_is_an_error(tmp_path: Path) -> None:
 
 def test_the_known_head_is_the_newest_migration() -> None:
     assert migrate.head_revision() == migrate.HEAD
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_uses(library: Library) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from photodesk.core.db.schema import Base
+
+    with library._writer.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

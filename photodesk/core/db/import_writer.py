@@ -92,6 +92,8 @@ class ImportWriter:
             len(self._report.failed),
             len(self._report.warnings),
         )
+        self._folders = set()
+        absorbed: list[int] = []
         try:
             with self._lib.write() as session:
                 self._prefetch(session, results)
@@ -116,6 +118,10 @@ class ImportWriter:
                             session, Failure(result.path, result.size, result.mtime_ns, reason)
                         )
                 self._geocode(session, geo)
+                # Stacks and Live Photos are made in the same transaction as their assets, so a
+                # crash can never leave a committed RAW + JPEG pair unstacked.
+                if self._folders:
+                    absorbed = group_folders(session, self._lib.owner_id, self._folders)
         except (SQLAlchemyError, OSError) as exc:
             # Nothing of this batch is in the catalog: remove copies made for it and say why.
             for path in copied:
@@ -128,6 +134,11 @@ class ImportWriter:
             reason = f"catalog write failed: {getattr(exc, 'orig', None) or exc}"
             log.error("%s", reason)
             rep.failed.extend(ImportFailure(r.path, reason) for r in results)
+            return
+        for vid in absorbed:  # a Live Photo video now belongs to its photo
+            if AssetId(vid) in self._report.asset_ids:
+                self._report.asset_ids.remove(AssetId(vid))
+                self._report.imported -= 1
 
     def _prefetch(self, s: Session, results: list[Analysis | Failure]) -> None:
         """One query each for what the batch may collide with, instead of several per file."""
@@ -419,14 +430,3 @@ class ImportWriter:
                     .returning(Place.id)
                 ).scalar_one()
             s.execute(update(Asset).where(Asset.id == asset_id).values(place_id=place_id))
-
-    def finish(self) -> None:
-        """Group what this run touched: RAW + JPEG stacks and Live Photo videos."""
-        if not self._folders:
-            return
-        with self._lib.write() as s:
-            absorbed = group_folders(s, self._lib.owner_id, self._folders)
-        for vid in absorbed:
-            if AssetId(vid) in self._report.asset_ids:
-                self._report.asset_ids.remove(AssetId(vid))
-                self._report.imported -= 1

@@ -35,7 +35,7 @@ def enqueue(
             )
         )
         for job_id, existing in rows:
-            if (existing or None) == (payload or None):
+            if _identity(existing) == _identity(payload):
                 return int(job_id)
     now = datetime.now()
     job = Job(
@@ -54,6 +54,11 @@ def enqueue(
     s.add(job)
     s.flush()
     return job.id
+
+
+def _identity(payload: dict[str, Any] | None) -> dict[str, Any]:
+    """What makes two jobs the same work: keys starting with "_" are tuning, not identity."""
+    return {k: v for k, v in (payload or {}).items() if not k.startswith("_")}
 
 
 def claim(s: Session, queue: str, worker: str) -> Job | None:

@@ -226,6 +226,19 @@ class Face(Base):
     assigned_by_user: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class FaceRejection(Base):
+    """ "This face is not that person": a user's decision that clustering must respect."""
+
+    __tablename__ = "face_rejections"
+    face_id: Mapped[int] = mapped_column(
+        ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Embedding(Base):
     """A CLIP embedding of an asset for one model (float32 blob; sqlite-vec indexes it)."""
 

@@ -6,7 +6,7 @@ import os
 import re
 from collections import defaultdict
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from photodesk.core.db.schema import Asset, AssetFile, Stack
@@ -26,12 +26,20 @@ def stack_key(path: str) -> tuple[str, str]:
 
 def group_folders(s: Session, owner_id: int, folders: set[str]) -> list[int]:
     """Stack and pair the owner's assets in ``folders``; returns the video assets absorbed."""
+    # Each folder's files as an index range on the path (no LIKE, nothing to escape).
+    sep = os.sep
+    in_folders = or_(
+        *(
+            and_(AssetFile.path > folder + sep, AssetFile.path < folder + chr(ord(sep) + 1))
+            for folder in folders
+        )
+    )
     rows = s.execute(
         select(
             Asset.id, Asset.kind, Asset.file_type, Asset.duration, Asset.stack_id, AssetFile.path
         )
         .join(AssetFile, AssetFile.asset_id == Asset.id)
-        .where(Asset.owner_id == owner_id, AssetFile.role == "original")
+        .where(Asset.owner_id == owner_id, AssetFile.role == "original", in_folders)
     ).all()
     groups: dict[tuple[str, str], list[Member]] = defaultdict(list)
     for aid, kind, ftype, duration, stack_id, path in rows:

@@ -1,0 +1,155 @@
+"""The ``photodesk watch`` command: add, remove and list watched folders, or run the watcher."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from photodesk.cli import output
+from photodesk.core import Library
+from photodesk.core.files import FileService
+from photodesk.core.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, FolderWatcher
+from photodesk.core.watch_fs import network_fs_type
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add ``watch`` and its actions to the ``photodesk`` sub-command parsers."""
+    p = subparsers.add_parser(
+        "watch", help="watched folders: import what lands in them, follow moves and deletions"
+    )
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = sub.add_parser("add", help="watch a folder (a local folder or a network share)")
+    a.add_argument("path", metavar="PATH")
+    a.add_argument(
+        "--copy",
+        action="store_true",
+        help="copy new files into the library's originals/ (default: reference them in place)",
+    )
+    a.add_argument(
+        "--poll",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="always (--poll) or never (--no-poll) poll this folder instead of using file-system "
+        "events (default: poll network shares only)",
+    )
+    r = sub.add_parser("remove", help="stop watching a folder (its photos stay in the library)")
+    r.add_argument("path", metavar="PATH")
+    ls = sub.add_parser("list", help="list watched folders")
+    ls.add_argument("--json", action="store_true", help="print a JSON array")
+    run_p = sub.add_parser("run", help="watch until Ctrl-C or SIGTERM, logging what is imported")
+    run_p.add_argument(
+        "--settle",
+        type=float,
+        default=DEFAULT_SETTLE_S,
+        metavar="SECONDS",
+        help=f"import a file once unchanged this long (default {DEFAULT_SETTLE_S:g})",
+    )
+    run_p.add_argument(
+        "--interval",
+        type=float,
+        default=DEFAULT_POLL_INTERVAL_S,
+        metavar="SECONDS",
+        help=f"polling interval for network shares (default {DEFAULT_POLL_INTERVAL_S:g})",
+    )
+    run_p.add_argument("--poll", action="store_true", help="poll every folder")
+    run_p.add_argument(
+        "--workers", type=int, default=None, help="import worker processes (default: automatic)"
+    )
+
+
+def run(lib: Library, args: argparse.Namespace) -> int:
+    """Run ``photodesk watch ACTION``; returns the exit status."""
+    files = FileService(lib)
+    if args.action == "add":
+        w = files.add_watched(args.path, copy=args.copy, polling=args.poll)
+        fs = network_fs_type(w.path)
+        how = (
+            "polled"
+            if w.polling or (w.polling is None and fs)
+            else "followed through file-system events"
+        )
+        print(f"watching {w.path}{' (copying into the library)' if w.copy else ''}")
+        print(f"  {f'network share ({fs}); ' if fs else ''}it will be {how}")
+        print("  `photodesk watch run` (or the desktop app) imports what is there and what arrives")
+        return 0
+    if args.action == "remove":
+        w = files.remove_watched(args.path)
+        print(f"no longer watching {w.path} (its photos stay in the library)")
+        return 0
+    if args.action == "list":
+        return _list(files, as_json=args.json)
+    return _run(lib, args)
+
+
+def _list(files: FileService, *, as_json: bool) -> int:
+    folders = files.watched()
+    if as_json:
+        output.dump(
+            [
+                {
+                    "path": w.path,
+                    "copy": w.copy,
+                    "enabled": w.enabled,
+                    "polling": w.polling,
+                    "network": network_fs_type(w.path),
+                    "last_scan_at": w.last_scan_at.isoformat(timespec="seconds")
+                    if w.last_scan_at
+                    else None,
+                }
+                for w in folders
+            ]
+        )
+        return 0
+    if not folders:
+        print("no watched folders (add one with `photodesk watch add PATH`)")
+    for w in folders:
+        flags = [
+            "copy" if w.copy else "reference",
+            {True: "poll", False: "events", None: "auto"}[w.polling],
+        ]
+        if not w.enabled:
+            flags.append("disabled")
+        scanned = w.last_scan_at.strftime("%Y-%m-%d %H:%M") if w.last_scan_at else "never"
+        print(f"{w.path}  [{', '.join(flags)}]  last scan: {scanned}")
+    return 0
+
+
+def _run(lib: Library, args: argparse.Namespace) -> int:
+    if not FileService(lib).watched():
+        print(
+            "photodesk: no watched folders (add one with `photodesk watch add PATH`)",
+            file=sys.stderr,
+        )
+        return 1
+    logger = logging.getLogger("photodesk.core.watch")
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    watcher = FolderWatcher(
+        lib,
+        settle_s=args.settle,
+        poll_interval_s=args.interval,
+        polling=True if args.poll else None,
+        workers=args.workers,
+    )
+    watcher.start()
+    print("watching; Ctrl-C to stop", file=sys.stderr)
+    try:
+        while not stop.wait(0.5) and watcher.running:
+            pass
+    finally:
+        watcher.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("stopped", file=sys.stderr)
+    return 0

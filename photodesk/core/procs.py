@@ -1,0 +1,46 @@
+"""Process liveness, for recovering work (jobs, temp files) left by processes that died."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (True when it cannot be told)."""
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl+C there; rely on heartbeats instead
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def remove_dead_temps(folder: Path, pattern: str, pid_of: int) -> None:
+    """Delete temp files matching ``pattern`` whose writer (the pid at dot-separated field
+    ``pid_of`` of the name) is dead: what a killed import left half-written."""
+    try:
+        candidates = list(folder.glob(pattern))
+    except OSError:
+        return
+    for old in candidates:
+        parts = old.name.split(".")
+        if len(parts) > pid_of and parts[pid_of].isdigit() and not pid_alive(int(parts[pid_of])):
+            old.unlink(missing_ok=True)
+
+
+def exit_with_parent(parent: int) -> None:
+    """Worker-process initializer: a SIGKILLed parent runs no cleanup, so workers watch it."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if not pid_alive(parent) or os.getppid() == 1:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="photodesk-parent-watch").start()
