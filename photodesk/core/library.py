@@ -21,6 +21,7 @@ from photodesk.core.db.schema import User
 from photodesk.core.edits import EditService
 from photodesk.core.errors import LibraryError
 from photodesk.core.events import Changes, EventBus
+from photodesk.core.geo import GeoService
 from photodesk.core.importer import Importer
 from photodesk.core.job_service import JobService
 from photodesk.core.people import PeopleService
@@ -60,6 +61,7 @@ class Library:
         self.jobs = JobService(self)
         self.edits = EditService(self)
         self.people = PeopleService(self)
+        self.geo = GeoService(self)
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True) -> Library:
