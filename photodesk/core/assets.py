@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -61,7 +62,7 @@ class AssetService:
         path = store.preview_path(rec.checksum) if preview else store.thumb_path(rec.checksum)
         return path if path.exists() else None
 
-    def _owned(self, ids: Iterable[int]) -> list[int]:
+    def _owned(self, ids: Iterable[int]) -> builtins.list[int]:
         wanted = sorted(set(int(i) for i in ids))
         with self._lib.read() as s:
             have = (

@@ -21,10 +21,12 @@ from photodesk.core.db.schema import User
 from photodesk.core.edits import EditService
 from photodesk.core.errors import LibraryError
 from photodesk.core.events import Changes, EventBus
+from photodesk.core.folders import FolderService
 from photodesk.core.geo import GeoService
 from photodesk.core.importer import Importer
 from photodesk.core.job_service import JobService
 from photodesk.core.people import PeopleService
+from photodesk.core.search import SearchService
 from photodesk.core.tags import TagService
 from photodesk.core.thumbnails import ThumbnailStore
 from photodesk.core.types import UserId
@@ -58,6 +60,8 @@ class Library:
         self.importer = Importer(self)
         self.tags = TagService(self)
         self.albums = AlbumService(self)
+        self.search = SearchService(self)
+        self.folders = FolderService(self)
         self.jobs = JobService(self)
         self.edits = EditService(self)
         self.people = PeopleService(self)
