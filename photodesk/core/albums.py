@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import delete, func, select
 
 from photodesk.core.db.schema import Album as AlbumRow
-from photodesk.core.db.schema import AlbumAsset
+from photodesk.core.db.schema import AlbumAsset, Asset
 from photodesk.core.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.events import Changes
 from photodesk.core.types import Album, AlbumId, AssetId
+
+SortOrder = Literal["asc", "desc"]
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -108,7 +111,10 @@ class AlbumService:
         with self._lib.read() as s:
             counts: dict[int, int] = dict(
                 s.execute(
-                    select(AlbumAsset.album_id, func.count()).group_by(AlbumAsset.album_id)
+                    select(AlbumAsset.album_id, func.count())
+                    .join(Asset, Asset.id == AlbumAsset.asset_id)
+                    .where(Asset.trashed_at.is_(None))
+                    .group_by(AlbumAsset.album_id)
                 ).all()
             )
             return [
@@ -124,5 +130,49 @@ class AlbumService:
                     select(AlbumRow)
                     .where(AlbumRow.owner_id == self._lib.owner_id)
                     .order_by(AlbumRow.name)
+                )
+            ]
+
+    def set_cover(self, album: str | int, asset_id: int) -> None:
+        """Show ``asset_id`` (a photo in the album) as the album's cover."""
+        with self._lib.write(Changes(albums=True)) as s:
+            row = self._find(s, album)
+            inside = s.scalar(
+                select(AlbumAsset.asset_id).where(
+                    AlbumAsset.album_id == row.id, AlbumAsset.asset_id == int(asset_id)
+                )
+            )
+            if inside is None:
+                raise InvalidInput(f"asset {asset_id} is not in the album {row.name!r}")
+            row.cover_asset_id, row.updated_at = int(asset_id), datetime.now()
+
+    def set_sort(self, album: str | int, order: str) -> None:
+        """Sort the album by capture time, oldest first (``"asc"``) or newest first (``"desc"``)."""
+        if order not in ("asc", "desc"):
+            raise InvalidInput(f"an album sorts 'asc' or 'desc', not {order!r}")
+        with self._lib.write(Changes(albums=True)) as s:
+            row = self._find(s, album)
+            row.sort_order, row.updated_at = order, datetime.now()
+
+    def sort_order(self, album: str | int) -> SortOrder:
+        with self._lib.read() as s:
+            return "desc" if self._find(s, album).sort_order == "desc" else "asc"
+
+    def assets(self, album: str | int) -> builtins.list[AssetId]:
+        """The album's photos (archived ones too, trashed ones not) in its sort order."""
+        with self._lib.read() as s:
+            row = self._find(s, album)
+            order = (
+                (Asset.taken_at.desc(), Asset.id.desc())
+                if row.sort_order == "desc"
+                else (Asset.taken_at.asc(), Asset.id.asc())
+            )
+            return [
+                AssetId(i)
+                for i in s.scalars(
+                    select(Asset.id)
+                    .join(AlbumAsset, AlbumAsset.asset_id == Asset.id)
+                    .where(AlbumAsset.album_id == row.id, Asset.trashed_at.is_(None))
+                    .order_by(*order)
                 )
             ]
