@@ -202,6 +202,10 @@ def dispatch(lib: Library, args: argparse.Namespace) -> int:
         from photodesk.cli import jobs_cmd
 
         return jobs_cmd.run(lib, args)
+    if cmd == "watch":
+        from photodesk.cli import watch_cmd
+
+        return watch_cmd.run(lib, args)
     if cmd in ("check", "backup"):
         from photodesk.cli import check_cmd
 

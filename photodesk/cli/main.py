@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from photodesk.cli import check_cmd, jobs_cmd
+from photodesk.cli import check_cmd, jobs_cmd, watch_cmd
 
 
 def _date(text: str) -> datetime:
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs_cmd.add_parser(sub)
     check_cmd.add_parser(sub)
+    watch_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(

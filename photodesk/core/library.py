@@ -21,6 +21,7 @@ from photodesk.core.db.schema import User
 from photodesk.core.edits import EditService
 from photodesk.core.errors import LibraryError
 from photodesk.core.events import Changes, EventBus
+from photodesk.core.files import FileService
 from photodesk.core.folders import FolderService
 from photodesk.core.geo import GeoService
 from photodesk.core.importer import Importer
@@ -30,6 +31,7 @@ from photodesk.core.search import SearchService
 from photodesk.core.tags import TagService
 from photodesk.core.thumbnails import ThumbnailStore
 from photodesk.core.types import UserId
+from photodesk.core.watch import FolderWatcher
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class Library:
         self.edits = EditService(self)
         self.people = PeopleService(self)
         self.geo = GeoService(self)
+        self.files = FileService(self)
+        self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True) -> Library:
@@ -117,6 +121,7 @@ class Library:
             self.events.publish(changes)
 
     def close(self) -> None:
+        self.watch.stop()
         self.jobs.stop()
         self._writer.dispose()
         self._reader.dispose()

@@ -15,7 +15,7 @@ from sqlalchemy import and_, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from photodesk.core.analyze import sha1_file
+from photodesk.core.analysis import sha1_file
 from photodesk.core.backups import (
     DEFAULT_KEEP,
     backup_catalog,

@@ -16,8 +16,11 @@ def run(library: Library) -> int:
     app.setOrganizationName("photodesk")
     window = MainWindow(library)
     window.show()
-    library.jobs.start()  # background work runs while the app is open, never on the GUI thread
+    # Background work and the watched folders run while the app is open, never on the GUI thread.
+    library.jobs.start()
+    library.watch.start()
     try:
         return int(app.exec())
     finally:
+        library.watch.stop()
         library.jobs.stop()

@@ -19,6 +19,7 @@ from photodesk.core.db.schema import Asset, AssetFile, AssetTag, ImportError_, P
 from photodesk.core.db.stacks import group_folders
 from photodesk.core.db.tags import ensure_tag
 from photodesk.core.errors import InvalidInput
+from photodesk.core.pathcase import ExactNames
 from photodesk.core.places import reverse_geocode
 from photodesk.core.storage import copy_exclusive, expand_template
 from photodesk.core.types import AssetId, ImportFailure, ImportReport
@@ -63,7 +64,7 @@ def known_files(session: Session) -> dict[str, tuple[int, int]]:
     """Every media path in the catalog with the size and mtime it had when imported."""
     rows = session.execute(
         select(AssetFile.path, AssetFile.size, AssetFile.mtime_ns).where(
-            AssetFile.role != "sidecar"
+            AssetFile.role != "sidecar", AssetFile.missing.is_(False)
         )
     )
     return {path: (size, mtime) for path, size, mtime in rows}
@@ -205,7 +206,13 @@ class ImportWriter:
                     s.execute(
                         update(Asset)
                         .where(Asset.id == here.asset_id)
-                        .values(**self._asset_values(a), offline=False, updated_at=datetime.now())
+                        .values(
+                            **self._asset_values(a),
+                            checksum=a.checksum,
+                            has_thumbnail=a.has_thumbnail,
+                            offline=False,
+                            updated_at=datetime.now(),
+                        )
                     )
                     rep.imported += 1
                     rep.asset_ids.append(AssetId(here.asset_id))
@@ -219,7 +226,7 @@ class ImportWriter:
             original = s.scalars(
                 select(AssetFile).where(AssetFile.asset_id == same.id, AssetFile.role == "original")
             ).first()
-            if original is None or not os.path.exists(original.path):
+            if original is None or not ExactNames().exists(original.path):
                 # The file moved (or was renamed): keep the asset and all that hangs on it.
                 if original is None:
                     original = AssetFile(asset_id=same.id, role="original", checksum=a.checksum)
