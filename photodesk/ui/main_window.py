@@ -136,11 +136,19 @@ class MainWindow(QMainWindow):
         act = QAction("Import and &copy into library…", self)
         act.triggered.connect(lambda: self.import_folder(copy=True))
         file_menu.addAction(act)
+        act = QAction("&Watched folders…", self)
+        act.triggered.connect(self.edit_watched_folders)
+        file_menu.addAction(act)
         file_menu.addSeparator()
         act = QAction("&Quit", self)
         act.setShortcut(QKeySequence.StandardKey.Quit)
         act.triggered.connect(self.close)
         file_menu.addAction(act)
+
+    def edit_watched_folders(self) -> None:
+        from photodesk.ui.dialogs.watch_dialog import WatchDialog
+
+        WatchDialog(self.library, self).exec()
 
     def import_folder(self, *, copy: bool) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of photos")

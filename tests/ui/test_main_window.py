@@ -86,3 +86,19 @@ def test_progress_summary_reads_like_a_sentence():
     assert summary(JobProgress((q,))) == "Working: thumbnails 12 · 10 s left"
     idle = QueueStatus("thumbnails", 2, False, 0, 0, 5, 1, 0.0, None)
     assert summary(JobProgress((idle,))) == "1 failed"
+
+
+def test_watched_folders_can_be_added_and_removed(qtbot, library: Library, tmp_path: Path):
+    from photodesk.ui.dialogs.watch_dialog import WatchDialog
+
+    (tmp_path / "inbox").mkdir()
+    dialog = WatchDialog(library)
+    qtbot.addWidget(dialog)
+    dialog.add_folder(str(tmp_path / "inbox"), copy=False)
+    qtbot.waitUntil(lambda: dialog.folders.count() == 1, timeout=5000)
+    assert [f.path for f in library.files.watched()] == [str(tmp_path / "inbox")]
+    dialog.add_folder(str(tmp_path / "nope"), copy=False)
+    qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=5000)
+    dialog.folders.setCurrentRow(0)
+    dialog._on_remove()
+    qtbot.waitUntil(lambda: dialog.folders.count() == 0, timeout=5000)
