@@ -27,7 +27,7 @@ def test_empty_library_shows_a_friendly_empty_state(qtbot, library: Library, tmp
     window = MainWindow(library)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.empty, timeout=5000)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.empty, timeout=20000)
     assert window.empty.import_button.isVisible()
     out = tmp_path / "empty-state.png"
     assert window.grab().save(str(out))
@@ -52,7 +52,7 @@ def test_dropping_a_folder_imports_it_in_the_background(qtbot, library: Library,
         )
         window.dropEvent(drop)
         qtbot.waitUntil(lambda: len(library.assets.ids()) == 3, timeout=20000)
-        qtbot.waitUntil(lambda: window.stack.currentWidget() is not window.empty, timeout=5000)
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is not window.empty, timeout=20000)
     finally:
         library.jobs.stop()
 
@@ -95,10 +95,10 @@ def test_watched_folders_can_be_added_and_removed(qtbot, library: Library, tmp_p
     dialog = WatchDialog(library)
     qtbot.addWidget(dialog)
     dialog.add_folder(str(tmp_path / "inbox"), copy=False)
-    qtbot.waitUntil(lambda: dialog.folders.count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.folders.count() == 1, timeout=20000)
     assert [f.path for f in library.files.watched()] == [str(tmp_path / "inbox")]
     dialog.add_folder(str(tmp_path / "nope"), copy=False)
-    qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=5000)
+    qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=20000)
     dialog.folders.setCurrentRow(0)
     dialog._on_remove()
-    qtbot.waitUntil(lambda: dialog.folders.count() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.folders.count() == 0, timeout=20000)

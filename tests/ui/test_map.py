@@ -71,7 +71,7 @@ def _open(qtbot, library: Library, *, fetch=_no_network, shared_grid=False) -> M
     qtbot.waitUntil(
         lambda: view.canvas.basemap is not None and view.index is not None, timeout=15000
     )
-    qtbot.waitUntil(lambda: bool(view.canvas.clusters), timeout=5000)
+    qtbot.waitUntil(lambda: bool(view.canvas.clusters), timeout=20000)
     return view
 
 
@@ -91,7 +91,7 @@ def _counts(view: MapView) -> list[int]:
 
 def _set_zoom(qtbot, view: MapView, zoom: int, lat: float, lon: float) -> None:
     view.canvas.set_view(zoom, lat, lon)
-    qtbot.waitUntil(lambda: view.canvas.clusters_zoom == zoom, timeout=5000)
+    qtbot.waitUntil(lambda: view.canvas.clusters_zoom == zoom, timeout=20000)
 
 
 def _colour(image: QImage, p: QPointF) -> QColor:
@@ -207,8 +207,8 @@ def test_a_new_geotagged_photo_appears_after_the_change_event(
     view = _open(qtbot, geolib)
     make_jpeg(tmp_path / "later" / "reykjavik.jpg", gps=(64.1466, -21.9426), seed=30)
     geolib.importer.import_paths([tmp_path / "later"], workers=1)
-    qtbot.waitUntil(lambda: view.summary.text() == "10 photos with a location", timeout=5000)
-    qtbot.waitUntil(lambda: sum(c.count for c in view.canvas.clusters) == 10, timeout=5000)
+    qtbot.waitUntil(lambda: view.summary.text() == "10 photos with a location", timeout=20000)
+    qtbot.waitUntil(lambda: sum(c.count for c in view.canvas.clusters) == 10, timeout=20000)
     # while the map is hidden, changes only mark it stale; it reloads when shown again
     view.hide()
     make_jpeg(tmp_path / "later2" / "oslo.jpg", gps=(59.91, 10.75), seed=31)
@@ -217,7 +217,7 @@ def test_a_new_geotagged_photo_appears_after_the_change_event(
     assert view.summary.text() == "10 photos with a location"
     view.show()
     view.activate()
-    qtbot.waitUntil(lambda: view.summary.text() == "11 photos with a location", timeout=5000)
+    qtbot.waitUntil(lambda: view.summary.text() == "11 photos with a location", timeout=20000)
 
 
 def test_no_file_is_read_on_the_gui_thread(qtbot, geolib: Library, monkeypatch):
@@ -237,7 +237,7 @@ def test_no_file_is_read_on_the_gui_thread(qtbot, geolib: Library, monkeypatch):
     monkeypatch.setattr(map_basemap, "_read", read)
     monkeypatch.setattr(map_thumbs, "_square", square)
     view = _open(qtbot, geolib)
-    qtbot.waitUntil(lambda: len(threads) >= 5, timeout=5000)
+    qtbot.waitUntil(lambda: len(threads) >= 5, timeout=20000)
     assert threads and set(threads) == {"worker"}
     assert view.canvas.basemap is not None
 
@@ -247,7 +247,7 @@ def test_an_empty_library_says_so(qtbot, library: Library):
     qtbot.addWidget(view)
     view.show()
     view.activate()
-    qtbot.waitUntil(lambda: view.index is not None, timeout=10000)
+    qtbot.waitUntil(lambda: view.index is not None, timeout=20000)
     assert view.summary.text() == "No photos with a location"
     assert view.canvas.grab().toImage().width() > 0
 
@@ -264,7 +264,7 @@ def test_tiles_are_fetched_off_thread_and_cached_on_disk(qtbot, tmp_path: Path):
     template = "https://tiles.example/{z}/{x}/{y}.png"
     layer = TileLayer(tmp_path / "tiles", template, fake_fetch)
     assert layer.tile(3, 4, 2) is None
-    with qtbot.waitSignal(layer.changed, timeout=5000):
+    with qtbot.waitSignal(layer.changed, timeout=20000):
         pass
     image = layer.tile(3, 4, 2)
     assert image is not None and image.pixelColor(5, 5) == QColor("red")
@@ -274,7 +274,7 @@ def test_tiles_are_fetched_off_thread_and_cached_on_disk(qtbot, tmp_path: Path):
     # a fresh layer (a new session) reads the disk cache and never fetches
     again = TileLayer(tmp_path / "tiles", template, _no_network)
     again.tile(3, 4, 2)
-    with qtbot.waitSignal(again.changed, timeout=5000):
+    with qtbot.waitSignal(again.changed, timeout=20000):
         pass
     assert again.tile(3, 4, 2) is not None
 
@@ -294,7 +294,7 @@ def test_the_online_layer_is_a_setting_with_its_cache_in_the_library(
     view.tiles_box.setChecked(True)
     assert isinstance(view.canvas.tiles, TileLayer)
     view.canvas.repaint()
-    qtbot.waitUntil(lambda: len(urls) > 0, timeout=5000)
+    qtbot.waitUntil(lambda: len(urls) > 0, timeout=20000)
     view.canvas.tiles.wait()
     assert all(u.startswith("https://tile.openstreetmap.org/") for u in urls)
     assert list((geolib.root / "tiles").rglob("*.tile"))
@@ -314,7 +314,7 @@ def test_a_selection_shows_in_the_side_grid_whichever_it_is(qtbot, geolib: Libra
     assert view.list.isVisible()
     if view.grid is not None:  # the app's grid shows them and opens the viewer for the map
         shown = sorted(view.shown_ids())
-        qtbot.waitUntil(lambda: sorted(view.grid.model.ids()) == shown, timeout=5000)
+        qtbot.waitUntil(lambda: sorted(view.grid.model.ids()) == shown, timeout=20000)
         with qtbot.waitSignal(view.open_assets) as opened:
             view.grid.open_assets.emit(shown, 2)
         assert opened.args == [shown, 2]

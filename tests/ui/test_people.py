@@ -16,7 +16,7 @@ from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.people import PeopleView
 from tests.core.test_people import Built, build_people
 
-WAIT = 10_000
+WAIT = 20_000
 
 
 @pytest.fixture

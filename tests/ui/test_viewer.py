@@ -16,7 +16,7 @@ from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.viewer import ViewerView
 from tests.conftest import make_jpeg, make_video
 
-WAIT = 15000
+WAIT = 20_000
 
 
 @pytest.fixture

@@ -1,0 +1,482 @@
+"""AssetGridModel: the tiles of a query (or a list of ids), paged in off-thread, grouped by day."""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from operator import attrgetter
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+
+from photodesk.core import AssetQuery, Changes, Library
+from photodesk.core.timeline import Cursor, GridItem, MonthBucket, TimelineService
+from photodesk.ui import ops
+from photodesk.ui.thumbs import ThumbnailCache
+
+FIRST_PAGE = 400  # the first screen (and then some) of a large window
+PAGE = 4000
+UNDATED = -1  # day ordinal of assets with no capture time
+RELOAD_ABOVE = 20_000  # changed ids past which a reload is cheaper than a refresh
+ItemRole = Qt.ItemDataRole.UserRole + 1  # the GridItem
+IdRole = Qt.ItemDataRole.UserRole + 2
+ThumbnailRole = Qt.ItemDataRole.UserRole + 3  # QPixmap, or None then dataChanged once loaded
+_EPOCH = datetime(1970, 1, 1)
+AnyIndex = QModelIndex | QPersistentModelIndex
+SortKey = tuple[int, float, int]
+
+
+@dataclass(slots=True)
+class DayGroup:
+    """A run of rows taken on one day (``day`` None: undated, or an ungrouped list)."""
+
+    day: date | None
+    first: int
+    count: int
+
+
+# A row is kept as a plain tuple of GridItem's fields: the GC untracks tuples of plain values, so
+# 100,000 rows add nothing to its full collections (100,000 dataclasses would: tens of ms each).
+Row = tuple[Any, ...]
+_as_row = attrgetter(*(f.name for f in fields(GridItem)))
+ID, CHECKSUM = 0, 1
+
+
+@dataclass
+class _Batch:
+    """Rows with their sort keys and days; with ``rows``/``groups`` filled in (off the GUI
+    thread) when it replaces everything."""
+
+    items: list[Row]
+    keys: list[SortKey]
+    days: list[int]
+    next: Cursor | None = None
+    rows: dict[int, int] | None = None
+    groups: list[DayGroup] | None = None
+    months: list[MonthBucket] | None = None
+
+
+def timeline_of(library: Library) -> TimelineService:
+    """``library.timeline`` where the library has one, else a service over it."""
+    service = getattr(library, "timeline", None)
+    return service if isinstance(service, TimelineService) else TimelineService(library)
+
+
+def sort_key(item: GridItem, newest_first: bool = True) -> SortKey:
+    """Display order as a sortable key: dated by time then id, undated last (as the core pages)."""
+    sign = -1 if newest_first else 1
+    if item.taken_at is None:
+        return (1, 0.0, sign * item.id)
+    return (0, sign * (item.taken_at - _EPOCH).total_seconds(), sign * item.id)
+
+
+def _batch(items: Sequence[GridItem], newest: bool, nxt: Cursor | None = None) -> _Batch:
+    return _Batch(
+        [_as_row(i) for i in items],
+        [sort_key(i, newest) for i in items],
+        [i.taken_at.toordinal() if i.taken_at else UNDATED for i in items],
+        nxt,
+    )
+
+
+def _indexed(batch: _Batch, grouped: bool, newest: bool, *, months: bool = False) -> _Batch:
+    """Fill in the row index, day groups (and months): O(rows), so run it off the GUI thread."""
+    batch.rows = {t[ID]: r for r, t in enumerate(batch.items)}
+    batch.groups = group_days(batch.days, grouped)
+    if months:
+        batch.months = months_of(batch.days, newest)
+    return batch
+
+
+def group_days(days: Sequence[int], grouped: bool = True, start: int = 0) -> list[DayGroup]:
+    """Runs of equal day ordinals as DayGroups (one group for an ungrouped list)."""
+    if not grouped:
+        return [DayGroup(None, 0, len(days))] if days else []
+    groups: list[DayGroup] = []
+    for r in range(start, len(days)):
+        d = days[r]
+        if groups and days[groups[-1].first] == d:
+            groups[-1].count += 1
+        else:
+            groups.append(DayGroup(date.fromordinal(d) if d != UNDATED else None, r, 1))
+    return groups
+
+
+class AssetGridModel(QAbstractListModel):
+    """One row per tile. The first page comes at once, the rest follows in background pages.
+
+    Call ``on_changed(changes)`` with the bridge's ``Changes``: only the overlapping assets are
+    read again; rows move, appear or go without a reset, so selection and scroll stay put.
+    """
+
+    groups_changed = Signal()  # rows were added, moved or removed: lay the grid out again
+    months_changed = Signal()
+    loading_finished = Signal()
+
+    def __init__(
+        self,
+        library: Library,
+        parent: QObject | None = None,
+        *,
+        query: AssetQuery | None = None,
+        thumbs: ThumbnailCache | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.timeline = timeline_of(library)
+        self.thumbs = thumbs
+        self.thumb_px = 256  # device pixels of a tile, set by the view
+        self.grouped = True
+        self._source: AssetQuery | list[int] = query or AssetQuery()
+        self._items: list[Row] = []
+        self._keys: list[SortKey] = []
+        self._days: list[int] = []
+        self._rows: dict[int, int] = {}
+        self._groups: list[DayGroup] = []
+        self._months: list[MonthBucket] = []
+        self._gen = 0  # bumped by reload(): answers to older requests are dropped
+        self._version = 0  # bumped by every change of rows: merges made on older rows redo
+        self._complete = False
+        self._pending: set[int] = set()
+        self._debounce = QTimer(self, singleShot=True, interval=60)
+        self._debounce.timeout.connect(self._on_debounce)
+        if thumbs is not None:
+            thumbs.ready.connect(self._on_thumb_ready)
+
+    # ----- source -------------------------------------------------------------------------------
+    @property
+    def query(self) -> AssetQuery | None:
+        return self._source if isinstance(self._source, AssetQuery) else None
+
+    @property
+    def newest_first(self) -> bool:
+        return self._source.newest_first if isinstance(self._source, AssetQuery) else True
+
+    def set_query(self, query: AssetQuery) -> None:
+        self._source, self.grouped = query, True
+        self.reload()
+
+    def set_ids(self, ids: Iterable[int], *, by_date: bool = True) -> None:
+        """Show these assets (a map selection, search hits): by date, or in the order given."""
+        self._source, self.grouped = [int(i) for i in ids], by_date
+        self.reload()
+
+    def reload(self) -> None:
+        self._gen += 1
+        gen, tl, source = self._gen, self.timeline, self._source
+        self._complete = False
+        if isinstance(source, AssetQuery):
+            ops.query(
+                self,
+                lambda: self._fetch(source, None, FIRST_PAGE),
+                lambda b: self._on_first(gen, b),
+            )
+        else:
+            by_date = self.grouped
+            newest = True
+
+            def fetch() -> _Batch:
+                items = [i for i in tl.items(source) if not i.trashed]
+                if by_date:
+                    items.sort(key=lambda i: sort_key(i, newest))
+                return _indexed(_batch(items, newest), by_date, newest, months=True)
+
+            ops.query(self, fetch, lambda b: self._on_batch(gen, b, reset=True))
+
+    def _on_first(self, gen: int, batch: _Batch) -> None:
+        """The first screen first; month counts (for the scrubber) only then, not competing."""
+        self._on_batch(gen, batch, reset=True)
+        source, tl = self._source, self.timeline
+        if gen == self._gen and isinstance(source, AssetQuery):
+            ops.query(self, lambda: tl.months(source), lambda m: self._on_months(gen, m))
+
+    def _fetch(self, query: AssetQuery, after: Cursor | None, limit: int) -> _Batch:
+        page = self.timeline.page(query, after, limit)
+        batch = _batch(page.items, query.newest_first, page.next)
+        return _indexed(batch, True, query.newest_first) if after is None else batch
+
+    # ----- reading ------------------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = index.row()
+        if not 0 <= row < len(self._items):
+            return None
+        if role == ThumbnailRole:
+            return self.thumbnail(row)
+        if role == ItemRole:
+            return self.item(row)
+        if role == IdRole:
+            return self._items[row][ID]
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return describe(self.item(row))
+        return None
+
+    def item(self, row: int) -> GridItem:
+        return GridItem(*self._items[row])
+
+    def ids(self) -> list[int]:
+        return [t[ID] for t in self._items]
+
+    def row_of(self, asset_id: int) -> int | None:
+        return self._rows.get(asset_id)
+
+    def groups(self) -> list[DayGroup]:
+        return self._groups
+
+    def months(self) -> list[MonthBucket]:
+        return self._months
+
+    def is_complete(self) -> bool:
+        """True once every page is in."""
+        return self._complete
+
+    # ----- loading ------------------------------------------------------------------------------
+    def _on_batch(self, gen: int, batch: _Batch, *, reset: bool = False) -> None:
+        if gen != self._gen:
+            return
+        self._version += 1
+        if reset:
+            self.beginResetModel()
+            self._items, self._keys, self._days = batch.items, batch.keys, batch.days
+            self._rows, self._groups = batch.rows or {}, batch.groups or []
+            self.endResetModel()
+        else:
+            fresh = [k for k, t in enumerate(batch.items) if t[ID] not in self._rows]
+            if fresh:
+                start = len(self._items)
+                self.beginInsertRows(QModelIndex(), start, start + len(fresh) - 1)
+                self._items += [batch.items[k] for k in fresh]
+                self._keys += [batch.keys[k] for k in fresh]
+                self._days += [batch.days[k] for k in fresh]
+                for r in range(start, len(self._items)):
+                    self._rows[self._items[r][ID]] = r
+                self.endInsertRows()
+                self._extend_groups(start)
+        source = self._source
+        limit = source.limit if isinstance(source, AssetQuery) else None
+        if limit and len(self._items) >= limit:
+            self._drop_rows(range(limit, len(self._items)))
+        elif batch.next is not None and isinstance(source, AssetQuery):
+            nxt = batch.next
+            ops.query(
+                self, lambda: self._fetch(source, nxt, PAGE), lambda b: self._on_batch(gen, b)
+            )
+            self.groups_changed.emit()
+            return
+        self._complete = True
+        if batch.months is not None:
+            self._months = batch.months
+            self.months_changed.emit()
+        self.groups_changed.emit()
+        self.loading_finished.emit()
+
+    def _on_months(self, gen: int, months: list[MonthBucket]) -> None:
+        if gen == self._gen:
+            self._months = months
+            self.months_changed.emit()
+
+    def _extend_groups(self, start: int) -> None:
+        """Group the rows appended from ``start`` on (O(new rows))."""
+        if not self.grouped:
+            self._groups = group_days(self._days, False)
+            return
+        groups = self._groups
+        if groups and self._days[groups[-1].first] == self._days[start]:
+            groups[-1].count += 1
+            start += 1
+        groups += group_days(self._days, True, start)
+
+    # ----- changes ------------------------------------------------------------------------------
+    def on_changed(self, changes: Changes) -> None:
+        """Refresh what overlaps a write: the assets it names, or everything when it is vague."""
+        q = self.query
+        if not changes.assets:
+            vague = changes.assets_added or changes.assets_removed
+            if q is not None and (
+                vague or (changes.tags and q.tag) or (changes.albums and q.album)
+            ):
+                self.reload()
+            return
+        if self.thumbs is not None:
+            rows = [self._rows.get(i) for i in changes.assets]
+            stale = {self._items[r][CHECKSUM] for r in rows if r is not None}
+            self.thumbs.forget({c for c in stale if self.thumbs.is_missing(c)})
+        self._pending |= set(changes.assets)
+        self._debounce.start()
+
+    def _on_debounce(self) -> None:
+        ids, self._pending = self._pending, set()
+        if len(ids) > RELOAD_ABOVE:
+            self.reload()
+            return
+        gen, tl, source = self._gen, self.timeline, self._source
+        if isinstance(source, AssetQuery):
+
+            def fetch() -> tuple[list[GridItem], frozenset[int]]:
+                refresh = tl.refresh(source, ids)
+                return list(refresh.items), frozenset(refresh.considered)
+        else:
+            mine = [i for i in source if i in ids]
+
+            def fetch() -> tuple[list[GridItem], frozenset[int]]:
+                return [i for i in tl.items(mine) if not i.trashed], frozenset(mine)
+
+        ops.query(self, fetch, lambda r: self._on_refresh(gen, *r))
+
+    def _on_refresh(self, gen: int, items: list[GridItem], considered: frozenset[int]) -> None:
+        if gen != self._gen:
+            return
+        newest, ordered = self.newest_first, self.grouped
+        gone = {i for i in considered if i in self._rows} - {int(it.id) for it in items}
+        new: list[tuple[SortKey, GridItem]] = []
+        for it in items:
+            row = self._rows.get(it.id)
+            key = sort_key(it, newest)
+            if row is not None and (not ordered or key == self._keys[row]):
+                self._items[row] = _as_row(it)
+                self._version += 1  # a merge in flight must not bring the old item back
+                idx = self.index(row)
+                self.dataChanged.emit(idx, idx, [ItemRole, Qt.ItemDataRole.ToolTipRole])
+                continue
+            if row is not None:
+                gone.add(int(it.id))
+            if ordered and (self._complete or (self._keys and key < self._keys[-1])):
+                new.append((key, it))  # past the pages loaded so far: a later page brings it
+        if gone or new:
+            self._merge(gen, gone, new)
+
+    def _merge(self, gen: int, gone: set[int], new: list[tuple[SortKey, GridItem]]) -> None:
+        """Remove and insert rows: the O(rows) work runs off the GUI thread on a snapshot."""
+        version, newest, grouped = self._version, self.newest_first, self.grouped
+        items, keys, days = list(self._items), list(self._keys), list(self._days)
+        cut = sorted(self._rows[i] for i in gone)
+        months = self._complete
+
+        def merge() -> _Batch:
+            merged = _Batch(*(_without(seq, cut) for seq in (items, keys, days)))
+            if new:
+                new.sort(key=lambda kv: kv[0])
+                at = [bisect.bisect_left(merged.keys, k) for k, _ in new]
+                fresh = _batch([it for _, it in new], newest)
+                merged.items = _with(merged.items, at, fresh.items)
+                merged.keys = _with(merged.keys, at, fresh.keys)
+                merged.days = _with(merged.days, at, fresh.days)
+            return _indexed(merged, grouped, newest, months=months)
+
+        def done(merged: _Batch) -> None:
+            if gen != self._gen:
+                return
+            if version != self._version:  # rows changed meanwhile: merge into the new ones
+                self._on_refresh(gen, [it for _, it in new], frozenset(gone))
+                return
+            self._swap(merged)
+
+        ops.query(self, merge, done)
+
+    def _swap(self, merged: _Batch) -> None:
+        """Install merged rows in one layout change; selections follow their assets."""
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        before = [self._items[p.row()][ID] if p.isValid() else None for p in persistent]
+        self._version += 1
+        self._items, self._keys, self._days = merged.items, merged.keys, merged.days
+        self._rows, self._groups = merged.rows or {}, merged.groups or []
+        after = [
+            self.index(self._rows[i]) if i is not None and i in self._rows else QModelIndex()
+            for i in before
+        ]
+        self.changePersistentIndexList(persistent, after)
+        self.layoutChanged.emit()
+        self.groups_changed.emit()
+        if merged.months is not None and self.query is not None:
+            self._months = merged.months
+            self.months_changed.emit()
+
+    def _drop_rows(self, rows: range) -> None:
+        if len(rows):
+            self._version += 1
+            self.beginRemoveRows(QModelIndex(), rows.start, rows.stop - 1)
+            for r in rows:
+                self._rows.pop(self._items[r][ID], None)
+            del self._items[rows.start :], self._keys[rows.start :], self._days[rows.start :]
+            self.endRemoveRows()
+            self._groups = group_days(self._days, self.grouped)
+
+    def thumbnail(self, row: int) -> Any:
+        """The tile's pixmap, or None (then it loads, and dataChanged follows)."""
+        t = self._items[row]
+        return self.thumbs.get(t[ID], t[CHECKSUM], self.thumb_px) if self.thumbs else None
+
+    def _on_thumb_ready(self, asset_ids: list[int]) -> None:
+        for asset_id in asset_ids:
+            row = self._rows.get(asset_id)
+            if row is not None:
+                idx = self.index(row)
+                self.dataChanged.emit(idx, idx, [ThumbnailRole])
+
+
+def _without(seq: list[Any], cut: list[int]) -> list[Any]:
+    out: list[Any] = []
+    prev = 0
+    for r in cut:
+        out += seq[prev:r]
+        prev = r + 1
+    out += seq[prev:]
+    return out
+
+
+def _with(seq: list[Any], at: list[int], values: list[Any]) -> list[Any]:
+    """``values`` inserted before positions ``at`` (sorted) of ``seq``."""
+    out: list[Any] = []
+    prev = 0
+    for pos, value in zip(at, values, strict=True):
+        out += seq[prev:pos]
+        out.append(value)
+        prev = pos
+    out += seq[prev:]
+    return out
+
+
+def months_of(days: Sequence[int], newest_first: bool = True) -> list[MonthBucket]:
+    """Month buckets counted from day ordinals (for lists that are not a core query)."""
+    counts: Counter[int] = Counter(days)
+    months: Counter[int] = Counter()
+    for d, n in counts.items():
+        if d == UNDATED:
+            months[0] += n
+        else:
+            day = date.fromordinal(d)
+            months[day.year * 100 + day.month] += n
+    order = sorted((m for m in months if m), reverse=newest_first)
+    return [MonthBucket(m, months[m]) for m in order + ([0] if months[0] else [])]
+
+
+def describe(item: GridItem) -> str:
+    """A tile's tooltip: when, what, rating."""
+    t = item.taken_at
+    parts = [f"{t:%a} {t.day} {t:%b %Y, %H:%M}" if t else "No date"]
+    kind = {"raw": "RAW", "video": "Video"}.get(item.kind)
+    if kind:
+        parts.append(kind)
+    if item.stack_size > 1:
+        parts.append(f"stack of {item.stack_size}")
+    if item.rating:
+        parts.append("★" * item.rating)
+    if item.favorite:
+        parts.append("favourite")
+    if item.offline:
+        parts.append("offline")
+    return " · ".join(parts)
