@@ -61,9 +61,14 @@ def screenshot(library_dir: str | None, out: Path, view: str, size: tuple[int, i
         window.show()
         _settle(app, minimum=0.3, maximum=5)
         if view == "viewer":
-            ids = library.assets.ids()
-            if ids:
-                window.open_viewer([int(i) for i in ids], 0)
+            # Open on the largest of the newest photos: an 8x8 test pixel shows nothing.
+            from photodesk.core import AssetQuery
+
+            recent = library.assets.list(AssetQuery(kind="photo", limit=300))
+            if recent:
+                best = max(recent, key=lambda a: (a.width or 0) * (a.height or 0))
+                ids = [int(a.id) for a in recent]
+                window.open_viewer(ids, ids.index(int(best.id)))
         else:
             section = next(s for s in SECTIONS if s.lower() == view)
             window.sidebar.setCurrentRow(list(SECTIONS).index(section))
