@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from photodesk.cli import output
@@ -43,7 +42,7 @@ def run(lib: Library, args: argparse.Namespace) -> int:
             return 2
         print(backup_catalog(lib, keep=args.keep))
         return 0
-    progress, close = _progress_bar(not args.json and sys.stderr.isatty())
+    progress, close = output.progress_bar(not args.json and sys.stderr.isatty())
     try:
         report = check(lib, verify_checksums=args.verify, fix=args.fix, progress=progress)
     finally:
@@ -53,23 +52,6 @@ def run(lib: Library, args: argparse.Namespace) -> int:
     else:
         _print(report)
     return 0 if report.unresolved() == 0 else 1
-
-
-def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
-    if not enabled:
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
-
-    def update(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.n = done
-        if done == total or done % 64 == 0:
-            bar.refresh()
-
-    return update, bar.close
 
 
 def _print(r: CheckReport) -> None:

@@ -11,22 +11,6 @@ from photodesk.cli import output
 from photodesk.core import AssetQuery, Library
 
 
-def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
-    if not enabled:
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
-
-    def update(done: int, total: int) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return update, bar.close
-
-
 def cmd_import(lib: Library, args: argparse.Namespace) -> int:
     """Queue an import job and run it in the foreground: a crash leaves it to resume later."""
     from photodesk.core.importer import DEFAULT_TEMPLATE
@@ -40,7 +24,7 @@ def cmd_import(lib: Library, args: argparse.Namespace) -> int:
         "_workers": args.workers,
     }
     job_id = lib.jobs.enqueue("import", None, payload, priority=10)
-    progress, close = _progress_bar(not args.json and sys.stderr.isatty())
+    progress, close = output.progress_bar(not args.json and sys.stderr.isatty())
     try:
         info = lib.jobs.run(job_id, progress)
     finally:

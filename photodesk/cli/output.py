@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from photodesk.core import AssetRecord, LibraryStats
@@ -140,3 +141,21 @@ def stats_text(s: LibraryStats) -> str:
             f"import errors {s.import_errors}",
         ]
     )
+
+
+def progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    """A terminal progress bar fed ``(done, total)``; nothing when ``enabled`` is false."""
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        if done == total or done % 16 == 0:
+            bar.refresh()
+
+    return update, bar.close

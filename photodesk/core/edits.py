@@ -14,16 +14,15 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
+from photodesk.core.db.places import place_id_for
 from photodesk.core.db.schema import Asset, Face, Person, Place
 from photodesk.core.errors import InvalidInput
 from photodesk.core.events import Changes
 from photodesk.core.places import PlaceName, country_names, reverse_geocode
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from photodesk.core.library import Library
 
 # Zones run from UTC-12:00 to UTC+14:00; anything beyond is a typo.
@@ -110,7 +109,7 @@ class EditService:
             name = reverse_geocode([(lat, lon)])[0]
         with self._lib.write(Changes(assets=frozenset(owned))) as s:
             if lat is not None:
-                values["place_id"] = _place_id(s, name) if name is not None else None
+                values["place_id"] = place_id_for(s, name) if name is not None else None
             s.execute(
                 update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
             )
@@ -256,33 +255,6 @@ def _clean_text(text: str | None) -> str | None:
 
 def _unit(value: float) -> float:
     return min(1.0, max(0.0, float(value)))
-
-
-def _place_id(s: Session, name: PlaceName) -> int:
-    """The places row for a geocoded name, created if new (as the importer does)."""
-    place_id = s.scalar(
-        select(Place.id).where(
-            Place.city == name.city,
-            Place.admin1 == name.admin1,
-            Place.admin2 == name.admin2,
-            Place.country_code == name.country_code,
-        )
-    )
-    if place_id is None:
-        place_id = s.execute(
-            insert(Place)
-            .values(
-                city=name.city,
-                admin1=name.admin1,
-                admin2=name.admin2,
-                country_code=name.country_code,
-                country=name.country,
-                latitude=name.latitude,
-                longitude=name.longitude,
-            )
-            .returning(Place.id)
-        ).scalar_one()
-    return int(place_id)
 
 
 def _fold(text: str) -> str:

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from photodesk.core.analysis import Analysis, Failure, sha1_file
-from photodesk.core.db.schema import Asset, AssetFile, AssetTag, ImportError_, Place
+from photodesk.core.db.places import place_id_for
+from photodesk.core.db.schema import Asset, AssetFile, AssetTag, ImportError_
 from photodesk.core.db.stacks import group_folders
 from photodesk.core.db.tags import ensure_tag
 from photodesk.core.errors import InvalidInput
@@ -414,26 +415,5 @@ class ImportWriter:
         for (asset_id, _, _), name in zip(geo, names, strict=True):
             if name is None:
                 continue
-            place_id = s.scalar(
-                select(Place.id).where(
-                    Place.city == name.city,
-                    Place.admin1 == name.admin1,
-                    Place.admin2 == name.admin2,
-                    Place.country_code == name.country_code,
-                )
-            )
-            if place_id is None:
-                place_id = s.execute(
-                    insert(Place)
-                    .values(
-                        city=name.city,
-                        admin1=name.admin1,
-                        admin2=name.admin2,
-                        country_code=name.country_code,
-                        country=name.country,
-                        latitude=name.latitude,
-                        longitude=name.longitude,
-                    )
-                    .returning(Place.id)
-                ).scalar_one()
+            place_id = place_id_for(s, name)
             s.execute(update(Asset).where(Asset.id == asset_id).values(place_id=place_id))

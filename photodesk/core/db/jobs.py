@@ -61,23 +61,12 @@ def _identity(payload: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (payload or {}).items() if not k.startswith("_")}
 
 
-def claim(s: Session, queue: str, worker: str) -> Job | None:
-    """Take the next due job of ``queue`` in one UPDATE ... RETURNING: no two workers share one."""
+def _start(s: Session, which: Any, worker: str) -> Job | None:
+    """Mark the queued job selected by ``which`` as running for ``worker``, in one statement."""
     now = datetime.now()
-    due = (
-        select(Job.id)
-        .where(
-            Job.queue == queue,
-            Job.state == "queued",
-            or_(Job.not_before.is_(None), Job.not_before <= now),
-        )
-        .order_by(Job.priority.desc(), Job.id)
-        .limit(1)
-        .scalar_subquery()
-    )
     return s.scalars(
         update(Job)
-        .where(Job.id == due, Job.state == "queued")
+        .where(Job.id == which, Job.state == "queued")
         .values(
             state="running",
             attempts=Job.attempts + 1,
@@ -89,6 +78,22 @@ def claim(s: Session, queue: str, worker: str) -> Job | None:
         .returning(Job)
         .execution_options(synchronize_session=False)
     ).first()
+
+
+def claim(s: Session, queue: str, worker: str) -> Job | None:
+    """Take the next due job of ``queue`` in one UPDATE ... RETURNING: no two workers share one."""
+    due = (
+        select(Job.id)
+        .where(
+            Job.queue == queue,
+            Job.state == "queued",
+            or_(Job.not_before.is_(None), Job.not_before <= datetime.now()),
+        )
+        .order_by(Job.priority.desc(), Job.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return _start(s, due, worker)
 
 
 def finish(s: Session, job_id: int, result: dict[str, Any] | None) -> None:
@@ -203,21 +208,7 @@ def prune(s: Session, older_than: timedelta) -> None:
 
 def claim_id(s: Session, job_id: int, worker: str) -> Job | None:
     """Claim one given job (the CLI runs the job it just queued in the foreground)."""
-    now = datetime.now()
-    return s.scalars(
-        update(Job)
-        .where(Job.id == job_id, Job.state == "queued")
-        .values(
-            state="running",
-            attempts=Job.attempts + 1,
-            started_at=now,
-            heartbeat_at=now,
-            updated_at=now,
-            worker=worker,
-        )
-        .returning(Job)
-        .execution_options(synchronize_session=False)
-    ).first()
+    return _start(s, job_id, worker)
 
 
 def running_workers(s: Session) -> dict[int, str | None]:
