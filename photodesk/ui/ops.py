@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
@@ -35,17 +36,30 @@ class _Task(QRunnable):
             pass
 
 
+# Relays waiting for their worker: kept alive here (not by a widget), so a worker never emits on
+# an object that the GUI thread is destroying; each removes itself once it has delivered.
+_pending: set[_Relay] = set()
+
+
 def query(
     parent: QObject,
     fn: Callable[[], Any],
     on_done: Callable[[Any], None],
     on_error: Callable[[Exception], None] | None = None,
 ) -> None:
-    """Call ``fn`` on the thread pool; ``on_done(result)`` then runs on the GUI thread."""
-    relay = _Relay(parent)  # parented: lives as long as the widget, signals are queued
-    relay.done.connect(on_done)
-    relay.done.connect(relay.deleteLater)
-    if on_error is not None:
-        relay.failed.connect(on_error)
-    relay.failed.connect(relay.deleteLater)
+    """Call ``fn`` on the thread pool; ``on_done(result)`` then runs on the GUI thread.
+
+    If ``parent`` has been deleted by the time the result arrives, the result is dropped.
+    """
+    relay = _Relay()
+    _pending.add(relay)
+
+    def deliver(callback: Callable[[Any], None] | None, value: object) -> None:
+        _pending.discard(relay)
+        relay.deleteLater()
+        if callback is not None and shiboken6.isValid(parent):
+            callback(value)
+
+    relay.done.connect(lambda value: deliver(on_done, value))
+    relay.failed.connect(lambda exc: deliver(on_error, exc))
     QThreadPool.globalInstance().start(_Task(fn, relay))

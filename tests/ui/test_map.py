@@ -108,7 +108,8 @@ def test_the_map_draws_sea_land_and_markers_offline(qtbot, geolib: Library, tmp_
     assert view.summary.text() == "9 photos with a location"
     assert view.canvas.tiles is None  # the online layer is off by default
     _set_zoom(qtbot, view, 3, 20, 10)
-    qtbot.wait(300)  # thumbnails arrive
+    single = next(c for c in view.canvas.clusters if c.count == 1)
+    qtbot.waitUntil(lambda: view.canvas.thumbs.get(single.checksum) is not None, timeout=20000)
     image = view.canvas.grab().toImage()
     assert image.save(str(tmp_path / "map.png"))
     canvas = view.canvas
