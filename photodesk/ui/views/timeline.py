@@ -28,6 +28,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QStyle,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -273,8 +275,6 @@ class AssetGrid(QAbstractItemView):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
-        if self.thumbs is not None and abs(dy) > self.viewport().height() // 2:
-            self.thumbs.pause(120)  # flying by: decode where the scroll comes to rest
         self._emit_position()
 
     # ----- painting -----------------------------------------------------------------------------
@@ -320,25 +320,25 @@ class AssetGrid(QAbstractItemView):
                         all_selected=all_selected,
                     )
                 gi += 1
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        hover, focus = self._hover_row, current.row() if self.hasFocus() else -1
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        S = QStyle.StateFlag
+        base_state = option.state & ~(S.State_Selected | S.State_MouseOver | S.State_HasFocus)  # type: ignore[attr-defined]
         for row in lay.visible_rows(y0, y1):
             tile = lay.rect_of(row)
             if not region.intersects(tile):
                 continue
-            self.delegate.paint_tile(
-                painter,
-                tile,
-                model.item(row),
-                model.thumbnail(row),
-                palette,
-                selected=sel is not None and sel.isSelected(model.index(row, 0)),
-                hover=row == hover,
-                focus=row == focus,
-            )
-        painter.restore()
+            index = model.index(row, 0)
+            state = base_state
+            if sel is not None and sel.isSelected(index):
+                state |= S.State_Selected
+            if row == self._hover_row:
+                state |= S.State_MouseOver
+            if row == current.row() and self.hasFocus():
+                state |= S.State_HasFocus
+            option.state = state  # type: ignore[attr-defined]
+            option.rect = tile  # type: ignore[attr-defined]
+            self.delegate.paint(painter, option, index)
         if self._band is not None:
             color = palette.color(QPalette.ColorRole.Highlight)
             painter.setPen(color)

@@ -51,7 +51,6 @@ class ThumbDelegate(QStyledItemDelegate):
         self._icon_font = QFont()
         self._icon_font.setPixelSize(14)
         self._badge_metrics = QFontMetrics(self._badge_font)
-        self._placeholder_for: tuple[int, QColor] = (-1, QColor())
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -64,53 +63,31 @@ class ThumbDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        """Qt's entry point (drag pixmaps, other views); grids call ``paint_tile`` directly."""
         model = index.model()
         if isinstance(model, AssetGridModel):  # straight to the model: no QVariant round trips
             item, pixmap = model.item(index.row()), model.thumbnail(index.row())
         else:
             item, pixmap = index.data(ItemRole), index.data(ThumbnailRole)
-        if isinstance(item, GridItem):
-            state = option.state  # type: ignore[attr-defined]
-            S = QStyle.StateFlag
-            self.paint_tile(
-                painter,
-                option.rect,  # type: ignore[attr-defined]
-                item,
-                pixmap,
-                option.palette,  # type: ignore[attr-defined]
-                selected=bool(state & S.State_Selected),
-                hover=bool(state & S.State_MouseOver),
-                focus=bool(state & S.State_HasFocus),
-            )
-
-    def paint_tile(
-        self,
-        painter: QPainter,
-        cell: QRect,
-        item: GridItem,
-        pixmap: QPixmap | None,
-        palette: QPalette,
-        *,
-        selected: bool = False,
-        hover: bool = False,
-        focus: bool = False,
-    ) -> None:
-        """One tile in ``cell`` (the tile and its gap). Leaves the painter's pen, brush and font
-        changed: callers painting many tiles save and restore once around them all."""
-        rect = cell.adjusted(0, 0, -GAP, -GAP)
+        if not isinstance(item, GridItem):
+            return
+        rect = option.rect.adjusted(0, 0, -GAP, -GAP)  # type: ignore[attr-defined]
+        state = option.state  # type: ignore[attr-defined]
+        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        hover = bool(state & QStyle.StateFlag.State_MouseOver)
+        painter.save()
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             painter.drawPixmap(rect, pixmap)
         else:
-            painter.fillRect(rect, self._placeholder(palette))
+            painter.fillRect(rect, placeholder_color(palette))
         if item.offline:
             painter.fillRect(rect, QColor(0, 0, 0, 110))
-        if item.favorite or item.rating or item.kind != "photo" or item.stack_size > 1:
-            self._badges(painter, rect, item)
+        self._badges(painter, rect, item)
         if hover and not selected:
             painter.fillRect(rect, QColor(255, 255, 255, 28))
         if selected:
-            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 3)
+            highlight = palette.color(QPalette.ColorRole.Highlight)
+            pen = QPen(highlight, 3)
             pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -119,18 +96,14 @@ class ThumbDelegate(QStyledItemDelegate):
             check_circle(
                 painter, QRectF(rect.left() + 6, rect.top() + 6, 20, 20), selected, palette
             )
-        elif focus:
+        elif state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
-
-    def _placeholder(self, palette: QPalette) -> QColor:
-        key = palette.cacheKey()
-        if self._placeholder_for[0] != key:
-            self._placeholder_for = (key, placeholder_color(palette))
-        return self._placeholder_for[1]
+        painter.restore()
 
     def _badges(self, painter: QPainter, rect: QRect, item: GridItem) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         small = rect.width() < 90
         bottom_left = ("♥ " if item.favorite else "") + ("★" * item.rating if not small else "")
         if small and item.rating:
