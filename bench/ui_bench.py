@@ -21,8 +21,13 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from photodesk.core import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -176,16 +181,16 @@ def measure_launch(root: Path, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         spawned = time.time()
-        out = subprocess.run(
+        run = subprocess.run(
             [sys.executable, __file__, "--launch-child", str(root), str(spawned)],
             capture_output=True,
             text=True,
             timeout=120,
             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-        ).stdout
-        line = next((x for x in out.splitlines() if x.startswith("LAUNCH ")), None)
+        )
+        line = next((x for x in run.stdout.splitlines() if x.startswith("LAUNCH ")), None)
         if line is None:
-            raise RuntimeError(f"the app did not paint its timeline:\n{out}")
+            raise RuntimeError(f"the app did not paint its timeline:\n{run.stdout}{run.stderr}")
         times.append(float(line.split()[1]))
     return times
 
@@ -219,16 +224,25 @@ class Heartbeat:
         gaps = sorted(self.gaps)
         if not gaps:
             return "no ticks"
-        p99 = gaps[int(len(gaps) * 0.99)]
+        p50, p99 = gaps[len(gaps) // 2], gaps[int(len(gaps) * 0.99)]
         over = sum(g > 0.050 for g in gaps)
-        return f"max {gaps[-1] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, {over} over 50 ms"
+        return (
+            f"max {gaps[-1] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, median {p50 * 1000:.1f} ms,"
+            f" {over} over 50 ms"
+        )
 
 
-def spin(app: object, until: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not until() and time.monotonic() < deadline:  # type: ignore[operator]
-        app.processEvents()  # type: ignore[attr-defined]
-        time.sleep(0.002)
+def spin(app: object, until: Callable[[], bool], timeout: float) -> None:
+    """Run the Qt event loop (as the app does) until ``until()`` or ``timeout`` seconds."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop, deadline = QEventLoop(), time.monotonic() + timeout
+    check = QTimer(interval=20)
+    check.timeout.connect(lambda: (until() or time.monotonic() > deadline) and loop.quit())
+    check.start()
+    if not until():
+        loop.exec()
+    check.stop()
 
 
 def make_import_photos(folder: Path, count: int) -> Path:
@@ -249,14 +263,15 @@ def make_import_photos(folder: Path, count: int) -> Path:
 
 
 def measure_stalls(root: Path, photos: Path) -> dict[str, str]:
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from photodesk.core import AssetQuery, Library
+    from photodesk.core import Library
     from photodesk.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     lib = Library.open(root)
+    forget_imports(lib, photos)  # what an interrupted earlier run left behind
     window = MainWindow(lib, restore=False)
     window.resize(1400, 900)
     window.show()
@@ -266,13 +281,13 @@ def measure_stalls(root: Path, photos: Path) -> dict[str, str]:
     spin(app, lambda: model.is_complete() and grid._last_complete, 60)
     beat, results = Heartbeat(), {}
     bar = grid.verticalScrollBar()
-    step = {"px": bar.pageStep()}
-    frames = QTimer(interval=16)
+    direction = {"sign": 1}
+    frames = QTimer(interval=16, timerType=Qt.TimerType.PreciseTimer)
 
-    def scroll() -> None:
-        value = bar.value() + step["px"]
+    def scroll() -> None:  # a screenful per frame, 60 times a second: a fast, long fling
+        value = bar.value() + direction["sign"] * bar.pageStep()
         if value >= bar.maximum() or value <= 0:
-            step["px"] = -step["px"]
+            direction["sign"] = -direction["sign"]
         bar.setValue(max(0, min(bar.maximum(), value)))
 
     frames.timeout.connect(scroll)
@@ -302,13 +317,22 @@ def measure_stalls(root: Path, photos: Path) -> dict[str, str]:
     )
     lib.jobs.stop()
     window.close()
-    # Leave the library as generated: the imported photos go (so the next run imports again).
-    new = lib.assets.ids(AssetQuery(path_prefix=str(photos)))
+    forget_imports(lib, photos)
+    lib.close()
+    return results
+
+
+def forget_imports(lib: Library, photos: Path) -> None:
+    """Leave the library as generated: no imported photos (the next run imports them again)
+    and no import job waiting or left running by a killed run."""
+    from photodesk.core import AssetQuery
+
+    lib.jobs.recover()
+    lib.jobs.cancel("import")
+    new = lib.assets.ids(AssetQuery(path_prefix=str(photos), archived=None))
     if new:
         lib.assets.trash(new)
         lib.assets.purge_trash(older_than_days=0)
-    lib.close()
-    return results
 
 
 def main() -> None:
@@ -319,6 +343,8 @@ def main() -> None:
     parser.add_argument("--launches", type=int, default=3)
     parser.add_argument("--launch-child", nargs=2, metavar=("LIBRARY", "SPAWNED"))
     args = parser.parse_args()
+    # The app's settings (thumbnail size, last section) of this machine's user stay out of it.
+    os.environ["XDG_CONFIG_HOME"] = str(args.out / "config")
     if args.launch_child:
         launch_child(Path(args.launch_child[0]), float(args.launch_child[1]))
         return

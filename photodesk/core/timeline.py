@@ -353,8 +353,8 @@ def _stack_sizes(s: Session, stacks: set[int], trashed: bool | None) -> Counter[
             .with_hint(Asset, _BY_STACK, "sqlite")
         )
         for stack_id, trashed_at in s.connection().execute(stmt):
-            if trashed is None or trashed == (trashed_at is not None):
-                sizes[int(stack_id)] += 1
+            if stack_id is not None and (trashed is None or trashed == (trashed_at is not None)):
+                sizes[stack_id] += 1
     return sizes
 
 

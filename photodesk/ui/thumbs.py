@@ -84,6 +84,9 @@ class ThumbnailCache(QObject):
         self._flush = QTimer(self, singleShot=True, interval=400)
         self._flush.timeout.connect(self._on_flush)
         self._done: list[int] = []
+        self._paused = False
+        self._resume = QTimer(self, singleShot=True)
+        self._resume.timeout.connect(self._on_resume)
         self._notify = QTimer(self, singleShot=True, interval=NOTIFY_MS)
         self._notify.timeout.connect(self._on_notify)
 
@@ -102,12 +105,27 @@ class ThumbnailCache(QObject):
                 return None
             self._queue[key] = asset_id
             self._queue.move_to_end(key)
-            start = self._draining < self._threads
+        self._drain()
+        return None
+
+    def pause(self, msecs: int = 100) -> None:
+        """Hold queued loads for a moment (a fast scroll: tiles go by before they could load)."""
+        self._paused = True
+        self._resume.start(msecs)
+
+    def _on_resume(self) -> None:
+        self._paused = False
+        self._drain()
+
+    def _drain(self) -> None:
+        if self._paused:
+            return
+        with self._lock:
+            start = bool(self._queue) and self._draining < self._threads
             if start:
                 self._draining += 1
         if start:
             self._pool.start(_Drain(self))
-        return None
 
     def cached(self, checksum: str, px: int) -> QPixmap | None:
         """The pixmap if it is in memory; never queues a load."""
@@ -144,7 +162,7 @@ class ThumbnailCache(QObject):
     # ----- worker side ------------------------------------------------------------------------
     def _take(self) -> tuple[Key, int] | None:
         with self._lock:
-            if not self._queue:
+            if not self._queue or self._paused:
                 self._draining -= 1
                 return None
             key, asset_id = self._queue.popitem(last=True)

@@ -169,6 +169,10 @@ def test_a_stack_is_one_tile_with_a_badge(lib: Library, qtbot) -> None:
     assert view.model.rowCount() == 8 and b not in view.model.ids()
     assert view.model.item(view.model.row_of(a)).stack_size == 2
     _select(view, [a])
+    menu = view.build_menu()
+    with qtbot.waitSignal(view.open_assets, timeout=5000) as opened:
+        next(act for act in menu.actions() if "of This Stack" in act.text()).trigger()
+    assert opened.args == [[a, b], 0]  # the stack expands in the viewer, its top first
     qtbot.keyClick(view.grid, Qt.Key.Key_Delete)  # the whole stack goes to the Trash
     qtbot.waitUntil(lambda: lib.assets.get(b).trashed_at is not None, timeout=20000)
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -27,6 +28,7 @@ from photodesk.ui.thumbs import ThumbnailCache
 
 FIRST_PAGE = 400  # the first screen (and then some) of a large window
 PAGE = 4000
+FIRST_SCREEN_MS = 150  # the rest waits this long after the first page: its thumbnails go first
 UNDATED = -1  # day ordinal of assets with no capture time
 RELOAD_ABOVE = 20_000  # changed ids past which a reload is cheaper than a refresh
 ItemRole = Qt.ItemDataRole.UserRole + 1  # the GridItem
@@ -55,14 +57,14 @@ ID, CHECKSUM = 0, 1
 
 @dataclass
 class _Batch:
-    """Rows with their sort keys and days; with ``rows``/``groups`` filled in (off the GUI
-    thread) when it replaces everything."""
+    """Rows with their sort keys and days; ``index``/``groups`` are filled in off the GUI
+    thread when the batch replaces every row."""
 
     items: list[Row]
     keys: list[SortKey]
     days: list[int]
     next: Cursor | None = None
-    rows: dict[int, int] | None = None
+    index: dict[int, Any] | None = None
     groups: list[DayGroup] | None = None
     months: list[MonthBucket] | None = None
 
@@ -91,8 +93,11 @@ def _batch(items: Sequence[GridItem], newest: bool, nxt: Cursor | None = None) -
 
 
 def _indexed(batch: _Batch, grouped: bool, newest: bool, *, months: bool = False) -> _Batch:
-    """Fill in the row index, day groups (and months): O(rows), so run it off the GUI thread."""
-    batch.rows = {t[ID]: r for r, t in enumerate(batch.items)}
+    """Fill in the index, day groups (and months): O(rows), so run it off the GUI thread."""
+    if grouped:  # sorted: an asset's key finds its row by bisection, and never changes
+        batch.index = {t[ID]: k for t, k in zip(batch.items, batch.keys, strict=True)}
+    else:
+        batch.index = {t[ID]: r for r, t in enumerate(batch.items)}
     batch.groups = group_days(batch.days, grouped)
     if months:
         batch.months = months_of(batch.days, newest)
@@ -142,7 +147,8 @@ class AssetGridModel(QAbstractListModel):
         self._items: list[Row] = []
         self._keys: list[SortKey] = []
         self._days: list[int] = []
-        self._rows: dict[int, int] = {}
+        # asset id -> sort key (date-sorted rows, found by bisection) or row (lists in given order)
+        self._index: dict[int, Any] = {}
         self._groups: list[DayGroup] = []
         self._months: list[MonthBucket] = []
         self._gen = 0  # bumped by reload(): answers to older requests are dropped
@@ -196,10 +202,18 @@ class AssetGridModel(QAbstractListModel):
 
     def _on_first(self, gen: int, batch: _Batch) -> None:
         """The first screen first; month counts (for the scrubber) only then, not competing."""
+        if batch.next is None:  # it was all there is: count its months here
+            batch.months = months_of(batch.days, self.newest_first)
         self._on_batch(gen, batch, reset=True)
         source, tl = self._source, self.timeline
-        if gen == self._gen and isinstance(source, AssetQuery):
-            ops.query(self, lambda: tl.months(source), lambda m: self._on_months(gen, m))
+        if batch.next is None:
+            return
+
+        def months() -> None:
+            if gen == self._gen and isinstance(source, AssetQuery):
+                ops.query(self, lambda: tl.months(source), lambda m: self._on_months(gen, m))
+
+        QTimer.singleShot(FIRST_SCREEN_MS, months)
 
     def _fetch(self, query: AssetQuery, after: Cursor | None, limit: int) -> _Batch:
         page = self.timeline.page(query, after, limit)
@@ -231,7 +245,11 @@ class AssetGridModel(QAbstractListModel):
         return [t[ID] for t in self._items]
 
     def row_of(self, asset_id: int) -> int | None:
-        return self._rows.get(asset_id)
+        ref = self._index.get(asset_id)
+        if ref is None or not self.grouped:
+            return ref
+        row = bisect.bisect_left(self._keys, ref)
+        return row if row < len(self._items) and self._items[row][ID] == asset_id else None
 
     def groups(self) -> list[DayGroup]:
         return self._groups
@@ -251,10 +269,10 @@ class AssetGridModel(QAbstractListModel):
         if reset:
             self.beginResetModel()
             self._items, self._keys, self._days = batch.items, batch.keys, batch.days
-            self._rows, self._groups = batch.rows or {}, batch.groups or []
+            self._index, self._groups = batch.index or {}, batch.groups or []
             self.endResetModel()
         else:
-            fresh = [k for k, t in enumerate(batch.items) if t[ID] not in self._rows]
+            fresh = [k for k, t in enumerate(batch.items) if t[ID] not in self._index]
             if fresh:
                 start = len(self._items)
                 self.beginInsertRows(QModelIndex(), start, start + len(fresh) - 1)
@@ -262,7 +280,7 @@ class AssetGridModel(QAbstractListModel):
                 self._keys += [batch.keys[k] for k in fresh]
                 self._days += [batch.days[k] for k in fresh]
                 for r in range(start, len(self._items)):
-                    self._rows[self._items[r][ID]] = r
+                    self._index[self._items[r][ID]] = self._keys[r] if self.grouped else r
                 self.endInsertRows()
                 self._extend_groups(start)
         source = self._source
@@ -271,9 +289,15 @@ class AssetGridModel(QAbstractListModel):
             self._drop_rows(range(limit, len(self._items)))
         elif batch.next is not None and isinstance(source, AssetQuery):
             nxt = batch.next
-            ops.query(
-                self, lambda: self._fetch(source, nxt, PAGE), lambda b: self._on_batch(gen, b)
-            )
+
+            def more() -> None:
+                if gen == self._gen:
+                    fetch = partial(self._fetch, source, nxt, PAGE)
+                    ops.query(self, fetch, lambda b: self._on_batch(gen, b))
+
+            # After the first page, give its thumbnails a head start (a launch is judged by
+            # its first screen); later pages follow each other at once.
+            QTimer.singleShot(FIRST_SCREEN_MS if reset else 0, more)
             self.groups_changed.emit()
             return
         self._complete = True
@@ -311,7 +335,7 @@ class AssetGridModel(QAbstractListModel):
                 self.reload()
             return
         if self.thumbs is not None:
-            rows = [self._rows.get(i) for i in changes.assets]
+            rows = [self.row_of(i) for i in changes.assets]
             stale = {self._items[r][CHECKSUM] for r in rows if r is not None}
             self.thumbs.forget({c for c in stale if self.thumbs.is_missing(c)})
         self._pending |= set(changes.assets)
@@ -340,10 +364,10 @@ class AssetGridModel(QAbstractListModel):
         if gen != self._gen:
             return
         newest, ordered = self.newest_first, self.grouped
-        gone = {i for i in considered if i in self._rows} - {int(it.id) for it in items}
+        gone = {i for i in considered if i in self._index} - {int(it.id) for it in items}
         new: list[tuple[SortKey, GridItem]] = []
         for it in items:
-            row = self._rows.get(it.id)
+            row = self.row_of(it.id)
             key = sort_key(it, newest)
             if row is not None and (not ordered or key == self._keys[row]):
                 self._items[row] = _as_row(it)
@@ -362,11 +386,11 @@ class AssetGridModel(QAbstractListModel):
         """Remove and insert rows: the O(rows) work runs off the GUI thread on a snapshot."""
         version, newest, grouped = self._version, self.newest_first, self.grouped
         items, keys, days = list(self._items), list(self._keys), list(self._days)
-        cut = sorted(self._rows[i] for i in gone)
+        cut = sorted(r for i in gone if (r := self.row_of(i)) is not None)
         months = self._complete
 
         def merge() -> _Batch:
-            merged = _Batch(*(_without(seq, cut) for seq in (items, keys, days)))
+            merged = _Batch(_without(items, cut), _without(keys, cut), _without(days, cut))
             if new:
                 new.sort(key=lambda kv: kv[0])
                 at = [bisect.bisect_left(merged.keys, k) for k, _ in new]
@@ -374,6 +398,10 @@ class AssetGridModel(QAbstractListModel):
                 merged.items = _with(merged.items, at, fresh.items)
                 merged.keys = _with(merged.keys, at, fresh.keys)
                 merged.days = _with(merged.days, at, fresh.days)
+            if grouped:  # the index maps ids to keys: only the changed ones change (in _swap)
+                merged.groups = group_days(merged.days, True)
+                merged.months = months_of(merged.days, newest) if months else None
+                return merged
             return _indexed(merged, grouped, newest, months=months)
 
         def done(merged: _Batch) -> None:
@@ -382,24 +410,28 @@ class AssetGridModel(QAbstractListModel):
             if version != self._version:  # rows changed meanwhile: merge into the new ones
                 self._on_refresh(gen, [it for _, it in new], frozenset(gone))
                 return
-            self._swap(merged)
+            self._swap(merged, gone, new)
 
         ops.query(self, merge, done)
 
-    def _swap(self, merged: _Batch) -> None:
+    def _swap(self, merged: _Batch, gone: set[int], new: list[tuple[SortKey, GridItem]]) -> None:
         """Install merged rows in one layout change; selections follow their assets."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         before = [self._items[p.row()][ID] if p.isValid() else None for p in persistent]
         self._version += 1
         self._items, self._keys, self._days = merged.items, merged.keys, merged.days
-        self._rows, self._groups = merged.rows or {}, merged.groups or []
-        after = [
-            self.index(self._rows[i]) if i is not None and i in self._rows else QModelIndex()
-            for i in before
-        ]
+        self._groups = merged.groups or []
+        if merged.index is not None:
+            self._index = merged.index
+        else:
+            for i in gone:
+                del self._index[i]
+            self._index.update((int(it.id), key) for key, it in new)
+        rows = [self.row_of(i) if i is not None else None for i in before]
+        after = [self.index(r) if r is not None else QModelIndex() for r in rows]
         self.changePersistentIndexList(persistent, after)
-        self.layoutChanged.emit()
+        self.layoutChanged.emit()  # the grid lays itself out again on groups_changed
         self.groups_changed.emit()
         if merged.months is not None and self.query is not None:
             self._months = merged.months
@@ -410,7 +442,7 @@ class AssetGridModel(QAbstractListModel):
             self._version += 1
             self.beginRemoveRows(QModelIndex(), rows.start, rows.stop - 1)
             for r in rows:
-                self._rows.pop(self._items[r][ID], None)
+                self._index.pop(self._items[r][ID], None)
             del self._items[rows.start :], self._keys[rows.start :], self._days[rows.start :]
             self.endRemoveRows()
             self._groups = group_days(self._days, self.grouped)
@@ -422,7 +454,7 @@ class AssetGridModel(QAbstractListModel):
 
     def _on_thumb_ready(self, asset_ids: list[int]) -> None:
         for asset_id in asset_ids:
-            row = self._rows.get(asset_id)
+            row = self.row_of(asset_id)
             if row is not None:
                 idx = self.index(row)
                 self.dataChanged.emit(idx, idx, [ThumbnailRole])

@@ -107,7 +107,8 @@ class AssetGridView(View):
         self.grid = AssetGrid(self.thumbs, self)
         self.grid.setModel(self.model)
         self.grid.empty_text = empty_text or self.empty_text
-        self.grid.set_tile(int(self.settings.value("grid/tile", DEFAULT_TILE, type=int)))
+        tile = self.settings.value("grid/tile", DEFAULT_TILE, type=int)
+        self.grid.set_tile(tile if isinstance(tile, int) else DEFAULT_TILE)
         self.scrubber = DateScrubber(self)
         self.heading = QLabel(self.title)
         font = self.heading.font()
@@ -175,20 +176,34 @@ class AssetGridView(View):
         self._fetch_albums()
 
     def set_query(self, query: AssetQuery) -> None:
-        self._loaded = True
+        """Show another query (an album, a tag, a folder, search filters)."""
+        if not self._loaded:
+            self._loaded = True
+            self._fetch_albums()
         self.model.set_query(query)
 
     def set_ids(self, ids: list[int], *, by_date: bool = True) -> None:
-        self._loaded = True
+        """Show these assets (a map selection, search hits), by date or in the order given."""
+        if not self._loaded:
+            self._loaded = True
+            self._fetch_albums()
         self.model.set_ids(ids, by_date=by_date)
+
+    def selected_rows(self) -> list[int]:
+        """Selected rows in grid order; the current one when nothing is selected."""
+        sel = self.grid.selectionModel()
+        # Ranges, not selectedIndexes(): a whole library selected is one range, not 100k indexes.
+        ranges = sel.selection() if sel else QItemSelection()
+        spans = [(ranges.at(i).top(), ranges.at(i).bottom()) for i in range(ranges.count())]
+        rows = sorted({row for top, bottom in spans for row in range(top, bottom + 1)})
+        if not rows and self.grid.currentIndex().isValid():
+            rows = [self.grid.currentIndex().row()]
+        return [r for r in rows if r < self.model.rowCount()]
 
     def selected_ids(self) -> list[int]:
         """Selected assets in grid order; the current one when nothing is selected."""
-        sel = self.grid.selectionModel()
-        rows = sorted(i.row() for i in sel.selectedIndexes()) if sel else []
-        if not rows and self.grid.currentIndex().isValid():
-            rows = [self.grid.currentIndex().row()]
-        return [int(self.model.item(r).id) for r in rows if r < self.model.rowCount()]
+        ids = self.model.ids()
+        return [ids[r] for r in self.selected_rows()]
 
     def select_ids(self, ids: list[int]) -> None:
         sel, F = self.grid.selectionModel(), QItemSelectionModel.SelectionFlag
@@ -215,11 +230,7 @@ class AssetGridView(View):
 
     # ----- bulk actions (writes go through the core's services, off the GUI thread) -------------
     def _items(self) -> list[GridItem]:
-        return [
-            self.model.item(r)
-            for i in self.selected_ids()
-            if (r := self.model.row_of(i)) is not None
-        ]
+        return [self.model.item(r) for r in self.selected_rows()]
 
     def _write(self, done: str, fn: Callable[[], object]) -> None:
         ops.query(self, fn, lambda _result: self._say(done), self._on_error)
@@ -278,6 +289,17 @@ class AssetGridView(View):
                 f"Restored {len(ids)}", lambda: self.library.assets.restore(tl.stack_members(ids))
             )
 
+    def open_stack(self) -> None:
+        """Open the viewer on every photo of the selected stack (a tile shows only its top)."""
+        ids, tl = self.selected_ids(), self.model.timeline
+        if ids:
+            ops.query(self, lambda: tl.stack_members(ids[:1]), self._on_stack, self._on_error)
+
+    def _on_stack(self, members: list[int]) -> None:
+        top = self.selected_ids()[:1]
+        order = top + [int(m) for m in members if m not in top]
+        self.open_assets.emit(order, 0)
+
     def show_in_folder(self) -> None:
         ids = self.selected_ids()
         if ids:
@@ -301,6 +323,8 @@ class AssetGridView(View):
             return action
 
         add(menu, "Open", self.open_current, "Return")
+        if len(items) == 1 and items[0].stack_size > 1:
+            add(menu, f"Open the {items[0].stack_size} Photos of This Stack", self.open_stack)
         fav = bool(items) and all(i.favorite for i in items)
         add(menu, "Remove from Favourites" if fav else "Favourite", self.toggle_favourite, "F")
         stars = menu.addMenu("Rate")
@@ -347,7 +371,12 @@ class AssetGridView(View):
 
     def _on_months(self) -> None:
         self.scrubber.set_months(self.model.months())
-        self.scrubber.setVisible(self.model.grouped and len(self.model.months()) > 1)
+        scrub = self.model.grouped and len(self.model.months()) > 1
+        self.scrubber.setVisible(scrub)
+        # The scrubber is the scroll bar of a date-sorted grid (as in Google Photos and Immich).
+        self.grid.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if scrub else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
         self._update_count()
 
     def _update_count(self) -> None:

@@ -28,8 +28,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QStyle,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +39,14 @@ from photodesk.ui.models.asset_grid import AssetGridModel
 from photodesk.ui.thumbs import ThumbnailCache
 from photodesk.ui.views.base import View
 from photodesk.ui.widgets.scrubber import month_title
-from photodesk.ui.widgets.thumb_delegate import GAP, PAD, GridLayout, ThumbDelegate, paint_header
+from photodesk.ui.widgets.thumb_delegate import (
+    GAP,
+    HEADER,
+    PAD,
+    GridLayout,
+    ThumbDelegate,
+    paint_header,
+)
 
 MIN_TILE, MAX_TILE, DEFAULT_TILE = 64, 400, 150
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -150,13 +155,6 @@ class AssetGrid(QAbstractItemView):
         super().resizeEvent(event)
         self.relayout()
 
-    def rowsInserted(self, parent: AnyIndex, start: int, end: int) -> None:
-        super().rowsInserted(parent, start, end)  # the layout follows groups_changed
-
-    def doItemsLayout(self) -> None:
-        super().doItemsLayout()
-        self.relayout()
-
     # ----- QAbstractItemView -------------------------------------------------------------------
     def visualRect(self, index: AnyIndex) -> QRect:
         if not index.isValid() or index.row() >= self.layout_.rows:
@@ -260,13 +258,26 @@ class AssetGrid(QAbstractItemView):
         row = first + min(count - 1, int(fraction * count))
         gi = lay.group_of(row)
         top = lay.tops[gi] if row - lay.firsts[gi] < lay.cols else lay.rect_of(row).top()
-        self.verticalScrollBar().setValue(top - (PAD if fraction == 0 else 0))
+        bar, height = self.verticalScrollBar(), self.viewport().height()
+        # The inverse of _reading_line (the row lands where the scrubber's marker says it is),
+        # but with the row and its header on screen, not below the fold.
+        share = height / bar.maximum() if bar.maximum() else 0.0
+        value = round((top - (PAD if fraction == 0 else 0)) / (1 + share))
+        block = lay.rect_of(row).bottom() - top + PAD
+        bar.setValue(min(top, max(value, top + min(block, height) - height)))
+
+    def _reading_line(self) -> int:
+        """The content row the scrubber marks: the top of the screen when at the top, its
+        bottom when at the end, so both ends of a short timeline can be reached."""
+        bar = self.verticalScrollBar()
+        value, most = bar.value(), bar.maximum()
+        return value + (round(value / most * self.viewport().height()) if most else 0)
 
     def _emit_position(self) -> None:
         lay = self.layout_
         if not lay.rows:
             return
-        row = lay.row_at(PAD, self.verticalOffset() + 1, nearest=True) or 0
+        row = lay.row_at(PAD, self._reading_line(), nearest=True) or 0
         gi = lay.group_of(row)
         day = lay.groups[gi].day
         month = day.year * 100 + day.month if day else 0
@@ -275,6 +286,10 @@ class AssetGrid(QAbstractItemView):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
+        # The pinned date was blitted along with the tiles: paint that strip afresh.
+        self.viewport().update(QRect(0, 0, self.viewport().width(), HEADER + abs(dy) + 1))
+        if self.thumbs is not None and abs(dy) > self.viewport().height() // 2:
+            self.thumbs.pause(120)  # flying by: decode where the scroll comes to rest
         self._emit_position()
 
     # ----- painting -----------------------------------------------------------------------------
@@ -320,25 +335,30 @@ class AssetGrid(QAbstractItemView):
                         all_selected=all_selected,
                     )
                 gi += 1
-        option = QStyleOptionViewItem()
-        self.initViewItemOption(option)
-        S = QStyle.StateFlag
-        base_state = option.state & ~(S.State_Selected | S.State_MouseOver | S.State_HasFocus)  # type: ignore[attr-defined]
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        hover, focus = self._hover_row, current.row() if self.hasFocus() else -1
+        thumbs = self.thumbs
         for row in lay.visible_rows(y0, y1):
             tile = lay.rect_of(row)
             if not region.intersects(tile):
                 continue
-            index = model.index(row, 0)
-            state = base_state
-            if sel is not None and sel.isSelected(index):
-                state |= S.State_Selected
-            if row == self._hover_row:
-                state |= S.State_MouseOver
-            if row == current.row() and self.hasFocus():
-                state |= S.State_HasFocus
-            option.state = state  # type: ignore[attr-defined]
-            option.rect = tile  # type: ignore[attr-defined]
-            self.delegate.paint(painter, option, index)
+            item, pixmap = model.item(row), model.thumbnail(row)
+            self.delegate.paint_tile(
+                painter,
+                tile,
+                item,
+                pixmap,
+                palette,
+                selected=sel is not None and sel.isSelected(model.index(row, 0)),
+                hover=row == hover,
+                focus=row == focus,
+                missing=pixmap is None and thumbs is not None and thumbs.is_missing(item.checksum),
+            )
+        painter.restore()
+        if model.grouped:
+            self._paint_sticky(painter, offset, palette)
         if self._band is not None:
             color = palette.color(QPalette.ColorRole.Highlight)
             painter.setPen(color)
@@ -348,6 +368,27 @@ class AssetGrid(QAbstractItemView):
             painter.drawRect(self._band.translated(0, offset))
         painter.end()
         self._after_paint(model)
+
+    def _paint_sticky(self, painter: QPainter, offset: int, palette: QPalette) -> None:
+        """Once a day's own header scrolls away, its date stays pinned at the top."""
+        lay = self.layout_
+        gi = lay.group_at(offset)
+        if gi is None or offset <= lay.bodies[gi] - HEADER:  # its own day line is in full view
+            return
+        g = lay.groups[gi]
+        bar = QRect(0, offset, self.viewport().width(), HEADER)
+        fill = QColor(palette.color(QPalette.ColorRole.Base))
+        fill.setAlpha(232)
+        painter.fillRect(bar, fill)
+        title = day_title(g.day) if g.day else "No date"
+        paint_header(
+            painter,
+            bar.adjusted(PAD, 0, -PAD, 0),
+            month=None,
+            day=title,
+            count=g.count,
+            palette=palette,
+        )
 
     def _after_paint(self, model: AssetGridModel) -> None:
         """Keep only on-screen loads queued; report whether the screen is complete."""

@@ -5,8 +5,18 @@ from __future__ import annotations
 import bisect
 from datetime import date
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QLabel, QWidget
 
 from photodesk.core.timeline import MonthBucket
@@ -41,6 +51,8 @@ class DateScrubber(QWidget):
         self._total = 0
         self._position: float | None = None  # in counts from the top
         self._bubble: QLabel | None = None
+        self._index: dict[int, int] = {}
+        self._background: QPixmap | None = None  # years and month dots, drawn once per size
         self._font = QFont()
         self._font.setPixelSize(11)
 
@@ -57,23 +69,29 @@ class DateScrubber(QWidget):
             self._starts.append(total)
             total += m.count
         self._total = total
+        self._index = {m.month: i for i, m in enumerate(self._months)}
+        self._background = None
         self.update()
 
     def set_position(self, month: int, fraction: float) -> None:
         """Show where the grid is: ``fraction`` of the way into ``month``."""
         i = self._index_of(month)
+        old = self._position
         if i is None:
             self._position = None
         else:
             self._position = self._starts[i] + max(0.0, min(1.0, fraction)) * self._months[i].count
-        self.update()
+        moved = (old is None) != (self._position is None) or (
+            old is not None
+            and self._position is not None
+            and abs(self.y_of(old) - self.y_of(self._position)) >= 0.5
+        )
+        if moved:  # a scroll moves the marker by a pixel now and then: repaint only then
+            self.update()
 
     # ----- geometry -----------------------------------------------------------------------------
     def _index_of(self, month: int) -> int | None:
-        for i, m in enumerate(self._months):
-            if m.month == month:
-                return i
-        return None
+        return self._index.get(month)
 
     def _span(self) -> float:
         return max(1.0, self.height() - 2 * MARGIN)
@@ -131,8 +149,38 @@ class DateScrubber(QWidget):
         if spot is not None:
             self.jump.emit(*spot)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._background = None
+        super().resizeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self._background = None
+        super().changeEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        if (
+            self._background is None
+            or self._background.size() != self.size() * self.devicePixelRatioF()
+        ):
+            self._background = self._draw_background()
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._background)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        highlight = self.palette().color(QPalette.ColorRole.Highlight)
+        if self._position is not None and self._total:
+            y = self.y_of(self._position)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(highlight)
+            p.drawRoundedRect(QRectF(self.width() - 30, y - 1.5, 26, 3), 1.5, 1.5)
+        p.end()
+
+    def _draw_background(self) -> QPixmap:
+        dpr = self.devicePixelRatioF()
+        pixmap = QPixmap(self.size() * dpr)
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setFont(self._font)
         palette = self.palette()
@@ -161,10 +209,5 @@ class DateScrubber(QWidget):
                 p.setPen(Qt.PenStyle.NoPen)
                 p.setBrush(dim)
                 p.drawEllipse(QPointF(w - 12, y + min(h, 6) / 2), 1.5, 1.5)
-        highlight = palette.color(QPalette.ColorRole.Highlight)
-        if self._position is not None and self._total:
-            y = self.y_of(self._position)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(highlight)
-            p.drawRoundedRect(QRectF(w - 30, y - 1.5, 26, 3), 1.5, 1.5)
         p.end()
+        return pixmap

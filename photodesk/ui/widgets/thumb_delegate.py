@@ -51,6 +51,7 @@ class ThumbDelegate(QStyledItemDelegate):
         self._icon_font = QFont()
         self._icon_font.setPixelSize(14)
         self._badge_metrics = QFontMetrics(self._badge_font)
+        self._placeholder_for: tuple[int, QColor] = (-1, QColor())
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -63,31 +64,57 @@ class ThumbDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
+        """Qt's entry point (drag pixmaps, other views); grids call ``paint_tile`` directly."""
         model = index.model()
         if isinstance(model, AssetGridModel):  # straight to the model: no QVariant round trips
             item, pixmap = model.item(index.row()), model.thumbnail(index.row())
         else:
             item, pixmap = index.data(ItemRole), index.data(ThumbnailRole)
-        if not isinstance(item, GridItem):
-            return
-        rect = option.rect.adjusted(0, 0, -GAP, -GAP)  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        selected = bool(state & QStyle.StateFlag.State_Selected)
-        hover = bool(state & QStyle.StateFlag.State_MouseOver)
-        painter.save()
+        if isinstance(item, GridItem):
+            state = option.state  # type: ignore[attr-defined]
+            S = QStyle.StateFlag
+            self.paint_tile(
+                painter,
+                option.rect,  # type: ignore[attr-defined]
+                item,
+                pixmap,
+                option.palette,  # type: ignore[attr-defined]
+                selected=bool(state & S.State_Selected),
+                hover=bool(state & S.State_MouseOver),
+                focus=bool(state & S.State_HasFocus),
+            )
+
+    def paint_tile(
+        self,
+        painter: QPainter,
+        cell: QRect,
+        item: GridItem,
+        pixmap: QPixmap | None,
+        palette: QPalette,
+        *,
+        selected: bool = False,
+        hover: bool = False,
+        focus: bool = False,
+        missing: bool = False,
+    ) -> None:
+        """One tile in ``cell`` (the tile and its gap); ``missing``: no thumbnail yet (one is
+        being made). Leaves the painter's pen, brush and font changed: callers painting many
+        tiles save and restore once around them all."""
+        rect = cell.adjusted(0, 0, -GAP, -GAP)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             painter.drawPixmap(rect, pixmap)
         else:
-            painter.fillRect(rect, placeholder_color(palette))
+            painter.fillRect(rect, self._placeholder(palette))
+            if missing:
+                picture_glyph(painter, rect, palette)
         if item.offline:
             painter.fillRect(rect, QColor(0, 0, 0, 110))
-        self._badges(painter, rect, item)
+        if item.favorite or item.rating or item.kind != "photo" or item.stack_size > 1:
+            self._badges(painter, rect, item)
         if hover and not selected:
             painter.fillRect(rect, QColor(255, 255, 255, 28))
         if selected:
-            highlight = palette.color(QPalette.ColorRole.Highlight)
-            pen = QPen(highlight, 3)
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 3)
             pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -96,14 +123,18 @@ class ThumbDelegate(QStyledItemDelegate):
             check_circle(
                 painter, QRectF(rect.left() + 6, rect.top() + 6, 20, 20), selected, palette
             )
-        elif state & QStyle.StateFlag.State_HasFocus:
+        elif focus:
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
-        painter.restore()
+
+    def _placeholder(self, palette: QPalette) -> QColor:
+        key = palette.cacheKey()
+        if self._placeholder_for[0] != key:
+            self._placeholder_for = (key, placeholder_color(palette))
+        return self._placeholder_for[1]
 
     def _badges(self, painter: QPainter, rect: QRect, item: GridItem) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         small = rect.width() < 90
         bottom_left = ("♥ " if item.favorite else "") + ("★" * item.rating if not small else "")
         if small and item.rating:
@@ -147,6 +178,22 @@ def _shadowed(painter: QPainter, rect: QRect, align: Qt.AlignmentFlag, text: str
     painter.drawText(rect.translated(1, 1), flags, text)
     painter.setPen(_WHITE)
     painter.drawText(rect, flags, text)
+
+
+def picture_glyph(painter: QPainter, rect: QRect, palette: QPalette) -> None:
+    """A muted "picture" outline (frame, sun, hill) in the middle of a tile with no thumbnail."""
+    side = max(12.0, min(rect.width(), rect.height()) * 0.28)
+    box = QRectF(0, 0, side, side * 0.78)
+    box.moveCenter(QRectF(rect).center())
+    color = palette.color(QPalette.ColorRole.PlaceholderText)
+    painter.setPen(QPen(color, 1.5))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(box, 3, 3)
+    painter.drawEllipse(QPointF(box.left() + side * 0.3, box.top() + side * 0.25), 2.5, 2.5)
+    hill = QPainterPath(QPointF(box.left() + 2, box.bottom() - 2))
+    hill.lineTo(box.left() + side * 0.45, box.top() + side * 0.4)
+    hill.lineTo(box.right() - 2, box.bottom() - 2)
+    painter.drawPath(hill)
 
 
 def check_circle(painter: QPainter, box: QRectF, checked: bool, palette: QPalette) -> None:
