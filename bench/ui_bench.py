@@ -154,6 +154,7 @@ def launch_child(root: Path, spawned: float) -> None:
     from PySide6.QtWidgets import QApplication
 
     from photodesk.core import Library
+    from photodesk.ui.app import keep_gui_responsive
     from photodesk.ui.main_window import MainWindow
 
     app = QApplication([])
@@ -161,6 +162,7 @@ def launch_child(root: Path, spawned: float) -> None:
     window = MainWindow(lib, restore=False)
     window.resize(1400, 900)
     window.show()
+    keep_gui_responsive(lib)
     lib.jobs.start()
     view = window.views["Timeline"]
 
@@ -267,6 +269,7 @@ def measure_stalls(root: Path, photos: Path) -> dict[str, str]:
     from PySide6.QtWidgets import QApplication
 
     from photodesk.core import Library
+    from photodesk.ui.app import keep_gui_responsive
     from photodesk.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
@@ -275,6 +278,7 @@ def measure_stalls(root: Path, photos: Path) -> dict[str, str]:
     window = MainWindow(lib, restore=False)
     window.resize(1400, 900)
     window.show()
+    keep_gui_responsive(lib)
     lib.jobs.start()
     view = window.views["Timeline"]
     grid, model = view.grid, view.model

@@ -52,6 +52,8 @@ class Importer:
 
     def __init__(self, library: Library) -> None:
         self._lib = library
+        # The desktop raises this so import workers yield the CPU to the GUI thread.
+        self.worker_niceness = 0
 
     def import_paths(
         self,
@@ -68,7 +70,7 @@ class Importer:
         for arg in scanned.missing:
             report.failed.append(ImportFailure(str(arg), "no such file or folder"))
         with lib.read() as session:
-            known = import_writer.known_files(session)
+            known = import_writer.known_files(session, [f.path for f in scanned.media])
         todo: list[ScannedFile] = []
         for f in scanned.media:
             seen = known.get(f.path)
@@ -121,10 +123,12 @@ class Importer:
             for task in tasks:
                 yield analyze(task)
             return
-        yield from _run_pool(tasks, workers)
+        yield from _run_pool(tasks, workers, self.worker_niceness)
 
 
-def _run_pool(tasks: list[FileTask], workers: int) -> Iterator[Analysis | Failure]:
+def _run_pool(
+    tasks: list[FileTask], workers: int, niceness: int = 0
+) -> Iterator[Analysis | Failure]:
     """Analyse in worker processes; a decoder that crashes its process fails only its own file."""
     from photodesk.core.analyze import analyze
 
@@ -142,7 +146,7 @@ def _run_pool(tasks: list[FileTask], workers: int) -> Iterator[Analysis | Failur
             max_workers=workers,
             mp_context=ctx,
             initializer=exit_with_parent,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), niceness),
         ) as pool:
             try:
                 while queue or inflight:

@@ -199,6 +199,10 @@ class JobService:
         with self._lib.write(Changes(jobs=True)) as s:
             repo.requeue(s, dead)
             n = repo.recover(s, STALE_AFTER)
+        if dead:  # a process died mid-job here: clear the temp files its workers left
+            from photodesk.core.leftovers import remove_dead_writer_temps
+
+            remove_dead_writer_temps(self._lib)
         return len(dead) + n
 
     # ----- running ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photodesk.core.backups import TEMP_PREFIX, TEMP_SUFFIX, backups_dir
+from photodesk.core.procs import pid_alive
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -80,6 +81,24 @@ def remove_files(lib: Library, paths: list[str]) -> list[str]:
             continue
         removed.append(path)
         _prune_empty_shards(lib, Path(path).parent)
+    return removed
+
+
+def remove_dead_writer_temps(lib: Library) -> list[str]:
+    """Delete derivative temp files whose writer process is dead; returns their paths.
+
+    Run after a crash is found (a job whose process died): a worker killed mid-write may have
+    left a temp file for a derivative that no later import rewrites.
+    """
+    removed: list[str] = []
+    for top in (lib.thumbs_dir, lib.previews_dir):
+        for entry in _walk(top):
+            parts = entry.name.split(".")
+            # ".<stem>.<pid>.<random>.tmp", as thumbnails_render names them
+            ours = len(parts) == 5 and parts[0] == "" and parts[4] == "tmp"
+            if ours and parts[2].isdigit() and not pid_alive(int(parts[2])):
+                Path(entry.path).unlink(missing_ok=True)
+                removed.append(entry.path)
     return removed
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from photodesk.core.errors import CorruptFile, UnsupportedFormat
-from photodesk.core.procs import remove_dead_temps
+from photodesk.core.procs import no_exit_while_writing, remove_dead_temps
 from photodesk.core.thumbnails import PREVIEW_SIZE, THUMB_SIZE
 from photodesk.core.thumbnails_color import (
     apply_orientation,
@@ -72,17 +72,19 @@ def _write_pair(*items: tuple[Image.Image, Path, int]) -> None:
     """
     temps: list[Path] = []
     done: list[Path] = []
-    try:
-        for im, path, quality in items:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temps.append(_save_temp(im, path, quality))
-        for tmp, (_, path, _) in zip(temps, items, strict=True):
-            os.replace(tmp, path)
-            done.append(path)
-    except BaseException:
-        for path in (*temps, *done):
-            path.unlink(missing_ok=True)
-        raise
+    # In a worker, the parent watcher waits for this block: an exit never strands a temp file.
+    with no_exit_while_writing():
+        try:
+            for im, path, quality in items:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temps.append(_save_temp(im, path, quality))
+            for tmp, (_, path, _) in zip(temps, items, strict=True):
+                os.replace(tmp, path)
+                done.append(path)
+        except BaseException:
+            for path in (*temps, *done):
+                path.unlink(missing_ok=True)
+            raise
 
 
 def _default_mode() -> int:

@@ -27,11 +27,18 @@ def _settle(app: object, *, minimum: float, maximum: float) -> None:
     from PySide6.QtCore import QThreadPool
     from PySide6.QtWidgets import QApplication
 
+    def pools() -> list[QThreadPool]:
+        # The global pool runs reads; thumbnail and map-tile caches own pools of their own.
+        found = [QThreadPool.globalInstance()]
+        for widget in QApplication.topLevelWidgets():
+            found.extend(widget.findChildren(QThreadPool))
+        return found
+
     start = time.monotonic()
     quiet_since: float | None = None
     while time.monotonic() - start < maximum:
         QApplication.processEvents()
-        busy = QThreadPool.globalInstance().activeThreadCount() > 0
+        busy = any(pool.activeThreadCount() > 0 for pool in pools())
         now = time.monotonic()
         if busy:
             quiet_since = None

@@ -42,11 +42,9 @@ pytestmark = [
     pytest.mark.timeout(300),
 ]
 
-KNOWN: dict[str, str] = {  # crash-safety gaps still open: reported as xfail, with what was found
-    "temp-files": "a derivative temp file can outlive a main-process-only kill when a surviving "
-    "worker finishes that render before it exits, so the re-run never rewrites (and cleans) it; "
-    "`photodesk check --fix` removes it",
-}
+# Crash-safety gaps still open: reported as xfail, with what was found. None at the moment:
+# workers wait for a temp-file write in flight before exiting with their killed parent.
+KNOWN: dict[str, str] = {}
 KILLS = 5
 NO_GRACE = timedelta(0)
 TEMP_SUFFIXES = (".tmp", ".photodesk-tmp")

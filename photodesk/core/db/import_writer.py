@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 ASSETS = Asset.__table__
 FILES = AssetFile.__table__
 TAGGED = AssetTag.__table__  # Core tables: bulk inserts skip the ORM unit of work
+# Above this many scanned files, reading every known path at once is cheaper than lookups.
+KNOWN_LOOKUP_LIMIT = 5000
 
 
 @dataclass
@@ -61,14 +64,26 @@ class ReportBuilder:
         )
 
 
-def known_files(session: Session) -> dict[str, tuple[int, int]]:
-    """Every media path in the catalog with the size and mtime it had when imported."""
-    rows = session.execute(
-        select(AssetFile.path, AssetFile.size, AssetFile.mtime_ns).where(
-            AssetFile.role != "sidecar", AssetFile.missing.is_(False)
-        )
+def known_files(
+    session: Session, paths: Sequence[str] | None = None
+) -> dict[str, tuple[int, int]]:
+    """The size and mtime each media path had when imported; only ``paths`` when given.
+
+    Looking up just the scanned paths keeps a small import into a big library from reading every
+    row (and from holding the GIL long enough to stall the desktop's GUI thread).
+    """
+    base = select(AssetFile.path, AssetFile.size, AssetFile.mtime_ns).where(
+        AssetFile.role != "sidecar", AssetFile.missing.is_(False)
     )
-    return {path: (size, mtime) for path, size, mtime in rows}
+    if paths is None or len(paths) > KNOWN_LOOKUP_LIMIT:
+        rows = session.execute(base)
+        return {path: (size, mtime) for path, size, mtime in rows}
+    found: dict[str, tuple[int, int]] = {}
+    for start in range(0, len(paths), 900):
+        chunk = paths[start : start + 900]
+        for path, size, mtime in session.execute(base.where(AssetFile.path.in_(chunk))):
+            found[path] = (size, mtime)
+    return found
 
 
 class ImportWriter:
