@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photodesk.core import job_handlers  # noqa: F401  (registers the built-in job kinds)
+from photodesk.core.accounts import AccountService
 from photodesk.core.albums import AlbumService
 from photodesk.core.assets import AssetService
 from photodesk.core.db import migrate
@@ -69,6 +70,7 @@ class Library:
         self.people = PeopleService(self)
         self.geo = GeoService(self)
         self.files = FileService(self)
+        self.accounts = AccountService(self)
         self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
 
     @classmethod
