@@ -26,6 +26,7 @@ MiB = 1024 * 1024
 ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.users",
     "photodesk.sync.assets",
+    "photodesk.sync.immich",
 )
 
 
