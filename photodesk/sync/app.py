@@ -15,7 +15,7 @@ from photodesk.sync import auth
 from photodesk.sync.auth import auth_middleware, public
 from photodesk.sync.config import ServerConfig
 from photodesk.sync.keys import CONFIG, LIBRARY
-from photodesk.sync.logs import request_id_middleware
+from photodesk.sync.logs import quiet_bad_requests, request_id_middleware
 from photodesk.sync.proxy import proxy_middleware
 from photodesk.sync.views import error_middleware, error_response, json_response
 
@@ -73,6 +73,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 def make_app(library: Library, config: ServerConfig | None = None) -> web.Application:
     """The daemon's application over an open ``library`` (the caller closes the library)."""
     config = config or ServerConfig()
+    quiet_bad_requests()
     app = web.Application(
         middlewares=[request_id_middleware, proxy_middleware, error_middleware, auth_middleware],
         # Streamed uploads are limited per file by their handlers; this bounds what aiohttp

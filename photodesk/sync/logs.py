@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
 from photodesk.sync.keys import LOG_CONTEXT, REQUEST_ID
 
@@ -71,6 +72,32 @@ class TextFormatter(logging.Formatter):
         text = super().format(record)
         rid = getattr(record, "request_id", None)
         return f"{text} [{rid}]" if rid else text
+
+
+class _QuietBadRequests(logging.Filter):
+    """aiohttp logs unparsable requests (scanners, broken clients) as errors with a traceback;
+    they were answered with a 4xx, so one line at INFO is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (HttpProcessingError, ConnectionResetError)):
+            first = " ".join(str(exc).split())[:200] or type(exc).__name__
+            record.msg, record.args = "%s (%s)", (record.getMessage(), first)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
+
+
+_QUIET = _QuietBadRequests()
+
+
+def quiet_bad_requests() -> None:
+    """Install the filter above on aiohttp's server logger (idempotent)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if _QUIET not in server_log.filters:
+        server_log.addFilter(_QUIET)
 
 
 def setup_logging(fmt: str = "text", *, level: int = logging.INFO, stream: Any = None) -> None:

@@ -149,9 +149,33 @@ async def me(request: web.Request) -> web.Response:
     )
 
 
+async def change_password(request: web.Request) -> web.Response:
+    """Change one's own password: needs the current one; every session (this one too) ends."""
+    user = current_user(request)
+    body = json_object(await read_json(request))
+    old, new = body.get("password"), body.get("newPassword")
+    if not isinstance(old, str) or not isinstance(new, str) or not old or not new:
+        raise http_error(400, "password and newPassword are required")
+    address = request.remote or "?"
+    limiter = request.app[LIMITER]
+    wait = limiter.retry_after(user.email, address)
+    if wait > 0:
+        raise http_error(429, "too many failed attempts", **{"Retry-After": str(int(wait) + 1)})
+    limiter.failed(user.email, address)
+    accounts = request.app[LIBRARY].accounts
+    if await asyncio.to_thread(accounts.verify_password, user.email, old) is None:
+        raise http_error(400, "the current password is wrong")
+    limiter.succeeded(user.email, address)
+    await asyncio.to_thread(accounts.set_password, user.id, new)
+    response = json_response({"successful": True})
+    clear_session_cookie(response, request)
+    return response
+
+
 def setup(app: web.Application) -> None:
     config = app[CONFIG]
     app[LIMITER] = LoginLimiter(config.login_attempts, config.login_window_s)
     app.router.add_post("/api/auth/login", login)
     app.router.add_post("/api/auth/logout", logout)
     app.router.add_get("/api/photodesk/me", me)
+    app.router.add_post("/api/photodesk/me/password", change_password)

@@ -90,7 +90,10 @@ async def read_json(request: web.Request, *, max_bytes: int | None = None) -> An
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = await request.content.read(64 * 1024)
+        try:
+            chunk = await request.content.read(64 * 1024)
+        except ConnectionResetError:
+            raise http_error(400, "the body ended before its announced length") from None
         if not chunk:
             break
         size += len(chunk)
@@ -161,7 +164,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
         return error_response(exc.status, exc.reason, headers=headers or None)
-    except (asyncio.CancelledError, ConnectionResetError):
+    except ConnectionResetError:
+        log.info("request %s: the client went away", request.get(REQUEST_ID))
+        return error_response(400, "the connection was lost before the request was complete")
+    except asyncio.CancelledError:
         raise
     except Exception:
         rid = request.get(REQUEST_ID, "?")
