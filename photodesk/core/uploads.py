@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from photodesk.core.analysis import Analysis, Failure, FileTask
 from photodesk.core.db import import_writer
-from photodesk.core.db.schema import Asset
+from photodesk.core.db.schema import Asset, AssetFile
 from photodesk.core.errors import (
     InsufficientStorage,
     InvalidInput,
@@ -190,25 +190,37 @@ class UploadService:
     def has_checksum(self, owner_id: int, sha1_hex: str) -> int | None:
         """This user's asset with this content (SHA-1, hex or base64), if any."""
         sha1 = normalize_sha1(sha1_hex)
-        if sha1 is None:
-            return None
-        with self._lib.read() as s:
-            return s.scalar(
-                select(Asset.id).where(Asset.owner_id == int(owner_id), Asset.checksum == sha1)
-            )
+        return None if sha1 is None else self.existing(owner_id, [sha1]).get(sha1)
 
     def existing(self, owner_id: int, checksums: list[str]) -> dict[str, int]:
-        """The bulk form of ``has_checksum``: normalised SHA-1 -> asset id, for those present."""
+        """The bulk form of ``has_checksum``: normalised SHA-1 -> asset id, for those present.
+
+        A Live Photo video absorbed by its still counts as present (as the still).
+        """
         wanted = sorted({c for c in (normalize_sha1(x) for x in checksums) if c})
         found: dict[str, int] = {}
+        owner = int(owner_id)
         with self._lib.read() as s:
             for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
                 rows = s.execute(
                     select(Asset.checksum, Asset.id).where(
-                        Asset.owner_id == int(owner_id), Asset.checksum.in_(wanted[i : i + 500])
+                        Asset.owner_id == owner, Asset.checksum.in_(chunk)
                     )
                 )
                 found.update((str(c), int(a)) for c, a in rows)
+                rest = [c for c in chunk if c not in found]
+                if rest:
+                    rows = s.execute(
+                        select(AssetFile.checksum, AssetFile.asset_id)
+                        .join(Asset, Asset.id == AssetFile.asset_id)
+                        .where(
+                            Asset.owner_id == owner,
+                            AssetFile.role == "live_video",
+                            AssetFile.checksum.in_(rest),
+                        )
+                    )
+                    found.update((str(c), int(a)) for c, a in rows)
         return found
 
     def stage(self, owner_id: int, *, max_bytes: int | None = None) -> StagedFile:
@@ -388,9 +400,10 @@ class UploadService:
                 for path in moved:
                     path.unlink(missing_ok=True)
                 return UploadOutcome(None, "rejected", built.failed[0].error)
-            existing = self.has_checksum(owner_id, a.checksum)
-            if existing is not None:  # stacked into another asset (a Live Photo video)
-                return UploadOutcome(existing, "duplicate")
+            with self._lib.read() as s:
+                holder = s.scalar(select(AssetFile.asset_id).where(AssetFile.path == str(final)))
+            if holder is not None:  # a Live Photo video: now a file of its still photo
+                return UploadOutcome(int(holder), "created")
             for path in moved:
                 path.unlink(missing_ok=True)
             return UploadOutcome(None, "rejected", "the catalog did not accept the file")

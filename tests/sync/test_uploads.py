@@ -194,3 +194,28 @@ def test_clear_stale_removes_only_stream_leftovers(users) -> None:
     os.utime(other, (0, 0))
     assert lib.uploads.clear_stale(older_than=60) == 1
     assert not left.exists() and other.exists()
+
+
+def test_live_photo_video_joins_its_still(users, tmp_path: Path) -> None:
+    from tests.conftest import make_video
+
+    lib, alice, _ = users
+    photo = make_jpeg(tmp_path / "IMG_7.jpg", seed=7).read_bytes()
+    video = make_video(
+        tmp_path / "IMG_7.mov", seconds=1.0, creation_time="2023-07-04T10:15:00.000000Z", fmt="mov"
+    ).read_bytes()
+    temp, sha_photo = _stage(lib, alice, photo)
+    still = lib.uploads.ingest(alice, temp, "IMG_7.jpg", sha_photo)
+    temp, sha_video = _stage(lib, alice, video)
+    clip = lib.uploads.ingest(alice, temp, "IMG_7.mov", sha_video)
+    # The video became a file of the still: the upload is kept and reported as that asset.
+    assert (clip.status, clip.asset_id) == ("created", still.asset_id)
+    rec = lib.for_user(alice).assets.get(still.asset_id)
+    movs = [f for f in rec.files if f.endswith(".mov")]
+    assert len(movs) == 1 and Path(movs[0]).read_bytes() == video
+    assert _count(lib, Asset, owner_id=alice) == 1
+    # Sending it again is a duplicate, found through the still.
+    assert lib.uploads.has_checksum(alice, sha_video) == still.asset_id
+    temp, _ = _stage(lib, alice, video)
+    again = lib.uploads.ingest(alice, temp, "IMG_7.mov", sha_video)
+    assert (again.status, again.asset_id) == ("duplicate", still.asset_id)
