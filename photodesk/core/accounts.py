@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from photodesk.core.db import assets as asset_repo
 from photodesk.core.db.schema import ApiKey, Asset, User, UserSession
 from photodesk.core.errors import Conflict, InvalidInput, NotFound
-from photodesk.core.types import AssetId, AssetQuery, AssetRecord
+from photodesk.core.types import AssetQuery, AssetRecord
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -415,7 +415,7 @@ class AccountService:
         if offset:
             stmt = stmt.offset(offset)
         with self._lib.read() as s:
-            ids = [AssetId(i) for i in s.scalars(stmt)]
+            ids: list[int] = list(s.scalars(stmt))
             return asset_repo.records(s, ids)
 
     def thumbnail_path(self, user_id: int, asset_id: int, *, preview: bool = False) -> Path | None:

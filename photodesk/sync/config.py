@@ -100,10 +100,10 @@ def _convert(name: str, value: Any) -> Any:
                 raise ValueError
             return number
         if name in ("login_window_s", "shutdown_timeout_s"):
-            number = float(value)
-            if number < 0:
+            seconds = float(value)
+            if seconds < 0:
                 raise ValueError
-            return number
+            return seconds
         if name in ("access_log", "jobs"):
             return _bool(value)
         if name == "trusted_proxies":
