@@ -27,6 +27,8 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.users",
     "photodesk.sync.assets",
     "photodesk.sync.immich",
+    "photodesk.sync.tus",
+    "photodesk.sync.webapp",
 )
 
 
