@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 
 from photodesk.core.db import assets as asset_repo
 from photodesk.core.db.schema import ApiKey, Asset, User, UserSession
-from photodesk.core.errors import Conflict, InvalidInput, NotFound
+from photodesk.core.errors import Conflict, InvalidInput, LibraryError, NotFound
 from photodesk.core.types import AssetQuery, AssetRecord
 
 if TYPE_CHECKING:
@@ -77,7 +77,13 @@ def sha256(secret: str) -> str:
 @cache
 def _hasher() -> Any:
     # Imported lazily: only the server and `users` commands need argon2-cffi.
-    from argon2 import PasswordHasher
+    try:
+        from argon2 import PasswordHasher
+    except ImportError as exc:
+        raise LibraryError(
+            "passwords need argon2-cffi: install photodesk's server extra "
+            "(pip install 'photodesk[server]')"
+        ) from exc
 
     return PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
 
@@ -213,6 +219,7 @@ class AccountService:
 
     def verify_password(self, email: str, password: str) -> Account | None:
         """The user if the password is right, else None (as slow for unknown users)."""
+        ph = _hasher()
         from argon2.exceptions import InvalidHashError, VerificationError
 
         try:
@@ -223,7 +230,6 @@ class AccountService:
             u = s.scalars(select(User).where(User.email == email)).first() if email else None
             stored = u.password_hash if u is not None else None
             account = _account(u) if u is not None else None
-        ph = _hasher()
         try:
             ph.verify(stored or _dummy_hash(), password)
         except (VerificationError, InvalidHashError):

@@ -6,8 +6,11 @@ import io
 import ipaddress
 import json
 import logging
+import signal
+import socket
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -268,3 +271,29 @@ def test_serve_refuses_a_bad_config(tmp_path: Path, capsys) -> None:
     bad.write_text("port = 'eighty'\n")
     assert main(["--library", str(tmp_path / "lib"), "serve", "--config", str(bad)]) == 2
     assert "port" in capsys.readouterr().err
+
+
+def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, serve_subprocess) -> None:
+    lib_dir = tmp_path / "lib"
+    with Library.open(lib_dir) as lib:
+        lib.accounts.add_user("late@example.org", "password-late")
+    sp = serve_subprocess(lib_dir)
+    body = json.dumps({"email": "late@example.org", "password": "password-late"}).encode()
+    parts = urlsplit(sp.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=60) as sock:
+        sock.sendall(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        # "100 Continue" comes from the request's handling task: the request is now in flight
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100")
+        sp.proc.send_signal(signal.SIGTERM)
+        sock.sendall(body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+    assert sp.proc.wait(60) == 0
