@@ -20,12 +20,18 @@ from photodesk.core import (
     PhotodeskError,
     UnsupportedFormat,
 )
+from photodesk.core.accounts import QuotaExceeded
+from photodesk.core.errors import InsufficientStorage, UploadTooLarge
 from photodesk.sync.keys import CONFIG, REQUEST_ID
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# Most specific first: the first class an error is an instance of decides.
 _STATUS: tuple[tuple[type[PhotodeskError], int], ...] = (
+    (QuotaExceeded, 413),  # 4xx: clients must not retry it
+    (UploadTooLarge, 413),
+    (InsufficientStorage, 507),
     (NotFound, 404),
     (Forbidden, 403),
     (Conflict, 409),
@@ -66,13 +72,6 @@ def status_for(exc: PhotodeskError) -> int:
     explicit = getattr(exc, "http_status", None)
     if isinstance(explicit, int):
         return explicit
-    name = type(exc).__name__
-    if name == "QuotaExceeded":
-        return 413
-    if name == "InsufficientStorage":
-        return 507
-    if name == "UploadTooLarge":
-        return 413
     for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status

@@ -209,3 +209,24 @@ def test_accounts_validate_their_input(library: Library) -> None:
     assert accounts.verify_password("a@example.org", "long-enougH") is None
     with pytest.raises(InvalidInput):
         accounts.create_api_key(uid, "x", ("NOT a permission",))
+
+
+def test_quotas_and_how_core_errors_become_statuses(library: Library) -> None:
+    from photodesk.core import NotFound
+    from photodesk.core.accounts import QuotaExceeded
+    from photodesk.core.errors import InsufficientStorage, UploadTooLarge
+    from photodesk.sync.views import status_for
+
+    accounts = library.accounts
+    uid = accounts.add_user("q@example.org", None, quota_bytes=1000)
+    accounts.check_quota(uid, 1000)
+    with pytest.raises(QuotaExceeded, match="1000"):
+        accounts.check_quota(uid, 1001)
+    accounts.set_quota(uid, None)
+    accounts.check_quota(uid, 10**15)
+    assert status_for(QuotaExceeded("full")) == 413
+    assert status_for(UploadTooLarge("big")) == 413
+    assert status_for(InsufficientStorage("disk")) == 507
+    assert status_for(NotFound("x")) == 404
+    assert status_for(InvalidInput("x")) == 400
+    assert status_for(Conflict("x")) == 409
