@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
 import threading
@@ -19,6 +20,13 @@ from photodesk.sync.logs import ACCESS_LOGGER, AccessLogger, setup_logging
 
 log = logging.getLogger(__name__)
 Ready = Callable[[str], None]
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _url(host: str, port: int) -> str:
@@ -58,6 +66,11 @@ def serve(library: Library, config: ServerConfig, *, on_ready: Ready | None = No
 
     def ready(url: str) -> None:
         log.info("listening on %s", url)
+        if not _loopback(config.host) and not (config.public_url or "").startswith("https:"):
+            log.warning(
+                "serving plain HTTP beyond this machine: put it behind an HTTPS reverse proxy "
+                "(and set public_url and trusted_proxies)"
+            )
         if on_ready is not None:
             on_ready(url)
 
