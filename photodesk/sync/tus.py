@@ -7,6 +7,7 @@ import base64
 import binascii
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +56,7 @@ class TusService:
     def __init__(self, store: TusStore) -> None:
         self.store = store
         self._slots: dict[str, _Slot] = {}
+        self.creating = threading.Lock()  # quota check + create: two at once cannot both fit
 
     @contextlib.asynccontextmanager
     async def exclusive(self, upload_id: str) -> AsyncIterator[_Slot]:
@@ -202,9 +204,10 @@ async def create(request: web.Request) -> web.Response:
     service = request.app[TUS]
 
     def make() -> UploadState:
-        service.store.sweep([user.id])
-        lib.uploads.check_space(user.id, length + service.store.pending_bytes(user.id))
-        return service.store.create(user.id, length, meta)
+        with service.creating:
+            service.store.sweep([user.id])
+            lib.uploads.check_space(user.id, length + service.store.pending_bytes(user.id))
+            return service.store.create(user.id, length, meta)
 
     try:
         state = await _thread(make)
@@ -332,7 +335,8 @@ async def _receive(
     writer: ChunkWriter = await _thread(
         lambda: ChunkWriter(store, state, verify_chunk=expected is not None)
     )
-    buf = bytearray()
+    pending: list[bytes] = []
+    pending_size = 0
     received = 0
     interrupted: BaseException | None = None
     try:
@@ -344,10 +348,11 @@ async def _receive(
             if received > remaining:
                 await _guarded(_thread(writer.discard))
                 raise _tus_error(413, "the body runs past Upload-Length")
-            buf += data
-            if len(buf) >= FLUSH_SIZE:
-                chunk, buf = bytes(buf), bytearray()
-                await _guarded(_thread(writer.write, chunk))
+            pending.append(data)
+            pending_size += len(data)
+            if pending_size >= FLUSH_SIZE:
+                batch, pending, pending_size = pending, [], 0
+                await _guarded(_thread(writer.write, batch))
     except ApiError:
         raise
     except (asyncio.CancelledError, Exception) as exc:  # dropped connection, shutdown, newer PATCH
@@ -357,14 +362,15 @@ async def _receive(
         if expected is not None:  # a checksummed chunk cannot be verified in part
             await _guarded(_thread(writer.discard))
         else:
-            if buf:
-                await _guarded(_thread(writer.write, bytes(buf)))
+            await _guarded(_thread(writer.write, pending))
             await _guarded(_thread(writer.commit))
         if isinstance(interrupted, asyncio.CancelledError):
             raise interrupted
+        if isinstance(interrupted, OSError) and not isinstance(interrupted, ConnectionError):
+            log.error("tus upload %s: cannot write: %s", state.id, interrupted)
+            raise _tus_error(507, f"the server cannot store the upload: {interrupted.strerror}")
         raise _tus_error(400, "the request body ended early; resume from the offset HEAD gives")
-    if buf:
-        await _guarded(_thread(writer.write, bytes(buf)))
+    await _guarded(_thread(writer.write, pending))
     if expected is not None and writer.chunk_digest() != expected:
         await _guarded(_thread(writer.discard))
         raise _tus_error(460, "checksum mismatch: the chunk was discarded, send it again")
@@ -378,9 +384,9 @@ async def _finish(request: web.Request, state: UploadState) -> UploadState:
     meta = state.metadata
 
     def run() -> UploadState:
-        sha1 = store.hasher(state).hexdigest()
         path = store.part_path(state)
         try:
+            sha1 = store.hasher(state).hexdigest()
             outcome = lib.uploads.ingest(
                 state.owner_id,
                 path,
@@ -397,6 +403,14 @@ async def _finish(request: web.Request, state: UploadState) -> UploadState:
             }
         except PhotodeskError as exc:
             state.result = {"asset_id": None, "status": "rejected", "error": str(exc)}
+        except (UploadNotFound, FileNotFoundError):  # a crash during an earlier import
+            log.warning("tus upload %s: the received file is gone", state.id)
+            state.result = {
+                "asset_id": None,
+                "status": "rejected",
+                "error": "the server lost the received file (a crash while importing?): "
+                "upload it again",
+            }
         except Exception as exc:
             log.exception("tus upload %s: import failed", state.id)
             state.result = {

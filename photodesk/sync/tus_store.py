@@ -250,15 +250,17 @@ class ChunkWriter:
         self._fh.truncate(self.start)
         self._fh.seek(self.start)
 
-    def write(self, data: bytes) -> None:
+    def write(self, pieces: list[bytes]) -> None:
+        """Append ``pieces`` (as read from the socket, not joined: no extra copy)."""
         with self._lock:
             if self._fh.closed:
                 return
-            self._fh.write(data)
-            self._whole.update(data)
-            if self._chunk is not None:
-                self._chunk.update(data)
-            self.written += len(data)
+            for data in pieces:
+                self._fh.write(data)
+                self._whole.update(data)
+                if self._chunk is not None:
+                    self._chunk.update(data)
+                self.written += len(data)
 
     def chunk_digest(self) -> bytes | None:
         return self._chunk.digest() if self._chunk is not None else None

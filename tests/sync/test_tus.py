@@ -427,3 +427,65 @@ def test_head_stops_a_stuck_patch_and_gives_the_saved_offset(server, make_user, 
         uploader.upload()
     (asset_id,) = _asset_ids(server, uid)
     assert Path(server.lib.accounts.readable_asset(uid, asset_id).path).read_bytes() == data
+
+
+def test_shutdown_during_a_patch_keeps_what_arrived(start_server, tmp_path) -> None:
+    lib = Library.open(tmp_path / "shared-lib")
+    try:
+        first = start_server(lib=lib, shutdown_timeout_s=1.0)
+        uid = lib.accounts.add_user("erin@example.org", "a long password 3")
+        key = lib.accounts.create_api_key(uid, "tests")
+        path = _noise_jpeg(tmp_path / "big.jpg")
+        data = path.read_bytes()
+        url = _create(first, key, len(data), filename="big.jpg")
+        (part,) = _parts(first, uid)
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port)) as slow:
+            slow.sendall(
+                (
+                    f"PATCH {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nx-api-key: {key}\r\n"
+                    "Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                    "Content-Type: application/offset+octet-stream\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n"
+                ).encode()
+                + data[:1_500_000]
+            )
+            deadline = time.monotonic() + 30
+            while part.stat().st_size == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            first.running.stop()  # SIGTERM: the PATCH in flight is cut after the grace time
+        second = start_server(lib=lib)
+        url = second.url + parts.path
+        offset = int(requests.head(url, headers=_auth(key)).headers["Upload-Offset"])
+        assert 1 << 20 <= offset <= 1_500_000
+        client = tusclient.TusClient(_endpoint(second), headers={"x-api-key": key})
+        uploader = client.uploader(str(path), url=url, chunk_size=1 << 20)
+        assert uploader.offset == offset
+        uploader.upload()
+        (record,) = lib.accounts.readable_assets(uid)
+        assert Path(record.path).read_bytes() == data
+    finally:
+        lib.close()
+
+
+def test_expired_uploads_go_when_the_daemon_starts(start_server, tmp_path) -> None:
+    lib = Library.open(tmp_path / "shared-lib")
+    try:
+        first = start_server(lib=lib)
+        uid = lib.accounts.add_user("fay@example.org", "a long password 4")
+        key = lib.accounts.create_api_key(uid, "tests")
+        url = _create(first, key, 100, filename="x.jpg")
+        assert _patch(url, key, 0, b"a" * 10).status_code == 204
+        first.running.stop()
+        (state_file,) = [p for p in _tus_files(first, uid) if p.suffix == ".json"]
+        state = json.loads(state_file.read_text())
+        state["updated_at"] -= 25 * 3600  # abandoned a day ago
+        state_file.write_text(json.dumps(state))
+
+        second = start_server(lib=lib)
+        deadline = time.monotonic() + 30
+        while _tus_files(second, uid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _tus_files(second, uid) == []
+    finally:
+        lib.close()

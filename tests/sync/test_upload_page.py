@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -195,7 +196,9 @@ def test_resume_after_dropped_connections(server, make_user, phone, tmp_path) ->
         "() => document.querySelector('#list .item .state').textContent.startsWith('Uploading')"
     )
     page.wait_for_timeout(100)
+    deadline = time.monotonic() + 120
     while len([p for p in patches if p[1] == "offline"]) < 2:
+        assert time.monotonic() < deadline, patches
         page.wait_for_timeout(100)
     assert patches[:3] == [("0", "sent"), (str(chunk), "aborted"), (str(chunk), "sent")]
     assert len(posts) == 1

@@ -159,6 +159,10 @@ function updateSummary() {
 
 async function hashAll(batch) {
   for (const item of batch) {
+    if (item.sha1) {
+      setState(item, "checking", "Checking with the server…");
+      continue;
+    }
     setState(item, "hashing", "Computing checksum…", 0);
     try {
       item.sha1 = await sha1File(item.file, (done) =>
