@@ -242,6 +242,8 @@ class UploadService:
     ) -> UploadOutcome:
         """Import a received (fsynced) file for ``owner_id`` exactly like a desktop import.
 
+        ``sha1_hex`` is the SHA-1 the caller computed over the bytes it wrote (never a client's
+        unverified claim): it becomes the asset's checksum without reading the file again.
         The temp file (and sidecar) is always consumed: moved into storage, or removed.
         """
         del file_created_at, device_asset_id  # the file's own metadata decides; kept for clients
@@ -267,13 +269,9 @@ class UploadService:
                 if sidecar_path is not None and Path(sidecar_path).exists():
                     side = work / (name + ".xmp")
                     os.replace(sidecar_path, side)
-                result = self._analyze(staged, side)
+                result = self._analyze(staged, side, sha1)
                 if isinstance(result, Failure):
                     outcome = UploadOutcome(None, "rejected", result.error)
-                elif result.checksum != sha1:
-                    outcome = UploadOutcome(
-                        None, "rejected", "the file's SHA-1 does not match the checksum sent"
-                    )
                 else:
                     outcome = self._store(int(owner_id), result)
         finally:
@@ -323,7 +321,7 @@ class UploadService:
                 self._pool = None
 
     # ----- steps ---------------------------------------------------------------------------
-    def _analyze(self, path: Path, sidecar: Path | None) -> Analysis | Failure:
+    def _analyze(self, path: Path, sidecar: Path | None, sha1: str) -> Analysis | Failure:
         from photodesk.core.analyze import analyze
 
         st = path.stat()
@@ -334,6 +332,7 @@ class UploadService:
             str(sidecar) if sidecar else None,
             str(self._lib.thumbs_dir),
             str(self._lib.previews_dir),
+            sha1,  # hashed while received: the file is not read a second time for it
         )
         if self.analysis_workers <= 0:
             return analyze(task)

@@ -57,18 +57,18 @@ async def media_types(request: web.Request) -> web.Response:
 
 
 async def server_features(request: web.Request) -> web.Response:
-    off = ("smartSearch", "facialRecognition", "map", "reverseGeocoding", "trash", "search")
-    flags = dict.fromkeys(off, True) | {
-        "duplicateDetection": False,
-        "importFaces": False,
-        "sidecar": True,
-        "oauth": False,
-        "oauthAutoLaunch": False,
-        "passwordLogin": True,
-        "configFile": False,
-        "email": False,
-    }
-    return json_response(flags)
+    on = (
+        "smartSearch",
+        "facialRecognition",
+        "map",
+        "reverseGeocoding",
+        "trash",
+        "search",
+        "sidecar",
+        "passwordLogin",
+    )
+    off = ("duplicateDetection", "importFaces", "oauth", "oauthAutoLaunch", "configFile", "email")
+    return json_response(dict.fromkeys(on, True) | dict.fromkeys(off, False))  # fmt: skip
 
 
 async def server_about(request: web.Request) -> web.Response:

@@ -86,6 +86,8 @@ async def upload_asset(request: web.Request) -> web.Response:
         if length > limit + MULTIPART_OVERHEAD + MAX_SIDECAR_BYTES:
             raise http_error(413, f"a file may have at most {limit} bytes")
         await asyncio.to_thread(uploads.check_space, user.id, length)
+    else:  # chunked: at least the disk must have room; the size is checked once known
+        await asyncio.to_thread(uploads.check_space, user.id, 0)
     staging = await asyncio.to_thread(uploads.staging_dir, user.id)
     fields: dict[str, str] = {}
     asset: StagedFile | None = None
@@ -127,6 +129,8 @@ async def upload_asset(request: web.Request) -> web.Response:
         created = _date(fields, "fileCreatedAt")
         if claimed is not None and claimed != asset.sha1:
             raise http_error(400, "x-immich-checksum does not match the file received")
+        if length is None:
+            await asyncio.to_thread(uploads.check_space, user.id, asset.size)
         await asyncio.to_thread(asset.finish)
         if sidecar is not None:
             await asyncio.to_thread(sidecar.finish)

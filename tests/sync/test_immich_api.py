@@ -362,3 +362,34 @@ def test_sidecar_travels_with_its_photo(server, alice, tmp_path) -> None:
     assert sorted(stored) == ["s.jpg", "s.jpg.xmp"]
     assert _count(server, "select rating from assets where id=?", int(r.json()["id"])) == 4
     assert _nothing_staged(server)
+
+
+def _multipart(data: bytes, filename: str) -> bytes:
+    return (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="assetData"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+
+
+def test_chunked_uploads_and_their_quota(server, make_user, tmp_path) -> None:
+    uid, _, _, key = make_user(quota_bytes=20_000)
+    call = _api(server, key)
+    ct = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+    def chunked(body: bytes):
+        for i in range(0, len(body), 1000):  # no Content-Length: Transfer-Encoding: chunked
+            yield body[i : i + 1000]
+
+    small = make_jpeg(tmp_path / "c.jpg", seed=71).read_bytes()
+    r = call("POST", "/api/assets", data=chunked(_multipart(small, "c.jpg")), headers=ct)
+    assert r.status_code == 201, r.text
+    big = make_jpeg(tmp_path / "big.jpg", size=(1200, 900), seed=72, quality=100).read_bytes()
+    assert len(big) > 20_000
+    r = call("POST", "/api/assets", data=chunked(_multipart(big, "big.jpg")), headers=ct)
+    assert r.status_code == 413 and "quota" in r.json()["message"]
+    assert _count(server, "select count(*) from assets where owner_id=?", uid) == 1
+    assert _wait_until(lambda: _nothing_staged(server))
