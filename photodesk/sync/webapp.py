@@ -17,6 +17,7 @@ FILES: dict[str, str] = {
     "app.js": "text/javascript; charset=utf-8",
     "sha1.js": "text/javascript; charset=utf-8",
     "tus.js": "text/javascript; charset=utf-8",
+    "hash-worker.js": "text/javascript; charset=utf-8",
     "sw.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
     "manifest.webmanifest": "application/manifest+json",

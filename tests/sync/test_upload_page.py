@@ -112,6 +112,8 @@ def _sha1(path: Path) -> str:
 def test_pick_upload_skip_known(server, make_user, corpus, phone, tmp_path) -> None:
     uid, email, password, _ = make_user()
     page = phone
+    workers: list[str] = []
+    page.on("worker", lambda w: workers.append(w.url))
     _login(page, server.url + "/upload", email, password)
     files = [corpus / name for name in PICKED]
     page.set_input_files("#files", [str(f) for f in files])
@@ -127,6 +129,7 @@ def test_pick_upload_skip_known(server, make_user, corpus, phone, tmp_path) -> N
     summary = page.inner_text("#summary-text")
     assert "3 uploaded" in summary and "1 not imported" in summary
     assert page.get_attribute("#total", "value") == "1"
+    assert workers == [server.url + "/upload/hash-worker.js"]  # hashing ran off the main thread
 
     shot = Path(os.environ.get("PHOTODESK_SCREENSHOT_DIR") or tmp_path) / "upload-page.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -285,10 +288,11 @@ def test_installable_app_shell(server, browser) -> None:
         script = page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)")
         assert script == server.url + "/upload/sw.js"
         cached = page.evaluate(
-            "caches.open('photodesk-upload-v1').then(c => c.keys())"
+            "caches.open('photodesk-upload-v2').then(c => c.keys())"
             ".then(ks => ks.map(k => new URL(k.url).pathname))"
         )
-        assert {"/upload/", "/upload/app.js", "/upload/sha1.js", "/upload/tus.js"} <= set(cached)
+        shell = {"/upload/", "/upload/app.js", "/upload/sha1.js", "/upload/tus.js"}
+        assert shell | {"/upload/hash-worker.js", "/upload/app.css"} <= set(cached)
         assert not any("/api/" in path for path in cached)
     finally:
         context.close()

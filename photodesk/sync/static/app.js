@@ -157,6 +157,49 @@ function updateSummary() {
 
 // ----- the work -----------------------------------------------------------------------------
 
+// SHA-1 in a module worker where the browser has them, else here (in slices either way).
+let worker = null;
+let workerBroken = false;
+const waiting = new Map();
+let nextJob = 0;
+
+function hashInWorker(file, onProgress) {
+  if (!worker) {
+    worker = new Worker("hash-worker.js", { type: "module" });
+    worker.onmessage = (event) => {
+      const job = waiting.get(event.data.id);
+      if (!job) return;
+      if (event.data.sha1) { waiting.delete(event.data.id); job.resolve(event.data.sha1); }
+      else if (event.data.error) { waiting.delete(event.data.id); job.reject(new Error(event.data.error)); }
+      else job.onProgress(event.data.done);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      workerBroken = true;
+      worker.terminate();
+      worker = null;
+      for (const job of waiting.values()) job.reject(new Error("worker failed"));
+      waiting.clear();
+    };
+  }
+  return new Promise((resolve, reject) => {
+    const id = nextJob++;
+    waiting.set(id, { resolve, reject, onProgress });
+    worker.postMessage({ id, file });
+  });
+}
+
+async function hashFile(file, onProgress) {
+  if (!workerBroken && typeof Worker !== "undefined") {
+    try {
+      return await hashInWorker(file, onProgress);
+    } catch (e) {
+      if (!workerBroken) throw e;
+    }
+  }
+  return sha1File(file, onProgress);
+}
+
 async function hashAll(batch) {
   for (const item of batch) {
     if (item.sha1) {
@@ -165,7 +208,7 @@ async function hashAll(batch) {
     }
     setState(item, "hashing", "Computing checksum…", 0);
     try {
-      item.sha1 = await sha1File(item.file, (done) =>
+      item.sha1 = await hashFile(item.file, (done) =>
         setState(item, "hashing", "Computing checksum…", item.file.size ? done / item.file.size : 1));
       setState(item, "checking", "Checking with the server…");
     } catch (e) {

@@ -45,19 +45,23 @@ export class Sha1 {
       const x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16];
       w[t] = (x << 1) | (x >>> 31);
     }
-    let a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4];
-    for (let t = 0; t < 80; t++) {
-      let f, k;
-      if (t < 20) { f = (bb & c) | (~bb & d); k = 0x5a827999; }
-      else if (t < 40) { f = bb ^ c ^ d; k = 0x6ed9eba1; }
-      else if (t < 60) { f = (bb & c) | (bb & d) | (c & d); k = 0x8f1bbcdc | 0; }
-      else { f = bb ^ c ^ d; k = 0xca62c1d6 | 0; }
-      const tmp = (((a << 5) | (a >>> 27)) + f + e + k + w[t]) | 0;
-      e = d;
-      d = c;
-      c = (bb << 30) | (bb >>> 2);
-      bb = a;
-      a = tmp;
+    let a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4], tmp = 0, t = 0;
+    // Four loops, one per round function: no branch inside the hot loop.
+    for (; t < 20; t++) {
+      tmp = (((a << 5) | (a >>> 27)) + ((bb & c) | (~bb & d)) + e + 0x5a827999 + w[t]) | 0;
+      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = tmp;
+    }
+    for (; t < 40; t++) {
+      tmp = (((a << 5) | (a >>> 27)) + (bb ^ c ^ d) + e + 0x6ed9eba1 + w[t]) | 0;
+      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = tmp;
+    }
+    for (; t < 60; t++) {
+      tmp = (((a << 5) | (a >>> 27)) + ((bb & c) | (bb & d) | (c & d)) + e - 0x70e44324 + w[t]) | 0;
+      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = tmp;
+    }
+    for (; t < 80; t++) {
+      tmp = (((a << 5) | (a >>> 27)) + (bb ^ c ^ d) + e - 0x359d3e2a + w[t]) | 0;
+      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = tmp;
     }
     h[0] = (h[0] + a) | 0;
     h[1] = (h[1] + bb) | 0;

@@ -1,9 +1,9 @@
 // Service worker: caches the upload page's app shell only (never API calls or uploads), so the
 // installed app opens instantly; the network still wins when it answers.
 
-const CACHE = "photodesk-upload-v1";
+const CACHE = "photodesk-upload-v2";
 const SHELL = [
-  "./", "app.js", "sha1.js", "tus.js", "app.css", "manifest.webmanifest",
+  "./", "app.js", "sha1.js", "tus.js", "hash-worker.js", "app.css", "manifest.webmanifest",
   "icons/icon-192.png", "icons/icon-512.png", "icons/apple-touch-icon.png",
 ];
 
