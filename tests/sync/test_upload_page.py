@@ -196,7 +196,8 @@ def test_resume_after_dropped_connections(server, make_user, phone, tmp_path) ->
     page.set_input_files("#files", str(big))
     # Two chunks are stored (one after a HEAD and a retry), then the network goes away...
     page.wait_for_function(
-        "() => document.querySelector('#list .item .state').textContent.startsWith('Uploading')"
+        "() => document.querySelector('#list .item .state').textContent.startsWith('Uploading')",
+        timeout=120_000,
     )
     page.wait_for_timeout(100)
     deadline = time.monotonic() + 120
@@ -285,7 +286,10 @@ def test_installable_app_shell(server, browser) -> None:
         for icon in manifest["icons"]:
             status = page.evaluate(f"fetch('/upload/{icon['src']}').then(r => r.status)")
             assert status == 200
-        script = page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)")
+        script = page.evaluate(
+            "Promise.race([navigator.serviceWorker.ready.then(r => r.active.scriptURL),"
+            " new Promise((_, no) => setTimeout(() => no(new Error('no service worker')), 60000))])"
+        )
         assert script == server.url + "/upload/sw.js"
         cached = page.evaluate(
             "caches.open('photodesk-upload-v2').then(c => c.keys())"
