@@ -318,6 +318,8 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
         print(f"   ratio to direct write       : {upload_mbs / direct_mbs:7.1%}   (target >= 70%)")
         print(f"   ratio to SHA-1 + write      : {upload_mbs / hashed_mbs:7.1%}")
 
+        if args.clients <= 0:
+            return
         # 2. memory while many clients upload at once
         big = memoryview(os.urandom(args.client_mb * MB))
         sampler = Sampler(proc.pid)

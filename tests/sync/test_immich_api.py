@@ -393,3 +393,30 @@ def test_chunked_uploads_and_their_quota(server, make_user, tmp_path) -> None:
     assert r.status_code == 413 and "quota" in r.json()["message"]
     assert _count(server, "select count(*) from assets where owner_id=?", uid) == 1
     assert _wait_until(lambda: _nothing_staged(server))
+
+
+def test_shutdown_discards_an_upload_in_flight(start_server, tmp_path) -> None:
+    info = start_server(shutdown_timeout_s=1.0)
+    uid = info.lib.accounts.add_user("late@example.org", None)
+    key = info.lib.accounts.create_api_key(uid, "t")
+    data = make_jpeg(tmp_path / "s.jpg", seed=81).read_bytes()
+    body = _multipart(data, "s.jpg")
+    parts = urlsplit(info.url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+    try:
+        sock.sendall(
+            (
+                f"POST /api/assets HTTP/1.1\r\nHost: {parts.netloc}\r\nx-api-key: {key}\r\n"
+                f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            + body[: len(body) // 2]
+        )
+        staging = info.library_dir / "uploads" / str(uid)
+        assert _wait_until(lambda: any(p.is_file() for p in staging.rglob("*")))
+        info.running.stop()  # the client never sends the rest
+    finally:
+        sock.close()
+    assert [p for p in staging.rglob("*") if p.is_file()] == []
+    assert _files(info.library_dir / "originals") == []
+    assert _count(info, "select count(*) from assets") == 0
