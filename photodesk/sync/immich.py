@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ from photodesk.sync.auth import (
 from photodesk.sync.immich_upload import upload_asset
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, read_json
+
+log = logging.getLogger(__name__)
 
 IMMICH_VERSION = {"major": 3, "minor": 2, "patch": 2, "prerelease": None}
 MAX_BULK_CHECK = 10_000
@@ -267,8 +270,18 @@ async def add_album_assets(request: web.Request) -> web.Response:
     return json_response(await asyncio.to_thread(_add_each, view, album.id, ids))
 
 
+STALE_UPLOAD_SECONDS = 600  # a staged upload untouched this long lost its client
+
+
+async def _clear_stale_uploads(app: web.Application) -> None:
+    removed = await asyncio.to_thread(app[LIBRARY].uploads.clear_stale, STALE_UPLOAD_SECONDS)
+    if removed:
+        log.info("removed %d unfinished uploads left by an earlier run", removed)
+
+
 def setup(app: web.Application) -> None:
     app[LIBRARY].uploads.storage_root = app[CONFIG].storage_root
+    app.on_startup.append(_clear_stale_uploads)
     app.router.add_get("/.well-known/immich", well_known)
     app.router.add_get("/api/server/version", server_version)
     app.router.add_get("/api/server/media-types", media_types)

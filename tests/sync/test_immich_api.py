@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import sqlite3
 import time
@@ -420,3 +421,21 @@ def test_shutdown_discards_an_upload_in_flight(start_server, tmp_path) -> None:
     assert [p for p in staging.rglob("*") if p.is_file()] == []
     assert _files(info.library_dir / "originals") == []
     assert _count(info, "select count(*) from assets") == 0
+
+
+def test_startup_removes_stale_staged_uploads(start_server, tmp_path) -> None:
+    from photodesk.core import Library
+
+    lib = Library.open(tmp_path / "stale")
+    staging = lib.uploads.staging_dir(7)
+    old = staging / ".stream-dead.part"
+    old.write_bytes(b"half an upload")
+    os.utime(old, (0, 0))
+    fresh = staging / ".stream-live.part"
+    fresh.write_bytes(b"in flight")
+    info = start_server(lib=lib)
+    try:
+        assert not old.exists() and fresh.exists()
+    finally:
+        info.running.stop()
+        lib.close()
