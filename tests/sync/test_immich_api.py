@@ -439,3 +439,14 @@ def test_startup_removes_stale_staged_uploads(start_server, tmp_path) -> None:
     finally:
         info.running.stop()
         lib.close()
+
+
+def test_uploads_land_under_a_separate_storage_root(start_server, tmp_path) -> None:
+    store = tmp_path / "nas-share"
+    info = start_server(storage_root=store)
+    uid = info.lib.accounts.add_user("nas@example.org", None, storage_label="nas")
+    call = _api(info, info.lib.accounts.create_api_key(uid, "t"))
+    r = _upload(call, make_jpeg(tmp_path / "n.jpg", seed=91).read_bytes(), "n.jpg")
+    assert r.status_code == 201, r.text
+    assert [p.relative_to(store).as_posix() for p in _files(store)] == ["nas/2023/07/n.jpg"]
+    assert _files(info.library_dir / "originals") == []
