@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from photodesk.core import AssetQuery
 from photodesk.core.errors import NotFound
 from photodesk.core.formats import PHOTO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
 from photodesk.core.uploads import normalize_sha1
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 IMMICH_VERSION = {"major": 3, "minor": 2, "patch": 2, "prerelease": None}
 MAX_BULK_CHECK = 10_000
 MAX_ALBUM_IDS = 65_000
+ALBUM_BATCH = 5_000  # ids per catalog statement (SQLite allows ~32k parameters)
 _IMAGE = sorted(PHOTO_EXTENSIONS | RAW_EXTENSIONS)
 _VIDEO = sorted(VIDEO_EXTENSIONS)
 
@@ -239,17 +241,23 @@ def _add_each(view: Any, album_id: int, ids: list[str]) -> list[dict[str, Any]]:
     """Add the caller's assets; others' ids fail one by one without revealing they exist."""
     numeric = sorted({int(i) for i in ids if i.isdigit() and len(i) <= 18})
     before = set(view.albums.assets(album_id))
-    try:
-        view.albums.add(album_id, numeric)
-        ok = set(numeric)
-    except NotFound:  # some are not the caller's: add the rest one by one
-        ok = set()
-        for asset_id in numeric:
-            try:
-                view.albums.add(album_id, [asset_id])
-                ok.add(asset_id)
-            except NotFound:
-                continue
+    ok: set[int] = set()
+    mine: set[int] | None = None
+    for i in range(0, len(numeric), ALBUM_BATCH):
+        batch = numeric[i : i + ALBUM_BATCH]
+        try:
+            view.albums.add(album_id, batch)
+            ok.update(batch)
+        except NotFound:  # some are not the caller's: add only the caller's
+            if mine is None:
+                mine = {
+                    *view.assets.ids(AssetQuery(archived=None)),
+                    *view.assets.ids(AssetQuery(archived=None, trashed=True)),
+                }
+            owned = [a for a in batch if a in mine]
+            if owned:
+                view.albums.add(album_id, owned)
+                ok.update(owned)
     results = []
     for text in ids:
         asset_id = int(text) if text.isdigit() and len(text) <= 18 else None

@@ -450,3 +450,17 @@ def test_uploads_land_under_a_separate_storage_root(start_server, tmp_path) -> N
     assert r.status_code == 201, r.text
     assert [p.relative_to(store).as_posix() for p in _files(store)] == ["nas/2023/07/n.jpg"]
     assert _files(info.library_dir / "originals") == []
+
+
+def test_album_put_with_many_ids(server, alice, bob, tmp_path) -> None:
+    _, _, a = alice
+    _, _, b = bob
+    mine = _upload(a, make_jpeg(tmp_path / "m.jpg", seed=101).read_bytes(), "m.jpg").json()["id"]
+    theirs = _upload(b, make_jpeg(tmp_path / "t.jpg", seed=102).read_bytes(), "t.jpg").json()["id"]
+    album = a("POST", "/api/albums", json={"albumName": "Big"}).json()["id"]
+    ids = [str(i) for i in range(10_000_000, 10_040_000)] + [mine, theirs]  # > SQLite's limit
+    r = a("PUT", f"/api/albums/{album}/assets", json={"ids": ids})
+    assert r.status_code == 200, r.text
+    ok = [x["id"] for x in r.json() if x["success"]]
+    assert ok == [mine]
+    assert _count(server, "select count(*) from album_assets") == 1
