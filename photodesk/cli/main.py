@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from photodesk.cli import check_cmd, jobs_cmd, watch_cmd
+from photodesk.cli import check_cmd, jobs_cmd, serve_cmd, users_cmd, watch_cmd
 
 
 def _date(text: str) -> datetime:
@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_cmd.add_parser(sub)
     check_cmd.add_parser(sub)
     watch_cmd.add_parser(sub)
+    serve_cmd.add_parser(sub)
+    users_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(
@@ -177,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except PhotodeskError as exc:
             print(f"photodesk: {exc}", file=sys.stderr)
             return 1
+    if args.command == "serve":
+        return serve_cmd.run(args)  # opens the library itself (its config file may name it)
     try:
         library = open_library(args.library)
     except PhotodeskError as exc:
@@ -187,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from photodesk.ui.app import run
 
             return run(library)
+        if args.command in ("users", "apikeys"):
+            return users_cmd.run(library, args)
         from photodesk.cli import commands
 
         return commands.dispatch(library, args)

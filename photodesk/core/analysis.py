@@ -18,6 +18,7 @@ class FileTask:
     sidecar: str | None
     thumbs_dir: str
     previews_dir: str
+    checksum: str | None = None  # already known (an upload hashed while received): not re-read
 
 
 @dataclass(frozen=True)

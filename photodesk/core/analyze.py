@@ -43,7 +43,7 @@ def _analyze(task: FileTask) -> Analysis | Failure:
     if fmt is None:
         raise UnsupportedFormat("not a photo or video (content not recognised)")
     meta = read_metadata(Path(path), fmt)
-    checksum = sha1_file(path)
+    checksum = task.checksum or sha1_file(path)
     warnings: list[str] = list(meta.warnings)
     sidecar_data = None
     if task.sidecar:

@@ -33,3 +33,11 @@ class CorruptFile(PhotodeskError):
 
 class LibraryError(PhotodeskError):
     """The library folder or its catalog cannot be used."""
+
+
+class InsufficientStorage(PhotodeskError):
+    """The disk holding the library has not enough free space for the upload."""
+
+
+class UploadTooLarge(InvalidInput):
+    """The upload is larger than the server accepts (or than the client announced)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photodesk.core import job_handlers  # noqa: F401  (registers the built-in job kinds)
+from photodesk.core.accounts import AccountService
 from photodesk.core.albums import AlbumService
 from photodesk.core.assets import AssetService
 from photodesk.core.db import migrate
@@ -31,6 +33,7 @@ from photodesk.core.search import SearchService
 from photodesk.core.tags import TagService
 from photodesk.core.thumbnails import ThumbnailStore
 from photodesk.core.types import UserId
+from photodesk.core.uploads import UploadService
 from photodesk.core.watch import FolderWatcher
 
 log = logging.getLogger(__name__)
@@ -69,7 +72,29 @@ class Library:
         self.people = PeopleService(self)
         self.geo = GeoService(self)
         self.files = FileService(self)
+        self.accounts = AccountService(self)
+        self.uploads = UploadService(self)
         self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
+
+    def for_user(self, user_id: int) -> Library:
+        """The same library acting for ``user_id``: its owner-scoped services see only their rows.
+
+        A view shares the engines, writer lock, jobs, events and caches; never close a view.
+        """
+        if int(user_id) == self.owner_id:
+            return self
+        view = copy.copy(self)
+        view.owner_id = UserId(int(user_id))
+        view.assets = AssetService(view)
+        view.importer = Importer(view)
+        view.tags = TagService(view)
+        view.albums = AlbumService(view)
+        view.search = SearchService(view, self.search.semantic)
+        view.folders = FolderService(view)
+        view.edits = EditService(view)
+        view.people = PeopleService(view)
+        view.geo = GeoService(view)
+        return view
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = True) -> Library:
@@ -123,6 +148,7 @@ class Library:
     def close(self) -> None:
         self.watch.stop()
         self.jobs.stop()
+        self.uploads.close()
         self._writer.dispose()
         self._reader.dispose()
 

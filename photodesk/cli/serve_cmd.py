@@ -1,0 +1,62 @@
+"""The ``photodesk serve`` command: run the sync daemon headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add ``serve`` to the ``photodesk`` sub-command parsers."""
+    p = subparsers.add_parser(
+        "serve",
+        help="run the home server (phone and CLI backup, web upload) until Ctrl-C or SIGTERM",
+        description="Run the photodesk daemon. Settings come from --config FILE (TOML), then "
+        "PHOTODESK_* environment variables (e.g. PHOTODESK_HOST, PHOTODESK_PORT, "
+        "PHOTODESK_PUBLIC_URL, PHOTODESK_TRUSTED_PROXIES, PHOTODESK_MAX_UPLOAD_MB, "
+        "PHOTODESK_STORAGE_ROOT, PHOTODESK_LOG_FORMAT), then these flags.",
+    )
+    p.add_argument("--config", metavar="FILE", help="TOML settings file (optional)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, help="port (default 8470; 0: any free port)")
+    p.add_argument("--public-url", help="the URL users reach the server at, behind a proxy")
+    p.add_argument("--log-format", choices=["text", "json"], help="json: one object per line")
+    p.add_argument(
+        "--no-jobs", action="store_true", help="do not run background jobs in the daemon"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``photodesk serve``; the library is opened here (the config file may name it)."""
+    from photodesk.core import PhotodeskError
+    from photodesk.sync.config import load_config
+    from photodesk.sync.server import run as run_server
+
+    try:
+        config = load_config(
+            args.config,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            log_format=args.log_format,
+            jobs=False if args.no_jobs else None,
+        )
+    except PhotodeskError as exc:
+        print(f"photodesk serve: {exc}", file=sys.stderr)
+        return 2
+
+    def ready(url: str) -> None:
+        # Scripts and tests read this line to learn the port (useful with --port 0).
+        print(f"photodesk serve: listening on {url}", flush=True)
+
+    try:
+        return run_server(args.library, config, on_ready=ready)
+    except PhotodeskError as exc:
+        print(f"photodesk serve: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(
+            f"photodesk serve: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr
+        )
+        return 1

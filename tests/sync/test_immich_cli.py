@@ -1,0 +1,155 @@
+"""The unmodified official Immich CLI (``@immich/cli`` 3.x from npm) backs up into photodesk."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from photodesk.core import Library
+from tests.conftest import make_jpeg
+
+CLI_PACKAGES = ("node@22", "@immich/cli@3")
+_UNREACHABLE = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "ENETUNREACH")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("PHOTODESK_TEST_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    root = Path(base) if base else Path.home() / ".cache"
+    return root / "photodesk" / "immich-cli"
+
+
+@pytest.fixture(scope="module")
+def immich(tmp_path_factory: pytest.TempPathFactory):
+    """A function running ``immich ARGS`` with Node 22, both installed from npm once (cached)."""
+    cache = _cache_dir()
+    cli = cache / "node_modules" / "@immich" / "cli" / "bin" / "immich"
+    node = cache / "node_modules" / "node" / "bin" / "node"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers install once
+        if not (cli.exists() and node.exists()):
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.skip("npm is not installed, so the Immich CLI cannot be installed")
+            done = subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix",
+                 str(cache), *CLI_PACKAGES],
+                capture_output=True, text=True, timeout=600, check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                if any(code in done.stdout + done.stderr for code in _UNREACHABLE):
+                    pytest.skip("the npm registry is unreachable: cannot install @immich/cli")
+                pytest.fail(f"npm install failed:\n{done.stdout}\n{done.stderr}")
+    config = tmp_path_factory.mktemp("immich-config")
+    env = {
+        **os.environ,
+        "IMMICH_CONFIG_DIR": str(config),
+        "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "NO_COLOR": "1",
+    }
+
+    def run(*args: str, timeout: float = 600) -> str:
+        done = subprocess.run(
+            [str(node), str(cli), *args],
+            capture_output=True, text=True, timeout=timeout, env=env, check=False,
+        )  # fmt: skip
+        out = done.stdout + done.stderr
+        assert done.returncode == 0, f"immich {' '.join(args)} failed:\n{out}"
+        return out
+
+    return run
+
+
+def _failed(out: str) -> dict[str, str]:
+    """``- /path - Error: {json}`` lines of the CLI's upload summary."""
+    return dict(re.findall(r"^- (\S+) - Error: (.*)$", out, re.MULTILINE))
+
+
+def _number(pattern: str, out: str) -> int:
+    m = re.search(pattern, out)
+    assert m, f"{pattern!r} not in:\n{out}"
+    return int(m.group(1))
+
+
+def test_cli_backs_up_the_corpus(immich, serve_subprocess, corpus, tmp_path) -> None:
+    lib_dir = tmp_path / "lib"
+    with Library.open(lib_dir) as lib:
+        uid = lib.accounts.add_user("family@example.org", "a good password")
+        key = lib.accounts.create_api_key(uid, "immich-cli")
+    server = serve_subprocess(lib_dir)
+    out = immich("login", server.url, key)
+    assert "Logged in as family@example.org" in out
+
+    first = immich("upload", "--recursive", "--no-progress", "-c", "2",
+                   "--album-name", "Corpus", str(corpus))  # fmt: skip
+    crawled = _number(r"Received (\d+) files", first)
+    created = _number(r"Successfully uploaded (\d+) new assets", first)
+    failed = _failed(first)
+    assert created + len(failed) == crawled and created > 200
+    # Broken files are refused by the server with its reason, never as a 500.
+    broken = {
+        line.split("\t")[0]
+        for line in (corpus / "MANIFEST.tsv").read_text().splitlines()[1:]
+        if line.split("\t")[4] == "broken"
+    }
+    failed_names = {Path(p).name for p in failed}
+    assert broken <= failed_names
+    for message in failed.values():
+        assert '"statusCode":422' in message and "cannot be imported: " in message
+        assert "500" not in message and "internal error" not in message
+    # Exactly the files the desktop import refuses: both go through the same pipeline.
+    with Library.open(tmp_path / "desktop") as desktop:
+        report = desktop.importer.import_paths([corpus], workers=2)
+    assert {Path(f.path).name for f in report.failed} == failed_names
+    assert report.imported == created
+
+    db = sqlite3.connect(f"file:{lib_dir / 'catalog.db'}?mode=ro", uri=True)
+    try:
+        assert db.execute("select count(*) from assets where owner_id=?", (uid,)).fetchone()[0] == (
+            created
+        )
+        assert db.execute("select count(*) from import_errors").fetchone()[0] == 0
+    finally:
+        db.close()
+    albums = requests.get(server.url + "/api/albums", headers={"x-api-key": key}, timeout=60)
+    assert [(a["albumName"], a["assetCount"]) for a in albums.json()] == [("Corpus", created)]
+    stored = [p for p in (lib_dir / "originals").rglob("*") if p.is_file()]
+    assert len(stored) == created
+    assert not [p for p in (lib_dir / "uploads").rglob("*") if p.is_file()]
+
+    # Running it again uploads nothing new: everything good is a duplicate.
+    again = immich("upload", "--recursive", "--no-progress", "--album-name", "Corpus", str(corpus))
+    assert _number(r"Found (\d+) new files and \d+ duplicates", again) == len(failed)
+    assert _number(r"Found \d+ new files and (\d+) duplicates", again) == created
+    assert _number(r"Successfully uploaded (\d+) new assets", again) == 0
+    assert set(_failed(again)) == set(failed)
+    info = immich("server-info")
+    assert re.search(rf"Total:\s+{created}\b", info), info
+
+
+def test_cli_album_per_folder(immich, serve_subprocess, tmp_path) -> None:
+    lib_dir = tmp_path / "lib"
+    with Library.open(lib_dir) as lib:
+        uid = lib.accounts.add_user("kid@example.org", "another password")
+        key = lib.accounts.create_api_key(uid, "immich-cli")
+    photos = tmp_path / "photos"
+    for folder, seeds in (("Birthday", (1, 2)), ("Trip", (3,))):
+        for seed in seeds:
+            make_jpeg(photos / folder / f"IMG_{seed}.jpg", seed=seed)
+    server = serve_subprocess(lib_dir)
+    immich("login", server.url, key)
+    out = immich("upload", "--recursive", "--no-progress", "--album", str(photos))
+    assert _number(r"Successfully uploaded (\d+) new assets", out) == 3
+    albums = requests.get(server.url + "/api/albums", headers={"x-api-key": key}, timeout=60)
+    assert sorted((a["albumName"], a["assetCount"]) for a in albums.json()) == [
+        ("Birthday", 2),
+        ("Trip", 1),
+    ]
