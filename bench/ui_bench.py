@@ -15,6 +15,7 @@ Usage: python bench/ui_bench.py [--assets 100000] [--out bench/out/ui] [--import
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import os
 import random
@@ -234,6 +235,43 @@ class Heartbeat:
         )
 
 
+class StallSampler:
+    """With --why: samples the GUI thread's Python stack while a heartbeat is late, so each
+    stall over 50 ms can be traced to the code that held the thread."""
+
+    def __init__(self, beat: Heartbeat) -> None:
+        import threading
+
+        self.beat, self.samples = beat, collections.Counter[str]()
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> str:
+        self._stop.set()
+        self._thread.join()
+        top = self.samples.most_common(6)
+        return "\n".join(f"    {n:4d} samples in a late beat: {where}" for where, n in top)
+
+    def _run(self) -> None:
+        import sys
+        import traceback
+
+        while not self._stop.wait(0.002):
+            if time.perf_counter() - self.beat._last < 0.040:
+                continue
+            frame = sys._current_frames().get(self._main or 0)
+            if frame is None:
+                continue
+            stack = traceback.extract_stack(frame)[-4:]
+            self.samples[
+                " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+            ] += 1
+
+
 def spin(app: object, until: Callable[[], bool], timeout: float) -> None:
     """Run the Qt event loop (as the app does) until ``until()`` or ``timeout`` seconds."""
     from PySide6.QtCore import QEventLoop, QTimer
@@ -264,7 +302,7 @@ def make_import_photos(folder: Path, count: int) -> Path:
     return folder
 
 
-def measure_stalls(root: Path, photos: Path) -> dict[str, str]:
+def measure_stalls(root: Path, photos: Path, why: bool = False) -> dict[str, str]:
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -308,6 +346,9 @@ def measure_stalls(root: Path, photos: Path) -> dict[str, str]:
     )
     before = model.rowCount()
     beat.start()
+    sampler = StallSampler(beat) if why else None
+    if sampler:
+        sampler.start()
     frames.start()  # keep scrolling (back up) while the import runs
     started = time.perf_counter()
     window.import_paths([str(photos)])
@@ -319,6 +360,8 @@ def measure_stalls(root: Path, photos: Path) -> dict[str, str]:
         f"{beat.summary()} ({count} photos imported and shown in "
         f"{time.perf_counter() - started:.1f} s, {len(beat.gaps)} ticks)"
     )
+    if sampler:
+        results["import"] += "\n" + sampler.stop()
     lib.jobs.stop()
     window.close()
     forget_imports(lib, photos)
@@ -345,6 +388,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "ui")
     parser.add_argument("--import-count", type=int, default=500)
     parser.add_argument("--launches", type=int, default=3)
+    parser.add_argument("--why", action="store_true", help="trace stalls to code")
     parser.add_argument("--launch-child", nargs=2, metavar=("LIBRARY", "SPAWNED"))
     args = parser.parse_args()
     # The app's settings (thumbnail size, last section) of this machine's user stay out of it.
@@ -355,7 +399,7 @@ def main() -> None:
     root = make_library(args.out / f"lib{args.assets}", args.assets)
     photos = make_import_photos(args.out / f"import{args.import_count}", args.import_count)
     launches = measure_launch(root, args.launches)
-    stalls = measure_stalls(root, photos)
+    stalls = measure_stalls(root, photos, args.why)
     print(f"library: {args.assets:,} assets, {os.cpu_count()} CPUs, Qt offscreen")
     print(
         f"launch to first timeline screen with thumbnails: best {min(launches):.2f} s, "
