@@ -192,7 +192,7 @@ class TotpService:
             row = s.get(UserTotp, user_id)
             if row is None or not row.enabled:
                 return False
-            if digits.isdigit():
+            if digits.isdigit() and len(digits) == DIGITS:  # else: a recovery code
                 step = match_step(row.secret, digits, self.clock(), after=row.last_step)
                 if step is None:
                     return False

@@ -163,6 +163,9 @@ async def callback(request: web.Request) -> web.Response:
     if not code or len(code) > 2000:
         return _refuse(request, "the identity provider sent no sign-in code", 400)
     try:
+        returned_iss = query.get("iss")  # RFC 9207: guards against mixing up providers
+        if returned_iss is not None and returned_iss != (await client.metadata())["issuer"]:
+            raise OidcError("the sign-in answer came from another provider (iss)", 400)
         tokens = await client.exchange(code, flow.code_verifier, flow.redirect_uri)
         claims = await client.validate(tokens["id_token"], flow.nonce)
         info: dict[str, Any] = {}

@@ -283,6 +283,15 @@ def test_tampered_state_wrong_nonce_expired_token_are_refused(oidc_server) -> No
     assert r.status_code == 400 and "another browser" in r.text
     assert "photodesk_session" not in r.cookies
 
+    # The answer claims to come from another provider (RFC 9207 "iss"): refused.
+    session, callback = begin(server, "alice")
+    parts = urlsplit(callback)
+    q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert q["iss"] == server.config.extra["oidc"]["issuer"]
+    mixed = urlunsplit(parts._replace(query=urlencode({**q, "iss": "https://other.example"})))
+    r = finish(session, mixed)
+    assert r.status_code == 400 and "another provider" in r.text
+
     # Wrong nonce: a code from an authorization request with another nonce is injected.
     session, callback = begin(server, "alice", nonce="an-attackers-nonce-" + "x" * 24)
     r = finish(session, callback)
@@ -331,3 +340,69 @@ def test_password_login_can_be_disabled(oidc_server) -> None:
     assert requests.get(f"{server.url}/api/photodesk/me", headers={"x-api-key": key}).ok
     session, callback = begin(server, "alice")
     assert _me(server, finish(session, callback)).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Headless Debian chromium through Playwright (never a Playwright browser download)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    exe = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+                if os.access(p, os.X_OK)), shutil.which("chromium"))  # fmt: skip
+    if exe is None:
+        pytest.skip("no chromium executable (apt-get install chromium)")
+    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=args)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def test_browser_signs_in_with_the_provider_and_with_totp(oidc_server, chromium) -> None:
+    from photodesk.core.totp import code_at
+
+    server = oidc_server(auto_register=True)
+    context = chromium.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        # "Sign in with Test IdP", the provider's own login and consent pages, and back.
+        page.goto(f"{server.url}/login?next=/api/photodesk/me")
+        page.click("#oidc")
+        page.wait_for_selector("input[name=login]")
+        page.fill("input[name=login]", "alice")
+        page.fill("input[name=password]", "anything")
+        page.click("button[type=submit]")
+        page.wait_for_selector("button[type=submit]")  # the consent page
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/api/photodesk/me")
+        me = json.loads(page.inner_text("body"))
+        assert me["email"] == "alice@example.org" and me["authVia"] == "cookie"
+
+        # A local account with TOTP: password, then the code step, then signed in.
+        uid = server.lib.accounts.add_user("erin@example.org", "erin's password")
+        now = [1_800_000_000.0]
+        totp = server.lib.accounts.totp
+        totp.clock = lambda: now[0]
+        secret = totp.begin(uid).secret
+        totp.confirm(uid, code_at(secret, now[0]))
+        context.clear_cookies()
+        page.goto(f"{server.url}/login?next=/api/photodesk/me")
+        page.fill("#email", "erin@example.org")
+        page.fill("#password", "erin's password")
+        page.click("#password-form button[type=submit]")
+        page.wait_for_selector("#totp-form")
+        now[0] += 30
+        page.fill("#code", code_at(secret, now[0] - 30))  # already used: refused
+        page.click("#totp-form button[type=submit]")
+        page.wait_for_selector("#error")
+        assert "not right" in page.inner_text("#error")
+        page.fill("#code", code_at(secret, now[0]))
+        page.click("#totp-form button[type=submit]")
+        page.wait_for_url(f"{server.url}/api/photodesk/me")
+        assert json.loads(page.inner_text("body"))["email"] == "erin@example.org"
+    finally:
+        context.close()
+    assert not errors, errors
