@@ -252,3 +252,38 @@ def test_daemon_pages_for_provider_trouble(start_server) -> None:
     with pytest.raises(InvalidInput, match="client_id"):
         start_server(extra={"oidc": {"issuer": issuer}})
     _ = time
+
+
+def test_oidc_section_of_the_toml_file(tmp_path) -> None:
+    from photodesk.sync.config import load_config
+    from photodesk.sync.oidc_config import settings_for
+
+    secret = tmp_path / "client-secret"
+    secret.write_text("s3cret\n")
+    path = tmp_path / "photodesk.toml"
+    path.write_text(
+        f"""
+[server]
+host = "0.0.0.0"
+public_url = "https://photos.example.org"
+
+[oidc]
+issuer = "{ISSUER}"
+client_id = "photodesk"
+client_secret_file = "{secret}"
+scopes = ["openid", "email", "profile", "photodesk"]
+username_claim = "preferred_username"
+quota_claim = "photodesk_quota"
+auto_register = true
+button_label = "Authentik"
+disable_password_login = true
+"""
+    )
+    settings = settings_for(load_config(path, env={}))
+    assert settings is not None
+    assert settings.issuer == ISSUER and settings.client_secret == "s3cret"
+    assert settings.scopes == ("openid", "email", "profile", "photodesk")
+    assert settings.username_claim == "preferred_username"
+    assert settings.auto_register and settings.disable_password_login
+    assert settings.button_label == "Authentik"
+    assert settings_for(load_config(None, env={})) is None
