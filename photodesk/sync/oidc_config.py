@@ -110,6 +110,8 @@ def parse_oidc(table: Any, env: dict[str, str] | None = None) -> OidcSettings | 
                 out[name] = float(value)
             except (TypeError, ValueError):
                 raise InvalidInput(f"[oidc] {name}: not a number: {value!r}") from None
+            if not 0 < out[name] <= 300:
+                raise InvalidInput(f"[oidc] {name} must be between 0 and 300 seconds")
         elif name == "quota_unit":
             parse_quota(1, str(value))  # checks the unit
             out[name] = str(value)

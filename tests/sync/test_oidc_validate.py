@@ -134,6 +134,8 @@ def test_quota_and_config_parsing() -> None:
         {"issuer": ISSUER, "client_id": "pd", "colour": "blue"},
         {"issuer": ISSUER, "client_id": "pd", "auto_register": "maybe"},
         {"issuer": ISSUER, "client_id": "pd", "clock_skew_s": -1},
+        {"issuer": ISSUER, "client_id": "pd", "timeout_s": 0},
+        {"issuer": ISSUER, "client_id": "pd", "quota_unit": "furlongs"},
     ):
         with pytest.raises(InvalidInput):
             parse_oidc(bad, env={})
