@@ -117,7 +117,9 @@ async def start(request: web.Request) -> web.Response:
     return response
 
 
-def _identity(claims: dict[str, Any], info: dict[str, Any], settings: OidcSettings) -> Any:
+def _identity(
+    claims: dict[str, Any], info: dict[str, Any], settings: OidcSettings
+) -> ExternalIdentity:
     """The provider's word on who this is: the signed ID token first, userinfo fills gaps."""
     merged = {**info, **claims}
     verified = merged.get("email_verified")
