@@ -9,6 +9,7 @@ import re
 import sys
 from typing import Any
 
+from photodesk.cli import twofa_cmd
 from photodesk.core import InvalidInput, Library
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -49,6 +50,7 @@ def add_parser(subparsers: Any) -> None:
     q = sub.add_parser("quota", help="set or clear a user's storage quota")
     q.add_argument("email")
     q.add_argument("size", type=parse_size, help="e.g. 200G, or none")
+    twofa_cmd.add_parser(sub)
 
     p = subparsers.add_parser("apikeys", help="API keys for scripts, the Immich CLI and apps")
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -155,6 +157,8 @@ def run_users(lib: Library, args: argparse.Namespace) -> int:
         accounts.set_quota(account.id, args.size)
         print(f"quota of {account.email}: {_size(args.size)}")
         return 0
+    if args.action == "2fa":
+        return twofa_cmd.run(lib, args)
     raise AssertionError(args.action)
 
 

@@ -7,7 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,9 @@ from photodesk.core.errors import Conflict, InvalidInput, LibraryError, NotFound
 from photodesk.core.types import AssetQuery, AssetRecord
 
 if TYPE_CHECKING:
+    from photodesk.core.identities import IdentityService
     from photodesk.core.library import Library
+    from photodesk.core.totp import TotpService
 
 MIN_PASSWORD = 8
 SESSION_DAYS = 30
@@ -137,6 +139,20 @@ class AccountService:
 
     def __init__(self, library: Library) -> None:
         self._lib = library
+
+    @cached_property
+    def totp(self) -> TotpService:
+        """Two-factor sign-in (TOTP and recovery codes) of local accounts."""
+        from photodesk.core.totp import TotpService
+
+        return TotpService(self._lib)
+
+    @cached_property
+    def identities(self) -> IdentityService:
+        """Sign-in through an OpenID provider: identities linked to users."""
+        from photodesk.core.identities import IdentityService
+
+        return IdentityService(self._lib)
 
     # -- users -------------------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.immich",
     "photodesk.sync.tus",
     "photodesk.sync.webapp",
+    "photodesk.sync.twofa",
+    "photodesk.sync.oidc",
+    "photodesk.sync.login",
 )
 
 

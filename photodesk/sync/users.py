@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from photodesk.core.accounts import Account
+from photodesk.sync import twofa
 from photodesk.sync.auth import (
     AUTH_VIA,
     PERMISSIONS,
@@ -19,6 +20,7 @@ from photodesk.sync.auth import (
     set_session_cookie,
 )
 from photodesk.sync.keys import CONFIG, LIBRARY
+from photodesk.sync.oidc_config import password_login_refusal
 from photodesk.sync.views import http_error, json_object, json_response, read_json
 
 MAX_TRACKED = 100_000  # failure records kept in memory; the oldest go first beyond this
@@ -91,6 +93,9 @@ def _login_body(account: Account, token: str) -> dict[str, Any]:
 async def login(request: web.Request) -> web.Response:
     body = json_object(await read_json(request))
     email, password = body.get("email"), body.get("password")
+    refusal = password_login_refusal(request.app)
+    if refusal:
+        raise http_error(403, refusal)
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         raise http_error(400, "email and password are required")
     email = email.strip().lower()
@@ -106,6 +111,9 @@ async def login(request: web.Request) -> web.Response:
     account = await asyncio.to_thread(accounts.verify_password, email, password)
     if account is None:
         raise http_error(401, "incorrect email or password")
+    pending = await twofa.needs_second_factor(request, account)
+    if pending is not None:  # the attempt counts as failed until the code is right too
+        return twofa.challenge_response(pending)
     limiter.succeeded(email, address)
     days = request.app[CONFIG].session_days
     token = await asyncio.to_thread(accounts.create_session, account.id, days=days)
