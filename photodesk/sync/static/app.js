@@ -32,7 +32,9 @@ async function api(method, path, body) {
   try { data = await response.json(); } catch (_) { /* empty or not JSON */ }
   if (!response.ok) {
     const message = (data && data.message) || `the server answered ${response.status}`;
-    throw new UploadError(message, response.status);
+    const error = new UploadError(message, response.status);
+    error.data = data;
+    throw error;
   }
   return data;
 }
@@ -80,6 +82,11 @@ $("login").addEventListener("submit", async (event) => {
     banner("");
     await whoAmI();
   } catch (e) {
+    if ((e.data && e.data.secondFactorRequired) || e.status === 403) {
+      // Two-factor accounts and provider-only servers sign in on the full login page.
+      window.location.assign("/login?next=/upload/");
+      return;
+    }
     showLogin(e.status === 401 || e.status === 400 ? "Wrong email or password." : e.message);
   } finally {
     $("login-button").disabled = false;
