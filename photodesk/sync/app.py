@@ -29,6 +29,8 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.immich",
     "photodesk.sync.tus",
     "photodesk.sync.webapp",
+    "photodesk.sync.shares",
+    "photodesk.sync.gallery",
 )
 
 
