@@ -108,6 +108,15 @@ async def visit(session, url: str, ids: list[int], thumbs: int, rounds: int, lat
             lat["thumb"].append(time.perf_counter() - t0)
 
 
+async def pages(session, url: str, count: int, lat: list[float]) -> None:
+    for _ in range(count):
+        t0 = time.perf_counter()
+        async with session.get(url, headers={"Accept-Encoding": "gzip"}) as r:
+            await r.read()
+            assert r.status == 200, r.status
+        lat.append(time.perf_counter() - t0)
+
+
 async def ping(session, url: str, count: int, lat: list[float]) -> None:
     for _ in range(count):
         t0 = time.perf_counter()
@@ -133,6 +142,12 @@ async def run_load(base: str, key: str, visitors: int, rounds: int, thumbs: int)
             *(ping(session, f"{base}/api/server/ping", per, ref) for _ in range(visitors))
         )
         ref_rps = len(ref) / (time.perf_counter() - t0)
+        pages_only: list[float] = []
+        t0 = time.perf_counter()
+        await asyncio.gather(
+            *(pages(session, url, rounds * 5, pages_only) for _ in range(visitors))
+        )
+        pages_rps = len(pages_only) / (time.perf_counter() - t0)
         lat: dict[str, list[float]] = {"page": [], "thumb": []}
         t0 = time.perf_counter()
         await asyncio.gather(
@@ -142,7 +157,12 @@ async def run_load(base: str, key: str, visitors: int, rounds: int, thumbs: int)
     total = len(lat["page"]) + len(lat["thumb"])
     rps = total / wall
     print(f"{visitors} visitors x {rounds} visits (page + {thumbs} thumbnails each), loopback")
+    print(f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print(f"  ping reference : {ref_rps:8.0f} req/s  p95 {pct(ref, 95) * 1000:6.1f} ms")
+    print(
+        f"  pages only     : {pages_rps:8.0f} req/s  ({pages_rps / ref_rps:.2f} of ping)  "
+        f"p50 {pct(pages_only, 50) * 1000:6.1f} ms  p95 {pct(pages_only, 95) * 1000:6.1f} ms"
+    )
     print(f"  gallery mix    : {rps:8.0f} req/s  ({rps / ref_rps:.2f} of ping)")
     for name in ("page", "thumb"):
         v = lat[name]
@@ -153,7 +173,7 @@ async def run_load(base: str, key: str, visitors: int, rounds: int, thumbs: int)
         )
     pages_per_s = len(lat["page"]) / wall
     print(f"  album pages    : {pages_per_s:8.1f} pages/s while thumbnails load too")
-    ok = pct(lat["page"], 95) < 0.200
+    ok = max(pct(lat["page"], 95), pct(pages_only, 95)) < 0.200
     print(f"  target page p95 < 200 ms: {'met' if ok else 'NOT met'}")
 
 

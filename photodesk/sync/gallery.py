@@ -507,6 +507,12 @@ async def upload(request: web.Request) -> web.StreamResponse:
 
 
 @public
+async def slash(request: web.Request) -> web.Response:
+    """``/share/<key>/`` (as some chat apps rewrite links) goes to the gallery itself."""
+    raise web.HTTPMovedPermanently(_base(request))
+
+
+@public
 async def static_file(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in STATIC_FILES:
@@ -550,6 +556,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(STATIC + "{name}", static_file)
     for base in ("/share/{key}", "/s/{slug}"):
         app.router.add_get(base, page)
+        app.router.add_get(base + "/", slash)
         app.router.add_post(base + "/unlock", unlock)
         app.router.add_get(base + "/items", items)
         app.router.add_get(base + "/thumb/{id}", thumb)

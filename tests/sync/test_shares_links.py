@@ -252,6 +252,10 @@ def test_metadata_route_and_slug_address(server, world) -> None:
     assert get(f"{server.url}/s/summer-2026").status_code == 200
     assert get(f"{server.url}/s/summer-2026/thumb/{world['outside']}").status_code == 404
     assert link.key not in get(f"{server.url}/s/summer-2026").text  # a slug never reveals the key
+    moved = get(f"{server.url}/s/summer-2026/")
+    assert moved.status_code == 301 and moved.headers["Location"] == "/s/summer-2026"
+    assert get(f"{server.url}/s/no-such-slug/").status_code == 301  # then 404 at the page
+    assert get(f"{server.url}/s/no-such-slug").status_code == 404
 
 
 def test_a_visitor_upload_lands_in_the_album_as_the_owners(server, world, tmp_path) -> None:
