@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from photodesk.cli import check_cmd, jobs_cmd, serve_cmd, users_cmd, watch_cmd
+from photodesk.cli import check_cmd, jobs_cmd, serve_cmd, share_cmd, users_cmd, watch_cmd
 
 
 def _date(text: str) -> datetime:
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)
     users_cmd.add_parser(sub)
+    share_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(
@@ -193,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(library)
         if args.command in ("users", "apikeys"):
             return users_cmd.run(library, args)
+        if args.command == "share":
+            return share_cmd.run(library, args)
         from photodesk.cli import commands
 
         return commands.dispatch(library, args)

@@ -414,10 +414,12 @@ class AccountService:
     # -- read access: the one place that decides who may see an asset -----------------------
 
     def can_read(self, user_id: int, asset_id: int) -> bool:
-        """Whether this user may see this asset (today: owns it; sharing will extend this)."""
+        """Whether this user may see this asset: owns it, or an album shared with them holds it."""
         with self._lib.read() as s:
             owner = s.scalar(select(Asset.owner_id).where(Asset.id == asset_id))
-        return owner is not None and owner == user_id
+        if owner is None:
+            return False
+        return owner == user_id or self._lib.shares.grants_read(user_id, asset_id)
 
     def readable_asset(self, user_id: int, asset_id: int) -> AssetRecord:
         """The asset if the user may read it; NotFound otherwise (existence is not revealed)."""

@@ -30,6 +30,7 @@ from photodesk.core.importer import Importer
 from photodesk.core.job_service import JobService
 from photodesk.core.people import PeopleService
 from photodesk.core.search import SearchService
+from photodesk.core.shares import ShareService
 from photodesk.core.tags import TagService
 from photodesk.core.thumbnails import ThumbnailStore
 from photodesk.core.types import UserId
@@ -74,6 +75,7 @@ class Library:
         self.files = FileService(self)
         self.accounts = AccountService(self)
         self.uploads = UploadService(self)
+        self.shares = ShareService(self)  # album grants and public links
         self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
 
     def for_user(self, user_id: int) -> Library:

@@ -32,6 +32,8 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.twofa",
     "photodesk.sync.oidc",
     "photodesk.sync.login",
+    "photodesk.sync.shares",
+    "photodesk.sync.gallery",
 )
 
 

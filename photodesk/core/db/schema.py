@@ -373,3 +373,49 @@ class UserIdentity(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AlbumShare(Base):
+    """An album shared with another user, as viewer (sees it) or editor (adds and removes)."""
+
+    __tablename__ = "album_shares"
+    __table_args__ = (UniqueConstraint("album_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    album_id: Mapped[int] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))  # viewer | editor
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ShareLink(Base):
+    """A public link to an album or a selection of photos; the key is the capability."""
+
+    __tablename__ = "share_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    album_id: Mapped[int | None] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str | None] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    allow_download: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_upload: Mapped[bool] = mapped_column(Boolean, default=False)
+    show_metadata: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ShareLinkAsset(Base):
+    """The photos of a link made for a selection rather than an album."""
+
+    __tablename__ = "share_link_assets"
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("share_links.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
