@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from photodesk.core.db.schema import (
     Place,
     Tag,
 )
-from photodesk.core.errors import InvalidInput
+from photodesk.core.errors import InvalidInput, NotFound
 from photodesk.core.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
@@ -93,6 +93,32 @@ class SemanticSearch(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Within:
+    """The structured filters of a search, as two callables for the smart-search index."""
+
+    keep: Callable[[Sequence[int]], set[int]]  # which of these ids pass
+    all: Callable[[], list[int]]  # every id that passes (asked only when the filter is narrow)
+
+
+@runtime_checkable
+class ScalableSemanticSearch(Protocol):
+    """The smart search the ML layer attaches (core/smart_search.py): searches its index and
+    re-checks only its hits against the filters, so it scales past what ``rank`` can."""
+
+    def available(self) -> bool: ...
+
+    def search(self, text: str, *, within: Within | None = None) -> list[tuple[int, float]]: ...
+
+    def similar(
+        self, asset_id: int, limit: int = 50, *, within: Within | None = None
+    ) -> list[tuple[int, float]]: ...
+
+    def near_duplicates(
+        self, max_distance: float = 0.01, *, within: Within | None = None
+    ) -> list[list[int]]: ...
+
+
 def tokens(text: str) -> list[str]:
     """``'paris "eiffel tower"'`` -> ``["paris", "eiffel tower"]`` (case-folded)."""
     return [(q or w).casefold().strip() for q, w in _TOKENS.findall(text) if (q or w).strip()]
@@ -152,17 +178,61 @@ class SearchService:
             if not words:
                 return [AssetId(i) for i in s.scalars(base.limit(query.limit or -1))]
             scores = self._text_scores(s, words)
-            # Smart search ranks among everything the filters let through; text matches only
-            # need their own rows put in date order (by id lookups, not a scan of the library).
-            ordered = list(s.scalars(base if smart else _among(base, scores)))
+            if smart and not isinstance(self.semantic, ScalableSemanticSearch):
+                # A plain port ranks among every id the filters let through.
+                ordered = list(s.scalars(base))
         if smart:
             assert self.semantic is not None
-            for aid, similarity in self.semantic.rank(query.text, candidates=ordered):
+            if isinstance(self.semantic, ScalableSemanticSearch):
+                # Scales to a million photos: the index finds the matches, the filters re-check
+                # only those (never a listing of the whole library).
+                ranked = self.semantic.search(query.text, within=self._within(base))
+            else:
+                ranked = self.semantic.rank(query.text, candidates=ordered)
+            for aid, similarity in ranked:
                 scores[aid] = scores.get(aid, 0.0) + SEMANTIC_WEIGHT * similarity
-        hits = [i for i in ordered if i in scores]
+        with self._lib.read() as s:
+            # The hits that pass the filters, in date order (by id lookups, not a scan).
+            hits = list(s.scalars(_among(base, scores))) if scores else []
         if query.sort == "relevance":
             hits.sort(key=lambda i: -scores[i])  # stable: equal scores stay in date order
         return [AssetId(i) for i in hits[: query.limit or None]]
+
+    def _within(self, base: Select[Any]) -> Within:
+        def keep(ids: Sequence[int]) -> set[int]:
+            with self._lib.read() as s:
+                return set(s.scalars(_among(base, dict.fromkeys(ids, 0.0))))
+
+        def everything() -> list[int]:
+            with self._lib.read() as s:
+                return list(s.scalars(base.order_by(None)))
+
+        return Within(keep, everything)
+
+    # ----- more like this, near duplicates ---------------------------------------------------
+    def similar(self, asset_id: int, limit: int = 50) -> list[AssetId]:
+        """Photos that look like ``asset_id`` (smart search), most similar first.
+
+        Raises:
+            NotFound: smart search is not set up, or this photo is not embedded yet.
+        """
+        smart = self.semantic
+        if not isinstance(smart, ScalableSemanticSearch) or not smart.available():
+            raise NotFound("smart search is not available (see `photodesk index --clip`)")
+        base = self._filtered(SearchQuery(archived=None))
+        pairs = smart.similar(asset_id, limit, within=self._within(base))
+        return [AssetId(i) for i, _ in pairs]
+
+    def near_duplicates(self, threshold: float = 0.01) -> list[list[AssetId]]:
+        """Groups of photos within ``threshold`` cosine distance of each other (CLIP)."""
+        if not 0.0 < threshold <= 0.5:
+            raise InvalidInput("a near-duplicate threshold is a cosine distance in (0, 0.5]")
+        smart = self.semantic
+        if not isinstance(smart, ScalableSemanticSearch) or not smart.available():
+            return []
+        base = self._filtered(SearchQuery(archived=None))
+        groups = smart.near_duplicates(threshold, within=self._within(base))
+        return [[AssetId(i) for i in g] for g in groups]
 
     def _filtered(self, q: SearchQuery) -> Select[Any]:
         """The structured filters, in date order, as one SELECT of asset ids."""
