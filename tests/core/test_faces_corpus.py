@@ -35,7 +35,9 @@ def test_corpus_identities_become_people(library: Library, corpus: Path, tmp_pat
     assert library.jobs.run_until_idle(timeout=500)
 
     file_of = {int(a): Path(library.assets.get(a).path).name for a in library.assets.ids()}
-    people = {p.id: {file_of[a] for a in library.people.photos(p.id)} for p in library.people.list()}
+    people = {
+        p.id: {file_of[a] for a in library.people.photos(p.id)} for p in library.people.list()
+    }
     # No person mixes two identities: one identity is on every photo of each person.
     label = {}
     for pid, files in people.items():

@@ -197,12 +197,13 @@ def test_vector_index_exact_filtered_and_replacing(faiss_from: int):
     got, sims = index.search(q, 5)
     truth = ids[np.argsort(-(x @ q))[:5]]
     assert got.tolist() == truth.tolist()
+    assert np.allclose(sims, np.sort(x @ q)[::-1][:5], atol=1e-2)
     among = ids[200:300]
     got, _ = index.search(q, 3, among=among)
     sub = x[200:300] @ q
     assert got.tolist() == among[np.argsort(-sub)[:3]].tolist()
     index.add([1007], -q[None, :])  # replaced: now the worst match
-    got, sims = index.search(q, 400)
+    got, _ = index.search(q, 400)
     assert got[-1] == 1007 and len(got) == 400 and len(index) == 400
     index.remove([1008])
     assert 1008 not in index.search(q, 400)[0]
