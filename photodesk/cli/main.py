@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from photodesk.cli import check_cmd, jobs_cmd, watch_cmd
+from photodesk.cli import check_cmd, index_cmd, jobs_cmd, people_cmd, search_cmd, watch_cmd
 
 
 def _date(text: str) -> datetime:
@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_cmd.add_parser(sub)
     check_cmd.add_parser(sub)
     watch_cmd.add_parser(sub)
+    search_cmd.add_parser(sub)
+    people_cmd.add_parser(sub)
+    index_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(
@@ -187,6 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from photodesk.ui.app import run
 
             return run(library)
+        ml_commands = {"search": search_cmd, "people": people_cmd, "index": index_cmd}
+        if args.command in ml_commands:
+            return ml_commands[args.command].run(library, args)
         from photodesk.cli import commands
 
         return commands.dispatch(library, args)

@@ -253,3 +253,26 @@ def lacking(lib: Library, task: str) -> list[int]:
             )
             return [i for i in mine if i not in done]
     raise ValueError(task)
+
+
+def queue_missing(lib: Library, task: str) -> int:
+    """Queue a ``clip`` or ``faces`` job for every asset that lacks one; returns how many."""
+    from photodesk.core.db import jobs as jobs_repo
+    from photodesk.core.events import Changes
+    from photodesk.core.jobs import REGISTRY
+
+    spec = REGISTRY[task]
+    ids = lacking(lib, task)
+    for start in range(0, len(ids), 2000):
+        with lib.write(Changes(jobs=True)) as s:
+            for aid in ids[start : start + 2000]:
+                jobs_repo.enqueue(
+                    s,
+                    kind=task,
+                    queue=spec.queue,
+                    target=str(aid),
+                    payload=None,
+                    owner_id=lib.owner_id,
+                    max_attempts=spec.max_attempts,
+                )
+    return len(ids)
