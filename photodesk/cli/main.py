@@ -8,7 +8,15 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from photodesk.cli import check_cmd, index_cmd, jobs_cmd, people_cmd, search_cmd, watch_cmd
+from photodesk.cli import (
+    check_cmd,
+    index_cmd,
+    jobs_cmd,
+    models_cmd,
+    people_cmd,
+    search_cmd,
+    watch_cmd,
+)
 
 
 def _date(text: str) -> datetime:
@@ -118,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_cmd.add_parser(sub)
     check_cmd.add_parser(sub)
     watch_cmd.add_parser(sub)
+    models_cmd.add_parser(sub)
     search_cmd.add_parser(sub)
     people_cmd.add_parser(sub)
     index_cmd.add_parser(sub)
@@ -160,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "models":  # needs the library folder, not an open library
+        return models_cmd.run(args)
     from photodesk.bootstrap import open_library
     from photodesk.core import PhotodeskError
 

@@ -123,12 +123,14 @@ class ClipModel:
         s = self.image_size
         if self.resize_mode == "squash":
             return image.resize((s, s), resample=self.resample)
+        # the arithmetic of torchvision's Resize(int) + CenterCrop, which open_clip trains with
         w, h = image.size
-        scale = s / min(w, h)
-        new = (max(s, round(w * scale)), max(s, round(h * scale)))
+        short, long = (w, h) if w <= h else (h, w)
+        new_long = int(s * long / short)
+        new = (s, new_long) if w <= h else (new_long, s)
         if new != (w, h):
             image = image.resize(new, resample=self.resample)
-        left, top = (new[0] - s) // 2, (new[1] - s) // 2
+        left, top = round((new[0] - s) / 2.0), round((new[1] - s) / 2.0)
         return image.crop((left, top, left + s, top + s))
 
     def _normalize(self, image: Image.Image) -> NDArray[np.float32]:

@@ -228,11 +228,12 @@ class ModelStore:
 
     # -- changes ------------------------------------------------------------------------------
 
-    def _temp_dir(self, name: str) -> Path:
+    def temp_dir(self, name: str) -> Path:
+        """A new hidden folder in the store (same filesystem, so renames out of it are atomic)."""
         self.root.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{name}-", dir=self.root))
 
-    def _install(self, staged: Path, name: str, *, replace: bool) -> PackInfo:
+    def install(self, staged: Path, name: str, *, replace: bool = False) -> PackInfo:
         """Rename a complete staged pack into place (swapping out an old one when replace)."""
         kind = detect_kind(staged)
         if kind is None:
@@ -247,7 +248,7 @@ class ModelStore:
         if final.exists():
             if not replace:
                 raise MLError(f"model {name} is already installed (use --replace to overwrite it)")
-            old = self._temp_dir(f"old-{name}")
+            old = self.temp_dir(f"old-{name}")
             os.replace(final, old / name)
         os.replace(staged, final)
         if old is not None:
@@ -266,7 +267,7 @@ class ModelStore:
         source = Path(source)
         if not source.exists():
             raise MLError(f"{source} does not exist")
-        work = self._temp_dir("import")
+        work = self.temp_dir("import")
         try:
             if source.is_file():
                 if not zipfile.is_zipfile(source):
@@ -308,7 +309,7 @@ class ModelStore:
                     os.replace(pack, staged)
                 else:
                     shutil.copytree(pack, staged, symlinks=False)
-                installed.append(self._install(staged, pack_name, replace=replace))
+                installed.append(self.install(staged, pack_name, replace=replace))
             return installed
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -320,7 +321,7 @@ class ModelStore:
         folder = self.path(name)
         if not folder.is_dir():
             raise MLError(f"model {name} is not installed in {self.root}")
-        trash = self._temp_dir(f"rm-{name}")
+        trash = self.temp_dir(f"rm-{name}")
         os.replace(folder, trash / name)
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -349,7 +350,7 @@ class ModelStore:
                 "downloading needs huggingface_hub: pip install 'photodesk[ml]' "
                 f"(or get the files elsewhere and `photodesk models import`): {exc}"
             ) from exc
-        work = self._temp_dir(name)
+        work = self.temp_dir(name)
         try:
             staged = work / name
             try:
@@ -361,12 +362,14 @@ class ModelStore:
                     tqdm_class=tqdm_class,
                 )
             except Exception as exc:  # network, 404, disk: all end the same way
+                reason = " ".join(str(exc).split()).rstrip(".")
                 raise MLError(
-                    f"cannot download {HF_ORG}/{name} from Hugging Face: {exc}. Offline? Copy the "
-                    f"pack from a machine that has it and run `photodesk models import DIR_OR_ZIP`"
+                    f"cannot download {HF_ORG}/{name} from Hugging Face ({reason}). Offline? "
+                    "Copy the pack from a machine that has it (e.g. Immich's model cache) and run "
+                    "`photodesk models import DIR_OR_ZIP`"
                 ) from exc
             shutil.rmtree(staged / ".cache", ignore_errors=True)  # huggingface_hub's metadata
-            return self._install(staged, name, replace=replace)
+            return self.install(staged, name, replace=replace)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
