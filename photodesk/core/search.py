@@ -193,7 +193,7 @@ class SearchService:
                 scores[aid] = scores.get(aid, 0.0) + SEMANTIC_WEIGHT * similarity
         with self._lib.read() as s:
             # The hits that pass the filters, in date order (by id lookups, not a scan).
-            hits = list(s.scalars(_among(base, scores))) if scores else []
+            hits = list(s.scalars(_among(base, scores, query.newest_first))) if scores else []
         if query.sort == "relevance":
             hits.sort(key=lambda i: -scores[i])  # stable: equal scores stay in date order
         return [AssetId(i) for i in hits[: query.limit or None]]
@@ -201,7 +201,7 @@ class SearchService:
     def _within(self, base: Select[Any]) -> Within:
         def keep(ids: Sequence[int]) -> set[int]:
             with self._lib.read() as s:
-                return set(s.scalars(_among(base, dict.fromkeys(ids, 0.0))))
+                return set(s.scalars(_among(base, dict.fromkeys(ids, 0.0)).order_by(None)))
 
         def everything() -> list[int]:
             with self._lib.read() as s:
@@ -415,10 +415,20 @@ class SearchService:
             )
 
 
-def _among(stmt: Select[Any], scores: dict[int, float]) -> Select[Any]:
-    """``stmt`` narrowed to the ids in ``scores`` (one JSON parameter, however many ids)."""
+def _among(stmt: Select[Any], scores: dict[int, float], newest_first: bool = True) -> Select[Any]:
+    """The ids in ``scores`` that pass ``stmt``'s filters, in date order.
+
+    One JSON parameter however many ids, and driven by the ids: each is checked with a rowid
+    lookup (a correlated EXISTS), so the cost follows the number of ids, never the size of
+    the library (joining instead lets SQLite scan the owner's index: 14 s at 200k assets).
+    """
     ids = func.json_each(json.dumps(list(scores))).table_valued("value")
-    return stmt.where(Asset.id.in_(select(ids.c.value)))
+    passes = select(Asset.id).where(Asset.id == ids.c.value)
+    if stmt.whereclause is not None:
+        passes = passes.where(stmt.whereclause)
+    taken = select(Asset.taken_at).where(Asset.id == ids.c.value).scalar_subquery()
+    order = (taken.desc(), ids.c.value.desc()) if newest_first else (taken, ids.c.value)
+    return select(ids.c.value).where(passes.exists()).order_by(*order)
 
 
 def _camera_label(make: str | None, model: str | None) -> str:

@@ -117,19 +117,22 @@ class VectorIndex:
             return
         assert self._mat is not None
         used = self._n - len(vecs)
+        if self._n >= self._faiss_from and (faiss := _faiss()) is not None:
+            index = faiss.IndexScalarQuantizer(
+                self.dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+            )
+            if used:
+                index.add(self._mat[:used])
+            for start in range(0, len(vecs), 65536):
+                index.add(vecs[start : start + 65536])
+            self._faiss_index, self._mat = index, None
+            log.info("vector index moved to faiss fp16 at %d vectors", self._n)
+            return
         if self._n > len(self._mat):
             grown = np.empty((max(self._n, 2 * len(self._mat), 1024), self.dim), np.float32)
             grown[:used] = self._mat[:used]
             self._mat = grown
         self._mat[used : self._n] = vecs
-        if self._n >= self._faiss_from and (faiss := _faiss()) is not None:
-            index = faiss.IndexScalarQuantizer(
-                self.dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
-            )
-            for start in range(0, self._n, 65536):
-                index.add(self._mat[start : min(self._n, start + 65536)])
-            self._faiss_index, self._mat = index, None
-            log.info("vector index moved to faiss fp16 at %d vectors", self._n)
 
     # ----- queries -------------------------------------------------------------------------
     def positions(self, asset_ids: NDArray[np.int64] | list[int]) -> NDArray[np.int64]:
