@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import string
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,7 @@ class ClipModel:
         batch_size: int = 16,
         idle_seconds: float | None = 300.0,
         threads: int | None = None,
+        text_cache_size: int = 256,
     ) -> None:
         self.pack_dir = Path(pack_dir)
         self.model_name = self.pack_dir.name
@@ -91,6 +94,9 @@ class ClipModel:
             threads=threads,
         )
         self._tokenizer: LazyModel[Any] = LazyModel(self._load_tokenizer, idle_seconds=None)
+        self.text_cache_size = text_cache_size
+        self._text_cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._cache_lock = threading.Lock()
         embed_dim = self.config.get("embed_dim")
         self.dim = int(embed_dim) if embed_dim else self._dim_from_model()
 
@@ -205,9 +211,31 @@ class ClipModel:
         }
 
     def embed_text(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """One L2-normalised row per text, in order."""
+        """One L2-normalised row per text, in order.
+
+        The last ``text_cache_size`` distinct texts are remembered: search-as-you-type asks
+        for the same query again after every backspace.
+        """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        keys = [self.clean(t) for t in texts]
+        with self._cache_lock:
+            rows = {k: self._text_cache[k] for k in keys if k in self._text_cache}
+            for k in rows:
+                self._text_cache.move_to_end(k)
+        todo = list(dict.fromkeys(k for k in keys if k not in rows))
+        if todo:
+            fresh = self._embed_text(todo)
+            with self._cache_lock:
+                for k, row in zip(todo, fresh, strict=True):
+                    rows[k] = row
+                    if self.text_cache_size > 0:
+                        self._text_cache[k] = row
+                while len(self._text_cache) > self.text_cache_size:
+                    self._text_cache.popitem(last=False)
+        return np.stack([rows[k] for k in keys]).astype(np.float32, copy=True)
+
+    def _embed_text(self, texts: Sequence[str]) -> NDArray[np.float32]:
         tokens = self.tokenize(texts)
         with self.textual.use() as sess:
             inputs = {i.name: i for i in sess.get_inputs()}

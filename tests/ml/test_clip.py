@@ -177,10 +177,28 @@ def test_unreadable_image_is_named(tmp_path: Path, pack: Path) -> None:
 
 
 def test_models_unload_and_reload(tmp_path: Path, pack: Path) -> None:
-    model = ClipModel(pack, idle_seconds=None)
+    model = ClipModel(pack, idle_seconds=None, text_cache_size=0)
     first = model.embed_text(["snow"])
     assert model.textual.loaded and not model.visual.loaded
     model.unload()
     assert not model.textual.loaded
     assert np.allclose(model.embed_text(["snow"]), first)
     assert model.textual.loads == 2
+
+
+def test_text_cache_returns_the_same_rows_without_running_the_model(pack: Path) -> None:
+    model = ClipModel(pack, idle_seconds=None, text_cache_size=2)
+    first = model.embed_text(["a dog", "snow", "a dog"])
+    assert np.allclose(first[0], first[2])
+    first[0][:] = 0  # callers own what they get back
+    model.unload()
+    again = model.embed_text(["a  dog", "snow"])  # same text once whitespace is collapsed
+    assert not model.textual.loaded  # both came from the cache
+    assert np.allclose(np.linalg.norm(again, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(again, ClipModel(pack, text_cache_size=0).embed_text(["a dog", "snow"]))
+    model.embed_text(["cat"])  # evicts the least recently used ("a dog")
+    model.unload()
+    model.embed_text(["snow", "cat"])
+    assert not model.textual.loaded
+    model.embed_text(["a dog"])
+    assert model.textual.loaded
