@@ -197,10 +197,14 @@ class ArcFaceEmbedder:
         if not crops:
             return np.zeros((0, 0), dtype=np.float32)
         with self.session.use() as sess:
-            name = sess.get_inputs()[0].name
-        pixels = np.stack([np.asarray(c.convert("RGB"), dtype=np.float32) for c in crops])
-        blob = np.ascontiguousarray(((pixels - 127.5) / 127.5).transpose(0, 3, 1, 2))
-        return l2_normalize(run_batched(self.session, {name: blob}, self.batch_size))
+            info = sess.get_inputs()[0]
+        pixels = np.stack([np.asarray(c.convert("RGB"), dtype=np.uint8) for c in crops])
+        if info.type == "tensor(uint8)":  # a model that normalises itself takes NHWC bytes
+            blob: NDArray[Any] = pixels
+        else:
+            scaled = (pixels.astype(np.float32) - 127.5) / 127.5
+            blob = np.ascontiguousarray(scaled.transpose(0, 3, 1, 2))
+        return l2_normalize(run_batched(self.session, {info.name: blob}, self.batch_size))
 
 
 class InsightFaceAnalyzer:

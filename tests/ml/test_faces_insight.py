@@ -164,6 +164,18 @@ def test_embeddings_are_arcface_of_the_aligned_crop(tmp_path: Path) -> None:
         assert np.allclose(a.embedding, b.embedding, atol=1e-5)
 
 
+def test_recognition_models_with_built_in_normalisation_take_bytes(tmp_path: Path) -> None:
+    from tests.ml.tiny_models import uint8_front
+
+    image = Image.fromarray(np.random.default_rng(2).integers(0, 255, (960, 1280, 3), np.uint8))
+    float_faces = _analyzer(tmp_path / "f", [FACE], max_side=2000).analyze_image(image)
+    bytes_pack = make_face_pack(tmp_path / "b" / "models", heads=scrfd_heads(planted=[FACE]))
+    recognition = bytes_pack / "recognition" / "model.onnx"
+    uint8_front(recognition, recognition, size=112)
+    byte_faces = InsightFaceAnalyzer(bytes_pack, max_side=2000).analyze_image(image)
+    assert np.allclose(float_faces[0].embedding, byte_faces[0].embedding, atol=1e-5)
+
+
 def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]], dtype=np.float32)
     assert nms(boxes, np.array([0.8, 0.9, 0.5]), 0.4) == [1, 2]

@@ -77,6 +77,28 @@ def pooled_linear_reference(batch: np.ndarray, pool: int, weight: np.ndarray) ->
     return pooled.reshape(n, -1) @ weight
 
 
+def uint8_front(path: Path, inner: Path, *, size: int) -> Path:
+    """``inner`` (float NCHW, normalised) behind a uint8 NHWC input that it normalises itself,
+    like the models Immich exports with the normalisation built in."""
+    model = onnx.load(str(inner))
+    graph = model.graph
+    old_input = graph.input[0].name
+    nodes = [
+        helper.make_node("Cast", ["bytes"], ["asfloat"], to=TensorProto.FLOAT),
+        helper.make_node("Transpose", ["asfloat"], ["nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node("Sub", ["nchw", "half"], ["centred"]),
+        helper.make_node("Div", ["centred", "half"], [old_input]),
+    ]
+    new_graph = helper.make_graph(
+        nodes + list(graph.node),
+        "uint8_front",
+        [helper.make_tensor_value_info("bytes", TensorProto.UINT8, ["batch", size, size, 3])],
+        list(graph.output),
+        [*graph.initializer, numpy_helper.from_array(np.array(127.5, np.float32), "half")],
+    )
+    return _save(new_graph, path)
+
+
 def text_model(
     path: Path,
     *,
