@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 MAX_HITS = 1000  # smart search returns at most this many photos (best first before sorting)
 QUERY_CACHE = 128  # text embeddings kept (the desktop searches as the user types)
 DUPLICATE_DISTANCE = 0.01  # cosine distance, Immich's default for near duplicates
+SNAPSHOT_AFTER = 50_000  # rows read from the catalog that make saving a snapshot worth it
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,35 @@ class SmartSearch:
                     dim = vectors.dim_of(s, model)
                     if dim is None:
                         return None
-                    loaded = self._loaded[model] = _Loaded(VectorIndex(dim))
+                    loaded = self._loaded[model] = self._from_snapshot(model, dim, head)
+                added = 0
                 for last, ids, vecs in vectors.read_since(s, model, loaded.after, loaded.index.dim):
                     loaded.index.add(ids, vecs)
                     loaded.after = last
+                    added += len(ids)
                 loaded.after = max(loaded.after, head)
+            if added >= SNAPSHOT_AFTER and loaded.index.save(self._snapshot(model)):
+                self._save_meta(model, loaded.after)
             return loaded.index
+
+    def _snapshot(self, model: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
+        return self._lib.root / "cache" / f"clip-{safe}"
+
+    def _save_meta(self, model: str, after: int) -> None:
+        with self._lib.write() as s:
+            s.merge(Setting(key=f"search.snapshot.{model}", value=after))
+
+    def _from_snapshot(self, model: str, dim: int, head: int) -> _Loaded:
+        """The saved index when it is there and older than the catalog, else an empty one."""
+        after = self._setting(f"search.snapshot.{model}")
+        if isinstance(after, int) and after <= head:
+            index = VectorIndex.load(self._snapshot(model), dim)
+            if index is not None:
+                loaded = _Loaded(index)
+                loaded.after = after
+                return loaded
+        return _Loaded(VectorIndex(dim))
 
     def warm(self) -> None:
         """Load the index now (the desktop calls it off the GUI thread after start)."""
@@ -130,16 +155,20 @@ class SmartSearch:
         base = RELEVANCE.get(name, DEFAULT_RELEVANCE)
         floor = getattr(text, "relevance_floor", None)
         margin = getattr(text, "relevance_margin", None)
-        with self._lib.read() as s:
-            f, m = s.get(Setting, "search.smart_floor"), s.get(Setting, "search.smart_margin")
+        f, m = self._setting("search.smart_floor"), self._setting("search.smart_margin")
         pick = lambda row, own, dflt: (  # noqa: E731
-            float(row.value)
-            if row is not None and isinstance(row.value, int | float)
+            float(row)
+            if isinstance(row, int | float)
             else float(own)
             if isinstance(own, int | float)
             else dflt
         )
         return Relevance(pick(f, floor, base.floor), pick(m, margin, base.margin))
+
+    def _setting(self, key: str) -> object:
+        with self._lib.read() as s:
+            row = s.get(Setting, key)
+            return row.value if row is not None else None
 
     def embed_text(self, text: str) -> NDArray[np.float32] | None:
         embedder = self._models.text()

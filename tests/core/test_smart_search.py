@@ -84,10 +84,10 @@ def clip() -> FakeClip:
 @pytest.fixture
 def lib(library: Library, clip: FakeClip, tmp_path: Path) -> Library:
     src = tmp_path / "src"
-    photo(src / "beach.jpg", COLOURS["beach"], "2021:07:01 10:00:00")
-    photo(src / "beach-old.jpg", (205, 160, 100), "2019:07:01 10:00:00", make="NIKON")
-    photo(src / "snow.jpg", COLOURS["snow"], "2022:01:10 10:00:00")
-    photo(src / "forest.jpg", COLOURS["forest"], "2023:05:01 10:00:00")
+    photo(src / "sand.jpg", COLOURS["beach"], "2021:07:01 10:00:00")
+    photo(src / "sand-old.jpg", (205, 160, 100), "2019:07:01 10:00:00", make="NIKON")
+    photo(src / "white.jpg", COLOURS["snow"], "2022:01:10 10:00:00")
+    photo(src / "trees.jpg", COLOURS["forest"], "2023:05:01 10:00:00")
     library.attach_ml(Models(image=clip, text=clip))
     job = library.jobs.enqueue("import", None, {"paths": [str(src)]})
     library.jobs.run(job)
@@ -112,8 +112,8 @@ def test_text_ranks_the_matching_photo_first_and_nonsense_returns_nothing(lib: L
     n = by_name(lib)
     assert lib.search.semantic_available
     got = lib.search.search(SearchQuery(text="beach", sort="relevance"))
-    assert got[:2] == [n["beach.jpg"], n["beach-old.jpg"]]
-    assert n["forest.jpg"] not in got  # under the floor
+    assert got[:2] == [n["sand.jpg"], n["sand-old.jpg"]]
+    assert n["trees.jpg"] not in got  # under the floor
     assert lib.search.search(SearchQuery(text="qwxz blorp")) == []
 
 
@@ -121,40 +121,49 @@ def test_relative_margin_drops_the_weak_tail(lib: Library, clip: FakeClip):
     n = by_name(lib)
     clip.relevance_margin = 0.05
     got = lib.search.search(SearchQuery(text="beach", sort="relevance"))
-    assert set(got) == {n["beach.jpg"], n["beach-old.jpg"]}  # snow (0.4) is far below
+    assert set(got) == {n["sand.jpg"], n["sand-old.jpg"]}  # snow (0.4) is far below
+
+
+def test_the_floor_is_a_library_setting(lib: Library):
+    from photodesk.core.db.schema import Setting
+
+    n = by_name(lib)
+    with lib.write() as s:
+        s.merge(Setting(key="search.smart_floor", value=0.99))
+    assert lib.search.search(SearchQuery(text="beach")) == [n["sand.jpg"]]
 
 
 def test_filters_and_date_sort_apply_to_smart_hits(lib: Library):
     n = by_name(lib)
     newest = lib.search.search(SearchQuery(text="beach"))
-    assert newest.index(n["beach.jpg"]) < newest.index(n["beach-old.jpg"])
+    assert newest.index(n["sand.jpg"]) < newest.index(n["sand-old.jpg"])
     oldest = lib.search.search(SearchQuery(text="beach", newest_first=False))
-    assert oldest[0] == n["beach-old.jpg"]
-    assert lib.search.search(SearchQuery(text="beach", camera="nikon")) == [n["beach-old.jpg"]]
-    lib.assets.trash([n["beach.jpg"]])
-    assert n["beach.jpg"] not in lib.search.search(SearchQuery(text="beach"))
+    assert oldest[0] == n["sand-old.jpg"]
+    assert lib.search.search(SearchQuery(text="beach", camera="nikon")) == [n["sand-old.jpg"]]
+    lib.assets.trash([n["sand.jpg"]])
+    assert n["sand.jpg"] not in lib.search.search(SearchQuery(text="beach"))
 
 
 def test_more_like_this_and_near_duplicates(lib: Library, tmp_path: Path):
     n = by_name(lib)
-    assert lib.search.similar(n["beach.jpg"], 2)[0] == n["beach-old.jpg"]
-    photo(tmp_path / "again" / "beach-copy.jpg", COLOURS["beach"], "2021:07:02 10:00:00")
+    assert lib.search.similar(n["sand.jpg"], 2)[0] == n["sand-old.jpg"]
+    photo(tmp_path / "again" / "sand-copy.jpg", COLOURS["beach"], "2021:07:02 10:00:00")
     lib.jobs.run(lib.jobs.enqueue("import", None, {"paths": [str(tmp_path / "again")]}))
     assert lib.jobs.run_until_idle(timeout=120)
     n = by_name(lib)
     groups = lib.search.near_duplicates(0.01)
-    assert groups == [sorted([n["beach.jpg"], n["beach-copy.jpg"]])]
+    assert groups == [sorted([n["sand.jpg"], n["sand-copy.jpg"]])]
 
 
 def test_the_index_follows_the_catalog(lib: Library, tmp_path: Path):
     n = by_name(lib)
-    assert lib.search.search(SearchQuery(text="forest")) == [n["forest.jpg"]]
-    photo(tmp_path / "more" / "forest-2.jpg", (40, 150, 45), "2024:05:01 10:00:00")
+    assert lib.search.search(SearchQuery(text="forest")) == [n["trees.jpg"]]
+    photo(tmp_path / "more" / "trees-2.jpg", (40, 150, 45), "2024:05:01 10:00:00")
     lib.jobs.run(lib.jobs.enqueue("import", None, {"paths": [str(tmp_path / "more")]}))
     assert lib.jobs.run_until_idle(timeout=120)
     n = by_name(lib)
     got = lib.search.search(SearchQuery(text="forest"))
-    assert got == [n["forest-2.jpg"], n["forest.jpg"]]
+    assert got == [n["trees-2.jpg"], n["trees.jpg"]]
 
 
 def test_video_is_embedded_from_frames(library: Library, clip: FakeClip, tmp_path: Path):
@@ -182,6 +191,28 @@ def test_without_models_search_works_as_before(library: Library, tmp_path: Path)
     job = library.jobs.enqueue("clip", aid)
     info = library.jobs.run(job)
     assert info.state == "failed" and "models download" in (info.last_error or "")
+
+
+def test_a_saved_index_is_loaded_and_caught_up(
+    lib: Library, clip: FakeClip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    pytest.importorskip("faiss")
+    monkeypatch.setattr("photodesk.core.vector_index.FAISS_FROM", 2)
+    monkeypatch.setattr("photodesk.core.smart_search.SNAPSHOT_AFTER", 1)
+    lib.attach_ml(Models(image=clip, text=clip))  # a fresh smart search: loads the catalog
+    n = by_name(lib)
+    first = lib.search.search(SearchQuery(text="beach", sort="relevance"))
+    assert first[0] == n["sand.jpg"]
+    assert (lib.root / "cache" / "clip-fake-clip.faiss").is_file()
+    photo(tmp_path / "more" / "sand-new.jpg", COLOURS["beach"], "2024:07:01 10:00:00")
+    lib.jobs.run(lib.jobs.enqueue("import", None, {"paths": [str(tmp_path / "more")]}))
+    assert lib.jobs.run_until_idle(timeout=120)
+    lib.attach_ml(Models(image=clip, text=clip))  # next start: the snapshot plus the new row
+    assert lib.smart is not None
+    index = lib.smart.index()
+    assert index is not None and index.backend == "faiss-sq-fp16" and len(index) == 5
+    got = lib.search.search(SearchQuery(text="beach"))
+    assert got[0] == by_name(lib)["sand-new.jpg"] and set(first) < set(got)
 
 
 @pytest.mark.parametrize("faiss_from", [10**9, 50])
