@@ -6,6 +6,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -37,6 +38,8 @@ FILE_ROLES = ("original", "duplicate")
 # a whole word 2x, a word prefix 1.5x, any other substring 1x).
 WEIGHTS = {"title": 4.0, "tag": 4.0, "place": 3.0, "file": 2.0, "description": 1.0}
 SEMANTIC_WEIGHT = 10.0  # a CLIP similarity (0-1) is worth this many lexical points
+# Runs smart search alongside the text matching of the same query (short calls, not jobs).
+_AHEAD = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photodesk-search")
 _TOKENS = re.compile(r'"([^"]+)"|(\S+)')
 _WORDS = re.compile(r"[^\w]+")
 
@@ -174,20 +177,26 @@ class SearchService:
         base = self._filtered(query)
         words = tokens(query.text)
         smart = bool(words) and query.semantic and self.semantic_available
-        with self._lib.read() as s:
-            if not words:
-                return [AssetId(i) for i in s.scalars(base.limit(query.limit or -1))]
-            scores = self._text_scores(s, words)
-            if smart and not isinstance(self.semantic, ScalableSemanticSearch):
-                # A plain port ranks among every id the filters let through.
-                ordered = list(s.scalars(base))
+        ahead: Future[list[tuple[int, float]]] | None = None
+        if smart and isinstance(self.semantic, ScalableSemanticSearch):
+            # Scales to a million photos: the index finds the matches, the filters re-check
+            # only those (never a listing of the whole library). It runs while the text is
+            # matched below: both wait on native code (the text model, SQLite) with the GIL
+            # released, so the two cores overlap them.
+            ahead = _AHEAD.submit(self.semantic.search, query.text, within=self._within(base))
+        try:
+            with self._lib.read() as s:
+                if not words:
+                    return [AssetId(i) for i in s.scalars(base.limit(query.limit or -1))]
+                scores = self._text_scores(s, words)
+                if smart and ahead is None:
+                    # A plain port ranks among every id the filters let through.
+                    ordered = list(s.scalars(base))
+        finally:
+            ranked = ahead.result() if ahead is not None else None
         if smart:
             assert self.semantic is not None
-            if isinstance(self.semantic, ScalableSemanticSearch):
-                # Scales to a million photos: the index finds the matches, the filters re-check
-                # only those (never a listing of the whole library).
-                ranked = self.semantic.search(query.text, within=self._within(base))
-            else:
+            if ranked is None:
                 ranked = self.semantic.rank(query.text, candidates=ordered)
             for aid, similarity in ranked:
                 scores[aid] = scores.get(aid, 0.0) + SEMANTIC_WEIGHT * similarity
