@@ -23,6 +23,9 @@ _RESAMPLING = {r.name.lower(): r for r in Image.Resampling}
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 # OpenAI CLIP and most OpenCLIP packs; multilingual packs name theirs in tokenizer_config.json.
 _PAD_FALLBACKS = ("<|endoftext|>", "<pad>", "[PAD]")
+#: Set in config.json by `photodesk models export-clip` when the text tower may run on fewer
+#: positions than context_length (causal, pooled at end-of-text, dynamic sequence axis).
+TRIM_KEY = "photodesk_text_trim"
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -81,6 +84,7 @@ class ClipModel:
         self.context_length = int(self.text_cfg.get("context_length", 77))
         kwargs = self.text_cfg.get("tokenizer_kwargs") or {}
         self.canonicalize = kwargs.get("clean") == "canonicalize"
+        self.trims_text = bool(self.config.get(TRIM_KEY))
         self.visual = LazySession(
             self.pack_dir / "visual" / "model.onnx",
             providers,
@@ -239,9 +243,14 @@ class ClipModel:
         tokens = self.tokenize(texts)
         with self.textual.use() as sess:
             inputs = {i.name: i for i in sess.get_inputs()}
+        ids, mask = tokens["ids"], tokens["mask"]
+        first = next(iter(inputs.values()))
+        if self.trims_text and len(first.shape) == 2 and not isinstance(first.shape[1], int):
+            keep = max(1, int(mask.sum(axis=1).max()))  # the padding after that changes nothing
+            ids, mask = ids[:, :keep], mask[:, :keep]
         feeds: dict[str, NDArray[Any]] = {}
         for name, info in inputs.items():
             dtype = np.int32 if info.type == "tensor(int32)" else np.int64
-            source = tokens["mask"] if name == "attention_mask" else tokens["ids"]
-            feeds[name] = source.astype(dtype, copy=False)
+            source = mask if name == "attention_mask" else ids
+            feeds[name] = np.ascontiguousarray(source.astype(dtype, copy=False))
         return l2_normalize(run_batched(self.textual, feeds, self.batch_size))

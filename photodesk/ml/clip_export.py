@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from photodesk.ml.clip import TRIM_KEY
 from photodesk.ml.errors import MLError
 from photodesk.ml.model_store import ModelStore, PackInfo, check_name
 
@@ -36,6 +37,31 @@ def _imports() -> tuple[Any, Any]:
     except ImportError as exc:
         raise MLError(f"{_NEEDS} ({exc})") from exc
     return torch, open_clip
+
+
+def _trimmable(open_clip: Any, model: Any) -> bool:
+    """Whether the text tower is OpenAI-style (causal mask, pooled at the end-of-text token)
+    and built from the plain blocks that TrimmableTextual writes out."""
+    if type(model) is not open_clip.CLIP or getattr(model, "attn_mask", None) is None:
+        return False
+    if getattr(model, "text_pool_type", None) not in ("argmax", "eos"):
+        return False
+    transformer = model.transformer
+    plain = open_clip.transformer.ResidualAttentionBlock
+    return getattr(transformer, "batch_first", False) and all(
+        type(b) is plain and not hasattr(b, "ln_1_kv") and b.attn.batch_first
+        for b in transformer.resblocks
+    )
+
+
+def _attention(torch: Any, attn: Any, x: Any, mask: Any) -> Any:
+    """nn.MultiheadAttention(x, x, x, attn_mask=mask) for batch-first x, length kept dynamic."""
+    heads = attn.num_heads
+    q, k, v = torch.nn.functional.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, -1)
+    q, k, v = (t.unflatten(-1, (heads, -1)).transpose(1, 2) for t in (q, k, v))
+    scores = (q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5) + mask
+    out = (scores.softmax(-1) @ v).transpose(1, 2).flatten(2)
+    return attn.out_proj(out)
 
 
 def bpe_tokenizer_json(simple_tokenizer: Any) -> str:
@@ -166,6 +192,38 @@ def export_clip(
         def forward(self, text: Any) -> Any:
             return self.model.encode_text(text)
 
+    trimmable = _trimmable(open_clip, model)
+
+    class TrimmableTextual(torch.nn.Module):  # type: ignore[misc, name-defined]
+        """CLIP's causal text tower for any sequence length up to context_length.
+
+        With a causal mask and pooling at the end-of-text token, tokens after it change
+        nothing, so a 5-token query can run on 5 positions instead of 77 (much faster).
+        Attention is written out here: nn.MultiheadAttention traces the length as a constant.
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, text: Any) -> Any:
+            m = self.model
+            positions = torch.arange(text.shape[1])
+            cast = m.transformer.get_cast_dtype()
+            x = m.token_embedding(text).to(cast)
+            x = x + m.positional_embedding.index_select(0, positions).to(cast)
+            mask = m.attn_mask.index_select(0, positions).index_select(1, positions)
+            for block in m.transformer.resblocks:
+                x = x + block.ls_1(_attention(torch, block.attn, block.ln_1(x), mask))
+                x = x + block.ls_2(block.mlp(block.ln_2(x)))
+            x = m.ln_final(x)
+            eos = getattr(m, "text_eos_id", None)
+            x = open_clip.transformer.text_global_pool(x, text, m.text_pool_type, eos_token_id=eos)
+            projection = m.text_projection
+            if projection is None:
+                return x
+            return projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+
     work = store.temp_dir(f"export-{pack_name}")
     try:
         staged = work / pack_name
@@ -190,16 +248,29 @@ def export_clip(
                 dynamo=False,
             )
             report("exporting the textual tower")
-            torch.onnx.export(
-                Textual(),
-                (text,),
-                str(staged / "textual" / "model.onnx"),
-                input_names=["text"],
-                output_names=["embedding"],
-                dynamic_axes={"text": {0: "batch"}, "embedding": {0: "batch"}},
-                opset_version=opset,
-                dynamo=False,
-            )
+            textual = staged / "textual" / "model.onnx"
+
+            def export_text(trim: bool) -> None:
+                axes = {0: "batch", 1: "sequence"} if trim else {0: "batch"}
+                torch.onnx.export(
+                    TrimmableTextual() if trim else Textual(),
+                    (text,),
+                    str(textual),
+                    input_names=["text"],
+                    output_names=["embedding"],
+                    dynamic_axes={"text": axes, "embedding": {0: "batch"}},
+                    opset_version=opset,
+                    dynamo=False,
+                )
+
+            export_text(trimmable)
+            if trimmable and not _trims_like_torch(torch, model, tokenizer, textual):
+                report("the text tower cannot run on fewer positions; exporting it padded")
+                trimmable = False
+                export_text(False)
+        if trimmable:
+            # read by ClipModel: it may drop the padding after the longest text of a batch
+            config[TRIM_KEY] = True
         (staged / "visual" / "preprocess_cfg.json").write_text(json.dumps(pre, indent=2))
         (staged / "config.json").write_text(json.dumps(config, indent=2))
         _write_tokenizer(tokenizer, staged / "textual")
@@ -210,6 +281,28 @@ def export_clip(
         shutil.rmtree(work, ignore_errors=True)
     report(f"installed {pack_name} in {info.path}")
     return info
+
+
+def _trims_like_torch(torch: Any, model: Any, tokenizer: Any, path: Path) -> bool:
+    """The trimmable text model gives PyTorch's embeddings for full and shortened inputs."""
+    import onnxruntime as ort
+
+    texts = ["a photo of a dog", "cat", "a much longer sentence about a beach at sunset"]
+    ids = tokenizer(texts)
+    with torch.no_grad():
+        want = model.encode_text(ids).numpy()
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        longest = int((ids != 0).sum(dim=1).max())
+        for n in (ids.shape[1], longest):
+            feed = {"text": ids[:, :n].numpy().astype(np.int32)}
+            got = session.run(None, feed)[0]
+            if not np.allclose(got, want, atol=1e-3 * max(1.0, float(np.abs(want).max()))):
+                return False
+    except Exception as exc:  # onnxruntime's own error types
+        log.info("trimmed text model failed: %s", exc)
+        return False
+    return True
 
 
 def _check(torch: Any, open_clip: Any, model: Any, tokenizer: Any, pack: Path) -> None:
@@ -225,6 +318,12 @@ def _check(torch: Any, open_clip: Any, model: Any, tokenizer: Any, pack: Path) -
     texts = ["a photo of a dog", "Beach at sunset!", "zzz"]
     got_image = onnx_model.embed_pil([image])
     got_text = onnx_model.embed_text(texts)
+    if onnx_model.trims_text:  # the trimmed run must equal the full-length one
+        onnx_model.trims_text = False
+        full = onnx_model._embed_text(texts)
+        onnx_model.trims_text = True
+        if not np.allclose(full, got_text, atol=1e-4):
+            raise MLError("the exported text tower depends on padding: cannot trim it")
     transform = open_clip.image_transform(
         onnx_model.image_size,
         is_train=False,

@@ -202,3 +202,31 @@ def test_text_cache_returns_the_same_rows_without_running_the_model(pack: Path) 
     assert not model.textual.loaded
     model.embed_text(["a dog"])
     assert model.textual.loaded
+
+
+def test_trimmable_text_towers_get_only_the_positions_in_use(tmp_path: Path) -> None:
+    """Packs from `photodesk models export-clip` skip the padding after the longest text."""
+    import json
+
+    from tests.ml.tiny_models import length_revealing_text_model
+
+    pack = make_clip_pack(tmp_path / "m", "trim")
+    table = np.load(pack / "textual" / "table.npy")
+    length_revealing_text_model(pack / "textual" / "model.onnx", table=table)
+
+    def expected(top: int, length: int) -> np.ndarray:
+        row = table[top].copy()
+        row[0] += length
+        return row / np.linalg.norm(row)
+
+    # vocab: <|unk|>=0 <|startoftext|>=1 <|endoftext|>=2 a=3 dog=4 cat=5 in=6 the=7 snow=8
+    plain = ClipModel(pack, text_cache_size=0).embed_text(["a dog in the snow", "cat"])
+    assert np.allclose(plain[1], expected(5, 77), atol=1e-5)  # no flag: padded to 77
+    config = json.loads((pack / "config.json").read_text())
+    config["photodesk_text_trim"] = True
+    (pack / "config.json").write_text(json.dumps(config))
+    model = ClipModel(pack, text_cache_size=0)
+    both = model.embed_text(["a dog in the snow", "cat"])
+    assert np.allclose(both[0], expected(8, 7), atol=1e-5)  # 5 words + start + end
+    assert np.allclose(both[1], expected(5, 7), atol=1e-5)  # padded to the longest only
+    assert np.allclose(model.embed_text(["cat"])[0], expected(5, 3), atol=1e-5)

@@ -81,3 +81,7 @@ def test_export_clip_writes_a_pack_that_loads(tmp_path: Path, capsys) -> None:
     assert np.allclose(np.linalg.norm(text, axis=1), 1.0, atol=1e-5)
     ids = model.tokenize(["a dog"])["ids"][0]
     assert ids[:4].tolist() == [49406, 320, 1929, 49407] and ids[4] == 49407
+    # the causal text tower was exported for any length: queries skip the padding, same result
+    assert model.trims_text
+    model.trims_text = False
+    assert np.allclose(model._embed_text(["a dog", "a cat"]), text, atol=1e-4)

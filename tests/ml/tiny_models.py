@@ -298,3 +298,35 @@ def make_face_pack(
     )
     np.save(pack / "recognition_weight.npy", weight)
     return pack
+
+
+def length_revealing_text_model(path: Path, *, table: np.ndarray) -> Path:
+    """Text [N, sequence] int32 with a dynamic sequence axis -> table[max id] + sequence * e0.
+
+    Padding with the largest id (CLIP's end-of-text) leaves the first term unchanged; the
+    second tells the test how many positions the model was given.
+    """
+    dim = table.shape[1]
+    unit = np.zeros(dim, np.float32)
+    unit[0] = 1.0
+    nodes = [
+        helper.make_node("ReduceMax", ["text"], ["top"], axes=[1], keepdims=0),
+        helper.make_node("Gather", ["table", "top"], ["rows"], axis=0),
+        helper.make_node("Shape", ["text"], ["shape"]),
+        helper.make_node("Gather", ["shape", "one"], ["seq"], axis=0),
+        helper.make_node("Cast", ["seq"], ["seqf"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["seqf", "unit"], ["bump"]),
+        helper.make_node("Add", ["rows", "bump"], ["embedding"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "trimmable_text",
+        [helper.make_tensor_value_info("text", TensorProto.INT32, ["batch", "sequence"])],
+        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", dim])],
+        [
+            numpy_helper.from_array(table.astype(np.float32), "table"),
+            numpy_helper.from_array(np.array(1, np.int64), "one"),
+            numpy_helper.from_array(unit, "unit"),
+        ],
+    )
+    return _save(graph, path)
