@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from photodesk.core import Library
 from photodesk.core.ml_models import Models
 from photodesk.settings import resolve_library_dir
+
+if TYPE_CHECKING:
+    from photodesk.core.ports import FaceAnalyzer, ImageEmbedder, TextEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,9 @@ def attach_ml(
         found = load_backends(lib.models_dir, clip=clip, faces=faces, providers=providers)
         log.info("ML models: clip=%s faces=%s", found.clip, found.faces)
         return Models(
-            image=found.clip,
-            text=found.clip,
-            faces=found.faces,
+            image=cast("ImageEmbedder | None", found.clip),
+            text=cast("TextEmbedder | None", found.clip),
+            faces=cast("FaceAnalyzer | None", found.faces),
             missing=_notes(getattr(found, "missing", ())),
         )
 

@@ -77,12 +77,12 @@ def assign(
     rows = np.flatnonzero(faces.pending).astype(np.int64)
     if not len(rows):
         return {}
-    near = dict(zip(rows.tolist(), neighbours(x, rows, r), strict=True))
+    near = dict(zip((int(r) for r in rows), neighbours(x, rows, r), strict=True))
     label = faces.people.astype(np.int64).copy()
     label[rows] = NONE
     photos: dict[int, set[int]] = {}
-    for row in np.flatnonzero(label != NONE):
-        photos.setdefault(int(label[row]), set()).add(int(faces.assets[row]))
+    for placed in np.flatnonzero(label != NONE):
+        photos.setdefault(int(label[placed]), set()).add(int(faces.assets[placed]))
     next_new = -2
 
     def allowed(row: int, person: int) -> bool:
@@ -102,13 +102,14 @@ def assign(
         label[row] = person
         photos.setdefault(person, set()).add(int(faces.assets[row]))
 
-    core = {row for row in rows.tolist() if len(near[row][0]) + 1 >= min_faces}
+    pending: list[int] = [int(r) for r in rows]
+    core = {row for row in pending if len(near[row][0]) + 1 >= min_faces}
     # Densest cores first; each new person grows through its neighbouring cores at once.
     order = sorted(core, key=lambda row: (-len(near[row][0]), int(faces.ids[row])))
     for seed in order:
         if label[seed] != NONE:
             continue
-        queue = deque([seed])
+        queue: deque[int] = deque([seed])
         while queue:
             row = queue.popleft()
             if label[row] != NONE:
@@ -119,12 +120,12 @@ def assign(
                     continue  # reached from a cluster it may not join: it waits for its turn
                 person, next_new = next_new, next_new - 1
             put(row, person)
-            queue.extend(j for j in near[row][0].tolist() if j in core and label[j] == NONE)
+            queue.extend(int(j) for j in near[row][0] if j in core and label[j] == NONE)
     # Faces that are not core only join people (again while that places more of them).
-    waiting = [row for row in rows.tolist() if label[row] == NONE]
+    waiting = [row for row in pending if label[row] == NONE]
     changed = True
     while waiting and changed:
-        changed, still = False, []
+        changed, still = False, list[int]()
         for row in waiting:
             person = best_person(row)
             if person == NONE:

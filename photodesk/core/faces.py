@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from photodesk.core import clustering
 from photodesk.core.db.schema import Asset, AssetAnalysis, Face, FaceRejection, Person
@@ -167,9 +167,7 @@ def recluster(
         ]
         for start in range(0, len(dissolve), 900):
             part = dissolve[start : start + 900]
-            s.execute(
-                Face.__table__.update().where(Face.person_id.in_(part)).values(person_id=None)
-            )
+            s.execute(update(Face).where(Face.person_id.in_(part)).values(person_id=None))
             s.execute(delete(Person).where(Person.id.in_(part)))
     return cluster(lib, model, min_faces=min_faces)
 
@@ -188,11 +186,11 @@ def _load(s: Session, owner_id: int, model: str) -> clustering.FaceSet | None:
     ).all()
     if not rows:
         return None
-    dim = len(rows[0][3]) // 4
-    rows = [r for r in rows if len(r[3]) == dim * 4]
+    dim = len(rows[0][3] or b"") // 4
+    rows = [r for r in rows if r[3] is not None and len(r[3]) == dim * 4]
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     people = np.array([r[2] if r[2] is not None else clustering.NONE for r in rows], np.int64)
-    vecs = np.frombuffer(b"".join(r[3] for r in rows), dtype="<f4").reshape(-1, dim)
+    vecs = np.frombuffer(b"".join(r[3] or b"" for r in rows), dtype="<f4").reshape(-1, dim)
     row_of = {int(f): i for i, f in enumerate(ids)}
     rejected: dict[int, set[int]] = {}
     c = FaceRejection.__table__.c
@@ -229,7 +227,8 @@ def _save(
         for pid, aid in s.execute(
             select(Face.person_id, Face.asset_id).where(Face.person_id.in_(list(alive)))
         ):
-            taken.setdefault(int(pid), set()).add(int(aid))
+            if pid is not None:
+                taken.setdefault(int(pid), set()).add(int(aid))
         for row, label in sorted(moves.items(), key=lambda kv: int(faces.ids[kv[0]])):
             face = s.get(Face, int(faces.ids[row]))
             if face is None or face.person_id is not None or face.assigned_by_user:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from photodesk.core.db.schema import Embedding, Setting
@@ -31,9 +31,7 @@ def save(s: Session, model: str, rows: Sequence[tuple[int, NDArray[np.float32]]]
     if not rows:
         return
     ids = [int(a) for a, _ in rows]
-    s.execute(
-        Embedding.__table__.delete().where(Embedding.model == model, Embedding.asset_id.in_(ids))
-    )
+    s.execute(delete(Embedding).where(Embedding.model == model, Embedding.asset_id.in_(ids)))
     mark = s.get(Setting, HWM_KEY)
     top = max(int(mark.value) if mark is not None and isinstance(mark.value, int) else 0, head(s))
     s.execute(
