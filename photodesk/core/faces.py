@@ -61,7 +61,9 @@ def store_faces(
         kept = s.scalars(
             select(Face).where(Face.asset_id == asset_id, Face.assigned_by_user.is_(True))
         ).all()
-        s.execute(delete(Face).where(Face.asset_id == asset_id, Face.assigned_by_user.is_(False)))
+        machine = (Face.asset_id == asset_id, Face.assigned_by_user.is_(False))
+        had = set(s.scalars(select(Face.person_id).where(*machine, Face.person_id.is_not(None))))
+        s.execute(delete(Face).where(*machine))
         ids = []
         for f in found:
             box = tuple(float(min(max(v, 0.0), 1.0)) for v in f.box)
@@ -89,11 +91,12 @@ def store_faces(
                 asset_id=asset_id, task="faces", model=model, found=len(ids), done_at=datetime.now()
             )
         )
-        # people left with no face at all (their only faces were re-detected) go away
+        # unnamed clusters whose only faces were on this photo (re-detected) go away
         s.execute(
             delete(Person).where(
-                Person.owner_id == lib.owner_id,
+                Person.id.in_(list(had)),
                 Person.name == "",
+                Person.hidden.is_(False),
                 ~select(Face.id).where(Face.person_id == Person.id).exists(),
                 ~select(FaceRejection.face_id).where(FaceRejection.person_id == Person.id).exists(),
             )

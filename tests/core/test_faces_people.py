@@ -159,3 +159,16 @@ def test_faces_job_skips_photos_already_analysed(lib: Library):
         lib.jobs.enqueue("faces", aid)
     assert lib.jobs.run_until_idle(timeout=120)
     assert analyzer.calls == calls
+
+
+def test_analysing_again_keeps_faces_placed_by_hand(lib: Library):
+    (aid,) = [a for a in lib.assets.ids() if Path(lib.assets.get(a).path).name == "both.jpg"]
+    face = lib.people.faces(asset_id=aid)[0]
+    bob = lib.people.create("Bob")
+    lib.people.assign_face(face.id, bob)
+    lib.jobs.run(lib.jobs.enqueue("faces", aid, {"force": True}))
+    assert lib.jobs.run_until_idle(timeout=120)
+    faces = lib.people.faces(asset_id=aid)
+    assert len(faces) == 2  # the hand-placed one plus the other, not a duplicate of it
+    assert {f.person_id for f in faces if f.assigned_by_user} == {bob}
+    assert lib.people.find("Bob") == bob
