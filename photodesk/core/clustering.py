@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 NONE = -1  # no person
 CHUNK = 512
+CELLS = 16_000_000  # distances held at once (64 MB of float32)
 
 
 @dataclass
@@ -52,8 +53,9 @@ def neighbours(
     """For each of ``rows``: the other rows within ``r`` of it, nearest first, with distances."""
     sq = np.einsum("ij,ij->i", x, x)
     out: list[tuple[NDArray[np.int64], NDArray[np.float32]]] = []
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
+    step = max(1, min(CHUNK, CELLS // max(len(x), 1)))  # at most ~CELLS distances at once
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
         d2 = sq[chunk, None] + sq[None, :] - 2.0 * (x[chunk] @ x.T)
         np.maximum(d2, 0.0, out=d2)
         for i, row in enumerate(chunk):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from photodesk.core import faces as face_store
 from photodesk.core.db import vectors
-from photodesk.core.db.schema import Asset, AssetAnalysis, AssetFile, Job
+from photodesk.core.db.schema import Asset, AssetAnalysis, AssetFile, Job, Setting
 from photodesk.core.errors import CorruptFile, UnsupportedFormat
 from photodesk.core.jobs import JobContext, PermanentJobError, job
 
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 BATCH = 32  # photos per embedding call (a clip job also takes waiting jobs' photos)
 VIDEO_FRAMES = (0.15, 0.5, 0.85)  # where in a video to take the frames that are mean-pooled
 FRAME_SIDE = 640
+ROUND_KEY = "faces.cluster_round"
 CLIP_HELP = "no smart-search (CLIP) model: run `photodesk models download ViT-B-32__openai`"
 FACES_HELP = (
     "no face model: pip install 'photodesk[faces]' (or `photodesk models download buffalo_l`)"
@@ -205,13 +206,26 @@ def detect_faces(lib: Library, ctx: JobContext) -> dict[str, Any]:
             lib.people.face_crop(face_id)  # the face thumbnail, cached for the people view
         except Exception as exc:  # a thumbnail is a nicety; the face is stored
             log.info("no crop for face %s: %s", face_id, exc)
-    ctx.follow_up("faces.cluster")
+    # The round changes when a clustering run starts: faces stored after it began queue a new
+    # run instead of being merged into the running one (which may not have seen them).
+    ctx.follow_up("faces.cluster", None, {"round": _round(lib)})
     return {"asset": aid, "faces": len(ids), "model": model}
+
+
+def _round(lib: Library, *, advance: bool = False) -> int:
+    with lib.write() if advance else lib.read() as s:
+        row = s.get(Setting, ROUND_KEY)
+        value = int(row.value) if row is not None and isinstance(row.value, int) else 0
+        if advance:
+            value += 1
+            s.merge(Setting(key=ROUND_KEY, value=value))
+        return value
 
 
 @job("faces.cluster", queue="cluster")
 def cluster_faces(lib: Library, ctx: JobContext) -> dict[str, Any]:
     """Group unplaced faces into people (incremental); ``payload.full`` re-clusters."""
+    _round(lib, advance=True)
     full = bool(ctx.payload.get("full"))
     report = face_store.recluster(lib) if full else face_store.cluster(lib)
     return {

@@ -172,3 +172,22 @@ def test_analysing_again_keeps_faces_placed_by_hand(lib: Library):
     assert len(faces) == 2  # the hand-placed one plus the other, not a duplicate of it
     assert {f.person_id for f in faces if f.assigned_by_user} == {bob}
     assert lib.people.find("Bob") == bob
+
+
+def test_faces_found_while_clustering_runs_are_clustered_after(lib: Library, tmp_path: Path):
+    from photodesk.core.ml_jobs import _round
+
+    photo(tmp_path / "late" / "green9.jpg", GREY, shade(GREEN, 9))
+    lib.importer.import_paths([tmp_path / "late"], workers=1)
+    (late,) = [a for a in lib.assets.ids() if "green9" in lib.assets.get(a).path]
+    # a clustering run has started (claimed, round advanced) and not finished yet
+    lib.jobs.enqueue("faces.cluster", None, {"round": _round(lib)})
+    running = lib.jobs._claim("cluster")
+    assert running is not None
+    _round(lib, advance=True)
+    info = lib.jobs.run(lib.jobs.enqueue("faces", late))
+    assert info.state == "done"
+    # the new face is not lost to the running run: another run is queued and places it
+    lib.jobs.cancel_job(running[0].id)
+    assert lib.jobs.run_until_idle(timeout=120)
+    assert None not in person_of(lib, "green9.jpg")
