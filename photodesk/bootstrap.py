@@ -1,13 +1,71 @@
-"""Composition root: opens the library for every front end (and, later, wires ML providers in)."""
+"""Composition root: opens the library for every front end and wires the ML models into it."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from photodesk.core import Library
+from photodesk.core.ml_models import Models
 from photodesk.settings import resolve_library_dir
 
+if TYPE_CHECKING:
+    from photodesk.core.ports import FaceAnalyzer, ImageEmbedder, TextEmbedder
 
-def open_library(library: str | os.PathLike[str] | Path | None = None) -> Library:
-    return Library.open(resolve_library_dir(library))
+log = logging.getLogger(__name__)
+
+DEFAULT_CLIP = "ViT-B-32__openai"
+# PHOTODESK_ML=off opens libraries without smart search and faces (e.g. on a tiny NAS);
+# PHOTODESK_CLIP_MODEL / PHOTODESK_FACE_MODEL pick the packs (faces: "auto", "dlib",
+# "buffalo_l", ...).
+ML_ENV = "PHOTODESK_ML"
+
+
+def open_library(
+    library: str | os.PathLike[str] | Path | None = None, *, ml: bool | None = None
+) -> Library:
+    lib = Library.open(resolve_library_dir(library))
+    if ml if ml is not None else os.environ.get(ML_ENV, "").lower() not in ("0", "off", "no"):
+        attach_ml(lib)
+    return lib
+
+
+def attach_ml(
+    lib: Library,
+    *,
+    clip: str | None = None,
+    faces: str | None = None,
+    providers: list[str] | None = None,
+) -> None:
+    """Attach a loader: the ML runtime is imported, and models found, only on first use (a
+    search with text, a ``clip`` or ``faces`` job); the weights load later still, per model."""
+    clip = clip or os.environ.get("PHOTODESK_CLIP_MODEL") or DEFAULT_CLIP
+    faces = faces or os.environ.get("PHOTODESK_FACE_MODEL") or "auto"
+
+    def load() -> Models:
+        try:
+            from photodesk.ml.backends import load_backends
+        except ImportError as exc:
+            return Models(
+                missing=(f"the ML runtime is not installed ({exc}): pip install 'photodesk[ml]'",)
+            )
+        found = load_backends(lib.models_dir, clip=clip, faces=faces, providers=providers)
+        log.info("ML models: clip=%s faces=%s", found.clip, found.faces)
+        return Models(
+            image=cast("ImageEmbedder | None", found.clip),
+            text=cast("TextEmbedder | None", found.clip),
+            faces=cast("FaceAnalyzer | None", found.faces),
+            missing=_notes(getattr(found, "missing", ())),
+        )
+
+    lib.attach_ml(loader=load)
+
+
+def _notes(missing: Any) -> tuple[str, ...]:
+    if isinstance(missing, dict):
+        return tuple(f"{k}: {v}" for k, v in missing.items())
+    if isinstance(missing, str):
+        return (missing,)
+    return tuple(str(m) for m in missing or ())

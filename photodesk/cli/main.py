@@ -8,7 +8,18 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from photodesk.cli import check_cmd, jobs_cmd, serve_cmd, share_cmd, users_cmd, watch_cmd
+from photodesk.cli import (
+    check_cmd,
+    index_cmd,
+    jobs_cmd,
+    models_cmd,
+    people_cmd,
+    search_cmd,
+    serve_cmd,
+    share_cmd,
+    users_cmd,
+    watch_cmd,
+)
 
 
 def _date(text: str) -> datetime:
@@ -121,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_parser(sub)
     users_cmd.add_parser(sub)
     share_cmd.add_parser(sub)
+    models_cmd.add_parser(sub)
+    search_cmd.add_parser(sub)
+    people_cmd.add_parser(sub)
+    index_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(
@@ -160,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "models":  # needs the library folder, not an open library
+        return models_cmd.run(args)
     from photodesk.bootstrap import open_library
     from photodesk.core import PhotodeskError
 
@@ -196,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return users_cmd.run(library, args)
         if args.command == "share":
             return share_cmd.run(library, args)
+        ml_commands = {"search": search_cmd, "people": people_cmd, "index": index_cmd}
+        if args.command in ml_commands:
+            return ml_commands[args.command].run(library, args)
         from photodesk.cli import commands
 
         return commands.dispatch(library, args)

@@ -19,7 +19,8 @@ from photodesk.core.types import ImportProgress
 if TYPE_CHECKING:
     from photodesk.core.library import Library
 
-# Stages that follow an import, per new asset. The ML issue registers "clip" and "faces" here.
+# Stages that follow an import, per new asset; the library's attached ML models add
+# "clip" and "faces" (``lib.ml.after_import()``).
 AFTER_IMPORT: list[str] = []
 
 
@@ -54,7 +55,7 @@ def import_files(lib: Library, ctx: JobContext) -> dict[str, Any]:
     for asset_id in report.asset_ids:
         if asset_id in missing:
             ctx.follow_up("thumbnails.generate", str(asset_id))
-        for kind in AFTER_IMPORT:
+        for kind in (*AFTER_IMPORT, *lib.ml.after_import()):
             ctx.follow_up(kind, str(asset_id))
     return {**report.as_dict(), "asset_count": len(report.asset_ids)}
 

@@ -9,11 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from photodesk.core import job_handlers  # noqa: F401  (registers the built-in job kinds)
+from photodesk.core import (
+    job_handlers,  # noqa: F401  (registers the built-in job kinds)
+    ml_jobs,  # noqa: F401  (registers clip, faces, faces.cluster)
+)
 from photodesk.core.accounts import AccountService
 from photodesk.core.albums import AlbumService
 from photodesk.core.assets import AssetService
@@ -28,6 +32,7 @@ from photodesk.core.folders import FolderService
 from photodesk.core.geo import GeoService
 from photodesk.core.importer import Importer
 from photodesk.core.job_service import JobService
+from photodesk.core.ml_models import Loader, MLModels, Models
 from photodesk.core.people import PeopleService
 from photodesk.core.search import SearchService
 from photodesk.core.shares import ShareService
@@ -36,6 +41,9 @@ from photodesk.core.thumbnails import ThumbnailStore
 from photodesk.core.types import UserId
 from photodesk.core.uploads import UploadService
 from photodesk.core.watch import FolderWatcher
+
+if TYPE_CHECKING:
+    from photodesk.core.smart_search import SmartSearch
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +85,17 @@ class Library:
         self.uploads = UploadService(self)
         self.shares = ShareService(self)  # album grants and public links
         self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
+        self.ml = MLModels()  # smart search and face models; photodesk.bootstrap attaches them
+        self.smart: SmartSearch | None = None
+
+    def attach_ml(self, models: Models | None = None, *, loader: Loader | None = None) -> None:
+        """Plug in the ML models (or a loader run on first use): smart search in ``search``,
+        and the ``clip``/``faces`` jobs queued after each import."""
+        from photodesk.core.smart_search import SmartSearch
+
+        self.ml.attach(models, loader=loader)
+        self.smart = SmartSearch(self, self.ml) if self.ml.attached else None
+        self.search.attach_semantic(self.smart)
 
     def for_user(self, user_id: int) -> Library:
         """The same library acting for ``user_id``: its owner-scoped services see only their rows.

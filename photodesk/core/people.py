@@ -26,6 +26,7 @@ from photodesk.core.types import AssetId
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from photodesk.core.faces import ClusterReport
     from photodesk.core.library import Library
 
 PersonId = NewType("PersonId", int)
@@ -198,6 +199,21 @@ class PeopleService:
             s.flush()
             s.delete(source)
             return moved
+
+    # ----- clustering ------------------------------------------------------------------------
+    def cluster(self) -> ClusterReport:
+        """Give the faces without a person one (Immich-like incremental DBSCAN; the ``faces``
+        job queues this after each photo)."""
+        from photodesk.core import faces
+
+        return faces.cluster(self._lib)
+
+    def recluster(self) -> ClusterReport:
+        """Cluster again from scratch; names, merges, hidden people, faces placed by hand and
+        "not this person" decisions all survive (see ``core.faces.recluster``)."""
+        from photodesk.core import faces
+
+        return faces.recluster(self._lib)
 
     # ----- faces -----------------------------------------------------------------------------
     def add_face(

@@ -32,10 +32,18 @@ class TextEmbedder(Protocol):
     model_name: str
     dim: int
 
-    def embed_text(self, texts: list[str]) -> NDArray[np.float32]: ...
+    def embed_text(self, texts: list[str]) -> NDArray[np.float32]:
+        """One L2-normalised row per text, comparable with the image embedder's rows."""
+        ...
 
 
 class FaceAnalyzer(Protocol):
+    """Detects faces and embeds them; ``metric`` ("euclidean" or "cosine") and
+    ``match_distance`` say how close two embeddings of one person are (dlib: euclidean 0.6 on
+    raw 128-d vectors; ArcFace: cosine distance 0.5 on normalised 512-d vectors)."""
+
     model_name: str
+    metric: str
+    match_distance: float
 
     def analyze(self, path: str) -> list[DetectedFace]: ...

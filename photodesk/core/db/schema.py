@@ -277,6 +277,19 @@ class Embedding(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class AssetAnalysis(Base):
+    """That an ML task (``faces``) ran on an asset with a model, found or not (migration 0004)."""
+
+    __tablename__ = "asset_analysis"
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    task: Mapped[str] = mapped_column(String(20), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100))
+    found: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class ImportError_(Base):
     """A file that could not be imported, with the reason shown to the user."""
 

@@ -1,7 +1,7 @@
 """sign-in: TOTP second factors, recovery codes, OpenID identities
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-25 14:40:00.000000
 """
 
