@@ -58,7 +58,9 @@ class JobService:
         payload: dict[str, Any] | None = None,
         *,
         priority: int = 0,
+        owner_id: int | None = None,
     ) -> int:
+        """Queue a job; it runs for ``owner_id`` (default: the library's owner)."""
         spec = REGISTRY.get(kind)
         if spec is None:
             raise InvalidInput(f"unknown job kind {kind!r}")
@@ -69,7 +71,7 @@ class JobService:
                 queue=spec.queue,
                 target=None if target is None else str(target),
                 payload=payload,
-                owner_id=self._lib.owner_id,
+                owner_id=self._lib.owner_id if owner_id is None else int(owner_id),
                 priority=priority,
                 max_attempts=spec.max_attempts,
             )
@@ -241,7 +243,12 @@ class JobService:
         try:
             if spec is None:
                 raise PermanentJobError(f"no handler for job kind {info.kind!r}")
-            result = spec.handler(self._lib, ctx)
+            # A job runs for the user it was queued for: on the daemon, one user's uploads are
+            # clustered into that user's people and searched in that user's photos.
+            lib = self._lib
+            if owner_id is not None and owner_id != lib.owner_id:
+                lib = lib.for_user(owner_id)
+            result = spec.handler(lib, ctx)
         except JobCancelled:
             with self._lib.write(Changes(jobs=True)) as s:
                 repo.cancel(s, info.id)

@@ -281,7 +281,7 @@ class UploadService:
             shutil.rmtree(work, ignore_errors=True)
         if outcome.asset_id is not None:
             if outcome.status == "created" and isinstance(result, Analysis):
-                self._after_import(outcome.asset_id, result)
+                self._after_import(outcome.asset_id, result, int(owner_id))
                 self._lib.events.publish(
                     Changes(assets=frozenset({outcome.asset_id}), assets_added=True)
                 )
@@ -407,14 +407,14 @@ class UploadService:
                 path.unlink(missing_ok=True)
             return UploadOutcome(None, "rejected", "the catalog did not accept the file")
 
-    def _after_import(self, asset_id: int, a: Analysis) -> None:
+    def _after_import(self, asset_id: int, a: Analysis, owner: int) -> None:
         """What follows a desktop import: missing thumbnails, then the ML stages."""
         from photodesk.core.job_handlers import AFTER_IMPORT
 
         if not a.has_thumbnail and a.meta.format.kind != "raw":
-            self._lib.jobs.enqueue("thumbnails.generate", asset_id)
-        for kind in AFTER_IMPORT:
-            self._lib.jobs.enqueue(kind, asset_id)
+            self._lib.jobs.enqueue("thumbnails.generate", asset_id, owner_id=owner)
+        for kind in (*AFTER_IMPORT, *self._lib.ml.after_import()):
+            self._lib.jobs.enqueue(kind, asset_id, owner_id=owner)
 
 
 def _link_exclusive(src: Path, target: Path) -> Path:

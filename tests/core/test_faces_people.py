@@ -191,3 +191,26 @@ def test_faces_found_while_clustering_runs_are_clustered_after(lib: Library, tmp
     lib.jobs.cancel_job(running[0].id)
     assert lib.jobs.run_until_idle(timeout=120)
     assert None not in person_of(lib, "green9.jpg")
+
+
+def test_another_users_uploads_become_that_users_people(library: Library, tmp_path: Path) -> None:
+    """On a shared server, photos uploaded by one user are analysed and clustered for that user:
+    their people never show up for the library's owner (or anyone else)."""
+    import hashlib
+    import shutil
+
+    library.attach_ml(Models(faces=FakeFaces()))
+    ben = library.accounts.add_user("ben@example.org", "correct horse battery")
+    src = tmp_path / "phone"
+    for k in range(3):
+        photo(src / f"red{k}.jpg", shade(RED, k), GREY)
+    for path in sorted(src.iterdir()):
+        staged = library.uploads.staging_dir(ben) / f"{path.name}.part"
+        shutil.copyfile(path, staged)
+        sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
+        assert library.uploads.ingest(ben, staged, path.name, sha1).status == "created"
+    assert library.jobs.run_until_idle(timeout=300)
+
+    theirs = library.for_user(ben).people.list()
+    assert [p.photo_count for p in theirs] == [3]
+    assert library.people.list() == []
