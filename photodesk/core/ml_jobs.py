@@ -276,7 +276,13 @@ def queue_missing(lib: Library, task: str) -> int:
     from photodesk.core.jobs import REGISTRY
 
     spec = REGISTRY[task]
-    ids = lacking(lib, task)
+    with lib.read() as s:  # one query for what is already waiting, not one per asset
+        waiting = set(
+            s.scalars(
+                select(Job.target).where(Job.kind == task, Job.state.in_(jobs_repo.ACTIVE))
+            )
+        )
+    ids = [i for i in lacking(lib, task) if str(i) not in waiting]
     for start in range(0, len(ids), 2000):
         with lib.write(Changes(jobs=True)) as s:
             for aid in ids[start : start + 2000]:
@@ -288,5 +294,22 @@ def queue_missing(lib: Library, task: str) -> int:
                     payload=None,
                     owner_id=lib.owner_id,
                     max_attempts=spec.max_attempts,
+                    dedupe=False,
                 )
     return len(ids)
+
+
+@job("ml.catch-up", queue="maintenance")
+def catch_up(lib: Library, ctx: JobContext) -> dict[str, Any]:
+    """Queue ``clip`` and ``faces`` jobs for every user's photos that the attached models have
+    not analysed yet: photos imported before the models were installed, or by an older model."""
+    if not lib.ml.attached:
+        return {"queued": {}}
+    queued: dict[str, int] = {}
+    users = [u.id for u in lib.accounts.list_users()] or [lib.owner_id]
+    for task in lib.ml.after_import():
+        ctx.check()
+        queued[task] = sum(queue_missing(lib.for_user(uid), task) for uid in users)
+    if lib.smart is not None:
+        lib.smart.warm()  # load the search index now, not on the first search as the user types
+    return {"queued": queued}

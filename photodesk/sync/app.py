@@ -68,6 +68,8 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(lib.accounts.purge_sessions)
     if config.jobs:
         await asyncio.to_thread(lib.jobs.start)
+        if lib.ml.attached:  # every user's photos the models have not seen yet
+            await asyncio.to_thread(lib.jobs.enqueue, "ml.catch-up")
         await asyncio.to_thread(lib.watch.start)
     try:
         yield

@@ -30,6 +30,8 @@ def run(library: Library) -> int:
     keep_gui_responsive(library)
     # Background work and the watched folders run while the app is open, never on the GUI thread.
     library.jobs.start()
+    if library.ml.attached:  # photos the models have not seen yet; loads the search index
+        library.jobs.enqueue("ml.catch-up")
     library.watch.start()
     try:
         return int(app.exec())
