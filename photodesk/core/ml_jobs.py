@@ -26,6 +26,7 @@ BATCH = 32  # photos per embedding call (a clip job also takes waiting jobs' pho
 VIDEO_FRAMES = (0.15, 0.5, 0.85)  # where in a video to take the frames that are mean-pooled
 FRAME_SIDE = 640
 ROUND_KEY = "faces.cluster_round"
+CLUSTER_SETTLE = 20.0  # seconds a clustering run waits for queued face detection
 CLIP_HELP = "no smart-search (CLIP) model: run `photodesk models download ViT-B-32__openai`"
 FACES_HELP = (
     "no face model: pip install 'photodesk[faces]' (or `photodesk models download buffalo_l`)"
@@ -212,6 +213,23 @@ def detect_faces(lib: Library, ctx: JobContext) -> dict[str, Any]:
     return {"asset": aid, "faces": len(ids), "model": model}
 
 
+def _let_detection_catch_up(lib: Library, ctx: JobContext) -> None:
+    """While face detection is still working through a batch, wait a little before clustering,
+    so a big import clusters every ``CLUSTER_SETTLE`` seconds instead of after every photo."""
+    import time
+
+    deadline = time.monotonic() + CLUSTER_SETTLE
+    while time.monotonic() < deadline:
+        with lib.read() as s:
+            busy = s.scalar(
+                select(Job.id).where(Job.kind == "faces", Job.state == "queued").limit(1)
+            )
+        if busy is None:
+            return
+        ctx.check()
+        time.sleep(0.5)
+
+
 def _round(lib: Library, *, advance: bool = False) -> int:
     with lib.write() if advance else lib.read() as s:
         row = s.get(Setting, ROUND_KEY)
@@ -227,6 +245,8 @@ def cluster_faces(lib: Library, ctx: JobContext) -> dict[str, Any]:
     """Group unplaced faces into people (incremental); ``payload.full`` re-clusters."""
     _round(lib, advance=True)
     full = bool(ctx.payload.get("full"))
+    if not full:
+        _let_detection_catch_up(lib, ctx)
     report = face_store.recluster(lib) if full else face_store.cluster(lib)
     return {
         "model": report.model,
