@@ -15,10 +15,10 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.db import assets as repo
+from photodesk.core.db import text_index
 from photodesk.core.db.schema import (
     Album,
     Asset,
-    AssetFile,
     AssetTag,
     Face,
     Person,
@@ -300,21 +300,9 @@ class SearchService:
         total: dict[int, float] = {}
         for n, word in enumerate(words):
             found: dict[int, float] = defaultdict(float)
-            for aid, path in s.execute(
-                select(AssetFile.asset_id, AssetFile.path).where(
-                    AssetFile.role.in_(FILE_ROLES),
-                    AssetFile.path.contains(word, autoescape=True),
-                )
-            ):
+            for aid, path in text_index.file_matches(s, word, FILE_ROLES):
                 found[aid] = max(found[aid], _file_score(word, path))
-            for aid, title, description in s.execute(
-                select(Asset.id, Asset.title, Asset.description).where(
-                    or_(
-                        Asset.title.contains(word, autoescape=True),
-                        Asset.description.contains(word, autoescape=True),
-                    ),
-                )
-            ):
+            for aid, title, description in text_index.text_matches(s, word):
                 found[aid] += match_score(word, title, WEIGHTS["title"])
                 found[aid] += match_score(word, description, WEIGHTS["description"])
             self._tag_scores(s, word, found)

@@ -223,3 +223,47 @@ def test_search_over_the_real_corpus(library: Library, corpus: Path):
 def _records(lib: Library, ids: list) -> list:  # type: ignore[type-arg]
     wanted = set(ids)
     return [r for r in lib.assets.list() if r.id in wanted]
+
+
+def test_the_text_index_follows_edits_moves_and_deletions(lib: Library, tmp_path: Path):
+    """Words of three letters and more are answered by the catalog's trigram index: it must see
+    every change at once, as the plain scan did (and short words still match)."""
+    names = ids_by_name(lib)
+    search = SearchService(lib)
+    assert search.search(SearchQuery(text="beach")) == [names["beach.jpg"]]
+    lib.edits.set_title([names["eiffel.jpg"]], "Sunset over the Seine")
+    lib.edits.set_description([names["street.jpg"]], "Grandma's Strudel in Kreuzberg")
+    assert search.search(SearchQuery(text="seine")) == [names["eiffel.jpg"]]
+    assert search.search(SearchQuery(text="STRUDEL")) == [names["street.jpg"]]
+    lib.edits.set_title([names["eiffel.jpg"]], "Tour Eiffel")
+    assert search.search(SearchQuery(text="seine")) == []
+    # A file renamed on disk and followed by the catalog is found by its new name only.
+    beach = next(a for a in lib.assets.list() if Path(a.path).name == "beach.jpg")
+    with lib.write() as s:
+        from photodesk.core.db.schema import AssetFile
+
+        s.execute(
+            update(AssetFile)
+            .where(AssetFile.path == beach.path)
+            .values(path=str(Path(beach.path).with_name("lagoon.jpg")))
+        )
+    assert search.search(SearchQuery(text="beach")) == []
+    assert search.search(SearchQuery(text="lagoon")) == [names["beach.jpg"]]
+    assert search.search(SearchQuery(text="ag")) == [names["beach.jpg"]]  # short: plain scan
+    lib.assets.trash([names["beach.jpg"]])
+    lib.assets.purge_trash(older_than_days=0)
+    assert search.search(SearchQuery(text="lagoon")) == []
+
+
+def test_a_catalog_from_before_the_text_index_gets_it_filled(tmp_path: Path):
+    from photodesk.core.db import text_index
+
+    root = tmp_path / "old"
+    make_jpeg(tmp_path / "in" / "harbour.jpg", seed=7)
+    with Library.open(root) as lib:
+        lib.importer.import_paths([tmp_path / "in"], workers=1)
+        with lib._writer.begin() as conn:  # as a catalog made by photodesk before 0008
+            text_index.drop(conn)
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0007'")
+    with Library.open(root) as lib:
+        assert len(SearchService(lib).search(SearchQuery(text="harbour"))) == 1
