@@ -379,5 +379,18 @@ def _get(url: str, key: str, path: str) -> str:
         conn.close()
 
 
+def share_pages() -> None:
+    """4. The public album page of the sharing issue (bench/share_bench.py, same loopback)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("share_bench", ROOT / "bench" / "share_bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    print("\n4. public album page (bench/share_bench.py)")
+    module.main([])
+
+
 if __name__ == "__main__":
     main()
+    share_pages()

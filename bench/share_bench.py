@@ -177,13 +177,13 @@ async def run_load(base: str, key: str, visitors: int, rounds: int, thumbs: int)
     print(f"  target page p95 < 200 ms: {'met' if ok else 'NOT met'}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photos", type=int, default=1000)
     ap.add_argument("--visitors", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--thumbs", type=int, default=60)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="share-bench-") as tmp:
         lib_dir, key = prepare(Path(tmp), args.photos)
         proc, base = start_server(lib_dir)
