@@ -191,6 +191,13 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(view)
         return self.views[section]
 
+    def find_similar(self, asset_id: int) -> None:
+        """Open the Search view on the photos that look like ``asset_id``."""
+        self.show_section("Search")
+        view = self.views.get("Search")
+        if view is not None and hasattr(view, "show_similar"):
+            view.show_similar(asset_id)
+
     def show_section(self, section: str) -> None:
         if section not in SECTIONS:
             return

@@ -345,9 +345,21 @@ class AssetGridView(View):
         else:
             add(menu, "Move to Trash", self.trash, "Del")
         add(menu, "Show in Folder", self.show_in_folder)
+        similar = None
+        if getattr(self.library.search, "semantic_available", False):
+            similar = add(menu, "Find Similar Photos", self.find_similar)
         for action in menu.actions():
             action.setEnabled(bool(items) or action.menu() is not None)
+        if similar is not None:
+            similar.setEnabled(len(items) == 1)
         return menu
+
+    def find_similar(self) -> None:
+        """Smart search for photos that look like the selected one (in the Search view)."""
+        ids = self.selected_ids()
+        window = self.window()
+        if len(ids) == 1 and hasattr(window, "find_similar"):
+            window.find_similar(ids[0])
 
     def _on_context_menu(self, pos: QPoint) -> None:
         menu = self.build_menu()

@@ -139,6 +139,9 @@ class FilterChip(QFrame):
         return box.currentText().strip() or None
 
 
+SIMILAR_LIMIT = 200  # "Find Similar Photos" shows at most this many
+
+
 class SearchView(View):
     """Type to search; chips narrow it down; the results fill the grid below."""
 
@@ -287,6 +290,34 @@ class SearchView(View):
             lambda ids: self._on_results(generation, query, ids),
             self._on_error,
         )
+
+    def show_similar(self, asset_id: int) -> None:
+        """The photos that look like ``asset_id``, most similar first (typing searches again)."""
+        self._debounce.stop()
+        self._generation += 1
+        generation = self._generation
+        self.field.blockSignals(True)
+        self.field.clear()
+        self.field.blockSignals(False)
+        self.smart_note.setVisible(False)
+        self.status.setText("Looking for similar photos…")
+        search = self.search
+        ops.query(
+            self,
+            lambda: search.similar(asset_id, SIMILAR_LIMIT),
+            lambda ids: self._on_similar(generation, ids),
+            self._on_error,
+        )
+
+    def _on_similar(self, generation: int, ids: list[int]) -> None:
+        if generation != self._generation:
+            return
+        self.results = [int(i) for i in ids]
+        self._shown = (self.results, False)
+        self.grid.empty_text = "No similar photos"
+        self.grid.show_ids(self.results, by_date=False)
+        n = len(self.results)
+        self.status.setText(f"{n:,} photo{'s' if n != 1 else ''} that look like this one")
 
     def _on_results(self, generation: int, query: SearchQuery, ids: list[int]) -> None:
         if generation != self._generation:
