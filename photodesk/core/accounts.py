@@ -432,10 +432,17 @@ class AccountService:
         return found[0]
 
     def readable_assets(
-        self, user_id: int, query: AssetQuery | None = None, *, offset: int = 0
+        self,
+        user_id: int,
+        query: AssetQuery | None = None,
+        *,
+        offset: int = 0,
+        include_shared: bool = False,
     ) -> list[AssetRecord]:
-        """The user's assets matching ``query`` (a page: ``query.limit`` rows after ``offset``)."""
-        stmt = asset_repo.filtered(user_id, query or AssetQuery())
+        """The user's assets matching ``query`` (a page: ``query.limit`` rows after ``offset``);
+        ``include_shared`` adds the others ``can_read`` lets them see (albums shared with them)."""
+        also = self._lib.shares.read_condition(user_id) if include_shared else None
+        stmt = asset_repo.filtered(user_id, query or AssetQuery(), also=also)
         if offset:
             stmt = stmt.offset(offset)
         with self._lib.read() as s:

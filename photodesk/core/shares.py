@@ -24,6 +24,7 @@ from photodesk.core.shares_links import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
     from photodesk.core.library import Library
@@ -37,6 +38,7 @@ __all__ = [
     "ShareLink",
     "ShareService",
     "SharedAlbum",
+    "album_grants_read",
     "check_slug",
     "parse_expiry",
 ]
@@ -69,6 +71,26 @@ class SharedAlbum:
     asset_count: int
     cover_asset_id: int | None
     created_at: datetime
+    owner_name: str = ""
+
+
+def album_grants_read(user_id: int) -> ColumnElement[bool]:
+    """SQL condition on ``Asset``: an album this user owns, or one shared with them, holds the
+    (untrashed) asset. The sharing half of the one read rule (``accounts.can_read`` and the
+    asset listings use it, so the rule is written once)."""
+    return and_(
+        Asset.trashed_at.is_(None),
+        exists().where(
+            AlbumAsset.asset_id == Asset.id,
+            AlbumRow.id == AlbumAsset.album_id,
+            or_(
+                AlbumRow.owner_id == user_id,
+                exists().where(
+                    and_(AlbumShare.album_id == AlbumRow.id, AlbumShare.user_id == user_id)
+                ),
+            ),
+        ),
+    )
 
 
 class ShareService(LinkService):
@@ -158,12 +180,12 @@ class ShareService(LinkService):
                 ).all()
             )
             rows = s.execute(
-                select(AlbumRow, User.email)
+                select(AlbumRow, User.email, User.name)
                 .join(User, User.id == AlbumRow.owner_id)
                 .where(or_(AlbumRow.owner_id == user_id, AlbumRow.id.in_(list(shared) or [-1])))
                 .order_by(AlbumRow.name, AlbumRow.id)
             ).all()
-            ids = [a.id for a, _ in rows]
+            ids = [a.id for a, _, _ in rows]
             counts: dict[int, int] = dict(
                 s.execute(
                     select(AlbumAsset.album_id, func.count())
@@ -183,8 +205,9 @@ class ShareService(LinkService):
                     asset_count=counts.get(a.id, 0),
                     cover_asset_id=a.cover_asset_id,
                     created_at=a.created_at,
+                    owner_name=name or "",
                 )
-                for a, email in rows
+                for a, email, name in rows
             ]
 
     def album_asset_ids(self, user_id: int, album_id: int) -> list[int]:
@@ -193,6 +216,14 @@ class ShareService(LinkService):
             if self._role(s, user_id, album_id) is None:
                 raise NotFound(f"no album {album_id}")
             return self._album_ids(s, int(album_id))
+
+    def album_items(self, user_id: int, album_id: int) -> list[LinkItem]:
+        """The album's photos with what a grid needs, for a user who may see it (owner or
+        grant); NotFound otherwise (existence not revealed)."""
+        with self._lib.read() as s:
+            if self._role(s, user_id, album_id) is None:
+                raise NotFound(f"no album {album_id}")
+            return self._items_of(s, self._album_ids(s, int(album_id)))
 
     def add_to_album(self, user_id: int, album_id: int, asset_ids: Iterable[int]) -> int:
         """Owner or editor adds their own photos; returns how many were new to the album."""
@@ -246,27 +277,17 @@ class ShareService(LinkService):
             album.updated_at = datetime.now()
             return int(getattr(result, "rowcount", 0) or 0)
 
+    def read_condition(self, user_id: int) -> ColumnElement[bool]:
+        """The SQL form of ``grants_read`` (on ``Asset``), for listings of readable assets."""
+        return album_grants_read(user_id)
+
     def grants_read(self, user_id: int, asset_id: int) -> bool:
         """Whether an album lets this user see an asset they do not own (the sharing half of
         ``accounts.can_read``): it is in an album they own or that is shared with them."""
         with self._lib.read() as s:
             granted = (
-                select(AlbumAsset.asset_id)
-                .join(AlbumRow, AlbumRow.id == AlbumAsset.album_id)
-                .join(Asset, Asset.id == AlbumAsset.asset_id)
-                .where(
-                    AlbumAsset.asset_id == int(asset_id),
-                    Asset.trashed_at.is_(None),
-                    or_(
-                        AlbumRow.owner_id == user_id,
-                        exists().where(
-                            and_(
-                                AlbumShare.album_id == AlbumRow.id,
-                                AlbumShare.user_id == user_id,
-                            )
-                        ),
-                    ),
-                )
+                select(Asset.id)
+                .where(Asset.id == int(asset_id), album_grants_read(user_id))
                 .limit(1)
             )
             return s.scalar(granted) is not None

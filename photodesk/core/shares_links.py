@@ -345,34 +345,35 @@ class LinkService:
     def link_items(self, link: ShareLink) -> list[LinkItem]:
         """The link's photos in order, with only what a gallery grid needs."""
         with self._lib.read() as s:
-            ids = self._link_ids(s, link)
-            rows: dict[int, LinkItem] = {}
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                for r in s.execute(
-                    select(
-                        Asset.id,
-                        Asset.kind,
-                        Asset.mime,
-                        Asset.width,
-                        Asset.height,
-                        Asset.duration,
-                        AssetFile.path,
-                        Asset.orientation,
-                    )
-                    .outerjoin(
-                        AssetFile,
-                        and_(AssetFile.asset_id == Asset.id, AssetFile.role == "original"),
-                    )
-                    .where(Asset.id.in_(chunk))
-                ):
-                    width, height = r.width, r.height
-                    if r.orientation in (5, 6, 7, 8):
-                        width, height = height, width
-                    name = str(r.path or "").replace("\\", "/").rsplit("/", 1)[-1]
-                    rows[r.id] = LinkItem(
-                        r.id, r.kind, r.mime or "", width, height, r.duration, name
-                    )
+            return self._items_of(s, self._link_ids(s, link))
+
+    def _items_of(self, s: Session, ids: list[int]) -> list[LinkItem]:
+        """What a gallery grid needs of these photos, in this order."""
+        rows: dict[int, LinkItem] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            for r in s.execute(
+                select(
+                    Asset.id,
+                    Asset.kind,
+                    Asset.mime,
+                    Asset.width,
+                    Asset.height,
+                    Asset.duration,
+                    AssetFile.path,
+                    Asset.orientation,
+                )
+                .outerjoin(
+                    AssetFile,
+                    and_(AssetFile.asset_id == Asset.id, AssetFile.role == "original"),
+                )
+                .where(Asset.id.in_(chunk))
+            ):
+                width, height = r.width, r.height
+                if r.orientation in (5, 6, 7, 8):
+                    width, height = height, width
+                name = str(r.path or "").replace("\\", "/").rsplit("/", 1)[-1]
+                rows[r.id] = LinkItem(r.id, r.kind, r.mime or "", width, height, r.duration, name)
         return [rows[i] for i in ids if i in rows]
 
     def link_asset(self, link: ShareLink, asset_id: int) -> AssetRecord:

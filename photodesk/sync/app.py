@@ -34,6 +34,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.login",
     "photodesk.sync.shares",
     "photodesk.sync.gallery",
+    "photodesk.sync.web_albums",
 )
 
 

@@ -61,11 +61,18 @@ async def list_assets(request: web.Request) -> web.Response:
         limit=limit + 1,
     )
     lib = request.app[LIBRARY]
-    rows = await asyncio.to_thread(lib.accounts.readable_assets, user.id, query, offset=offset)
+    shared = bool(_flag(request, "include_shared"))  # assets of albums shared with the caller
+    rows = await asyncio.to_thread(
+        lib.accounts.readable_assets, user.id, query, offset=offset, include_shared=shared
+    )
     more = len(rows) > limit
+    items = [asset_json(r) for r in rows[:limit]]
+    if shared:
+        for item in items:
+            item["shared"] = item["owner_id"] != user.id
     return json_response(
         {
-            "items": [asset_json(r) for r in rows[:limit]],
+            "items": items,
             "offset": offset,
             "limit": limit,
             "next_offset": offset + limit if more else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.db.schema import (
@@ -29,8 +29,12 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[i : i + CHUNK]
 
 
-def filtered(owner_id: int, q: AssetQuery) -> Select[tuple[int]]:
-    stmt = select(Asset.id).where(Asset.owner_id == owner_id)
+def filtered(
+    owner_id: int, q: AssetQuery, *, also: ColumnElement[bool] | None = None
+) -> Select[tuple[int]]:
+    """The ids of the owner's assets matching ``q`` (and of assets ``also`` lets in)."""
+    mine = Asset.owner_id == owner_id
+    stmt = select(Asset.id).where(mine if also is None else or_(mine, also))
     stmt = stmt.where(Asset.trashed_at.is_not(None) if q.trashed else Asset.trashed_at.is_(None))
     if q.archived is not None:
         stmt = stmt.where(Asset.archived == q.archived)

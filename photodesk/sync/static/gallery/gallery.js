@@ -12,7 +12,11 @@
   var current = -1;
   var lastFocus = null;
 
-  function url(kind, id) { return data.base + "/" + kind + "/" + id; }
+  // A page may give its own routes ("urls": {"preview": ".../{id}/..."}); else base/kind/id.
+  function url(kind, id) {
+    var route = data.urls && data.urls[kind];
+    return route ? route.replace("{id}", id) : data.base + "/" + kind + "/" + id;
+  }
 
   function preload(i) {
     if (i < 0 || i >= items.length || items[i].kind === "video") return;
@@ -95,7 +99,7 @@
         if (m.iso) exp.push("ISO " + m.iso);
         if (m.focal_length) exp.push(m.focal_length + " mm");
         row(dl, "Exposure", exp.join(" · "));
-        row(dl, "Place", [m.city, m.country].filter(Boolean).join(", "));
+        row(dl, "Place", [m.city, m.country_name || m.country].filter(Boolean).join(", "));
         if (m.width && m.height) row(dl, "Size", m.width + " × " + m.height);
         details.appendChild(dl);
       });
@@ -117,6 +121,33 @@
     });
   }
   stage.addEventListener("click", function (e) { if (e.target === stage) close(); });
+
+  // Album editors: take the shown photo out of the album (the photo stays in the library).
+  var removeButton = document.getElementById("remove");
+  if (removeButton && data.remove) {
+    removeButton.addEventListener("click", function () {
+      var item = items[current];
+      if (!item || !window.confirm("Remove " + item.name + " from this album?")) return;
+      fetch(data.remove, {
+        method: "DELETE",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-Requested-With": "XMLHttpRequest" },
+        body: JSON.stringify({ ids: [item.id] })
+      }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        var index = items.indexOf(item);
+        items.splice(index, 1);
+        var tiles = document.querySelectorAll("#grid a.tile");
+        tiles[index].parentNode.remove();
+        document.querySelectorAll("#grid a.tile").forEach(function (a, i) {
+          a.setAttribute("data-index", i);
+        });
+        var count = document.getElementById("item-count");
+        if (count) count.textContent = items.length + (items.length === 1 ? " item" : " items");
+        if (items.length) show(index); else close();
+      }).catch(function (err) { window.alert("Could not remove the photo: " + err.message); });
+    });
+  }
 
   document.addEventListener("keydown", function (e) {
     if (box.hidden) return;
