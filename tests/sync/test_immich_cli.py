@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -15,39 +13,17 @@ import requests
 
 from photodesk.core import Library
 from tests.conftest import make_jpeg
+from tests.sync.npm_tools import node_of, npm_install
 
 CLI_PACKAGES = ("node@22", "@immich/cli@3")
-_UNREACHABLE = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "ENETUNREACH")
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("PHOTODESK_TEST_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "photodesk" / "immich-cli"
 
 
 @pytest.fixture(scope="module")
 def immich(tmp_path_factory: pytest.TempPathFactory):
     """A function running ``immich ARGS`` with Node 22, both installed from npm once (cached)."""
-    cache = _cache_dir()
+    cache = npm_install("immich-cli", CLI_PACKAGES, "node_modules/@immich/cli/bin/immich")
     cli = cache / "node_modules" / "@immich" / "cli" / "bin" / "immich"
-    node = cache / "node_modules" / "node" / "bin" / "node"
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers install once
-        if not (cli.exists() and node.exists()):
-            npm = shutil.which("npm")
-            if npm is None:
-                pytest.skip("npm is not installed, so the Immich CLI cannot be installed")
-            done = subprocess.run(
-                [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix",
-                 str(cache), *CLI_PACKAGES],
-                capture_output=True, text=True, timeout=600, check=False,
-            )  # fmt: skip
-            if done.returncode != 0:
-                if any(code in done.stdout + done.stderr for code in _UNREACHABLE):
-                    pytest.skip("the npm registry is unreachable: cannot install @immich/cli")
-                pytest.fail(f"npm install failed:\n{done.stdout}\n{done.stderr}")
+    node = node_of(cache)
     config = tmp_path_factory.mktemp("immich-config")
     env = {
         **os.environ,

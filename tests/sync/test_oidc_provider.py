@@ -26,41 +26,19 @@ import requests
 
 from photodesk.core.db.schema import User
 from photodesk.sync.oidc import CLIENT
+from tests.sync.npm_tools import npm_install
 
 PACKAGES = ("node@22", "oidc-provider@9")
 SCRIPT = Path(__file__).parent / "oidc_provider" / "provider.mjs"
 SECRET = "a-client-secret-for-the-tests"
-_UNREACHABLE = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "ENETUNREACH")
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("PHOTODESK_TEST_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "photodesk" / "oidc-provider"
 
 
 @pytest.fixture(scope="module")
 def node_provider() -> Path:
     """The cache folder with Node 22 and oidc-provider installed from npm (once)."""
-    cache = _cache_dir()
-    node = cache / "node_modules" / "node" / "bin" / "node"
-    package = cache / "node_modules" / "oidc-provider" / "package.json"
-    cache.mkdir(parents=True, exist_ok=True)
+    cache = npm_install("oidc-provider", PACKAGES, "node_modules/oidc-provider/package.json")
     with open(cache / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (node.exists() and package.exists()):
-            npm = shutil.which("npm")
-            if npm is None:
-                pytest.skip("npm is not installed, so oidc-provider cannot be installed")
-            done = subprocess.run(
-                [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix",
-                 str(cache), *PACKAGES],
-                capture_output=True, text=True, timeout=600, check=False,
-            )  # fmt: skip
-            if done.returncode != 0:
-                if any(code in done.stdout + done.stderr for code in _UNREACHABLE):
-                    pytest.skip("the npm registry is unreachable: cannot install oidc-provider")
-                pytest.fail(f"npm install failed:\n{done.stdout}\n{done.stderr}")
         # ES modules resolve packages next to the script, so it runs from the cache folder.
         shutil.copyfile(SCRIPT, cache / "provider.mjs")
     return cache
