@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from photodesk.ml.errors import MLError
-from photodesk.ml.faces_dlib import DlibFaceAnalyzer, dlib_status
+from photodesk.ml.faces_dlib import dlib_status
+from photodesk.ml.isolated import IsolatedDlibFaceAnalyzer
 from photodesk.ml.model_store import CLIP, DLIB, FACE_PACKS, FACES, ModelStore
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def _load_faces(
 ) -> object | None:
     try:
         if name == DLIB:
-            return DlibFaceAnalyzer()
+            return IsolatedDlibFaceAnalyzer(idle_seconds=idle)
         if name != "auto":
             if not ort:
                 found.missing.append(f"face recognition is off: {_NO_ORT}")
@@ -113,7 +114,7 @@ def _load_faces(
                     return _insight(store, pack, found, idle)
         problem = dlib_status()
         if problem is None:
-            return DlibFaceAnalyzer()
+            return IsolatedDlibFaceAnalyzer(idle_seconds=idle)
         found.missing.append(
             f"face recognition is off: no insightface pack in {store.root} "
             f"(`photodesk models download buffalo_l`) and {problem}"

@@ -217,9 +217,15 @@ class LazyModel(Generic[T]):
     """
 
     def __init__(
-        self, loader: Callable[[], T], *, idle_seconds: float | None = 300.0, name: str = ""
+        self,
+        loader: Callable[[], T],
+        *,
+        idle_seconds: float | None = 300.0,
+        name: str = "",
+        on_unload: Callable[[T], None] | None = None,
     ) -> None:
         self._loader = loader
+        self._on_unload = on_unload  # e.g. stops a worker process the model lives in
         self.idle_seconds = idle_seconds
         self.name = name
         self._lock = threading.Lock()
@@ -271,7 +277,7 @@ class LazyModel(Generic[T]):
             assert self.idle_seconds is not None
             if self._busy == 0 and idle >= self.idle_seconds:
                 log.info("unloading idle model %s", self.name)
-                self._model = None
+                self._drop()
             elif self._busy == 0:
                 self._timer = threading.Timer(self.idle_seconds - idle, self._expire)
                 self._timer.daemon = True
@@ -284,7 +290,12 @@ class LazyModel(Generic[T]):
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            self._model = None
+            self._drop()
+
+    def _drop(self) -> None:
+        model, self._model = self._model, None
+        if model is not None and self._on_unload is not None:
+            self._on_unload(model)
 
 
 class LazySession(LazyModel["onnxruntime.InferenceSession"]):

@@ -9,8 +9,9 @@ import pytest
 from PIL import Image
 
 from photodesk.ml.backends import load_backends
-from photodesk.ml.faces_dlib import DlibFaceAnalyzer, dlib_status
+from photodesk.ml.faces_dlib import dlib_status
 from photodesk.ml.faces_insight import InsightFaceAnalyzer
+from photodesk.ml.isolated import IsolatedDlibFaceAnalyzer
 from tests.ml.tiny_models import make_clip_pack, make_face_pack
 
 pytest.importorskip("onnxruntime")
@@ -25,7 +26,7 @@ def test_empty_models_folder(tmp_path: Path) -> None:
     )
     assert found.providers[-1] == "CPUExecutionProvider"
     if dlib_status() is None:
-        assert isinstance(found.faces, DlibFaceAnalyzer)
+        assert isinstance(found.faces, IsolatedDlibFaceAnalyzer)
     else:
         assert found.faces is None
 
@@ -62,5 +63,5 @@ def test_explicit_choices(tmp_path: Path) -> None:
 @pytest.mark.skipif(dlib_status() is not None, reason="dlib is not installed")
 def test_dlib_by_name(tmp_path: Path) -> None:
     found = load_backends(tmp_path, clip=None, faces="dlib")
-    assert isinstance(found.faces, DlibFaceAnalyzer)
+    assert isinstance(found.faces, IsolatedDlibFaceAnalyzer)
     assert found.faces.analyze_image(Image.fromarray(np.zeros((50, 50, 3), np.uint8))) == []
