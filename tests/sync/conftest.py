@@ -33,6 +33,7 @@ import pytest
 from photodesk.core import Library
 from photodesk.sync.config import ServerConfig
 from photodesk.sync.server import RunningServer, start_in_thread
+from tests.sync.browser import browser  # noqa: F401  (headless Chromium for page tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(r"photodesk serve: listening on (\S+)")

@@ -4,8 +4,6 @@ upload; screenshots at phone and desktop sizes (to $PHOTODESK_SCREENSHOT_DIR whe
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from tests.conftest import CORPUS
 from tests.sync.test_shares_fixtures import make_album, upload_photo
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is in the dev extra")
+
 
 # Permissively licensed corpus photos (metadata-extractor-images, Pillow, Immich test assets).
 PHOTOS = (
@@ -33,31 +32,6 @@ PHOTOS = (
 VISITOR_PHOTO = "mei__Issue_614.jpg"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def _chromium() -> str | None:
-    for candidate in ("/usr/lib/chromium/chromium", "/usr/bin/chromium"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no chromium executable (apt-get install chromium; .ci/run installs it)")
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=exe, headless=True, args=args)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is in the dev extra")
+
 
 ROOT = Path(__file__).resolve().parents[2]
 PICKED = [
@@ -23,32 +23,6 @@ PICKED = [
 ]
 BROKEN = "pillow__truncated_jpeg.jpg"
 PHONE = {"width": 390, "height": 844}
-
-
-def _chromium() -> str | None:
-    """Debian's chromium binary (or one on PATH); never a Playwright download."""
-    for candidate in ("/usr/lib/chromium/chromium", "/usr/bin/chromium"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no chromium executable (apt-get install chromium; .ci/run installs it)")
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=exe, headless=True, args=args)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.sync.test_gallery_browser import DESKTOP, _chromium
+from tests.sync.browser import chromium_path
+from tests.sync.test_gallery_browser import DESKTOP
 from tests.sync.test_shares_fixtures import make_album, upload_photo
 
 TRIP = ("mei__Canon_EOS_7D.jpg", "mei__Nikon_D5000.jpg", "recurser__Landscape_0.jpg")
@@ -252,7 +253,7 @@ def test_sign_out_ends_the_session(server, world) -> None:
 # ----- in a browser -------------------------------------------------------------------------------
 def test_browser_sign_in_albums_shared_album_lightbox(server, world, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is in the dev extra")
-    exe = _chromium()
+    exe = chromium_path()
     if exe is None:
         pytest.skip("no chromium executable (apt-get install chromium)")
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
