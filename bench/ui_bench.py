@@ -302,7 +302,7 @@ def make_import_photos(folder: Path, count: int) -> Path:
     return folder
 
 
-def measure_stalls(root: Path, photos: Path, why: bool = False) -> dict[str, str]:
+def measure_stalls(root: Path, photos: Path, why: bool = False, ml: bool = False) -> dict[str, str]:
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -312,6 +312,11 @@ def measure_stalls(root: Path, photos: Path, why: bool = False) -> dict[str, str
 
     app = QApplication.instance() or QApplication([])
     lib = Library.open(root)
+    if ml:  # as the app opens it: faces (and CLIP when installed) run after the import
+        from photodesk.bootstrap import attach_ml
+
+        attach_ml(lib)
+        lib.ml.after_import()  # the app's catch-up job loads the ML runtime at start, as here
     forget_imports(lib, photos)  # what an interrupted earlier run left behind
     window = MainWindow(lib, restore=False)
     window.resize(1400, 900)
@@ -362,6 +367,14 @@ def measure_stalls(root: Path, photos: Path, why: bool = False) -> dict[str, str
     )
     if sampler:
         results["import"] += "\n" + sampler.stop()
+    if ml:  # keep scrolling while face detection and clustering work through the new photos
+        beat.start()
+        frames.start()
+        started = time.perf_counter()
+        spin(app, lambda: time.perf_counter() - started > 45, 60)
+        frames.stop()
+        beat.stop()
+        results["faces"] = f"{beat.summary()} ({len(beat.gaps)} ticks over 45 s)"
     lib.jobs.stop()
     window.close()
     forget_imports(lib, photos)
@@ -388,6 +401,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "ui")
     parser.add_argument("--import-count", type=int, default=500)
     parser.add_argument("--launches", type=int, default=3)
+    parser.add_argument("--ml", action="store_true", help="attach the ML models as the app does")
     parser.add_argument("--why", action="store_true", help="trace stalls to code")
     parser.add_argument("--launch-child", nargs=2, metavar=("LIBRARY", "SPAWNED"))
     args = parser.parse_args()
@@ -399,7 +413,7 @@ def main() -> None:
     root = make_library(args.out / f"lib{args.assets}", args.assets)
     photos = make_import_photos(args.out / f"import{args.import_count}", args.import_count)
     launches = measure_launch(root, args.launches)
-    stalls = measure_stalls(root, photos, args.why)
+    stalls = measure_stalls(root, photos, args.why, args.ml)
     print(f"library: {args.assets:,} assets, {os.cpu_count()} CPUs, Qt offscreen")
     print(
         f"launch to first timeline screen with thumbnails: best {min(launches):.2f} s, "
@@ -407,6 +421,8 @@ def main() -> None:
     )
     print(f"event loop while scrolling newest -> oldest: {stalls['scroll']} (target: none)")
     print(f"event loop while importing: {stalls['import']} (target: none)")
+    if "faces" in stalls:
+        print(f"event loop while faces run after it: {stalls['faces']} (target: none)")
 
 
 if __name__ == "__main__":
