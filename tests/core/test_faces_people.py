@@ -214,3 +214,37 @@ def test_another_users_uploads_become_that_users_people(library: Library, tmp_pa
     theirs = library.for_user(ben).people.list()
     assert [p.photo_count for p in theirs] == [3]
     assert library.people.list() == []
+
+
+def test_the_start_up_catch_up_analyses_what_came_before_the_models(
+    library: Library, tmp_path: Path
+) -> None:
+    """Photos imported (by any user) before a face model existed are analysed once the app or the
+    daemon starts with one; a second start queues nothing again."""
+    import hashlib
+    import shutil
+
+    src = tmp_path / "mine"
+    for k in range(3):
+        photo(src / f"red{k}.jpg", shade(RED, k), GREY)
+    run_import(library, src)  # no models attached yet: nothing analysed
+    ben = library.accounts.add_user("ben@example.org", "correct horse battery")
+    for k in range(3):
+        path = photo(tmp_path / "phone" / f"green{k}.jpg", GREY, shade(GREEN, k))
+        staged = library.uploads.staging_dir(ben) / f"{path.name}.part"
+        shutil.copyfile(path, staged)
+        sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
+        assert library.uploads.ingest(ben, staged, path.name, sha1).status == "created"
+    assert library.jobs.run_until_idle(timeout=300)
+    assert library.people.list() == [] and library.for_user(ben).people.list() == []
+
+    faces = FakeFaces()
+    library.attach_ml(Models(faces=faces))
+    first = library.jobs.run(library.jobs.enqueue("ml.catch-up"))
+    assert first.result == {"queued": {"faces": 6}}
+    assert library.jobs.run_until_idle(timeout=300)
+    assert [p.photo_count for p in library.people.list()] == [3]
+    assert [p.photo_count for p in library.for_user(ben).people.list()] == [3]
+    again = library.jobs.run(library.jobs.enqueue("ml.catch-up"))
+    assert again.result == {"queued": {"faces": 0}}
+    assert faces.calls == 6

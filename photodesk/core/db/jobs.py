@@ -31,6 +31,8 @@ def enqueue(
             select(Job.id, Job.payload).where(
                 Job.kind == kind,
                 Job.target == target if target is not None else Job.target.is_(None),
+                # The same work for another user is other work (their faces, their people).
+                Job.owner_id == owner_id if owner_id is not None else Job.owner_id.is_(None),
                 Job.state.in_(ACTIVE),
             )
         )
