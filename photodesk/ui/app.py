@@ -9,7 +9,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from photodesk.core import Library
+from photodesk.ui import ops
 from photodesk.ui.main_window import MainWindow
+
+ML_CATCH_UP_DELAY_MS = 5000
+
+
+def _ignore(_: object) -> None:
+    pass
 
 
 def keep_gui_responsive(library: Library) -> None:
@@ -30,8 +37,13 @@ def run(library: Library) -> int:
     keep_gui_responsive(library)
     # Background work and the watched folders run while the app is open, never on the GUI thread.
     library.jobs.start()
-    if library.ml.attached:  # photos the models have not seen yet; loads the search index
-        library.jobs.enqueue("ml.catch-up")
+    if library.ml.attached:
+        # Photos the models have not seen yet; it also loads the ML runtime and the search index,
+        # so it waits until the first screen is up (queued off the GUI thread).
+        def catch_up() -> None:
+            ops.query(window, lambda: library.jobs.enqueue("ml.catch-up"), _ignore)
+
+        QTimer.singleShot(ML_CATCH_UP_DELAY_MS, catch_up)
     library.watch.start()
     try:
         return int(app.exec())
