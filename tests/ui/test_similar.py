@@ -49,6 +49,8 @@ def test_find_similar_shows_the_lookalikes_most_similar_first(
     search = window.views["Search"]
     assert window.stack.currentWidget() is search
     qtbot.waitUntil(lambda: "look like this one" in search.status.text(), timeout=20000)
+    # The grid fills in from its own thread-pool read: wait until it shows the results.
+    qtbot.waitUntil(lambda: search.results and search.grid.ids() == search.results, timeout=20000)
     got = search.grid.ids()
     assert got[:2] == [names["dune.jpg"], names["sand-old.jpg"]]  # closest colour first
     assert names["sand.jpg"] not in got
