@@ -73,7 +73,8 @@ def _networks(value: Any) -> tuple[Network, ...]:
     return tuple(nets)
 
 
-def _bool(value: Any) -> bool:
+def parse_bool(value: Any, label: str = "") -> bool:
+    """A yes/no setting from TOML (a bool) or the environment (1/true/yes/on, 0/false/no/off)."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -81,7 +82,7 @@ def _bool(value: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise InvalidInput(f"not a yes/no value: {value!r}")
+    raise InvalidInput(f"{label + ': ' if label else ''}not a yes/no value: {value!r}")
 
 
 def _convert(name: str, value: Any) -> Any:
@@ -105,7 +106,7 @@ def _convert(name: str, value: Any) -> Any:
                 raise ValueError
             return seconds
         if name in ("access_log", "jobs"):
-            return _bool(value)
+            return parse_bool(value)
         if name == "trusted_proxies":
             return _networks(value)
         if name == "log_format":

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from photodesk.core import InvalidInput
-from photodesk.sync.config import ServerConfig
+from photodesk.sync.config import ServerConfig, parse_bool
 
 ENV_PREFIX = "PHOTODESK_OIDC_"
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?\s*$", re.IGNORECASE)
@@ -47,14 +47,7 @@ OIDC_SETTINGS = web.AppKey("oidc_settings", OidcSettings)
 
 
 def _bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise InvalidInput(f"[oidc] {name}: not a yes/no value: {value!r}")
+    return parse_bool(value, f"[oidc] {name}")
 
 
 def _url(value: Any, name: str) -> str:
