@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from photodesk.core import Library
-from photodesk.core.db import vectors
+from photodesk.core.catalog.db import vectors
 from photodesk.core.ml_models import Models
-from photodesk.core.search import SearchQuery
-from photodesk.core.vector_index import VectorIndex
+from photodesk.core.search.query import SearchQuery
+from photodesk.core.search.vector_index import VectorIndex
 
 DIM = 512
 CENTRES = 2000

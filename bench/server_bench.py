@@ -194,7 +194,7 @@ def add_rows(lib: Library, owner: int, count: int) -> None:
     """``count`` asset rows with their original file rows, through the library's writer."""
     from sqlalchemy import insert
 
-    from photodesk.core.db.schema import Asset, AssetFile
+    from photodesk.core.catalog.db.schema import Asset, AssetFile
 
     start = datetime(2010, 1, 1)
     batch = 10_000

@@ -70,7 +70,7 @@ def make_library(root: Path, count: int) -> Path:
     from sqlalchemy import insert
 
     from photodesk.core import Library
-    from photodesk.core.db.schema import Asset, AssetFile, Stack
+    from photodesk.core.catalog.db.schema import Asset, AssetFile, Stack
 
     if root.exists():
         shutil.rmtree(root)

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from photodesk.core import AssetQuery, Changes, Library  # noqa: E402
-from photodesk.core.files import FileService  # noqa: E402
-from photodesk.core.watch import DEFAULT_POLL_INTERVAL_S, FolderWatcher  # noqa: E402
+from photodesk.core.ingest.files import FileService  # noqa: E402
+from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, FolderWatcher  # noqa: E402
 
 
 def make_jpegs(folder: Path, count: int) -> list[Path]:

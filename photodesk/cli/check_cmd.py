@@ -8,7 +8,13 @@ from typing import Any
 
 from photodesk.cli import output
 from photodesk.core import Library
-from photodesk.core.maintenance import DEFAULT_KEEP, CheckReport, FileIssue, backup_catalog, check
+from photodesk.core.maintenance.check import (
+    DEFAULT_KEEP,
+    CheckReport,
+    FileIssue,
+    backup_catalog,
+    check,
+)
 
 SHOWN = 20  # per kind of finding in the text output; --json lists everything
 

@@ -13,7 +13,7 @@ from photodesk.core import AssetQuery, Library
 
 def cmd_import(lib: Library, args: argparse.Namespace) -> int:
     """Queue an import job and run it in the foreground: a crash leaves it to resume later."""
-    from photodesk.core.importer import DEFAULT_TEMPLATE
+    from photodesk.core.ingest.importer import DEFAULT_TEMPLATE
 
     lib.jobs.recover()
     payload = {
@@ -33,7 +33,7 @@ def cmd_import(lib: Library, args: argparse.Namespace) -> int:
         print(f"photodesk: import failed: {info.last_error}", file=sys.stderr)
         return 1
     report = info.result
-    from photodesk.core.maintenance import backup_if_due
+    from photodesk.core.maintenance.check import backup_if_due
 
     backup_if_due(lib)  # the daily automatic backup, now that the catalog changed
     if args.json:

@@ -9,7 +9,7 @@ from typing import Any
 
 from photodesk.cli import output
 from photodesk.core import Library
-from photodesk.core.search import SearchQuery
+from photodesk.core.search.query import SearchQuery
 
 
 def _date(text: str) -> datetime:

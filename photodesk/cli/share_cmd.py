@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from photodesk.core import InvalidInput, Library, NotFound
-from photodesk.core.shares import ShareLink, parse_expiry
+from photodesk.core.sharing.grants import ShareLink, parse_expiry
 
 
 def add_parser(subparsers: Any) -> None:

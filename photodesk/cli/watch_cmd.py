@@ -11,9 +11,9 @@ from typing import Any
 
 from photodesk.cli import output
 from photodesk.core import Library
-from photodesk.core.files import FileService
-from photodesk.core.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, FolderWatcher
-from photodesk.core.watch_fs import network_fs_type
+from photodesk.core.ingest.files import FileService
+from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, FolderWatcher
+from photodesk.core.ingest.watch.fs import network_fs_type
 
 
 def add_parser(subparsers: Any) -> None:
@@ -125,7 +125,7 @@ def _run(lib: Library, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    logger = logging.getLogger("photodesk.core.watch")
+    logger = logging.getLogger("photodesk.core.ingest.watch")
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
     if not logging.getLogger().handlers:

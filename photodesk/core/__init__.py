@@ -1,6 +1,6 @@
 """The headless core of photodesk: its public API (Library, plain types, events, errors)."""
 
-from photodesk.core.errors import (
+from photodesk.core.catalog.errors import (
     Conflict,
     CorruptFile,
     Forbidden,
@@ -10,9 +10,8 @@ from photodesk.core.errors import (
     PhotodeskError,
     UnsupportedFormat,
 )
-from photodesk.core.events import Changes, EventBus
-from photodesk.core.library import Library
-from photodesk.core.types import (
+from photodesk.core.catalog.events import Changes, EventBus
+from photodesk.core.catalog.types import (
     Album,
     AssetId,
     AssetQuery,
@@ -23,6 +22,7 @@ from photodesk.core.types import (
     LibraryStats,
     TagNode,
 )
+from photodesk.core.library import Library
 
 __all__ = [
     "Album",

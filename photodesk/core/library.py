@@ -14,36 +14,34 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from photodesk.core import (
-    job_handlers,  # noqa: F401  (registers the built-in job kinds)
-    ml_jobs,  # noqa: F401  (registers clip, faces, faces.cluster)
-)
-from photodesk.core.accounts import AccountService
-from photodesk.core.albums import AlbumService
-from photodesk.core.assets import AssetService
-from photodesk.core.db import migrate
-from photodesk.core.db.engine import make_engine, make_sessionmaker
-from photodesk.core.db.schema import User
-from photodesk.core.edits import EditService
-from photodesk.core.errors import LibraryError
-from photodesk.core.events import Changes, EventBus
-from photodesk.core.files import FileService
-from photodesk.core.folders import FolderService
-from photodesk.core.geo import GeoService
-from photodesk.core.importer import Importer
-from photodesk.core.job_service import JobService
+from photodesk.core import ml_jobs  # noqa: F401  (registers clip, faces, faces.cluster)
+from photodesk.core.accounts.service import AccountService
+from photodesk.core.catalog.db import migrate
+from photodesk.core.catalog.db.engine import make_engine, make_sessionmaker
+from photodesk.core.catalog.db.schema import User
+from photodesk.core.catalog.errors import LibraryError
+from photodesk.core.catalog.events import Changes, EventBus
+from photodesk.core.catalog.types import UserId
+from photodesk.core.ingest import jobs as ingest_jobs  # noqa: F401  (registers the built-in job kinds)
+from photodesk.core.ingest.files import FileService
+from photodesk.core.ingest.importer import Importer
+from photodesk.core.ingest.uploads import UploadService
+from photodesk.core.ingest.watch import FolderWatcher
+from photodesk.core.jobs.service import JobService
+from photodesk.core.media.thumbnails import ThumbnailStore
 from photodesk.core.ml_models import Loader, MLModels, Models
-from photodesk.core.people import PeopleService
-from photodesk.core.search import SearchService
-from photodesk.core.shares import ShareService
-from photodesk.core.tags import TagService
-from photodesk.core.thumbnails import ThumbnailStore
-from photodesk.core.types import UserId
-from photodesk.core.uploads import UploadService
-from photodesk.core.watch import FolderWatcher
+from photodesk.core.organize.albums import AlbumService
+from photodesk.core.organize.assets import AssetService
+from photodesk.core.organize.edits import EditService
+from photodesk.core.organize.folders import FolderService
+from photodesk.core.organize.geo import GeoService
+from photodesk.core.organize.tags import TagService
+from photodesk.core.people.service import PeopleService
+from photodesk.core.search.query import SearchService
+from photodesk.core.sharing.grants import ShareService
 
 if TYPE_CHECKING:
-    from photodesk.core.smart_search import SmartSearch
+    from photodesk.core.search.smart import SmartSearch
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +89,7 @@ class Library:
     def attach_ml(self, models: Models | None = None, *, loader: Loader | None = None) -> None:
         """Plug in the ML models (or a loader run on first use): smart search in ``search``,
         and the ``clip``/``faces`` jobs queued after each import."""
-        from photodesk.core.smart_search import SmartSearch
+        from photodesk.core.search.smart import SmartSearch
 
         self.ml.attach(models, loader=loader)
         self.smart = SmartSearch(self, self.ml) if self.ml.attached else None

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import select
 
-from photodesk.core import faces as face_store
-from photodesk.core.db import vectors
-from photodesk.core.db.schema import Asset, AssetAnalysis, AssetFile, Job, Setting
-from photodesk.core.errors import CorruptFile, UnsupportedFormat
-from photodesk.core.jobs import JobContext, PermanentJobError, job
+from photodesk.core.catalog.db import vectors
+from photodesk.core.catalog.db.schema import Asset, AssetAnalysis, AssetFile, Job, Setting
+from photodesk.core.catalog.errors import CorruptFile, UnsupportedFormat
+from photodesk.core.jobs.engine import JobContext, PermanentJobError, job
+from photodesk.core.people import faces as face_store
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -291,9 +291,9 @@ def lacking(lib: Library, task: str) -> list[int]:
 
 def queue_missing(lib: Library, task: str) -> int:
     """Queue a ``clip`` or ``faces`` job for every asset that lacks one; returns how many."""
-    from photodesk.core.db import jobs as jobs_repo
-    from photodesk.core.events import Changes
-    from photodesk.core.jobs import REGISTRY
+    from photodesk.core.catalog.db import jobs as jobs_repo
+    from photodesk.core.catalog.events import Changes
+    from photodesk.core.jobs.engine import REGISTRY
 
     spec = REGISTRY[task]
     with lib.read() as s:  # one query for what is already waiting, not one per asset

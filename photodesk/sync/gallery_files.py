@@ -74,8 +74,12 @@ def _reencode(src: Path, dst: Path, file_type: str, kind: str, orientation: int 
     """Decode as the thumbnailer does (HEIF, RAW, the catalog's orientation) and write a plain
     upright JPEG: no EXIF, no XMP; only the colour profile stays."""
     from photodesk.core import PhotodeskError
-    from photodesk.core.thumbnails_color import apply_orientation, flatten_alpha, to_working_mode
-    from photodesk.core.thumbnails_decode import decode
+    from photodesk.core.media.thumbnails.color import (
+        apply_orientation,
+        flatten_alpha,
+        to_working_mode,
+    )
+    from photodesk.core.media.thumbnails.decode import decode
 
     try:
         decoded = decode(src, file_type, kind, orientation, 1 << 16)

@@ -10,8 +10,8 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from photodesk.core import PhotodeskError
-from photodesk.core.shares import ShareLink
-from photodesk.core.uploads import StagedFile, safe_filename
+from photodesk.core.ingest.uploads import StagedFile, safe_filename
+from photodesk.core.sharing.grants import ShareLink
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error
 

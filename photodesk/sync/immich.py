@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from photodesk.core import AssetQuery
-from photodesk.core.errors import NotFound
-from photodesk.core.formats import PHOTO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
-from photodesk.core.uploads import normalize_sha1
+from photodesk.core.catalog.errors import NotFound
+from photodesk.core.ingest.uploads import normalize_sha1
+from photodesk.core.media.formats import PHOTO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
 from photodesk.sync.auth import (
     AUTH_VIA,
     PERMISSIONS,

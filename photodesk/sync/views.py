@@ -20,8 +20,8 @@ from photodesk.core import (
     PhotodeskError,
     UnsupportedFormat,
 )
-from photodesk.core.accounts import QuotaExceeded
-from photodesk.core.errors import InsufficientStorage, UploadTooLarge
+from photodesk.core.accounts.service import QuotaExceeded
+from photodesk.core.catalog.errors import InsufficientStorage, UploadTooLarge
 from photodesk.sync.keys import CONFIG, REQUEST_ID
 
 log = logging.getLogger(__name__)

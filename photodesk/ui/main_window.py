@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import Library, LibraryStats
-from photodesk.core.jobs import JobProgress
+from photodesk.core.jobs.engine import JobProgress
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.widgets.jobs_status import JobsStatus

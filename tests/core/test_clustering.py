@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from photodesk.core.clustering import NONE, FaceSet, assign, radius
+from photodesk.core.people.clustering import NONE, FaceSet, assign, radius
 
 
 def identities(n_people: int, per: int, *, spread: float = 0.15, seed: int = 0) -> np.ndarray:

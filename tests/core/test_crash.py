@@ -33,8 +33,8 @@ import pytest
 from sqlalchemy import select, text
 
 from photodesk.core import AssetQuery, Library
-from photodesk.core.db.schema import AssetFile
-from photodesk.core.maintenance import check
+from photodesk.core.catalog.db.schema import AssetFile
+from photodesk.core.maintenance.check import check
 from tests.conftest import ROOT, make_jpeg
 
 pytestmark = [
@@ -115,8 +115,8 @@ def read_state(lib: Library, src: Path) -> State:
 @pytest.fixture(scope="module")
 def dataset(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, State]:
     """A source tree of ~400 files and the state a clean, uninterrupted import gives."""
-    from photodesk.core.formats import sniff_path
-    from photodesk.core.metadata import read_metadata
+    from photodesk.core.media.formats import sniff_path
+    from photodesk.core.media.metadata import read_metadata
 
     src = tmp_path_factory.mktemp("crash") / "src"
     for i in range(300):
@@ -431,10 +431,10 @@ def die(*args, **kwargs):
 
 point = sys.argv[1]
 if point == "batch-commit":  # the batch's copies are made, its transaction not committed yet
-    from photodesk.core.db.import_writer import ImportWriter
+    from photodesk.core.ingest.writer import ImportWriter
     ImportWriter._geocode = die
 elif point == "grouping":  # a batch's assets written, its stacks being made, nothing committed
-    import photodesk.core.db.import_writer as writer
+    import photodesk.core.ingest.writer as writer
     writer.group_folders = die
 elif point == "derivative-rename":  # a thumbnail and its preview written as temp files
     real_replace = os.replace

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from photodesk.core import AssetQuery, Changes, InvalidInput, Library, NotFound
-from photodesk.core.edits import EditService, FaceBox, parse_coordinates
-from photodesk.core.errors import CorruptFile
-from photodesk.core.render import render_asset, render_file
+from photodesk.core.catalog.errors import CorruptFile
+from photodesk.core.media.render import render_asset, render_file
+from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
 from tests.conftest import make_jpeg, make_video
 
 
@@ -174,7 +174,7 @@ def test_places_are_found_by_name_known_ones_first(
 def test_faces_come_back_as_boxes_with_names(
     library: Library, edits: EditService, photos: list[int]
 ) -> None:
-    from photodesk.core.db.schema import Face, Person
+    from photodesk.core.catalog.db.schema import Face, Person
 
     with library.write() as s:
         ada = Person(owner_id=library.owner_id, name="Ada", created_at=datetime.now())

@@ -13,7 +13,7 @@ import pytest
 
 from photodesk.cli import watch_cmd
 from photodesk.core import AssetQuery, Conflict, InvalidInput, Library, NotFound
-from photodesk.core.files import FileService
+from photodesk.core.ingest.files import FileService
 from tests.conftest import make_jpeg
 
 XMP = """<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF

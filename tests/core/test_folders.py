@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from photodesk.core import Library
-from photodesk.core.folders import FolderNode, FolderService, build_tree
+from photodesk.core.organize.folders import FolderNode, FolderService, build_tree
 from tests.conftest import make_jpeg
 
 

@@ -1,4 +1,4 @@
-"""Tests for content-based format detection (photodesk.core.formats)."""
+"""Tests for content-based format detection (photodesk.core.media.formats)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from photodesk.core.formats import MEDIA_EXTENSIONS, make_format, sniff, sniff_path
+from photodesk.core.media.formats import MEDIA_EXTENSIONS, make_format, sniff, sniff_path
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 

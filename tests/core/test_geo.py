@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from photodesk.core import AssetQuery, Library
-from photodesk.core.geo import (
+from photodesk.core.catalog.types import AssetId
+from photodesk.core.organize.geo import (
     GeoBounds,
     GeoPoint,
     GeoService,
@@ -18,7 +19,6 @@ from photodesk.core.geo import (
     project,
     unproject,
 )
-from photodesk.core.types import AssetId
 from tests.conftest import make_jpeg
 
 
@@ -75,7 +75,7 @@ def test_markers_lists_geotagged_assets_newest_first(library: Library, tmp_path:
 
 
 def test_a_stack_shows_as_one_marker(library: Library, tmp_path: Path):
-    from photodesk.core.db.schema import Asset, Stack
+    from photodesk.core.catalog.db.schema import Asset, Stack
 
     _import(library, tmp_path, {"a": (45.0, 7.0), "b": (45.0, 7.0)})
     ids: list[int] = sorted(library.assets.ids())

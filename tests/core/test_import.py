@@ -58,7 +58,7 @@ def test_rerun_skips_unchanged_files_without_rehashing(
     for i in range(5):
         make_jpeg(tmp_path / "in" / f"p{i}.jpg", seed=i)
     assert library.importer.import_paths([tmp_path / "in"], workers=1).imported == 5
-    import photodesk.core.analyze as analyze
+    import photodesk.core.ingest.analyze as analyze
 
     def boom(*_: object) -> str:
         raise AssertionError("an unchanged file was hashed again")
@@ -278,7 +278,7 @@ def test_a_full_disk_fails_only_that_file_and_leaves_nothing_half_written(
 ) -> None:
     import errno
 
-    import photodesk.core.storage as writer
+    import photodesk.core.ingest.storage as writer
 
     for i in range(3):
         make_jpeg(tmp_path / "in" / f"p{i}.jpg", seed=i)
@@ -313,7 +313,7 @@ def test_rerunning_a_copy_import_reads_nothing_again(
     for i in range(3):
         make_jpeg(tmp_path / "card" / f"p{i}.jpg", seed=i)
     assert library.importer.import_paths([tmp_path / "card"], copy=True, workers=1).imported == 3
-    import photodesk.core.analyze as analyze
+    import photodesk.core.ingest.analyze as analyze
 
     monkeypatch.setattr(analyze, "sha1_file", lambda *_: pytest.fail("hashed again"))
     again = library.importer.import_paths([tmp_path / "card"], copy=True, workers=1)

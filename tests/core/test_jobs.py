@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from photodesk.cli.main import main
 from photodesk.core import Library
-from photodesk.core.db import jobs as repo
-from photodesk.core.jobs import JobContext, JobProgress, PermanentJobError, job
+from photodesk.core.catalog.db import jobs as repo
+from photodesk.core.jobs.engine import JobContext, JobProgress, PermanentJobError, job
 from tests.conftest import make_jpeg
 
 RAN: list[tuple[str, str | None]] = []

@@ -11,8 +11,8 @@ from alembic import command
 from sqlalchemy import text
 
 from photodesk.core import Library, LibraryError
-from photodesk.core.db import migrate
-from photodesk.core.db.engine import make_engine
+from photodesk.core.catalog.db import migrate
+from photodesk.core.catalog.db.engine import make_engine
 
 
 def test_open_creates_the_library_folder(tmp_path: Path) -> None:
@@ -118,8 +118,8 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(library: Library)
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from photodesk.core.db import text_index
-    from photodesk.core.db.schema import Base
+    from photodesk.core.catalog.db import text_index
+    from photodesk.core.catalog.db.schema import Base
 
     def ours(name: str | None, type_: str, parent: object) -> bool:
         # The FTS5 indexes are SQLite-only and kept by triggers, outside the portable models.

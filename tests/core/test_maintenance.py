@@ -15,15 +15,15 @@ from sqlalchemy import delete, select, update
 
 from photodesk.cli import check_cmd
 from photodesk.core import InvalidInput, Library, LibraryError
-from photodesk.core import backups as backups_mod
-from photodesk.core.db.schema import Asset, AssetFile
-from photodesk.core.maintenance import (
+from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.maintenance.check import (
     backup_catalog,
     backup_if_due,
     check,
     integrity_problems,
     list_backups,
 )
+from photodesk.core.maintenance.check import backups as backups_mod
 from tests.conftest import make_jpeg
 
 NOW = timedelta(0)  # grace for files made by the test itself a moment ago
@@ -220,7 +220,7 @@ def test_derivatives_claimed_while_checking_are_kept(
     filled: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An import may reuse old derivatives by checksum between the scan and the removal."""
-    import photodesk.core.maintenance as maintenance
+    import photodesk.core.maintenance.check as maintenance
 
     thumb = _age(_write(filled.thumbnails.thumb_path(SHA)))
     real = maintenance.find_leftovers

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from PIL import Image, PngImagePlugin
 
-from photodesk.core.errors import CorruptFile, UnsupportedFormat
-from photodesk.core.formats import make_format
-from photodesk.core.metadata import read_metadata, read_sidecar, sidecar_path
-from photodesk.core.metadata_dates import date_from_filename, parse_iso_datetime
+from photodesk.core.catalog.errors import CorruptFile, UnsupportedFormat
+from photodesk.core.media.formats import make_format
+from photodesk.core.media.metadata import read_metadata, read_sidecar, sidecar_path
+from photodesk.core.media.metadata.dates import date_from_filename, parse_iso_datetime
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 FIELDS = ("taken_at", "make", "model", "latitude", "longitude", "orientation", "width", "height")

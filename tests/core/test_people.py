@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from photodesk.core import Changes, Conflict, InvalidInput, Library, NotFound
-from photodesk.core.people import PeopleService, PersonId
+from photodesk.core.people.service import PeopleService, PersonId
 
 # Faces by hand (x1, y1, x2, y2 relative to the upright photo), with who they are according
 # to the corpus MANIFEST.tsv identity column.

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import update
 
 from photodesk.core import InvalidInput, Library
-from photodesk.core.db.schema import Asset, Face, Person
-from photodesk.core.search import SearchQuery, SearchService, match_score, tokens
+from photodesk.core.catalog.db.schema import Asset, Face, Person
+from photodesk.core.search.query import SearchQuery, SearchService, match_score, tokens
 from tests.conftest import make_jpeg
 
 PARIS = (48.8566, 2.3522)
@@ -240,7 +240,7 @@ def test_the_text_index_follows_edits_moves_and_deletions(lib: Library, tmp_path
     # A file renamed on disk and followed by the catalog is found by its new name only.
     beach = next(a for a in lib.assets.list() if Path(a.path).name == "beach.jpg")
     with lib.write() as s:
-        from photodesk.core.db.schema import AssetFile
+        from photodesk.core.catalog.db.schema import AssetFile
 
         s.execute(
             update(AssetFile)
@@ -256,7 +256,7 @@ def test_the_text_index_follows_edits_moves_and_deletions(lib: Library, tmp_path
 
 
 def test_a_catalog_from_before_the_text_index_gets_it_filled(tmp_path: Path):
-    from photodesk.core.db import text_index
+    from photodesk.core.catalog.db import text_index
 
     root = tmp_path / "old"
     make_jpeg(tmp_path / "in" / "harbour.jpg", seed=7)

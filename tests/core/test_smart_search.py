@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from photodesk.core import Library
-from photodesk.core.db import vectors
+from photodesk.core.catalog.db import vectors
 from photodesk.core.ml_models import Models
-from photodesk.core.search import SearchQuery
-from photodesk.core.vector_index import VectorIndex
+from photodesk.core.search.query import SearchQuery
+from photodesk.core.search.vector_index import VectorIndex
 from tests.conftest import make_video
 
 DIM = 8
@@ -125,7 +125,7 @@ def test_relative_margin_drops_the_weak_tail(lib: Library, clip: FakeClip):
 
 
 def test_the_floor_is_a_library_setting(lib: Library):
-    from photodesk.core.db.schema import Setting
+    from photodesk.core.catalog.db.schema import Setting
 
     n = by_name(lib)
     with lib.write() as s:
@@ -197,8 +197,8 @@ def test_a_saved_index_is_loaded_and_caught_up(
     lib: Library, clip: FakeClip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     pytest.importorskip("faiss")
-    monkeypatch.setattr("photodesk.core.vector_index.FAISS_FROM", 2)
-    monkeypatch.setattr("photodesk.core.smart_search.SNAPSHOT_AFTER", 1)
+    monkeypatch.setattr("photodesk.core.search.vector_index.FAISS_FROM", 2)
+    monkeypatch.setattr("photodesk.core.search.smart.SNAPSHOT_AFTER", 1)
     lib.attach_ml(Models(image=clip, text=clip))  # a fresh smart search: loads the catalog
     n = by_name(lib)
     first = lib.search.search(SearchQuery(text="beach", sort="relevance"))

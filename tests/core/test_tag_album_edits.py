@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from photodesk.core import Conflict, InvalidInput, Library, NotFound
-from photodesk.core.types import AssetQuery
+from photodesk.core.catalog.types import AssetQuery
 from tests.conftest import make_jpeg
 
 

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageDraw, JpegImagePlugin
 
-from photodesk.core import thumbnails_color, thumbnails_decode
-from photodesk.core.errors import CorruptFile, UnsupportedFormat
-from photodesk.core.thumbnails import PREVIEW_SIZE, THUMB_SIZE, RenderResult, ThumbnailStore
+from photodesk.core.catalog.errors import CorruptFile, UnsupportedFormat
+from photodesk.core.media.thumbnails import PREVIEW_SIZE, THUMB_SIZE, RenderResult, ThumbnailStore
+from photodesk.core.media.thumbnails import color as thumbnails_color
+from photodesk.core.media.thumbnails import decode as thumbnails_decode
 
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus"
 CHECKSUM = "0123456789abcdef0123456789abcdef01234567"

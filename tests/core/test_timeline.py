@@ -10,8 +10,8 @@ from sqlalchemy import event, insert, update
 from sqlalchemy.engine import Engine
 
 from photodesk.core import AssetQuery, Library
-from photodesk.core.db.schema import Asset, Stack
-from photodesk.core.timeline import Cursor, GridItem, MonthBucket, TimelineService
+from photodesk.core.catalog.db.schema import Asset, Stack
+from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
 from tests.conftest import make_jpeg
 
 WHENS = [

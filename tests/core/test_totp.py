@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from photodesk.core import Conflict, InvalidInput
-from photodesk.core.db.schema import UserRecoveryCode, UserTotp
-from photodesk.core.totp import code_at, match_step, otpauth_uri
+from photodesk.core.accounts.totp import code_at, match_step, otpauth_uri
+from photodesk.core.catalog.db.schema import UserRecoveryCode, UserTotp
 
 # RFC 6238 appendix B, SHA-1: secret "12345678901234567890", 8 digits.
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()

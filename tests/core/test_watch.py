@@ -16,12 +16,12 @@ import pytest
 
 from photodesk.cli import watch_cmd
 from photodesk.core import AssetQuery, AssetRecord, Library
-from photodesk.core import watch as watch_mod
-from photodesk.core import watch_observers as observers_mod
-from photodesk.core.analysis import sha1_file as content_sha1
-from photodesk.core.files import FileService
-from photodesk.core.watch import FolderWatcher
-from photodesk.core.watch_fs import is_network_fs, mount_type, parse_bsd_mount, parse_mounts
+from photodesk.core.ingest import watch as watch_mod
+from photodesk.core.ingest.files import FileService
+from photodesk.core.ingest.results import sha1_file as content_sha1
+from photodesk.core.ingest.watch import FolderWatcher
+from photodesk.core.ingest.watch import observers as observers_mod
+from photodesk.core.ingest.watch.fs import is_network_fs, mount_type, parse_bsd_mount, parse_mounts
 from tests.conftest import make_jpeg
 
 SETTLE = 0.25

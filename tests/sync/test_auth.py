@@ -213,8 +213,8 @@ def test_accounts_validate_their_input(library: Library) -> None:
 
 def test_quotas_and_how_core_errors_become_statuses(library: Library) -> None:
     from photodesk.core import NotFound
-    from photodesk.core.accounts import QuotaExceeded
-    from photodesk.core.errors import InsufficientStorage, UploadTooLarge
+    from photodesk.core.accounts.service import QuotaExceeded
+    from photodesk.core.catalog.errors import InsufficientStorage, UploadTooLarge
     from photodesk.sync.views import status_for
 
     accounts = library.accounts

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 import pytest
 import requests
 
-from photodesk.core.db.schema import User
+from photodesk.core.catalog.db.schema import User
 from photodesk.sync.oidc import CLIENT
 from tests.sync.npm_tools import npm_install
 
@@ -338,7 +338,7 @@ def chromium() -> Iterator[Any]:
 
 
 def test_browser_signs_in_with_the_provider_and_with_totp(oidc_server, chromium) -> None:
-    from photodesk.core.totp import code_at
+    from photodesk.core.accounts.totp import code_at
 
     server = oidc_server(auto_register=True)
     context = chromium.new_context()

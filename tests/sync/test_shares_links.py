@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from photodesk.core.db.schema import ShareLink as LinkRow
+from photodesk.core.catalog.db.schema import ShareLink as LinkRow
 from tests.conftest import CORPUS
 from tests.sync.test_shares_fixtures import (
     GPS_PHOTOS,

@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from photodesk.core.totp import code_at
+from photodesk.core.accounts.totp import code_at
 
 T0 = 1_800_000_000.0  # the injected clock starts at a step boundary
 
@@ -194,7 +194,7 @@ def test_users_2fa_command(tmp_path, monkeypatch, capsys) -> None:
 
     from photodesk.cli.main import main
     from photodesk.core import Library
-    from photodesk.core.db.schema import UserTotp
+    from photodesk.core.catalog.db.schema import UserTotp
 
     lib_dir = tmp_path / "lib"
     with Library.open(lib_dir) as lib:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from photodesk.core.accounts import QuotaExceeded
-from photodesk.core.db.schema import Asset, ImportError_
-from photodesk.core.errors import InsufficientStorage, InvalidInput, UploadTooLarge
-from photodesk.core.uploads import StagedFile, normalize_sha1, safe_filename
+from photodesk.core.accounts.service import QuotaExceeded
+from photodesk.core.catalog.db.schema import Asset, ImportError_
+from photodesk.core.catalog.errors import InsufficientStorage, InvalidInput, UploadTooLarge
+from photodesk.core.ingest.uploads import StagedFile, normalize_sha1, safe_filename
 from tests.conftest import make_jpeg
 
 

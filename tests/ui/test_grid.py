@@ -157,7 +157,7 @@ def test_the_model_pages_in_and_keeps_selection_through_changes(
 def test_a_stack_is_one_tile_with_a_badge(lib: Library, qtbot) -> None:
     from sqlalchemy import insert, update
 
-    from photodesk.core.db.schema import Asset, Stack
+    from photodesk.core.catalog.db.schema import Asset, Stack
 
     a, b = lib.assets.ids()[:2]
     with lib.write() as s:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from photodesk.core import Library
-from photodesk.core.jobs import JobProgress, QueueStatus
+from photodesk.core.jobs.engine import JobProgress, QueueStatus
 from photodesk.ui.main_window import SECTIONS, MainWindow
 from photodesk.ui.widgets.jobs_status import summary
 from tests.conftest import make_jpeg

@@ -11,7 +11,7 @@ from PySide6.QtCore import QDateTime, Qt, QThreadPool, QUrl
 from PySide6.QtGui import QImage
 
 from photodesk.core import Library
-from photodesk.core.thumbnails import PREVIEW_SIZE
+from photodesk.core.media.thumbnails import PREVIEW_SIZE
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.viewer import ViewerView
 from tests.conftest import make_jpeg, make_video
@@ -219,7 +219,7 @@ def test_location_by_coordinates_by_place_and_removed(
 def test_face_boxes_toggle_on_the_image(
     qtbot, viewer: ViewerView, library: Library, ids: list[int]
 ) -> None:
-    from photodesk.core.db.schema import Face, Person
+    from photodesk.core.catalog.db.schema import Face, Person
 
     with library.write() as s:
         ada = Person(owner_id=library.owner_id, name="Ada", created_at=datetime.now())

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import Library
-from photodesk.core.files import WatchedFolder
+from photodesk.core.ingest.files import WatchedFolder
 from photodesk.ui import ops
 
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 
 from photodesk.core import AssetQuery, Changes, Library
-from photodesk.core.timeline import Cursor, GridItem, MonthBucket, TimelineService
+from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
 from photodesk.ui import ops
 from photodesk.ui.thumbs import ThumbnailCache
 

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import AssetQuery, Changes, Library
-from photodesk.core.folders import FolderService
+from photodesk.core.organize.folders import FolderService
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.models.asset_grid import AssetGridModel

@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import AssetQuery, Changes, Library
-from photodesk.core.assets import TRASH_DAYS
-from photodesk.core.timeline import GridItem
+from photodesk.core.organize.assets import TRASH_DAYS
+from photodesk.core.organize.timeline import GridItem
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.models.asset_grid import AssetGridModel

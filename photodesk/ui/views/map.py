@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import AssetQuery, Library
-from photodesk.core.geo import GeoPoint, GeoService, MarkerIndex
+from photodesk.core.organize.geo import GeoPoint, GeoService, MarkerIndex
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View
 from photodesk.ui.widgets.map_basemap import Basemap

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import Changes, Conflict, Library
-from photodesk.core.people import PersonSummary
+from photodesk.core.people.service import PersonSummary
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import Library
-from photodesk.core.people import FaceRecord, PersonSummary
+from photodesk.core.people.service import FaceRecord, PersonSummary
 from photodesk.ui import ops
 from photodesk.ui.views.people_grid import PixmapLoader
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import AssetQuery, Changes, Library
-from photodesk.core.search import SearchFacets, SearchQuery, SearchService
+from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import AssetQuery, Library
-from photodesk.core.timeline import GridItem
+from photodesk.core.organize.timeline import GridItem
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.models.asset_grid import AssetGridModel
 from photodesk.ui.thumbs import ThumbnailCache

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import AssetRecord, Library, NotFound, PhotodeskError
-from photodesk.core.edits import EditService, FaceBox
-from photodesk.core.render import RenderedImage, render_record
-from photodesk.core.thumbnails import PREVIEW_SIZE
+from photodesk.core.media.render import RenderedImage, render_record
+from photodesk.core.media.thumbnails import PREVIEW_SIZE
+from photodesk.core.organize.edits import EditService, FaceBox
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import AssetRecord, InvalidInput, Library
-from photodesk.core.edits import EditService, FaceBox, parse_coordinates
-from photodesk.core.places import PlaceName
+from photodesk.core.media.places import PlaceName
+from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import Library
-from photodesk.core.jobs import JobInfo, JobProgress, QueueStatus
+from photodesk.core.jobs.engine import JobInfo, JobProgress, QueueStatus
 from photodesk.ui import ops
 
 

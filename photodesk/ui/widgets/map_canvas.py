@@ -16,7 +16,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from photodesk.core.geo import TILE_SIZE, Cluster, GeoBounds, MarkerIndex, project, unproject
+from photodesk.core.organize.geo import (
+    TILE_SIZE,
+    Cluster,
+    GeoBounds,
+    MarkerIndex,
+    project,
+    unproject,
+)
 from photodesk.ui.widgets.map_basemap import Basemap
 from photodesk.ui.widgets.map_painting import (
     bold,

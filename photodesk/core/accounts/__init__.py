@@ -1,0 +1,5 @@
+"""Accounts: users, passwords, sessions, API keys and quotas (service), OIDC identities, TOTP two-
+factor.
+
+May import: catalog.
+"""

@@ -1,0 +1,198 @@
+"""Asset queries: filters to SQL, and rows joined with files, tags, albums, people and places."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from photodesk.core.catalog.db.schema import (
+    Album,
+    AlbumAsset,
+    Asset,
+    AssetFile,
+    AssetTag,
+    Face,
+    Person,
+    Place,
+    Tag,
+)
+from photodesk.core.catalog.types import AssetId, AssetQuery, AssetRecord, UserId
+
+CHUNK = 900  # below SQLite's bound-parameter limit
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def filtered(
+    owner_id: int, q: AssetQuery, *, also: ColumnElement[bool] | None = None
+) -> Select[tuple[int]]:
+    """The ids of the owner's assets matching ``q`` (and of assets ``also`` lets in)."""
+    mine = Asset.owner_id == owner_id
+    stmt = select(Asset.id).where(mine if also is None else or_(mine, also))
+    stmt = stmt.where(Asset.trashed_at.is_not(None) if q.trashed else Asset.trashed_at.is_(None))
+    if q.archived is not None:
+        stmt = stmt.where(Asset.archived == q.archived)
+    if q.kind:
+        stmt = stmt.where(Asset.kind == q.kind)
+    if q.taken_from:
+        stmt = stmt.where(Asset.taken_at >= q.taken_from)
+    if q.taken_to:
+        stmt = stmt.where(Asset.taken_at < q.taken_to)
+    if q.favorite is not None:
+        stmt = stmt.where(Asset.favorite == q.favorite)
+    if q.min_rating:
+        stmt = stmt.where(Asset.rating >= q.min_rating)
+    if q.make:
+        stmt = stmt.where(Asset.make.ilike(f"%{q.make}%"))
+    if q.model:
+        stmt = stmt.where(Asset.model.ilike(f"%{q.model}%"))
+    if q.country or q.city:
+        conds = []
+        if q.country:
+            conds.append(or_(Place.country_code.ilike(q.country), Place.country.ilike(q.country)))
+        if q.city:
+            conds.append(Place.city.ilike(q.city))
+        stmt = stmt.where(exists().where(Place.id == Asset.place_id, *conds))
+    if q.tag:
+        path = q.tag.strip("/")
+        stmt = stmt.where(
+            exists().where(
+                AssetTag.asset_id == Asset.id,
+                Tag.id == AssetTag.tag_id,
+                Tag.owner_id == owner_id,
+                or_(Tag.path == path, Tag.path.startswith(path + "/", autoescape=True)),
+            )
+        )
+    if q.album:
+        stmt = stmt.where(
+            exists().where(
+                AlbumAsset.asset_id == Asset.id,
+                Album.id == AlbumAsset.album_id,
+                Album.owner_id == owner_id,
+                Album.name == q.album,
+            )
+        )
+    if q.path_prefix:
+        stmt = stmt.where(
+            exists().where(
+                AssetFile.asset_id == Asset.id,
+                AssetFile.path.startswith(q.path_prefix, autoescape=True),
+            )
+        )
+    order = (
+        (Asset.taken_at.desc(), Asset.id.desc())
+        if q.newest_first
+        else (Asset.taken_at.asc(), Asset.id.asc())
+    )
+    stmt = stmt.order_by(*order)
+    if q.limit:
+        stmt = stmt.limit(q.limit)
+    return stmt
+
+
+def records(session: Session, ids: Sequence[int]) -> list[AssetRecord]:
+    """Full records for ``ids``, in the same order."""
+    if not ids:
+        return []
+    assets: dict[int, tuple[Asset, Place | None]] = {}
+    files: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    tags: dict[int, list[str]] = defaultdict(list)
+    albums: dict[int, list[str]] = defaultdict(list)
+    people: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for asset, place in session.execute(
+            select(Asset, Place)
+            .outerjoin(Place, Place.id == Asset.place_id)
+            .where(Asset.id.in_(chunk))
+        ):
+            assets[asset.id] = (asset, place)
+        for aid, path, role in session.execute(
+            select(AssetFile.asset_id, AssetFile.path, AssetFile.role)
+            .where(AssetFile.asset_id.in_(chunk), AssetFile.role != "source")
+            .order_by(AssetFile.id)
+        ):
+            files[aid].append((role, path))
+        for aid, path in session.execute(
+            select(AssetTag.asset_id, Tag.path)
+            .join(Tag, Tag.id == AssetTag.tag_id)
+            .where(AssetTag.asset_id.in_(chunk))
+            .order_by(Tag.path)
+        ):
+            tags[aid].append(path)
+        for aid, name in session.execute(
+            select(AlbumAsset.asset_id, Album.name)
+            .join(Album, Album.id == AlbumAsset.album_id)
+            .where(AlbumAsset.asset_id.in_(chunk))
+            .order_by(Album.name)
+        ):
+            albums[aid].append(name)
+        for aid, name in session.execute(
+            select(Face.asset_id, Person.name)
+            .join(Person, Person.id == Face.person_id)
+            .where(and_(Face.asset_id.in_(chunk), Person.name != ""))
+            .distinct()
+            .order_by(Person.name)
+        ):
+            people[aid].append(name)
+    out = []
+    for aid in ids:
+        if aid not in assets:
+            continue
+        a, place = assets[aid]
+        fl = files[aid]
+        primary = next((p for r, p in fl if r == "original"), fl[0][1] if fl else "")
+        out.append(
+            AssetRecord(
+                id=AssetId(a.id),
+                owner_id=UserId(a.owner_id),
+                path=primary,
+                files=tuple(p for _, p in fl),
+                checksum=a.checksum,
+                kind=a.kind,
+                file_type=a.file_type,
+                mime=a.mime,
+                size=a.size,
+                width=a.width,
+                height=a.height,
+                orientation=a.orientation,
+                duration=a.duration,
+                taken_at=a.taken_at,
+                taken_offset=a.taken_offset,
+                taken_at_source=a.taken_at_source,
+                make=a.make,
+                model=a.model,
+                lens=a.lens,
+                iso=a.iso,
+                f_number=a.f_number,
+                exposure_time=a.exposure_time,
+                focal_length=a.focal_length,
+                latitude=a.latitude,
+                longitude=a.longitude,
+                altitude=a.altitude,
+                city=place.city or None if place else None,
+                admin1=place.admin1 or None if place else None,
+                admin2=place.admin2 or None if place else None,
+                country=place.country_code or None if place else None,
+                country_name=place.country or None if place else None,
+                title=a.title,
+                description=a.description,
+                rating=a.rating,
+                favorite=a.favorite,
+                archived=a.archived,
+                trashed_at=a.trashed_at,
+                offline=a.offline,
+                has_thumbnail=a.has_thumbnail,
+                stack_id=a.stack_id,
+                tags=tuple(tags[aid]),
+                albums=tuple(albums[aid]),
+                people=tuple(people[aid]),
+                created_at=a.created_at,
+            )
+        )
+    return out

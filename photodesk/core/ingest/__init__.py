@@ -1,0 +1,6 @@
+"""Getting files in: scanning folders, analysing files in worker processes, writing them to the
+catalog (importer, uploads, watched folders), and the import, metadata-refresh and thumbnail job
+handlers.
+
+May import: catalog, media, jobs.
+"""

@@ -1,0 +1,54 @@
+"""What the import's workers hand back: plain, picklable results, and the SHA-1 of a file."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from photodesk.core.media.mediatypes import Metadata, SidecarData
+
+HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str
+    size: int
+    mtime_ns: int
+    sidecar: str | None
+    thumbs_dir: str
+    previews_dir: str
+    checksum: str | None = None  # already known (an upload hashed while received): not re-read
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A file that can be imported, with its identity and metadata."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    checksum: str
+    meta: Metadata
+    sidecar: str | None
+    sidecar_data: SidecarData | None
+    has_thumbnail: bool
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    error: str
+
+
+def sha1_file(path: str) -> str:
+    digest = hashlib.sha1(usedforsecurity=False)
+    buf = bytearray(HASH_CHUNK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            digest.update(view[:n])
+    return digest.hexdigest()

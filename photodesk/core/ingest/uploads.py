@@ -1,0 +1,467 @@
+"""Uploads from clients: staged while hashed, checked, moved into storage and imported as assets."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import hashlib
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import select
+
+from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.catalog.errors import (
+    InsufficientStorage,
+    InvalidInput,
+    UploadTooLarge,
+)
+from photodesk.core.catalog.events import Changes
+from photodesk.core.catalog.procs import exit_with_parent
+from photodesk.core.ingest import writer as import_writer
+from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
+from photodesk.core.ingest.results import Analysis, Failure, FileTask
+from photodesk.core.ingest.storage import expand_template
+from photodesk.core.maintenance.leftovers import COPY_TEMP_SUFFIX
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+
+log = logging.getLogger(__name__)
+
+UPLOADS_DIR = "uploads"  # <library>/uploads/<user id>/: same file system as originals/
+STREAM_PREFIX = ".stream-"  # StagedFile's names; other staging users (tus) pick their own
+FREE_SPACE_MARGIN = 512 * 1024 * 1024
+MAX_NAME_BYTES = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UNSAFE = re.compile(r'[<>:"/\\|?*]')
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+_HEX40 = re.compile(r"^[0-9a-fA-F]{40}$")
+
+Status = Literal["created", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one upload: a new asset, an existing one (same content), or a refusal."""
+
+    asset_id: int | None
+    status: Status
+    error: str | None = None
+
+
+def safe_filename(name: str | None, fallback: str = "upload") -> str:
+    """A client's file name made harmless: no folders, control or reserved characters, kept short.
+
+    ``../../etc/passwd.jpg`` becomes ``passwd.jpg``, ``C:\\x.jpg`` becomes ``x.jpg``; the
+    extension is kept so the file type can still be recognised.
+    """
+    text = _CONTROL.sub("", name or "")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = _UNSAFE.sub("_", text).strip().strip(". ")
+    stem, ext = os.path.splitext(text)
+    if not re.fullmatch(r"\.[A-Za-z0-9]{1,10}", ext or "."):
+        stem, ext = text, ""
+    if not stem or _RESERVED.match(text):
+        stem = f"{fallback}_{stem}" if stem else fallback
+    while len((stem + ext).encode()) > MAX_NAME_BYTES and stem:
+        stem = stem[:-1]
+    return stem + ext
+
+
+def normalize_sha1(value: str | None) -> str | None:
+    """A SHA-1 as 40 lowercase hex digits, from hex or base64 (Immich accepts both); else None."""
+    if not value:
+        return None
+    value = value.strip()
+    if _HEX40.match(value):
+        return value.lower()
+    if len(value) == 28:
+        import base64
+        import binascii
+
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        return raw.hex() if len(raw) == 20 else None
+    return None
+
+
+class StagedFile:
+    """A file being received: written to the staging folder while hashed, fsynced, or discarded.
+
+    Use as a context manager; leaving the block by an exception (a dropped connection) removes
+    the file. ``finish()`` fsyncs and closes it; ``ingest`` then moves or removes it.
+    """
+
+    def __init__(self, directory: Path, *, max_bytes: int | None = None) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{STREAM_PREFIX}{uuid.uuid4().hex}.part"
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._digest = hashlib.sha1(usedforsecurity=False)
+        self._fh = open(self.path, "xb")  # noqa: SIM115  (closed by finish/discard)
+
+    def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        n = len(chunk)
+        if self.max_bytes is not None and self.size + n > self.max_bytes:
+            raise UploadTooLarge(f"the upload is larger than the {self.max_bytes} bytes allowed")
+        self._digest.update(chunk)
+        self._fh.write(chunk)
+        self.size += n
+
+    @property
+    def sha1(self) -> str:
+        return self._digest.hexdigest()
+
+    def finish(self) -> Path:
+        """Flush the bytes to disk (fsync) and close; the file stays until ingested."""
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+        return self.path
+
+    def discard(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> StagedFile:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None:
+            self.discard()
+        elif not self._fh.closed:
+            self._fh.close()
+
+
+class UploadService:
+    """Turns files received from clients into assets of the uploading user (``lib.uploads``)."""
+
+    def __init__(self, library: Library) -> None:
+        self._lib = library
+        self.template = DEFAULT_TEMPLATE
+        self.storage_root: Path | None = None  # None: the library's originals/ folder
+        self.free_space_margin = FREE_SPACE_MARGIN
+        self.analysis_workers = 2  # 0: analyse in the calling thread
+        self._lock = threading.Lock()  # dedup check + move + catalog write, one upload at a time
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    # ----- before the bytes ----------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        """Staging: in the library, or beside a separate storage root (same file system)."""
+        if self.storage_root is not None:
+            return Path(self.storage_root) / f".photodesk-{UPLOADS_DIR}"
+        return self._lib.root / UPLOADS_DIR
+
+    def staging_dir(self, owner_id: int) -> Path:
+        """Where a user's uploads arrive: inside the library, so the final move is a rename."""
+        path = self.root / str(int(owner_id))
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def check_space(self, owner_id: int, size: int) -> None:
+        """Refuse ``size`` more bytes for this user before any is accepted (quota, free disk)."""
+        if size < 0:
+            raise InvalidInput("the upload size cannot be negative")
+        self._lib.accounts.check_quota(int(owner_id), size)  # raises accounts.QuotaExceeded
+        free = shutil.disk_usage(self.root if self.root.exists() else self._lib.root).free
+        if size + self.free_space_margin > free:
+            raise InsufficientStorage(
+                f"not enough free disk space for the upload ({_mb(size)}; {_mb(free)} free)"
+            )
+
+    def has_checksum(self, owner_id: int, sha1_hex: str) -> int | None:
+        """This user's asset with this content (SHA-1, hex or base64), if any."""
+        sha1 = normalize_sha1(sha1_hex)
+        return None if sha1 is None else self.existing(owner_id, [sha1]).get(sha1)
+
+    def existing(self, owner_id: int, checksums: list[str]) -> dict[str, int]:
+        """The bulk form of ``has_checksum``: normalised SHA-1 -> asset id, for those present.
+
+        A Live Photo video absorbed by its still counts as present (as the still).
+        """
+        wanted = sorted({c for c in (normalize_sha1(x) for x in checksums) if c})
+        found: dict[str, int] = {}
+        owner = int(owner_id)
+        with self._lib.read() as s:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                rows = s.execute(
+                    select(Asset.checksum, Asset.id).where(
+                        Asset.owner_id == owner, Asset.checksum.in_(chunk)
+                    )
+                )
+                found.update((str(c), int(a)) for c, a in rows)
+                rest = [c for c in chunk if c not in found]
+                if rest:
+                    rows = s.execute(
+                        select(AssetFile.checksum, AssetFile.asset_id)
+                        .join(Asset, Asset.id == AssetFile.asset_id)
+                        .where(
+                            Asset.owner_id == owner,
+                            AssetFile.role == "live_video",
+                            AssetFile.checksum.in_(rest),
+                        )
+                    )
+                    found.update((str(c), int(a)) for c, a in rows)
+        return found
+
+    def stage(self, owner_id: int, *, max_bytes: int | None = None) -> StagedFile:
+        return StagedFile(self.staging_dir(owner_id), max_bytes=max_bytes)
+
+    # ----- after the bytes -----------------------------------------------------------------
+    def ingest(
+        self,
+        owner_id: int,
+        temp_path: Path,
+        filename: str,
+        sha1_hex: str,
+        *,
+        album: str | None = None,
+        file_created_at: datetime | None = None,
+        file_modified_at: datetime | None = None,
+        device_asset_id: str | None = None,
+        sidecar_path: Path | None = None,
+    ) -> UploadOutcome:
+        """Import a received (fsynced) file for ``owner_id`` exactly like a desktop import.
+
+        ``sha1_hex`` is the SHA-1 the caller computed over the bytes it wrote (never a client's
+        unverified claim): it becomes the asset's checksum without reading the file again.
+        The temp file (and sidecar) is always consumed: moved into storage, or removed.
+        """
+        del file_created_at, device_asset_id  # the file's own metadata decides; kept for clients
+        temp_path = Path(temp_path)
+        work = self.staging_dir(owner_id) / f".ingest-{uuid.uuid4().hex}"
+        result: Analysis | Failure | None = None
+        try:
+            sha1 = normalize_sha1(sha1_hex)
+            if sha1 is None:
+                raise InvalidInput(f"not a SHA-1 checksum: {sha1_hex!r}")
+            existing = self.has_checksum(owner_id, sha1)
+            if existing is not None:
+                outcome = UploadOutcome(existing, "duplicate")
+            else:
+                name = safe_filename(filename)
+                work.mkdir()
+                staged = work / name
+                os.replace(temp_path, staged)
+                if file_modified_at is not None:
+                    ts = file_modified_at.timestamp()
+                    os.utime(staged, (ts, ts))
+                side = None
+                if sidecar_path is not None and Path(sidecar_path).exists():
+                    side = work / (name + ".xmp")
+                    os.replace(sidecar_path, side)
+                result = self._analyze(staged, side, sha1)
+                if isinstance(result, Failure):
+                    outcome = UploadOutcome(None, "rejected", result.error)
+                else:
+                    outcome = self._store(int(owner_id), result)
+        finally:
+            temp_path.unlink(missing_ok=True)
+            if sidecar_path is not None:
+                Path(sidecar_path).unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
+        if outcome.asset_id is not None:
+            if outcome.status == "created" and isinstance(result, Analysis):
+                self._after_import(outcome.asset_id, result, int(owner_id))
+                self._lib.events.publish(
+                    Changes(assets=frozenset({outcome.asset_id}), assets_added=True)
+                )
+            if album:
+                view = self._lib.for_user(owner_id)
+                view.albums.add(view.albums.ensure(album), [outcome.asset_id])
+        return outcome
+
+    def clear_stale(self, older_than: float = 24 * 3600) -> int:
+        """Remove staged streams and ingest folders a crash left behind; returns how many."""
+        cutoff = time.time() - older_than
+        removed = 0
+        if not self.root.exists():
+            return 0
+        for user_dir in self.root.iterdir():
+            if not user_dir.is_dir():
+                continue
+            for entry in user_dir.iterdir():
+                if not entry.name.startswith((STREAM_PREFIX, ".ingest-")):
+                    continue
+                try:
+                    if entry.stat().st_mtime > cutoff:
+                        continue
+                    if entry.is_dir():
+                        shutil.rmtree(entry)
+                    else:
+                        entry.unlink()
+                    removed += 1
+                except OSError as exc:
+                    log.warning("cannot remove the stale upload %s: %s", entry, exc)
+        return removed
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    # ----- steps ---------------------------------------------------------------------------
+    def _analyze(self, path: Path, sidecar: Path | None, sha1: str) -> Analysis | Failure:
+        from photodesk.core.ingest.analyze import analyze
+
+        st = path.stat()
+        task = FileTask(
+            str(path),
+            st.st_size,
+            st.st_mtime_ns,
+            str(sidecar) if sidecar else None,
+            str(self._lib.thumbs_dir),
+            str(self._lib.previews_dir),
+            sha1,  # hashed while received: the file is not read a second time for it
+        )
+        if self.analysis_workers <= 0:
+            return analyze(task)
+        # Decoders run in worker processes: a hostile file that crashes one cannot stop the server.
+        for attempt in (1, 2):
+            pool = self._get_pool()
+            try:
+                return pool.submit(analyze, task).result()
+            except BrokenProcessPool:
+                self._drop_pool(pool)
+                if attempt == 2:
+                    break
+        return Failure(task.path, task.size, task.mtime_ns, "crashed the decoder (damaged file?)")
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.analysis_workers,
+                    mp_context=_mp_context(),
+                    initializer=exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
+            return self._pool
+
+    def _drop_pool(self, pool: ProcessPoolExecutor) -> None:
+        with self._pool_lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def _store(self, owner_id: int, a: Analysis) -> UploadOutcome:
+        """Dedup, move into storage, write the catalog: under one lock, so twins cannot race."""
+        with self._lock:
+            if (existing := self.has_checksum(owner_id, a.checksum)) is not None:
+                return UploadOutcome(existing, "duplicate")
+            rel = expand_template(self.template, a)
+            folder = self._lib.accounts.storage_dir(owner_id, self.storage_root)
+            final = _link_exclusive(Path(a.path), folder / rel)
+            moved = [final]
+            try:
+                side = None
+                if a.sidecar:
+                    side = _link_exclusive(Path(a.sidecar), Path(str(final) + ".xmp"))
+                    moved.append(side)
+                _fsync_dir(final.parent)
+                placed = dataclasses.replace(
+                    a, path=str(final), sidecar=str(side) if side else None
+                )
+                view = self._lib.for_user(owner_id)
+                report = import_writer.ReportBuilder(scanned=1)
+                writer = import_writer.ImportWriter(
+                    view, report, copy=False, template=self.template
+                )
+                writer.write_batch([placed])
+                built = report.build()
+            except BaseException:
+                for path in moved:
+                    path.unlink(missing_ok=True)
+                raise
+            if built.asset_ids:
+                return UploadOutcome(int(built.asset_ids[0]), "created")
+            if built.failed:
+                for path in moved:
+                    path.unlink(missing_ok=True)
+                return UploadOutcome(None, "rejected", built.failed[0].error)
+            with self._lib.read() as s:
+                holder = s.scalar(select(AssetFile.asset_id).where(AssetFile.path == str(final)))
+            if holder is not None:  # a Live Photo video: now a file of its still photo
+                return UploadOutcome(int(holder), "created")
+            for path in moved:
+                path.unlink(missing_ok=True)
+            return UploadOutcome(None, "rejected", "the catalog did not accept the file")
+
+    def _after_import(self, asset_id: int, a: Analysis, owner: int) -> None:
+        """What follows a desktop import: missing thumbnails, then the ML stages."""
+        from photodesk.core.ingest.jobs import AFTER_IMPORT
+
+        if not a.has_thumbnail and a.meta.format.kind != "raw":
+            self._lib.jobs.enqueue("thumbnails.generate", asset_id, owner_id=owner)
+        for kind in (*AFTER_IMPORT, *self._lib.ml.after_import()):
+            self._lib.jobs.enqueue(kind, asset_id, owner_id=owner)
+
+
+def _link_exclusive(src: Path, target: Path) -> Path:
+    """Move ``src`` to ``target`` (or ``name_1.ext``...) atomically, never replacing a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stem, ext = os.path.splitext(target.name)
+    n = 0
+    while True:
+        candidate = target if n == 0 else target.with_name(f"{stem}_{n}{ext}")
+        n += 1
+        try:
+            os.link(src, candidate)  # atomic, and fails if the name is taken
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if candidate.exists():
+                continue
+            if exc.errno == errno.EXDEV:  # another file system after all: copy, then link
+                tmp = candidate.with_name(f".{candidate.name}.{os.getpid()}{COPY_TEMP_SUFFIX}")
+                try:
+                    shutil.copyfile(src, tmp)
+                    with open(tmp, "rb+") as fh:
+                        os.fsync(fh.fileno())
+                    return _link_exclusive(tmp, candidate)
+                finally:
+                    tmp.unlink(missing_ok=True)
+            os.replace(src, candidate)  # no hard links here (exFAT, some SMB mounts)
+            return candidate
+        src.unlink()
+        return candidate
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+__all__ = ["StagedFile", "UploadOutcome", "UploadService", "normalize_sha1", "safe_filename"]

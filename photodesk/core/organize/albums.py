@@ -1,0 +1,178 @@
+"""Album service: create, rename, delete albums and change what they hold."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import delete, func, select
+
+from photodesk.core.catalog.db.schema import Album as AlbumRow
+from photodesk.core.catalog.db.schema import AlbumAsset, Asset
+from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
+from photodesk.core.catalog.events import Changes
+from photodesk.core.catalog.types import Album, AlbumId, AssetId
+
+SortOrder = Literal["asc", "desc"]
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from photodesk.core.library import Library
+
+
+class AlbumService:
+    def __init__(self, library: Library) -> None:
+        self._lib = library
+
+    def _find(self, s: Session, name_or_id: str | int) -> AlbumRow:
+        owner = AlbumRow.owner_id == self._lib.owner_id
+        row = None
+        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+            row = s.scalars(select(AlbumRow).where(owner, AlbumRow.id == int(name_or_id))).first()
+        if row is None:
+            row = s.scalars(select(AlbumRow).where(owner, AlbumRow.name == str(name_or_id))).first()
+        if row is None:
+            raise NotFound(f"no album {name_or_id!r}")
+        return row
+
+    def create(self, name: str, description: str = "") -> AlbumId:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("an album needs a name")
+        now = datetime.now()
+        with self._lib.write(Changes(albums=True)) as s:
+            taken = s.scalar(
+                select(AlbumRow.id).where(
+                    AlbumRow.owner_id == self._lib.owner_id, AlbumRow.name == name
+                )
+            )
+            if taken is not None:
+                raise Conflict(f"an album named {name!r} exists already")
+            row = AlbumRow(
+                owner_id=self._lib.owner_id,
+                name=name,
+                description=description,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            return AlbumId(row.id)
+
+    def ensure(self, name: str) -> AlbumId:
+        try:
+            with self._lib.read() as s:
+                return AlbumId(self._find(s, name).id)
+        except NotFound:
+            return self.create(name)
+
+    def rename(self, album: str | int, new_name: str) -> None:
+        with self._lib.write(Changes(albums=True)) as s:
+            row = self._find(s, album)
+            row.name, row.updated_at = new_name.strip() or row.name, datetime.now()
+
+    def delete(self, album: str | int) -> None:
+        """Delete the album; its photos stay in the library."""
+        with self._lib.write(Changes(albums=True)) as s:
+            s.delete(self._find(s, album))
+
+    def add(self, album: str | int, asset_ids: Iterable[int]) -> int:
+        owned = self._lib.assets._owned(asset_ids)
+        with self._lib.write(Changes(albums=True, assets=frozenset(owned))) as s:
+            row = self._find(s, album)
+            have = set(s.scalars(select(AlbumAsset.asset_id).where(AlbumAsset.album_id == row.id)))
+            new = [a for a in owned if a not in have]
+            now = datetime.now()
+            for aid in new:
+                s.add(AlbumAsset(album_id=row.id, asset_id=aid, added_at=now))
+            if row.cover_asset_id is None and owned:
+                row.cover_asset_id = owned[0]
+            row.updated_at = now
+            return len(new)
+
+    def remove(self, album: str | int, asset_ids: Iterable[int]) -> None:
+        ids = [int(i) for i in asset_ids]
+        with self._lib.write(Changes(albums=True, assets=frozenset(ids))) as s:
+            row = self._find(s, album)
+            s.execute(
+                delete(AlbumAsset).where(
+                    AlbumAsset.album_id == row.id, AlbumAsset.asset_id.in_(ids)
+                )
+            )
+            if row.cover_asset_id in ids:
+                row.cover_asset_id = s.scalar(
+                    select(AlbumAsset.asset_id).where(AlbumAsset.album_id == row.id).limit(1)
+                )
+
+    def list(self) -> list[Album]:
+        with self._lib.read() as s:
+            counts: dict[int, int] = dict(
+                s.execute(
+                    select(AlbumAsset.album_id, func.count())
+                    .join(Asset, Asset.id == AlbumAsset.asset_id)
+                    .where(Asset.trashed_at.is_(None))
+                    .group_by(AlbumAsset.album_id)
+                ).all()
+            )
+            return [
+                Album(
+                    AlbumId(r.id),
+                    r.name,
+                    r.description,
+                    counts.get(r.id, 0),
+                    AssetId(r.cover_asset_id) if r.cover_asset_id else None,
+                    r.created_at,
+                )
+                for r in s.scalars(
+                    select(AlbumRow)
+                    .where(AlbumRow.owner_id == self._lib.owner_id)
+                    .order_by(AlbumRow.name)
+                )
+            ]
+
+    def set_cover(self, album: str | int, asset_id: int) -> None:
+        """Show ``asset_id`` (a photo in the album) as the album's cover."""
+        with self._lib.write(Changes(albums=True)) as s:
+            row = self._find(s, album)
+            inside = s.scalar(
+                select(AlbumAsset.asset_id).where(
+                    AlbumAsset.album_id == row.id, AlbumAsset.asset_id == int(asset_id)
+                )
+            )
+            if inside is None:
+                raise InvalidInput(f"asset {asset_id} is not in the album {row.name!r}")
+            row.cover_asset_id, row.updated_at = int(asset_id), datetime.now()
+
+    def set_sort(self, album: str | int, order: str) -> None:
+        """Sort the album by capture time, oldest first (``"asc"``) or newest first (``"desc"``)."""
+        if order not in ("asc", "desc"):
+            raise InvalidInput(f"an album sorts 'asc' or 'desc', not {order!r}")
+        with self._lib.write(Changes(albums=True)) as s:
+            row = self._find(s, album)
+            row.sort_order, row.updated_at = order, datetime.now()
+
+    def sort_order(self, album: str | int) -> SortOrder:
+        with self._lib.read() as s:
+            return "desc" if self._find(s, album).sort_order == "desc" else "asc"
+
+    def assets(self, album: str | int) -> builtins.list[AssetId]:
+        """The album's photos (archived ones too, trashed ones not) in its sort order."""
+        with self._lib.read() as s:
+            row = self._find(s, album)
+            order = (
+                (Asset.taken_at.desc(), Asset.id.desc())
+                if row.sort_order == "desc"
+                else (Asset.taken_at.asc(), Asset.id.asc())
+            )
+            return [
+                AssetId(i)
+                for i in s.scalars(
+                    select(Asset.id)
+                    .join(AlbumAsset, AlbumAsset.asset_id == Asset.id)
+                    .where(AlbumAsset.album_id == row.id, Asset.trashed_at.is_(None))
+                    .order_by(*order)
+                )
+            ]

@@ -1,0 +1,199 @@
+"""Tag service: the hierarchical tag tree and tagging of assets."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, or_, select
+
+from photodesk.core.catalog.db.schema import Asset, AssetTag, Tag
+from photodesk.core.catalog.db.tags import ensure_tag, normalize_path
+from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
+from photodesk.core.catalog.events import Changes
+from photodesk.core.catalog.types import TagNode
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from photodesk.core.library import Library
+
+
+class TagService:
+    def __init__(self, library: Library) -> None:
+        self._lib = library
+
+    def add(self, asset_ids: Iterable[int], path: str) -> None:
+        """Tag assets with ``path`` (``Places/France/Paris``), creating the tag and its parents."""
+        owned = self._lib.assets._owned(asset_ids)
+        path = normalize_path(path)
+        with self._lib.write(Changes(assets=frozenset(owned), tags=True)) as s:
+            tag_id = ensure_tag(s, self._lib.owner_id, path)
+            have = set(s.scalars(select(AssetTag.asset_id).where(AssetTag.tag_id == tag_id)))
+            for aid in owned:
+                if aid not in have:
+                    s.add(AssetTag(asset_id=aid, tag_id=tag_id))
+
+    def remove(self, asset_ids: Iterable[int], path: str) -> None:
+        owned = self._lib.assets._owned(asset_ids)
+        path = normalize_path(path)
+        with self._lib.write(Changes(assets=frozenset(owned), tags=True)) as s:
+            tag_id = s.scalar(
+                select(Tag.id).where(Tag.owner_id == self._lib.owner_id, Tag.path == path)
+            )
+            if tag_id is None:
+                raise NotFound(f"no tag {path}")
+            s.execute(
+                delete(AssetTag).where(AssetTag.tag_id == tag_id, AssetTag.asset_id.in_(owned))
+            )
+
+    def delete(self, path: str) -> None:
+        """Delete a tag and everything below it (the photos stay)."""
+        path = normalize_path(path)
+        with self._lib.write(Changes(tags=True)) as s:
+            ids = list(
+                s.scalars(
+                    select(Tag.id).where(
+                        Tag.owner_id == self._lib.owner_id,
+                        or_(Tag.path == path, Tag.path.startswith(path + "/", autoescape=True)),
+                    )
+                )
+            )
+            if not ids:
+                raise NotFound(f"no tag {path}")
+            s.execute(delete(AssetTag).where(AssetTag.tag_id.in_(ids)))
+            s.execute(delete(Tag).where(Tag.id.in_(ids)))
+
+    def tree(self) -> list[TagNode]:
+        """Every tag, sorted by path, with the number of (non-trashed) assets tagged exactly so."""
+        with self._lib.read() as s:
+            counts: dict[int, int] = dict(
+                s.execute(
+                    select(AssetTag.tag_id, func.count())
+                    .join(Asset, Asset.id == AssetTag.asset_id)
+                    .where(Asset.trashed_at.is_(None))
+                    .group_by(AssetTag.tag_id)
+                ).all()
+            )
+            return [
+                TagNode(t.id, t.path, t.name, t.parent_id, counts.get(t.id, 0))
+                for t in s.scalars(
+                    select(Tag).where(Tag.owner_id == self._lib.owner_id).order_by(Tag.path)
+                )
+            ]
+
+    def totals(self) -> dict[str, int]:
+        """Photos under each tag path (the tag or any tag below it), each counted once, as a
+        tag's view shows them: trashed and archived photos left out."""
+        owner = self._lib.owner_id
+        below: dict[str, set[int]] = defaultdict(set)
+        with self._lib.read() as s:
+            paths = list(s.scalars(select(Tag.path).where(Tag.owner_id == owner)))
+            for path, aid in s.execute(
+                select(Tag.path, AssetTag.asset_id)
+                .join(AssetTag, AssetTag.tag_id == Tag.id)
+                .join(Asset, Asset.id == AssetTag.asset_id)
+                .where(Tag.owner_id == owner, Asset.trashed_at.is_(None), Asset.archived.is_(False))
+            ):
+                parts = path.split("/")
+                for depth in range(1, len(parts) + 1):
+                    below["/".join(parts[:depth])].add(aid)
+        return {p: len(below.get(p, ())) for p in paths}
+
+    # ----- editing the tree ------------------------------------------------------------------
+    def _get(self, s: Session, path: str) -> Tag:
+        tag = s.scalars(
+            select(Tag).where(Tag.owner_id == self._lib.owner_id, Tag.path == path)
+        ).first()
+        if tag is None:
+            raise NotFound(f"no tag {path}")
+        return tag
+
+    def _exists(self, s: Session, path: str) -> bool:
+        return (
+            s.scalar(select(Tag.id).where(Tag.owner_id == self._lib.owner_id, Tag.path == path))
+            is not None
+        )
+
+    def _repath(self, s: Session, tag: Tag, new_path: str) -> None:
+        """Give ``tag`` the path ``new_path``, and every tag below it the matching path."""
+        old = tag.path
+        below = s.scalars(
+            select(Tag).where(
+                Tag.owner_id == self._lib.owner_id, Tag.path.startswith(old + "/", autoescape=True)
+            )
+        ).all()
+        tag.path, tag.name = new_path, new_path.rsplit("/", 1)[-1]
+        for child in below:
+            child.path = new_path + child.path[len(old) :]
+        s.flush()
+
+    def rename(self, path: str, new_name: str) -> str:
+        """Rename the tag at ``path`` (its children follow); returns its new path."""
+        path = normalize_path(path)
+        name = new_name.strip()
+        if not name or "/" in name or "|" in name:
+            raise InvalidInput(f"a tag name is one word or phrase without / or |: {new_name!r}")
+        parent = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        new_path = parent + name
+        with self._lib.write(Changes(tags=True)) as s:
+            tag = self._get(s, path)
+            if new_path != path:
+                if new_path.casefold() != path.casefold() and self._exists(s, new_path):
+                    raise Conflict(f"a tag {new_path} exists already (merge the two instead)")
+                self._repath(s, tag, new_path)
+        return new_path
+
+    def move(self, path: str, new_parent: str | None) -> str:
+        """Move the tag at ``path`` under ``new_parent`` (None: to the top); returns its new path.
+
+        The parent is created when missing; the tag's children move with it.
+        """
+        path = normalize_path(path)
+        parent = normalize_path(new_parent) if new_parent else None
+        if parent is not None and (parent == path or parent.startswith(path + "/")):
+            raise InvalidInput(f"cannot move {path} into itself")
+        name = path.rsplit("/", 1)[-1]
+        new_path = f"{parent}/{name}" if parent else name
+        with self._lib.write(Changes(tags=True)) as s:
+            tag = self._get(s, path)
+            if new_path == path:
+                return path
+            if self._exists(s, new_path):
+                raise Conflict(f"a tag {new_path} exists already (merge the two instead)")
+            tag.parent_id = ensure_tag(s, self._lib.owner_id, parent) if parent else None
+            self._repath(s, tag, new_path)
+        return new_path
+
+    def merge(self, source: str, into: str) -> None:
+        """Fold the tag ``source`` into ``into``: its photos and children go there, it goes away.
+
+        Children whose names exist under ``into`` already are merged the same way.
+        """
+        source, into = normalize_path(source), normalize_path(into)
+        if into == source or into.startswith(source + "/"):
+            raise InvalidInput(f"cannot merge {source} into itself")
+        with self._lib.write(Changes(tags=True)) as s:
+            self._merge(s, self._get(s, source), self._get(s, into))
+
+    def _merge(self, s: Session, src: Tag, dst: Tag) -> None:
+        owner = self._lib.owner_id
+        kids = s.scalars(select(Tag).where(Tag.owner_id == owner, Tag.parent_id == src.id)).all()
+        for child in kids:
+            twin = s.scalars(
+                select(Tag).where(Tag.owner_id == owner, Tag.path == f"{dst.path}/{child.name}")
+            ).first()
+            if twin is not None:
+                self._merge(s, child, twin)
+            else:
+                child.parent_id = dst.id
+                self._repath(s, child, f"{dst.path}/{child.name}")
+        have = set(s.scalars(select(AssetTag.asset_id).where(AssetTag.tag_id == dst.id)))
+        for aid in s.scalars(select(AssetTag.asset_id).where(AssetTag.tag_id == src.id)).all():
+            if aid not in have:
+                s.add(AssetTag(asset_id=aid, tag_id=dst.id))
+        s.execute(delete(AssetTag).where(AssetTag.tag_id == src.id))
+        s.flush()
+        s.delete(src)
+        s.flush()
