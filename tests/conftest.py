@@ -14,17 +14,44 @@ from PIL import Image, ImageDraw
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
+# Small permissively licensed photos kept in the repository (tests/data/README.md: their origin).
+DATA = ROOT / "tests" / "data"
+
+
+def corpus_path() -> Path:
+    """The shared real-photo corpus: ``$PHOTODESK_TEST_CORPUS``, else ``../shared/corpus``."""
+    configured = os.environ.get("PHOTODESK_TEST_CORPUS")
+    if configured:
+        return Path(configured).resolve()
+    return (ROOT / ".." / "shared" / "corpus").resolve()
+
+
+CORPUS = corpus_path()
+
+
+def require_corpus() -> Path:
+    """The corpus, or skip (fail under CI=true, where it must be there) with one clear reason."""
+    if not (CORPUS / "exiftool.json").is_file():
+        reason = (
+            f"the shared photo corpus is not at {CORPUS} "
+            "(set PHOTODESK_TEST_CORPUS or put it at ../shared/corpus)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CORPUS
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The real-photo corpus; CI always has it, so there its absence is a failure, not a skip."""
-    if not (CORPUS / "exiftool.json").exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the photo corpus is missing at {CORPUS}")
-        pytest.skip("the photo corpus (../shared/corpus) is not here")
-    return CORPUS
+    """The real-photo corpus (read-only); absent, its tests skip with one reason."""
+    return require_corpus()
+
+
+@pytest.fixture(scope="session")
+def data() -> Path:
+    """The small photo set in tests/data: always there, so format, metadata and face tests run."""
+    return DATA
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import struct
 from pathlib import Path
 
@@ -12,18 +11,6 @@ import pytest
 from PIL import Image
 
 from photodesk.core.media.formats import MEDIA_EXTENSIONS, make_format, sniff, sniff_path
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared test corpus; missing means failure in CI and a skip elsewhere."""
-    if not (CORPUS / "exiftool.json").is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"test corpus missing at {CORPUS}")
-        pytest.skip(f"test corpus not found at {CORPUS}")
-    return CORPUS
 
 
 def _jpeg(**save: object) -> bytes:
@@ -53,14 +40,14 @@ def _ftyp(major: bytes, *compatible: bytes) -> bytes:
     return struct.pack(">I", 8 + len(body)) + b"ftyp" + body + b"\0" * 32
 
 
-def test_corpus_file_types_match_exiftool(corpus_dir: Path) -> None:
-    records = json.loads((corpus_dir / "exiftool.json").read_text())
+def test_corpus_file_types_match_exiftool(corpus: Path) -> None:
+    records = json.loads((corpus / "exiftool.json").read_text())
     mismatches: list[tuple[str, str, object]] = []
     for record in records:
         expected = record.get("File:FileType")
         if expected is None or record.get("ExifTool:Error"):
             continue  # ExifTool could not identify it either (empty or damaged)
-        fmt = sniff_path(corpus_dir / record["SourceFile"])
+        fmt = sniff_path(corpus / record["SourceFile"])
         if expected == "JSON":
             if fmt is not None:
                 mismatches.append((record["SourceFile"], expected, fmt))
@@ -72,9 +59,9 @@ def test_corpus_file_types_match_exiftool(corpus_dir: Path) -> None:
     assert not mismatches, mismatches
 
 
-def test_corpus_misnamed_files_are_detected_by_content(corpus_dir: Path) -> None:
-    nef = sniff_path(corpus_dir / "mei__nef_Issue_247-1.nef")
-    png = sniff_path(corpus_dir / "photoprism__this-is-a-jpeg.png")
+def test_corpus_misnamed_files_are_detected_by_content(corpus: Path) -> None:
+    nef = sniff_path(corpus / "mei__nef_Issue_247-1.nef")
+    png = sniff_path(corpus / "photoprism__this-is-a-jpeg.png")
     assert nef is not None and nef.file_type == "JPEG"
     assert png is not None and png.file_type == "JPEG"
 

@@ -22,31 +22,22 @@ from photodesk.core.media.formats import make_format
 from photodesk.core.media.metadata import read_metadata, read_sidecar, sidecar_path
 from photodesk.core.media.metadata.dates import date_from_filename, parse_iso_datetime
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 FIELDS = ("taken_at", "make", "model", "latitude", "longitude", "orientation", "width", "height")
 
 
-@pytest.fixture(scope="module")
-def corpus_dir() -> Path:
-    """The shared test corpus; missing means failure in CI and a skip elsewhere."""
-    if not (CORPUS / "exiftool.json").is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"test corpus missing at {CORPUS}")
-        pytest.skip(f"test corpus not found at {CORPUS}")
-    return CORPUS
 
 
 @pytest.fixture(scope="module")
-def truth(corpus_dir: Path) -> list[dict[str, Any]]:
+def truth(corpus: Path) -> list[dict[str, Any]]:
     """ExifTool 12.57's records (-n -G) for every corpus file."""
-    records: list[dict[str, Any]] = json.loads((corpus_dir / "exiftool.json").read_text())
+    records: list[dict[str, Any]] = json.loads((corpus / "exiftool.json").read_text())
     return records
 
 
 @pytest.fixture(scope="module")
-def manifest(corpus_dir: Path) -> dict[str, dict[str, str]]:
+def manifest(corpus: Path) -> dict[str, dict[str, str]]:
     """MANIFEST.tsv rows by file name."""
-    with open(corpus_dir / "MANIFEST.tsv", newline="") as fh:
+    with open(corpus / "MANIFEST.tsv", newline="") as fh:
         return {row["file"]: row for row in csv.DictReader(fh, delimiter="\t")}
 
 
@@ -134,12 +125,12 @@ def agrees(field: str, want: Any, got: Any) -> bool:
 # --- the corpus -----------------------------------------------------------------------------
 
 
-def test_agreement_with_exiftool(corpus_dir: Path, truth: list[dict[str, Any]]) -> None:
+def test_agreement_with_exiftool(corpus: Path, truth: list[dict[str, Any]]) -> None:
     pairs = dict.fromkeys(FIELDS, 0)
     good = dict.fromkeys(FIELDS, 0)
     wrong: list[str] = []
     for rec in truth:
-        want, got = expected(rec), actual(corpus_dir / rec["SourceFile"])
+        want, got = expected(rec), actual(corpus / rec["SourceFile"])
         for field in FIELDS:
             if want[field] is None and got[field] is None:
                 continue
@@ -162,7 +153,7 @@ def test_agreement_with_exiftool(corpus_dir: Path, truth: list[dict[str, Any]]) 
 
 
 def test_broken_files(
-    corpus_dir: Path, truth: list[dict[str, Any]], manifest: dict[str, dict[str, str]]
+    corpus: Path, truth: list[dict[str, Any]], manifest: dict[str, dict[str, str]]
 ) -> None:
     """Files ExifTool cannot read are refused; damaged ones it can read stay readable."""
     by_name = {rec["SourceFile"]: rec for rec in truth}
@@ -172,34 +163,34 @@ def test_broken_files(
         rec = by_name[name]
         if rec.get("ExifTool:Error"):
             with pytest.raises((CorruptFile, UnsupportedFormat)):
-                read_metadata(corpus_dir / name)
+                read_metadata(corpus / name)
         elif "File:ImageWidth" in rec or "PNG:ImageWidth" in rec:
-            meta = read_metadata(corpus_dir / name)
+            meta = read_metadata(corpus / name)
             assert meta.width == rec.get("File:ImageWidth", rec.get("PNG:ImageWidth")), name
 
 
-def test_error_messages(corpus_dir: Path) -> None:
+def test_error_messages(corpus: Path) -> None:
     with pytest.raises(CorruptFile, match="empty file"):
-        read_metadata(corpus_dir / "photoprism__empty.jpg")
+        read_metadata(corpus / "photoprism__empty.jpg")
     with pytest.raises(CorruptFile, match="not an image: JSON text"):
-        read_metadata(corpus_dir / "filetype__fixture-json.webp")
+        read_metadata(corpus / "filetype__fixture-json.webp")
     with pytest.raises(CorruptFile, match="damaged HEIF"):
-        read_metadata(corpus_dir / "pillowheif__heif_corrupted_corrupted.heic")
-    truncated = read_metadata(corpus_dir / "pillow__truncated_image.png")
+        read_metadata(corpus / "pillowheif__heif_corrupted_corrupted.heic")
+    truncated = read_metadata(corpus / "pillow__truncated_image.png")
     assert truncated.width == 640
     assert "truncated PNG" in truncated.warnings
 
 
 def test_misnamed_files_are_read_as_what_they_are(
-    corpus_dir: Path, manifest: dict[str, dict[str, str]]
+    corpus: Path, manifest: dict[str, dict[str, str]]
 ) -> None:
     for name, row in manifest.items():
         if row["kind"] == "misnamed":
-            assert read_metadata(corpus_dir / name).format == make_format("JPEG"), name
+            assert read_metadata(corpus / name).format == make_format("JPEG"), name
 
 
-def test_known_corpus_values(corpus_dir: Path) -> None:
-    apple = read_metadata(corpus_dir / "exiftool__Apple.jpg")
+def test_known_corpus_values(corpus: Path) -> None:
+    apple = read_metadata(corpus / "exiftool__Apple.jpg")
     assert (apple.make, apple.model, apple.iso, apple.f_number) == ("Apple", "iPhone 7", 40, 1.8)
     assert apple.exposure_time == pytest.approx(0.05)
     assert apple.focal_length == pytest.approx(3.99)
@@ -208,35 +199,35 @@ def test_known_corpus_values(corpus_dir: Path) -> None:
     assert apple.altitude == pytest.approx(72.36649215)
     assert apple.taken_at_source == "exif:DateTimeOriginal"
     assert apple.taken_at_offset == 60  # from the GPS time stamp: BST
-    gopro = read_metadata(corpus_dir / "exiftool__GoPro.jpg")
+    gopro = read_metadata(corpus / "exiftool__GoPro.jpg")
     assert gopro.altitude == pytest.approx(-3.983)  # below sea level
-    cr3 = read_metadata(corpus_dir / "filetype__fixture.cr3")
+    cr3 = read_metadata(corpus / "filetype__fixture.cr3")
     assert (cr3.format.file_type, cr3.make, cr3.model) == ("CR3", "Canon", "Canon EOS R")
     assert (cr3.width, cr3.height, cr3.orientation) == (6720, 4480, 6)
     assert cr3.lens == "EF24-105mm f/4L IS USM"
-    heic = read_metadata(corpus_dir / "photoprism__iphone_15_pro.heic")
+    heic = read_metadata(corpus / "photoprism__iphone_15_pro.heic")
     assert (heic.width, heic.height, heic.orientation) == (4032, 3024, 6)
     assert heic.taken_at is not None
     assert heic.taken_at.replace(microsecond=0) == datetime(2023, 10, 31, 11, 44, 43)
     assert heic.taken_at.microsecond > 0  # SubSecTimeOriginal
     assert heic.taken_at_offset == 60  # OffsetTimeOriginal +01:00
-    crw = read_metadata(corpus_dir / "exiftool__CanonRaw.crw")
+    crw = read_metadata(corpus / "exiftool__CanonRaw.crw")
     assert crw.taken_at_source == "makernotes:DateTimeOriginal"
-    avif = read_metadata(corpus_dir / "pillow__avif_xmp_tags_orientation.avif")
+    avif = read_metadata(corpus / "pillow__avif_xmp_tags_orientation.avif")
     assert avif.orientation == 3  # XMP tiff:Orientation
-    zero = read_metadata(corpus_dir / "mei__Samsung_GT-I9000_Galaxy_S.jpg")
+    zero = read_metadata(corpus / "mei__Samsung_GT-I9000_Galaxy_S.jpg")
     assert (zero.latitude, zero.longitude) == (0, 0)  # the tags are really there
-    garbage = read_metadata(corpus_dir / "pillow__exif_gps.jpg")
+    garbage = read_metadata(corpus / "pillow__exif_gps.jpg")
     assert garbage.latitude is None
-    xmp_gps = read_metadata(corpus_dir / "mei__Nikon_D5000.jpg")  # EXIF GPS empty, XMP has it
+    xmp_gps = read_metadata(corpus / "mei__Nikon_D5000.jpg")  # EXIF GPS empty, XMP has it
     assert xmp_gps.latitude == pytest.approx(48.8887263666667)
     assert xmp_gps.longitude == pytest.approx(21.0432511666667)
-    assert read_metadata(corpus_dir / "pillow__frozenpond.mpo").format == make_format("MPO")
+    assert read_metadata(corpus / "pillow__frozenpond.mpo").format == make_format("MPO")
 
 
-def test_corpus_reading_is_fast(corpus_dir: Path) -> None:
+def test_corpus_reading_is_fast(corpus: Path) -> None:
     """Only headers are read: a few hundred microseconds per JPEG (bound is very lenient)."""
-    files = sorted(corpus_dir.glob("*.jpg"))
+    files = sorted(corpus.glob("*.jpg"))
     start = time.perf_counter()
     for path in files:
         try:
@@ -248,7 +239,7 @@ def test_corpus_reading_is_fast(corpus_dir: Path) -> None:
     assert per_file < 0.01
 
 
-def test_damaged_copies_raise_only_photodesk_errors(corpus_dir: Path, tmp_path: Path) -> None:
+def test_damaged_copies_raise_only_photodesk_errors(corpus: Path, tmp_path: Path) -> None:
     names = [
         "exiftool__Apple.jpg",
         "exiftool__CanonRaw.cr2",
@@ -265,7 +256,7 @@ def test_damaged_copies_raise_only_photodesk_errors(corpus_dir: Path, tmp_path: 
     ]
     rnd = random.Random(1234)
     for name in names:
-        original = (corpus_dir / name).read_bytes()
+        original = (corpus / name).read_bytes()
         for i in range(40):
             data = bytearray(original)
             if i % 3 == 0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from collections.abc import Callable
@@ -17,21 +16,10 @@ from photodesk.core.media.thumbnails import PREVIEW_SIZE, THUMB_SIZE, RenderResu
 from photodesk.core.media.thumbnails import color as thumbnails_color
 from photodesk.core.media.thumbnails import decode as thumbnails_decode
 
-CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus"
 CHECKSUM = "0123456789abcdef0123456789abcdef01234567"
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def corpus_dir() -> Path:
-    """The read-only real-photo corpus: a failure in CI, a skip elsewhere, when it is missing."""
-    if not CORPUS.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the photo corpus is missing at {CORPUS.resolve()}")
-        pytest.skip("the photo corpus (../shared/corpus) is not here")
-    return CORPUS
 
 
 @pytest.fixture
@@ -43,14 +31,14 @@ Render = Callable[..., tuple[RenderResult, Image.Image, Image.Image]]
 
 
 @pytest.fixture
-def render(store: ThumbnailStore, corpus_dir: Path) -> Render:
+def render(store: ThumbnailStore, corpus: Path) -> Render:
     """Render a corpus file (or a path) and return the result with the opened preview and thumb."""
     counter = iter(range(1, 1_000_000))
 
     def _render(
         name: str | Path, file_type: str, kind: str = "photo", orientation: int | None = 1
     ) -> tuple[RenderResult, Image.Image, Image.Image]:
-        src = name if isinstance(name, Path) else corpus_dir / name
+        src = name if isinstance(name, Path) else corpus / name
         checksum = f"{next(counter):040x}"
         result = store.render(src, checksum, file_type, kind, orientation)
         preview = Image.open(store.preview_path(checksum))
@@ -107,9 +95,9 @@ def test_paths_are_sharded_by_the_checksum(store: ThumbnailStore, tmp_path: Path
         store.thumb_path("../../etc/passwd")
 
 
-def test_has_and_delete(store: ThumbnailStore, corpus_dir: Path) -> None:
+def test_has_and_delete(store: ThumbnailStore, corpus: Path) -> None:
     assert not store.has(CHECKSUM)
-    store.render(corpus_dir / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
+    store.render(corpus / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
     assert store.has(CHECKSUM)
     store.preview_path(CHECKSUM).unlink()
     assert not store.has(CHECKSUM)  # both or nothing
@@ -270,9 +258,9 @@ def test_formats_render(
     assert np.asarray(thumb).std() > 5  # a picture, not a blank
 
 
-def test_gif_uses_the_first_frame(render: Render, corpus_dir: Path) -> None:
+def test_gif_uses_the_first_frame(render: Render, corpus: Path) -> None:
     _, preview, _ = render("pillow__iss634.gif", "GIF", orientation=None)
-    with Image.open(corpus_dir / "pillow__iss634.gif") as gif:
+    with Image.open(corpus / "pillow__iss634.gif") as gif:
         first = gif.convert("RGB")
         gif.seek(getattr(gif, "n_frames", 1) - 1)
         last = gif.convert("RGB")
@@ -333,9 +321,9 @@ def test_dng_renders_by_demosaicing(render: Render) -> None:
     assert np.asarray(preview).std() > 10
 
 
-def test_raw_embedded_preview_is_used_when_big_enough(corpus_dir: Path) -> None:
+def test_raw_embedded_preview_is_used_when_big_enough(corpus: Path) -> None:
     decoded = thumbnails_decode.decode(
-        corpus_dir / "photoprism__canon_eos_6d.dng", "DNG", "raw", None, target=1000
+        corpus / "photoprism__canon_eos_6d.dng", "DNG", "raw", None, target=1000
     )
     assert decoded.source == "raw-embedded"
     assert decoded.image.size == (1024, 683)
@@ -356,10 +344,10 @@ def test_raw_embedded_preview_is_used_when_big_enough(corpus_dir: Path) -> None:
     ],
 )
 def test_header_only_raws_are_corrupt(
-    store: ThumbnailStore, corpus_dir: Path, tmp_path: Path, name: str, file_type: str
+    store: ThumbnailStore, corpus: Path, tmp_path: Path, name: str, file_type: str
 ) -> None:
     with pytest.raises(CorruptFile, match=r"RAW|LibRaw"):
-        store.render(corpus_dir / name, CHECKSUM, file_type, "raw", 1)
+        store.render(corpus / name, CHECKSUM, file_type, "raw", 1)
     assert _files(tmp_path) == []
 
 
@@ -447,10 +435,10 @@ def test_large_video_frames_are_scaled_while_converting(render: Render, tmp_path
     ],
 )
 def test_broken_files_raise_corrupt_and_leave_nothing(
-    store: ThumbnailStore, corpus_dir: Path, tmp_path: Path, name: str, file_type: str
+    store: ThumbnailStore, corpus: Path, tmp_path: Path, name: str, file_type: str
 ) -> None:
     with pytest.raises(CorruptFile) as excinfo:
-        store.render(corpus_dir / name, CHECKSUM, file_type, "photo", None)
+        store.render(corpus / name, CHECKSUM, file_type, "photo", None)
     assert str(excinfo.value)  # a reason a person can read
     assert _files(tmp_path) == []
 
@@ -489,7 +477,7 @@ def test_decompression_bombs_are_refused(store: ThumbnailStore, tmp_path: Path) 
 
 
 def test_a_failed_write_leaves_no_half_pair(
-    store: ThumbnailStore, corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: ThumbnailStore, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = Image.Image.save
     saved: list[object] = []
@@ -502,14 +490,14 @@ def test_a_failed_write_leaves_no_half_pair(
 
     monkeypatch.setattr(Image.Image, "save", failing_save)
     with pytest.raises(OSError, match="No space"):
-        store.render(corpus_dir / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
+        store.render(corpus / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
     assert _files(tmp_path) == []
 
 
-def test_rerender_replaces_files_in_place(store: ThumbnailStore, corpus_dir: Path) -> None:
-    store.render(corpus_dir / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
+def test_rerender_replaces_files_in_place(store: ThumbnailStore, corpus: Path) -> None:
+    store.render(corpus / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
     before = Image.open(store.thumb_path(CHECKSUM)).copy()
-    store.render(corpus_dir / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 3)
+    store.render(corpus / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 3)
     after = Image.open(store.thumb_path(CHECKSUM))
     assert _distance(after.rotate(180), before) < 3
     assert len(_files(store.thumbs_dir)) == 1

@@ -16,13 +16,12 @@ from photodesk.sync.gallery_files import (
     strip_mp4,
     unique_names,
 )
-from tests.conftest import CORPUS
 from tests.sync.test_shares_fixtures import GPS_PHOTOS, has_metadata
 
 
 @pytest.mark.parametrize("name", GPS_PHOTOS)
-def test_strip_jpeg_removes_exif_gps_and_xmp_and_keeps_the_pixels(name: str) -> None:
-    data = (CORPUS / name).read_bytes()
+def test_strip_jpeg_removes_exif_gps_and_xmp_and_keeps_the_pixels(name: str, corpus: Path) -> None:
+    data = (corpus / name).read_bytes()
     assert has_metadata(data)  # the ground truth: these carry EXIF and GPS
     clean = strip_jpeg(data)
     assert has_metadata(clean) == []
@@ -36,14 +35,14 @@ def test_strip_jpeg_refuses_what_is_not_a_jpeg() -> None:
         strip_jpeg(b"\x89PNG\r\n\x1a\n")
 
 
-def test_rotated_and_non_jpeg_photos_are_reencoded_upright(tmp_path: Path) -> None:
+def test_rotated_and_non_jpeg_photos_are_reencoded_upright(tmp_path: Path, corpus: Path) -> None:
     cache = StrippedCache(tmp_path / "cache")
-    src = CORPUS / "ianare__gps_DSCN0021.jpg"
+    src = corpus / "ianare__gps_DSCN0021.jpg"
     path, ext = cache.path_for(src, "ab" * 20, "jpeg", "photo", 6)
     assert ext == ".jpg" and has_metadata(path.read_bytes()) == []
     with Image.open(src) as orig, Image.open(path) as out:
         assert out.size == (orig.height, orig.width)  # turned as orientation 6 says
-    png = CORPUS / "photoprism__this-is-a-jpeg.png"  # a JPEG with GPS under a .png name
+    png = corpus / "photoprism__this-is-a-jpeg.png"  # a JPEG with GPS under a .png name
     path, _ = cache.path_for(png, "cd" * 20, "png", "photo", 1)
     assert has_metadata(path.read_bytes()) == []
     # made once, then reused
