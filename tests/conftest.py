@@ -48,6 +48,13 @@ def corpus() -> Path:
     return require_corpus()
 
 
+@pytest.fixture(scope="session", params=["data", "corpus"])
+def photo_set(request: pytest.FixtureRequest) -> Path:
+    """A folder of photos with ExifTool's ground truth beside them (exiftool.json, MANIFEST.tsv):
+    tests/data always, then the shared corpus when it is there."""
+    return DATA if request.param == "data" else require_corpus()
+
+
 @pytest.fixture(scope="session")
 def data() -> Path:
     """The small photo set in tests/data: always there, so format, metadata and face tests run."""

@@ -28,16 +28,16 @@ FIELDS = ("taken_at", "make", "model", "latitude", "longitude", "orientation", "
 
 
 @pytest.fixture(scope="module")
-def truth(corpus: Path) -> list[dict[str, Any]]:
-    """ExifTool 12.57's records (-n -G) for every corpus file."""
-    records: list[dict[str, Any]] = json.loads((corpus / "exiftool.json").read_text())
+def truth(photo_set: Path) -> list[dict[str, Any]]:
+    """ExifTool 12.57's records (-n -G) for every file of the set."""
+    records: list[dict[str, Any]] = json.loads((photo_set / "exiftool.json").read_text())
     return records
 
 
 @pytest.fixture(scope="module")
-def manifest(corpus: Path) -> dict[str, dict[str, str]]:
+def manifest(photo_set: Path) -> dict[str, dict[str, str]]:
     """MANIFEST.tsv rows by file name."""
-    with open(corpus / "MANIFEST.tsv", newline="") as fh:
+    with open(photo_set / "MANIFEST.tsv", newline="") as fh:
         return {row["file"]: row for row in csv.DictReader(fh, delimiter="\t")}
 
 
@@ -125,12 +125,12 @@ def agrees(field: str, want: Any, got: Any) -> bool:
 # --- the corpus -----------------------------------------------------------------------------
 
 
-def test_agreement_with_exiftool(corpus: Path, truth: list[dict[str, Any]]) -> None:
+def test_agreement_with_exiftool(photo_set: Path, truth: list[dict[str, Any]]) -> None:
     pairs = dict.fromkeys(FIELDS, 0)
     good = dict.fromkeys(FIELDS, 0)
     wrong: list[str] = []
     for rec in truth:
-        want, got = expected(rec), actual(corpus / rec["SourceFile"])
+        want, got = expected(rec), actual(photo_set / rec["SourceFile"])
         for field in FIELDS:
             if want[field] is None and got[field] is None:
                 continue
@@ -148,24 +148,24 @@ def test_agreement_with_exiftool(corpus: Path, truth: list[dict[str, Any]]) -> N
     for field in FIELDS:
         print(f"  {field:12s} {good[field]:4d}/{pairs[field]:4d}")
     print("disagreements:\n  " + "\n  ".join(wrong))
-    assert total > 1000
+    assert total > (1000 if len(truth) > 200 else 60)  # the corpus, or tests/data
     assert agreement >= 0.99, "\n".join(wrong)
 
 
 def test_broken_files(
-    corpus: Path, truth: list[dict[str, Any]], manifest: dict[str, dict[str, str]]
+    photo_set: Path, truth: list[dict[str, Any]], manifest: dict[str, dict[str, str]]
 ) -> None:
     """Files ExifTool cannot read are refused; damaged ones it can read stay readable."""
     by_name = {rec["SourceFile"]: rec for rec in truth}
     broken = [name for name, row in manifest.items() if row["kind"] == "broken"]
-    assert len(broken) == 9
+    assert len(broken) == (3 if photo_set.name == "data" else 9)
     for name in broken:
         rec = by_name[name]
         if rec.get("ExifTool:Error"):
             with pytest.raises((CorruptFile, UnsupportedFormat)):
-                read_metadata(corpus / name)
+                read_metadata(photo_set / name)
         elif "File:ImageWidth" in rec or "PNG:ImageWidth" in rec:
-            meta = read_metadata(corpus / name)
+            meta = read_metadata(photo_set / name)
             assert meta.width == rec.get("File:ImageWidth", rec.get("PNG:ImageWidth")), name
 
 
@@ -182,11 +182,12 @@ def test_error_messages(corpus: Path) -> None:
 
 
 def test_misnamed_files_are_read_as_what_they_are(
-    corpus: Path, manifest: dict[str, dict[str, str]]
+    photo_set: Path, manifest: dict[str, dict[str, str]]
 ) -> None:
-    for name, row in manifest.items():
-        if row["kind"] == "misnamed":
-            assert read_metadata(corpus / name).format == make_format("JPEG"), name
+    misnamed = [name for name, row in manifest.items() if row["kind"] == "misnamed"]
+    assert misnamed
+    for name in misnamed:
+        assert read_metadata(photo_set / name).format == make_format("JPEG"), name
 
 
 def test_known_corpus_values(corpus: Path) -> None:

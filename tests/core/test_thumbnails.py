@@ -31,14 +31,15 @@ Render = Callable[..., tuple[RenderResult, Image.Image, Image.Image]]
 
 
 @pytest.fixture
-def render(store: ThumbnailStore, corpus: Path) -> Render:
-    """Render a corpus file (or a path) and return the result with the opened preview and thumb."""
+def render(store: ThumbnailStore, request: pytest.FixtureRequest) -> Render:
+    """Render a corpus file (or a path) and return the result with the opened preview and thumb.
+    Only a corpus name needs the corpus (and skips without it); a path always renders."""
     counter = iter(range(1, 1_000_000))
 
     def _render(
         name: str | Path, file_type: str, kind: str = "photo", orientation: int | None = 1
     ) -> tuple[RenderResult, Image.Image, Image.Image]:
-        src = name if isinstance(name, Path) else corpus / name
+        src = name if isinstance(name, Path) else request.getfixturevalue("corpus") / name
         checksum = f"{next(counter):040x}"
         result = store.render(src, checksum, file_type, kind, orientation)
         preview = Image.open(store.preview_path(checksum))
@@ -95,9 +96,9 @@ def test_paths_are_sharded_by_the_checksum(store: ThumbnailStore, tmp_path: Path
         store.thumb_path("../../etc/passwd")
 
 
-def test_has_and_delete(store: ThumbnailStore, corpus: Path) -> None:
+def test_has_and_delete(store: ThumbnailStore, data: Path) -> None:
     assert not store.has(CHECKSUM)
-    store.render(corpus / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
+    store.render(data / "hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
     assert store.has(CHECKSUM)
     store.preview_path(CHECKSUM).unlink()
     assert not store.has(CHECKSUM)  # both or nothing
@@ -477,7 +478,7 @@ def test_decompression_bombs_are_refused(store: ThumbnailStore, tmp_path: Path) 
 
 
 def test_a_failed_write_leaves_no_half_pair(
-    store: ThumbnailStore, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: ThumbnailStore, data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = Image.Image.save
     saved: list[object] = []
@@ -490,14 +491,14 @@ def test_a_failed_write_leaves_no_half_pair(
 
     monkeypatch.setattr(Image.Image, "save", failing_save)
     with pytest.raises(OSError, match="No space"):
-        store.render(corpus / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
+        store.render(data / "hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
     assert _files(tmp_path) == []
 
 
-def test_rerender_replaces_files_in_place(store: ThumbnailStore, corpus: Path) -> None:
-    store.render(corpus / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
+def test_rerender_replaces_files_in_place(store: ThumbnailStore, data: Path) -> None:
+    store.render(data / "hopper.jpg", CHECKSUM, "JPEG", "photo", 1)
     before = Image.open(store.thumb_path(CHECKSUM)).copy()
-    store.render(corpus / "pillow__hopper.jpg", CHECKSUM, "JPEG", "photo", 3)
+    store.render(data / "hopper.jpg", CHECKSUM, "JPEG", "photo", 3)
     after = Image.open(store.thumb_path(CHECKSUM))
     assert _distance(after.rotate(180), before) < 3
     assert len(_files(store.thumbs_dir)) == 1

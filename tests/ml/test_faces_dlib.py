@@ -91,6 +91,26 @@ def test_exif_orientation_gives_the_same_face_box(corpus: Path, analyzer) -> Non
         assert _dist(faces[0].embedding, upright[0].embedding) < 0.3
 
 
+def test_a_face_in_the_repository_photo_and_its_rotated_copies(tmp_path: Path, data, analyzer):
+    """tests/data/hopper.jpg (no corpus needed): one face, the same box and person however the
+    pixels are stored, once EXIF orientation is applied."""
+    upright = analyzer.analyze(str(data / "hopper.jpg"))
+    assert len(upright) == 1 and upright[0].score >= 0.5
+    t = Image.Transpose
+    stored_as = {3: t.ROTATE_180, 6: t.ROTATE_90, 8: t.ROTATE_270}
+    with Image.open(data / "hopper.jpg") as im:
+        pixels = im.convert("RGB")
+    for orientation, transpose in stored_as.items():
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        path = tmp_path / f"hopper_{orientation}.jpg"
+        pixels.transpose(transpose).save(path, exif=exif, quality=95)
+        faces = analyzer.analyze(str(path))
+        assert len(faces) == 1, orientation
+        assert np.allclose(faces[0].box, upright[0].box, atol=0.03), orientation
+        assert _dist(faces[0].embedding, upright[0].embedding) < 0.3, orientation
+
+
 def test_pixels_stored_rotated_are_analysed_upright(tmp_path: Path, corpus, analyzer):
     """Relative boxes refer to the upright image, also when the orientation is stored in EXIF."""
     with Image.open(corpus / "facerec__obama.jpg") as im:
