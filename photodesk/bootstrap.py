@@ -24,9 +24,14 @@ ML_ENV = "PHOTODESK_ML"
 
 
 def open_library(
-    library: str | os.PathLike[str] | Path | None = None, *, ml: bool | None = None
+    library: str | os.PathLike[str] | Path | None = None,
+    *,
+    ml: bool | None = None,
+    create: bool = True,
 ) -> Library:
-    lib = Library.open(resolve_library_dir(library))
+    """Open the library (``--library``, else $PHOTODESK_LIBRARY, else the default folder); with
+    ``create=False`` a folder without a catalog is "no photodesk library at PATH", not a new one."""
+    lib = Library.open(resolve_library_dir(library), create=create)
     if ml if ml is not None else os.environ.get(ML_ENV, "").lower() not in ("0", "off", "no"):
         attach_ml(lib)
     return lib

@@ -52,6 +52,10 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def lib_dir(tmp_path: Path) -> str:
+    """An empty library (only import, watch add and init create one)."""
+    from photodesk.core import Library
+
+    Library.open(tmp_path / "lib").close()
     return str(tmp_path / "lib")
 
 
@@ -134,5 +138,9 @@ def test_library_from_environment(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PHOTODESK_LIBRARY", str(tmp_path / "envlib"))
-    assert main(["stats"]) == 0
+    assert main(["stats"]) == 1  # no library there: said, and none created
+    assert f"no photodesk library at {tmp_path / 'envlib'}" in capsys.readouterr().err
+    assert not (tmp_path / "envlib").exists()
+    assert main(["init"]) == 0
     assert (tmp_path / "envlib" / "catalog.db").exists()
+    assert main(["stats"]) == 0

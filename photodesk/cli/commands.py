@@ -14,12 +14,14 @@ from photodesk.core import AssetQuery, Library
 def cmd_import(lib: Library, args: argparse.Namespace) -> int:
     """Queue an import job and run it in the foreground: a crash leaves it to resume later."""
     from photodesk.core.ingest.importer import DEFAULT_TEMPLATE
+    from photodesk.core.ingest.storage import check_template
 
+    template = check_template(args.template or DEFAULT_TEMPLATE)  # before a job is queued
     lib.jobs.recover()
     payload = {
         "paths": [os.path.abspath(p) for p in args.paths],
         "copy": args.copy,
-        "template": args.template or DEFAULT_TEMPLATE,
+        "template": template,
         "album": args.album,
         "_workers": args.workers,
     }
@@ -194,13 +196,15 @@ def dispatch(lib: Library, args: argparse.Namespace) -> int:
         from photodesk.cli import check_cmd
 
         return check_cmd.run(lib, args)
-    handlers: dict[str, Callable[[Library, argparse.Namespace], int]] = {
-        "import": cmd_import,
-        "ls": cmd_ls,
-        "show": cmd_show,
-        "stats": cmd_stats,
-        "errors": cmd_errors,
-        "tag": cmd_tag,
-        "album": cmd_album,
-    }
-    return handlers[cmd](lib, args)
+    return COMMANDS[cmd](lib, args)
+
+
+COMMANDS: dict[str, Callable[[Library, argparse.Namespace], int]] = {
+    "import": cmd_import,
+    "ls": cmd_ls,
+    "show": cmd_show,
+    "stats": cmd_stats,
+    "errors": cmd_errors,
+    "tag": cmd_tag,
+    "album": cmd_album,
+}

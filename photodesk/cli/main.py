@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -44,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="library folder (default: $PHOTODESK_LIBRARY or the platform's user data folder)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--debug", action="store_true", help="log everything; show the traceback of a failure"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("init", help="create a library (--library DIR, else the default folder)")
 
     p = sub.add_parser("import", help="import photos and videos from files and folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -169,16 +175,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The one dispatch point: every failure becomes one line on stderr and exit status 1 (2 for
+    usage, from argparse), never a traceback unless ``--debug``."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from photodesk.core import PhotodeskError
+
+    try:
+        status = _run(args)
+        sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
+        return status
+    except PhotodeskError as exc:
+        _fail(str(exc), args)
+    except KeyboardInterrupt:
+        print("photodesk: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`photodesk ls | head`): nothing to report, and Python must not
+        # complain again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", args)
+    except Exception as exc:  # a bug: still one line, the traceback with --debug
+        _fail(f"unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", args)
+    return 1
+
+
+def _fail(message: str, args: argparse.Namespace) -> None:
+    if args.debug:
+        raise  # the exception being handled, with its traceback
+    print(f"photodesk: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "models":  # needs the library folder, not an open library
         return models_cmd.run(args)
     from photodesk.bootstrap import open_library
-    from photodesk.core import PhotodeskError
 
     if args.command == "gui" and args.screenshot:
         from pathlib import Path
@@ -190,25 +229,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError:
             print(f"photodesk: bad --size {args.size!r} (use 1400x900)", file=sys.stderr)
             return 2
-        try:
-            return screenshot(
-                args.library, Path(args.screenshot), args.view.lower(), (width, height)
-            )
-        except PhotodeskError as exc:
-            print(f"photodesk: {exc}", file=sys.stderr)
-            return 1
+        return screenshot(args.library, Path(args.screenshot), args.view.lower(), (width, height))
     if args.command == "serve":
         return serve_cmd.run(args)  # opens the library itself (its config file may name it)
-    try:
-        library = open_library(args.library)
-    except PhotodeskError as exc:
-        print(f"photodesk: {exc}", file=sys.stderr)
-        return 2
-    try:
-        if args.command in (None, "gui"):
-            from photodesk.ui.app import run
+    if args.command == "init":
+        return _init(args.library)
+    if args.command in (None, "gui"):
+        from photodesk.ui.launch import launch
 
-            return run(library)
+        return launch(args.library)  # checks the display first; may ask to create the library
+    library = open_library(args.library, create=_creates(args))
+    try:
         if args.command in ("users", "apikeys"):
             return users_cmd.run(library, args)
         if args.command == "share":
@@ -219,11 +250,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         from photodesk.cli import commands
 
         return commands.dispatch(library, args)
-    except PhotodeskError as exc:
-        print(f"photodesk: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("photodesk: interrupted", file=sys.stderr)
-        return 130
     finally:
         library.close()
+
+
+def _creates(args: argparse.Namespace) -> bool:
+    """Only these make a library where there is none; every other command needs one (a mistyped
+    --library must not leave an empty library behind)."""
+    return args.command == "import" or (args.command == "watch" and args.action == "add")
+
+
+def _init(where: str | None) -> int:
+    from photodesk.bootstrap import open_library
+    from photodesk.core.library import CATALOG
+    from photodesk.settings import resolve_library_dir
+
+    root = resolve_library_dir(where).expanduser().resolve()
+    existed = (root / CATALOG).exists()
+    open_library(root, ml=False).close()
+    print(f"{'a photodesk library is already at' if existed else 'created a library at'} {root}")
+    return 0

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from photodesk.core import ml_jobs  # noqa: F401  (registers clip, faces, faces.cluster)
 from photodesk.core.accounts.service import AccountService
 from photodesk.core.catalog.db import migrate
-from photodesk.core.catalog.db.engine import make_engine, make_sessionmaker
+from photodesk.core.catalog.db.engine import is_read_only, make_engine, make_sessionmaker
 from photodesk.core.catalog.db.schema import User
 from photodesk.core.catalog.errors import LibraryError
 from photodesk.core.catalog.events import Changes, EventBus
@@ -130,13 +131,23 @@ class Library:
             raise LibraryError(f"cannot create the library at {root}: {exc.strerror}") from exc
         lib = cls(root)
         try:
-            with lib._write_lock:
-                lib.backup_path = migrate.upgrade(lib._writer, lib.db_path)
+            try:
+                with lib._write_lock:
+                    lib.backup_path = migrate.upgrade(lib._writer, lib.db_path)
+            except OperationalError as exc:
+                if is_read_only(exc):
+                    raise lib._read_only() from exc
+                raise
             lib.owner_id = lib._ensure_local_user()
         except Exception:
             lib.close()
             raise
         return lib
+
+    def _read_only(self) -> LibraryError:
+        return LibraryError(
+            f"the library at {self.root} is read-only: photodesk needs to write to its catalog"
+        )
 
     def _ensure_local_user(self) -> UserId:
         with self.write() as session:
@@ -159,8 +170,13 @@ class Library:
     @contextmanager
     def write(self, changes: Changes | None = None) -> Iterator[Session]:
         """The single writer: one transaction at a time; ``changes`` are published after commit."""
-        with self._write_lock, self._write_sessions() as session, session.begin():
-            yield session
+        try:
+            with self._write_lock, self._write_sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            if is_read_only(exc):
+                raise self._read_only() from exc
+            raise
         if changes is not None:
             self.events.publish(changes)
 

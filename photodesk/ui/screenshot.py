@@ -61,7 +61,7 @@ def screenshot(library_dir: str | None, out: Path, view: str, size: tuple[int, i
     from photodesk.ui.main_window import SECTIONS, MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    library = open_library(library_dir)
+    library = open_library(library_dir, create=False)  # a screenshot never makes a library
     try:
         window = MainWindow(library, restore=False)
         window.resize(*size)

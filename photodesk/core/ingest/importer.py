@@ -18,6 +18,7 @@ from photodesk.core.catalog.types import AssetId, ImportFailure, ImportProgress,
 from photodesk.core.ingest import writer as import_writer
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
 from photodesk.core.ingest.scanner import ScannedFile, scan, sidecar_for
+from photodesk.core.ingest.storage import check_template
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -65,6 +66,7 @@ class Importer:
         workers: int | None = None,
     ) -> ImportReport:
         lib = self._lib
+        check_template(template)
         scanned = scan(paths, library_root=lib.root)
         report = import_writer.ReportBuilder(scanned=len(scanned.media))
         for arg in scanned.missing:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from photodesk.core.catalog.errors import InvalidInput
 from photodesk.core.catalog.procs import remove_dead_temps
 from photodesk.core.ingest.results import Analysis, sha1_file
 
@@ -19,6 +20,22 @@ _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 def _component(value: str | None, fallback: str) -> str:
     text = _UNSAFE.sub("_", (value or "").strip()).strip(". ")
     return text or fallback
+
+
+TEMPLATE_FIELDS = ("year", "month", "day", "filename", "stem", "ext", "make", "model", "checksum")
+
+
+def check_template(template: str) -> str:
+    """``template`` if it expands, else InvalidInput naming the fields a template may use."""
+    fields = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+    try:
+        template.format(**dict.fromkeys(TEMPLATE_FIELDS, "x"))
+    except KeyError as exc:
+        raise InvalidInput(f"unknown field {{{exc.args[0]}}} in template {template!r}; "
+                           f"use {fields}") from exc  # fmt: skip
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise InvalidInput(f"bad template {template!r}: {exc}; use {fields}") from exc
+    return template
 
 
 def expand_template(template: str, a: Analysis) -> str:

@@ -73,6 +73,12 @@ def make_engine(db_path: Path, *, writer: bool) -> Engine:
     return engine
 
 
+def is_read_only(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite refusing a write as the catalog (or its folder) is read-only."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "readonly database" in text or "read-only file system" in text
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit (results become dataclasses anyway)."""
     return sessionmaker(engine, expire_on_commit=False)
