@@ -41,7 +41,9 @@ def add_parser(subparsers: Any) -> None:
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--config", metavar="FILE", help="server TOML file (for its public URL)")
     r = sub.add_parser("revoke", help="turn a link off (by id, key or slug)")
-    r.add_argument("link", metavar="ID|KEY")
+    which = r.add_mutually_exclusive_group(required=True)
+    which.add_argument("link", nargs="?", metavar="ID|KEY|SLUG")
+    which.add_argument("--key", metavar="KEY", help="a key, even one starting with - (--key=KEY)")
     a = sub.add_parser("album", help="share an album with another user (or stop sharing it)")
     a.add_argument("album", help="album name or id")
     a.add_argument("--with", dest="with_user", required=True, metavar="EMAIL")
@@ -172,7 +174,7 @@ def run(lib: Library, args: argparse.Namespace) -> int:
             print(f"{k.id:>4}  {emails.get(k.owner_id, '?'):<24} {_describe(k)}  {where}")
         return 0
     if args.action == "revoke":
-        link = shares.revoke_link(args.link)
+        link = shares.revoke_link(args.key if args.key is not None else args.link)
         print(f"revoked link {link.id} to {_describe(link)}")
         return 0
     if args.action == "album":

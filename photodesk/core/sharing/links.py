@@ -36,6 +36,16 @@ MAX_SELECTION = 10_000
 COOKIE_DAYS = 7
 
 
+def new_link_key() -> str:
+    """A link key: 43 URL-safe characters that never start with "-" (which a command line would
+    take for an option: ``share revoke -abc``), drawn again rather than patched, so every allowed
+    key stays equally likely."""
+    while True:
+        key = secrets.token_urlsafe(KEY_BYTES)
+        if not key.startswith("-"):
+            return key
+
+
 @dataclass(frozen=True)
 class ShareLink:
     """A public link's facts (the key is the secret that opens it)."""
@@ -219,7 +229,7 @@ class LinkService:
             row = LinkRow(
                 owner_id=owner_id,
                 album_id=album_id,
-                key=secrets.token_urlsafe(KEY_BYTES),
+                key=new_link_key(),
                 slug=slug,
                 title=title.strip()[:300],
                 password_hash=hashed,
