@@ -150,3 +150,39 @@ def test_init_import_and_watch_add_create_a_library(tmp_path, capsys) -> None:
     assert main(["--library", str(tmp_path / "by-watch"), "watch", "add", str(watched)]) == 0
     for name in ("by-import", "by-watch"):
         assert (tmp_path / name / "catalog.db").exists()
+
+
+# --- loose checks -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["jobs", "retry", "--queue", "nope"], "unknown queue 'nope'"),
+        (["people", "faces", "999"], "no person with id 999"),
+    ],
+)
+def test_unknown_names_are_errors(filled, capsys, argv, said) -> None:
+    capsys.readouterr()
+    assert main(["--library", filled, *argv]) == 1
+    assert said in _one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["ls", "--limit", "-5"], "must be 0 or more, not -5"),
+        (["search", "--limit", "-1"], "must be 0 or more, not -1"),
+        (["empty-trash", "--days", "-1"], "must be 0 or more, not -1"),
+        (["import", "--album", "", "x.jpg"], "must not be empty"),
+        (["import", "--album", "  ", "x.jpg"], "must not be empty"),
+        (["import", "--workers", "0", "x.jpg"], "must be 1 or more"),
+        (["ls", "--rating", "9"], "invalid choice"),
+    ],
+)
+def test_bad_values_are_usage_errors(filled, capsys, argv, said) -> None:
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["--library", filled, *argv])
+    assert exc.value.code == 2
+    assert said in capsys.readouterr().err

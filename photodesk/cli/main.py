@@ -21,6 +21,7 @@ from photodesk.cli import (
     users_cmd,
     watch_cmd,
 )
+from photodesk.cli.args import count_arg, name_arg, positive_arg
 
 
 def _date(text: str) -> datetime:
@@ -65,9 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="storage template for --copy (default: {year}/{month}/{filename}; also "
         "{day} {stem} {ext} {make} {model} {checksum})",
     )
-    p.add_argument("--album", help="also add the imported photos to this album")
+    p.add_argument("--album", type=name_arg, help="also add the imported photos to this album")
     p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+        "--workers", type=positive_arg, default=None, help="worker processes (default: all cores)"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
 
@@ -81,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", help="tag path; includes the tags below it")
     p.add_argument("--album")
     p.add_argument("--favorite", action="store_true", help="only favourites")
-    p.add_argument("--rating", type=int, metavar="N", help="at least N stars")
+    p.add_argument(
+        "--rating", type=int, choices=range(6), metavar="N", help="at least N stars (0-5)"
+    )
     p.add_argument("--make")
     p.add_argument("--model")
     p.add_argument("--country", help="ISO code or name")
@@ -92,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--trashed", action="store_true", help="only assets in the trash")
     shown.add_argument("--all", action="store_true", help="archived ones too")
     p.add_argument("--oldest-first", action="store_true")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=count_arg)
 
     p = sub.add_parser("show", help="show one asset")
     p.add_argument("id", type=int)
@@ -170,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="take out of the trash")
     _ids(p)
     p = sub.add_parser("empty-trash", help="forget what has been in the trash for 30 days")
-    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--days", type=count_arg, default=30)
     return parser
 
 

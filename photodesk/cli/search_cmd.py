@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.args import count_arg
 from photodesk.core import Library
 from photodesk.core.search.query import SearchQuery
 
@@ -38,7 +39,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--album", help="album name")
     p.add_argument("--tag", help="tag path; includes the tags below it")
     p.add_argument("--favorite", action="store_true", help="only favourites")
-    p.add_argument("--rating", type=int, metavar="N", help="at least N stars")
+    p.add_argument(
+        "--rating", type=int, choices=range(6), metavar="N", help="at least N stars (0-5)"
+    )
     p.add_argument("--archived", action="store_true", help="include archived photos")
     p.add_argument(
         "--sort",
@@ -48,7 +51,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--oldest-first", action="store_true")
     p.add_argument("--no-smart", action="store_true", help="text matching only (no CLIP)")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=count_arg, default=None)
     p.add_argument("--like", type=int, metavar="ID", help="photos that look like this one")
     p.add_argument(
         "--duplicates",

@@ -91,6 +91,8 @@ class JobService:
             return [JobInfo.of(j) for j in repo.failures(s, limit)]
 
     def retry(self, queue: str | None = None) -> int:
+        if queue is not None:
+            self._check_queue(queue)
         with self._lib.write(Changes(jobs=True)) as s:
             n = repo.retry_failed(s, queue)
         with self._wake:

@@ -115,6 +115,8 @@ class PeopleService:
         if asset_id is not None:
             q = q.where(Face.asset_id == asset_id)
         with self._lib.read() as s:
+            if person_id is not None:
+                self._person(s, person_id)  # an unknown person is NotFound, not "no faces"
             return [_record(f) for f in s.scalars(q)]
 
     def rejected(self, face_id: int) -> set[PersonId]:
