@@ -57,7 +57,7 @@ def attach_ml(
                 missing=(f"the ML runtime is not installed ({exc}): pip install 'photodesk[ml]'",)
             )
         found = load_backends(lib.models_dir, clip=clip, faces=faces, providers=providers)
-        log.info("ML models: clip=%s faces=%s", found.clip, found.faces)
+        log.info("ML models: clip=%s faces=%s", _label(found.clip), _label(found.faces))
         return Models(
             image=cast("ImageEmbedder | None", found.clip),
             text=cast("TextEmbedder | None", found.clip),
@@ -66,6 +66,14 @@ def attach_ml(
         )
 
     lib.attach_ml(loader=load)
+
+
+def _label(model: object) -> str:
+    """How a log line names a model: its name and where it runs, never an object's repr."""
+    if model is None:
+        return "none"
+    name = getattr(model, "model_name", None) or type(model).__name__
+    return f"{name} ({'worker process' if 'Isolated' in type(model).__name__ else 'in process'})"
 
 
 def _notes(missing: Any) -> tuple[str, ...]:

@@ -86,4 +86,10 @@ def _work(lib: Library, queues: list[str]) -> None:
         close()
     failed = {q.name: q.failed for q in jobs.status() if q.name in queues and q.failed}
     if failed:
-        print(f"photodesk: failed jobs: {failed} (see `photodesk jobs`)", file=sys.stderr)
+        print(failed_line(failed), file=sys.stderr)
+
+
+def failed_line(failed: dict[str, int]) -> str:
+    """``photodesk: failed jobs: 3 in faces, 1 in clip (see ...)``: words, not a Python dict."""
+    said = ", ".join(f"{n} in {queue}" for queue, n in failed.items())
+    return f"photodesk: failed jobs: {said} (see `photodesk jobs`)"

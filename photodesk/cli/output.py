@@ -81,11 +81,11 @@ def asset_detail(a: AssetRecord) -> str:
     rows = [
         ("id", a.id),
         ("path", a.path),
-        ("files", "\n        ".join(a.files)),
+        ("files", "\n".join(a.files)),
         ("taken", f"{a.taken_at_iso()} ({a.taken_at_source})" if a.taken_at else None),
         ("type", f"{a.kind} {a.file_type} ({a.mime})"),
-        ("size", f"{a.width}×{a.height}, {a.size / 1e6:.1f} MB, orientation {a.orientation}"),
-        ("camera", " ".join(x for x in (a.make, a.model) if x) or None),
+        ("size", f"{a.width}×{a.height}, {_bytes(a.size)}, orientation {a.orientation}"),
+        ("camera", _camera(a.make, a.model)),
         ("lens", a.lens),
         (
             "exposure",
@@ -119,7 +119,21 @@ def asset_detail(a: AssetRecord) -> str:
         ("stack", a.stack_id),
         ("checksum", a.checksum),
     ]
-    return "\n".join(f"{k:<8}{v}" for k, v in rows if v not in (None, "", False))
+    shown = [(k, str(v)) for k, v in rows if v not in (None, "", False)]
+    width = max(len(k) for k, _ in shown) + 2  # labels in one column, never run into values
+    pad = "\n" + " " * width
+    return "\n".join(f"{k:<{width}}{v.replace(chr(10), pad)}" for k, v in shown)
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} KB"
+
+
+def _camera(make: str | None, model: str | None) -> str | None:
+    """"Canon EOS 6D", not "Canon Canon EOS 6D": the model often repeats the make."""
+    if make and model and model.lower().startswith(make.split()[0].lower()):
+        return model
+    return " ".join(x for x in (make, model) if x) or None
 
 
 def stats_text(s: LibraryStats) -> str:
