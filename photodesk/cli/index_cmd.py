@@ -25,6 +25,11 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="run the work here with a progress bar (else the app or `photodesk jobs run` does it)",
     )
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also photos that could not be analysed before (the start-up catch-up skips them)",
+    )
     p.add_argument("--json", action="store_true", help="print what was queued as JSON")
 
 
@@ -46,7 +51,7 @@ def run(lib: Library, args: argparse.Namespace) -> int:
                 notes = ["ML is turned off (PHOTODESK_ML=off)"]
             missing[task] = "; ".join(notes) or (CLIP_HELP if task == "clip" else FACES_HELP)
             continue
-        queued[task] = queue_missing(lib, task)
+        queued[task] = queue_missing(lib, task, retry_failed=args.retry_failed)
     if args.json:
         output.dump(
             {

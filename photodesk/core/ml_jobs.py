@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from photodesk.core.jobs.engine import JobContext, PermanentJobError, job
 from photodesk.core.people import faces as face_store
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from photodesk.core.library import Library
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,10 @@ CLIP_HELP = "no smart-search (CLIP) model: run `photodesk models download ViT-B-
 FACES_HELP = (
     "no face model: pip install 'photodesk[faces]' (or `photodesk models download buffalo_l`)"
 )
+# AssetAnalysis.found of a photo a task cannot analyse (a RAW without a preview, a damaged file):
+# the catch-up does not queue it again until its content changes or the user asks
+# (`photodesk index --retry-failed`); the reason is its failed job's error.
+UNANALYSABLE = -1
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,7 @@ def embed_clip(lib: Library, ctx: JobContext) -> dict[str, Any]:
                     files = [preview_of(lib, src)]
                 except PermanentJobError:
                     if aid == target:
+                        _mark_unanalysable(lib, aid, "clip", model)
                         raise
                     continue
             images += [str(f) for f in files]
@@ -189,17 +197,22 @@ def detect_faces(lib: Library, ctx: JobContext) -> dict[str, Any]:
     model = analyzer.model_name
     with lib.read() as s:
         row = s.get(AssetAnalysis, (aid, "faces"))
-        if row is not None and row.model == model and not ctx.payload.get("force"):
+        done = row is not None and row.model == model and row.found != UNANALYSABLE
+        if done and not ctx.payload.get("force"):
             return {"asset": aid, "skipped": True}
     src = _sources(lib, [aid]).get(aid)
     if src is None:
         raise PermanentJobError(f"asset {aid} is gone")
-    preview = preview_of(lib, src)
-    ctx.check()
     try:
-        found = analyzer.analyze(str(preview))
-    except (OSError, ValueError) as exc:
-        raise PermanentJobError(f"cannot analyse asset {aid}: {exc}") from exc
+        preview = preview_of(lib, src)
+        ctx.check()
+        try:
+            found = analyzer.analyze(str(preview))
+        except (OSError, ValueError) as exc:
+            raise PermanentJobError(f"cannot analyse asset {aid}: {exc}") from exc
+    except PermanentJobError:
+        _mark_unanalysable(lib, aid, "faces", model)
+        raise
     ctx.check()
     ids = face_store.store_faces(lib, aid, model, found)
     for face_id in ids:
@@ -257,15 +270,44 @@ def cluster_faces(lib: Library, ctx: JobContext) -> dict[str, Any]:
     }
 
 
-def lacking(lib: Library, task: str) -> list[int]:
+def _mark_unanalysable(lib: Library, aid: int, task: str, model: str) -> None:
+    with lib.write() as s:
+        if s.get(Asset, aid) is not None:
+            s.merge(
+                AssetAnalysis(
+                    asset_id=aid, task=task, model=model, found=UNANALYSABLE, done_at=datetime.now()
+                )
+            )
+
+
+def _given_up(s: Session, task: str, model: str) -> set[int]:
+    """Assets the task could not analyse with this model and that have not changed since."""
+    return set(
+        s.scalars(
+            select(AssetAnalysis.asset_id)
+            .join(Asset, Asset.id == AssetAnalysis.asset_id)
+            .where(
+                AssetAnalysis.task == task,
+                AssetAnalysis.model == model,
+                AssetAnalysis.found == UNANALYSABLE,
+                Asset.updated_at <= AssetAnalysis.done_at,
+            )
+        )
+    )
+
+
+def lacking(lib: Library, task: str, *, retry_failed: bool = False) -> list[int]:
     """Assets (not trashed) that the ``clip`` or ``faces`` task has not done with the attached
-    model; empty when that model is not attached."""
+    model; empty when that model is not attached. Those it could not analyse are left out
+    unless they changed since or ``retry_failed``."""
     if task == "clip":
         embedder = lib.ml.image() if lib.ml.attached else None
         if embedder is None:
             return []
         with lib.read() as s:
             done = set(vectors.embedded_all(s, embedder.model_name))
+            if not retry_failed:
+                done |= _given_up(s, "clip", embedder.model_name)
             mine = s.scalars(
                 select(Asset.id).where(Asset.owner_id == lib.owner_id, Asset.trashed_at.is_(None))
             )
@@ -278,10 +320,14 @@ def lacking(lib: Library, task: str) -> list[int]:
             done = set(
                 s.scalars(
                     select(AssetAnalysis.asset_id).where(
-                        AssetAnalysis.task == "faces", AssetAnalysis.model == analyzer.model_name
+                        AssetAnalysis.task == "faces",
+                        AssetAnalysis.model == analyzer.model_name,
+                        AssetAnalysis.found != UNANALYSABLE,
                     )
                 )
             )
+            if not retry_failed:
+                done |= _given_up(s, "faces", analyzer.model_name)
             mine = s.scalars(
                 select(Asset.id).where(Asset.owner_id == lib.owner_id, Asset.trashed_at.is_(None))
             )
@@ -289,8 +335,9 @@ def lacking(lib: Library, task: str) -> list[int]:
     raise ValueError(task)
 
 
-def queue_missing(lib: Library, task: str) -> int:
-    """Queue a ``clip`` or ``faces`` job for every asset that lacks one; returns how many."""
+def queue_missing(lib: Library, task: str, *, retry_failed: bool = False) -> int:
+    """Queue a ``clip`` or ``faces`` job for every asset that lacks one; returns how many
+    (``retry_failed``: also those it could not analyse before)."""
     from photodesk.core.catalog.db import jobs as jobs_repo
     from photodesk.core.catalog.events import Changes
     from photodesk.core.jobs.engine import REGISTRY
@@ -302,7 +349,7 @@ def queue_missing(lib: Library, task: str) -> int:
                 select(Job.target).where(Job.kind == task, Job.state.in_(jobs_repo.ACTIVE))
             )
         )
-    ids = [i for i in lacking(lib, task) if str(i) not in waiting]
+    ids = [i for i in lacking(lib, task, retry_failed=retry_failed) if str(i) not in waiting]
     for start in range(0, len(ids), 2000):
         with lib.write(Changes(jobs=True)) as s:
             for aid in ids[start : start + 2000]:
