@@ -45,12 +45,15 @@ def cmd_import(lib: Library, args: argparse.Namespace) -> int:
             f"scanned {report['scanned']}: imported {report['imported']}, "
             f"duplicates {report['duplicates']}, unchanged {report['unchanged']}, "
             f"relinked {report['relinked']}, failed {len(report['failed'])}"
+            + (f", copied in {report['copied']}" if report.get("copied") else "")
         )
         for f in report["failed"]:
             print(f"  failed: {f['path']}: {f['error']}")
         for w in report["warnings"]:
             print(f"  warning: {w['path']}: {w['warning']}")
-    nothing = not (report["imported"] or report["unchanged"] or report["duplicates"])
+    nothing = not (
+        report["imported"] or report["unchanged"] or report["duplicates"] or report.get("copied")
+    )
     return 1 if report["failed"] and nothing else 0
 
 

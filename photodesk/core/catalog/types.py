@@ -111,6 +111,7 @@ class ImportReport:
     relinked: int = 0
     sidecars: int = 0
     failed: tuple[ImportFailure, ...] = ()
+    copied: int = 0  # referenced in place before, copied into the library by this --copy import
     warnings: tuple[ImportFailure, ...] = ()
     asset_ids: tuple[AssetId, ...] = field(default=(), repr=False)
 
@@ -122,6 +123,7 @@ class ImportReport:
             "duplicates": self.duplicates,
             "unchanged": self.unchanged,
             "relinked": self.relinked,
+            "copied": self.copied,
             "sidecars": self.sidecars,
             "failed": [{"path": f.path, "error": f.error} for f in self.failed],
             "warnings": [{"path": f.path, "warning": f.error} for f in self.warnings],

@@ -71,12 +71,23 @@ class Importer:
         report = import_writer.ReportBuilder(scanned=len(scanned.media))
         for arg in scanned.missing:
             report.failed.append(ImportFailure(str(arg), "no such file or folder"))
+        for folder, why in scanned.unreadable:
+            report.failed.append(ImportFailure(folder, why))
+        originals = str(lib.originals_dir) + os.sep
         with lib.read() as session:
             known = import_writer.known_files(session, [f.path for f in scanned.media])
+            # --copy of files imported in place before: the library takes its copy now.
+            in_place = (
+                import_writer.referenced_in_place(
+                    session, [f.path for f in scanned.media if not f.path.startswith(originals)]
+                )
+                if copy
+                else set()
+            )
         todo: list[ScannedFile] = []
         for f in scanned.media:
             seen = known.get(f.path)
-            if seen is not None and seen == (f.size, f.mtime_ns):
+            if seen is not None and seen == (f.size, f.mtime_ns) and f.path not in in_place:
                 report.unchanged += 1
             else:
                 todo.append(f)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from photodesk.core.media.formats import MEDIA_EXTENSIONS
@@ -45,6 +45,7 @@ class ScanResult:
     media: list[ScannedFile]
     sidecars: dict[str, str]  # lower-cased sidecar path without ".xmp" -> real sidecar path
     missing: list[str]  # arguments that do not exist
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (folder, why), not skipped
 
 
 def is_skipped_name(name: str, *, is_dir: bool) -> bool:
@@ -54,14 +55,17 @@ def is_skipped_name(name: str, *, is_dir: bool) -> bool:
     return not is_dir and (lower.endswith(PARTIAL_SUFFIXES) or name.startswith("._"))
 
 
-def _walk(top: str) -> Iterator[os.DirEntry[str]]:
+def _walk(top: str, unreadable: list[tuple[str, str]]) -> Iterator[os.DirEntry[str]]:
+    """Files under ``top``; folders that cannot be listed go into ``unreadable`` with the reason
+    (an import must say it skipped them, not pass over them in silence)."""
     stack = [top]
     while stack:
         folder = stack.pop()
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            unreadable.append((folder, f"cannot read the folder: {exc.strerror or exc}"))
             continue
         for entry in entries:
             try:
@@ -81,6 +85,7 @@ def scan(paths: Iterable[str | Path], *, library_root: Path | None = None) -> Sc
     media: dict[str, ScannedFile] = {}
     sidecars: dict[str, str] = {}
     missing: list[str] = []
+    unreadable: list[tuple[str, str]] = []
     # Never import the library's own caches when a user points at a parent folder.
     caches = (
         tuple(os.path.join(library_root, sub) + os.sep for sub in ("thumbs", "previews", "models"))
@@ -106,7 +111,7 @@ def scan(paths: Iterable[str | Path], *, library_root: Path | None = None) -> Sc
             missing.append(str(raw))
             continue
         if stat.S_ISDIR(st.st_mode):
-            for entry in _walk(top):
+            for entry in _walk(top, unreadable):
                 if caches and entry.path.startswith(caches):
                     continue
                 try:
@@ -115,7 +120,7 @@ def scan(paths: Iterable[str | Path], *, library_root: Path | None = None) -> Sc
                     continue
         else:
             consider(top, st)
-    return ScanResult(sorted(media.values(), key=lambda f: f.path), sidecars, missing)
+    return ScanResult(sorted(media.values(), key=lambda f: f.path), sidecars, missing, unreadable)
 
 
 def sidecar_for(path: str, sidecars: dict[str, str]) -> str | None:

@@ -46,6 +46,7 @@ class ReportBuilder:
     unchanged: int = 0
     relinked: int = 0
     sidecars: int = 0
+    copied: int = 0
     failed: list[ImportFailure] = field(default_factory=list)
     warnings: list[ImportFailure] = field(default_factory=list)
     asset_ids: list[AssetId] = field(default_factory=list)
@@ -58,6 +59,7 @@ class ReportBuilder:
             unchanged=self.unchanged,
             relinked=self.relinked,
             sidecars=self.sidecars,
+            copied=self.copied,
             failed=tuple(self.failed),
             warnings=tuple(self.warnings),
             asset_ids=tuple(self.asset_ids),
@@ -86,6 +88,20 @@ def known_files(
     return found
 
 
+def referenced_in_place(session: Session, paths: Sequence[str]) -> set[str]:
+    """Which of ``paths`` the library references where they are (imported without --copy)."""
+    found: set[str] = set()
+    for start in range(0, len(paths), 900):
+        found.update(
+            session.scalars(
+                select(AssetFile.path).where(
+                    AssetFile.path.in_(paths[start : start + 900]), AssetFile.role == "original"
+                )
+            )
+        )
+    return found
+
+
 class ImportWriter:
     """Applies analysed files to the catalog in batches, through the library's single writer."""
 
@@ -108,6 +124,7 @@ class ImportWriter:
             self._report.sidecars,
             len(self._report.failed),
             len(self._report.warnings),
+            self._report.copied,
         )
         self._folders = set()
         absorbed: list[int] = []
@@ -146,6 +163,7 @@ class ImportWriter:
             rep = self._report
             del rep.asset_ids[imported_before:]
             (rep.imported, rep.duplicates, rep.unchanged, rep.relinked, rep.sidecars) = counts[:5]
+            rep.copied = counts[7]
             del rep.failed[counts[5] :]
             del rep.warnings[counts[6] :]
             reason = f"catalog write failed: {getattr(exc, 'orig', None) or exc}"
@@ -203,6 +221,25 @@ class ImportWriter:
             return
         here = s.scalars(select(AssetFile).where(AssetFile.path == a.path)).first()
         if here is not None:
+            if (
+                here.checksum == a.checksum
+                and here.role == "original"
+                and self._copy
+                and not self._inside_originals(a.path)
+            ):
+                # Imported in place before, now with --copy: the library takes its own copy and
+                # no longer depends on the file where it was (which stays untouched).
+                here.path = copy_exclusive(
+                    a.path,
+                    self._lib.originals_dir,
+                    expand_template(self._template, a),
+                    checksum=a.checksum,
+                    referenced=lambda p: self._referenced(s, p),
+                )
+                copied.append(here.path)
+                here.size, here.mtime_ns, here.missing = a.size, a.mtime_ns, False
+                rep.copied += 1
+                return
             if here.checksum == a.checksum:  # touched, not changed
                 here.size, here.mtime_ns, here.missing = a.size, a.mtime_ns, False
                 s.execute(update(Asset).where(Asset.id == here.asset_id).values(offline=False))
