@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -44,3 +45,19 @@ def test_models_are_named_in_logs_not_repr() -> None:
     assert _label(Clip()) == "ViT-B-32__openai (in process)"
     assert _label(None) == "none"
     assert "object at 0x" not in _label(object())
+
+
+def test_show_json_keeps_what_was_not_used(tmp_path: Path, capsys) -> None:
+    shutil.copy(DATA / "implausible.jpg", tmp_path / "i.jpg")
+    lib = str(tmp_path / "lib")
+    assert main(["--library", lib, "import", str(tmp_path / "i.jpg")]) == 0
+    assert "implausible date 2099-01-01" in capsys.readouterr().out  # the import says it too
+    assert main(["--library", lib, "show", "1", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["exposure_time"] is None and shown["taken_at_source"] == "mtime"
+    assert shown["metadata_warnings"] == [
+        "implausible date 2099-01-01 00:00:00 (exif:DateTimeOriginal) ignored",
+        "implausible exposure time 4294967295 s ignored",
+    ]
+    assert main(["--library", lib, "ls", "--from", "2090-01-01"]) == 0
+    assert capsys.readouterr().out == ""  # the 2099 date does not filter in

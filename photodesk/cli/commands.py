@@ -87,11 +87,28 @@ def cmd_ls(lib: Library, args: argparse.Namespace) -> int:
 
 def cmd_show(lib: Library, args: argparse.Namespace) -> int:
     a = lib.assets.get(args.id)
+    notes = _file_warnings(a.path)
     if args.json:
-        output.dump(output.asset_json(a))
+        output.dump({**output.asset_json(a), "metadata_warnings": notes})
     else:
         print(output.asset_detail(a))
+        for note in notes:
+            print(f"warning   {note}")
     return 0
+
+
+def _file_warnings(path: str) -> list[str]:
+    """What the file says that the catalog does not use, read again from the file: implausible
+    dates and exposures, GPS 0,0, damaged blocks (the raw values are in the words)."""
+    from pathlib import Path
+
+    from photodesk.core import PhotodeskError
+    from photodesk.core.media.metadata import read_metadata
+
+    try:
+        return list(read_metadata(Path(path)).warnings)
+    except (PhotodeskError, OSError):
+        return []
 
 
 def cmd_stats(lib: Library, args: argparse.Namespace) -> int:

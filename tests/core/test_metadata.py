@@ -25,8 +25,6 @@ from photodesk.core.media.metadata.dates import date_from_filename, parse_iso_da
 FIELDS = ("taken_at", "make", "model", "latitude", "longitude", "orientation", "width", "height")
 
 
-
-
 @pytest.fixture(scope="module")
 def truth(photo_set: Path) -> list[dict[str, Any]]:
     """ExifTool 12.57's records (-n -G) for every file of the set."""
@@ -57,15 +55,16 @@ def _tags(rec: dict[str, Any], name: str, groups: tuple[str, ...] = ("EXIF",)) -
 def expected(rec: dict[str, Any]) -> dict[str, Any]:
     """ExifTool's answer for each compared field.
 
-    Values outside a field's domain count as absent: a zero date ("0000:00:00"), an
-    orientation outside 0-8 and a zero dimension. GPS is the signed
+    Values outside a field's domain count as absent: a zero date ("0000:00:00") or one in
+    the future (a clock never set), an orientation outside 0-8, a zero dimension and GPS
+    exactly 0,0 (a receiver without a fix). GPS is the signed
     Composite position, or XMP's (also signed) when EXIF's is empty.
     """
     when = None
     for name in ("DateTimeOriginal", "CreateDate"):
         for value in _tags(rec, name, _DATE_GROUPS):
             text = str(value)
-            if len(text) >= 19 and not text.startswith("0000"):
+            if len(text) >= 19 and not text.startswith("0000") and text[:4] < "2090":
                 when = text[:19]
                 break
         if when:
@@ -74,6 +73,8 @@ def expected(rec: dict[str, Any]) -> dict[str, Any]:
     lat, lon = rec.get("Composite:GPSLatitude"), rec.get("Composite:GPSLongitude")
     if not isinstance(lat, int | float) or not isinstance(lon, int | float):
         lat, lon = rec.get("XMP:GPSLatitude"), rec.get("XMP:GPSLongitude")
+    if lat == 0 and lon == 0:
+        lat = lon = None
     size = {}
     for dim in ("Width", "Height"):
         values = [rec[f"{g}:Image{dim}"] for g in _SIZE_GROUPS if f"{g}:Image{dim}" in rec]
@@ -190,6 +191,42 @@ def test_misnamed_files_are_read_as_what_they_are(
         assert read_metadata(photo_set / name).format == make_format("JPEG"), name
 
 
+def test_known_values_of_the_repository_photos(data: Path) -> None:
+    canon = read_metadata(data / "camera_canon.jpg")
+    assert (canon.make, canon.model, canon.lens) == (
+        "Canon",
+        "Canon EOS 5D Mark III",
+        "EF24-105mm f/4L IS USM",
+    )
+    assert (canon.iso, canon.f_number, canon.focal_length, canon.orientation) == (400, 5.6, 70.0, 6)
+    assert canon.exposure_time == pytest.approx(1 / 250)
+    assert canon.taken_at == datetime(2021, 6, 12, 14, 3, 27) and canon.taken_at_offset == 120
+    assert (canon.latitude, canon.longitude, canon.altitude) == pytest.approx(
+        (48.858222, 2.2945, 35)
+    )
+    south_west = read_metadata(data / "phone_south_west.jpg")
+    assert (south_west.latitude, south_west.longitude) == pytest.approx((-33.8568, -151.2153))
+    heic = read_metadata(data / "phone.heic")
+    assert (heic.format, heic.model, heic.width) == (make_format("HEIC"), "iPhone 15 Pro", 256)
+    assert heic.latitude == pytest.approx(35.6586)
+    big = read_metadata(data / "big.tif")
+    assert (big.format, big.width, big.height) == (make_format("TIFF"), 120, 90)  # BigTIFF
+
+
+def test_implausible_values_are_not_used_but_said(data: Path) -> None:
+    """A date in 2099 and an exposure of 2**32-1 s: the file keeps them, the timeline and the
+    filters do not use them, and the warnings say what was ignored."""
+    meta = read_metadata(data / "implausible.jpg")
+    assert meta.taken_at_source == "mtime" and meta.exposure_time is None
+    assert meta.iso == 100  # the rest is read as usual
+    assert meta.warnings == (
+        "implausible date 2099-01-01 00:00:00 (exif:DateTimeOriginal) ignored",
+        "implausible exposure time 4294967295 s ignored",
+    )
+    zero = read_metadata(data / "gps_zero.jpg")
+    assert (zero.latitude, zero.longitude, zero.taken_at) == (None, None, datetime(2019, 3, 1, 8))
+
+
 def test_known_corpus_values(corpus: Path) -> None:
     apple = read_metadata(corpus / "exiftool__Apple.jpg")
     assert (apple.make, apple.model, apple.iso, apple.f_number) == ("Apple", "iPhone 7", 40, 1.8)
@@ -217,7 +254,8 @@ def test_known_corpus_values(corpus: Path) -> None:
     avif = read_metadata(corpus / "pillow__avif_xmp_tags_orientation.avif")
     assert avif.orientation == 3  # XMP tiff:Orientation
     zero = read_metadata(corpus / "mei__Samsung_GT-I9000_Galaxy_S.jpg")
-    assert (zero.latitude, zero.longitude) == (0, 0)  # the tags are really there
+    assert (zero.latitude, zero.longitude) == (None, None)  # 0,0 tags: no fix, not a place
+    assert "GPS position 0,0 (no fix) ignored" in zero.warnings
     garbage = read_metadata(corpus / "pillow__exif_gps.jpg")
     assert garbage.latitude is None
     xmp_gps = read_metadata(corpus / "mei__Nikon_D5000.jpg")  # EXIF GPS empty, XMP has it
@@ -426,7 +464,8 @@ def test_xmp_dates(text: str, value: datetime, offset: int | None) -> None:
 
 def test_gps_zero_present_versus_absent(tmp_path: Path) -> None:
     zero = read_metadata(_save(tmp_path / "zero.jpg", exif=_exif(gps=(0.0, 0.0))))
-    assert (zero.latitude, zero.longitude) == (0.0, 0.0)
+    assert (zero.latitude, zero.longitude) == (None, None)  # present, and not a place
+    assert "GPS position 0,0 (no fix) ignored" in zero.warnings
     absent = read_metadata(_save(tmp_path / "absent.jpg", exif=_exif()))
     assert (absent.latitude, absent.longitude) == (None, None)
     exif = _exif()
@@ -674,3 +713,75 @@ def test_png_imagemagick_raw_exif_profile(tmp_path: Path) -> None:
     meta = read_metadata(_save(tmp_path / "a.png", "PNG", pnginfo=info))
     assert meta.taken_at == datetime(2001, 2, 3, 4, 5, 6)
     assert meta.make == "TestMake"
+
+
+# --- Canon maker notes ----------------------------------------------------------------------
+
+
+def _canon_exif(settings: list[int], shot: list[int], lens: str, notes_order: str = ">") -> bytes:
+    """An EXIF block (big-endian) whose maker note is a Canon directory in ``notes_order``:
+    CameraSettings (0x0001), ShotInfo (0x0004) and LensModel (0x0095), offsets from the TIFF
+    header as Canon writes them."""
+    e, m = ">", notes_order
+    make = b"Canon\0"
+    lens_b = lens.encode() + b"\0"
+    ifd0_at, make_at = 8, 8 + 2 + 2 * 12 + 4
+    exif_at = make_at + len(make)
+    notes_at = exif_at + 2 + 12 + 4
+    settings_at = notes_at + 2 + 3 * 12 + 4
+    shot_at = settings_at + 2 * len(settings)
+    lens_at = shot_at + 2 * len(shot)
+    notes = struct.pack(m + "H", 3)
+    notes += struct.pack(m + "HHII", 0x0001, 3, len(settings), settings_at)
+    notes += struct.pack(m + "HHII", 0x0004, 3, len(shot), shot_at)
+    notes += struct.pack(m + "HHII", 0x0095, 2, len(lens_b), lens_at)
+    notes += b"\0\0\0\0"
+    notes += struct.pack(m + f"{len(settings)}H", *settings)
+    notes += struct.pack(m + f"{len(shot)}H", *shot) + lens_b
+    tiff = b"MM\0*" + struct.pack(e + "I", ifd0_at)
+    tiff += struct.pack(e + "H", 2)
+    tiff += struct.pack(e + "HHII", 0x010F, 2, len(make), make_at)
+    tiff += struct.pack(e + "HHII", 0x8769, 4, 1, exif_at) + b"\0\0\0\0" + make
+    tiff += struct.pack(e + "H", 1) + struct.pack(e + "HHII", 0x927C, 7, len(notes), notes_at)
+    tiff += b"\0\0\0\0" + notes
+    return b"Exif\0\0" + tiff
+
+
+def _settings(iso_code: int) -> list[int]:
+    values = [0] * 40
+    values[0] = 2 * len(values)  # Canon's block starts with its size in bytes
+    values[16] = iso_code & 0xFFFF
+    return values
+
+
+@pytest.mark.parametrize(
+    ("settings", "shot", "iso"),
+    [
+        (_settings(16), [], 50),  # CameraISO code 16: ISO 50
+        (_settings(17), [], 100),
+        (_settings(0x4000 | 640), [], 640),  # the value itself, flagged 0x4000
+        (_settings(15), [0, 0, 160], 100),  # Auto: BaseISO 2**(160/32) * 100/32 = 100
+        (_settings(0), [0, 0, 140], 65),  # ExifTool: 64.84...
+        ([9] + [0] * 20, [0, 0, 160], 100),  # a settings block of the wrong size is not read
+    ],
+)
+def test_canon_maker_note_iso_and_lens(tmp_path: Path, settings, shot, iso) -> None:
+    for order in (">", "<"):  # some bodies write the notes little-endian in big-endian EXIF
+        path = _save(
+            tmp_path / "canon.jpg", exif=_canon_exif(settings, shot, "EF50mm f/1.8 STM", order)
+        )
+        meta = read_metadata(path)
+        assert (meta.make, meta.iso, meta.lens) == ("Canon", iso, "EF50mm f/1.8 STM"), order
+
+
+def test_canon_iso_agrees_with_exiftool_on_the_corpus(corpus: Path) -> None:
+    """ExifTool's Composite:ISO from Canon maker notes (photodesk read nothing before)."""
+    want = {
+        "ianare__Canon_DIGITAL_IXUS_400.jpg": 50,
+        "ianare__Canon_PowerShot_S40.jpg": 100,
+        "ianare__exif-org_canon-ixus.jpg": 65,  # 64.84
+        "ianare__tests_22-canon_tags.jpg": 50,
+        "mei__Canon_IXUS_v3.jpg": 50,
+        "pillow__flower.webp": 100,
+    }
+    assert {name: read_metadata(corpus / name).iso for name in want} == want

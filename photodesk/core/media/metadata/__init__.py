@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -195,8 +195,28 @@ def _merge_xmp(found: Found, xmp: XmpData) -> None:
     found.dates.extend(xmp.dates)
 
 
+# A longer "exposure" is a placeholder (4294967295 s is 2**32-1), not a photo's shutter time.
+MAX_EXPOSURE_S = 86_400.0
+# A date this far past the moment of reading is a camera clock that was never set (2099...).
+FUTURE_SLACK = timedelta(days=2)
+
+
+def _plausible(found: Found) -> list[DateCandidate]:
+    """The dates that can be when the photo was taken; the others are said in a warning (the
+    file keeps them, and `photodesk show --json` lists them) and not used for the timeline."""
+    latest = datetime.now() + FUTURE_SLACK
+    kept = []
+    for c in found.dates:
+        if c.value > latest:
+            when = f"{c.value:%Y-%m-%d %H:%M:%S}"
+            found.warnings.append(f"implausible date {when} ({c.source}) ignored")
+        else:
+            kept.append(c)
+    return kept
+
+
 def _pick_date(found: Found, path: Path, mtime: float) -> DateCandidate:
-    candidates = list(found.dates)
+    candidates = _plausible(found)
     if found.gps_utc is not None:
         candidates.append(DateCandidate("gps", found.gps_utc, 0))
     from_name = date_from_filename(path.name)
@@ -233,6 +253,9 @@ def _build(fmt: FileFormat, found: Found, path: Path, mtime: float) -> Metadata:
     if xmp is not None:
         _merge_xmp(found, xmp)
     taken = _pick_date(found, path, mtime)
+    if found.exposure_time is not None and found.exposure_time > MAX_EXPOSURE_S:
+        found.warnings.append(f"implausible exposure time {found.exposure_time:.0f} s ignored")
+        found.exposure_time = None
     iptc = found.iptc
     keywords = (
         xmp.keywords if xmp and xmp.keywords else tuple(dict.fromkeys(iptc.get("keywords", [])))

@@ -72,6 +72,9 @@ class Found:
         if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
             self.warnings.append("GPS position out of range ignored")
             return
+        if lat == 0 and lon == 0:  # what a receiver without a fix writes: not a place
+            self.warnings.append("GPS position 0,0 (no fix) ignored")
+            return
         self.latitude, self.longitude = lat, lon
         if alt is not None and math.isfinite(alt) and abs(alt) <= 100_000:
             self.altitude = alt
@@ -126,8 +129,8 @@ def add_tiff(dirs: TiffDirs, found: Found, *, dims: bool = False) -> None:
     found.set("exposure_time", _positive(er.get_float(exif, 0x829A)))
     found.set("focal_length", _positive(er.get_float(exif, 0x920A)))
     found.set("lens", _clean(er.string(exif, 0xA434)))
-    if found.lens is None and (found.make or "").upper().startswith("CANON"):
-        found.set("lens", _canon_lens(er, exif))
+    if (found.make or "").upper().startswith("CANON"):
+        _add_canon(er, exif, found)
     if dirs.gps:
         _add_gps(dirs.gps_reader or r, dirs.gps, found)
     xmp = r.raw(ifd0, TAG_XMP)
@@ -195,12 +198,55 @@ def _add_gps(r: TiffReader, gps: Ifd, found: Found) -> None:
             found.set("gps_utc", day + timedelta(hours=h, minutes=m, seconds=int(s)))
 
 
-def _canon_lens(r: TiffReader, exif: Ifd) -> str | None:
+def _canon_notes(r: TiffReader, exif: Ifd) -> tuple[TiffReader, Ifd] | None:
+    """Canon's maker-note directory, in whichever byte order it was written (some bodies write
+    it little-endian inside a big-endian EXIF block, as ExifTool also allows)."""
     entry = exif.get(TAG_MAKERNOTE)
     if entry is None:
         return None
-    got = r.read_ifd(entry[2])
-    return _clean(r.string(got[0], 0x0095)) if got else None
+    for reader in (r, TiffReader(r.source, "<" if r.endian == ">" else ">", r.first_ifd)):
+        got = reader.read_ifd(entry[2])
+        if got and (0x0001 in got[0] or 0x0095 in got[0] or 0x0004 in got[0]):
+            return reader, got[0]
+    return None
+
+
+def _signed16(values: list[int]) -> list[int]:
+    return [v - 0x10000 if v >= 0x8000 else v for v in values]
+
+
+# CameraSettings[16] (CameraISO) codes for fixed ISO settings; 15 is "Auto" (ExifTool's table).
+_CANON_ISO_CODES = {16: 50, 17: 100, 18: 200, 19: 400, 20: 800}
+
+
+def _add_canon(r: TiffReader, exif: Ifd, found: Found) -> None:
+    """ISO and lens from Canon maker notes, as ExifTool's Composite:ISO and LensModel do:
+    CameraSettings' CameraISO when it is a number, else ShotInfo's BaseISO * AutoISO / 100."""
+    notes = _canon_notes(r, exif)
+    if notes is None:
+        return
+    mr, mn = notes
+    if found.lens is None:
+        found.set("lens", _clean(mr.string(mn, 0x0095)))
+    if found.iso is not None:
+        return
+    settings = _signed16(mr.ints(mn, 0x0001, 32))
+    iso: float | None = None
+    # The first value is the block's size in bytes: anything else is a maker note whose offsets
+    # moved when an editor rewrote the file (ExifTool then guesses a new base; we leave it).
+    if len(settings) > 16 and settings[0] == 2 * mn[0x0001][1]:
+        code = settings[16]
+        if code in _CANON_ISO_CODES:
+            iso = _CANON_ISO_CODES[code]
+        elif code > 0 and code & 0x4000 and 0 < code & 0x3FFF < 1_000_000:
+            iso = code & 0x3FFF
+    shot = _signed16(mr.ints(mn, 0x0004, 8))
+    if iso is None and len(shot) > 2 and shot[2] > 0:
+        base = math.exp(shot[2] / 32 * math.log(2)) * 100 / 32
+        auto = math.exp(shot[1] / 32 * math.log(2)) * 100
+        iso = base * auto / 100
+    if iso is not None and 0 < iso < 10_000_000:
+        found.set("iso", round(iso))
 
 
 def image_dims(dirs: TiffDirs) -> tuple[int | None, int | None]:
