@@ -37,15 +37,18 @@ def _gps(rec: dict[str, Any], axis: str) -> Any:
 def expected(rec: dict[str, Any]) -> dict[str, Any]:
     when = _first(rec, "DateTimeOriginal") or _first(rec, "CreateDate")
     when = str(when)[:19] if when else None
-    if when and (when.startswith("0000") or len(when) < 19):
-        when = None
+    if when and (when.startswith("0000") or len(when) < 19 or when[:4] >= "2090"):
+        when = None  # zero, cut short, or a clock never set: not a date photodesk uses
+    lat, lon = _gps(rec, "Latitude"), _gps(rec, "Longitude")
+    if lat == 0 and lon == 0:
+        lat = lon = None  # a receiver without a fix: not a place
     return {
         "taken_at": when,
         "make": _first(rec, "Make"),
         "model": _first(rec, "Model"),
         # GPS only in XMP (empty EXIF GPS tags): ExifTool's Composite stays empty, XMP has it.
-        "latitude": _gps(rec, "Latitude"),
-        "longitude": _gps(rec, "Longitude"),
+        "latitude": lat,
+        "longitude": lon,
         "orientation": _first(rec, "Orientation"),
         "width": rec.get("File:ImageWidth") or _first(rec, "ImageWidth"),
         "height": rec.get("File:ImageHeight") or _first(rec, "ImageHeight"),
