@@ -1,4 +1,5 @@
-"""Import says what it could not read, and --copy copies what was referenced in place before."""
+"""Import says what it could not read, --copy copies what was referenced in place before, and
+a BigTIFF is a photo."""
 
 from __future__ import annotations
 
@@ -82,3 +83,18 @@ def test_copy_takes_a_copy_of_a_file_imported_in_place(library: Library, tmp_pat
     third = library.importer.import_paths([src.parent], copy=True, workers=1)
     assert third.copied == 0  # copied once: the library holds it now
     assert sorted(p.name for p in library.originals_dir.rglob("*.jpg")) == ["a.jpg"]
+
+
+def test_a_bigtiff_is_imported_as_a_photo(library: Library, tmp_path: Path) -> None:
+    """tests/data/big.tif starts "II+" (BigTIFF, 64-bit offsets): it was "not a photo"."""
+    from tests.conftest import DATA
+
+    src = tmp_path / "scans" / "scan.tif"
+    src.parent.mkdir()
+    src.write_bytes((DATA / "big.tif").read_bytes())
+    report = library.importer.import_paths([src.parent], workers=1)
+    assert (report.imported, report.failed) == (1, ())
+    (aid,) = report.asset_ids
+    asset = library.assets.get(aid)
+    assert (asset.file_type, asset.width, asset.height, asset.make) == ("TIFF", 48, 32, "EPSON")
+    assert asset.has_thumbnail

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,31 @@ def scene(size: tuple[int, int], seed: int) -> Image.Image:
         colour = tuple(int(c) for c in rng.integers(0, 255, 3))
         draw.ellipse((x0, y0, x0 + w // 4, y0 + h // 4), fill=colour)
     return img
+
+
+def bigtiff(path: Path, img: Image.Image, make: bytes) -> None:
+    """A minimal little-endian BigTIFF: one uncompressed RGB strip and a Make tag."""
+    w, h = img.size
+    pixels = img.convert("RGB").tobytes()
+    inline = {  # values of at most 8 bytes live in the entry itself
+        258: struct.pack("<3H", 8, 8, 8),
+        271: make,
+    }
+    entries = [  # tag, type (SHORT 3, ASCII 2, LONG8 16), count, value
+        (256, 3, 1, w), (257, 3, 1, h), (258, 3, 3, None), (259, 3, 1, 1), (262, 3, 1, 2),
+        (271, 2, len(make), None), (273, 16, 1, None), (277, 3, 1, 3), (278, 3, 1, h),
+        (279, 16, 1, len(pixels)),
+    ]  # fmt: skip
+    ifd_at = 16
+    data_at = ifd_at + 8 + 20 * len(entries) + 8
+    out = b"II" + struct.pack("<HHHQ", 43, 8, 0, ifd_at) + struct.pack("<Q", len(entries))
+    for tag, typ, count, value in entries:
+        head = struct.pack("<HHQ", tag, typ, count)
+        if tag in inline:
+            out += head + inline[tag].ljust(8, b"\0")
+        else:
+            out += head + struct.pack("<Q", data_at if tag == 273 else value)
+    path.write_bytes(out + struct.pack("<Q", 0) + pixels)
 
 
 def exiftool(path: Path, *tags: str) -> None:
@@ -132,8 +158,10 @@ def build() -> list[tuple[str, str, str, str]]:
     rows.append((path.name, "tiff", "", made))
 
     path = HERE / "big.tif"  # BigTIFF: 64-bit offsets, header II+ (0x2B)
-    scene((120, 90), 12).save(path, "TIFF", compression="tiff_deflate", big_tiff=True)
-    rows.append((path.name, "tiff", "", made + " (BigTIFF)"))
+    bigtiff(path, scene((48, 32), 12), make=b"EPSON\0")
+    rows.append(
+        (path.name, "tiff", "", made + " (BigTIFF, written by hand: Pillow writes classic)")
+    )
 
     import pillow_heif
 

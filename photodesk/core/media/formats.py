@@ -158,6 +158,8 @@ def _sniff_type(head: bytes, ext: str) -> str | None:
         return {b"WEBP": "WEBP", b"AVI ": "AVI"}.get(head[8:12])
     if head[:4] in (b"II*\x00", b"MM\x00*", b"IIRO", b"IIRS", b"MMOR", b"IIU\x00"):
         return _sniff_tiff(head, ext)
+    if head[:4] in (b"II+\x00", b"MM\x00+"):
+        return "TIFF"  # BigTIFF (64-bit offsets): scans and scientific images, never a RAW
     if head[4:8] == b"ftyp":
         return _sniff_ftyp(head, ext)
     if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot") and head[:2] == b"\0\0":

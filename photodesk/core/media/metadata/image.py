@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from photodesk.core.catalog.errors import CorruptFile
 from photodesk.core.media.formats import mpf_image_count
-from photodesk.core.media.metadata.dates import DateCandidate, from_unix
+from photodesk.core.media.metadata.dates import DateCandidate, from_unix, parse_exif_datetime
 from photodesk.core.media.metadata.exif import Found, add_tiff, parse_photoshop_irb, read_exif_block
 from photodesk.core.media.metadata.tiff import FileSource, read_tiff
 
@@ -243,6 +243,10 @@ def read_bmp(fh: BinaryIO, found: Found) -> None:
 
 def read_tiff_file(fh: BinaryIO, found: Found, base: int = 0, length: int | None = None) -> None:
     """Read a TIFF-based file (TIFF, DNG, CR2, NEF, ARW, ORF...) from its IFDs."""
+    fh.seek(base)
+    if fh.read(4) in (b"II+\x00", b"MM\x00+"):
+        _read_bigtiff(fh, found, base)
+        return
     dirs = read_tiff(FileSource(fh, base, length))
     if dirs is None:
         raise CorruptFile("damaged TIFF header")
@@ -255,6 +259,31 @@ def read_tiff_file(fh: BinaryIO, found: Found, base: int = 0, length: int | None
         preview = dirs.reader.source.read_at(jpg_from_raw[2], min(jpg_from_raw[1], 1 << 18))
         if preview[:3] == b"\xff\xd8\xff":
             _exif_of_embedded_jpeg(preview, found)
+
+
+def _read_bigtiff(fh: BinaryIO, found: Found, base: int) -> None:
+    """A BigTIFF (64-bit offsets, which our IFD reader does not walk): Pillow reads its size and
+    its first directory's camera, orientation and date tags."""
+    from PIL import Image, UnidentifiedImageError
+
+    fh.seek(base)
+    try:
+        with Image.open(fh) as im:
+            found.set_dims(*im.size)
+            tags = im.getexif()
+            exif = tags.get_ifd(0x8769)
+    except (OSError, UnidentifiedImageError, ValueError, struct.error) as exc:
+        raise CorruptFile(f"damaged BigTIFF: {exc}") from exc
+    for name, tag in (("make", 0x010F), ("model", 0x0110)):
+        value = tags.get(tag)
+        if isinstance(value, str) and value.strip("\0 "):
+            found.set(name, value.strip("\0 "))
+    orientation = tags.get(0x0112)
+    if isinstance(orientation, int) and 0 <= orientation <= 8:
+        found.set("orientation", orientation)
+    when = parse_exif_datetime(exif.get(0x9003) or tags.get(0x0132))
+    if when is not None:
+        found.dates.append(DateCandidate("exif:DateTimeOriginal", when, None))
 
 
 def _exif_of_embedded_jpeg(jpeg: bytes, found: Found) -> None:
