@@ -98,3 +98,34 @@ def test_a_bigtiff_is_imported_as_a_photo(library: Library, tmp_path: Path) -> N
     asset = library.assets.get(aid)
     assert (asset.file_type, asset.width, asset.height, asset.make) == ("TIFF", 48, 32, "EPSON")
     assert asset.has_thumbnail
+
+
+def test_a_truncated_heic_is_said(library: Library, tmp_path: Path) -> None:
+    """Cut short, a HEIC keeps its metadata; its picture is incomplete and the import says so
+    (a single-image one cannot be shown at all, so it fails with the decoder's reason)."""
+    from photodesk.core.media.metadata import read_metadata
+    from tests.conftest import DATA
+
+    data = (DATA / "phone.heic").read_bytes()
+    cut = tmp_path / "card" / "cut.heic"
+    cut.parent.mkdir()
+    cut.write_bytes(data[: len(data) * 4 // 5])
+    meta = read_metadata(cut)
+    assert meta.model == "iPhone 15 Pro"
+    assert any(w.startswith("truncated HEIF: ") for w in meta.warnings), meta.warnings
+    report = library.importer.import_paths([cut.parent], workers=1)
+    assert report.imported == 0 and "truncated" in report.failed[0].error
+
+
+def test_a_truncated_iphone_heic_is_imported_with_a_warning(
+    library: Library, tmp_path: Path, corpus: Path
+) -> None:
+    """An iPhone HEIC (a grid of tiles) cut short still decodes, with tiles missing: it was
+    imported without a word."""
+    data = (corpus / "immich__heic_IMG_2682.heic").read_bytes()
+    cut = tmp_path / "card" / "IMG_2682.HEIC"
+    cut.parent.mkdir()
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    report = library.importer.import_paths([cut.parent], workers=1)
+    assert report.imported == 1
+    assert any(w.error.startswith("truncated HEIF: ") for w in report.warnings), report.warnings

@@ -225,12 +225,30 @@ def read_heif(fh: BinaryIO, found: Found) -> None:
         if item_type == b"mime" and "rdf+xml" in mime:
             found.xmp_packets.append(_item_data(fh, meta, item_id))
     width, height = _primary_size(meta)
+    missing = _missing_bytes(fh, meta)
+    if missing:
+        found.warnings.append(
+            f"truncated HEIF: {missing} bytes of image data are missing (the picture is incomplete)"
+        )
     if not meta.associations:
         found.warnings.append("damaged HEIF: no item property associations")
     if width is not None:
         found.width, found.height = width, height
     if found.width is None and not exif_items:
         raise CorruptFile("damaged HEIF: no primary image")
+
+
+def _missing_bytes(fh: BinaryIO, meta: _Meta) -> int:
+    """How many bytes the items' extents reach past the end of the file (0: all there). A file
+    cut short still has its metadata, and decoders fill in what is missing without a word."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    end = max(
+        (offset + length for method, extents in meta.locations.values() if method == 0
+         for offset, length in extents),
+        default=0,
+    )  # fmt: skip
+    return max(0, end - size)
 
 
 def _primary_size(meta: _Meta) -> tuple[int | None, int | None]:
