@@ -32,9 +32,7 @@ needs_exiftool = pytest.mark.skipif(
 
 def exiftool(*args: str) -> str:
     assert EXIFTOOL is not None
-    done = subprocess.run(
-        [EXIFTOOL, *args], capture_output=True, text=True, check=True, timeout=60
-    )
+    done = subprocess.run([EXIFTOOL, *args], capture_output=True, text=True, check=True, timeout=60)
     return done.stdout
 
 
@@ -310,6 +308,10 @@ def test_a_sidecar_changed_by_another_app_is_merged(library: Library, tmp_path: 
     assert now.title == "New from digiKam" and now.rating == 4
     assert now.tags == ("Places/Rome",) and now.people == ("Dora",)
     assert library.xmp.sidecars_changed([str(side)]) == 0  # merged: nothing left to read
+    exiftool("-overwrite_original", "-XMP-xmp:Rating=1", str(side))
+    _import(library, photos)  # importing the folder again notices the changed sidecar
+    library.xmp.flush()
+    assert library.assets.get(a.id).rating == 1
 
 
 def test_merge_takes_the_newer_side_per_field() -> None:
@@ -414,3 +416,48 @@ def test_sigkill_during_sidecar_writes_leaves_old_or_new(tmp_path: Path) -> None
     write_atomic(sides[0], v0)
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(f".{names[0]}.xmp.")]
     assert leftovers == []
+
+
+def _queued(lib: Library, kind: str) -> int:
+    from sqlalchemy import func, select
+
+    from photodesk.core.catalog.db.schema import Job
+
+    with lib.read() as s:
+        return int(
+            s.scalar(select(func.count()).where(Job.kind == kind, Job.state == "queued")) or 0
+        )
+
+
+def test_the_watcher_rereads_other_apps_edits_and_not_its_own(
+    library: Library, tmp_path: Path
+) -> None:
+    from photodesk.core.ingest.files import FileService
+    from photodesk.core.ingest.watch import FolderWatcher
+
+    inbox = tmp_path / "inbox"
+    make_jpeg(inbox / "a.jpg")
+    FileService(library).add_watched(inbox)
+    watcher = FolderWatcher(library, settle_s=0.2, poll_interval_s=0.2, polling=True, workers=1)
+    watcher.start()
+    try:
+        assert watcher.wait_idle(30)
+        a = _one(library, "a.jpg")
+        library.assets.set_rating([a.id], 3)
+        library.xmp.flush()  # photodesk writes a.jpg.xmp: the watcher sees a new file...
+        side = inbox / "a.jpg.xmp"
+        assert side.is_file()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not watcher.wait_idle(1):
+            pass
+        time.sleep(1.0)  # several polls and settle times
+        assert watcher.wait_idle(30)
+        assert _queued(library, "xmp.read") == 0  # ...and knows it is its own write: no loop
+        text = side.read_text("utf-8").replace("<xmp:Rating>3<", "<xmp:Rating>5<")
+        side.write_text(text, "utf-8")  # another app changes the rating
+        while time.monotonic() < deadline + 30 and not _queued(library, "xmp.read"):
+            time.sleep(0.1)
+        library.xmp.flush()
+        assert library.assets.get(a.id).rating == 5
+    finally:
+        watcher.stop()

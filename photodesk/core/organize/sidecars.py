@@ -348,19 +348,25 @@ class XmpService:
         """
         wanted = [os.path.abspath(p) for p in paths]
         queued = 0
+        rows: list[Any] = []
         with self._lib.read() as s:
-            rows = s.execute(
-                select(
-                    AssetFile.path,
-                    AssetFile.asset_id,
-                    AssetFile.size,
-                    AssetFile.mtime_ns,
-                    AssetFile.checksum,
-                    Asset.owner_id,
-                )
-                .join(Asset, Asset.id == AssetFile.asset_id)
-                .where(AssetFile.path.in_(wanted), AssetFile.role == "sidecar")
-            ).all()
+            for start in range(0, len(wanted), 500):
+                rows += s.execute(
+                    select(
+                        AssetFile.path,
+                        AssetFile.asset_id,
+                        AssetFile.size,
+                        AssetFile.mtime_ns,
+                        AssetFile.checksum,
+                        Asset.owner_id,
+                    )
+                    .join(Asset, Asset.id == AssetFile.asset_id)
+                    .where(
+                        AssetFile.path.in_(wanted[start : start + 500]),
+                        AssetFile.role == "sidecar",
+                        Asset.owner_id == self._lib.owner_id,
+                    )
+                ).all()
         changed: list[tuple[int, int, str, int, int]] = []
         for path, asset_id, size, mtime_ns, checksum, owner in rows:
             try:
