@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import subprocess
 import threading
 from collections.abc import Iterable
 from datetime import datetime
@@ -160,10 +161,6 @@ def write_asset(lib: Library, asset_id: int, *, force: bool = False) -> str:
         else:
             stat = target.stat()
             outcome = "unchanged"
-        if mode == "embedded" and st.original:
-            from photodesk.core.organize.embedded import embed_sidecar
-
-            outcome += embed_sidecar(lib, st, target)
         state = {"synced": st.snapshot(), "edited": st.edited}
         with lib.write(Changes(assets=frozenset({asset_id}))) as s:
             _record_sidecar(s, asset_id, target, stat.st_size, stat.st_mtime_ns, _sha1(data))
@@ -172,6 +169,13 @@ def write_asset(lib: Library, asset_id: int, *, force: bool = False) -> str:
                 .where(Asset.id == asset_id)
                 .values(xmp_state=state, xmp_written_at=datetime.now())
             )
+        if mode == "embedded" and st.original:
+            from photodesk.core.organize.embedded import EmbedError, embed_sidecar
+
+            try:
+                outcome += embed_sidecar(lib, st, target)
+            except (EmbedError, OSError, subprocess.TimeoutExpired) as exc:
+                raise PermanentJobError(f"sidecar {outcome}, not embedded: {exc}") from exc
         return outcome
 
 
