@@ -554,3 +554,15 @@ def test_embedded_write_into_a_dng(library: Library, tmp_path: Path, corpus: Pat
     assert tags_of(dng)["XMP-xmp:Rating"] == 5
     assert pixel_digest(dng, "DNG") == sensor
     assert (photos / "IMG_1.xmp").is_file()  # RAW sidecars are name.xmp
+
+
+def test_a_rejected_rating_survives_until_stars_are_given() -> None:
+    old = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+        b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description'
+        b' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="-1"/></rdf:RDF></x:xmpmeta>'
+    )
+    keep = render_sidecar(old, SidecarValues(fields=frozenset({"rating", "title"}), title="T"))
+    assert b'xmp:Rating="-1"' in keep and b">T</rdf:li>" in keep
+    starred = render_sidecar(keep, SidecarValues(fields=frozenset({"rating"}), rating=3))
+    assert b'xmp:Rating="3"' in starred and b"-1" not in starred

@@ -239,6 +239,14 @@ class _Tree:
                     where = (d, i)
         return where
 
+    def text(self, uri: str, local: str) -> str | None:
+        """A simple property's value, written as an attribute or as an element."""
+        home = self.attribute_home(uri, local)
+        if home is not None:
+            return next(v for k, v in home.attrib.items() if _is(k, uri, local))
+        found = self.find(uri, local)
+        return (found.text or "").strip() if found is not None and len(found) == 0 else None
+
     def attribute_home(self, uri: str, local: str) -> Element | None:
         for d in self.descs:
             if any(_is(k, uri, local) for k in d.attrib):
@@ -338,7 +346,9 @@ def xmp_coordinate(value: float, axis: str) -> str:
 def apply_values(root: Element, v: SidecarValues) -> None:
     """Edit the parsed packet so it says what ``v`` says (for ``v.fields`` only)."""
     t = _Tree(root)
-    if "rating" in v.fields:
+    old_rating = (t.text(XMP, "Rating") or "").strip()
+    if "rating" in v.fields and not (v.rating == 0 and old_rating.startswith("-")):
+        # a Lightroom "rejected" (-1) is no stars in photodesk: it stays until stars are given
         t.put_simple(XMP, "Rating", str(max(0, min(5, v.rating))))
     if "title" in v.fields:
         t.put(_alt(DC, "title", v.title), DC, "title")
