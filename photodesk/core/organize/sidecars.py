@@ -46,13 +46,12 @@ MODE_KEY = "metadata.write_xmp"
 MODES = ("sidecar", "off", "embedded")
 DEFAULT_MODE = "sidecar"
 WRITE_JOB, READ_JOB = "xmp.write", "xmp.read"
-_locks: dict[int, threading.Lock] = {}
-_locks_guard = threading.Lock()
+# One sidecar is read-modify-written by one thread at a time (striped by asset id).
+_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
 def _lock(asset_id: int) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(asset_id, threading.Lock())
+    return _LOCKS[asset_id % len(_LOCKS)]
 
 
 def mode_of(s: Session) -> str:
@@ -220,7 +219,7 @@ def read_asset(lib: Library, asset_id: int) -> dict[str, Any]:
             _record_sidecar(s, asset_id, path, stat.st_size, stat.st_mtime_ns, _sha1(data))
             state = {"synced": synced, "edited": st.edited}
             s.execute(update(Asset).where(Asset.id == asset_id).values(xmp_state=state))
-            if keep and mode_of(s) != "off":
+            if keep & st.values().fields and mode_of(s) != "off":
                 _enqueue(s, WRITE_JOB, asset_id, st.owner_id)  # the sidecar lags: catch it up
         return {"asset": asset_id, "from_sidecar": sorted(take), "kept": sorted(keep)}
 
