@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from photodesk.cli import (
     check_cmd,
@@ -20,6 +21,7 @@ from photodesk.cli import (
     share_cmd,
     users_cmd,
     watch_cmd,
+    xmp_cmd,
 )
 from photodesk.cli.args import count_arg, name_arg, positive_arg
 
@@ -145,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_parser(sub)
     people_cmd.add_parser(sub)
     index_cmd.add_parser(sub)
+    xmp_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(
@@ -177,6 +180,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(library: Any, args: argparse.Namespace) -> int:
+    if args.command in ("users", "apikeys"):
+        return users_cmd.run(library, args)
+    if args.command == "share":
+        return share_cmd.run(library, args)
+    if args.command == "edit":
+        return xmp_cmd.run_edit(library, args)
+    if args.command == "xmp":
+        return xmp_cmd.run_xmp(library, args)
+    ml_commands = {"search": search_cmd, "people": people_cmd, "index": index_cmd}
+    if args.command in ml_commands:
+        return int(ml_commands[args.command].run(library, args))
+    from photodesk.cli import commands
+
+    return commands.dispatch(library, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The one dispatch point: every failure becomes one line on stderr and exit status 1 (2 for
     usage, from argparse), never a traceback unless ``--debug``."""
@@ -189,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from photodesk.core import PhotodeskError
 
     try:
-        status = _run(args)
+        status = _execute(args)
         sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
         return status
     except PhotodeskError as exc:
@@ -217,7 +237,7 @@ def _fail(message: str, args: argparse.Namespace) -> None:
     print(f"photodesk: {message}", file=sys.stderr)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _execute(args: argparse.Namespace) -> int:
     if args.command == "models":  # needs the library folder, not an open library
         return models_cmd.run(args)
     from photodesk.bootstrap import open_library
@@ -243,16 +263,10 @@ def _run(args: argparse.Namespace) -> int:
         return launch(args.library)  # checks the display first; may ask to create the library
     library = open_library(args.library, create=_creates(args))
     try:
-        if args.command in ("users", "apikeys"):
-            return users_cmd.run(library, args)
-        if args.command == "share":
-            return share_cmd.run(library, args)
-        ml_commands = {"search": search_cmd, "people": people_cmd, "index": index_cmd}
-        if args.command in ml_commands:
-            return ml_commands[args.command].run(library, args)
-        from photodesk.cli import commands
-
-        return commands.dispatch(library, args)
+        rc = _run(library, args)
+        # Edits queue XMP write-backs: do them now, as the app or daemon would in the background.
+        library.xmp.flush()
+        return rc
     finally:
         library.close()
 
