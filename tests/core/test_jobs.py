@@ -219,7 +219,9 @@ def test_cli_import_runs_as_a_job_and_jobs_reports_it(
     status = json.loads(capsys.readouterr().out)
     queues = {q["name"]: q for q in status["queues"]}
     assert queues["import"]["done"] == 1 and status["failures"] == []
-    assert main(["--library", lib, "jobs", "run", "--until-idle", "--timeout", "30"]) == 0
+    # The work left (thumbnails, ML) takes what a loaded machine takes: the deadline is only a
+    # guard against a hang (the suite's own timeout is 600 s), not a speed requirement.
+    assert main(["--library", lib, "jobs", "run", "--until-idle", "--timeout", "550"]) == 0
     assert main(["--library", lib, "jobs", "pause", "thumbnails"]) == 0
     capsys.readouterr()
     main(["--library", lib, "jobs"])
