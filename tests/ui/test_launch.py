@@ -82,13 +82,20 @@ def test_the_first_run_dialog_creates_the_default_library_only_when_asked(
 
 
 def test_the_dialog_itself(qtbot, tmp_path: Path) -> None:
+    said: list[str] = []
+
     def answer() -> None:
-        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox))
-        assert str(tmp_path) in box.informativeText()
+        # The dialog running now (not a message box another test left behind), once it is up.
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(10, answer)
+            return
+        said.append(box.informativeText())
         box.button(QMessageBox.StandardButton.Ok).click()
 
     QTimer.singleShot(0, answer)
     assert launch.ask_to_create(tmp_path) is True
+    assert str(tmp_path) in said[0]
 
 
 def test_the_readme_ci_and_the_check_list_the_same_debian_packages() -> None:
