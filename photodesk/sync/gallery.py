@@ -6,7 +6,6 @@ import asyncio
 import gzip
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -22,6 +21,7 @@ from photodesk.sync.gallery_files import NotStrippable, StrippedCache, stream_zi
 from photodesk.sync.gallery_upload import receive_upload
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.shares import base_url
+from photodesk.sync.unlock_limiter import Refusal, UnlockLimiter
 from photodesk.sync.views import error_response, http_error, json_response, path_id
 
 STATIC = "/share-static/"
@@ -41,22 +41,19 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, no-cache",
 }
-ATTEMPTS = 5  # wrong passwords per link and address ...
-LINK_ATTEMPTS = 30  # ... and per link from anywhere ...
-WINDOW_S = 900.0  # ... within this many seconds, then 429
 ASSET_CACHE = "private, max-age=3600"
 CACHE_S = 3.0  # how long links and pages are reused without asking the catalog again
 
 
 @dataclass
 class GalleryState:
-    """Per-app state: templates, the page cache and the password-attempt counters."""
+    """Per-app state: templates, the page cache and the password-guess limiter."""
 
     env: Any
     stripped: StrippedCache
     generation: int = 0
     pages: dict[tuple[Any, ...], tuple[tuple[bytes, bytes], float]] = field(default_factory=dict)
-    attempts: dict[Any, deque[float]] = field(default_factory=dict)
+    limiter: UnlockLimiter = field(default_factory=UnlockLimiter)
     rendering: dict[tuple[Any, ...], asyncio.Future[tuple[bytes, bytes]]] = field(
         default_factory=dict
     )
@@ -215,25 +212,10 @@ def _render_page(
     return body, gzip.compress(body, 6)
 
 
-def _too_many(state: GalleryState, link: ShareLink, address: str) -> bool:
-    now = time.monotonic()
-    with state.lock:
-        for key, limit in (((link.id, address), ATTEMPTS), ((link.id, None), LINK_ATTEMPTS)):
-            times = state.attempts.get(key)
-            while times and now - times[0] > WINDOW_S:
-                times.popleft()
-            if times and len(times) >= limit:
-                return True
-    return False
-
-
-def _failed(state: GalleryState, link: ShareLink, address: str) -> None:
-    now = time.monotonic()
-    with state.lock:
-        if len(state.attempts) > 10_000:
-            state.attempts.clear()
-        for key in ((link.id, address), (link.id, None)):
-            state.attempts.setdefault(key, deque()).append(now)
+def _locked(
+    request: web.Request, link: ShareLink, base: str, status: int, error: str
+) -> web.Response:
+    return _render(request, "share_locked.html", status=status, link=link, base=base, error=error)
 
 
 @public
@@ -244,33 +226,27 @@ async def unlock(request: web.Request) -> web.StreamResponse:
         return _missing(request)
     base = _base(request)
     state = request.app[STATE]
-    address = request.remote or "?"
-    if _too_many(state, link, address):
-        response = _render(
-            request,
-            "share_locked.html",
-            status=429,
-            link=link,
-            base=base,
-            error="Too many wrong passwords. Try again in a few minutes.",
-        )
-        response.headers["Retry-After"] = str(int(WINDOW_S))
-        return response
     form = await request.post()
     password = form.get("password")
-    shares = request.app[LIBRARY].shares
-    if not isinstance(password, str) or not await asyncio.to_thread(
-        shares.check_password, link, password
-    ):
-        _failed(state, link, address)
-        return _render(
-            request,
-            "share_locked.html",
-            status=401,
-            link=link,
-            base=base,
-            error="That password is not right.",
+    if not isinstance(password, str) or not password:
+        return _locked(request, link, base, 401, "Enter the password.")
+    # Counted before the slow check (parallel guesses cannot overtake the limit), given back
+    # when right; a link under attack is slowed, never closed (see unlock_limiter).
+    ticket = state.limiter.reserve(link.id, request.remote)
+    if isinstance(ticket, Refusal):
+        response = _locked(
+            request, link, base, 429, "Too many wrong passwords. Try again in a few minutes."
         )
+        response.headers["Retry-After"] = str(int(ticket.retry_after_s) + 1)
+        return response
+    if ticket.delay_s:
+        await asyncio.sleep(ticket.delay_s)
+    shares = request.app[LIBRARY].shares
+    async with state.limiter.hashing(link.id):
+        right = await asyncio.to_thread(shares.check_password, link, password)
+    if not right:
+        return _locked(request, link, base, 401, "That password is not right.")
+    state.limiter.succeeded(ticket)
     token = await asyncio.to_thread(shares.unlock_token, link)
     response = web.HTTPSeeOther(base)
     response.set_cookie(
