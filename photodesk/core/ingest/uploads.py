@@ -23,7 +23,6 @@ from sqlalchemy import select
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.errors import (
-    InsufficientStorage,
     InvalidInput,
     UploadTooLarge,
 )
@@ -31,6 +30,7 @@ from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.procs import exit_with_parent
 from photodesk.core.ingest import writer as import_writer
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
+from photodesk.core.ingest.quota import QuotaBook, Reservation
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
 from photodesk.core.ingest.storage import expand_template
 from photodesk.core.maintenance.leftovers import COPY_TEMP_SUFFIX
@@ -161,6 +161,7 @@ class UploadService:
         self._lock = threading.Lock()  # dedup check + move + catalog write, one upload at a time
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self.quota = QuotaBook(library, lambda: self.root, lambda: self.free_space_margin)
 
     # ----- before the bytes ----------------------------------------------------------------
     @property
@@ -177,15 +178,14 @@ class UploadService:
         return path
 
     def check_space(self, owner_id: int, size: int) -> None:
-        """Refuse ``size`` more bytes for this user before any is accepted (quota, free disk)."""
-        if size < 0:
-            raise InvalidInput("the upload size cannot be negative")
-        self._lib.accounts.check_quota(int(owner_id), size)  # raises accounts.QuotaExceeded
-        free = shutil.disk_usage(self.root if self.root.exists() else self._lib.root).free
-        if size + self.free_space_margin > free:
-            raise InsufficientStorage(
-                f"not enough free disk space for the upload ({_mb(size)}; {_mb(free)} free)"
-            )
+        """Refuse ``size`` more bytes for this user before any is accepted (quota, free disk),
+        counting what uploads in progress have reserved."""
+        self.quota.check(owner_id, size)
+
+    def reserve(self, owner_id: int, size: int) -> Reservation:
+        """Check and hold ``size`` bytes of quota and disk for an upload starting now (one step,
+        so parallel uploads cannot all pass the same check); release it when the upload ends."""
+        return self.quota.reserve(owner_id, size)
 
     def has_checksum(self, owner_id: int, sha1_hex: str) -> int | None:
         """This user's asset with this content (SHA-1, hex or base64), if any."""
@@ -460,8 +460,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
-
-
-__all__ = ["StagedFile", "UploadOutcome", "UploadService", "normalize_sha1", "safe_filename"]
+__all__ = [
+    "Reservation",
+    "StagedFile",
+    "UploadOutcome",
+    "UploadService",
+    "normalize_sha1",
+    "safe_filename",
+]

@@ -1,0 +1,112 @@
+"""Quota and disk space held for uploads in progress, so parallel uploads cannot overrun them.
+
+An upload *reserves* its size before its first byte is read: the check (quota, free disk) and
+the reservation are one step under a lock, and every later check counts what is reserved.
+The reservation is released when the upload ends, either way (by then an imported file counts
+in the user's usage).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from photodesk.core.catalog.errors import InsufficientStorage, InvalidInput
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+
+
+class Reservation:
+    """Bytes held for one upload; ``resize`` once its real size is known, ``release`` at the end."""
+
+    def __init__(self, book: QuotaBook, owner_id: int, size: int) -> None:
+        self._book = book
+        self.owner_id = owner_id
+        self.size = size
+        self.released = False
+
+    def resize(self, size: int) -> None:
+        """Hold ``size`` bytes instead (checked again when it grows)."""
+        self._book._resize(self, size)
+
+    def release(self) -> None:
+        self._book._release(self)
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class QuotaBook:
+    """What each user's uploads in progress hold (``lib.uploads`` keeps one)."""
+
+    def __init__(self, lib: Library, disk_root: Callable[[], Path], margin: Callable[[], int]):
+        self._lib = lib
+        self._disk_root = disk_root
+        self._margin = margin
+        self._held: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def held(self, owner_id: int | None = None) -> int:
+        """Bytes reserved by one user's uploads in progress (all users': None)."""
+        with self._lock:
+            if owner_id is None:
+                return sum(self._held.values())
+            return self._held.get(int(owner_id), 0)
+
+    def check(self, owner_id: int, size: int) -> None:
+        """Refuse ``size`` more bytes (on top of what is reserved) for this user."""
+        with self._lock:
+            self._check(int(owner_id), size)
+
+    def reserve(self, owner_id: int, size: int) -> Reservation:
+        """Check and hold ``size`` bytes for an upload, in one step."""
+        owner = int(owner_id)
+        with self._lock:
+            self._check(owner, size)
+            self._held[owner] = self._held.get(owner, 0) + size
+        return Reservation(self, owner, size)
+
+    def _check(self, owner: int, size: int) -> None:
+        if size < 0:
+            raise InvalidInput("the upload size cannot be negative")
+        # raises accounts.QuotaExceeded
+        self._lib.accounts.check_quota(owner, size + self._held.get(owner, 0))
+        root = self._disk_root()
+        free = shutil.disk_usage(root if root.exists() else self._lib.root).free
+        needed = size + sum(self._held.values())
+        if needed + self._margin() > free:
+            raise InsufficientStorage(
+                f"not enough free disk space for the upload ({_mb(size)}; {_mb(free)} free)"
+            )
+
+    def _resize(self, r: Reservation, size: int) -> None:
+        with self._lock:
+            if r.released:
+                raise InvalidInput("this upload's reservation has ended")
+            grow = size - r.size
+            if grow > 0:
+                self._check(r.owner_id, grow)
+            self._held[r.owner_id] = self._held.get(r.owner_id, 0) + grow
+            r.size = size
+
+    def _release(self, r: Reservation) -> None:
+        with self._lock:
+            if r.released:
+                return
+            r.released = True
+            left = self._held.get(r.owner_id, 0) - r.size
+            if left > 0:
+                self._held[r.owner_id] = left
+            else:
+                self._held.pop(r.owner_id, None)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
