@@ -11,6 +11,7 @@ from aiohttp import web
 
 from photodesk.core import AssetQuery, AssetRecord, CorruptFile, UnsupportedFormat
 from photodesk.sync.auth import current_user
+from photodesk.sync.decoding import TooManyPixels, render_derivatives
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.views import http_error, int_param, json_response, path_id
 
@@ -93,10 +94,8 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
     path = store.preview_path(rec.checksum) if size == "preview" else store.thumb_path(rec.checksum)
     if not path.is_file():
         try:
-            await asyncio.to_thread(
-                store.render, Path(rec.path), rec.checksum, rec.file_type, rec.kind, rec.orientation
-            )
-        except (CorruptFile, UnsupportedFormat, OSError) as exc:
+            await render_derivatives(request.app, rec)
+        except (CorruptFile, UnsupportedFormat, OSError, TooManyPixels) as exc:
             raise http_error(404, f"no thumbnail for asset {rec.id}: {exc}") from exc
     if not path.is_file():
         raise http_error(404, f"no thumbnail for asset {rec.id}")

@@ -30,6 +30,8 @@ class ServerConfig:
     public_url: str | None = None  # e.g. https://photos.example.org (for links and CSRF checks)
     max_upload_bytes: int = 64 * 1024 * MiB  # one file
     max_json_bytes: int = 16 * MiB  # a JSON request body
+    max_pixels: int = 120_000_000  # pictures with more are refused at upload and not decoded
+    decode_workers: int = 2  # pictures decoded at once for thumbnails and metadata-free copies
     trusted_proxies: tuple[Network, ...] = ()
     log_format: str = "text"  # text | json
     access_log: bool = True
@@ -95,7 +97,7 @@ def _convert(name: str, value: Any) -> Any:
             if number < 0 or (name == "port" and number > 65535):
                 raise ValueError
             return number
-        if name in ("max_upload_bytes", "max_json_bytes"):
+        if name in ("max_upload_bytes", "max_json_bytes", "max_pixels", "decode_workers"):
             number = int(value)
             if number <= 0:
                 raise ValueError

@@ -17,6 +17,7 @@ from aiohttp import web
 from photodesk.core import Changes, CorruptFile, UnsupportedFormat
 from photodesk.core.sharing.grants import ShareLink
 from photodesk.sync.auth import public
+from photodesk.sync.decoding import DECODER, TooManyPixels, render_derivatives
 from photodesk.sync.gallery_files import NotStrippable, StrippedCache, stream_zip, unique_names
 from photodesk.sync.gallery_upload import receive_upload
 from photodesk.sync.keys import LIBRARY
@@ -276,10 +277,8 @@ async def _image(request: web.Request, preview: bool) -> web.StreamResponse:
     path = store.preview_path(rec.checksum) if preview else store.thumb_path(rec.checksum)
     if not path.is_file():
         try:
-            await asyncio.to_thread(
-                store.render, Path(rec.path), rec.checksum, rec.file_type, rec.kind, rec.orientation
-            )
-        except (CorruptFile, UnsupportedFormat, OSError) as exc:
+            await render_derivatives(request.app, rec)
+        except (CorruptFile, UnsupportedFormat, OSError, TooManyPixels) as exc:
             raise http_error(404, "no thumbnail") from exc
         if not path.is_file():
             raise http_error(404, "no thumbnail")
@@ -297,6 +296,22 @@ async def thumb(request: web.Request) -> web.StreamResponse:
 @public
 async def preview(request: web.Request) -> web.StreamResponse:
     return await _image(request, preview=True)
+
+
+async def _served(request: web.Request, link: ShareLink, rec: Any) -> tuple[Path, str]:
+    """``_served_file`` for the event loop (a copy being made holds no thread meanwhile)."""
+    path = Path(rec.path)
+    if rec.offline or not await asyncio.to_thread(path.is_file):
+        raise http_error(404, "this file is offline")
+    if link.show_metadata:
+        return path, path.name
+    try:
+        copy, ext = await request.app[STATE].stripped.path_for_async(
+            path, rec.checksum, rec.file_type, rec.kind, rec.orientation
+        )
+    except NotStrippable as exc:
+        raise http_error(404, "this file is not shared without its metadata") from exc
+    return copy, public_name(link, rec.id, rec.kind, path.name, ext)
 
 
 def _served_file(request: web.Request, link: ShareLink, rec: Any) -> tuple[Path, str]:
@@ -340,7 +355,7 @@ async def original(request: web.Request) -> web.StreamResponse:
     link, rec = await _asset(request)
     if not link.allow_download:
         raise http_error(404, "not found")
-    path, name = await asyncio.to_thread(_served_file, request, link, rec)
+    path, name = await _served(request, link, rec)
     mime = rec.mime if link.show_metadata or rec.kind == "video" else "image/jpeg"
     return web.FileResponse(
         path,
@@ -359,7 +374,7 @@ async def video(request: web.Request) -> web.StreamResponse:
     link, rec = await _asset(request)
     if rec.kind != "video":
         raise http_error(404, "not found")
-    path, name = await asyncio.to_thread(_served_file, request, link, rec)
+    path, name = await _served(request, link, rec)
     return web.FileResponse(
         path,
         headers={
@@ -524,7 +539,7 @@ def setup(app: web.Application) -> None:
     lib = app[LIBRARY]
     state = GalleryState(
         env=_env(),
-        stripped=StrippedCache(lib.root / "shared-copies"),
+        stripped=StrippedCache(lib.root / "shared-copies", app[DECODER]),
     )
     state.unsubscribe = lib.events.subscribe(_on_change(state))
     app[STATE] = state

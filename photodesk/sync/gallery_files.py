@@ -19,6 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from photodesk.sync.decoding import DecodeGate, TooManyPixels
+
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 JPEG_TYPES = ("jpeg", "jpg", "mpo")
@@ -175,15 +177,20 @@ def _reencode_to(src: Path, dst: Path, *, ft: str, kind: str, orientation: int |
 
 
 class StrippedCache:
-    """Metadata-free copies of originals, made once per content and kept beside the library."""
+    """Metadata-free copies of originals, made once per content and kept beside the library.
 
-    def __init__(self, folder: Path) -> None:
+    Copies are made through the decode gate: a few at a time, one run per copy however many
+    visitors ask for it at once, and never of a picture over the gate's pixel limit.
+    """
+
+    def __init__(self, folder: Path, gate: DecodeGate) -> None:
         self.folder = folder
+        self.gate = gate
 
-    def path_for(
+    def plan(
         self, src: Path, checksum: str, file_type: str, kind: str, orientation: int | None
-    ) -> tuple[Path, str]:
-        """The stripped copy (made now if needed) and the file name extension it has."""
+    ) -> tuple[Path, str, Callable[[], None]]:
+        """Where the copy goes, its extension, and how to make it (the copy may exist)."""
         ft = (file_type or "").lower()
         maker: Callable[[Path, Path], None]
         if kind == "video":
@@ -196,17 +203,42 @@ class StrippedCache:
         else:
             ext = ".jpg"
             maker = partial(_reencode_to, ft=ft, kind=kind, orientation=orientation)
-
         target = self.folder / checksum[:2] / f"{checksum}{ext}"
-        if target.is_file():
-            return target, ext
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{uuid.uuid4().hex}.part")
-        try:
-            maker(src, tmp)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+
+        def make() -> None:
+            if target.is_file():  # made by a run that finished meanwhile
+                return
+            if maker is not strip_mp4:
+                try:
+                    self.gate.check_pixels(src, file_type, kind)
+                except TooManyPixels as exc:
+                    raise NotStrippable(str(exc)) from exc
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{uuid.uuid4().hex}.part")
+            try:
+                maker(src, tmp)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+        return target, ext, make
+
+    def path_for(
+        self, src: Path, checksum: str, file_type: str, kind: str, orientation: int | None
+    ) -> tuple[Path, str]:
+        """The stripped copy (made now if needed, waiting on this thread) and its extension."""
+        target, ext, make = self.plan(src, checksum, file_type, kind, orientation)
+        if not target.is_file():
+            self.gate.submit(str(target), make).result()
+        return target, ext
+
+    async def path_for_async(
+        self, src: Path, checksum: str, file_type: str, kind: str, orientation: int | None
+    ) -> tuple[Path, str]:
+        """``path_for`` for the event loop: no thread is held while the copy is made."""
+        target, ext, make = self.plan(src, checksum, file_type, kind, orientation)
+        if not target.is_file():
+            await self.gate.run(str(target), make)
         return target, ext
 
 

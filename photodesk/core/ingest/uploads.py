@@ -158,6 +158,7 @@ class UploadService:
         self.storage_root: Path | None = None  # None: the library's originals/ folder
         self.free_space_margin = FREE_SPACE_MARGIN
         self.analysis_workers = 2  # 0: analyse in the calling thread
+        self.max_pixels: int | None = None  # pictures with more are refused (the server sets it)
         self._lock = threading.Lock()  # dedup check + move + catalog write, one upload at a time
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -269,7 +270,11 @@ class UploadService:
                 if sidecar_path is not None and Path(sidecar_path).exists():
                     side = work / (name + ".xmp")
                     os.replace(sidecar_path, side)
-                result = self._analyze(staged, side, sha1)
+                too_big = self._over_pixel_limit(staged)
+                if too_big:
+                    result = Failure(str(staged), None, None, too_big)
+                else:
+                    result = self._analyze(staged, side, sha1)
                 if isinstance(result, Failure):
                     outcome = UploadOutcome(None, "rejected", result.error)
                 else:
@@ -346,6 +351,23 @@ class UploadService:
                 if attempt == 2:
                     break
         return Failure(task.path, task.size, task.mtime_ns, "crashed the decoder (damaged file?)")
+
+    def _over_pixel_limit(self, path: Path) -> str | None:
+        """Why a picture is refused before any decoding (its header is read), if it is: more
+        pixels than ``max_pixels`` (a 600 KB PNG can declare 200 million)."""
+        if not self.max_pixels:
+            return None
+        from photodesk.core.media.formats import sniff_path
+        from photodesk.core.media.thumbnails.decode import pixel_count
+
+        fmt = sniff_path(path)
+        size = pixel_count(path, fmt.file_type) if fmt and fmt.kind == "photo" else None
+        if size is None or size[0] * size[1] <= self.max_pixels:
+            return None
+        return (
+            f"the picture is {size[0]}x{size[1]} pixels, over this server's limit of "
+            f"{self.max_pixels / 1e6:g} megapixels"
+        )
 
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._pool_lock:
