@@ -16,7 +16,7 @@ from aiohttp import web
 
 from photodesk.core import Changes, CorruptFile, UnsupportedFormat
 from photodesk.core.sharing.grants import ShareLink
-from photodesk.sync.auth import public
+from photodesk.sync.auth import credential, public, request_cookie
 from photodesk.sync.decoding import DECODER, TooManyPixels, render_derivatives
 from photodesk.sync.gallery_files import NotStrippable, StrippedCache, stream_zip, unique_names
 from photodesk.sync.gallery_upload import receive_upload
@@ -119,7 +119,7 @@ def _cookie_name(link: ShareLink) -> str:
 async def _unlocked(request: web.Request, link: ShareLink) -> bool:
     if not link.has_password:
         return True
-    token = request.cookies.get(_cookie_name(link))
+    token = credential(request_cookie(request, _cookie_name(link)))
     shares = request.app[LIBRARY].shares
     return bool(await asyncio.to_thread(shares.check_unlock_token, link, token))
 

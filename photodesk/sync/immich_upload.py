@@ -28,6 +28,7 @@ CHUNK = 1 << 20  # bytes read from the socket and written to disk at a time
 MAX_FIELD_BYTES = 64 * 1024  # a form field (dates, flags, ids)
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and fields around the file
+MIN_FILE_YEAR = 1900  # file dates outside MIN_FILE_YEAR..next year are a client's mistake
 FIELDS = frozenset(
     {"fileCreatedAt", "fileModifiedAt", "fileSize", "isFavorite", "deviceAssetId", "deviceId",
      "duration", "filename", "livePhotoVideoId", "metadata", "visibility", "isVisible",
@@ -40,9 +41,13 @@ def _date(fields: dict[str, str], name: str) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when.timestamp()  # a naive 9999-12-31 may overflow in local time
+    except (ValueError, OverflowError):
         raise http_error(400, f"{name} is not an ISO 8601 date: {text[:40]!r}") from None
+    if not MIN_FILE_YEAR <= when.year <= datetime.now().year + 1:
+        raise http_error(400, f"{name} is out of range: {text[:40]!r}")
+    return when
 
 
 async def _field(part: BodyPartReader) -> str:

@@ -11,6 +11,7 @@ from aiohttp import web
 from photodesk.core import InvalidInput, NotFound
 from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum, ShareLink, parse_expiry
 from photodesk.sync.auth import current_user
+from photodesk.sync.ids import parse_id
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, path_id, read_json
 
@@ -66,7 +67,7 @@ def _grant_json(g: AlbumGrant) -> dict[str, Any]:
 def _ids(body: dict[str, Any], name: str = "ids") -> list[int]:
     value = body.get(name)
     if not isinstance(value, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in value
+        isinstance(i, int) and parse_id(i) is not None for i in value
     ):
         raise http_error(400, f'"{name}" must be a list of asset ids')
     if len(value) > 10_000:
@@ -125,7 +126,9 @@ async def list_grants(request: web.Request) -> web.Response:
 
 def _grant(lib: Any, owner_id: int, album_id: int, who: Any, role: str) -> AlbumGrant:
     if isinstance(who, int) and not isinstance(who, bool):
-        user_id = who
+        user_id = parse_id(who)
+        if user_id is None:
+            raise NotFound(f"no user {who}")
     elif isinstance(who, str):
         try:
             user_id = lib.accounts.by_email(who).id
@@ -173,7 +176,7 @@ async def create_link(request: web.Request) -> web.Response:
     user = current_user(request)
     body = json_object(await read_json(request))
     album_id = body.get("album_id")
-    if album_id is not None and (not isinstance(album_id, int) or isinstance(album_id, bool)):
+    if album_id is not None and (not isinstance(album_id, int) or parse_id(album_id) is None):
         raise http_error(400, '"album_id" must be an album id')
     asset_ids = _ids(body, "asset_ids") if "asset_ids" in body else None
     for name in ("password", "expires", "slug", "title"):

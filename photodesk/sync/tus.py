@@ -19,6 +19,7 @@ from aiohttp import web
 
 from photodesk.core import PhotodeskError
 from photodesk.sync.auth import current_user, has_permission, public
+from photodesk.sync.ids import parse_count
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.tus_store import ChunkWriter, TusStore, UploadNotFound, UploadState
 from photodesk.sync.views import ApiError, dumps, error_body, json_response, status_for
@@ -135,10 +136,10 @@ def _encode_metadata(meta: dict[str, str]) -> str:
 
 
 def _int_header(request: web.Request, name: str) -> int:
-    text = request.headers.get(name)
-    if text is None or not text.isdigit() or len(text) > 19:
+    number = parse_count(request.headers.get(name))
+    if number is None:
         raise _tus_error(400, f"the {name} header must be a non-negative whole number")
-    return int(text)
+    return number
 
 
 def _result_headers(state: UploadState) -> dict[str, str]:
