@@ -15,8 +15,11 @@ from photodesk.sync.auth import (
     AUTH_VIA,
     PERMISSIONS,
     clear_session_cookie,
+    credential,
     current_user,
     public,
+    request_cookie,
+    same_origin,
     set_session_cookie,
 )
 from photodesk.sync.keys import CONFIG, LIBRARY
@@ -124,12 +127,17 @@ async def login(request: web.Request) -> web.Response:
 
 @public
 async def logout(request: web.Request) -> web.Response:
+    """Ends the session of a bearer token or of the session cookie (the cookie's only from this
+    server's own pages: the origin rule of every other cookie-authenticated write)."""
     accounts = request.app[LIBRARY].accounts
     token = None
     authz = request.headers.get("Authorization", "")
     if authz[:7].lower() == "bearer ":
-        token = authz[7:].strip()
-    token = token or request.cookies.get(request.app[CONFIG].cookie_name)
+        token = credential(authz[7:])
+    elif cookie := credential(request_cookie(request, request.app[CONFIG].cookie_name)):
+        if not same_origin(request):
+            raise http_error(403, "cross-site request refused")
+        token = cookie
     if token:
         await asyncio.to_thread(accounts.revoke_session, token)
     response = json_response({"successful": True, "redirectUri": "/"})
