@@ -14,6 +14,7 @@ from aiohttp import web
 from photodesk.core.accounts.service import Account
 from photodesk.sync.auth import AUTH_VIA, current_user, public, set_session_cookie
 from photodesk.sync.keys import CONFIG, LIBRARY
+from photodesk.sync.login_limiter import LIMITER, LoginLimiter
 from photodesk.sync.views import http_error, json_object, json_response, read_json
 
 PENDING_TTL_S = 300.0  # the code must follow the password within five minutes
@@ -69,9 +70,7 @@ class PendingLogins:
 PENDING = web.AppKey("pending_logins", PendingLogins)
 
 
-def _limiter(request: web.Request) -> Any:
-    from photodesk.sync.users import LIMITER  # users imports this module for its login route
-
+def _limiter(request: web.Request) -> LoginLimiter:
     return request.app[LIMITER]
 
 
