@@ -39,6 +39,8 @@ class ServerConfig:
     login_attempts: int = 5  # failed logins per email and address ...
     login_window_s: float = 900.0  # ... within this many seconds, then 429
     shutdown_timeout_s: float = 60.0  # in-flight requests get this long on SIGTERM
+    header_timeout_s: float = 20.0  # to send a request head (and keep-alive idle time)
+    max_connections: int = 1000  # open at once (lowered to fit the open-file limit); then 503
     max_header_bytes: int = 8190
     cookie_name: str = "photodesk_session"
     jobs: bool = True  # run the job engine inside the daemon
@@ -97,14 +99,20 @@ def _convert(name: str, value: Any) -> Any:
             if number < 0 or (name == "port" and number > 65535):
                 raise ValueError
             return number
-        if name in ("max_upload_bytes", "max_json_bytes", "max_pixels", "decode_workers"):
+        if name in (
+            "max_upload_bytes",
+            "max_json_bytes",
+            "max_pixels",
+            "decode_workers",
+            "max_connections",
+        ):
             number = int(value)
             if number <= 0:
                 raise ValueError
             return number
-        if name in ("login_window_s", "shutdown_timeout_s"):
+        if name in ("login_window_s", "shutdown_timeout_s", "header_timeout_s"):
             seconds = float(value)
-            if seconds < 0:
+            if seconds < 0 or (seconds == 0 and name == "header_timeout_s"):
                 raise ValueError
             return seconds
         if name in ("access_log", "jobs"):
