@@ -33,7 +33,12 @@ from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
 from photodesk.core.ingest.quota import QuotaBook, Reservation
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
 from photodesk.core.ingest.storage import expand_template
-from photodesk.core.maintenance.leftovers import COPY_TEMP_SUFFIX
+from photodesk.core.maintenance.leftovers import (
+    COPY_TEMP_SUFFIX,
+    INGEST_PREFIX,
+    STREAM_PREFIX,
+    upload_leftovers,
+)
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -41,7 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UPLOADS_DIR = "uploads"  # <library>/uploads/<user id>/: same file system as originals/
-STREAM_PREFIX = ".stream-"  # StagedFile's names; other staging users (tus) pick their own
+# StagedFile's and ingest's names carry the writer's pid (``photodesk check`` finds the leftovers
+# of a killed one); other staging users (tus) pick their own.
 FREE_SPACE_MARGIN = 512 * 1024 * 1024
 MAX_NAME_BYTES = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -108,7 +114,7 @@ class StagedFile:
 
     def __init__(self, directory: Path, *, max_bytes: int | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"{STREAM_PREFIX}{uuid.uuid4().hex}.part"
+        self.path = directory / f"{STREAM_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.part"
         self.max_bytes = max_bytes
         self.size = 0
         self._digest = hashlib.sha1(usedforsecurity=False)
@@ -249,7 +255,7 @@ class UploadService:
         """
         del file_created_at, device_asset_id  # the file's own metadata decides; kept for clients
         temp_path = Path(temp_path)
-        work = self.staging_dir(owner_id) / f".ingest-{uuid.uuid4().hex}"
+        work = self.staging_dir(owner_id) / f"{INGEST_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         result: Analysis | Failure | None = None
         try:
             sha1 = normalize_sha1(sha1_hex)
@@ -296,27 +302,18 @@ class UploadService:
         return outcome
 
     def clear_stale(self, older_than: float = 24 * 3600) -> int:
-        """Remove staged streams and ingest folders a crash left behind; returns how many."""
-        cutoff = time.time() - older_than
+        """Remove staged streams and ingest folders a crash left behind (their writer is gone,
+        or, for names without a writer, untouched for ``older_than`` s); returns how many."""
         removed = 0
-        if not self.root.exists():
-            return 0
-        for user_dir in self.root.iterdir():
-            if not user_dir.is_dir():
-                continue
-            for entry in user_dir.iterdir():
-                if not entry.name.startswith((STREAM_PREFIX, ".ingest-")):
-                    continue
-                try:
-                    if entry.stat().st_mtime > cutoff:
-                        continue
-                    if entry.is_dir():
-                        shutil.rmtree(entry)
-                    else:
-                        entry.unlink()
-                    removed += 1
-                except OSError as exc:
-                    log.warning("cannot remove the stale upload %s: %s", entry, exc)
+        for path in upload_leftovers(self.root, time.time() - older_than):
+            try:
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+                removed += 1
+            except OSError as exc:
+                log.warning("cannot remove the stale upload %s: %s", path, exc)
         return removed
 
     def close(self) -> None:

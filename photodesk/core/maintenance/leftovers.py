@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COPY_TEMP_SUFFIX = ".photodesk-tmp"  # storage.copy_exclusive's temp files in originals/
+# Uploads being received (<uploads>/<user>/.stream-<pid>-<hex>.part) and imported
+# (.ingest-<pid>-<hex>/ folders); older versions wrote no pid.
+STREAM_PREFIX = ".stream-"
+INGEST_PREFIX = ".ingest-"
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -65,7 +70,40 @@ def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: 
         for e in _walk(backups_dir(lib))
         if e.name.startswith(TEMP_PREFIX) and e.name.endswith(TEMP_SUFFIX) and _old(e, cutoff)
     ]
+    temps += upload_leftovers(lib.uploads.root, cutoff)
     return Leftovers(orphans, temps, untracked)
+
+
+def upload_writer(name: str) -> int | None:
+    """The process that writes an upload temp file or folder, from its name (None: unknown)."""
+    for prefix in (STREAM_PREFIX, INGEST_PREFIX):
+        if name.startswith(prefix):
+            pid, sep, _rest = name[len(prefix) :].partition("-")
+            if sep and pid.isascii() and pid.isdigit():
+                return int(pid)
+    return None
+
+
+def upload_leftovers(root: Path, cutoff: float) -> list[str]:
+    """Staged uploads and ingest folders whose writer is gone: the process named in them no
+    longer runs, or they were untouched since ``cutoff`` (a stalled upload, an older name)."""
+    found: list[str] = []
+    try:
+        users = sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return found
+    for user_dir in users:
+        try:
+            entries = sorted(os.scandir(user_dir), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.name.startswith((STREAM_PREFIX, INGEST_PREFIX)):
+                continue
+            pid = upload_writer(entry.name)
+            if (pid is not None and not pid_alive(pid)) or _old(entry, cutoff):
+                found.append(entry.path)
+    return found
 
 
 def remove_files(lib: Library, paths: list[str]) -> list[str]:
@@ -73,7 +111,10 @@ def remove_files(lib: Library, paths: list[str]) -> list[str]:
     removed: list[str] = []
     for path in paths:
         try:
-            os.unlink(path)
+            if os.path.isdir(path) and not os.path.islink(path):  # an ingest folder
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
         except FileNotFoundError:
             continue
         except OSError as exc:
