@@ -152,7 +152,15 @@ async def sign_out(request: web.Request) -> web.Response:
     return response
 
 
+@public
+async def home(request: web.Request) -> web.Response:
+    """``/``: a small landing page (sign in; or albums, upload and sign out)."""
+    user = request.get(USER)
+    return _html("home.html", user=user, sign_out=SIGN_OUT)
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get("/", home)
     app.router.add_get(PAGE, albums_page)
     app.router.add_get(PAGE + "/", slash)
     app.router.add_get(PAGE + "/{id}", album_page)
