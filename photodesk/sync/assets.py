@@ -77,6 +77,8 @@ async def _readable(request: web.Request) -> AssetRecord:
 
 
 async def list_assets(request: web.Request) -> web.Response:
+    """The caller's photos, newest first; `limit`, `offset`, `kind`, `favorite`, `archived`,
+    `trashed`, `order=asc`, `include_shared=1`."""
     user = current_user(request)
     limit = int_param(request.query.get("limit"), "limit", default=250, low=1, high=MAX_PAGE)
     offset = int_param(request.query.get("offset"), "offset", default=0, low=0, high=10**9)
@@ -114,6 +116,7 @@ async def list_assets(request: web.Request) -> web.Response:
 
 
 async def asset_info(request: web.Request) -> web.Response:
+    """One asset's details (for photos of a shared album, only what the share grants)."""
     rec = await _readable(request)
     user = current_user(request)
     viewer = await _viewer(request, user.id) if rec.owner_id != user.id else None
@@ -121,6 +124,7 @@ async def asset_info(request: web.Request) -> web.Response:
 
 
 async def thumbnail(request: web.Request) -> web.StreamResponse:
+    """A JPEG thumbnail (`size=thumbnail`, the default) or preview (`size=preview`)."""
     rec = await _readable(request)
     size = request.query.get("size", "thumbnail")
     if size not in ("thumbnail", "preview"):
@@ -141,6 +145,7 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
 
 
 async def original(request: web.Request) -> web.StreamResponse:
+    """The original file, as stored."""
     rec = await _readable(request)
     path = Path(rec.path)
     if rec.offline or not path.is_file():

@@ -90,6 +90,7 @@ async def list_albums(request: web.Request) -> web.Response:
 
 
 async def album_assets(request: web.Request) -> web.Response:
+    """The asset ids of an album the caller owns or that is shared with them."""
     user = current_user(request)
     album_id = path_id(request)
     ids = await asyncio.to_thread(request.app[LIBRARY].shares.album_asset_ids, user.id, album_id)
@@ -97,6 +98,7 @@ async def album_assets(request: web.Request) -> web.Response:
 
 
 async def add_assets(request: web.Request) -> web.Response:
+    """Body: `{"ids": [...]}`; owners and editors add their own photos to the album."""
     user = current_user(request)
     album_id = path_id(request)
     ids = _ids(json_object(await read_json(request)))
@@ -107,6 +109,7 @@ async def add_assets(request: web.Request) -> web.Response:
 
 
 async def remove_assets(request: web.Request) -> web.Response:
+    """Body: `{"ids": [...]}`; owners and editors remove photos from the album."""
     user = current_user(request)
     album_id = path_id(request)
     ids = _ids(json_object(await read_json(request)))
@@ -117,6 +120,7 @@ async def remove_assets(request: web.Request) -> web.Response:
 
 
 async def list_grants(request: web.Request) -> web.Response:
+    """Who the caller's album is shared with, and as what."""
     user = current_user(request)
     grants = await asyncio.to_thread(
         request.app[LIBRARY].shares.album_grants, user.id, path_id(request)
@@ -153,6 +157,7 @@ async def share_album(request: web.Request) -> web.Response:
 
 
 async def unshare_album(request: web.Request) -> web.Response:
+    """Stop sharing the caller's album with that user."""
     user = current_user(request)
     await asyncio.to_thread(
         request.app[LIBRARY].shares.unshare_album,
@@ -164,6 +169,7 @@ async def unshare_album(request: web.Request) -> web.Response:
 
 
 async def list_links(request: web.Request) -> web.Response:
+    """The caller's public links (active, expired and revoked)."""
     user = current_user(request)
     links = await asyncio.to_thread(request.app[LIBRARY].shares.list_links, user.id)
     base = base_url(request)
@@ -200,6 +206,7 @@ async def create_link(request: web.Request) -> web.Response:
 
 
 async def revoke_link(request: web.Request) -> web.Response:
+    """Revoke one of the caller's public links (its URL answers 404 from then on)."""
     user = current_user(request)
     await asyncio.to_thread(
         request.app[LIBRARY].shares.revoke_link, path_id(request), owner_id=user.id

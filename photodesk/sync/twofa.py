@@ -177,6 +177,7 @@ async def _check_identity(request: web.Request, body: dict[str, Any]) -> None:
 
 
 async def status(request: web.Request) -> web.Response:
+    """Whether two-factor sign-in is on, and how many recovery codes are left."""
     uid = current_user(request).id
     st = await asyncio.to_thread(request.app[LIBRARY].accounts.totp.status, uid)
     return json_response(
@@ -190,6 +191,7 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def begin(request: web.Request) -> web.Response:
+    """Start turning two-factor on: a new TOTP secret and its otpauth:// URI (a session only)."""
     uid = _session_user(request)
     setup = await asyncio.to_thread(request.app[LIBRARY].accounts.totp.begin, uid, ISSUER)
     body: dict[str, Any] = {"secret": setup.secret, "otpauthUri": setup.uri}
@@ -200,6 +202,8 @@ async def begin(request: web.Request) -> web.Response:
 
 
 async def confirm(request: web.Request) -> web.Response:
+    """Body: `{"code"}` from the authenticator app; turns two-factor on and returns recovery
+    codes."""
     uid = _session_user(request)
     body = json_object(await read_json(request))
     code = body.get("code")
@@ -212,6 +216,7 @@ async def confirm(request: web.Request) -> web.Response:
 
 
 async def disable(request: web.Request) -> web.Response:
+    """Body: `{"password"}` or `{"code"}`; turns two-factor off."""
     uid = _session_user(request)
     await _check_identity(request, json_object(await read_json(request)))
     was_on = await asyncio.to_thread(request.app[LIBRARY].accounts.totp.disable, uid)
@@ -219,6 +224,7 @@ async def disable(request: web.Request) -> web.Response:
 
 
 async def recovery_codes(request: web.Request) -> web.Response:
+    """Body: `{"password"}` or `{"code"}`; new recovery codes (the old ones stop working)."""
     uid = _session_user(request)
     await _check_identity(request, json_object(await read_json(request)))
     codes = await asyncio.to_thread(request.app[LIBRARY].accounts.totp.new_recovery_codes, uid)

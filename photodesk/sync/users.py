@@ -94,6 +94,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def me(request: web.Request) -> web.Response:
+    """The signed-in user: email, name, admin flag, quota and usage, how they authenticated."""
     user = current_user(request)
     accounts = request.app[LIBRARY].accounts
     account = await asyncio.to_thread(accounts.get, user.id)
