@@ -149,6 +149,6 @@ class UnlockLimiter:
             for key in list(self._addresses)[: MAX_TRACKED // 10]:
                 del self._addresses[key]
         if len(self._links) > MAX_TRACKED:
-            idle = [k for k, v in self._links.items() if v.users == 0]
-            for key in idle[: MAX_TRACKED // 10]:
-                del self._links[key]
+            idle = [link_id for link_id, v in self._links.items() if v.users == 0]
+            for link_id in idle[: MAX_TRACKED // 10]:
+                del self._links[link_id]
