@@ -207,8 +207,10 @@ async def create(request: web.Request) -> web.Response:
     def make() -> UploadState:
         with service.creating:
             service.store.sweep([user.id])
-            lib.uploads.check_space(user.id, length + service.store.pending_bytes(user.id))
-            return service.store.create(user.id, length, meta)
+            # unfinished tus uploads count through the quota book's source (see setup)
+            return lib.uploads.quota.check_then(
+                user.id, length, lambda: service.store.create(user.id, length, meta)
+            )
 
     try:
         state = await _thread(make)
@@ -480,6 +482,14 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
 def setup(app: web.Application) -> None:
     lib = app[LIBRARY]
     app[TUS] = TusService(TusStore(lib.uploads.staging_dir))
+    # Bytes promised to unfinished tus uploads count against every other upload's quota check.
+    pending = app[TUS].store.pending_bytes
+    lib.uploads.quota.add_source(pending)
+
+    async def forget(_app: web.Application) -> None:
+        lib.uploads.quota.remove_source(pending)
+
+    app.on_cleanup.append(forget)
     app.cleanup_ctx.append(_sweeper)
     for path in (PREFIX, PREFIX + "/"):
         app.router.add_route("OPTIONS", path, options)

@@ -12,12 +12,15 @@ import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from photodesk.core.catalog.errors import InsufficientStorage, InvalidInput
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
+
+T = TypeVar("T")
+Pending = Callable[[int], int]  # bytes a user's other unfinished uploads hold (resumable ones)
 
 
 class Reservation:
@@ -51,7 +54,25 @@ class QuotaBook:
         self._disk_root = disk_root
         self._margin = margin
         self._held: dict[int, int] = {}
+        self._sources: list[Pending] = []
         self._lock = threading.Lock()
+
+    def add_source(self, pending: Pending) -> None:
+        """Count what another kind of upload holds (tus: the sizes of unfinished uploads)."""
+        with self._lock:
+            self._sources.append(pending)
+
+    def remove_source(self, pending: Pending) -> None:
+        with self._lock:
+            if pending in self._sources:
+                self._sources.remove(pending)
+
+    def check_then(self, owner_id: int, size: int, action: Callable[[], T]) -> T:
+        """Check ``size`` more bytes and run ``action`` (which records them elsewhere, as a new
+        resumable upload does) in one step: no other upload is checked in between."""
+        with self._lock:
+            self._check(int(owner_id), size)
+            return action()
 
     def held(self, owner_id: int | None = None) -> int:
         """Bytes reserved by one user's uploads in progress (all users': None)."""
@@ -76,11 +97,12 @@ class QuotaBook:
     def _check(self, owner: int, size: int) -> None:
         if size < 0:
             raise InvalidInput("the upload size cannot be negative")
+        others = sum(source(owner) for source in self._sources)
         # raises accounts.QuotaExceeded
-        self._lib.accounts.check_quota(owner, size + self._held.get(owner, 0))
+        self._lib.accounts.check_quota(owner, size + self._held.get(owner, 0) + others)
         root = self._disk_root()
         free = shutil.disk_usage(root if root.exists() else self._lib.root).free
-        needed = size + sum(self._held.values())
+        needed = size + sum(self._held.values()) + others
         if needed + self._margin() > free:
             raise InsufficientStorage(
                 f"not enough free disk space for the upload ({_mb(size)}; {_mb(free)} free)"
