@@ -43,6 +43,7 @@ PAGE_HEADERS = {
     "Cache-Control": "private, no-cache",
 }
 ASSET_CACHE = "private, max-age=3600"
+MAX_FORM_BYTES = 16 * 1024  # the password form
 CACHE_S = 3.0  # how long links and pages are reused without asking the catalog again
 
 
@@ -227,6 +228,9 @@ async def unlock(request: web.Request) -> web.StreamResponse:
         return _missing(request)
     base = _base(request)
     state = request.app[STATE]
+    length = request.content_length
+    if length is None or length > MAX_FORM_BYTES:  # never buffer a large body for a password
+        return _locked(request, link, base, 413, "That form is too large.")
     form = await request.post()
     password = form.get("password")
     if not isinstance(password, str) or not password:
