@@ -167,3 +167,40 @@ def test_far_future_file_dates_are_refused(server, make_user, errors) -> None:
     [(status, text)] = burst([call])
     assert status == 400 and "fileModifiedAt" in text, (status, text)
     _no_tracebacks(errors)
+
+
+def test_password_forms_never_buffer_a_large_or_unsized_body(server, make_user, errors) -> None:
+    uid = make_user()[0]
+    album = album_with(server.lib, uid, "Locked", [add_photo(server.lib, uid, jpeg_bytes())])
+    link = server.lib.shares.create_link(uid, album_id=album, password="right one")
+    form = b"password=" + b"x" * 20_000
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(form), form)
+
+    async def send(path: str, body: bytes, sized: bool) -> int:
+        parts = urlsplit(server.url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        length = b"Content-Length: %d" % len(body) if sized else b"Transfer-Encoding: chunked"
+        writer.write(
+            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + parts.netloc.encode()
+            + b"\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nOrigin: " + server.url.encode()
+            + b"\r\n" + length + b"\r\n\r\n" + body
+        )  # fmt: skip
+        await writer.drain()
+        line = await reader.readline()
+        writer.close()
+        return int(line.split(b" ", 2)[1])
+
+    async def main() -> list[int]:
+        unlock = f"/share/{link.key}/unlock"
+        return list(
+            await asyncio.gather(
+                send(unlock, chunked, sized=False),
+                send(unlock, form, sized=True),
+                send("/login", chunked, sized=False),
+                send("/login", form, sized=True),
+            )
+        )
+
+    assert asyncio.run(main()) == [413, 413, 411, 413]
+    _no_tracebacks(errors)
