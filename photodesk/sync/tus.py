@@ -462,7 +462,10 @@ def _sweep_all(app: web.Application) -> int:
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
-    """Expired and abandoned uploads go at startup, then every hour."""
+    """Expired and abandoned uploads go at startup, then every hour; while serving, the bytes
+    promised to unfinished uploads count in every other upload's quota check."""
+    quota, pending = app[LIBRARY].uploads.quota, app[TUS].store.pending_bytes
+    quota.add_source(pending)
 
     async def loop() -> None:
         while True:
@@ -474,6 +477,7 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(loop())
     yield
+    quota.remove_source(pending)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
@@ -482,14 +486,6 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
 def setup(app: web.Application) -> None:
     lib = app[LIBRARY]
     app[TUS] = TusService(TusStore(lib.uploads.staging_dir))
-    # Bytes promised to unfinished tus uploads count against every other upload's quota check.
-    pending = app[TUS].store.pending_bytes
-    lib.uploads.quota.add_source(pending)
-
-    async def forget(_app: web.Application) -> None:
-        lib.uploads.quota.remove_source(pending)
-
-    app.on_cleanup.append(forget)
     app.cleanup_ctx.append(_sweeper)
     for path in (PREFIX, PREFIX + "/"):
         app.router.add_route("OPTIONS", path, options)
