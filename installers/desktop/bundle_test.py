@@ -50,7 +50,8 @@ def bundled_program(dist: Path) -> Path:
 
 
 def size_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+    files = (p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    return sum(p.stat().st_size for p in files) / 1e6
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
