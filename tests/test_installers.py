@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -157,6 +158,7 @@ def test_compose_file_mounts_the_env_locations_and_builds_the_containerfile():
     assert service["ports"] == ["${PHOTODESK_PORT:-8470}:8470"]
     assert seconds(service["stop_grace_period"]) > ServerConfig().shutdown_timeout_s
     assert service["env_file"] == [".env"]
+    assert any("/api/health" in part for part in service["healthcheck"]["test"])
     env = dict(
         line.split("=", 1)
         for line in (CONTAINER / ".env").read_text().splitlines()
@@ -180,3 +182,57 @@ def test_reverse_proxy_snippets_lift_body_limits_and_timeouts():
     servers = traefik["http"]["services"]["photodesk"]["loadBalancer"]["servers"]
     assert servers == [{"url": "http://127.0.0.1:8470"}]
     assert "readTimeout: 0" in (CONTAINER / "reverse-proxy" / "traefik.yaml").read_text()
+
+
+def _engine() -> str | None:
+    return shutil.which("podman") or shutil.which("docker")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("PHOTODESK_CONTAINER_IMAGE"),
+    reason="no image to run: build installers/container/Containerfile and set "
+    "PHOTODESK_CONTAINER_IMAGE (base images cannot be pulled on the development machines)",
+)
+@pytest.mark.skipif(not _engine(), reason="no container engine (podman or docker)")
+def test_the_built_image_serves_as_a_non_root_user(tmp_path: Path):
+    image = os.environ["PHOTODESK_CONTAINER_IMAGE"]
+    engine = _engine()
+    assert engine
+    run = [engine, "run", "--rm"]
+    if os.environ.get("PHOTODESK_CONTAINER_RUN_ARGS"):
+        run += os.environ["PHOTODESK_CONTAINER_RUN_ARGS"].split()
+    out = subprocess.run(
+        [
+            *run,
+            "--entrypoint",
+            "sh",
+            image,
+            "-c",
+            "id -u; photodesk --version; ls -d /data/library /data/uploads",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    uid, version, *_ = out.stdout.split("\n")
+    assert uid != "0"
+    assert version.startswith("photodesk ")
+    # The daemon starts with the image's settings and answers its health check and the ping.
+    script = (
+        "photodesk serve & "
+        'for i in $(seq 60); do python -c "import json, urllib.request as u; '
+        "print(u.urlopen('http://127.0.0.1:8470/api/health').status, "
+        "json.load(u.urlopen('http://127.0.0.1:8470/api/server/ping'))['res'])\" && break; "
+        "sleep 1; done; kill -TERM %1; wait"
+    )
+    out = subprocess.run(
+        [*run, "--entrypoint", "sh", image, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert "200 pong" in out.stdout, out.stdout + out.stderr
