@@ -96,7 +96,10 @@ def test_sdist_and_wheel_carry_every_runtime_file(dist: Path):
 def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the wheel installed; returns its ``photodesk`` command."""
     venv = tmp_path_factory.mktemp("venv") / "env"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # Nothing of the source tree may leak in: a PYTHONPATH naming it (and a photodesk.egg-info
+    # left there by a build) would make pip think photodesk is installed already.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=env)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     wheel = next(dist.glob("*.whl"))
     proc = subprocess.run(
@@ -109,6 +112,7 @@ def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "install",
             "--no-deps",
             "--no-index",
+            "--ignore-installed",
             "--disable-pip-version-check",
             "-q",
             str(wheel),
@@ -116,6 +120,7 @@ def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     # The dependencies come from this environment's site-packages (a path line, no source tree).
@@ -124,6 +129,7 @@ def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout.strip()
     deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
     Path(purelib, "_photodesk_test_deps.pth").write_text("\n".join(deps) + "\n")
