@@ -9,7 +9,8 @@ faces run, for release runners without the corpus). Then prints the bundle
 size and start-up times of the bundle and of ``python -m photodesk`` from this interpreter's venv:
 ``--version`` (process start and imports) and ``gui --screenshot`` (first window drawn to a PNG,
 which includes the screenshot's fixed ~1.3 s wait for the window to settle). The first run of each
-is the cold one (files not yet in the page cache for the bundle); then the median of three.
+is the cold one (files not yet in the page cache for the bundle); then the median of four, the
+two programs taking turns so that a busy machine slows both alike.
 """
 
 from __future__ import annotations
@@ -60,15 +61,23 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def startup_times(program: list[str], library: Path, work: Path, env: dict[str, str]) -> dict:
+def startup_times(
+    programs: dict[str, tuple[list[str], dict[str, str]]],
+    library: Path,
+    work: Path,
+    rounds: int = 5,
+) -> dict[str, dict[str, list[float]]]:
+    """Start-up times of each program, interleaved round by round (a busy machine slows both)."""
     shot = work / "start.png"
-    out = {}
+    out: dict[str, dict[str, list[float]]] = {}
     for name, args in (
         ("--version", ["--version"]),
         ("gui --screenshot", ["--library", str(library), "gui", "--screenshot", str(shot)]),
     ):
-        runs = [timed([*program, *args], env, work) for _ in range(4)]
-        out[name] = (runs[0], statistics.median(runs[1:]))
+        out[name] = {label: [] for label in programs}
+        for _ in range(rounds):
+            for label, (program, env) in programs.items():
+                out[name][label].append(timed([*program, *args], env, work))
     return out
 
 
@@ -106,17 +115,22 @@ def main(argv: list[str]) -> int:
 
         env = smoke.clean_env(work / "home")
         library = work / "smoke" / "library"
-        bundle = startup_times([str(program)], library, work, env)
-        venv_env = dict(env, PYTHONPATH=str(REPO))
-        venv = startup_times([sys.executable, "-m", "photodesk"], library, work, venv_env)
+        programs = {
+            "bundle": ([str(program)], env),
+            "venv": ([sys.executable, "-m", "photodesk"], dict(env, PYTHONPATH=str(REPO))),
+        }
+        times = startup_times(programs, library, work)
         print(f"\nbundle: {program} ({size_mb(dist):.0f} MB on disk)")
         print(
-            f"{'start-up':<18} {'bundle first':>13} {'bundle median':>14} "
+            f"{'start-up (s)':<18} {'bundle first':>13} {'bundle median':>14} "
             f"{'venv first':>11} {'venv median':>12}"
         )
-        for name in bundle:
-            b, v = bundle[name], venv[name]
-            print(f"{name:<18} {b[0]:12.2f}s {b[1]:13.2f}s {v[0]:10.2f}s {v[1]:11.2f}s")
+        for name, by in times.items():
+            b, v = by["bundle"], by["venv"]
+            print(
+                f"{name:<18} {b[0]:13.2f} {statistics.median(b[1:]):14.2f} "
+                f"{v[0]:11.2f} {statistics.median(v[1:]):12.2f}"
+            )
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
