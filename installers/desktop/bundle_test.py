@@ -57,7 +57,9 @@ def size_mb(folder: Path) -> float:
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True, timeout=300)
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    if proc.returncode:
+        raise smoke.SmokeError(f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stderr[-3000:]}")
     return time.perf_counter() - start
 
 
@@ -119,7 +121,11 @@ def main(argv: list[str]) -> int:
             "bundle": ([str(program)], env),
             "venv": ([sys.executable, "-m", "photodesk"], dict(env, PYTHONPATH=str(REPO))),
         }
-        times = startup_times(programs, library, work)
+        try:
+            times = startup_times(programs, library, work)
+        except (smoke.SmokeError, subprocess.TimeoutExpired) as exc:
+            print(f"FAIL {exc}")
+            return 1
         print(f"\nbundle: {program} ({size_mb(dist):.0f} MB on disk)")
         print(
             f"{'start-up (s)':<18} {'bundle first':>13} {'bundle median':>14} "
