@@ -8,22 +8,20 @@ import sys
 from collections.abc import Callable
 
 from photodesk.cli import output
-from photodesk.core import AssetQuery, Library
+from photodesk.core import DEFAULT_TEMPLATE, AssetQuery, ImportPayload, JobName, Library
 
 
 def cmd_import(lib: Library, args: argparse.Namespace) -> int:
     """Queue an import job and run it in the foreground: a crash leaves it to resume later."""
-    from photodesk.core.ingest.importer import DEFAULT_TEMPLATE
-
     lib.jobs.recover()
-    payload = {
-        "paths": [os.path.abspath(p) for p in args.paths],
-        "copy": args.copy,
-        "template": args.template or DEFAULT_TEMPLATE,
-        "album": args.album,
-        "_workers": args.workers,
-    }
-    job_id = lib.jobs.enqueue("import", None, payload, priority=10)
+    payload = ImportPayload(
+        paths=[os.path.abspath(p) for p in args.paths],
+        copy=args.copy,
+        template=args.template or DEFAULT_TEMPLATE,
+        album=args.album,
+        _workers=args.workers,
+    )
+    job_id = lib.jobs.enqueue(JobName.IMPORT, None, payload, priority=10)
     progress, close = output.progress_bar(not args.json and sys.stderr.isatty())
     try:
         info = lib.jobs.run(job_id, progress)
@@ -33,9 +31,7 @@ def cmd_import(lib: Library, args: argparse.Namespace) -> int:
         print(f"photodesk: import failed: {info.last_error}", file=sys.stderr)
         return 1
     report = info.result
-    from photodesk.core.maintenance.check import backup_if_due
-
-    backup_if_due(lib)  # the daily automatic backup, now that the catalog changed
+    lib.maintenance.backup_if_due()  # the daily automatic backup, now that the catalog changed
     if args.json:
         output.dump({k: v for k, v in report.items() if k != "asset_count"})
     else:

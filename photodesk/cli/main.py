@@ -181,30 +181,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     from photodesk.core import PhotodeskError
 
     if args.command == "gui" and args.screenshot:
-        from pathlib import Path
-
-        from photodesk.ui.screenshot import screenshot
-
         try:
             width, height = (int(v) for v in args.size.lower().split("x"))
         except ValueError:
             print(f"photodesk: bad --size {args.size!r} (use 1400x900)", file=sys.stderr)
             return 2
-        try:
-            return screenshot(
-                args.library, Path(args.screenshot), args.view.lower(), (width, height)
-            )
-        except PhotodeskError as exc:
-            print(f"photodesk: {exc}", file=sys.stderr)
-            return 1
     if args.command == "serve":
         return serve_cmd.run(args)  # opens the library itself (its config file may name it)
+    options = None
+    if args.command in (None, "gui") and not getattr(args, "screenshot", None):
+        from photodesk.ui.app import LIBRARY_OPTIONS
+
+        options = LIBRARY_OPTIONS
+    elif args.command == "watch":
+        options = watch_cmd.library_options(args)
     try:
-        library = open_library(args.library)
+        library = open_library(args.library, options=options)
     except PhotodeskError as exc:
         print(f"photodesk: {exc}", file=sys.stderr)
         return 2
     try:
+        if args.command == "gui" and args.screenshot:
+            from pathlib import Path
+
+            from photodesk.ui.screenshot import screenshot
+
+            return screenshot(library, Path(args.screenshot), args.view.lower(), (width, height))
         if args.command in (None, "gui"):
             from photodesk.ui.app import run
 

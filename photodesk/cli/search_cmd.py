@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import Library
-from photodesk.core.search.query import SearchQuery
+from photodesk.core import Library, SearchQuery
 
 
 def _date(text: str) -> datetime:

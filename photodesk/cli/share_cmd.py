@@ -8,8 +8,7 @@ import json
 import sys
 from typing import Any
 
-from photodesk.core import InvalidInput, Library, NotFound
-from photodesk.core.sharing.grants import ShareLink, parse_expiry
+from photodesk.core import InvalidInput, Library, NotFound, ShareLink, parse_expiry
 
 
 def add_parser(subparsers: Any) -> None:

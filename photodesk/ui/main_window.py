@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library, LibraryStats
-from photodesk.core.jobs.engine import JobProgress
+from photodesk.core import JobProgress, Library, LibraryStats
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.widgets.jobs_status import JobsStatus

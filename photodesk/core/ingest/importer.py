@@ -20,7 +20,7 @@ from photodesk.core.ingest.results import Analysis, Failure, FileTask
 from photodesk.core.ingest.scanner import ScannedFile, scan, sidecar_for
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,12 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 
 class Importer:
-    """Turns files on disk into assets of the library's owner."""
+    """Turns files on disk into assets of the acting user."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, *, worker_niceness: int = 0) -> None:
+        self._store = store
         # The desktop raises this so import workers yield the CPU to the GUI thread.
-        self.worker_niceness = 0
+        self.worker_niceness = worker_niceness
 
     def import_paths(
         self,
@@ -64,7 +64,7 @@ class Importer:
         progress: ProgressCallback | None = None,
         workers: int | None = None,
     ) -> ImportReport:
-        lib = self._lib
+        lib = self._store
         scanned = scan(paths, library_root=lib.root)
         report = import_writer.ReportBuilder(scanned=len(scanned.media))
         for arg in scanned.missing:

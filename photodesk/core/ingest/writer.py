@@ -27,7 +27,7 @@ from photodesk.core.ingest.storage import copy_exclusive, expand_template
 from photodesk.core.media.places import reverse_geocode
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,7 @@ class ReportBuilder:
         )
 
 
-def known_files(
-    session: Session, paths: Sequence[str] | None = None
-) -> dict[str, tuple[int, int]]:
+def known_files(session: Session, paths: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
     """The size and mtime each media path had when imported; only ``paths`` when given.
 
     Looking up just the scanned paths keeps a small import into a big library from reading every
@@ -89,8 +87,8 @@ def known_files(
 class ImportWriter:
     """Applies analysed files to the catalog in batches, through the library's single writer."""
 
-    def __init__(self, lib: Library, report: ReportBuilder, *, copy: bool, template: str) -> None:
-        self._lib = lib
+    def __init__(self, store: Store, report: ReportBuilder, *, copy: bool, template: str) -> None:
+        self._store = store
         self._report = report
         self._copy = copy
         self._template = template
@@ -112,7 +110,7 @@ class ImportWriter:
         self._folders = set()
         absorbed: list[int] = []
         try:
-            with self._lib.write() as session:
+            with self._store.write() as session:
                 self._prefetch(session, results)
                 for result in results:
                     if isinstance(result, Failure):
@@ -138,7 +136,7 @@ class ImportWriter:
                 # Stacks and Live Photos are made in the same transaction as their assets, so a
                 # crash can never leave a committed RAW + JPEG pair unstacked.
                 if self._folders:
-                    absorbed = group_folders(session, self._lib.owner_id, self._folders)
+                    absorbed = group_folders(session, self._store.owner_id, self._folders)
         except (SQLAlchemyError, OSError) as exc:
             # Nothing of this batch is in the catalog: remove copies made for it and say why.
             for path in copied:
@@ -173,7 +171,8 @@ class ImportWriter:
             self._known_sums.update(
                 s.scalars(
                     select(Asset.checksum).where(
-                        Asset.owner_id == self._lib.owner_id, Asset.checksum.in_(sums[i : i + 500])
+                        Asset.owner_id == self._store.owner_id,
+                        Asset.checksum.in_(sums[i : i + 500]),
                     )
                 )
             )
@@ -182,7 +181,7 @@ class ImportWriter:
         self._report.failed.append(ImportFailure(f.path, f.error))
         session.execute(
             insert(ImportError_).values(
-                owner_id=self._lib.owner_id,
+                owner_id=self._store.owner_id,
                 path=f.path,
                 error=f.error,
                 size=f.size,
@@ -194,7 +193,7 @@ class ImportWriter:
     def _apply(
         self, s: Session, a: Analysis, copied: list[str], geo: list[tuple[int, float, float]]
     ) -> None:
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         rep = self._report
         for w in a.warnings:
             rep.warnings.append(ImportFailure(a.path, w))
@@ -271,13 +270,13 @@ class ImportWriter:
         self, s: Session, a: Analysis, copied: list[str], geo: list[tuple[int, float, float]]
     ) -> None:
         """A new asset: Core inserts (the ORM unit of work is several times slower in bulk)."""
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         rep = self._report
         path = a.path
         if self._copy and not self._inside_originals(a.path):
             path = copy_exclusive(
                 a.path,
-                self._lib.originals_dir,
+                self._store.originals_dir,
                 expand_template(self._template, a),
                 checksum=a.checksum,
                 referenced=lambda p: self._referenced(s, p),
@@ -373,7 +372,7 @@ class ImportWriter:
         return s.scalar(select(AssetFile.id).where(AssetFile.path == path)) is not None
 
     def _inside_originals(self, path: str) -> bool:
-        return path.startswith(str(self._lib.originals_dir) + os.sep)
+        return path.startswith(str(self._store.originals_dir) + os.sep)
 
     @staticmethod
     def _asset_values(a: Analysis) -> dict[str, object]:

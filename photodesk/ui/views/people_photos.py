@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library
-from photodesk.core.people.service import FaceRecord, PersonSummary
+from photodesk.core import FaceRecord, Library, PersonSummary
 from photodesk.ui import ops
 from photodesk.ui.views.people_grid import PixmapLoader
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -196,3 +197,50 @@ def records(session: Session, ids: Sequence[int]) -> list[AssetRecord]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class Original:
+    """An asset's original file, as job handlers need it to decode the asset."""
+
+    asset_id: int
+    checksum: str
+    kind: str
+    file_type: str
+    orientation: int | None
+    path: str
+
+
+def originals(
+    session: Session, ids: Sequence[int], owner_id: int | None = None, *, trashed: bool = True
+) -> dict[int, Original]:
+    """The originals of ``ids`` (of ``owner_id`` if given; not in the trash unless ``trashed``)."""
+    stmt = (
+        select(
+            Asset.id,
+            Asset.checksum,
+            Asset.kind,
+            Asset.file_type,
+            Asset.orientation,
+            AssetFile.path,
+        )
+        .join(AssetFile, AssetFile.asset_id == Asset.id)
+        .where(Asset.id.in_(list(ids)), AssetFile.role == "original")
+    )
+    if owner_id is not None:
+        stmt = stmt.where(Asset.owner_id == owner_id)
+    if not trashed:
+        stmt = stmt.where(Asset.trashed_at.is_(None))
+    return {
+        int(r[0]): Original(int(r[0]), r[1], r[2], r[3], r[4], r[5])
+        for r in session.execute(stmt).all()
+    }
+
+
+def untrashed_ids(session: Session, owner_id: int) -> list[int]:
+    """Every asset of ``owner_id`` not in the trash."""
+    return list(
+        session.scalars(
+            select(Asset.id).where(Asset.owner_id == owner_id, Asset.trashed_at.is_(None))
+        )
+    )

@@ -228,3 +228,9 @@ def requeue(s: Session, job_ids: list[int]) -> None:
             .values(state="queued", worker=None, not_before=None, updated_at=datetime.now())
             .execution_options(synchronize_session=False)
         )
+
+
+def active_targets(s: Session, kind: str) -> list[str]:
+    """The targets of the queued or running jobs of ``kind`` (any user)."""
+    rows = s.scalars(select(Job.target).where(Job.kind == kind, Job.state.in_(ACTIVE)))
+    return [t for t in rows if t]

@@ -23,7 +23,8 @@ from photodesk.core.ingest.watch.observers import Attached, Observers
 from photodesk.core.ingest.watch.reconcile import FolderSync, SyncResult
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.ingest.importer import Importer
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,8 @@ class FolderWatcher:
 
     def __init__(
         self,
-        library: Library,
+        store: Store,
+        importer: Importer,
         *,
         settle_s: float = DEFAULT_SETTLE_S,
         poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
@@ -96,15 +98,16 @@ class FolderWatcher:
         batch_max: int = BATCH_MAX,
         rescan_interval_s: float | None = DEFAULT_RESCAN_INTERVAL_S,
     ) -> None:
-        self._lib = library
+        self._store = store
+        self._importer = importer
         self._settle = settle_s
         self._poll_interval = poll_interval_s
         self._polling_choice = polling
         self._workers = workers
         self._rescan_every = rescan_interval_s
         self._check_every = max(1.0, min(poll_interval_s, 60.0))
-        self.files = FileService(library)
-        roots = {str(library.root), os.path.realpath(library.root)}
+        self.files = FileService(store)
+        roots = {str(store.root), os.path.realpath(store.root)}
         self._library_roots = tuple(sorted(roots))
         self._sync = FolderSync(self.files, self._import, self._library_roots)
         self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
@@ -451,7 +454,7 @@ class FolderWatcher:
                 except OSError:
                     pass
             workers = 1 if size < POOL_MIN_BYTES else None
-        return self._lib.importer.import_paths(paths, copy=copy, workers=workers)
+        return self._importer.import_paths(paths, copy=copy, workers=workers)
 
     @staticmethod
     def _log(root: str, count: int, result: SyncResult) -> None:
