@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.registry import Command
 from photodesk.core import DEFAULT_BACKUPS_KEPT as DEFAULT_KEEP
 from photodesk.core import CheckReport, FileIssue, Library
 
@@ -107,3 +108,6 @@ def _paths(title: str, paths: tuple[str, ...]) -> None:
         print(f"  {p}")
     if len(paths) > SHOWN:
         print(f"  ... and {len(paths) - SHOWN} more (--json lists all)")
+
+
+COMMAND = Command(("check", "backup"), add_parser, run)

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.registry import Command
 from photodesk.core import CLIP_HELP, FACES_HELP, Library
 
 QUEUES = {"clip": ("clip",), "faces": ("faces", "cluster")}
@@ -85,3 +86,6 @@ def _work(lib: Library, queues: list[str]) -> None:
     failed = {q.name: q.failed for q in jobs.status() if q.name in queues and q.failed}
     if failed:
         print(f"photodesk: failed jobs: {failed} (see `photodesk jobs`)", file=sys.stderr)
+
+
+COMMAND = Command(("index",), add_parser, run)

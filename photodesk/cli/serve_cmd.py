@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from photodesk.cli.registry import Command
+
 
 def add_parser(subparsers: Any) -> None:
     """Add ``serve`` to the ``photodesk`` sub-command parsers."""
@@ -70,3 +72,6 @@ def run(args: argparse.Namespace) -> int:
             f"photodesk serve: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr
         )
         return 1
+
+
+COMMAND = Command(("serve",), add_parser, run_alone=run)  # its config may name the library

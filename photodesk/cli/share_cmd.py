@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from photodesk.cli.registry import Command
 from photodesk.core import InvalidInput, Library, NotFound, ShareLink, parse_expiry
 
 
@@ -186,3 +187,6 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         print(f"album {grant.album_name!r} shared with {grant.email} as {grant.role}")
         return 0
     raise AssertionError(args.action)
+
+
+COMMAND = Command(("share",), add_parser, run)

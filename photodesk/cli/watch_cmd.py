@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.registry import Command
 from photodesk.core import (
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_SETTLE_S,
@@ -163,3 +164,6 @@ def _run(lib: Library, args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     print("stopped", file=sys.stderr)
     return 0
+
+
+COMMAND = Command(("watch",), add_parser, run, library_options=library_options)
