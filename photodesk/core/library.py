@@ -88,7 +88,8 @@ class Library:
         self.importer = Importer(store, worker_niceness=opts.import_worker_niceness)
         self.tags = TagService(store, self.assets)
         self.albums = AlbumService(store, self.assets)
-        self.search = SearchService(store, self.search.semantic if self._has("search") else None)
+        prior: SearchService | None = vars(self).get("search")  # a view keeps smart search
+        self.search = SearchService(store, prior.semantic if prior is not None else None)
         self.folders = FolderService(store, self.assets)
         self.edits = EditService(store, self.assets)
         self.people = PeopleService(store, self.assets, self.thumbnails, self.ml)
@@ -116,9 +117,6 @@ class Library:
             polling=opts.watch_polling,
             workers=opts.watch_workers,
         )
-
-    def _has(self, name: str) -> bool:
-        return name in vars(self)
 
     def _scoped(self, user_id: int) -> Library:
         """What a job's handler runs on: this library acting for the job's user."""

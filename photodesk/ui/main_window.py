@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self.empty = EmptyState(self)
         self.stack.addWidget(self.empty)
         self.views: dict[str, QWidget] = {}
-        self.viewer: QWidget | None = None
+        self.viewer: Any = None  # the ViewerView, loaded on first use
         self._before_viewer: QWidget | None = None
         self._library_empty: bool | None = None
 

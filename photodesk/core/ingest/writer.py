@@ -9,9 +9,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ASSETS = Asset.__table__
-FILES = AssetFile.__table__
-TAGGED = AssetTag.__table__  # Core tables: bulk inserts skip the ORM unit of work
+ASSETS = cast(Table, Asset.__table__)
+FILES = cast(Table, AssetFile.__table__)
+TAGGED = cast(Table, AssetTag.__table__)  # Core tables: bulk inserts skip the ORM unit of work
 # Above this many scanned files, reading every known path at once is cheaper than lookups.
 KNOWN_LOOKUP_LIMIT = 5000
 
@@ -361,8 +361,9 @@ class ImportWriter:
                 {"asset_id": asset_id, "tag_id": tag_id},
             )
         values = self._asset_values(a)
-        if values["latitude"] is not None and values["longitude"] is not None:
-            geo.append((asset_id, values["latitude"], values["longitude"]))
+        lat, lon = values["latitude"], values["longitude"]
+        if isinstance(lat, float | int) and isinstance(lon, float | int):
+            geo.append((asset_id, float(lat), float(lon)))
         self._folders.add(os.path.dirname(path))
         rep.imported += 1
         rep.asset_ids.append(AssetId(asset_id))

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from photodesk.core.catalog.db import assets as repo
 from photodesk.core.catalog.db.schema import (
@@ -45,7 +46,7 @@ class AssetService:
             ids = list(s.scalars(repo.filtered(self._store.owner_id, q)))
             return repo.records(s, ids)
 
-    def ids(self, query: AssetQuery | None = None) -> list[AssetId]:
+    def ids(self, query: AssetQuery | None = None) -> builtins.list[AssetId]:
         with self._store.read() as s:
             return [
                 AssetId(i)
@@ -165,7 +166,7 @@ class AssetService:
                 self._thumbnails.delete(checksum)
         return len(ids)
 
-    def import_errors(self) -> list[tuple[str, str]]:
+    def import_errors(self) -> builtins.list[tuple[str, str]]:
         with self._store.read() as s:
             return [
                 (p, e)
@@ -181,7 +182,7 @@ class AssetService:
         mine = Asset.owner_id == owner
         with self._store.read() as s:
 
-            def count(*conds: object) -> int:
+            def count(*conds: ColumnElement[bool] | InstrumentedAttribute[bool]) -> int:
                 return int(
                     s.scalar(select(func.count()).select_from(Asset).where(mine, *conds)) or 0
                 )

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NewType
+from typing import TYPE_CHECKING, NewType, cast
 
 from sqlalchemy import (
+    Table,
     delete,
     func,
     or_,
@@ -37,7 +38,7 @@ FaceId = NewType("FaceId", int)
 
 # "This face is not that person", one row per decision (migration 0003). Clustering and
 # assignments by the machine never put a face back into a person it was rejected for.
-face_rejections = FaceRejection.__table__
+face_rejections = cast(Table, FaceRejection.__table__)
 
 
 @dataclass(frozen=True)

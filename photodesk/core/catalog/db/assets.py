@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 
 def filtered(
     owner_id: int, q: AssetQuery, *, also: ColumnElement[bool] | None = None
-) -> Select[tuple[int]]:
+) -> Select[Any]:
     """The ids of the owner's assets matching ``q`` (and of assets ``also`` lets in)."""
     mine = Asset.owner_id == owner_id
     stmt = select(Asset.id).where(mine if also is None else or_(mine, also))
@@ -107,12 +108,12 @@ def records(session: Session, ids: Sequence[int]) -> list[AssetRecord]:
     albums: dict[int, list[str]] = defaultdict(list)
     people: dict[int, list[str]] = defaultdict(list)
     for chunk in _chunks(ids):
-        for asset, place in session.execute(
+        for asset, found_place in session.execute(
             select(Asset, Place)
             .outerjoin(Place, Place.id == Asset.place_id)
             .where(Asset.id.in_(chunk))
         ):
-            assets[asset.id] = (asset, place)
+            assets[asset.id] = (asset, found_place)
         for aid, path, role in session.execute(
             select(AssetFile.asset_id, AssetFile.path, AssetFile.role)
             .where(AssetFile.asset_id.in_(chunk), AssetFile.role != "source")
