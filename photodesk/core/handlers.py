@@ -24,7 +24,7 @@ ML_TASKS = (JobName.CLIP, JobName.FACES)
 
 
 def _import(lib: Library, ctx: JobContext) -> Result:
-    return ingest_jobs.import_files(lib.store, lib.importer, lib.albums, lib.ml, ctx)
+    return ingest_jobs.import_files(lib.importer, lib.ingest, lib.albums, ctx)
 
 
 def _refresh_metadata(lib: Library, ctx: JobContext) -> Result:

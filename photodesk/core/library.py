@@ -24,6 +24,7 @@ from photodesk.core.catalog.types import UserId
 from photodesk.core.inference.models import Loader, MLModels, Models
 from photodesk.core.ingest.files import FileService
 from photodesk.core.ingest.importer import Importer
+from photodesk.core.ingest.service import IngestService
 from photodesk.core.ingest.uploads import AnalysisPool, UploadService
 from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, FolderWatcher
 from photodesk.core.jobs.service import JobService
@@ -85,7 +86,8 @@ class Library:
         store, opts = self.store, self.options
         self.jobs = jobs
         self.assets = AssetService(store, self.thumbnails)
-        self.importer = Importer(store, worker_niceness=opts.import_worker_niceness)
+        self.ingest = IngestService(store, jobs, self.ml)  # the one way new files come in
+        self.importer = Importer(store, self.ingest, worker_niceness=opts.import_worker_niceness)
         self.tags = TagService(store, self.assets)
         self.albums = AlbumService(store, self.assets)
         prior: SearchService | None = vars(self).get("search")  # a view keeps smart search
@@ -102,8 +104,7 @@ class Library:
         self.uploads = UploadService(
             store,
             self.accounts,
-            jobs,
-            self.ml,
+            lambda user_id: self.for_user(user_id).ingest,
             lambda user_id: self.for_user(user_id).albums,
             storage_root=opts.upload_storage_root,
             analysis=self._analysis,

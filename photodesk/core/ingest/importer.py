@@ -21,6 +21,7 @@ from photodesk.core.ingest.scanner import ScannedFile, scan, sidecar_for
 
 if TYPE_CHECKING:
     from photodesk.core.catalog.store import Store
+    from photodesk.core.ingest.service import IngestService
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,9 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 class Importer:
     """Turns files on disk into assets of the acting user."""
 
-    def __init__(self, store: Store, *, worker_niceness: int = 0) -> None:
+    def __init__(self, store: Store, ingest: IngestService, *, worker_niceness: int = 0) -> None:
         self._store = store
+        self._ingest = ingest
         # The desktop raises this so import workers yield the CPU to the GUI thread.
         self.worker_niceness = worker_niceness
 
@@ -89,7 +91,6 @@ class Importer:
             )
             for f in todo
         ]
-        writer = import_writer.ImportWriter(lib, report, copy=copy, template=template)
         done = report.unchanged
         total = len(scanned.media)
         if progress:
@@ -102,11 +103,11 @@ class Importer:
             if progress:
                 progress(ImportProgress(done, total, result.path))
             if len(pending) >= BATCH_SIZE or time.monotonic() - last_flush > BATCH_SECONDS:
-                writer.write_batch(pending)
+                self._ingest.submit(pending, report, copy=copy, template=template)
                 pending = []
                 last_flush = time.monotonic()
         if pending:
-            writer.write_batch(pending)
+            self._ingest.submit(pending, report, copy=copy, template=template)
         outcome = report.build()
         if outcome.imported or outcome.relinked:
             lib.events.publish(

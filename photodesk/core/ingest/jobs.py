@@ -8,37 +8,30 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
-
 from photodesk.core.catalog.db import assets as asset_repo
-from photodesk.core.catalog.db.schema import Asset
 from photodesk.core.catalog.errors import CorruptFile, UnsupportedFormat
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.types import ImportProgress
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE
+from photodesk.core.ingest.writer import metadata_values
 from photodesk.core.jobs.engine import JobContext, PermanentJobError
 from photodesk.core.jobs.kinds import JobName
 from photodesk.core.jobs.payloads import AssetPayload, ImportPayload
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from photodesk.core.catalog.db.assets import Original
     from photodesk.core.catalog.store import Store
-    from photodesk.core.inference.models import MLModels
     from photodesk.core.ingest.importer import Importer
+    from photodesk.core.ingest.service import IngestService
     from photodesk.core.media.thumbnails import ThumbnailStore
     from photodesk.core.organize.albums import AlbumService
 
 
 def import_files(
-    store: Store,
-    importer: Importer,
-    albums: AlbumService,
-    ml: MLModels,
-    ctx: JobContext,
+    importer: Importer, ingest: IngestService, albums: AlbumService, ctx: JobContext
 ) -> dict[str, Any]:
-    """Import ``payload.paths``; metadata and derivatives are made inline (one read per file)."""
+    """Import ``payload.paths``; metadata and derivatives are made inline (one read per file).
+    The follow-up jobs are queued when the job finishes, in the transaction that finishes it."""
     p = ImportPayload.of(ctx.payload)
 
     def progress(pr: ImportProgress) -> None:
@@ -54,31 +47,9 @@ def import_files(
     )
     if p.album and report.asset_ids:
         albums.add(albums.ensure(p.album), report.asset_ids)
-    for kind, target in follow_ups(store, ml, report.asset_ids):
-        ctx.follow_up(kind, target)
+    for request in ingest.follow_ups(report.asset_ids):
+        ctx.follow_up(request.kind, None if request.target is None else str(request.target))
     return {**report.as_dict(), "asset_count": len(report.asset_ids)}
-
-
-def follow_ups(store: Store, ml: MLModels, asset_ids: Sequence[int]) -> list[tuple[str, str]]:
-    """The jobs that follow an import of ``asset_ids``: missing thumbnails (RAW files have theirs
-    from the import), then the stages of the attached ML models (``clip``, ``faces``)."""
-    with store.read() as s:
-        missing = set(
-            s.scalars(
-                select(Asset.id).where(
-                    Asset.id.in_(list(asset_ids)[:30000]),
-                    Asset.has_thumbnail.is_(False),
-                    Asset.kind != "raw",
-                )
-            )
-        )
-    stages = ml.after_import()
-    out: list[tuple[str, str]] = []
-    for asset_id in asset_ids:
-        if asset_id in missing:
-            out.append((JobName.THUMBNAILS, str(asset_id)))
-        out += [(kind, str(asset_id)) for kind in stages]
-    return out
 
 
 def _original(store: Store, target: str | None) -> Original:
@@ -105,33 +76,8 @@ def refresh_metadata(store: Store, ctx: JobContext) -> dict[str, Any]:
         meta = read_metadata(Path(path), fmt)
     except (CorruptFile, UnsupportedFormat) as exc:
         raise PermanentJobError(str(exc)) from exc
-    taken = meta.taken_at
     with store.write(Changes(assets=frozenset({asset_id}))) as s:
-        s.execute(
-            update(Asset)
-            .where(Asset.id == asset_id)
-            .values(
-                width=meta.width,
-                height=meta.height,
-                orientation=meta.orientation,
-                duration=meta.duration,
-                taken_at=taken,
-                taken_offset=meta.taken_at_offset,
-                taken_at_source=meta.taken_at_source,
-                taken_month=taken.year * 100 + taken.month if taken else None,
-                make=meta.make,
-                model=meta.model,
-                lens=meta.lens,
-                iso=meta.iso,
-                f_number=meta.f_number,
-                exposure_time=meta.exposure_time,
-                focal_length=meta.focal_length,
-                latitude=meta.latitude,
-                longitude=meta.longitude,
-                altitude=meta.altitude,
-                updated_at=datetime.now(),
-            )
-        )
+        asset_repo.set_columns(s, asset_id, {**metadata_values(meta), "updated_at": datetime.now()})
     ctx.follow_up(JobName.THUMBNAILS, str(asset_id))
     return {"asset": asset_id}
 
@@ -152,5 +98,5 @@ def generate_thumbnails(
             raise PermanentJobError(str(exc)) from exc
         made = True
     with store.write(Changes(assets=frozenset({asset_id}))) as s:
-        s.execute(update(Asset).where(Asset.id == asset_id).values(has_thumbnail=True))
+        asset_repo.set_columns(s, asset_id, {"has_thumbnail": True})
     return {"asset": asset_id, "rendered": made}

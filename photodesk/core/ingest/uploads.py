@@ -19,9 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import select
-
-from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.errors import (
     InsufficientStorage,
     InvalidInput,
@@ -29,20 +27,17 @@ from photodesk.core.catalog.errors import (
 )
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.procs import exit_with_parent
-from photodesk.core.ingest import writer as import_writer
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
 from photodesk.core.ingest.storage import COPY_TEMP_SUFFIX, expand_template
-from photodesk.core.jobs.engine import JobRequest
-from photodesk.core.jobs.kinds import JobName
+from photodesk.core.ingest.writer import ReportBuilder
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from photodesk.core.accounts.service import AccountService
     from photodesk.core.catalog.store import Store
-    from photodesk.core.inference.models import MLModels
-    from photodesk.core.jobs.service import JobService
+    from photodesk.core.ingest.service import IngestService
     from photodesk.core.organize.albums import AlbumService
 
 log = logging.getLogger(__name__)
@@ -197,8 +192,7 @@ class UploadService:
         self,
         store: Store,
         accounts: AccountService,
-        jobs: JobService,
-        ml: MLModels,
+        ingest_of: Callable[[int], IngestService],
         albums_of: Callable[[int], AlbumService],
         *,
         storage_root: Path | None = None,
@@ -206,8 +200,7 @@ class UploadService:
     ) -> None:
         self._store = store
         self._accounts = accounts
-        self._jobs = jobs
-        self._ml = ml
+        self._ingest_of = ingest_of  # a user's ingest service: uploads come in as any import
         self._albums_of = albums_of  # a user's albums (an upload may go into one)
         self.template = DEFAULT_TEMPLATE
         self.storage_root = storage_root  # None: the library's originals/ folder
@@ -258,31 +251,8 @@ class UploadService:
 
         A Live Photo video absorbed by its still counts as present (as the still).
         """
-        wanted = sorted({c for c in (normalize_sha1(x) for x in checksums) if c})
-        found: dict[str, int] = {}
-        owner = int(owner_id)
-        with self._store.read() as s:
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                rows = s.execute(
-                    select(Asset.checksum, Asset.id).where(
-                        Asset.owner_id == owner, Asset.checksum.in_(chunk)
-                    )
-                )
-                found.update((str(c), int(a)) for c, a in rows)
-                rest = [c for c in chunk if c not in found]
-                if rest:
-                    rows = s.execute(
-                        select(AssetFile.checksum, AssetFile.asset_id)
-                        .join(Asset, Asset.id == AssetFile.asset_id)
-                        .where(
-                            Asset.owner_id == owner,
-                            AssetFile.role == "live_video",
-                            AssetFile.checksum.in_(rest),
-                        )
-                    )
-                    found.update((str(c), int(a)) for c, a in rows)
-        return found
+        wanted = [c for c in (normalize_sha1(x) for x in checksums) if c]
+        return self._ingest_of(int(owner_id)).existing(wanted)
 
     def stage(self, owner_id: int, *, max_bytes: int | None = None) -> StagedFile:
         return StagedFile(self.staging_dir(owner_id), max_bytes=max_bytes)
@@ -341,8 +311,8 @@ class UploadService:
                 Path(sidecar_path).unlink(missing_ok=True)
             shutil.rmtree(work, ignore_errors=True)
         if outcome.asset_id is not None:
-            if outcome.status == "created" and isinstance(result, Analysis):
-                self._after_import(outcome.asset_id, result, int(owner_id))
+            if outcome.status == "created":
+                self._ingest_of(int(owner_id)).queue_follow_ups([outcome.asset_id])
                 self._store.events.publish(
                     Changes(assets=frozenset({outcome.asset_id}), assets_added=True)
                 )
@@ -423,12 +393,10 @@ class UploadService:
                 placed = dataclasses.replace(
                     a, path=str(final), sidecar=str(side) if side else None
                 )
-                view = self._store.for_user(owner_id)
-                report = import_writer.ReportBuilder(scanned=1)
-                writer = import_writer.ImportWriter(
-                    view, report, copy=False, template=self.template
+                report = ReportBuilder(scanned=1)
+                self._ingest_of(owner_id).submit(
+                    [placed], report, copy=False, template=self.template
                 )
-                writer.write_batch([placed])
                 built = report.build()
             except BaseException:
                 for path in moved:
@@ -441,22 +409,12 @@ class UploadService:
                     path.unlink(missing_ok=True)
                 return UploadOutcome(None, "rejected", built.failed[0].error)
             with self._store.read() as s:
-                holder = s.scalar(select(AssetFile.asset_id).where(AssetFile.path == str(final)))
+                holder = asset_repo.asset_of_file(s, str(final))
             if holder is not None:  # a Live Photo video: now a file of its still photo
                 return UploadOutcome(int(holder), "created")
             for path in moved:
                 path.unlink(missing_ok=True)
             return UploadOutcome(None, "rejected", "the catalog did not accept the file")
-
-    def _after_import(self, asset_id: int, a: Analysis, owner: int) -> None:
-        """What follows a desktop import, queued in one transaction: missing thumbnails, then
-        the ML stages."""
-        todo = []
-        if not a.has_thumbnail and a.meta.format.kind != "raw":
-            todo.append(JobRequest(JobName.THUMBNAILS, asset_id))
-        todo += [JobRequest(kind, asset_id) for kind in self._ml.after_import()]
-        if todo:
-            self._jobs.enqueue_many(todo, owner_id=owner)
 
 
 def _link_exclusive(src: Path, target: Path) -> Path:

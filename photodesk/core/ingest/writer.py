@@ -28,6 +28,7 @@ from photodesk.core.media.places import reverse_geocode
 
 if TYPE_CHECKING:
     from photodesk.core.catalog.store import Store
+    from photodesk.core.media.mediatypes import Metadata, SidecarData
 
 log = logging.getLogger(__name__)
 
@@ -377,36 +378,13 @@ class ImportWriter:
 
     @staticmethod
     def _asset_values(a: Analysis) -> dict[str, object]:
-        m, sc = a.meta, a.sidecar_data
-        taken, offset, source = m.taken_at, m.taken_at_offset, m.taken_at_source
-        if sc is not None and sc.taken_at is not None:
-            taken, offset, source = sc.taken_at, sc.taken_at_offset, "xmp-sidecar"
-        lat, lon, alt = m.latitude, m.longitude, m.altitude
-        if sc is not None and sc.latitude is not None and sc.longitude is not None:
-            lat, lon, alt = sc.latitude, sc.longitude, sc.altitude
+        fmt = a.meta.format
         return {
-            "kind": m.format.kind,
-            "file_type": m.format.file_type,
-            "mime": m.format.mime,
+            "kind": fmt.kind,
+            "file_type": fmt.file_type,
+            "mime": fmt.mime,
             "size": a.size,
-            "width": m.width,
-            "height": m.height,
-            "orientation": m.orientation,
-            "duration": m.duration,
-            "taken_at": taken,
-            "taken_offset": offset,
-            "taken_at_source": source,
-            "taken_month": taken.year * 100 + taken.month if taken else None,
-            "make": m.make,
-            "model": m.model,
-            "lens": m.lens,
-            "iso": m.iso,
-            "f_number": m.f_number,
-            "exposure_time": m.exposure_time,
-            "focal_length": m.focal_length,
-            "latitude": lat,
-            "longitude": lon,
-            "altitude": alt,
+            **metadata_values(a.meta, a.sidecar_data),
         }
 
     @staticmethod
@@ -432,3 +410,34 @@ class ImportWriter:
                 continue
             place_id = place_id_for(s, name)
             s.execute(update(Asset).where(Asset.id == asset_id).values(place_id=place_id))
+
+
+def metadata_values(meta: Metadata, sidecar: SidecarData | None = None) -> dict[str, object]:
+    """The ``assets`` columns read from a file's metadata (an XMP sidecar's date and place win):
+    what an import writes and ``metadata.refresh`` rewrites. A new metadata field goes here."""
+    taken, offset, source = meta.taken_at, meta.taken_at_offset, meta.taken_at_source
+    if sidecar is not None and sidecar.taken_at is not None:
+        taken, offset, source = sidecar.taken_at, sidecar.taken_at_offset, "xmp-sidecar"
+    lat, lon, alt = meta.latitude, meta.longitude, meta.altitude
+    if sidecar is not None and sidecar.latitude is not None and sidecar.longitude is not None:
+        lat, lon, alt = sidecar.latitude, sidecar.longitude, sidecar.altitude
+    return {
+        "width": meta.width,
+        "height": meta.height,
+        "orientation": meta.orientation,
+        "duration": meta.duration,
+        "taken_at": taken,
+        "taken_offset": offset,
+        "taken_at_source": source,
+        "taken_month": taken.year * 100 + taken.month if taken else None,
+        "make": meta.make,
+        "model": meta.model,
+        "lens": meta.lens,
+        "iso": meta.iso,
+        "f_number": meta.f_number,
+        "exposure_time": meta.exposure_time,
+        "focal_length": meta.focal_length,
+        "latitude": lat,
+        "longitude": lon,
+        "altitude": alt,
+    }

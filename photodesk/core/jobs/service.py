@@ -8,14 +8,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db import jobs as repo
-from photodesk.core.catalog.db.schema import Job, Setting
+from photodesk.core.catalog.db import settings
+from photodesk.core.catalog.db.schema import Job
 from photodesk.core.catalog.errors import InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.jobs.engine import (
@@ -168,12 +168,12 @@ class JobService:
     # ----- control ----------------------------------------------------------------------------
     def paused(self) -> set[str]:
         with self._store.read() as s:
-            row = s.get(Setting, PAUSED_KEY)
-            return set(row.value) if row is not None and isinstance(row.value, list) else set()
+            value = settings.get(s, PAUSED_KEY)
+            return set(value) if isinstance(value, list) else set()
 
     def _set_paused(self, queues: set[str]) -> None:
         with self._store.write(Changes(jobs=True)) as s:
-            s.merge(Setting(key=PAUSED_KEY, value=sorted(queues)))
+            settings.put(s, PAUSED_KEY, sorted(queues))
 
     def pause(self, queue: str) -> None:
         """Stop starting jobs of ``queue`` (also after a restart); running ones finish."""
@@ -425,16 +425,7 @@ class JobService:
             if self._running:
                 return False
         with self._store.read() as s:
-            due = s.scalar(
-                select(Job.id)
-                .where(
-                    Job.state.in_(("queued", "running")),
-                    Job.queue.not_in(paused),
-                    (Job.not_before.is_(None)) | (Job.not_before <= datetime.now()),
-                )
-                .limit(1)
-            )
-        return due is None
+            return not repo.any_due(s, paused)
 
     def prune(self, older_than: timedelta = timedelta(days=7)) -> None:
         with self._store.write() as s:

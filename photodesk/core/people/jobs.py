@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from photodesk.core.catalog.db import assets as asset_repo
-from photodesk.core.catalog.db.schema import AssetAnalysis, Job, Setting
+from photodesk.core.catalog.db import jobs as jobs_repo
+from photodesk.core.catalog.db import settings
+from photodesk.core.catalog.db.schema import AssetAnalysis
 from photodesk.core.jobs.engine import JobContext, PermanentJobError
 from photodesk.core.jobs.kinds import JobName
 from photodesk.core.jobs.payloads import AssetPayload, ClusterPayload
@@ -76,22 +78,19 @@ def _let_detection_catch_up(store: Store, ctx: JobContext) -> None:
     deadline = time.monotonic() + CLUSTER_SETTLE
     while time.monotonic() < deadline:
         with store.read() as s:
-            busy = s.scalar(
-                select(Job.id).where(Job.kind == JobName.FACES, Job.state == "queued").limit(1)
-            )
-        if busy is None:
-            return
+            if not jobs_repo.any_queued(s, JobName.FACES):
+                return
         ctx.check()
         time.sleep(0.5)
 
 
 def _round(store: Store, *, advance: bool = False) -> int:
     with store.write() if advance else store.read() as s:
-        row = s.get(Setting, ROUND_KEY)
-        value = int(row.value) if row is not None and isinstance(row.value, int) else 0
+        stored = settings.get(s, ROUND_KEY)
+        value = stored if isinstance(stored, int) else 0
         if advance:
             value += 1
-            s.merge(Setting(key=ROUND_KEY, value=value))
+            settings.put(s, ROUND_KEY, value)
         return value
 
 

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
 
 from photodesk.core.catalog.db import assets as asset_repo
+from photodesk.core.catalog.db import jobs as jobs_repo
 from photodesk.core.catalog.db import vectors
-from photodesk.core.catalog.db.schema import Job
 from photodesk.core.catalog.errors import CorruptFile, UnsupportedFormat
 from photodesk.core.jobs.engine import JobContext, PermanentJobError
 from photodesk.core.jobs.kinds import JobName
@@ -94,12 +93,7 @@ def embed_clip(
         raise PermanentJobError(CLIP_HELP)
     model = embedder.model_name
     with store.read() as s:
-        waiting = s.scalars(
-            select(Job.target)
-            .where(Job.kind == JobName.CLIP, Job.state == "queued", Job.id != ctx.job_id)
-            .order_by(Job.priority.desc(), Job.id)
-            .limit(4 * BATCH)
-        )
+        waiting = jobs_repo.queued_targets(s, JobName.CLIP, besides=ctx.job_id, limit=4 * BATCH)
         ids = list(dict.fromkeys([target, *(int(t) for t in waiting if t and t.isdigit())]))
         done = vectors.embedded(s, model, ids)
     if target in done and not AssetPayload.of(ctx.payload).force:

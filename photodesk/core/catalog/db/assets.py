@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import (
@@ -24,9 +24,10 @@ from photodesk.core.catalog.db.schema import (
 from photodesk.core.catalog.types import AssetId, AssetQuery, AssetRecord, UserId
 
 CHUNK = 900  # below SQLite's bound-parameter limit
+T = TypeVar("T")
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+def _chunks(ids: Sequence[T]) -> Iterable[Sequence[T]]:
     for i in range(0, len(ids), CHUNK):
         yield ids[i : i + CHUNK]
 
@@ -245,3 +246,54 @@ def untrashed_ids(session: Session, owner_id: int) -> list[int]:
             select(Asset.id).where(Asset.owner_id == owner_id, Asset.trashed_at.is_(None))
         )
     )
+
+
+def set_columns(s: Session, asset_id: int, values: dict[str, object]) -> None:
+    """Update columns of one asset (``values``: column name -> value)."""
+    s.execute(update(Asset).where(Asset.id == asset_id).values(**values))
+
+
+def lacking_thumbnails(s: Session, ids: Sequence[int]) -> set[int]:
+    """Those of ``ids`` without a thumbnail yet (RAW files have theirs from the import)."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            s.scalars(
+                select(Asset.id).where(
+                    Asset.id.in_(chunk), Asset.has_thumbnail.is_(False), Asset.kind != "raw"
+                )
+            )
+        )
+    return found
+
+
+def by_checksum(s: Session, owner_id: int, checksums: Sequence[str]) -> dict[str, int]:
+    """Checksum -> the owner's asset with that content, for those present. A Live Photo video
+    absorbed by its still counts as present (as the still)."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(checksums):
+        rows = s.execute(
+            select(Asset.checksum, Asset.id).where(
+                Asset.owner_id == owner_id, Asset.checksum.in_(chunk)
+            )
+        )
+        found.update((str(c), int(a)) for c, a in rows)
+        rest = [c for c in chunk if c not in found]
+        if rest:
+            rows = s.execute(
+                select(AssetFile.checksum, AssetFile.asset_id)
+                .join(Asset, Asset.id == AssetFile.asset_id)
+                .where(
+                    Asset.owner_id == owner_id,
+                    AssetFile.role == "live_video",
+                    AssetFile.checksum.in_(rest),
+                )
+            )
+            found.update((str(c), int(a)) for c, a in rows)
+    return found
+
+
+def asset_of_file(s: Session, path: str) -> int | None:
+    """The asset a file (original, sidecar, Live Photo video...) belongs to, if any."""
+    found = s.scalar(select(AssetFile.asset_id).where(AssetFile.path == path))
+    return None if found is None else int(found)
