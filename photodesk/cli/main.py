@@ -20,6 +20,7 @@ from photodesk.cli import (
     share_cmd,
     users_cmd,
     watch_cmd,
+    xmp_cmd,
 )
 from photodesk.cli.registry import Command
 
@@ -36,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     search_cmd.COMMAND,
     people_cmd.COMMAND,
     index_cmd.COMMAND,
+    xmp_cmd.COMMAND,
     gui_cmd.COMMAND,
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in c.names}
@@ -79,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"photodesk: {exc}", file=sys.stderr)
         return 2
     try:
-        return command.run(library, args)
+        rc = command.run(library, args)
+        # Edits queue XMP write-backs: do them now, as the app or daemon would in the background.
+        library.xmp.flush()
+        return rc
     except PhotodeskError as exc:
         print(f"photodesk: {exc}", file=sys.stderr)
         return 1

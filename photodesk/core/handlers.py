@@ -13,6 +13,7 @@ from photodesk.core.ingest import jobs as ingest_jobs
 from photodesk.core.jobs.engine import REGISTRY, JobContext, JobKind, JobRequest, register
 from photodesk.core.jobs.kinds import JobName, Queue
 from photodesk.core.maintenance.backups import backup_if_due
+from photodesk.core.organize import sidecars
 from photodesk.core.people import jobs as people_jobs
 from photodesk.core.search import jobs as search_jobs
 
@@ -51,6 +52,14 @@ def _faces(lib: Library, ctx: JobContext) -> Result:
 
 def _cluster(lib: Library, ctx: JobContext) -> Result:
     return people_jobs.cluster_faces(lib.store, lib.ml, ctx)
+
+
+def _xmp_write(lib: Library, ctx: JobContext) -> Result:
+    return sidecars.write_xmp(lib.store, lib.thumbnails, ctx)
+
+
+def _xmp_read(lib: Library, ctx: JobContext) -> Result:
+    return sidecars.read_xmp(lib.store, ctx)
 
 
 def _catch_up(lib: Library, ctx: JobContext) -> Result:
@@ -99,6 +108,8 @@ KINDS = (
     JobKind(JobName.FACES, Queue.FACES, _faces),
     JobKind(JobName.FACES_CLUSTER, Queue.CLUSTER, _cluster),
     JobKind(JobName.ML_CATCH_UP, Queue.MAINTENANCE, _catch_up),
+    JobKind(JobName.XMP_WRITE, Queue.METADATA, _xmp_write),
+    JobKind(JobName.XMP_READ, Queue.METADATA, _xmp_read),
 )
 
 

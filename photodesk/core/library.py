@@ -36,6 +36,7 @@ from photodesk.core.organize.assets import AssetService
 from photodesk.core.organize.edits import EditService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import GeoService
+from photodesk.core.organize.sidecars import XmpService
 from photodesk.core.organize.tags import TagService
 from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
@@ -86,7 +87,8 @@ class Library:
         store, opts = self.store, self.options
         self.jobs = jobs
         self.assets = AssetService(store, self.thumbnails)
-        self.ingest = IngestService(store, jobs, self.ml)  # the one way new files come in
+        self.xmp = XmpService(store, self.assets, jobs, self.thumbnails)  # sidecar write/read-back
+        self.ingest = IngestService(store, jobs, self.ml, self.xmp)  # the one way files come in
         self.importer = Importer(store, self.ingest, worker_niceness=opts.import_worker_niceness)
         self.tags = TagService(store, self.assets)
         self.albums = AlbumService(store, self.assets)
@@ -117,6 +119,7 @@ class Library:
             poll_interval_s=opts.watch_poll_interval_s,
             polling=opts.watch_polling,
             workers=opts.watch_workers,
+            sidecars_changed=self.ingest.sidecars_changed,
         )
 
     def _scoped(self, user_id: int) -> Library:

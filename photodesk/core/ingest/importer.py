@@ -108,6 +108,8 @@ class Importer:
                 last_flush = time.monotonic()
         if pending:
             self._ingest.submit(pending, report, copy=copy, template=template)
+        if scanned.sidecars:  # sidecars another app changed beside unchanged photos: merge them
+            self._ingest.sidecars_changed(list(scanned.sidecars.values()))
         outcome = report.build()
         if outcome.imported or outcome.relinked:
             lib.events.publish(

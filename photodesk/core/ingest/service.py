@@ -22,15 +22,17 @@ if TYPE_CHECKING:
     from photodesk.core.inference.models import MLModels
     from photodesk.core.ingest.results import Analysis, Failure
     from photodesk.core.jobs.service import JobService
+    from photodesk.core.organize.sidecars import XmpService
 
 
 class IngestService:
     """New files of the acting user, from any source, into the catalog."""
 
-    def __init__(self, store: Store, jobs: JobService, ml: MLModels) -> None:
+    def __init__(self, store: Store, jobs: JobService, ml: MLModels, xmp: XmpService) -> None:
         self._store = store
         self._jobs = jobs
         self._ml = ml
+        self._xmp = xmp
 
     def existing(self, checksums: Sequence[str]) -> dict[str, int]:
         """The duplicate check: checksum (SHA-1 hex) -> the acting user's asset with that
@@ -49,6 +51,11 @@ class IngestService:
     ) -> None:
         """Write a batch of analysed files in one transaction (``report`` counts the outcome)."""
         ImportWriter(self._store, report, copy=copy, template=template).write_batch(results)
+
+    def sidecars_changed(self, paths: list[str]) -> int:
+        """Known XMP sidecars whose size or mtime changed (the importer, the watcher): queue a
+        read-back of those another app wrote; returns how many."""
+        return self._xmp.sidecars_changed(paths)
 
     def follow_ups(self, asset_ids: Sequence[int]) -> list[JobRequest]:
         """The jobs that follow an import of ``asset_ids``: missing thumbnails (RAW files have

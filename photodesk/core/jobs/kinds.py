@@ -32,6 +32,8 @@ class JobName(StrEnum):
     FACES = "faces"
     FACES_CLUSTER = "faces.cluster"
     ML_CATCH_UP = "ml.catch-up"
+    XMP_WRITE = "xmp.write"
+    XMP_READ = "xmp.read"
 
 
 # Threads per queue. The import queue runs one job at a time; each import uses every core itself.

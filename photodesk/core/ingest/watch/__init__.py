@@ -7,6 +7,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -97,9 +98,11 @@ class FolderWatcher:
         workers: int | None = None,
         batch_max: int = BATCH_MAX,
         rescan_interval_s: float | None = DEFAULT_RESCAN_INTERVAL_S,
+        sidecars_changed: Callable[[list[str]], int] | None = None,
     ) -> None:
         self._store = store
         self._importer = importer
+        self._on_sidecars = sidecars_changed  # XMP read-back of sidecars another app edited
         self._settle = settle_s
         self._poll_interval = poll_interval_s
         self._polling_choice = polling
@@ -109,7 +112,9 @@ class FolderWatcher:
         self.files = FileService(store)
         roots = {str(store.root), os.path.realpath(store.root)}
         self._library_roots = tuple(sorted(roots))
-        self._sync = FolderSync(self.files, self._import, self._library_roots)
+        self._sync = FolderSync(
+            self.files, self._import, self._library_roots, self._sidecars_changed
+        )
         self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._queued = 0
@@ -441,6 +446,10 @@ class FolderWatcher:
             result = self._sync.apply(batch, copy=folder.info.copy)
             self._log(folder.info.path, len(batch), result)
         return more
+
+    def _sidecars_changed(self, paths: list[str]) -> int:
+        """Sidecars edited by another app: re-read and merged by ``xmp.read`` jobs."""
+        return self._on_sidecars(paths) if self._on_sidecars is not None else 0
 
     def _import(self, paths: list[str], copy: bool) -> ImportReport:
         """The one place the watcher imports (the job engine will take this over)."""
