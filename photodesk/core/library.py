@@ -96,7 +96,14 @@ class Library:
         self.search = SearchService(store, prior.semantic if prior is not None else None)
         self.folders = FolderService(store, self.assets)
         self.edits = EditService(store, self.assets)
-        self.people = PeopleService(store, self.assets, self.thumbnails, self.ml)
+        prior_people: PeopleService | None = vars(self).get("people")  # shares its crop cache
+        self.people = PeopleService(
+            store,
+            self.assets,
+            self.thumbnails,
+            self.ml,
+            prior_people.crops if prior_people is not None else None,
+        )
         self.geo = GeoService(store)
         self.timeline = TimelineService(store)
         self.files = FileService(store)

@@ -9,6 +9,7 @@ another user.
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,8 @@ class Store:
         self.previews_dir = root / "previews"
         self.originals_dir = root / "originals"
         self.models_dir = root / "models"
+        # the library folder as given and as resolved (watchers never import from inside it)
+        self.roots: tuple[str, ...] = tuple(sorted({str(root), os.path.realpath(root)}))
         self.events = EventBus()
         self.owner_id: UserId = UserId(0)  # the acting user (the local owner unless for_user)
         self.backup_path: Path | None = None  # the backup made before the last migration

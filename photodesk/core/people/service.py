@@ -73,13 +73,18 @@ class PeopleService:
     """People and faces of the library's owner; every write publishes ``Changes(people=True)``."""
 
     def __init__(
-        self, store: Store, assets: AssetService, thumbnails: ThumbnailStore, ml: MLModels
+        self,
+        store: Store,
+        assets: AssetService,
+        thumbnails: ThumbnailStore,
+        ml: MLModels,
+        crops: FaceCropStore | None = None,
     ) -> None:
         self._store = store
         self._assets = assets
         self._thumbnails = thumbnails
         self._ml = ml
-        self.crops = FaceCropStore(store.thumbs_dir / "faces")
+        self.crops = crops if crops is not None else FaceCropStore(store.thumbs_dir / "faces")
 
     # ----- reading ---------------------------------------------------------------------------
     def list(self, include_hidden: bool = False) -> list[PersonSummary]:

@@ -110,8 +110,7 @@ class FolderWatcher:
         self._rescan_every = rescan_interval_s
         self._check_every = max(1.0, min(poll_interval_s, 60.0))
         self.files = FileService(store)
-        roots = {str(store.root), os.path.realpath(store.root)}
-        self._library_roots = tuple(sorted(roots))
+        self._library_roots = store.roots
         self._sync = FolderSync(
             self.files, self._import, self._library_roots, self._sidecars_changed
         )
