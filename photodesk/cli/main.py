@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from photodesk import __version__
 from photodesk.cli import (
     check_cmd,
     commands,
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="library folder (default: $PHOTODESK_LIBRARY or the platform's user data folder)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--version", action="version", version=f"photodesk {__version__}", help="print the version"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
