@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from photodesk.core.media.thumbnails.decode import pixel_count
+from photodesk.core import pixel_count
 from photodesk.sync.keys import LIBRARY
 
 T = TypeVar("T")

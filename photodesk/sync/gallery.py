@@ -12,8 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from photodesk.core import Changes
-from photodesk.core.sharing.grants import ShareLink
+from photodesk.core import Changes, ShareLink
 from photodesk.sync.auth import credential, public, request_cookie
 from photodesk.sync.decoding import DECODER
 from photodesk.sync.gallery_files import StrippedCache

@@ -14,8 +14,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from photodesk.core import CorruptFile, UnsupportedFormat
-from photodesk.core.sharing.grants import ShareLink
+from photodesk.core import CorruptFile, ShareLink, UnsupportedFormat
 from photodesk.sync.auth import public
 from photodesk.sync.decoding import TooManyPixels, render_derivatives
 from photodesk.sync.gallery import (

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from photodesk.core import neutral_icc
 from photodesk.sync.decoding import DecodeGate, TooManyPixels
-from photodesk.sync.icc_profile import neutral_icc
 
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
@@ -115,31 +115,12 @@ def _icc_segments(profile: bytes) -> bytes:
 def _reencode(src: Path, dst: Path, file_type: str, kind: str, orientation: int | None) -> None:
     """Decode as the thumbnailer does (HEIF, RAW, the catalog's orientation) and write a plain
     upright JPEG: no EXIF, no XMP; only the colour profile stays."""
-    from photodesk.core import PhotodeskError
-    from photodesk.core.media.thumbnails.color import (
-        apply_orientation,
-        flatten_alpha,
-        to_working_mode,
-    )
-    from photodesk.core.media.thumbnails.decode import decode
+    from photodesk.core import PhotodeskError, write_plain_jpeg
 
     try:
-        decoded = decode(src, file_type, kind, orientation, 1 << 16)
+        write_plain_jpeg(src, dst, file_type, kind, orientation)
     except (PhotodeskError, OSError, ValueError, SyntaxError) as exc:
         raise NotStrippable(f"cannot decode: {exc}") from exc
-    try:
-        im = flatten_alpha(to_working_mode(apply_orientation(decoded.image, decoded.orientation)))
-        if im.mode not in ("RGB", "L"):
-            im = im.convert("RGB")
-        im.info = {}  # Pillow would write a comment (JPEG COM, GIF, PNG text) it finds there
-        profile = neutral_icc(decoded.icc)
-        extra = {"icc_profile": profile} if profile else {}
-        with open(dst, "wb") as fh:
-            im.save(fh, "JPEG", quality=92, **extra)
-    except (PhotodeskError, OSError, ValueError, SyntaxError) as exc:
-        raise NotStrippable(f"cannot decode: {exc}") from exc
-    finally:
-        decoded.image.close()
 
 
 def _zero_times(box: bytearray, start: int) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from photodesk.core.catalog.errors import PhotodeskError
-from photodesk.core.ingest.uploads import (
+from photodesk.core import (
+    PhotodeskError,
     Reservation,
     StagedFile,
     UploadOutcome,

@@ -15,13 +15,14 @@ from photodesk.core import (
     Conflict,
     CorruptFile,
     Forbidden,
+    InsufficientStorage,
     InvalidInput,
     NotFound,
     PhotodeskError,
+    QuotaExceeded,
     UnsupportedFormat,
+    UploadTooLarge,
 )
-from photodesk.core.accounts.service import QuotaExceeded
-from photodesk.core.catalog.errors import InsufficientStorage, UploadTooLarge
 from photodesk.sync.ids import parse_id, parse_int
 from photodesk.sync.keys import CONFIG, REQUEST_ID
 

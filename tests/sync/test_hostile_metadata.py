@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
+from photodesk.core import neutral_icc
 from photodesk.sync.gallery_files import strip_jpeg, strip_mp4
-from photodesk.sync.icc_profile import neutral_icc
 from tests.sync.hostile import add_photo, album_with
 from tests.sync.test_shares_fixtures import get
 

@@ -12,12 +12,9 @@ import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from photodesk.core.catalog.errors import InsufficientStorage, InvalidInput
-
-if TYPE_CHECKING:
-    from photodesk.core.library import Library
 
 T = TypeVar("T")
 Pending = Callable[[int], int]  # bytes a user's other unfinished uploads hold (resumable ones)
@@ -49,9 +46,16 @@ class Reservation:
 class QuotaBook:
     """What each user's uploads in progress hold (``lib.uploads`` keeps one)."""
 
-    def __init__(self, lib: Library, disk_root: Callable[[], Path], margin: Callable[[], int]):
-        self._lib = lib
+    def __init__(
+        self,
+        check_quota: Callable[[int, int], None],
+        disk_root: Callable[[], Path],
+        fallback_root: Path,
+        margin: Callable[[], int],
+    ) -> None:
+        self._check_quota = check_quota  # accounts.check_quota: raises QuotaExceeded
         self._disk_root = disk_root
+        self._fallback_root = fallback_root
         self._margin = margin
         self._held: dict[int, int] = {}
         self._sources: list[Pending] = []
@@ -98,10 +102,9 @@ class QuotaBook:
         if size < 0:
             raise InvalidInput("the upload size cannot be negative")
         others = sum(source(owner) for source in self._sources)
-        # raises accounts.QuotaExceeded
-        self._lib.accounts.check_quota(owner, size + self._held.get(owner, 0) + others)
+        self._check_quota(owner, size + self._held.get(owner, 0) + others)
         root = self._disk_root()
-        free = shutil.disk_usage(root if root.exists() else self._lib.root).free
+        free = shutil.disk_usage(root if root.exists() else self._fallback_root).free
         needed = size + sum(self._held.values()) + others
         if needed + self._margin() > free:
             raise InsufficientStorage(
