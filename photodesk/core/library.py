@@ -39,6 +39,7 @@ from photodesk.core.organize.tags import TagService
 from photodesk.core.people.service import PeopleService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
+from photodesk.core.sync.service import SyncService
 
 if TYPE_CHECKING:
     from photodesk.core.search.smart import SmartSearch
@@ -82,6 +83,7 @@ class Library:
         self.accounts = AccountService(self)
         self.uploads = UploadService(self)
         self.shares = ShareService(self)  # album grants and public links
+        self.sync = SyncService(self)  # pairing, the change feed, sync rounds (docs/sync.md)
         self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
         self.ml = MLModels()  # smart search and face models; photodesk.bootstrap attaches them
         self.smart: SmartSearch | None = None

@@ -1,0 +1,322 @@
+"""Desktop side of sync: one round = stamp, pull pages, fetch thumbnails, upload, push, pull.
+
+Every step is idempotent and saved as it goes: the feed cursor moves in the same transaction as
+the page it covers, journal rows leave the outbox only once the server has them, uploads are
+found again by checksum. A round killed at any point and run again converges (docs/sync.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, exists, func, select
+
+from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
+from photodesk.core.catalog.events import Changes
+from photodesk.core.sync import clock, fields, journal
+from photodesk.core.sync.feed import mutation_id
+from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
+from photodesk.core.sync.types import AssetState, Decision, FeedPage, Mutation, SyncReport
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+
+log = logging.getLogger(__name__)
+PAGE = 500
+PUSH_BATCH = 500
+CURSOR_KEY = "sync.cursor"
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+def _parse_dt(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text)).replace(tzinfo=None) if text else None
+    except ValueError:
+        return None
+
+
+class Round:
+    """One sync round of a paired library with its server."""
+
+    def __init__(self, lib: Library, remote: Remote, progress: Progress | None = None) -> None:
+        self.lib = lib
+        self.remote = remote
+        self.progress = progress or (lambda step, done, total: None)
+        self.pulled = self.pushed = self.uploaded = self.thumbs = 0
+        self.decisions: list[Decision] = []
+        self.errors: list[str] = []
+
+    # -- the round -------------------------------------------------------------------------
+    def run(self) -> SyncReport:
+        with self.lib.write() as s:
+            journal.stamp(s)
+        try:
+            self.pull()
+            self.fetch_thumbnails()
+            if self.upload() + self.push():
+                self.pull()  # our own writes come back as no-ops; others' may have arrived
+        except RemoteUnavailable as exc:
+            self.errors.append(f"offline: {exc}")
+        except RemoteRefused as exc:
+            self.errors.append(f"{exc.reason}: {exc}")
+        return SyncReport(
+            self.pulled, self.pushed, self.uploaded, self.thumbs,
+            tuple(self.decisions), tuple(self.errors),
+        )  # fmt: skip
+
+    # -- pull ------------------------------------------------------------------------------
+    def pull(self) -> None:
+        while True:
+            cursor = self.lib.sync.setting(CURSOR_KEY, 0)
+            page = self.remote.changes(int(cursor), PAGE)
+            self.apply_page(page)
+            self.progress("pull", page.cursor, page.head)
+            if not page.more:
+                return
+
+    def apply_page(self, page: FeedPage) -> None:
+        owner = self.lib.owner_id
+        touched: set[int] = set()
+        with self.lib.write(Changes(tags=True, albums=True, assets_added=True)) as s:
+            journal.stamp(s)
+            before = journal.mark(s)
+            repush: list[tuple[int, str]] = []
+            for state in page.items:
+                asset = self._local(s, owner, state)
+                local = fields.read(s, [asset.id])[asset.id][2]
+                for field, theirs in state.fields.items():
+                    if not fields.is_synced(field):
+                        continue
+                    mine = local.get(field, (False, "") if ":" in field else (None, ""))
+                    if theirs[0] == mine[0] and theirs[1] == mine[1]:
+                        continue
+                    if fields.wins(theirs, mine):
+                        try:
+                            fields.write(s, asset, field, theirs[0])
+                        except ValueError as exc:
+                            self.errors.append(f"{state.checksum[:12]} {field}: {exc}")
+                            continue
+                        journal.set_clock(s, asset.id, field, theirs[1])
+                        self.pulled += 1
+                        touched.add(asset.id)
+                        if mine[1] and mine[0] != theirs[0]:
+                            self.decisions.append(
+                                Decision(state.checksum, field, "remote", theirs[0], mine[0])
+                            )
+                    else:  # ours is newer (or wins the tie): make sure it goes up
+                        repush.append((asset.id, field))
+                        if theirs[1] and mine[0] != theirs[0]:
+                            self.decisions.append(
+                                Decision(state.checksum, field, "local", mine[0], theirs[0])
+                            )
+            journal.observe(s, [c for st in page.items for _, c in st.fields.values()])
+            journal.forget_since(s, before)  # what the server sent is not a local edit
+            for asset_id, field in repush:
+                s.add(
+                    SyncChange(
+                        owner_id=owner, asset_id=asset_id, field=field,
+                        wall_ms=clock.now_ms(), hlc="-",
+                    )
+                )  # fmt: skip
+            self.lib.sync.put_setting(s, CURSOR_KEY, page.cursor)
+        if touched:
+            self.lib.events.publish(Changes(assets=frozenset(touched)))
+
+    def _local(self, s: Any, owner: int, state: AssetState) -> Asset:
+        """This library's asset for a server asset: linked, found by checksum, or made."""
+        linked = s.scalar(
+            select(SyncRemote.asset_id).where(SyncRemote.remote_id == state.remote_id)
+        )
+        asset = s.get(Asset, linked) if linked is not None else None
+        if asset is None:
+            asset = s.scalars(
+                select(Asset).where(Asset.owner_id == owner, Asset.checksum == state.checksum)
+            ).first()
+        if asset is None:
+            asset = self._make_remote_only(s, owner, state)
+        if linked is None:
+            s.execute(delete(SyncRemote).where(SyncRemote.asset_id == asset.id))
+            name = str(state.info.get("filename") or "")
+            s.add(SyncRemote(asset_id=asset.id, remote_id=state.remote_id, filename=name))
+            s.flush()
+        return asset
+
+    def _make_remote_only(self, s: Any, owner: int, state: AssetState) -> Asset:
+        info = state.info
+        now = datetime.now()
+        known = {k: info.get(k) for k in fields.INFO}
+        asset = Asset(
+            owner_id=owner,
+            checksum=state.checksum,
+            **{**known, "kind": known["kind"] or "photo", "file_type": known["file_type"] or "",
+               "mime": known["mime"] or "", "size": int(known["size"] or 0)},
+            offline=True,  # the original is on the server until fetched
+            has_thumbnail=False,
+            created_at=_parse_dt(info.get("created_at")) or now,
+            updated_at=now,
+        )  # fmt: skip
+        s.add(asset)
+        s.flush()
+        return asset
+
+    # -- thumbnails ------------------------------------------------------------------------
+    def fetch_thumbnails(self) -> None:
+        with self.lib.read() as s:
+            rows = s.execute(
+                select(Asset.id, Asset.checksum, SyncRemote.remote_id)
+                .join(SyncRemote, SyncRemote.asset_id == Asset.id)
+                .where(
+                    Asset.owner_id == self.lib.owner_id,
+                    ~Asset.has_thumbnail,
+                    ~exists().where(AssetFile.asset_id == Asset.id),
+                )
+            ).all()
+        done: list[int] = []
+        for i, (asset_id, checksum, remote_id) in enumerate(rows, 1):
+            path = self.lib.thumbnails.thumb_path(checksum)
+            if not path.is_file():
+                try:
+                    data = self.remote.thumbnail(remote_id)
+                except RemoteRefused as exc:
+                    if exc.reason == "auth":
+                        raise
+                    self.errors.append(f"thumbnail of {checksum[:12]}: {exc}")
+                    continue
+                _write_atomically(path, data)
+            done.append(asset_id)
+            self.thumbs += 1
+            self.progress("thumbnails", i, len(rows))
+            if len(done) >= 200:
+                self._mark_thumbs(done)
+                done = []
+        self._mark_thumbs(done)
+
+    def _mark_thumbs(self, ids: list[int]) -> None:
+        if ids:
+            with self.lib.write(Changes(assets=frozenset(ids))) as s:
+                for a in s.scalars(select(Asset).where(Asset.id.in_(ids))):
+                    a.has_thumbnail = True
+
+    # -- push ------------------------------------------------------------------------------
+    def upload(self) -> int:
+        """Upload the originals of assets the server does not have yet."""
+        with self.lib.read() as s:
+            rows = s.execute(
+                select(Asset.id, Asset.checksum, func.min(AssetFile.path))
+                .join(AssetFile, and_(AssetFile.asset_id == Asset.id, AssetFile.role == "original"))
+                .where(
+                    Asset.owner_id == self.lib.owner_id,
+                    ~exists().where(SyncRemote.asset_id == Asset.id),
+                    ~AssetFile.missing,
+                )
+                .group_by(Asset.id)
+                .order_by(Asset.id)
+            ).all()
+        for i, (asset_id, checksum, path) in enumerate(rows, 1):
+            try:
+                remote_id = self.remote.upload(Path(path), checksum)
+            except RemoteRefused as exc:
+                if exc.reason in ("auth", "quota"):
+                    raise
+                self.errors.append(f"upload of {Path(path).name}: {exc}")
+                continue
+            except OSError as exc:
+                self.errors.append(f"upload of {Path(path).name}: {exc.strerror or exc}")
+                continue
+            with self.lib.write() as s:
+                s.execute(delete(SyncRemote).where(SyncRemote.remote_id == remote_id))
+                s.add(SyncRemote(asset_id=asset_id, remote_id=remote_id, filename=Path(path).name))
+                # everything about a new asset goes up, edited or not
+                for field in fields.SCALAR_FIELDS:
+                    s.add(
+                        SyncChange(
+                            owner_id=self.lib.owner_id, asset_id=asset_id, field=field,
+                            wall_ms=clock.now_ms(), hlc="-",
+                        )
+                    )  # fmt: skip
+                for field in fields.read(s, [asset_id])[asset_id][2]:
+                    if ":" in field:
+                        s.add(
+                            SyncChange(
+                                owner_id=self.lib.owner_id, asset_id=asset_id, field=field,
+                                wall_ms=clock.now_ms(), hlc="-",
+                            )
+                        )  # fmt: skip
+            self.uploaded += 1
+            self.progress("upload", i, len(rows))
+        return len(rows)
+
+    def push(self) -> int:
+        """Push the outbox: the current value and clock of every field written here."""
+        owner = self.lib.owner_id
+        with self.lib.write() as s:
+            journal.stamp(s)
+            node = journal.node(s)
+        with self.lib.read() as s:
+            top = journal.head(s)
+            pending = s.execute(
+                select(SyncChange.asset_id, SyncChange.field, Asset.checksum)
+                .join(Asset, Asset.id == SyncChange.asset_id)
+                .join(SyncRemote, SyncRemote.asset_id == Asset.id)
+                .where(SyncChange.owner_id == owner, SyncChange.seq <= top)
+                .group_by(SyncChange.asset_id, SyncChange.field, Asset.checksum)
+                .order_by(SyncChange.asset_id)
+            ).all()
+        pending = [p for p in pending if fields.is_synced(p.field)]
+        sent = 0
+        for start in range(0, len(pending), PUSH_BATCH):
+            batch = pending[start : start + PUSH_BATCH]
+            with self.lib.read() as s:
+                states = fields.read(s, sorted({p.asset_id for p in batch}))
+            mutations = []
+            for p in batch:
+                value, hlc = states[p.asset_id][2].get(p.field, (False, ""))
+                mutations.append(
+                    Mutation(mutation_id(node, p.asset_id, p.field, hlc), p.checksum, p.field,
+                             value, hlc)
+                )  # fmt: skip
+            result = self.remote.push(mutations)
+            self.decisions.extend(result.conflicts)
+            self.errors.extend(result.errors)
+            sent += len(mutations)
+            self.pushed += result.applied
+            with self.lib.write() as s:
+                for p in batch:
+                    s.execute(
+                        delete(SyncChange).where(
+                            SyncChange.asset_id == p.asset_id,
+                            SyncChange.field == p.field,
+                            SyncChange.seq <= top,
+                        )
+                    )
+            self.progress("push", start + len(batch), len(pending))
+        with self.lib.write() as s:  # upload markers of linked assets, rows of deleted ones
+            s.execute(
+                delete(SyncChange).where(
+                    SyncChange.seq <= top,
+                    SyncChange.field == "asset",
+                    SyncChange.asset_id.in_(select(SyncRemote.asset_id)),
+                )
+            )
+            s.execute(
+                delete(SyncChange).where(
+                    SyncChange.seq <= top, SyncChange.asset_id.not_in(select(Asset.id))
+                )
+            )
+        return sent
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

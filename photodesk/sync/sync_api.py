@@ -1,0 +1,93 @@
+"""``/api/photodesk/sync/...``: a paired desktop's device keys, change feed and pushes.
+
+Every route acts for the signed-in account only: the feed carries that account's own assets,
+and a push writes only to assets it owns (a viewer of a shared album cannot push into it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from photodesk.core.sync import Mutation
+from photodesk.sync.auth import AUTH_VIA, current_user, has_permission
+from photodesk.sync.keys import LIBRARY
+from photodesk.sync.views import http_error, int_param, json_object, json_response, read_json
+
+PREFIX = "/api/photodesk/sync"
+MAX_BODY = 32 * 1024 * 1024
+
+
+def _require_sync(request: web.Request) -> int:
+    user = current_user(request)
+    if not (has_permission(request, "sync") or has_permission(request, "all")):
+        raise http_error(403, 'Missing required permission: "sync"')
+    return user.id
+
+
+async def account(request: web.Request) -> web.Response:
+    """Who this key is, and the newest change of the account (for ``remote status``)."""
+    user_id = _require_sync(request)
+    user = current_user(request)
+    head = await asyncio.to_thread(request.app[LIBRARY].sync.head, user_id)
+    return json_response({"user_id": user.id, "email": user.email, "name": user.name, "head": head})
+
+
+async def create_device(request: web.Request) -> web.Response:
+    """A new API key for a device being paired (from a signed-in session or a full key)."""
+    user = current_user(request)
+    if request.get(AUTH_VIA) == "api_key" and not has_permission(request, "all"):
+        raise http_error(403, "pairing a device needs a sign-in or a key with all permissions")
+    body = json_object(await read_json(request))
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise http_error(400, "a device needs a name")
+    accounts = request.app[LIBRARY].accounts
+    key = await asyncio.to_thread(accounts.create_api_key, user.id, f"device: {name.strip()}")
+    return json_response(
+        {"key": key, "user_id": user.id, "email": user.email, "name": user.name}, status=201
+    )
+
+
+async def changes(request: web.Request) -> web.Response:
+    user_id = _require_sync(request)
+    cursor = int_param(request.query.get("cursor"), "cursor", default=0, low=0, high=2**62)
+    limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)
+    page = await asyncio.to_thread(request.app[LIBRARY].sync.changes, user_id, cursor, limit)
+    return json_response(
+        {
+            "items": [item.as_json() for item in page.items],
+            "cursor": page.cursor,
+            "head": page.head,
+            "more": page.more,
+        }
+    )
+
+
+async def push(request: web.Request) -> web.Response:
+    user_id = _require_sync(request)
+    body = json_object(await read_json(request, max_bytes=MAX_BODY))
+    raw = body.get("mutations")
+    if not isinstance(raw, list):
+        raise http_error(400, "mutations must be a list")
+    try:
+        mutations = [Mutation.from_json(m) for m in raw]
+        result = await asyncio.to_thread(request.app[LIBRARY].sync.apply, user_id, mutations)
+    except ValueError as exc:
+        raise http_error(400, str(exc)) from None
+    return json_response(
+        {
+            "applied": result.applied,
+            "skipped": result.skipped,
+            "conflicts": [c.as_json() for c in result.conflicts],
+            "errors": list(result.errors),
+        }
+    )
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(PREFIX + "/account", account)
+    app.router.add_post(PREFIX + "/devices", create_device)
+    app.router.add_get(PREFIX + "/changes", changes)
+    app.router.add_post(PREFIX + "/push", push)
