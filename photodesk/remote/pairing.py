@@ -110,13 +110,13 @@ def sync(lib: Library, progress: Progress | None = None) -> SyncReport:
 
 def fetch_original(lib: Library, asset_id: int) -> Path:
     """Download the original of a remote-only asset into the library's originals/ folder."""
+    _, remote = remote_for(lib)
     rec = lib.assets.get(asset_id)
     if rec.path:
         return Path(rec.path)
     remote_id = lib.sync.remote_id(asset_id)
     if remote_id is None:
         raise NotFound(f"asset {asset_id} is not on the server")
-    _, remote = remote_for(lib)
     name = lib.sync.original_name(asset_id) or f"{rec.checksum}.{rec.file_type.lower()}"
     dest = lib.originals_dir / "from-server" / rec.checksum[:2] / name
     remote.original(remote_id, dest, rec.checksum)

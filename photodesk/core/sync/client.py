@@ -88,15 +88,15 @@ class Round:
             before = journal.mark(s)
             repush: list[tuple[int, str]] = []
             for state in page.items:
-                asset = self._local(s, owner, state)
-                local = fields.read(s, [asset.id])[asset.id][2]
+                asset, made = self._local(s, owner, state)
+                local = {} if made else fields.read(s, [asset.id])[asset.id][2]
                 for field, theirs in state.fields.items():
                     if not fields.is_synced(field):
                         continue
                     mine = local.get(field, (False, "") if ":" in field else (None, ""))
                     if theirs[0] == mine[0] and theirs[1] == mine[1]:
                         continue
-                    if fields.wins(theirs, mine):
+                    if made or fields.wins(theirs, mine):
                         try:
                             fields.write(s, asset, field, theirs[0])
                         except ValueError as exc:
@@ -128,8 +128,8 @@ class Round:
         if touched:
             self.lib.events.publish(Changes(assets=frozenset(touched)))
 
-    def _local(self, s: Any, owner: int, state: AssetState) -> Asset:
-        """This library's asset for a server asset: linked, found by checksum, or made."""
+    def _local(self, s: Any, owner: int, state: AssetState) -> tuple[Asset, bool]:
+        """This library's asset for a server asset: linked, found by checksum, or made (True)."""
         linked = s.scalar(
             select(SyncRemote.asset_id).where(SyncRemote.remote_id == state.remote_id)
         )
@@ -138,6 +138,7 @@ class Round:
             asset = s.scalars(
                 select(Asset).where(Asset.owner_id == owner, Asset.checksum == state.checksum)
             ).first()
+        made = asset is None
         if asset is None:
             asset = self._make_remote_only(s, owner, state)
         if linked is None:
@@ -145,7 +146,7 @@ class Round:
             name = str(state.info.get("filename") or "")
             s.add(SyncRemote(asset_id=asset.id, remote_id=state.remote_id, filename=name))
             s.flush()
-        return asset
+        return asset, made
 
     def _make_remote_only(self, s: Any, owner: int, state: AssetState) -> Asset:
         info = state.info

@@ -3,7 +3,8 @@
 Scalars (title, rating, trash...) are last-writer-wins by clock; tags and albums are sets kept
 element by element (``tag:<path>``, ``album:<name>`` is true or false), so an add on one side and
 a remove of another element on the other both survive. Ties (equal clocks, e.g. two values no one
-edited) go to the greater value in canonical JSON, so every side decides the same way.
+edited) go to a value over none, then to the greater value in canonical JSON, so every side
+decides the same way.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def _canonical(value: Any) -> str:
 
 
 def wins(a: Versioned, b: Versioned) -> bool:
-    """Whether ``a`` beats ``b``: the later clock, and on a tie the greater value."""
-    return (a[1], _canonical(a[0])) > (b[1], _canonical(b[0]))
+    """Whether ``a`` beats ``b``: the later clock; on a tie a value over none, then the greater."""
+    return (a[1], a[0] is not None, _canonical(a[0])) > (b[1], b[0] is not None, _canonical(b[0]))
 
 
 def _iso(value: datetime | None) -> str | None:
