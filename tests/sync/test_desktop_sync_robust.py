@@ -169,3 +169,55 @@ def test_unpaired_commands_say_so(tmp_path: Path, args: list[str]) -> None:
     done = cli(tmp_path / "lib", *args)
     assert done.returncode != 0
     assert "not paired" in done.stderr and "Traceback" not in done.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_daemon_killed_mid_sync_converges_on_rerun(
+    tmp_path: Path, serve_subprocess: Callable[..., Any]
+) -> None:
+    server_dir = tmp_path / "server"
+    with Library.open(server_dir) as lib:
+        uid = lib.accounts.add_user("kim@example.org", "correct horse battery", name="Kim")
+    port = str(_free_port())
+    daemon = serve_subprocess(server_dir, "--port", port, env={"PHOTODESK_ML": "off"})
+    desk = tmp_path / "desk"
+    for i in range(40):
+        make_jpeg(tmp_path / "in" / f"d{i}.jpg", seed=300 + i, size=(900, 600))
+    assert cli(desk, "import", str(tmp_path / "in")).returncode == 0
+    assert cli(desk, "rate", "3", *[str(i) for i in range(1, 41)]).returncode == 0
+    paired = cli(desk, "remote", "add", daemon.url, "--email", "kim@example.org",
+                 "--password-stdin", stdin="correct horse battery\n")  # fmt: skip
+    assert paired.returncode == 0, paired.stderr
+
+    def count() -> int:
+        with Library.open(server_dir) as lib:
+            return len(lib.for_user(uid).assets.list(AssetQuery(archived=None)))
+
+    client = subprocess.Popen(
+        [sys.executable, "-m", "photodesk", "--library", str(desk), "sync", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+    )  # fmt: skip
+    while client.poll() is None and count() < 5:
+        time.sleep(0.05)
+    daemon.proc.send_signal(signal.SIGKILL)
+    daemon.proc.wait()
+    out, _ = client.communicate(timeout=120)
+    assert json.loads(out)["errors"], "the round must notice the server went away"
+    assert count() < 40
+    status = json.loads(cli(desk, "remote", "status", "--json").stdout)
+    assert status["state"] == "offline" and status["pending"] > 0
+    serve_subprocess(server_dir, "--port", port, env={"PHOTODESK_ML": "off"})
+    rerun = cli(desk, "sync", "--json")
+    assert json.loads(rerun.stdout)["errors"] == [], rerun.stdout
+    with Library.open(server_dir) as lib:
+        on_server = lib.for_user(uid).assets.list(AssetQuery(archived=None))
+    assert len(on_server) == 40 and all(r.rating == 3 for r in on_server)
+    status = json.loads(cli(desk, "remote", "status", "--json").stdout)
+    assert status["pending"] == 0 and status["state"] == "online"
