@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import secrets
+import struct
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -194,9 +195,23 @@ class HttpRemote:
             data = json.loads(resp.read())
         return int(data["id"])
 
-    def thumbnail(self, remote_id: int) -> bytes:
-        with self._open("GET", f"/api/photodesk/assets/{int(remote_id)}/thumbnail") as resp:
-            return bytes(resp.read())
+    def thumbnails(self, remote_ids: list[int]) -> dict[int, bytes]:
+        query = urlencode({"ids": ",".join(str(int(i)) for i in remote_ids)})
+        out: dict[int, bytes] = {}
+        with self._open("GET", f"/api/photodesk/sync/thumbnails?{query}") as resp:
+            try:
+                while header := resp.read(12):
+                    if len(header) < 12:
+                        raise RemoteUnavailable(f"{self.url}: the thumbnails were cut short")
+                    asset_id, size = struct.unpack(">QI", header)
+                    data = resp.read(size) if size else b""
+                    if len(data) < size:
+                        raise RemoteUnavailable(f"{self.url}: the thumbnails were cut short")
+                    if data:
+                        out[int(asset_id)] = bytes(data)
+            except OSError as exc:
+                raise RemoteUnavailable(f"{self.url}: the answer was cut ({exc})") from None
+        return out
 
     def original(self, remote_id: int, dest: Path, checksum: str | None = None) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)

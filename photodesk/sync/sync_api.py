@@ -7,9 +7,13 @@ and a push writes only to assets it owns (a viewer of a shared album cannot push
 from __future__ import annotations
 
 import asyncio
+import struct
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from photodesk.core import CorruptFile, UnsupportedFormat
 from photodesk.core.sync import Mutation
 from photodesk.sync.auth import AUTH_VIA, current_user, has_permission
 from photodesk.sync.keys import LIBRARY
@@ -17,6 +21,7 @@ from photodesk.sync.views import http_error, int_param, json_object, json_respon
 
 PREFIX = "/api/photodesk/sync"
 MAX_BODY = 32 * 1024 * 1024
+MAX_THUMBS = 500
 
 
 def _require_sync(request: web.Request) -> int:
@@ -86,7 +91,46 @@ async def push(request: web.Request) -> web.Response:
     )
 
 
+async def thumbnails(request: web.Request) -> web.StreamResponse:
+    """Many thumbnails in one answer: frames of (asset id: u64, length: u32, JPEG bytes);
+    length 0 when there is none (yet). Only the caller's own assets."""
+    user_id = _require_sync(request)
+    try:
+        ids = [int(x) for x in request.query.get("ids", "").split(",") if x.strip()]
+    except ValueError:
+        raise http_error(400, "ids is a comma-separated list of asset ids") from None
+    if not ids or len(ids) > MAX_THUMBS:
+        raise http_error(400, f"ask for 1 to {MAX_THUMBS} thumbnails")
+    lib = request.app[LIBRARY]
+    sources = await asyncio.to_thread(lib.sync.thumbnail_sources, user_id, ids)
+    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    await response.prepare(request)
+    for asset_id, checksum, path, file_type, kind, orientation in sources:
+        data = await asyncio.to_thread(
+            _thumb_bytes, lib.thumbnails, checksum, path, file_type, kind, orientation
+        )
+        await response.write(struct.pack(">QI", asset_id, len(data)) + data)
+    await response.write_eof()
+    return response
+
+
+def _thumb_bytes(
+    store: Any, checksum: str, path: str, file_type: str, kind: str, orientation: int | None
+) -> bytes:
+    thumb = store.thumb_path(checksum)
+    if not thumb.is_file() and path:
+        try:
+            store.render(Path(path), checksum, file_type, kind, orientation)
+        except (CorruptFile, UnsupportedFormat, OSError):
+            return b""
+    try:
+        return bytes(thumb.read_bytes())
+    except OSError:
+        return b""
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get(PREFIX + "/thumbnails", thumbnails)
     app.router.add_get(PREFIX + "/account", account)
     app.router.add_post(PREFIX + "/devices", create_device)
     app.router.add_get(PREFIX + "/changes", changes)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PAGE = 500
 PUSH_BATCH = 500
+THUMB_BATCH = 250
 CURSOR_KEY = "sync.cursor"
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -83,26 +84,30 @@ class Round:
     def apply_page(self, page: FeedPage) -> None:
         owner = self.lib.owner_id
         touched: set[int] = set()
+        cache: dict[str, int] = {}
         with self.lib.write(Changes(tags=True, albums=True, assets_added=True)) as s:
             journal.stamp(s)
             before = journal.mark(s)
+            local = self._locals(s, owner, page.items)
+            known = fields.read(s, [a.id for a, made in local.values() if not made])
             repush: list[tuple[int, str]] = []
             for state in page.items:
-                asset, made = self._local(s, owner, state)
-                local = {} if made else fields.read(s, [asset.id])[asset.id][2]
+                asset, made = local[state.remote_id]
+                mine_all = {} if made else known[asset.id][2]
                 for field, theirs in state.fields.items():
                     if not fields.is_synced(field):
                         continue
-                    mine = local.get(field, (False, "") if ":" in field else (None, ""))
+                    mine = mine_all.get(field, (False, "") if ":" in field else (None, ""))
                     if theirs[0] == mine[0] and theirs[1] == mine[1]:
                         continue
                     if made or fields.wins(theirs, mine):
                         try:
-                            fields.write(s, asset, field, theirs[0])
+                            fields.write(s, asset, field, theirs[0], cache)
                         except ValueError as exc:
                             self.errors.append(f"{state.checksum[:12]} {field}: {exc}")
                             continue
-                        journal.set_clock(s, asset.id, field, theirs[1])
+                        if theirs[1]:
+                            journal.set_clock(s, asset.id, field, theirs[1], new=made)
                         self.pulled += 1
                         touched.add(asset.id)
                         if mine[1] and mine[0] != theirs[0]:
@@ -116,6 +121,7 @@ class Round:
                                 Decision(state.checksum, field, "local", mine[0], theirs[0])
                             )
             journal.observe(s, [c for st in page.items for _, c in st.fields.values()])
+            s.flush()
             journal.forget_since(s, before)  # what the server sent is not a local edit
             for asset_id, field in repush:
                 s.add(
@@ -128,27 +134,52 @@ class Round:
         if touched:
             self.lib.events.publish(Changes(assets=frozenset(touched)))
 
-    def _local(self, s: Any, owner: int, state: AssetState) -> tuple[Asset, bool]:
-        """This library's asset for a server asset: linked, found by checksum, or made (True)."""
-        linked = s.scalar(
-            select(SyncRemote.asset_id).where(SyncRemote.remote_id == state.remote_id)
+    def _locals(
+        self, s: Any, owner: int, items: tuple[AssetState, ...]
+    ) -> dict[int, tuple[Asset, bool]]:
+        """This library's asset for each server asset: linked, found by checksum, or made."""
+        out: dict[int, tuple[Asset, bool]] = {}
+        if not items:
+            return out
+        remote_ids = [st.remote_id for st in items]
+        linked = dict(
+            s.execute(
+                select(SyncRemote.remote_id, SyncRemote.asset_id).where(
+                    SyncRemote.remote_id.in_(remote_ids)
+                )
+            ).all()
         )
-        asset = s.get(Asset, linked) if linked is not None else None
-        if asset is None:
-            asset = s.scalars(
-                select(Asset).where(Asset.owner_id == owner, Asset.checksum == state.checksum)
-            ).first()
-        made = asset is None
-        if asset is None:
-            asset = self._make_remote_only(s, owner, state)
-        if linked is None:
-            s.execute(delete(SyncRemote).where(SyncRemote.asset_id == asset.id))
-            name = str(state.info.get("filename") or "")
-            s.add(SyncRemote(asset_id=asset.id, remote_id=state.remote_id, filename=name))
+        by_sum = {
+            a.checksum: a
+            for a in s.scalars(
+                select(Asset).where(
+                    Asset.owner_id == owner, Asset.checksum.in_([st.checksum for st in items])
+                )
+            )
+        }
+        rows = {a.id: a for a in s.scalars(select(Asset).where(Asset.id.in_(linked.values())))}
+        made: list[tuple[AssetState, Asset]] = []
+        relink: list[tuple[AssetState, Asset]] = []
+        for st in items:
+            asset = rows.get(linked.get(st.remote_id, -1)) or by_sum.get(st.checksum)
+            fresh = asset is None
+            if asset is None:
+                asset = self._make_remote_only(owner, st)
+                made.append((st, asset))
+            elif st.remote_id not in linked:
+                relink.append((st, asset))
+            out[st.remote_id] = (asset, fresh)
+        if made:
+            s.add_all([a for _, a in made])
             s.flush()
-        return asset, made
+        for st, asset in made + relink:
+            s.execute(delete(SyncRemote).where(SyncRemote.asset_id == asset.id))
+            name = str(st.info.get("filename") or "")
+            s.add(SyncRemote(asset_id=asset.id, remote_id=st.remote_id, filename=name))
+        s.flush()
+        return out
 
-    def _make_remote_only(self, s: Any, owner: int, state: AssetState) -> Asset:
+    def _make_remote_only(self, owner: int, state: AssetState) -> Asset:
         info = state.info
         now = datetime.now()
         known = {k: info.get(k) for k in fields.INFO}
@@ -162,8 +193,6 @@ class Round:
             created_at=_parse_dt(info.get("created_at")) or now,
             updated_at=now,
         )  # fmt: skip
-        s.add(asset)
-        s.flush()
         return asset
 
     # -- thumbnails ------------------------------------------------------------------------
@@ -178,25 +207,22 @@ class Round:
                     ~exists().where(AssetFile.asset_id == Asset.id),
                 )
             ).all()
-        done: list[int] = []
-        for i, (asset_id, checksum, remote_id) in enumerate(rows, 1):
-            path = self.lib.thumbnails.thumb_path(checksum)
-            if not path.is_file():
-                try:
-                    data = self.remote.thumbnail(remote_id)
-                except RemoteRefused as exc:
-                    if exc.reason == "auth":
-                        raise
-                    self.errors.append(f"thumbnail of {checksum[:12]}: {exc}")
-                    continue
-                _write_atomically(path, data)
-            done.append(asset_id)
-            self.thumbs += 1
-            self.progress("thumbnails", i, len(rows))
-            if len(done) >= 200:
-                self._mark_thumbs(done)
-                done = []
-        self._mark_thumbs(done)
+        for start in range(0, len(rows), THUMB_BATCH):
+            batch = rows[start : start + THUMB_BATCH]
+            wanted = {r.remote_id: r for r in batch if not self._has_thumb(r.checksum)}
+            got = self.remote.thumbnails(sorted(wanted)) if wanted else {}
+            done = [r.id for r in batch if r.remote_id not in wanted]
+            for remote_id, data in got.items():
+                row = wanted.get(remote_id)
+                if row is not None:
+                    _write_atomically(self.lib.thumbnails.thumb_path(row.checksum), data)
+                    done.append(row.id)
+            self._mark_thumbs(done)
+            self.thumbs += len(done)
+            self.progress("thumbnails", start + len(batch), len(rows))
+
+    def _has_thumb(self, checksum: str) -> bool:
+        return self.lib.thumbnails.thumb_path(checksum).is_file()
 
     def _mark_thumbs(self, ids: list[int]) -> None:
         if ids:

@@ -75,6 +75,7 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
     decisions: list[Decision] = []
     errors: list[str] = []
     touched: set[int] = set()
+    cache: dict[str, int] = {}
     with lib.write(Changes(tags=True, albums=True)) as s:
         journal.stamp(s)  # this server's own edits come before anything received now
         for m in mutations:
@@ -96,8 +97,9 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
                 try:
                     with s.begin_nested():
                         before = journal.mark(s)
-                        fields.write(s, asset, m.field, m.value)
+                        fields.write(s, asset, m.field, m.value, cache)
                         journal.set_clock(s, asset.id, m.field, m.hlc)
+                        s.flush()
                         if journal.head(s) == before:  # same value, newer clock: still news
                             s.add(
                                 SyncChange(

@@ -170,16 +170,19 @@ def _place(s: Session, lat: float, lon: float, where: Any) -> int | None:
     return place_id_for(s, name)
 
 
-def write(s: Session, a: Asset, field: str, value: Any) -> None:
+def write(
+    s: Session, a: Asset, field: str, value: Any, cache: dict[str, int] | None = None
+) -> None:
     """Set one synced field of asset ``a`` (the journal's triggers log the write).
 
     Raises:
         ValueError: the value does not fit the field (one line, for the sender).
     """
+    cache = {} if cache is None else cache
     if field.startswith(TAG):
-        _write_tag(s, a, field[len(TAG) :], value)
+        _write_tag(s, a, field[len(TAG) :], value, cache)
     elif field.startswith(ALBUM):
-        _write_album(s, a, field[len(ALBUM) :], value)
+        _write_album(s, a, field[len(ALBUM) :], value, cache)
     elif field in ("title", "description"):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{field} must be text or null")
@@ -201,7 +204,6 @@ def write(s: Session, a: Asset, field: str, value: Any) -> None:
     else:
         raise ValueError(f"{field!r} is not a synced field")
     a.updated_at = datetime.now()
-    s.flush()
 
 
 def _write_taken(a: Asset, value: Any) -> None:
@@ -233,12 +235,15 @@ def _write_location(s: Session, a: Asset, value: Any) -> None:
     a.place_id = _place(s, lat, lon, value[2] if len(value) == 3 else None)
 
 
-def _write_tag(s: Session, a: Asset, path: str, value: Any) -> None:
+def _write_tag(s: Session, a: Asset, path: str, value: Any, cache: dict[str, int]) -> None:
     if not isinstance(value, bool):
         raise ValueError("a tag element is true or false")
     path = normalize_path(path)
     if value:
-        tag_id = ensure_tag(s, a.owner_id, path)
+        key = f"{a.owner_id}/tag:{path}"
+        if key not in cache:
+            cache[key] = ensure_tag(s, a.owner_id, path)
+        tag_id = cache[key]
         if s.get(AssetTag, (a.id, tag_id)) is None:
             s.add(AssetTag(asset_id=a.id, tag_id=tag_id))
         return
@@ -247,7 +252,7 @@ def _write_tag(s: Session, a: Asset, path: str, value: Any) -> None:
         s.execute(delete(AssetTag).where(AssetTag.asset_id == a.id, AssetTag.tag_id == found))
 
 
-def _write_album(s: Session, a: Asset, name: str, value: Any) -> None:
+def _write_album(s: Session, a: Asset, name: str, value: Any, cache: dict[str, int]) -> None:
     if not isinstance(value, bool):
         raise ValueError("an album element is true or false")
     name = name.strip()

@@ -55,8 +55,9 @@ def head(s: Session) -> int:
     return int(s.scalar(select(func.max(SyncChange.seq))) or 0)
 
 
-def set_clock(s: Session, asset_id: int, field: str, hlc: str) -> None:
-    row = s.get(SyncClock, (asset_id, field))
+def set_clock(s: Session, asset_id: int, field: str, hlc: str, *, new: bool = False) -> None:
+    """Record the clock of a field's last write (``new``: the asset has no clocks yet)."""
+    row = None if new else s.get(SyncClock, (asset_id, field))
     if row is None:
         s.add(SyncClock(asset_id=asset_id, field=field, hlc=hlc))
     else:

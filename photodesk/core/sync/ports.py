@@ -31,7 +31,9 @@ class Remote(Protocol):
         """Upload an original (or find it there by checksum); the server's asset id."""
         ...
 
-    def thumbnail(self, remote_id: int) -> bytes: ...
+    def thumbnails(self, remote_ids: list[int]) -> dict[int, bytes]:
+        """The server's thumbnails of these assets (an asset without one is left out)."""
+        ...
 
     def original(self, remote_id: int, dest: Path) -> None:
         """Download the original to ``dest`` (written whole or not at all)."""

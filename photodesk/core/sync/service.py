@@ -49,6 +49,28 @@ class SyncService:
     def apply(self, user_id: int, mutations: Sequence[Mutation]) -> PushResult:
         return feed.apply(self._lib, user_id, mutations)
 
+    def thumbnail_sources(
+        self, user_id: int, ids: Sequence[int]
+    ) -> list[tuple[int, str, str, str, str, int | None]]:
+        """(id, checksum, original path, file type, kind, orientation) of the user's own assets."""
+        with self._lib.read() as s:
+            rows = s.execute(
+                select(
+                    Asset.id,
+                    Asset.checksum,
+                    func.min(AssetFile.path),
+                    Asset.file_type,
+                    Asset.kind,
+                    Asset.orientation,
+                )
+                .outerjoin(
+                    AssetFile, (AssetFile.asset_id == Asset.id) & (AssetFile.role == "original")
+                )
+                .where(Asset.id.in_(list(ids)), Asset.owner_id == user_id)
+                .group_by(Asset.id)
+            ).all()
+        return [(int(r[0]), r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
+
     # -- desktop side ------------------------------------------------------------------------
     def pairing(self) -> Pairing | None:
         data = self.setting(PAIRING_KEY)
