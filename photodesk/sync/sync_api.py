@@ -105,13 +105,19 @@ async def thumbnails(request: web.Request) -> web.StreamResponse:
     sources = await asyncio.to_thread(lib.sync.thumbnail_sources, user_id, ids)
     response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
     await response.prepare(request)
-    for asset_id, checksum, path, file_type, kind, orientation in sources:
-        data = await asyncio.to_thread(
-            _thumb_bytes, lib.thumbnails, checksum, path, file_type, kind, orientation
-        )
-        await response.write(struct.pack(">QI", asset_id, len(data)) + data)
+    for k in range(0, len(sources), 50):  # read on a worker thread, 50 files at a time
+        frames = await asyncio.to_thread(_frames, lib.thumbnails, sources[k : k + 50])
+        await response.write(frames)
     await response.write_eof()
     return response
+
+
+def _frames(store: Any, sources: list[tuple[int, str, str, str, str, int | None]]) -> bytes:
+    out = bytearray()
+    for asset_id, checksum, path, file_type, kind, orientation in sources:
+        data = _thumb_bytes(store, checksum, path, file_type, kind, orientation)
+        out += struct.pack(">QI", asset_id, len(data)) + data
+    return bytes(out)
 
 
 def _thumb_bytes(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import clock, fields, journal
 from photodesk.core.sync.feed import mutation_id
+from photodesk.core.sync.fresh import insert_fresh
 from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
 from photodesk.core.sync.types import AssetState, Decision, FeedPage, Mutation, SyncReport
 
@@ -33,13 +33,6 @@ PUSH_BATCH = 500
 THUMB_BATCH = 250
 CURSOR_KEY = "sync.cursor"
 Progress = Callable[[str, int, int], None]  # (step, done, total)
-
-
-def _parse_dt(text: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(text)).replace(tzinfo=None) if text else None
-    except ValueError:
-        return None
 
 
 class Round:
@@ -88,26 +81,32 @@ class Round:
         with self.lib.write(Changes(tags=True, albums=True, assets_added=True)) as s:
             journal.stamp(s)
             before = journal.mark(s)
-            local = self._locals(s, owner, page.items)
-            known = fields.read(s, [a.id for a, made in local.values() if not made])
+            local, fresh_states = self._locals(s, owner, page.items)
+            fresh_ids = insert_fresh(s, owner, fresh_states, cache, self.errors)
+            for st in fresh_states:
+                self.pulled += sum(1 for v, c in st.fields.values() if c or v not in (None, False))
+            touched.update(fresh_ids.values())
+            known = fields.read(s, [a.id for a in local.values()])
             repush: list[tuple[int, str]] = []
             for state in page.items:
-                asset, made = local[state.remote_id]
-                mine_all = {} if made else known[asset.id][2]
+                if state.remote_id not in local:
+                    continue
+                asset = local[state.remote_id]
+                mine_all = known[asset.id][2]
                 for field, theirs in state.fields.items():
                     if not fields.is_synced(field):
                         continue
                     mine = mine_all.get(field, (False, "") if ":" in field else (None, ""))
                     if theirs[0] == mine[0] and theirs[1] == mine[1]:
                         continue
-                    if made or fields.wins(theirs, mine):
+                    if fields.wins(theirs, mine):
                         try:
                             fields.write(s, asset, field, theirs[0], cache)
                         except ValueError as exc:
                             self.errors.append(f"{state.checksum[:12]} {field}: {exc}")
                             continue
                         if theirs[1]:
-                            journal.set_clock(s, asset.id, field, theirs[1], new=made)
+                            journal.set_clock(s, asset.id, field, theirs[1])
                         self.pulled += 1
                         touched.add(asset.id)
                         if mine[1] and mine[0] != theirs[0]:
@@ -136,11 +135,12 @@ class Round:
 
     def _locals(
         self, s: Any, owner: int, items: tuple[AssetState, ...]
-    ) -> dict[int, tuple[Asset, bool]]:
-        """This library's asset for each server asset: linked, found by checksum, or made."""
-        out: dict[int, tuple[Asset, bool]] = {}
+    ) -> tuple[dict[int, Asset], list[AssetState]]:
+        """This library's asset for each server asset (linked, or found by checksum and linked
+        now), and the server assets this library has not got at all."""
+        out: dict[int, Asset] = {}
         if not items:
-            return out
+            return out, []
         remote_ids = [st.remote_id for st in items]
         linked = dict(
             s.execute(
@@ -158,42 +158,27 @@ class Round:
             )
         }
         rows = {a.id: a for a in s.scalars(select(Asset).where(Asset.id.in_(linked.values())))}
-        made: list[tuple[AssetState, Asset]] = []
+        fresh: list[AssetState] = []
         relink: list[tuple[AssetState, Asset]] = []
         for st in items:
             asset = rows.get(linked.get(st.remote_id, -1)) or by_sum.get(st.checksum)
-            fresh = asset is None
             if asset is None:
-                asset = self._make_remote_only(owner, st)
-                made.append((st, asset))
-            elif st.remote_id not in linked:
+                fresh.append(st)
+                continue
+            if st.remote_id not in linked:
                 relink.append((st, asset))
-            out[st.remote_id] = (asset, fresh)
-        if made:
-            s.add_all([a for _, a in made])
+            out[st.remote_id] = asset
+        if relink:
+            s.execute(delete(SyncRemote).where(SyncRemote.asset_id.in_([a.id for _, a in relink])))
+            s.add_all(
+                SyncRemote(
+                    asset_id=a.id, remote_id=st.remote_id,
+                    filename=str(st.info.get("filename") or ""),
+                )
+                for st, a in relink
+            )  # fmt: skip
             s.flush()
-        for st, asset in made + relink:
-            s.execute(delete(SyncRemote).where(SyncRemote.asset_id == asset.id))
-            name = str(st.info.get("filename") or "")
-            s.add(SyncRemote(asset_id=asset.id, remote_id=st.remote_id, filename=name))
-        s.flush()
-        return out
-
-    def _make_remote_only(self, owner: int, state: AssetState) -> Asset:
-        info = state.info
-        now = datetime.now()
-        known = {k: info.get(k) for k in fields.INFO}
-        asset = Asset(
-            owner_id=owner,
-            checksum=state.checksum,
-            **{**known, "kind": known["kind"] or "photo", "file_type": known["file_type"] or "",
-               "mime": known["mime"] or "", "size": int(known["size"] or 0)},
-            offline=True,  # the original is on the server until fetched
-            has_thumbnail=False,
-            created_at=_parse_dt(info.get("created_at")) or now,
-            updated_at=now,
-        )  # fmt: skip
-        return asset
+        return out, fresh
 
     # -- thumbnails ------------------------------------------------------------------------
     def fetch_thumbnails(self) -> None:
@@ -340,10 +325,8 @@ class Round:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """A thumbnail appears whole or not at all (a cache: no fsync, it can be fetched again)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    tmp.write_bytes(data)
     os.replace(tmp, path)

@@ -171,18 +171,25 @@ def _place(s: Session, lat: float, lon: float, where: Any) -> int | None:
 
 
 def write(
-    s: Session, a: Asset, field: str, value: Any, cache: dict[str, int] | None = None
+    s: Session,
+    a: Asset,
+    field: str,
+    value: Any,
+    cache: dict[str, int] | None = None,
+    *,
+    fresh: bool = False,
 ) -> None:
-    """Set one synced field of asset ``a`` (the journal's triggers log the write).
+    """Set one synced field of asset ``a`` (the journal's triggers log the write); ``cache``
+    keeps tag and album ids between calls, ``fresh`` says the asset was just made (no tags).
 
     Raises:
         ValueError: the value does not fit the field (one line, for the sender).
     """
     cache = {} if cache is None else cache
     if field.startswith(TAG):
-        _write_tag(s, a, field[len(TAG) :], value, cache)
+        _write_tag(s, a, field[len(TAG) :], value, cache, fresh)
     elif field.startswith(ALBUM):
-        _write_album(s, a, field[len(ALBUM) :], value, cache)
+        _write_album(s, a, field[len(ALBUM) :], value, cache, fresh)
     elif field in ("title", "description"):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{field} must be text or null")
@@ -235,7 +242,9 @@ def _write_location(s: Session, a: Asset, value: Any) -> None:
     a.place_id = _place(s, lat, lon, value[2] if len(value) == 3 else None)
 
 
-def _write_tag(s: Session, a: Asset, path: str, value: Any, cache: dict[str, int]) -> None:
+def _write_tag(
+    s: Session, a: Asset, path: str, value: Any, cache: dict[str, int], fresh: bool
+) -> None:
     if not isinstance(value, bool):
         raise ValueError("a tag element is true or false")
     path = normalize_path(path)
@@ -244,7 +253,7 @@ def _write_tag(s: Session, a: Asset, path: str, value: Any, cache: dict[str, int
         if key not in cache:
             cache[key] = ensure_tag(s, a.owner_id, path)
         tag_id = cache[key]
-        if s.get(AssetTag, (a.id, tag_id)) is None:
+        if fresh or s.get(AssetTag, (a.id, tag_id)) is None:
             s.add(AssetTag(asset_id=a.id, tag_id=tag_id))
         return
     found = s.scalar(select(Tag.id).where(Tag.owner_id == a.owner_id, Tag.path == path))
@@ -252,7 +261,9 @@ def _write_tag(s: Session, a: Asset, path: str, value: Any, cache: dict[str, int
         s.execute(delete(AssetTag).where(AssetTag.asset_id == a.id, AssetTag.tag_id == found))
 
 
-def _write_album(s: Session, a: Asset, name: str, value: Any, cache: dict[str, int]) -> None:
+def _write_album(
+    s: Session, a: Asset, name: str, value: Any, cache: dict[str, int], fresh: bool
+) -> None:
     if not isinstance(value, bool):
         raise ValueError("an album element is true or false")
     name = name.strip()
