@@ -27,6 +27,9 @@ def open_library(
     library: str | os.PathLike[str] | Path | None = None, *, ml: bool | None = None
 ) -> Library:
     lib = Library.open(resolve_library_dir(library))
+    from photodesk.remote.pairing import attach as attach_remote
+
+    attach_remote(lib)  # a paired server's transport (HTTP), used by sync rounds and jobs
     if ml if ml is not None else os.environ.get(ML_ENV, "").lower() not in ("0", "off", "no"):
         attach_ml(lib)
     return lib

@@ -39,6 +39,7 @@ from photodesk.core.organize.tags import TagService
 from photodesk.core.people.service import PeopleService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
+from photodesk.core.sync import jobs as sync_jobs  # noqa: F401  (registers sync.round)
 from photodesk.core.sync.service import SyncService
 
 if TYPE_CHECKING:
@@ -167,6 +168,7 @@ class Library:
             self.events.publish(changes)
 
     def close(self) -> None:
+        self.sync.stop_background()
         self.watch.stop()
         self.jobs.stop()
         self.uploads.close()

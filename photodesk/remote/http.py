@@ -53,7 +53,7 @@ def _message(body: bytes, status: int) -> str:
 class HttpRemote:
     """A server reached at ``url`` with a device API key."""
 
-    def __init__(self, url: str, key: str | None = None, *, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, key: str | None = None, *, timeout: float = 90.0) -> None:
         self.url = normalize_url(url)
         self.key = key
         self.timeout = timeout
@@ -131,8 +131,11 @@ class HttpRemote:
     def head(self) -> int:
         return int(self._json("GET", "/api/photodesk/sync/account")["head"])
 
-    def changes(self, cursor: int, limit: int) -> FeedPage:
-        query = urlencode({"cursor": cursor, "limit": limit})
+    def changes(self, cursor: int, limit: int, wait: int = 0) -> FeedPage:
+        params = {"cursor": cursor, "limit": limit}
+        if wait:
+            params["wait"] = wait
+        query = urlencode(params)
         data = self._json("GET", f"/api/photodesk/sync/changes?{query}")
         return FeedPage(
             tuple(AssetState.from_json(item) for item in data["items"]),

@@ -99,13 +99,14 @@ def remove(lib: Library) -> Pairing:
     return pairing
 
 
+def attach(lib: Library) -> None:
+    """Give the library's sync its HTTP transport (the composition root calls this)."""
+    lib.sync.attach_remote(lambda: remote_for(lib)[1])
+
+
 def sync(lib: Library, progress: Progress | None = None) -> SyncReport:
-    try:
-        _, remote = remote_for(lib)
-    except RemoteRefused as exc:
-        lib.sync.record(last_error=f"{exc.reason}: {exc}")
-        return SyncReport(errors=(f"{exc.reason}: {exc}",))
-    return lib.sync.run(remote, progress)
+    attach(lib)
+    return lib.sync.run_attached(progress)
 
 
 def fetch_original(lib: Library, asset_id: int) -> Path:
@@ -130,4 +131,4 @@ def pairing_json(pairing: Pairing) -> dict[str, Any]:
     return data
 
 
-__all__ = ["REVOKED", "add", "fetch_original", "pairing_json", "remove", "status", "sync"]
+__all__ = ["REVOKED", "add", "attach", "fetch_original", "pairing_json", "remove", "status", "sync"]

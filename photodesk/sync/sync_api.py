@@ -22,6 +22,8 @@ from photodesk.sync.views import http_error, int_param, json_object, json_respon
 PREFIX = "/api/photodesk/sync"
 MAX_BODY = 32 * 1024 * 1024
 MAX_THUMBS = 500
+MAX_WAIT_S = 60
+POLL_S = 0.25
 
 
 def _require_sync(request: web.Request) -> int:
@@ -59,7 +61,16 @@ async def changes(request: web.Request) -> web.Response:
     user_id = _require_sync(request)
     cursor = int_param(request.query.get("cursor"), "cursor", default=0, low=0, high=2**62)
     limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)
-    page = await asyncio.to_thread(request.app[LIBRARY].sync.changes, user_id, cursor, limit)
+    # wait=S: a long poll; answer as soon as the account has a change after the cursor
+    wait = int_param(request.query.get("wait"), "wait", default=0, low=0, high=MAX_WAIT_S)
+    sync = request.app[LIBRARY].sync
+    if wait:
+        deadline = asyncio.get_running_loop().time() + wait
+        while await asyncio.to_thread(sync.head, user_id) <= cursor:
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(POLL_S)
+    page = await asyncio.to_thread(sync.changes, user_id, cursor, limit)
     return json_response(
         {
             "items": [item.as_json() for item in page.items],

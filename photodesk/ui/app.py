@@ -45,8 +45,11 @@ def run(library: Library) -> int:
 
         QTimer.singleShot(ML_CATCH_UP_DELAY_MS, catch_up)
     library.watch.start()
+    if library.sync.pairing() is not None:  # rounds with the paired server, as `sync` jobs
+        library.sync.start_background()
     try:
         return int(app.exec())
     finally:
+        library.sync.stop_background()
         library.watch.stop()
         library.jobs.stop()

@@ -188,3 +188,37 @@ def test_a_server_that_is_down_leaves_changes_queued(
     assert a.assets.get(aid).rating == 3  # the desktop works as before
     assert pairing.status(a)["pending"] >= 1
     assert pairing.status(a)["state"] == "offline"
+
+
+def _until(check: Callable[[], bool], timeout: float = 90.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_background_sync_carries_edits_both_ways_as_jobs(
+    tmp_path: Path, desktops: dict[str, Any]
+) -> None:
+    a, b = desktops["A"], desktops["B"]
+    for lib in (a, b):
+        pairing.attach(lib)
+        lib.jobs.start()
+        lib.sync.start_background(interval_s=3600)  # only writes and the long poll queue rounds
+    try:
+        f = make_jpeg(tmp_path / "in" / "bg.jpg", seed=21)
+        [aid] = a.importer.import_paths([str(f)]).asset_ids
+        checksum = a.assets.get(aid).checksum
+        assert _until(lambda: checksum in by_checksum(b)), "A's import never reached B"
+        bid = by_checksum(b)[checksum].id
+        b.assets.set_rating([bid], 5)
+        assert _until(lambda: a.assets.get(aid).rating == 5), "B's edit never reached A"
+        assert a.jobs.failures() == [] and b.jobs.failures() == []
+    finally:
+        for lib in (a, b):
+            lib.sync.stop_background()
+            lib.jobs.stop()

@@ -28,6 +28,7 @@ QUEUES: dict[str, int] = {
     "faces": 1,
     "cluster": 1,
     "maintenance": 1,
+    "sync": 1,  # rounds with a paired server (photodesk.core.sync.jobs)
 }
 HEARTBEAT_SECONDS = 15.0
 STALE_AFTER = timedelta(seconds=90)

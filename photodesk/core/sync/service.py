@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
@@ -17,11 +17,12 @@ from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import feed, journal
 from photodesk.core.sync.client import CURSOR_KEY, Progress, Round
-from photodesk.core.sync.ports import Remote
+from photodesk.core.sync.ports import Remote, RemoteRefused
 from photodesk.core.sync.types import FeedPage, Mutation, Pairing, PushResult, SyncReport
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
+    from photodesk.core.sync.jobs import BackgroundSync
 
 PAIRING_KEY = "sync.pairing"
 
@@ -29,6 +30,44 @@ PAIRING_KEY = "sync.pairing"
 class SyncService:
     def __init__(self, library: Library) -> None:
         self._lib = library
+        self._remote_factory: Callable[[], Remote] | None = None
+        self.background: BackgroundSync | None = None
+
+    # -- the transport, plugged in by the composition root -------------------------------------
+    def attach_remote(self, factory: Callable[[], Remote]) -> None:
+        """How to reach the paired server (``photodesk.bootstrap`` gives the HTTP client)."""
+        self._remote_factory = factory
+
+    def attached_remote(self) -> Remote:
+        if self._remote_factory is None:
+            raise LookupError("no transport to the server is attached")
+        return self._remote_factory()
+
+    def run_attached(self, progress: Progress | None = None) -> SyncReport:
+        """A round over the attached transport; a refused or missing key is a reported error."""
+        try:
+            remote = self.attached_remote()
+        except RemoteRefused as exc:
+            self.record(last_error=f"{exc.reason}: {exc}")
+            return SyncReport(errors=(f"{exc.reason}: {exc}",))
+        return self.run(remote, progress)
+
+    def start_background(self, *, interval_s: float | None = None) -> BackgroundSync:
+        """Queue sync rounds while the library is open (the desktop app); stop with the app."""
+        if self.background is None:
+            from photodesk.core.sync.jobs import INTERVAL_S, BackgroundSync
+
+            self.background = BackgroundSync(self._lib, interval_s=interval_s or INTERVAL_S)
+            self.background.start()
+        return self.background
+
+    def stop_background(self) -> None:
+        if self.background is not None:
+            self.background.stop()
+            self.background = None
+
+    def cursor(self) -> int:
+        return int(self.setting(CURSOR_KEY, 0) or 0)
 
     # -- settings ----------------------------------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
