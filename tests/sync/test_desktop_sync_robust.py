@@ -221,3 +221,49 @@ def test_a_daemon_killed_mid_sync_converges_on_rerun(
     assert len(on_server) == 40 and all(r.rating == 3 for r in on_server)
     status = json.loads(cli(desk, "remote", "status", "--json").stdout)
     assert status["pending"] == 0 and status["state"] == "online"
+
+
+def test_users_add_owner_makes_the_desktop_owner_a_real_account(tmp_path: Path) -> None:
+    lib = tmp_path / "box"
+    make_jpeg(tmp_path / "in" / "o.jpg", seed=400)
+    assert cli(lib, "import", str(tmp_path / "in")).returncode == 0
+    done = cli(lib, "users", "add", "Me@Example.org", "--owner", "--password-stdin",
+               stdin="a long enough password\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    users = json.loads(cli(lib, "users", "list", "--json").stdout)
+    assert [(u["email"], u["is_admin"], u["can_log_in"]) for u in users] == [
+        ("me@example.org", True, True)
+    ]
+    with Library.open(lib) as opened:  # the photos stayed theirs, and they can sign in
+        assert len(opened.assets.list()) == 1
+        assert opened.accounts.verify_password("me@example.org", "a long enough password")
+    again = cli(lib, "users", "add", "other@example.org", "--owner", "--password-stdin",
+                stdin="a long enough password\n")  # fmt: skip
+    assert again.returncode != 0 and "owner is me@example.org" in again.stderr
+
+
+def test_a_phone_upload_reaches_the_desktop(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    _, email, password, key = make_user()
+    photo = make_jpeg(tmp_path / "phone.jpg", seed=500)
+    when = "2024-05-01T10:00:00Z"
+    form = {"deviceAssetId": "phone-1", "deviceId": "phone", "fileCreatedAt": when,
+            "fileModifiedAt": when}  # fmt: skip
+    with open(photo, "rb") as fh:  # what the Immich app and CLI do
+        r = requests.post(
+            server.url + "/api/assets",
+            headers={"x-api-key": key},
+            data=form,
+            files={"assetData": ("phone.jpg", fh, "image/jpeg")},
+        )
+    assert r.status_code == 201, r.text
+    desk = tmp_path / "desk"
+    assert cli(desk, "remote", "add", server.url, "--email", email, "--password-stdin",
+               stdin=password + "\n").returncode == 0  # fmt: skip
+    assert json.loads(cli(desk, "sync", "--json").stdout)["errors"] == []
+    [item] = json.loads(cli(desk, "ls", "--json").stdout)
+    import hashlib
+
+    assert item["checksum"] == hashlib.sha1(photo.read_bytes()).hexdigest()
+    assert item["original"] == "server" and item["make"] == "Canon"
