@@ -114,11 +114,16 @@ def _sync(lib: Library, args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     show = not args.json and sys.stderr.isatty()
+    current = [""]
 
     def progress(step: str, done: int, total: int) -> None:
+        nonlocal started
+        if step != current[0]:  # each step has its own rate
+            current[0], started = step, time.monotonic()
         if show and total:
             rate = done / max(time.monotonic() - started, 1e-3)
-            sys.stderr.write(f"\r{step}: {done} of {total} ({rate:.0f}/s)   ")
+            eta = f", {(total - done) / rate:.0f} s left" if rate > 0 and total > done else ""
+            sys.stderr.write(f"\r{step}: {done} of {total} ({rate:.0f}/s{eta})   ")
             sys.stderr.flush()
 
     report: SyncReport = pairing.sync(lib, progress)

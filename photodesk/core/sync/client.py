@@ -66,11 +66,13 @@ class Round:
 
     # -- pull ------------------------------------------------------------------------------
     def pull(self) -> None:
+        start = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
         while True:
-            cursor = self.lib.sync.setting(CURSOR_KEY, 0)
-            page = self.remote.changes(int(cursor), PAGE)
+            cursor = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
+            page = self.remote.changes(cursor, PAGE)
             self.apply_page(page)
-            self.progress("pull", page.cursor, page.head)
+            # changes of the account read so far, of those there were when the page was read
+            self.progress("pull", page.cursor - start, max(page.head - start, 0))
             if not page.more:
                 return
 
