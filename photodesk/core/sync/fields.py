@@ -10,10 +10,10 @@ decides the same way.
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -42,6 +42,7 @@ INFO = (
     "focal_length", "altitude",
 )  # fmt: skip
 CHUNK = 900
+_PLACE = ("city", "admin1", "admin2", "country_code", "country")
 
 
 def is_synced(field: str) -> bool:
@@ -61,7 +62,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-def scalar_value(a: Asset, place: Place | None, field: str) -> Any:
+def scalar_value(a: Any, place: dict[str, Any] | None, field: str) -> Any:
+    """A field's value from an asset row (ORM object or result row) and its place's names."""
     if field == "trashed":
         return _iso(a.trashed_at)
     if field == "taken":
@@ -69,16 +71,12 @@ def scalar_value(a: Asset, place: Place | None, field: str) -> Any:
     if field == "location":
         if a.latitude is None or a.longitude is None:
             return None
-        where = None
-        if place is not None:
-            where = {k: getattr(place, k) for k in ("city", "admin1", "admin2", "country_code")}
-            where["country"] = place.country
-        return [a.latitude, a.longitude, where]
+        return [a.latitude, a.longitude, place]
     value = getattr(a, field)
     return bool(value) if field in ("favorite", "archived") else value
 
 
-def info(a: Asset, filename: str) -> dict[str, Any]:
+def info(a: Any, filename: str) -> dict[str, Any]:
     data = {k: getattr(a, k) for k in INFO}
     data["filename"] = filename
     data["created_at"] = _iso(a.created_at)
@@ -89,11 +87,10 @@ def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
-def read(
-    s: Session, asset_ids: Sequence[int]
-) -> dict[int, tuple[Asset, str, dict[str, Versioned]]]:
-    """For each asset: its row, its original's file name, and every synced field with a clock."""
-    out: dict[int, tuple[Asset, str, dict[str, Versioned]]] = {}
+def read(s: Session, asset_ids: Sequence[int]) -> dict[int, tuple[Any, str, dict[str, Versioned]]]:
+    """For each asset: its row (columns as attributes), its original's file name, and every
+    synced field with its clock."""
+    out: dict[int, tuple[Any, str, dict[str, Versioned]]] = {}
     for chunk in _chunks(list(asset_ids)):
         clocks: dict[int, dict[str, str]] = defaultdict(dict)
         for aid, field, hlc in s.execute(
@@ -121,13 +118,20 @@ def read(
             .where(AssetFile.asset_id.in_(chunk), AssetFile.role == "original")
             .order_by(AssetFile.id.desc())
         ):
-            names[aid] = Path(path).name
-        for a, place in s.execute(
-            select(Asset, Place)
+            names[aid] = os.path.basename(path)
+        for a in s.execute(
+            select(
+                *Asset.__table__.c,
+                Place.id.label("place_found"),
+                *(getattr(Place, k).label(f"place_{k}") for k in _PLACE),
+            )
             .outerjoin(Place, Place.id == Asset.place_id)
             .where(Asset.id.in_(chunk))
         ):
             mine = clocks[a.id]
+            place = (
+                {k: getattr(a, f"place_{k}") for k in _PLACE} if a.place_found is not None else None
+            )
             fields: dict[str, Versioned] = {
                 f: (scalar_value(a, place, f), mine.get(f, "")) for f in SCALAR_FIELDS
             }
