@@ -25,6 +25,7 @@ from photodesk.core.jobs.engine import JobProgress
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.widgets.jobs_status import JobsStatus
+from photodesk.ui.widgets.sync_status import SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ class MainWindow(QMainWindow):
 
         self.jobs_status = JobsStatus(library, self)
         self.statusBar().addPermanentWidget(self.jobs_status)
+        self.sync_status = SyncStatus(library, self)  # hidden unless paired with a server
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.bridge.notice.connect(self._on_notice)
         self.bridge.changed.connect(self._on_changed)
         self._build_menus()

@@ -10,6 +10,7 @@ from photodesk.core.sync.types import (
     PushResult,
     RemoteAccount,
     SyncReport,
+    SyncState,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "RemoteRefused",
     "RemoteUnavailable",
     "SyncReport",
+    "SyncState",
 ]

@@ -18,7 +18,14 @@ from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import feed, journal
 from photodesk.core.sync.client import CURSOR_KEY, Progress, Round
 from photodesk.core.sync.ports import Remote, RemoteRefused
-from photodesk.core.sync.types import FeedPage, Mutation, Pairing, PushResult, SyncReport
+from photodesk.core.sync.types import (
+    FeedPage,
+    Mutation,
+    Pairing,
+    PushResult,
+    SyncReport,
+    SyncState,
+)
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -209,6 +216,24 @@ class SyncService:
                 )
             )  # fmt: skip
             asset.offline = False
+
+    def state(self) -> SyncState | None:
+        """The pairing's state for a status bar (None: not paired)."""
+        pairing = self.pairing()
+        if pairing is None:
+            return None
+        running = any(q.name == "sync" and q.running for q in self._lib.jobs.status())
+        pending = self.pending()
+        error = pairing.last_error
+        if running:
+            state = "syncing"
+        elif error and error.startswith("offline"):
+            state = "offline"
+        elif error:
+            state = "error"
+        else:
+            state = "pending" if pending else "synced"
+        return SyncState(state, pairing.url, pairing.email, pairing.last_sync, pending, error)
 
     def run(self, remote: Remote, progress: Progress | None = None) -> SyncReport:
         """One full round with the paired server (see photodesk.core.sync.client)."""

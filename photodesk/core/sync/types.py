@@ -149,3 +149,27 @@ class Pairing:
     last_error: str | None = None
     cursor: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What the desktop shows about its server: synced, syncing, offline or error."""
+
+    state: str  # synced | syncing | pending | offline | error
+    server: str
+    account: str
+    last_sync: str | None
+    pending: int
+    error: str | None
+
+    def text(self) -> str:
+        if self.state == "syncing":
+            return "Syncing…"
+        if self.state == "offline":
+            return f"Offline ({self.pending} to send)" if self.pending else "Offline"
+        if self.state == "error":
+            return f"Sync error: {self.error}"
+        if self.state == "pending":
+            return f"{self.pending} to sync"
+        when = (self.last_sync or "")[11:16]
+        return f"Synced {when}" if when else "Synced"
