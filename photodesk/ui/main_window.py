@@ -142,6 +142,9 @@ class MainWindow(QMainWindow):
         act = QAction("&Watched folders…", self)
         act.triggered.connect(self.edit_watched_folders)
         file_menu.addAction(act)
+        act = QAction("&Server…", self)  # pair with a photodesk server and sync
+        act.triggered.connect(self.edit_server)
+        file_menu.addAction(act)
         file_menu.addSeparator()
         act = QAction("&Quit", self)
         act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -152,6 +155,11 @@ class MainWindow(QMainWindow):
         from photodesk.ui.dialogs.watch_dialog import WatchDialog
 
         WatchDialog(self.library, self).exec()
+
+    def edit_server(self) -> None:
+        from photodesk.ui.dialogs.server_dialog import ServerDialog
+
+        ServerDialog(self.library, self).exec()
 
     def import_folder(self, *, copy: bool) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of photos")
