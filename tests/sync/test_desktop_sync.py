@@ -222,3 +222,28 @@ def test_background_sync_carries_edits_both_ways_as_jobs(
         for lib in (a, b):
             lib.sync.stop_background()
             lib.jobs.stop()
+
+
+def test_a_full_disk_mid_round_is_an_error_and_the_next_round_finishes(
+    tmp_path: Path, desktops: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from photodesk.core.sync import client
+
+    a, b = desktops["A"], desktops["B"]
+    a.importer.import_paths([str(make_jpeg(tmp_path / "in" / f"z{i}.jpg", seed=30 + i))
+                             for i in range(2)])  # fmt: skip
+    sync(a)
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(client, "_write_atomically", full)
+    report = pairing.sync(b)
+    assert report.errors and report.errors[0].startswith("local:")
+    assert "No space left" in report.errors[0]
+    monkeypatch.undo()
+    again = sync(b)
+    assert again.thumbnails == 2
+    assert all(r.has_thumbnail for r in by_checksum(b).values())

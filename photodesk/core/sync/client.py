@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy.exc import OperationalError
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
@@ -59,6 +60,9 @@ class Round:
             self.errors.append(f"offline: {exc}")
         except RemoteRefused as exc:
             self.errors.append(f"{exc.reason}: {exc}")
+        except (OSError, OperationalError) as exc:  # a full disk here: what is saved stays saved
+            reason = getattr(exc, "strerror", None) or getattr(exc, "orig", None) or exc
+            self.errors.append(f"local: this library could not be written ({reason})")
         return SyncReport(
             self.pulled, self.pushed, self.uploaded, self.thumbs,
             tuple(self.decisions), tuple(self.errors),
