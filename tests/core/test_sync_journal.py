@@ -100,3 +100,38 @@ def test_clock_text_sorts_like_the_clock() -> None:
     assert Hlc.parse(str(a)) == a
     assert clock.tick(b, 10, "n") == Hlc(1000, 1, "n")  # a wall clock that went back
     assert clock.tick(b, 2000, "n") == Hlc(2000, 0, "n")
+
+
+def test_photos_from_before_the_journal_are_in_the_feed(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from photodesk.core.catalog.db import migrate
+    from photodesk.core.catalog.db.engine import make_engine
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    engine = make_engine(root / "catalog.db", writer=True)
+    cfg = migrate._config()
+    with engine.begin() as conn:  # a catalog as release 0008 left it, with one photo
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0008")
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, is_admin, created_at) "
+                "VALUES (1, 'me@home', 'Me', 1, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO assets (id, owner_id, checksum, kind, file_type, mime, size, rating, "
+                "favorite, archived, offline, has_thumbnail, created_at, updated_at) VALUES "
+                "(5, 1, 'ab', 'photo', 'JPEG', 'image/jpeg', 1, 0, 0, 0, 0, 0, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    with Library.open(root) as lib:
+        assert _log(lib) == [(5, "asset")]
+        page = lib.sync.changes(1, 0, 100)
+        assert [item.checksum for item in page.items] == ["ab"]

@@ -76,6 +76,11 @@ def upgrade() -> None:
     with op.batch_alter_table("sync_mutations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_mutations_user_id"), ["user_id"], unique=False)
     sync_log.create_triggers(op.get_bind())
+    # Photos already in the catalog are in the feed from its start (a paired device pulls them).
+    op.execute(
+        "INSERT INTO sync_changes (owner_id, asset_id, field, wall_ms) "
+        f"SELECT owner_id, id, 'asset', {sync_log.NOW_MS} FROM assets ORDER BY id"
+    )
 
 
 def downgrade() -> None:
