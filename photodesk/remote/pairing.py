@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from photodesk.core import InvalidInput, Library, NotFound
+from photodesk.core import Conflict, InvalidInput, Library, NotFound
 from photodesk.core.sync import Pairing, RemoteRefused, RemoteUnavailable, SyncReport
 from photodesk.core.sync.client import Progress
 from photodesk.remote import credentials
@@ -25,6 +25,8 @@ def add(
 ) -> Pairing:
     """Sign in (or take a key), make a key for this device, and pair: the library's owner
     becomes the server account. Raises RemoteRefused / RemoteUnavailable / InvalidInput."""
+    if lib.sync.pairing() is not None:  # before any key is made or stored
+        raise Conflict("this library is paired already: `photodesk remote remove` first")
     try:
         url = normalize_url(url)
     except ValueError as exc:

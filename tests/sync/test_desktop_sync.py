@@ -247,3 +247,14 @@ def test_a_full_disk_mid_round_is_an_error_and_the_next_round_finishes(
     again = sync(b)
     assert again.thumbnails == 2
     assert all(r.has_thumbnail for r in by_checksum(b).values())
+
+
+def test_pairing_twice_is_refused_and_keeps_the_key(
+    desktops: dict[str, Any], server: ServerInfo
+) -> None:
+    from photodesk.core import Conflict
+
+    a = desktops["A"]
+    with pytest.raises(Conflict, match="paired already"):
+        pairing.add(a, server.url, email=desktops["email"], password=desktops["password"])
+    assert pairing.status(a)["state"] == "online"  # the first pairing's key is still there
