@@ -113,7 +113,7 @@ def test_photos_from_before_the_journal_are_in_the_feed(tmp_path: Path) -> None:
     root.mkdir()
     engine = make_engine(root / "catalog.db", writer=True)
     cfg = migrate._config()
-    with engine.begin() as conn:  # a catalog as release 0008 left it, with one photo
+    with engine.begin() as conn:  # a catalog from before the journal, with one photo
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0008")
         conn.execute(

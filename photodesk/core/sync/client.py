@@ -94,6 +94,7 @@ class Round:
             touched.update(fresh_ids.values())
             known = fields.read(s, [a.id for a in local.values()])
             repush: list[tuple[int, str]] = []
+            edited: dict[int, set[str]] = {}
             for state in page.items:
                 if state.remote_id not in local:
                     continue
@@ -115,6 +116,7 @@ class Round:
                             journal.set_clock(s, asset.id, field, theirs[1])
                         self.pulled += 1
                         touched.add(asset.id)
+                        edited.setdefault(asset.id, set()).add(field)
                         if mine[1] and mine[0] != theirs[0]:
                             self.decisions.append(
                                 Decision(state.checksum, field, "remote", theirs[0], mine[0])
@@ -126,6 +128,7 @@ class Round:
                                 Decision(state.checksum, field, "local", mine[0], theirs[0])
                             )
             journal.observe(s, [c for st in page.items for _, c in st.fields.values()])
+            fields.note_sidecars(s, edited)  # the XMP sidecars of local originals follow
             s.flush()
             journal.forget_since(s, before)  # what the server sent is not a local edit
             for asset_id, field in repush:

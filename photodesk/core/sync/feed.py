@@ -76,6 +76,7 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
     errors: list[str] = []
     touched: set[int] = set()
     cache: dict[str, int] = {}
+    edited: dict[int, set[str]] = {}
     with lib.write(Changes(tags=True, albums=True)) as s:
         journal.stamp(s)  # this server's own edits come before anything received now
         for m in mutations:
@@ -116,6 +117,7 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
                     continue
                 applied += 1
                 touched.add(asset.id)
+                edited.setdefault(asset.id, set()).add(m.field)
                 if current[1] and current[0] != m.value:
                     decisions.append(Decision(m.checksum, m.field, "device", m.value, current[0]))
             else:
@@ -124,6 +126,7 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
                     decisions.append(Decision(m.checksum, m.field, "server", current[0], m.value))
             s.add(SyncMutation(id=m.id, user_id=user_id, applied_at=datetime.now()))
         journal.observe(s, [m.hlc for m in mutations])
+        fields.note_sidecars(s, edited)
     if touched:
         lib.events.publish(Changes(assets=frozenset(touched)))
     return PushResult(applied, skipped, tuple(decisions), tuple(errors))

@@ -45,6 +45,35 @@ CHUNK = 900
 _PLACE = ("city", "admin1", "admin2", "country_code", "country")
 
 
+# What an XMP sidecar carries of each synced field (photodesk.core.organize.sidecars.note_edit)
+_XMP = {"rating": "rating", "title": "title", "description": "description", "taken": "date",
+        "location": "location"}  # fmt: skip
+
+
+def xmp_name(field: str) -> str | None:
+    return "keywords" if field.startswith(TAG) else _XMP.get(field)
+
+
+def note_sidecars(s: Session, edited: dict[int, set[str]]) -> None:
+    """Queue XMP write-backs for synced writes, as the app's own edits do (same transaction)."""
+    from photodesk.core.organize.sidecars import note_edit
+
+    if not edited:
+        return
+    with_files = set(  # an original only on the server has no sidecar here
+        s.scalars(select(AssetFile.asset_id).where(AssetFile.asset_id.in_(list(edited))))
+    )
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for asset_id, names in edited.items():
+        if asset_id not in with_files:
+            continue
+        wanted = tuple(sorted({n for f in names if (n := xmp_name(f)) is not None}))
+        if wanted:
+            groups[wanted].append(asset_id)
+    for wanted, ids in groups.items():
+        note_edit(s, ids, wanted)
+
+
 def is_synced(field: str) -> bool:
     return field in SCALAR_FIELDS or field.startswith((TAG, ALBUM))
 

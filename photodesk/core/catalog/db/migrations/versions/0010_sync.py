@@ -1,7 +1,7 @@
 """sync: the change journal (feed and outbox), field clocks, remote links, applied mutations
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06 15:30:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from photodesk.core.catalog.db import sync_log
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
