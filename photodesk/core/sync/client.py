@@ -33,6 +33,7 @@ PAGE = 500
 PUSH_BATCH = 500
 THUMB_BATCH = 250
 CURSOR_KEY = "sync.cursor"
+THUMBS_KEY = "sync.thumbnails_missing"
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
@@ -89,6 +90,8 @@ class Round:
             before = journal.mark(s)
             local, fresh_states = self._locals(s, owner, page.items)
             fresh_ids = insert_fresh(s, owner, fresh_states, cache, self.errors)
+            if fresh_ids:
+                self.lib.sync.put_setting(s, THUMBS_KEY, True)
             for st in fresh_states:
                 self.pulled += sum(1 for v, c in st.fields.values() if c or v not in (None, False))
             touched.update(fresh_ids.values())
@@ -191,6 +194,8 @@ class Round:
 
     # -- thumbnails ------------------------------------------------------------------------
     def fetch_thumbnails(self) -> None:
+        if not self.lib.sync.setting(THUMBS_KEY, True):
+            return  # none missing since the last look (a pull that makes assets sets it)
         with self.lib.read() as s:
             rows = s.execute(
                 select(Asset.id, Asset.checksum, SyncRemote.remote_id)
@@ -201,6 +206,7 @@ class Round:
                     ~exists().where(AssetFile.asset_id == Asset.id),
                 )
             ).all()
+        missing = 0
         for start in range(0, len(rows), THUMB_BATCH):
             batch = rows[start : start + THUMB_BATCH]
             wanted = {r.remote_id: r for r in batch if not self._has_thumb(r.checksum)}
@@ -213,7 +219,10 @@ class Round:
                     done.append(row.id)
             self._mark_thumbs(done)
             self.thumbs += len(done)
+            missing += len(batch) - len(done)
             self.progress("thumbnails", start + len(batch), len(rows))
+        with self.lib.write() as s:
+            self.lib.sync.put_setting(s, THUMBS_KEY, missing > 0)
 
     def _has_thumb(self, checksum: str) -> bool:
         return self.lib.thumbnails.thumb_path(checksum).is_file()
@@ -233,6 +242,8 @@ class Round:
                 .join(AssetFile, and_(AssetFile.asset_id == Asset.id, AssetFile.role == "original"))
                 .where(
                     Asset.owner_id == self.lib.owner_id,
+                    # new here: the journal's "asset" row (pairing writes one for every asset)
+                    Asset.id.in_(select(SyncChange.asset_id).where(SyncChange.field == "asset")),
                     ~exists().where(SyncRemote.asset_id == Asset.id),
                     ~AssetFile.missing,
                 )
@@ -276,6 +287,9 @@ class Round:
     def push(self) -> int:
         """Push the outbox: the current value and clock of every field written here."""
         owner = self.lib.owner_id
+        with self.lib.read() as s:
+            if s.scalar(select(SyncChange.seq).limit(1)) is None:
+                return 0  # an empty outbox: no request, no write
         with self.lib.write() as s:
             journal.stamp(s)
             node = journal.node(s)

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
@@ -146,6 +146,15 @@ class SyncService:
             self._save(s, pairing)
             self.put_setting(s, CURSOR_KEY, 0)
             journal.stamp(s)  # edits made before pairing keep the time they were made
+            # every photo here is new to the server until a round finds or uploads it
+            s.execute(
+                insert(SyncChange).from_select(
+                    ["owner_id", "asset_id", "field", "wall_ms", "hlc"],
+                    select(
+                        Asset.owner_id, Asset.id, literal("asset"), literal(0), literal("-")
+                    ).where(Asset.owner_id == owner.id),
+                )
+            )
         return pairing
 
     def _save(self, s: Session, pairing: Pairing) -> None:
