@@ -28,6 +28,7 @@ class ServerDialog(QDialog):
     def __init__(self, library: Library, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library = library
+        self._asked = 0
         self.setWindowTitle("Server")
         self.resize(520, 300)
         self.url = QLineEdit()
@@ -78,7 +79,14 @@ class ServerDialog(QDialog):
     def refresh(self) -> None:
         from photodesk.remote import pairing
 
-        ops.query(self, lambda: pairing.status(self.library), self._show, self._on_error)
+        self._asked += 1
+        asked = self._asked  # an older answer arriving late must not overwrite a newer one
+        ops.query(
+            self,
+            lambda: pairing.status(self.library),
+            lambda info: self._show(info) if asked == self._asked else None,
+            self._on_error,
+        )
 
     def _show(self, info: dict[str, Any]) -> None:
         paired = bool(info.get("paired"))
