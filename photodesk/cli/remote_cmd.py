@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.registry import Command
 from photodesk.core import InvalidInput, Library
 from photodesk.core.sync import RemoteRefused, RemoteUnavailable, SyncReport
 
@@ -139,3 +140,6 @@ def _sync(lib: Library, args: argparse.Namespace) -> int:
         for err in report.errors:
             print(f"error: {err}", file=sys.stderr)
     return 0 if not report.errors else 1
+
+
+COMMAND = Command(("remote", "sync"), add_parser, run)

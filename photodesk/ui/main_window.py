@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
@@ -20,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library, LibraryStats
-from photodesk.core.jobs.engine import JobProgress
+from photodesk.core import JobProgress, Library, LibraryStats
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.identity import app_icon, show_about
 from photodesk.ui.widgets.jobs_status import JobsStatus
 from photodesk.ui.widgets.sync_status import SyncStatus
 
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.bridge = Bridge(library, self)
         self.settings = QSettings("photodesk", "photodesk")
         self.setWindowTitle(f"photodesk — {library.root.name}")
+        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.resize(1280, 820)
 
@@ -103,7 +105,7 @@ class MainWindow(QMainWindow):
         self.empty = EmptyState(self)
         self.stack.addWidget(self.empty)
         self.views: dict[str, QWidget] = {}
-        self.viewer: QWidget | None = None
+        self.viewer: Any = None  # the ViewerView, loaded on first use
         self._before_viewer: QWidget | None = None
         self._library_empty: bool | None = None
 
@@ -150,6 +152,11 @@ class MainWindow(QMainWindow):
         act.setShortcut(QKeySequence.StandardKey.Quit)
         act.triggered.connect(self.close)
         file_menu.addAction(act)
+        help_menu = self.menuBar().addMenu("&Help")
+        act = QAction("&About photodesk", self)
+        act.setMenuRole(QAction.MenuRole.AboutRole)
+        act.triggered.connect(lambda: show_about(self))
+        help_menu.addAction(act)
 
     def edit_watched_folders(self) -> None:
         from photodesk.ui.dialogs.watch_dialog import WatchDialog

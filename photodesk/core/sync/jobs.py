@@ -1,8 +1,9 @@
 """Background sync: the ``sync.round`` job, and what queues it while the desktop app runs.
 
-A round is a persisted job (queue ``sync``, one at a time): local writes queue one a few seconds
-later, a timer queues one every few minutes, and a long poll on the server's feed queues one as
-soon as another device's change lands there. The threads here only queue jobs.
+A round is a persisted job (queue ``sync``, one at a time; registered in core/handlers.py):
+local writes queue one a few seconds later, a timer queues one every few minutes, and a long poll
+on the server's feed queues one as soon as another device's change lands there. The threads here
+only queue jobs.
 """
 
 from __future__ import annotations
@@ -12,20 +13,20 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from photodesk.core.catalog.events import Changes
-from photodesk.core.jobs.engine import JobContext, job
+from photodesk.core.jobs.engine import JobContext
+from photodesk.core.jobs.kinds import JobName
 from photodesk.core.sync.ports import RemoteRefused, RemoteUnavailable
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
 
 log = logging.getLogger(__name__)
-KIND = "sync.round"
+KIND = JobName.SYNC_ROUND
 SETTLE_S = 3.0  # local writes come in bursts (a tag on 200 photos): one round after them
 INTERVAL_S = 300.0
 LONG_POLL_S = 25
 
 
-@job(KIND, queue="sync", max_attempts=1)
 def sync_round(lib: Library, ctx: JobContext) -> dict[str, Any]:
     """One round with the paired server; offline or refused is a result, not a failure."""
     if lib.sync.pairing() is None:
