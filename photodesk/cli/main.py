@@ -16,6 +16,7 @@ from photodesk.cli import (
     jobs_cmd,
     models_cmd,
     people_cmd,
+    remote_cmd,
     search_cmd,
     serve_cmd,
     share_cmd,
@@ -39,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
     people_cmd.COMMAND,
     index_cmd.COMMAND,
     xmp_cmd.COMMAND,
+    remote_cmd.COMMAND,
     gui_cmd.COMMAND,
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in c.names}

@@ -42,6 +42,7 @@ from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
+from photodesk.core.sync.service import SyncService
 
 if TYPE_CHECKING:
     from photodesk.core.search.smart import SmartSearch
@@ -109,6 +110,7 @@ class Library:
         self.files = FileService(store)
         self.maintenance = MaintenanceService(store)
         self.shares = ShareService(store)  # album grants and public links
+        self.sync = SyncService(self)  # pairing, the change feed, sync rounds (docs/sync.md)
         self.accounts = AccountService(store, self.thumbnails, self.shares)
         prior_uploads: UploadService | None = vars(self).get("uploads")  # shares its quota book
         self.uploads = UploadService(
@@ -232,6 +234,7 @@ class Library:
         return self.store.write(changes)
 
     def close(self) -> None:
+        self.sync.stop_background()
         self.stop_background()
         self.uploads.close()
         self.store.dispose()

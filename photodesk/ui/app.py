@@ -47,7 +47,10 @@ def run(library: Library) -> int:
 
         QTimer.singleShot(ML_CATCH_UP_DELAY_MS, catch_up)
     library.start_background(jobs=False)
+    if library.sync.pairing() is not None:  # rounds with the paired server, as `sync` jobs
+        library.sync.start_background()
     try:
         return int(app.exec())
     finally:
+        library.sync.stop_background()
         library.stop_background()

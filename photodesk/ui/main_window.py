@@ -26,6 +26,7 @@ from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.identity import app_icon, show_about
 from photodesk.ui.widgets.jobs_status import JobsStatus
+from photodesk.ui.widgets.sync_status import SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ class MainWindow(QMainWindow):
 
         self.jobs_status = JobsStatus(library, self)
         self.statusBar().addPermanentWidget(self.jobs_status)
+        self.sync_status = SyncStatus(library, self)  # hidden unless paired with a server
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.bridge.notice.connect(self._on_notice)
         self.bridge.changed.connect(self._on_changed)
         self._build_menus()
@@ -141,6 +144,9 @@ class MainWindow(QMainWindow):
         act = QAction("&Watched folders…", self)
         act.triggered.connect(self.edit_watched_folders)
         file_menu.addAction(act)
+        act = QAction("&Server…", self)  # pair with a photodesk server and sync
+        act.triggered.connect(self.edit_server)
+        file_menu.addAction(act)
         file_menu.addSeparator()
         act = QAction("&Quit", self)
         act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -156,6 +162,11 @@ class MainWindow(QMainWindow):
         from photodesk.ui.dialogs.watch_dialog import WatchDialog
 
         WatchDialog(self.library, self).exec()
+
+    def edit_server(self) -> None:
+        from photodesk.ui.dialogs.server_dialog import ServerDialog
+
+        ServerDialog(self.library, self).exec()
 
     def import_folder(self, *, copy: bool) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of photos")
