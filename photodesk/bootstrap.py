@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from photodesk.core import Library
-from photodesk.core.ml_models import Models
+from photodesk.core import Library, LibraryOptions, Models
 from photodesk.settings import resolve_library_dir
 
 if TYPE_CHECKING:
-    from photodesk.core.ports import FaceAnalyzer, ImageEmbedder, TextEmbedder
+    from photodesk.core import FaceAnalyzer, ImageEmbedder, TextEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +26,18 @@ def open_library(
     library: str | os.PathLike[str] | Path | None = None,
     *,
     ml: bool | None = None,
-    create: bool = True,
+    options: LibraryOptions | None = None,
+    create: bool = False,
 ) -> Library:
-    """Open the library (``--library``, else $PHOTODESK_LIBRARY, else the default folder); with
-    ``create=False`` a folder without a catalog is "no photodesk library at PATH", not a new one."""
-    lib = Library.open(resolve_library_dir(library), create=create)
+    """Open the library (``--library``, else $PHOTODESK_LIBRARY, else the default folder) for a
+    front end: ``options`` say how it runs (the desktop's, the server's); the ML models are
+    attached unless ``ml`` or $PHOTODESK_ML turns them off. A folder without a catalog is "no
+    photodesk library at PATH" unless ``create`` (``init``, ``import``, ``watch add``, the
+    first-run dialog, the server's first start): a mistyped path never becomes a new library."""
+    lib = Library.open(resolve_library_dir(library), create=create, options=options)
+    from photodesk.remote.pairing import attach as attach_remote
+
+    attach_remote(lib)  # a paired server's transport (HTTP), used by sync rounds and jobs
     if ml if ml is not None else os.environ.get(ML_ENV, "").lower() not in ("0", "off", "no"):
         attach_ml(lib)
     return lib

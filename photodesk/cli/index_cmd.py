@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import Library
+from photodesk.cli.registry import Command
+from photodesk.core import CLIP_HELP, FACES_HELP, Library
 
 QUEUES = {"clip": ("clip",), "faces": ("faces", "cluster")}
 
@@ -34,8 +35,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(lib: Library, args: argparse.Namespace) -> int:
-    from photodesk.core.ml_jobs import CLIP_HELP, FACES_HELP, queue_missing
-
     tasks = [t for t in ("clip", "faces") if getattr(args, t)] or ["clip", "faces"]
     models = {
         "clip": lib.ml.image() if lib.ml.attached else None,
@@ -51,7 +50,7 @@ def run(lib: Library, args: argparse.Namespace) -> int:
                 notes = ["ML is turned off (PHOTODESK_ML=off)"]
             missing[task] = "; ".join(notes) or (CLIP_HELP if task == "clip" else FACES_HELP)
             continue
-        queued[task] = queue_missing(lib, task, retry_failed=args.retry_failed)
+        queued[task] = lib.queue_missing(task, retry_failed=args.retry_failed)
     if args.json:
         output.dump(
             {
@@ -98,3 +97,6 @@ def failed_line(failed: dict[str, int]) -> str:
     """``photodesk: failed jobs: 3 in faces, 1 in clip (see ...)``: words, not a Python dict."""
     said = ", ".join(f"{n} in {queue}" for queue, n in failed.items())
     return f"photodesk: failed jobs: {said} (see `photodesk jobs`)"
+
+
+COMMAND = Command(("index",), add_parser, run)

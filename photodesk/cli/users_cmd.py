@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from photodesk.cli import twofa_cmd
+from photodesk.cli.registry import Command
 from photodesk.core import InvalidInput, Library
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -37,6 +38,11 @@ def add_parser(subparsers: Any) -> None:
     a.add_argument("--name", default="", help="display name")
     a.add_argument("--quota", type=parse_size, default=None, help="storage quota, e.g. 200G")
     a.add_argument("--storage-label", help="folder name for the user's uploads")
+    a.add_argument(
+        "--owner",
+        action="store_true",
+        help="make the desktop library's owner this account (its photos stay theirs)",
+    )
     a.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
@@ -97,6 +103,10 @@ def _size(n: int | None) -> str:
 
 def run_users(lib: Library, args: argparse.Namespace) -> int:
     accounts = lib.accounts
+    if args.action == "add" and args.owner:
+        uid = accounts.claim_owner(args.email, _password(args), admin=args.admin, name=args.name)
+        print(f"the library's owner is now user {uid}: {args.email.strip().lower()}")
+        return 0
     if args.action == "add":
         password = _password(args)
         uid = accounts.add_user(
@@ -213,3 +223,6 @@ def run_apikeys(lib: Library, args: argparse.Namespace) -> int:
 def run(lib: Library, args: argparse.Namespace) -> int:
     """Run ``photodesk users ...`` or ``photodesk apikeys ...``; returns the exit status."""
     return run_users(lib, args) if args.command == "users" else run_apikeys(lib, args)
+
+
+COMMAND = Command(("users", "apikeys"), add_parser, run)

@@ -9,14 +9,14 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from aiohttp import web
 
 from photodesk.core import Library
 from photodesk.sync.app import make_app
 from photodesk.sync.config import ServerConfig
-from photodesk.sync.logs import ACCESS_LOGGER, AccessLogger, setup_logging
+from photodesk.sync.connections import GuardedSite, connection_cap
+from photodesk.sync.logs import ACCESS_LOGGER, AccessLogger
 
 log = logging.getLogger(__name__)
 Ready = Callable[[str], None]
@@ -48,10 +48,14 @@ async def _serve(
         access_log_class=AccessLogger,
         access_log=logging.getLogger(ACCESS_LOGGER) if config.access_log else None,
         shutdown_timeout=config.shutdown_timeout_s,
+        # Closes a connection without a complete request head this long after it opened (or
+        # after its last answer); stops once a head arrives, so slow uploads are not cut.
+        keepalive_timeout=config.header_timeout_s,
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+        cap = connection_cap(config.max_connections)
+        site = GuardedSite(runner, config.host, config.port, cap, reuse_address=True)
         await site.start()
         host, port = runner.addresses[0][:2]
         on_ready(_url(host, port))
@@ -87,19 +91,11 @@ def serve(library: Library, config: ServerConfig, *, on_ready: Ready | None = No
     asyncio.run(main())
 
 
-def run(
-    library_dir: Path | str | None, config: ServerConfig, *, on_ready: Ready | None = None
-) -> int:
-    """The ``photodesk serve`` entry point: logs, open the library, serve, close; exit status."""
-    from photodesk.bootstrap import open_library  # the composition root (it may wire ML in)
-
-    setup_logging(config.log_format)
-    library = open_library(library_dir if library_dir is not None else config.library)
-    try:
-        log.info("library %s", library.root)
-        serve(library, config, on_ready=on_ready)
-    finally:
-        library.close()
+def run(library: Library, config: ServerConfig, *, on_ready: Ready | None = None) -> int:
+    """The ``photodesk serve`` entry point: serve the library the composition root opened
+    (with ``config.library_options()``) until a signal; the caller closes it. Exit status."""
+    log.info("library %s", library.root)
+    serve(library, config, on_ready=on_ready)
     return 0
 
 

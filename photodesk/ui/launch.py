@@ -10,9 +10,11 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
-from photodesk.core import LibraryError
+from photodesk.core import Library, LibraryError
 
 # What Qt 6's xcb platform plugin loads (Debian/Ubuntu package names); README.md lists the same
 # per distribution family and .ci/run installs this list.
@@ -88,24 +90,26 @@ def ask_to_create(root: Path) -> bool:
     return box.exec() == QMessageBox.StandardButton.Ok
 
 
-def launch(arg: str | None) -> int:
+def launch(arg: str | None, open_library: Callable[..., Library]) -> int:
     """``photodesk [gui]``: check the display, find (or, on the first run, create) the library,
-    then run the app. Nothing is created when it cannot start."""
+    then run the app. Nothing is created when it cannot start. ``open_library`` is the
+    composition root's (``photodesk.bootstrap.open_library``): the app is handed its library."""
     problem = display_problem()
     if problem:
         raise LibraryError(problem)
     root, first_run = library_to_open(arg)
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("photodesk")
+    from photodesk.ui.identity import apply_identity
+
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
+    apply_identity(app)
     if first_run and not ask_to_create(root):
         raise LibraryError(f"no library created at {root} (the first-run dialog was cancelled)")
-    from photodesk.bootstrap import open_library
-    from photodesk.ui.app import run
+    from photodesk.ui import app as desktop
 
-    library = open_library(root, create=first_run)
+    library = open_library(root, create=first_run, options=desktop.LIBRARY_OPTIONS)
     try:
-        return run(library)
+        return desktop.run(library)
     finally:
         library.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
@@ -20,11 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library, LibraryStats
-from photodesk.core.jobs.engine import JobProgress
+from photodesk.core import JobProgress, Library, LibraryStats
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.identity import app_icon, show_about
 from photodesk.ui.widgets.jobs_status import JobsStatus
+from photodesk.ui.widgets.sync_status import SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class MainWindow(QMainWindow):
         self.bridge = Bridge(library, self)
         self.settings = QSettings("photodesk", "photodesk")
         self.setWindowTitle(f"photodesk — {library.root.name}")
+        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.resize(1280, 820)
 
@@ -102,7 +105,7 @@ class MainWindow(QMainWindow):
         self.empty = EmptyState(self)
         self.stack.addWidget(self.empty)
         self.views: dict[str, QWidget] = {}
-        self.viewer: QWidget | None = None
+        self.viewer: Any = None  # the ViewerView, loaded on first use
         self._before_viewer: QWidget | None = None
         self._library_empty: bool | None = None
 
@@ -115,6 +118,8 @@ class MainWindow(QMainWindow):
 
         self.jobs_status = JobsStatus(library, self)
         self.statusBar().addPermanentWidget(self.jobs_status)
+        self.sync_status = SyncStatus(library, self)  # hidden unless paired with a server
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.bridge.notice.connect(self._on_notice)
         self.bridge.changed.connect(self._on_changed)
         self._build_menus()
@@ -139,16 +144,29 @@ class MainWindow(QMainWindow):
         act = QAction("&Watched folders…", self)
         act.triggered.connect(self.edit_watched_folders)
         file_menu.addAction(act)
+        act = QAction("&Server…", self)  # pair with a photodesk server and sync
+        act.triggered.connect(self.edit_server)
+        file_menu.addAction(act)
         file_menu.addSeparator()
         act = QAction("&Quit", self)
         act.setShortcut(QKeySequence.StandardKey.Quit)
         act.triggered.connect(self.close)
         file_menu.addAction(act)
+        help_menu = self.menuBar().addMenu("&Help")
+        act = QAction("&About photodesk", self)
+        act.setMenuRole(QAction.MenuRole.AboutRole)
+        act.triggered.connect(lambda: show_about(self))
+        help_menu.addAction(act)
 
     def edit_watched_folders(self) -> None:
         from photodesk.ui.dialogs.watch_dialog import WatchDialog
 
         WatchDialog(self.library, self).exec()
+
+    def edit_server(self) -> None:
+        from photodesk.ui.dialogs.server_dialog import ServerDialog
+
+        ServerDialog(self.library, self).exec()
 
     def import_folder(self, *, copy: bool) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of photos")

@@ -8,8 +8,7 @@ import os
 from pathlib import Path
 
 from photodesk.core import Library
-from photodesk.core.ml_jobs import queue_missing
-from photodesk.core.ml_models import Models
+from photodesk.core.inference.models import Models
 from tests.core.test_faces_people import GREY, RED, FakeFaces, photo, run_import
 from tests.core.test_formats import _tiff
 
@@ -40,7 +39,7 @@ def test_a_photo_without_preview_fails_once_and_is_not_queued_again(
     assert faces.calls == 1
 
     # The user asks: it is tried again (and fails again, once).
-    assert queue_missing(library, "faces", retry_failed=True) == 1
+    assert library.queue_missing("faces", retry_failed=True) == 1
     assert library.jobs.run_until_idle(timeout=300)
     assert library.jobs.run(library.jobs.enqueue("ml.catch-up")).result == {"queued": {"faces": 0}}
 
@@ -51,4 +50,3 @@ def test_a_photo_without_preview_fails_once_and_is_not_queued_again(
     assert library.jobs.run_until_idle(timeout=300)
     assert faces.calls == 2
     assert library.jobs.run(library.jobs.enqueue("ml.catch-up")).result == {"queued": {"faces": 0}}
-

@@ -179,6 +179,7 @@ def test_users_and_apikeys_commands(tmp_path: Path, monkeypatch, capsys) -> None
     from photodesk.cli.main import main
 
     lib_dir = str(tmp_path / "lib")
+    assert main(["--library", lib_dir, "init"]) == 0  # `users` needs a library; it makes none
     monkeypatch.setattr("sys.stdin", io.StringIO("first-password\n"))
     assert (
         main(

@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from photodesk import settings
+from photodesk.bootstrap import open_library
 from photodesk.cli.main import main
 from photodesk.ui import launch
 
@@ -71,13 +72,13 @@ def test_the_first_run_dialog_creates_the_default_library_only_when_asked(
 
     monkeypatch.setattr(launch, "ask_to_create", lambda root: False)
     with pytest.raises(launch.LibraryError, match="no library created"):
-        launch.launch(None)
+        launch.launch(None, open_library)
     assert not default.exists()
 
     ran: list[object] = []
     monkeypatch.setattr(launch, "ask_to_create", lambda root: True)
     monkeypatch.setattr("photodesk.ui.app.run", lambda library: ran.append(library) or 0)
-    assert launch.launch(None) == 0
+    assert launch.launch(None, open_library) == 0
     assert (default / "catalog.db").exists() and len(ran) == 1
 
 

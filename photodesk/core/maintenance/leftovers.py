@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photodesk.core.catalog.procs import pid_alive
+from photodesk.core.ingest.staging import upload_leftovers
+from photodesk.core.ingest.storage import COPY_TEMP_SUFFIX
+from photodesk.core.ingest.uploads import UPLOADS_DIR
 from photodesk.core.maintenance.backups import TEMP_PREFIX, TEMP_SUFFIX, backups_dir
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 log = logging.getLogger(__name__)
 
-COPY_TEMP_SUFFIX = ".photodesk-tmp"  # storage.copy_exclusive's temp files in originals/
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -28,7 +31,7 @@ class Leftovers:
     untracked_copies: list[str]  # files in originals/ that no catalog row names
 
 
-def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: float) -> Leftovers:
+def find_leftovers(store: Store, known: set[str], catalogued: set[str], cutoff: float) -> Leftovers:
     """What a crash (or a forgetful writer) left; files modified after ``cutoff`` are skipped.
 
     Args:
@@ -38,7 +41,7 @@ def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: 
     """
     orphans: list[str] = []
     temps: list[str] = []
-    for top in (lib.thumbs_dir, lib.previews_dir):
+    for top in (store.thumbs_dir, store.previews_dir):
         for entry in _walk(top):
             name = entry.name
             if name.startswith(".") and name.endswith(".tmp"):  # ThumbnailStore's mkstemp names
@@ -52,7 +55,7 @@ def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: 
             ):
                 orphans.append(entry.path)
     untracked: list[str] = []
-    for entry in _walk(lib.originals_dir):
+    for entry in _walk(store.originals_dir):
         if entry.name.endswith(COPY_TEMP_SUFFIX):
             if _old(entry, cutoff):
                 temps.append(entry.path)
@@ -62,36 +65,41 @@ def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: 
             untracked.append(entry.path)
     temps += [
         e.path
-        for e in _walk(backups_dir(lib))
+        for e in _walk(backups_dir(store))
         if e.name.startswith(TEMP_PREFIX) and e.name.endswith(TEMP_SUFFIX) and _old(e, cutoff)
     ]
+    # uploads a killed server left half-received (the library's own staging folder)
+    temps += upload_leftovers(store.root / UPLOADS_DIR, cutoff)
     return Leftovers(orphans, temps, untracked)
 
 
-def remove_files(lib: Library, paths: list[str]) -> list[str]:
+def remove_files(store: Store, paths: list[str]) -> list[str]:
     """Delete ``paths`` (and the derivative shard folders left empty); returns those removed."""
     removed: list[str] = []
     for path in paths:
         try:
-            os.unlink(path)
+            if os.path.isdir(path) and not os.path.islink(path):  # an ingest folder
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
         except FileNotFoundError:
             continue
         except OSError as exc:
             log.warning("cannot remove %s: %s", path, exc)
             continue
         removed.append(path)
-        _prune_empty_shards(lib, Path(path).parent)
+        _prune_empty_shards(store, Path(path).parent)
     return removed
 
 
-def remove_dead_writer_temps(lib: Library) -> list[str]:
+def remove_dead_writer_temps(store: Store) -> list[str]:
     """Delete derivative temp files whose writer process is dead; returns their paths.
 
     Run after a crash is found (a job whose process died): a worker killed mid-write may have
     left a temp file for a derivative that no later import rewrites.
     """
     removed: list[str] = []
-    for top in (lib.thumbs_dir, lib.previews_dir):
+    for top in (store.thumbs_dir, store.previews_dir):
         for entry in _walk(top):
             parts = entry.name.split(".")
             # ".<stem>.<pid>.<random>.tmp", as thumbnails_render names them
@@ -131,9 +139,9 @@ def _is_checksum(stem: str) -> bool:
     return len(stem) == 40 and set(stem) <= _HEX
 
 
-def _prune_empty_shards(lib: Library, folder: Path) -> None:
+def _prune_empty_shards(store: Store, folder: Path) -> None:
     # Only the ab/cd shard folders of thumbs/ and previews/; originals/ is the user's layout.
-    for top in (lib.thumbs_dir, lib.previews_dir):
+    for top in (store.thumbs_dir, store.previews_dir):
         if folder.parent.parent == top:
             for shard in (folder, folder.parent):
                 try:

@@ -437,3 +437,8 @@ class ShareLinkAsset(Base):
         ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The sync journal's tables (photodesk.core.sync) live in their own module; importing it here
+# keeps every table on Base.metadata whoever imports the schema first.
+from photodesk.core.catalog.db import sync_log  # noqa: E402, F401

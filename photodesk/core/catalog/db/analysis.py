@@ -1,0 +1,47 @@
+"""ML analysis marks: which photos a task (``clip``, ``faces``) could not analyse with a model.
+
+A photo a task cannot analyse (a RAW without a preview, a damaged file) gets an ``AssetAnalysis``
+row with ``found = UNANALYSABLE``: the catch-up does not queue it again until its content changes
+or the user asks (``photodesk index --retry-failed``); the reason is its failed job's error.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from photodesk.core.catalog.db.schema import Asset, AssetAnalysis
+
+UNANALYSABLE = -1  # AssetAnalysis.found of a photo the task could not analyse
+
+
+def mark_unanalysable(s: Session, asset_id: int, task: str, model: str) -> None:
+    """Record that ``task`` could not analyse the asset with ``model`` (if it still exists)."""
+    if s.get(Asset, asset_id) is not None:
+        s.merge(
+            AssetAnalysis(
+                asset_id=asset_id,
+                task=task,
+                model=model,
+                found=UNANALYSABLE,
+                done_at=datetime.now(),
+            )
+        )
+
+
+def given_up(s: Session, task: str, model: str) -> set[int]:
+    """Assets the task could not analyse with this model and that have not changed since."""
+    return set(
+        s.scalars(
+            select(AssetAnalysis.asset_id)
+            .join(Asset, Asset.id == AssetAnalysis.asset_id)
+            .where(
+                AssetAnalysis.task == task,
+                AssetAnalysis.model == model,
+                AssetAnalysis.found == UNANALYSABLE,
+                Asset.updated_at <= AssetAnalysis.done_at,
+            )
+        )
+    )
