@@ -22,6 +22,7 @@ from photodesk.core.catalog.db.schema import User
 from photodesk.core.catalog.errors import LibraryError
 from photodesk.core.catalog.events import Changes, EventBus
 from photodesk.core.catalog.types import UserId
+from photodesk.core.dav.space import DavSpace
 from photodesk.core.ingest import jobs as ingest_jobs  # noqa: F401  (registers the built-in job kinds)
 from photodesk.core.ingest.files import FileService
 from photodesk.core.ingest.importer import Importer
@@ -81,6 +82,7 @@ class Library:
         self.files = FileService(self)
         self.accounts = AccountService(self)
         self.uploads = UploadService(self)
+        self.dav = DavSpace(self)  # the accounts' WebDAV spaces (phone backup apps)
         self.shares = ShareService(self)  # album grants and public links
         self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
         self.ml = MLModels()  # smart search and face models; photodesk.bootstrap attaches them

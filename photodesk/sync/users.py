@@ -71,6 +71,16 @@ class LoginLimiter:
     def succeeded(self, email: str, address: str) -> None:
         self._fails.pop((email, address), None)
 
+    def forgive(self, email: str, address: str) -> None:
+        """Take back the one failure counted before a check that then succeeded (sign-ins
+        repeated on every request, like WebDAV's Basic, must not use up the address's budget)."""
+        self._fails.pop((email, address), None)
+        q = self._fails.get(("", address))
+        if q:
+            q.pop()
+            if not q:
+                del self._fails[("", address)]
+
 
 LIMITER = web.AppKey("login_limiter", LoginLimiter)
 

@@ -14,6 +14,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.procs import exit_with_parent
 from photodesk.core.ingest import writer as import_writer
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
+from photodesk.core.ingest.reservations import Reservations
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
 from photodesk.core.ingest.storage import expand_template
 from photodesk.core.maintenance.leftovers import COPY_TEMP_SUFFIX
@@ -161,6 +163,7 @@ class UploadService:
         self._lock = threading.Lock()  # dedup check + move + catalog write, one upload at a time
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self.reservations = Reservations()
 
     # ----- before the bytes ----------------------------------------------------------------
     @property
@@ -177,14 +180,25 @@ class UploadService:
         return path
 
     def check_space(self, owner_id: int, size: int) -> None:
-        """Refuse ``size`` more bytes for this user before any is accepted (quota, free disk)."""
+        """Refuse ``size`` more bytes for this user before any is accepted (quota, free disk);
+        the bytes reserved by uploads still arriving count as used."""
         if size < 0:
             raise InvalidInput("the upload size cannot be negative")
-        self._lib.accounts.check_quota(int(owner_id), size)  # raises accounts.QuotaExceeded
+        self.reservations.check(int(owner_id), size, self._check)
+
+    def reserve(self, owner_id: int, size: int) -> AbstractContextManager[None]:
+        """Check ``size`` bytes like ``check_space`` and hold them until the block ends, so
+        parallel uploads cannot together pass the quota or fill the disk."""
+        if size < 0:
+            raise InvalidInput("the upload size cannot be negative")
+        return self.reservations.hold(int(owner_id), size, self._check)
+
+    def _check(self, owner_id: int, for_owner: int, for_disk: int) -> None:
+        self._lib.accounts.check_quota(owner_id, for_owner)  # raises accounts.QuotaExceeded
         free = shutil.disk_usage(self.root if self.root.exists() else self._lib.root).free
-        if size + self.free_space_margin > free:
+        if for_disk + self.free_space_margin > free:
             raise InsufficientStorage(
-                f"not enough free disk space for the upload ({_mb(size)}; {_mb(free)} free)"
+                f"not enough free disk space for the upload ({_mb(for_disk)}; {_mb(free)} free)"
             )
 
     def has_checksum(self, owner_id: int, sha1_hex: str) -> int | None:
