@@ -167,13 +167,14 @@ class DavSpace:
                 raise NotFound(f"/{item.path} is not a file")
             if row.blob:
                 return self.plain_dir(owner_id) / row.blob
+            sha1 = row.sha1
             files = s.execute(
                 select(AssetFile.path, AssetFile.checksum, AssetFile.role).where(
                     AssetFile.asset_id == row.asset_id, AssetFile.missing.is_(False)
                 )
             ).all()
         # The very bytes uploaded (a Live Photo's video is a file of its still), else the original.
-        for wanted in (lambda f: f.checksum == row.sha1, lambda f: f.role == "original"):
+        for wanted in (lambda f: f.checksum == sha1, lambda f: f.role == "original"):
             for f in files:
                 if wanted(f) and os.path.isfile(f.path):
                     return Path(f.path)
