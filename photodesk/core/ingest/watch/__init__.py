@@ -19,6 +19,7 @@ from photodesk.core.ingest.files import FileService, WatchedFolder
 from photodesk.core.ingest.scanner import scan
 from photodesk.core.ingest.watch.changes import ChangeTracker
 from photodesk.core.ingest.watch.fs import is_inside, network_fs_type
+from photodesk.core.ingest.watch.inbox import InboxImport
 from photodesk.core.ingest.watch.observers import Attached, Observers
 from photodesk.core.ingest.watch.reconcile import FolderSync, SyncResult
 
@@ -107,6 +108,7 @@ class FolderWatcher:
         roots = {str(library.root), os.path.realpath(library.root)}
         self._library_roots = tuple(sorted(roots))
         self._sync = FolderSync(self.files, self._import, self._library_roots)
+        self._inbox = InboxImport(library)
         self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._queued = 0
@@ -259,6 +261,7 @@ class FolderWatcher:
         self._flush_ops()
         self._more = self._import_settled()
         if time.monotonic() >= self._next_check:
+            self._reload()  # folders and inboxes added or removed meanwhile (by the CLI)
             self._check_folders()
             self._next_check = time.monotonic() + self._check_every
         return False
@@ -435,7 +438,10 @@ class FolderWatcher:
         folder_id, batch, more = taken
         folder = self._folders.get(folder_id)
         if folder is not None:
-            result = self._sync.apply(batch, copy=folder.info.copy)
+            if folder.info.inbox:  # copied in as uploads of the inbox's account
+                result = self._inbox.apply(folder.info, batch)
+            else:
+                result = self._sync.apply(batch, copy=folder.info.copy)
             self._log(folder.info.path, len(batch), result)
         return more
 
