@@ -183,6 +183,8 @@ async def put(call: Call) -> web.StreamResponse:
     await asyncio.to_thread(call.space.check_put, call.uid, call.path, length)
     reservation = uploads.reserve(call.uid, length or 0)
     await asyncio.to_thread(reservation.__enter__)
+    if request.headers.get("Expect", "").lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # checks passed: send it
     staged: StagedFile | None = None
     handed_over = False
     try:
@@ -340,7 +342,17 @@ async def dav(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def expect(request: web.Request) -> web.StreamResponse | None:
+    """``Expect: 100-continue``: a PUT is told to go on only after its checks (sign-in, place,
+    quota, disk), so a refused upload costs the phone no bytes; other methods at once."""
+    if request.headers.get("Expect", "").lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {request.headers['Expect']}")
+    if request.method != "PUT" and request.version >= (1, 1):
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    return None
+
+
 def setup(app: web.Application) -> None:
     dav_auth.setup(app)
-    app.router.add_route("*", PREFIX, dav)
-    app.router.add_route("*", PREFIX + "/{path:.*}", dav)
+    app.router.add_route("*", PREFIX, dav, expect_handler=expect)
+    app.router.add_route("*", PREFIX + "/{path:.*}", dav, expect_handler=expect)

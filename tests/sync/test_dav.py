@@ -239,13 +239,21 @@ def test_refusals_come_before_the_body_and_leave_nothing(server, make_user, tmp_
     auth = {"Authorization": _basic(email, key)}
     # Over the quota: answered from the headers alone (no body was sent).
     status = _raw_put(
-        server.url, "/dav/huge.mp4", {**auth, "Content-Length": "900000"}, b"", close_after=False
+        server.url,
+        "/dav/huge.mp4",
+        {**auth, "Content-Length": "900000", "Expect": "100-continue"},
+        b"",
+        close_after=False,
     )
     assert status == 507
     # Not a photo or video, and too large for a plain file.
     server.lib.dav.max_plain_bytes = 1000
     status = _raw_put(
-        server.url, "/dav/notes.zip", {**auth, "Content-Length": "4000"}, b"", close_after=False
+        server.url,
+        "/dav/notes.zip",
+        {**auth, "Content-Length": "4000", "Expect": "100-continue"},
+        b"",
+        close_after=False,
     )
     assert status == 415
     # No parent folder.
@@ -294,3 +302,21 @@ def test_delete_moves_to_the_trash_and_copies_share_the_asset(
     with server.lib.read() as s:
         trashed = s.scalar(select(Asset.trashed_at).where(Asset.owner_id == uid))
     assert trashed is not None and _count(server.lib, Asset, owner_id=uid) == 1
+
+
+def test_expect_100_continue_comes_after_the_checks(server, make_user, tmp_path: Path) -> None:
+    uid, email, _, key = make_user()
+    data = make_jpeg(tmp_path / "e.jpg", seed=11).read_bytes()
+    parts = urlsplit(server.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(
+            (
+                f"PUT /dav/e.jpg HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                f"Authorization: {_basic(email, key)}\r\nContent-Length: {len(data)}\r\n"
+                "Expect: 100-continue\r\n\r\n"
+            ).encode()
+        )
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(data)
+        assert sock.recv(4096).split(b" ", 2)[1] == b"201"
+    assert _count(server.lib, Asset, owner_id=uid) == 1
