@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -94,7 +95,7 @@ async def propfind(call: Call) -> web.StreamResponse:
         items += await asyncio.to_thread(call.space.children, call.uid, call.path)
     root = ET.Element(d("multistatus"))
     for it in items:
-        add_response(root, it, query, lambda it=it: call.space.locks.affecting(call.uid, it.path))
+        add_response(root, it, query, partial(call.space.locks.affecting, call.uid, it.path))
     return xml_response(root)
 
 

@@ -207,7 +207,9 @@ def status_line(status: int) -> str:
     return f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"
 
 
-def xml_response(root: ET.Element, *, status: int = 207, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def xml_response(
+    root: ET.Element, *, status: int = 207, headers: dict[str, str] | None = None
+) -> web.Response:
     body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
     return web.Response(
         body=body,

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, DavEntry
 from photodesk.core.catalog.errors import (
@@ -120,7 +120,7 @@ def _item(row: DavEntry) -> DavItem:
     )
 
 
-def _under(owner_id: int, path: str):  # type: ignore[no-untyped-def]
+def _under(owner_id: int, path: str) -> ColumnElement[bool]:
     """The SQL condition for ``path`` and everything below it."""
     cond = DavEntry.owner_id == owner_id
     if path == "":
