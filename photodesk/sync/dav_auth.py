@@ -29,6 +29,7 @@ PASSWORD_CACHE_S = 60.0
 CACHE_MAX = 10_000
 UPLOAD_PERMISSION = "asset.upload"
 CACHE = web.AppKey("dav_password_cache", dict)
+PENDING = web.AppKey("dav_sign_ins_pending", dict)
 
 
 def challenge(message: str = "sign in with your email and an app password") -> ApiError:
@@ -49,16 +50,20 @@ def _credentials(request: web.Request) -> tuple[str, str]:
     return email.strip().lower(), secret
 
 
-def _verify(lib: Any, email: str, secret: str, passwords: bool) -> Account | None:
+def _by_app_password(lib: Any, email: str, secret: str) -> Account | bool | None:
+    """The account if ``secret`` is its app password; False for any other API key; None if
+    ``secret`` is no API key at all (it may be the account password)."""
+    grant = lib.accounts.resolve_api_key(secret)
+    if grant is None:
+        return None
+    perms = grant.key.permissions
+    if grant.user.email.lower() == email and ("all" in perms or UPLOAD_PERMISSION in perms):
+        return grant.user
+    return False
+
+
+def _by_password(lib: Any, email: str, secret: str) -> Account | None:
     accounts = lib.accounts
-    grant = accounts.resolve_api_key(secret)
-    if grant is not None:
-        perms = grant.key.permissions
-        if grant.user.email.lower() == email and ("all" in perms or UPLOAD_PERMISSION in perms):
-            return grant.user
-        return None
-    if not passwords:
-        return None
     account = accounts.verify_password(email, secret)
     if account is None or accounts.totp.is_enabled(account.id):
         return None  # with a second factor, only app passwords sign in here
@@ -78,36 +83,53 @@ async def dav_user(request: web.Request) -> AuthUser:
             return current_user(request)
         raise http_error(403, f'Missing required permission: "{UPLOAD_PERMISSION}"')
     email, secret = _credentials(request)
-    cache: dict[str, tuple[AuthUser, float]] = request.app[CACHE]
     key = hashlib.sha256(f"{email}\0{secret}".encode()).hexdigest()
-    now = time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and hit[1] > now:
-        user = hit[0]
-    else:
-        address = request.remote or "?"
-        limiter = request.app[LIMITER]
-        wait = limiter.retry_after(email, address)
-        if wait > 0:
-            raise http_error(
-                429,
-                "too many failed sign-ins; try again later",
-                **{"Retry-After": str(int(wait) + 1)},
-            )
-        limiter.failed(email, address)  # counted first, so parallel guesses count too
-        passwords = password_login_refusal(request.app) is None
-        account = await asyncio.to_thread(_verify, request.app[LIBRARY], email, secret, passwords)
-        if account is None:
-            raise challenge("incorrect email or app password")
-        limiter.forgive(email, address)
-        user = _user(account)
-        if len(cache) >= CACHE_MAX:
-            cache.clear()
-        cache[key] = (user, now + PASSWORD_CACHE_S)
+    user = _cached(request, key)
+    if user is None:
+        # One check per credentials at a time: an app's parallel uploads wait for the first.
+        lock = request.app[PENDING].setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                user = _cached(request, key) or await _sign_in(request, email, secret, key)
+        finally:
+            request.app[PENDING].pop(key, None)
     request[USER] = user
     context(request)["user_id"] = user.id
     return user
 
 
+def _cached(request: web.Request, key: str) -> AuthUser | None:
+    hit = request.app[CACHE].get(key)
+    return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+
+async def _sign_in(request: web.Request, email: str, secret: str, key: str) -> AuthUser:
+    address = request.remote or "?"
+    limiter = request.app[LIMITER]
+    wait = limiter.retry_after(email, address)
+    if wait > 0:
+        raise http_error(
+            429, "too many failed sign-ins; try again later", **{"Retry-After": str(int(wait) + 1)}
+        )
+    lib = request.app[LIBRARY]
+    found = await asyncio.to_thread(_by_app_password, lib, email, secret)
+    if found is None and password_login_refusal(request.app) is None:
+        limiter.failed(email, address)  # counted before the slow hash, so parallel guesses count
+        found = await asyncio.to_thread(_by_password, lib, email, secret)
+        if found is not None:
+            limiter.forgive(email, address)
+    elif not found:
+        limiter.failed(email, address)
+    if not isinstance(found, Account):
+        raise challenge("incorrect email or app password")
+    user = _user(found)
+    cache = request.app[CACHE]
+    if len(cache) >= CACHE_MAX:
+        cache.clear()
+    cache[key] = (user, time.monotonic() + PASSWORD_CACHE_S)
+    return user
+
+
 def setup(app: web.Application) -> None:
     app[CACHE] = {}
+    app[PENDING] = {}

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -210,6 +211,11 @@ def test_sign_in_app_password_account_password_and_limits(start_server, tmp_path
 
     assert propfind(None).status_code == 401
     assert propfind(None).headers["WWW-Authenticate"].startswith("Basic")
+    # An app's first parallel requests (before any is verified) are not taken for guesses.
+    with ThreadPoolExecutor(12) as pool:
+        for auth in (("ann@example.org", key), ("ann@example.org", "ann-password-1")):
+            statuses = [r.status_code for r in pool.map(propfind, [auth] * 12)]
+            assert statuses == [207] * 12
     assert propfind(("ann@example.org", key)).status_code == 207
     assert propfind(("ANN@example.org", "ann-password-1")).status_code == 207
     assert propfind(("ann@example.org", bob_key)).status_code == 401  # another account's key
