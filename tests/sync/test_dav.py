@@ -326,3 +326,37 @@ def test_expect_100_continue_comes_after_the_checks(server, make_user, tmp_path:
         sock.sendall(data)
         assert sock.recv(4096).split(b" ", 2)[1] == b"201"
     assert _count(server.lib, Asset, owner_id=uid) == 1
+
+
+def test_finder_style_empty_put_then_content_and_overwrites(
+    server, make_user, tmp_path: Path
+) -> None:
+    uid, email, _, key = make_user()
+    auth = (email, key)
+    first = make_jpeg(tmp_path / "1.jpg", seed=21).read_bytes()
+    second = make_jpeg(tmp_path / "2.jpg", seed=22).read_bytes()
+    # Finder and Explorer create the name with an empty PUT (under a lock), then send the bytes.
+    r = requests.request("LOCK", f"{server.url}/dav/IMG_9.jpg", auth=auth, data=(
+        '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>'
+        "</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>"
+    ))  # fmt: skip
+    assert r.status_code == 201
+    token = r.headers["Lock-Token"]
+    assert requests.put(f"{server.url}/dav/IMG_9.jpg", data=first, auth=auth).status_code == 423
+    locked = {"If": f"({token})"}
+    r = requests.put(f"{server.url}/dav/IMG_9.jpg", data=b"", auth=auth, headers=locked)
+    assert r.status_code == 204 and _count(server.lib, Asset, owner_id=uid) == 0
+    r = requests.put(f"{server.url}/dav/IMG_9.jpg", data=first, auth=auth, headers=locked)
+    assert r.status_code == 204 and _count(server.lib, Asset, owner_id=uid) == 1
+    unlock = {"Lock-Token": token}
+    r = requests.request("UNLOCK", f"{server.url}/dav/IMG_9.jpg", auth=auth, headers=unlock)
+    assert r.status_code == 204
+    assert requests.get(f"{server.url}/dav/IMG_9.jpg", auth=auth).content == first
+    # New content under the same name: a new asset; the photo it replaced goes to the trash.
+    assert requests.put(f"{server.url}/dav/IMG_9.jpg", data=second, auth=auth).status_code == 204
+    with server.lib.read() as s:
+        found = s.execute(select(Asset.checksum, Asset.trashed_at).where(Asset.owner_id == uid))
+        rows = {checksum: trashed for checksum, trashed in found}
+    assert rows[hashlib.sha1(first).hexdigest()] is not None
+    assert rows[hashlib.sha1(second).hexdigest()] is None
+    assert requests.get(f"{server.url}/dav/IMG_9.jpg", auth=auth).content == second

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, DavEntry
 from photodesk.core.catalog.errors import (
@@ -128,6 +129,29 @@ def _under(owner_id: int, path: str) -> ColumnElement[bool]:
     return cond & ((DavEntry.path == path) | DavEntry.path.startswith(path + "/", autoescape=True))
 
 
+def _trash_unnamed(s: Session, owner_id: int, assets: set[int | None]) -> list[int]:
+    """Move to the trash those of ``assets`` that no name of the space shows any more."""
+    wanted = {a for a in assets if a is not None}
+    if not wanted:
+        return []
+    still = set(
+        s.scalars(
+            select(DavEntry.asset_id).where(
+                DavEntry.owner_id == owner_id, DavEntry.asset_id.in_(wanted)
+            )
+        ).all()
+    )
+    trash = sorted(wanted - still)
+    if trash:
+        s.execute(
+            update(Asset)
+            .where(Asset.owner_id == owner_id, Asset.id.in_(trash))
+            .where(Asset.trashed_at.is_(None))
+            .values(trashed_at=datetime.now(), updated_at=datetime.now())
+        )
+    return trash
+
+
 class DavSpace:
     """The accounts' WebDAV spaces (``lib.dav``); every call names the acting account."""
 
@@ -230,7 +254,7 @@ class DavSpace:
         except BaseException:
             staged.discard()
             raise
-        if is_media_name(path):
+        if is_media_name(path) and staged.size > 0:  # Finder and Explorer PUT 0 bytes first
             outcome = self._lib.uploads.ingest(
                 owner_id, staged.path, name, staged.sha1, file_modified_at=modified_at
             )
@@ -286,9 +310,14 @@ class DavSpace:
                 s.add(row)
             elif row.is_dir:
                 raise Exists(f"/{path} is a folder")
-            old_blob = row.blob
+            old_blob, old_asset = row.blob, row.asset_id
             row.asset_id, row.blob, row.size, row.sha1 = asset_id, blob, size, sha1
             row.modified_at = modified_at or now
+            s.flush()
+            # new content under an old name: the photo it showed goes to the trash, as on DELETE
+            trashed = _trash_unnamed(s, owner_id, {old_asset} - {asset_id, None})
+        if trashed:
+            self._lib.events.publish(Changes(assets=frozenset(trashed)))
         if old_blob:
             (self.plain_dir(owner_id) / old_blob).unlink(missing_ok=True)
         return created
@@ -336,23 +365,7 @@ class DavSpace:
                 select(DavEntry.id, DavEntry.asset_id, DavEntry.blob).where(_under(owner_id, path))
             ).all()
             s.execute(delete(DavEntry).where(DavEntry.id.in_([r.id for r in rows])))
-            assets = {r.asset_id for r in rows if r.asset_id is not None}
-            still = set(
-                s.scalars(
-                    select(DavEntry.asset_id).where(
-                        DavEntry.owner_id == owner_id, DavEntry.asset_id.in_(assets)
-                    )
-                ).all()
-            )
-            trash = sorted(assets - still)
-            if trash:
-                s.execute(
-                    update(Asset)
-                    .where(
-                        Asset.owner_id == owner_id, Asset.id.in_(trash), Asset.trashed_at.is_(None)
-                    )
-                    .values(trashed_at=datetime.now(), updated_at=datetime.now())
-                )
+            trash = _trash_unnamed(s, owner_id, {r.asset_id for r in rows})
         if trash:
             self._lib.events.publish(Changes(assets=frozenset(trash)))
         return [r.blob for r in rows if r.blob]
