@@ -360,3 +360,18 @@ def test_finder_style_empty_put_then_content_and_overwrites(
     assert rows[hashlib.sha1(first).hexdigest()] is not None
     assert rows[hashlib.sha1(second).hexdigest()] is None
     assert requests.get(f"{server.url}/dav/IMG_9.jpg", auth=auth).content == second
+
+
+def test_parallel_mkcol_of_one_folder(server, make_user) -> None:
+    """rclone creates a parent folder from each of its parallel transfers."""
+    _, email, _, key = make_user()
+    for n in range(5):
+        url = f"{server.url}/dav/P{n}"
+        with ThreadPoolExecutor(8) as pool:
+            codes = sorted(
+                r.status_code
+                for r in pool.map(
+                    lambda u: requests.request("MKCOL", u, auth=(email, key)), [url] * 8
+                )
+            )
+        assert codes == [201] + [405] * 7, codes

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, DavEntry
@@ -340,7 +341,12 @@ class DavSpace:
             raise Exists(f"/{path} exists already")
         self._need_folder(owner_id, parent_of(path))
         now = datetime.now()
-        with self._lib.write() as s:
+        with self._lib.write() as s:  # checked again under the writer: clients MKCOL in parallel
+            taken = s.scalar(
+                select(DavEntry.id).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
+            )
+            if taken is not None:
+                raise Exists(f"/{path} exists already")
             s.add(
                 DavEntry(
                     owner_id=owner_id, path=path, is_dir=True, size=0, modified_at=now,
@@ -391,11 +397,14 @@ class DavSpace:
             if not overwrite:
                 raise PreconditionFailed(f"/{dst} exists")
             self.delete(owner_id, dst)
-        if move:
-            self._move_rows(owner_id, src, dst)
-            self.locks.forget(owner_id, src)
-        else:
-            self._copy_rows(owner_id, src, dst, deep=deep)
+        try:
+            if move:
+                self._move_rows(owner_id, src, dst)
+                self.locks.forget(owner_id, src)
+            else:
+                self._copy_rows(owner_id, src, dst, deep=deep)
+        except IntegrityError:  # a client created the destination meanwhile
+            raise Conflict(f"/{dst} was created meanwhile; try again") from None
         return not existed
 
     def _move_rows(self, owner_id: int, src: str, dst: str) -> None:
