@@ -38,6 +38,7 @@ from photodesk.sync.dav_locks import LockedError, check_write, lock, space_path,
 from photodesk.sync.dav_xml import (
     LIVE_NAMES,
     PREFIX,
+    QUOTA,
     add_response,
     content_type,
     d,
@@ -93,9 +94,14 @@ async def propfind(call: Call) -> web.StreamResponse:
     items = [item]
     if depth == "1" and item.is_dir:
         items += await asyncio.to_thread(call.space.children, call.uid, call.path)
+    quota: dict[str, str] = {}
+    if any(name in QUOTA for name in query.names):  # only when asked: it costs a catalog sum
+        used, available = await asyncio.to_thread(call.space.quota, call.uid)
+        quota = {QUOTA[0]: str(used), QUOTA[1]: str(available)}
     root = ET.Element(d("multistatus"))
     for it in items:
-        add_response(root, it, query, partial(call.space.locks.affecting, call.uid, it.path))
+        locks = partial(call.space.locks.affecting, call.uid, it.path)
+        add_response(root, it, query, locks, quota)
     return xml_response(root)
 
 

@@ -36,7 +36,8 @@ LIVE = (
     "supportedlock",
     "lockdiscovery",
 )
-LIVE_NAMES = frozenset(f"{{{DAV}}}{n}" for n in LIVE)
+QUOTA = (f"{{{DAV}}}quota-used-bytes", f"{{{DAV}}}quota-available-bytes")  # RFC 4331
+LIVE_NAMES = frozenset(f"{{{DAV}}}{n}" for n in LIVE) | frozenset(QUOTA)
 
 
 def d(name: str) -> str:
@@ -173,8 +174,10 @@ def add_response(
     item: DavItem,
     query: PropFind,
     locks: Callable[[], list[DavLock]],
+    folder_props: dict[str, str] | None = None,
 ) -> None:
-    """One <D:response> with the properties ``query`` asks for, grouped by status."""
+    """One <D:response> with the properties ``query`` asks for, grouped by status;
+    ``folder_props`` are extra live values of folders (the quota, only when asked for)."""
     response = ET.SubElement(multistatus, d("response"))
     ET.SubElement(response, d("href")).text = href(item.path, item.is_dir)
     found: list[ET.Element] = []
@@ -191,6 +194,9 @@ def add_response(
                 found.append(fromstring(item.props[name]))
                 continue
             value = live_value(item, name, locks)
+            if value is None and item.is_dir and name in (folder_props or {}):
+                value = ET.Element(name)
+                value.text = (folder_props or {})[name]
             if value is not None:
                 found.append(value)
             elif query.mode == "prop":

@@ -375,3 +375,19 @@ def test_parallel_mkcol_of_one_folder(server, make_user) -> None:
                 )
             )
         assert codes == [201] + [405] * 7, codes
+
+
+def test_quota_properties_show_what_is_used_and_left(server, make_user, tmp_path: Path) -> None:
+    _, email, _, key = make_user(quota_bytes=100_000)
+    photo = make_jpeg(tmp_path / "q.jpg", seed=31).read_bytes()
+    assert requests.put(f"{server.url}/dav/q.jpg", data=photo, auth=(email, key)).status_code == 201
+    body = (
+        '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/>'
+        "<D:quota-available-bytes/></D:prop></D:propfind>"
+    )
+    r = requests.request(
+        "PROPFIND", f"{server.url}/dav/", data=body, auth=(email, key), headers={"Depth": "0"}
+    )
+    assert r.status_code == 207
+    assert f"<D:quota-used-bytes>{len(photo)}</D:quota-used-bytes>" in r.text
+    assert f"<D:quota-available-bytes>{100_000 - len(photo)}</D:quota-available-bytes>" in r.text

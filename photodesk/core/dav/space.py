@@ -218,6 +218,15 @@ class DavSpace:
             )
         return int(total or 0)
 
+    def quota(self, owner_id: int) -> tuple[int, int]:
+        """(bytes used, bytes still available) for the account (RFC 4331's quota properties)."""
+        used = self._lib.accounts.usage_bytes(owner_id) + self.plain_bytes(owner_id)
+        uploads = self._lib.uploads
+        root = uploads.root if uploads.root.exists() else self._lib.root
+        free = max(0, shutil.disk_usage(root).free - uploads.free_space_margin)
+        quota = self._lib.accounts.get(owner_id).quota_bytes
+        return used, free if quota is None else max(0, min(quota - used, free))
+
     # ----- checks before a body is read ----------------------------------------------------
     def check_put(self, owner_id: int, path: str, length: int | None) -> None:
         """Refuse a PUT before its bytes: bad place, or a file that could never be kept."""
