@@ -20,18 +20,19 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from photodesk.core import Library
-from photodesk.core.accounts.service import QuotaExceeded
-from photodesk.core.catalog.errors import InvalidInput, PhotodeskError
-from photodesk.core.dav.space import (
+from photodesk.core import (
     DavItem,
     DavSpace,
     Exists,
+    InvalidInput,
+    Library,
     MissingParent,
+    PhotodeskError,
     PreconditionFailed,
+    QuotaExceeded,
+    StagedFile,
     norm_path,
 )
-from photodesk.core.ingest.uploads import StagedFile
 from photodesk.sync import dav_auth
 from photodesk.sync.auth import origins, public
 from photodesk.sync.dav_locks import LockedError, check_write, lock, space_path, unlock

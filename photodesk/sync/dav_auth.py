@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from photodesk.core.accounts.service import Account
+from photodesk.core import Account
 from photodesk.sync.auth import AUTH_VIA, PERMISSIONS, USER, AuthUser, current_user
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.logs import context

@@ -10,9 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
-from photodesk.core.catalog.errors import NotFound
-from photodesk.core.dav.locks import INFINITY, DavLock, Locked
-from photodesk.core.dav.space import DavSpace, norm_path
+from photodesk.core import DAV_INFINITY as INFINITY
+from photodesk.core import DavLock, DavSpace, Locked, NotFound, norm_path
 from photodesk.sync.dav_xml import PREFIX, d, lock_elements, read_xml, xml_response
 from photodesk.sync.views import http_error
 

@@ -15,8 +15,8 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from photodesk.core.dav.locks import INFINITY, DavLock
-from photodesk.core.dav.space import DavItem
+from photodesk.core import DAV_INFINITY as INFINITY
+from photodesk.core import DavItem, DavLock
 from photodesk.sync.views import http_error
 
 DAV = "DAV:"

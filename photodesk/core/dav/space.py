@@ -34,8 +34,9 @@ from photodesk.core.dav.locks import LockManager, is_below
 from photodesk.core.media.formats import MEDIA_EXTENSIONS
 
 if TYPE_CHECKING:
-    from photodesk.core.ingest.uploads import StagedFile
-    from photodesk.core.library import Library
+    from photodesk.core.accounts.service import AccountService
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.ingest.uploads import StagedFile, UploadService
 
 DAV_DIR = "dav"  # <library>/dav/<user id>/: the plain files
 MAX_PLAIN_BYTES = 16 * 1024 * 1024  # a file that is not a photo or video may be this large
@@ -156,8 +157,10 @@ def _trash_unnamed(s: Session, owner_id: int, assets: set[int | None]) -> list[i
 class DavSpace:
     """The accounts' WebDAV spaces (``lib.dav``); every call names the acting account."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, uploads: UploadService, accounts: AccountService) -> None:
+        self._store = store
+        self._uploads = uploads
+        self._accounts = accounts
         self.locks = LockManager()
         self.max_plain_bytes = MAX_PLAIN_BYTES
 
@@ -166,7 +169,7 @@ class DavSpace:
         if path == "":
             now = datetime.now().replace(microsecond=0)
             return DavItem("", True, 0, None, None, now, now)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.scalars(
                 select(DavEntry).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
             ).first()
@@ -174,7 +177,7 @@ class DavSpace:
 
     def children(self, owner_id: int, path: str) -> list[DavItem]:
         prefix = path + "/" if path else ""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.scalars(
                 select(DavEntry)
                 .where(_under(owner_id, path), DavEntry.path != path)
@@ -184,7 +187,7 @@ class DavSpace:
 
     def file_path(self, owner_id: int, item: DavItem) -> Path:
         """The file on disk with this item's bytes (the asset's original, or the plain file)."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.scalars(
                 select(DavEntry).where(DavEntry.owner_id == owner_id, DavEntry.path == item.path)
             ).first()
@@ -206,11 +209,11 @@ class DavSpace:
         raise NotFound(f"the file of /{item.path} is missing from the library")
 
     def plain_dir(self, owner_id: int) -> Path:
-        return self._lib.root / DAV_DIR / str(int(owner_id))
+        return self._store.root / DAV_DIR / str(int(owner_id))
 
     def plain_bytes(self, owner_id: int) -> int:
         """What the account's plain files take (they count toward its quota)."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             total = s.scalar(
                 select(func.sum(DavEntry.size)).where(
                     DavEntry.owner_id == owner_id, DavEntry.blob.is_not(None)
@@ -220,11 +223,11 @@ class DavSpace:
 
     def quota(self, owner_id: int) -> tuple[int, int]:
         """(bytes used, bytes still available) for the account (RFC 4331's quota properties)."""
-        used = self._lib.accounts.usage_bytes(owner_id) + self.plain_bytes(owner_id)
-        uploads = self._lib.uploads
-        root = uploads.root if uploads.root.exists() else self._lib.root
+        used = self._accounts.usage_bytes(owner_id) + self.plain_bytes(owner_id)
+        uploads = self._uploads
+        root = uploads.root if uploads.root.exists() else self._store.root
         free = max(0, shutil.disk_usage(root).free - uploads.free_space_margin)
-        quota = self._lib.accounts.get(owner_id).quota_bytes
+        quota = self._accounts.get(owner_id).quota_bytes
         return used, free if quota is None else max(0, min(quota - used, free))
 
     # ----- checks before a body is read ----------------------------------------------------
@@ -241,7 +244,7 @@ class DavSpace:
                 f"{path.rsplit('/', 1)[-1]} is not a photo or video (by its extension), and "
                 f"other files may have at most {self.max_plain_bytes} bytes"
             )
-        self._lib.uploads.check_space(owner_id, (length or 0) + self.plain_bytes(owner_id))
+        self._uploads.check_space(owner_id, (length or 0) + self.plain_bytes(owner_id))
 
     def _need_folder(self, owner_id: int, path: str) -> None:
         found = self.stat(owner_id, path)
@@ -265,7 +268,7 @@ class DavSpace:
             staged.discard()
             raise
         if is_media_name(path) and staged.size > 0:  # Finder and Explorer PUT 0 bytes first
-            outcome = self._lib.uploads.ingest(
+            outcome = self._uploads.ingest(
                 owner_id, staged.path, name, staged.sha1, file_modified_at=modified_at
             )
             if outcome.asset_id is None:
@@ -310,7 +313,7 @@ class DavSpace:
     ) -> bool:
         now = datetime.now()
         old_blob: str | None = None
-        with self._lib.write() as s:
+        with self._store.write() as s:
             row = s.scalars(
                 select(DavEntry).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
             ).first()
@@ -327,7 +330,7 @@ class DavSpace:
             # new content under an old name: the photo it showed goes to the trash, as on DELETE
             trashed = _trash_unnamed(s, owner_id, {old_asset} - {asset_id, None})
         if trashed:
-            self._lib.events.publish(Changes(assets=frozenset(trashed)))
+            self._store.events.publish(Changes(assets=frozenset(trashed)))
         if old_blob:
             (self.plain_dir(owner_id) / old_blob).unlink(missing_ok=True)
         return created
@@ -350,7 +353,7 @@ class DavSpace:
             raise Exists(f"/{path} exists already")
         self._need_folder(owner_id, parent_of(path))
         now = datetime.now()
-        with self._lib.write() as s:  # checked again under the writer: clients MKCOL in parallel
+        with self._store.write() as s:  # checked again under the writer: clients MKCOL in parallel
             taken = s.scalar(
                 select(DavEntry.id).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
             )
@@ -375,14 +378,14 @@ class DavSpace:
             (self.plain_dir(owner_id) / blob).unlink(missing_ok=True)
 
     def _remove(self, owner_id: int, path: str) -> list[str]:
-        with self._lib.write() as s:
+        with self._store.write() as s:
             rows = s.execute(
                 select(DavEntry.id, DavEntry.asset_id, DavEntry.blob).where(_under(owner_id, path))
             ).all()
             s.execute(delete(DavEntry).where(DavEntry.id.in_([r.id for r in rows])))
             trash = _trash_unnamed(s, owner_id, {r.asset_id for r in rows})
         if trash:
-            self._lib.events.publish(Changes(assets=frozenset(trash)))
+            self._store.events.publish(Changes(assets=frozenset(trash)))
         return [r.blob for r in rows if r.blob]
 
     def transfer(
@@ -417,7 +420,7 @@ class DavSpace:
         return not existed
 
     def _move_rows(self, owner_id: int, src: str, dst: str) -> None:
-        with self._lib.write() as s:
+        with self._store.write() as s:
             rows = s.scalars(select(DavEntry).where(_under(owner_id, src))).all()
             old = {row.id: row.path for row in rows}
             for row in rows:  # two steps: no clash with the unique (owner, path) on the way
@@ -431,7 +434,7 @@ class DavSpace:
         folder = self.plain_dir(owner_id)
         made: list[Path] = []
         try:
-            with self._lib.write() as s:
+            with self._store.write() as s:
                 rows = s.scalars(
                     select(DavEntry).where(_under(owner_id, src) if deep else (
                         (DavEntry.owner_id == owner_id) & (DavEntry.path == src)))
@@ -459,7 +462,7 @@ class DavSpace:
         """Set (XML) or remove (None) dead properties, in order, all or nothing."""
         if path == "":
             raise Forbidden("the root has no properties of its own")
-        with self._lib.write() as s:
+        with self._store.write() as s:
             row = s.scalars(
                 select(DavEntry).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
             ).first()

@@ -22,7 +22,7 @@ from photodesk.core.ingest.watch.reconcile import SyncResult
 from photodesk.core.media.formats import MEDIA_EXTENSIONS
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.ingest.uploads import UploadService
 
 log = logging.getLogger(__name__)
 COPY_CHUNK = 1 << 20
@@ -32,8 +32,8 @@ MAX_REMEMBERED = 200_000
 class InboxImport:
     """Imports settled inbox files for the inbox's account; runs on the watcher's thread."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, uploads: UploadService) -> None:
+        self._uploads = uploads
         # (size, mtime_ns) of files this process already brought in: rescans skip them unread.
         self._done: dict[str, tuple[int, int]] = {}
 
@@ -49,7 +49,7 @@ class InboxImport:
         return result
 
     def _one(self, folder: WatchedFolder, path: str) -> SyncResult:
-        uploads, owner = self._lib.uploads, folder.owner_id
+        uploads, owner = self._uploads, folder.owner_id
         st = os.stat(path)
         key = (st.st_size, st.st_mtime_ns)
         if self._done.get(path) == key and not folder.delete_after_import:
@@ -87,7 +87,7 @@ class InboxImport:
 
     def _remove_verified(self, path: str, owner: int, sha1: str, key: tuple[int, int]) -> None:
         """Delete the inbox file only if the account holds its content and it did not change."""
-        if self._lib.uploads.has_checksum(owner, sha1) is None:
+        if self._uploads.has_checksum(owner, sha1) is None:
             return
         try:
             st = os.stat(path)
