@@ -25,7 +25,6 @@ from photodesk.core.dav.space import DavSpace
 from photodesk.core.inference.models import Loader, MLModels, Models
 from photodesk.core.ingest.files import FileService
 from photodesk.core.ingest.importer import Importer
-from photodesk.core.ingest.reservations import Reservations
 from photodesk.core.ingest.service import IngestService
 from photodesk.core.ingest.uploads import AnalysisPool, UploadService
 from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, FolderWatcher
@@ -78,7 +77,6 @@ class Library:
         self.ml = MLModels()  # smart search and face models; photodesk.bootstrap attaches them
         self.smart: SmartSearch | None = None
         self._analysis = AnalysisPool(self.options.upload_analysis_workers)
-        self._reservations = Reservations()  # upload bytes in flight, across per-user views
         self.jobs = JobService(
             store, self._scoped, on_dead_workers=lambda: remove_dead_writer_temps(self.store)
         )
@@ -113,6 +111,7 @@ class Library:
         self.maintenance = MaintenanceService(store)
         self.shares = ShareService(store)  # album grants and public links
         self.accounts = AccountService(store, self.thumbnails, self.shares)
+        prior_uploads: UploadService | None = vars(self).get("uploads")  # shares its quota book
         self.uploads = UploadService(
             store,
             self.accounts,
@@ -120,7 +119,7 @@ class Library:
             lambda user_id: self.for_user(user_id).albums,
             storage_root=opts.upload_storage_root,
             analysis=self._analysis,
-            reservations=self._reservations,
+            quota=prior_uploads.quota if prior_uploads is not None else None,
         )
         self.dav = DavSpace(store, self.uploads, self.accounts)  # WebDAV spaces (phone backup)
         # started by the desktop app, the daemon, `watch run` (start_background)

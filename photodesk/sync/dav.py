@@ -189,8 +189,7 @@ async def put(call: Call) -> web.StreamResponse:
     if length is not None and length > limit:
         raise http_error(413, f"a file may have at most {limit} bytes")
     await asyncio.to_thread(call.space.check_put, call.uid, call.path, length)
-    reservation = uploads.reserve(call.uid, length or 0)
-    await asyncio.to_thread(reservation.__enter__)
+    reservation = await asyncio.to_thread(uploads.reserve, call.uid, length or 0)
     if request.headers.get("Expect", "").lower() == "100-continue":
         await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # checks passed: send it
     staged: StagedFile | None = None
@@ -215,7 +214,7 @@ async def put(call: Call) -> web.StreamResponse:
     finally:
         if staged is not None and not handed_over:
             await asyncio.to_thread(staged.discard)
-        await asyncio.to_thread(reservation.__exit__, None, None, None)
+        reservation.release()
     item = await _stat(call)
     headers = {"ETag": item.etag} if item is not None else {}
     return web.Response(status=201 if created else 204, headers=headers)

@@ -19,9 +19,9 @@ from aiohttp import web
 from photodesk.core import Account
 from photodesk.sync.auth import AUTH_VIA, PERMISSIONS, USER, AuthUser, current_user
 from photodesk.sync.keys import LIBRARY
+from photodesk.sync.login_limiter import LIMITER
 from photodesk.sync.logs import context
 from photodesk.sync.oidc_config import password_login_refusal
-from photodesk.sync.users import LIMITER
 from photodesk.sync.views import ApiError, http_error
 
 REALM = 'Basic realm="photodesk", charset="UTF-8"'
@@ -117,7 +117,7 @@ async def _sign_in(request: web.Request, email: str, secret: str, key: str) -> A
         limiter.failed(email, address)  # counted before the slow hash, so parallel guesses count
         found = await asyncio.to_thread(_by_password, lib, email, secret)
         if found is not None:
-            limiter.forgive(email, address)
+            limiter.succeeded(email, address)
     elif not found:
         limiter.failed(email, address)
     if not isinstance(found, Account):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import cast
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -31,7 +32,7 @@ def keep_gui_responsive(library: Library) -> None:
 
 
 def run(library: Library) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv))
     apply_identity(app)
     window = MainWindow(library)
     window.show()

@@ -1,10 +1,9 @@
-"""The WebDAV space in the core: paths, names over assets, copies and moves, locks, reservations."""
+"""The WebDAV space in the core: paths, names over assets, copies and moves, locks."""
 
 from __future__ import annotations
 
 import pytest
 
-from photodesk.core.accounts.service import QuotaExceeded
 from photodesk.core.catalog.errors import Forbidden, InvalidInput, NotFound
 from photodesk.core.dav.locks import INFINITY, Locked, LockManager
 from photodesk.core.dav.space import Exists, MissingParent, PreconditionFailed, norm_path
@@ -77,18 +76,3 @@ def test_locks_shared_exclusive_deep_and_timeouts() -> None:
     locks.forget(1, "A")
     assert locks.affecting(1, "A") == []
     assert locks.lock(1, "X", depth=0, exclusive=True, timeout_s=0).timeout_s == 3600
-
-
-def test_reservations_hold_quota_for_uploads_in_flight(library) -> None:
-    lib = library
-    owner = lib.accounts.add_user("ann@example.org", None, quota_bytes=1000)
-    with lib.uploads.reserve(owner, 600):
-        with pytest.raises(QuotaExceeded):
-            lib.uploads.reserve(owner, 600).__enter__()
-        with pytest.raises(QuotaExceeded):
-            lib.uploads.check_space(owner, 600)
-        with lib.uploads.reserve(owner, 400):
-            assert lib.uploads.reservations.held(owner) == 1000
-    assert lib.uploads.reservations.held() == 0
-    with lib.uploads.reserve(owner, 900):
-        pass

@@ -20,7 +20,6 @@ SHARED = {
     "smart": "the vector index; every search passes the acting user's ids (``Within``)",
     "options": "how the library was opened",
     "_analysis": "the upload decoders and their lock, of no user",
-    "_reservations": "upload bytes in flight, kept per account id that every call names",
 }
 
 

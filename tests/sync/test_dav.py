@@ -182,9 +182,7 @@ def test_a_cut_connection_mid_file_leaves_no_asset_and_no_stray_file(
     _wait_for(lambda: _leftovers(server.lib, uid) != [])  # half the file is being received
     sock.close()
     # The daemon notices the lost connection and removes the partial file.
-    _wait_for(
-        lambda: not _leftovers(server.lib, uid) and not server.lib.uploads.reservations.held()
-    )
+    _wait_for(lambda: not _leftovers(server.lib, uid) and not server.lib.uploads.quota.held())
     assert _count(server.lib, Asset, owner_id=uid) == 0
     assert _count(server.lib, DavEntry, owner_id=uid) == 0
     r = requests.request(
@@ -273,7 +271,7 @@ def test_refusals_come_before_the_body_and_leave_nothing(server, make_user, tmp_
     assert _count(server.lib, Asset, owner_id=uid) == 0
     assert _count(server.lib, DavEntry, owner_id=uid) == 0
     assert _leftovers(server.lib, uid) == []
-    assert server.lib.uploads.reservations.held() == 0
+    assert server.lib.uploads.quota.held() == 0
 
 
 def test_delete_moves_to_the_trash_and_copies_share_the_asset(
