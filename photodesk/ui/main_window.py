@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
@@ -24,7 +25,11 @@ from photodesk.core import Library, LibraryStats
 from photodesk.core.jobs.engine import JobProgress
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.views.base import ErrorView, View
 from photodesk.ui.widgets.jobs_status import JobsStatus
+
+if TYPE_CHECKING:
+    from photodesk.ui.views.viewer import ViewerView
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ SECTIONS: dict[str, str] = {
 VIEWER = "photodesk.ui.views.viewer:ViewerView"
 
 
-def _load(spec: str) -> type:
+def _load(spec: str) -> Any:
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
@@ -101,8 +106,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.empty = EmptyState(self)
         self.stack.addWidget(self.empty)
-        self.views: dict[str, QWidget] = {}
-        self.viewer: QWidget | None = None
+        self.views: dict[str, View] = {}
+        self.viewer: ViewerView | None = None
         self._before_viewer: QWidget | None = None
         self._library_empty: bool | None = None
 
@@ -176,17 +181,17 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ----- views -----------------------------------------------------------------------------
-    def view(self, section: str) -> QWidget:
+    def view(self, section: str) -> View:
         if section not in self.views:
+            view: View
             try:
-                cls = _load(SECTIONS[section])
-                view = cls(self.library, self.bridge, self)
+                view = _load(SECTIONS[section])(self.library, self.bridge, self)
             except Exception as exc:  # one broken view must not take the app down
                 log.exception("the %s view failed to load", section)
-                view = QLabel(f"The {section} view could not be opened: {exc}")
-                view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            if hasattr(view, "open_assets"):
-                view.open_assets.connect(self.open_viewer)
+                message = f"The {section} view could not be opened: {exc}"
+                view = ErrorView(self.library, self.bridge, message, self)
+            view.open_assets.connect(self.open_viewer)
+            view.similar_wanted.connect(self.find_similar)
             self.views[section] = view
             self.stack.addWidget(view)
         return self.views[section]
@@ -195,7 +200,7 @@ class MainWindow(QMainWindow):
         """Open the Search view on the photos that look like ``asset_id``."""
         self.show_section("Search")
         view = self.views.get("Search")
-        if view is not None and hasattr(view, "show_similar"):
+        if view is not None:
             view.show_similar(asset_id)
 
     def show_section(self, section: str) -> None:
@@ -207,8 +212,7 @@ class MainWindow(QMainWindow):
             return
         view = self.view(section)
         self.stack.setCurrentWidget(view)
-        if hasattr(view, "activate"):
-            view.activate()
+        view.activate()
 
     def open_viewer(self, ids: list[int], index: int) -> None:
         if self.viewer is None:

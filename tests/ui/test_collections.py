@@ -11,8 +11,9 @@ from PySide6.QtCore import QMimeData, Qt, QThreadPool
 from photodesk.core import Library
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.albums import AlbumsView
-from photodesk.ui.views.folders import ASSET_IDS_MIME, FoldersView, ids_mime, mime_ids
+from photodesk.ui.views.folders import FoldersView
 from photodesk.ui.views.tags import TAG_MIME, TagsView
+from photodesk.ui.widgets.photo_grid import ASSET_IDS_MIME, ids_mime, mime_ids
 from tests.conftest import make_jpeg
 
 

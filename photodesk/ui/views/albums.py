@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from photodesk.core import AssetQuery, Changes, Library
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.thumbs import decode_square
-from photodesk.ui.views.folders import ExtraRole, KeyRole, Row, TreeGridView, count_label
+from photodesk.ui.views.base import ExtraRole, KeyRole, Row, TreeGridView, count_label
 
 COVER_PX = 96  # decoded cover size; shown at 48 px (sharp on 2x screens)
 SORTS = {"asc": "Oldest first", "desc": "Newest first"}

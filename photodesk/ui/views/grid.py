@@ -44,7 +44,7 @@ from photodesk.ui.bridge import Bridge
 from photodesk.ui.models.asset_grid import AssetGridModel
 from photodesk.ui.thumbs import shared_cache
 from photodesk.ui.views.base import View
-from photodesk.ui.views.timeline import DEFAULT_TILE, MAX_TILE, MIN_TILE, AssetGrid
+from photodesk.ui.widgets.asset_grid import DEFAULT_TILE, MAX_TILE, MIN_TILE, AssetGrid
 from photodesk.ui.widgets.scrubber import DateScrubber
 
 __all__ = ["ArchiveView", "AssetGrid", "AssetGridView", "FavouritesView", "TrashView"]
@@ -357,9 +357,8 @@ class AssetGridView(View):
     def find_similar(self) -> None:
         """Smart search for photos that look like the selected one (in the Search view)."""
         ids = self.selected_ids()
-        window = self.window()
-        if len(ids) == 1 and hasattr(window, "find_similar"):
-            window.find_similar(ids[0])
+        if len(ids) == 1:
+            self.similar_wanted.emit(ids[0])
 
     def _on_context_menu(self, pos: QPoint) -> None:
         menu = self.build_menu()

@@ -26,8 +26,8 @@ from photodesk.core import AssetQuery, Changes, Library
 from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
-from photodesk.ui.views.base import View
-from photodesk.ui.views.folders import PhotoGrid, count_label
+from photodesk.ui.views.base import View, count_label
+from photodesk.ui.widgets.photo_grid import PhotoGrid
 
 # filter -> (chip caption, SearchFacets field with its known values, or None)
 FILTERS: dict[str, tuple[str, str | None]] = {
