@@ -12,6 +12,7 @@ from photodesk.cli import (
     check_cmd,
     index_cmd,
     jobs_cmd,
+    memories_cmd,
     models_cmd,
     people_cmd,
     search_cmd,
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_cmd.add_parser(sub)
     people_cmd.add_parser(sub)
     index_cmd.add_parser(sub)
+    memories_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(
@@ -214,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "share":
             return share_cmd.run(library, args)
         ml_commands = {"search": search_cmd, "people": people_cmd, "index": index_cmd}
+        if args.command in ("memories", "events"):
+            return memories_cmd.run(library, args)
         if args.command in ml_commands:
             return ml_commands[args.command].run(library, args)
         from photodesk.cli import commands
