@@ -117,7 +117,7 @@ def group(photos: list[Candidate], gap_hours: float = GAP_HOURS) -> list[Event]:
         country = run.most("country")
         away = country is not None and country != home_country
         if merged and away:
-            last, was_trip = merged[-1]
+            last, _ = merged[-1]
             same_trip = last.most("country") == country
             if same_trip and run.start - last.end < timedelta(days=TRIP_GAP_DAYS):
                 merged[-1] = (_Run(last.photos + run.photos), True)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 BURST_SECONDS = 3  # a shot this close to the last kept one is a near-duplicate
 WEEK_BEFORE, WEEK_AFTER = 3, 3  # "this week": three days either side of the date
 SCREENSHOT_NAME = re.compile(
-    r"screen ?shot|screenshot|bildschirmfoto|schermafbeelding|captura de pantalla|capture d.?[ée]cran"
+    r"screen ?shot|bildschirmfoto|schermafbeelding|captura de pantalla|capture d.?[ée]cran"
 )
 
 
