@@ -146,10 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--view",
         default="timeline",
-        help="timeline, viewer, map, people, search, "
+        help="timeline, memories, events, viewer, map, people, search, "
         "albums, tags, folders, favourites, archive or trash",
     )
     p.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+    p.add_argument(
+        "--theme", default="light", choices=("light", "dark", "system"), help="for --screenshot"
+    )
 
     p = sub.add_parser("rate", help="set the star rating (0-5)")
     p.add_argument("rating", type=int, choices=range(6), metavar="STARS")
@@ -194,7 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         try:
             return screenshot(
-                args.library, Path(args.screenshot), args.view.lower(), (width, height)
+                args.library,
+                Path(args.screenshot),
+                args.view.lower(),
+                (width, height),
+                args.theme,
             )
         except PhotodeskError as exc:
             print(f"photodesk: {exc}", file=sys.stderr)

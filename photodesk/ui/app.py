@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from photodesk.core import Library
-from photodesk.ui import ops
+from photodesk.ui import ops, style
 from photodesk.ui.main_window import MainWindow
 
 ML_CATCH_UP_DELAY_MS = 5000
@@ -32,6 +32,8 @@ def run(library: Library) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("photodesk")
     app.setOrganizationName("photodesk")
+    style.apply(app)  # the saved appearance: light, dark or the system's
+    style.FollowSystem(app)
     window = MainWindow(library)
     window.show()
     keep_gui_responsive(library)

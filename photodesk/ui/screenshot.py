@@ -9,6 +9,8 @@ from pathlib import Path
 
 VIEWS = (
     "timeline",
+    "memories",
+    "events",
     "viewer",
     "map",
     "people",
@@ -49,18 +51,28 @@ def _settle(app: object, *, minimum: float, maximum: float) -> None:
         time.sleep(0.01)
 
 
-def screenshot(library_dir: str | None, out: Path, view: str, size: tuple[int, int]) -> int:
+def screenshot(
+    library_dir: str | None,
+    out: Path,
+    view: str,
+    size: tuple[int, int],
+    theme: str = "light",
+) -> int:
     from photodesk.core import InvalidInput, PhotodeskError
 
     if view not in VIEWS:
         raise InvalidInput(f"unknown view {view!r} (views: {', '.join(VIEWS)})")
+    if theme not in ("light", "dark", "system"):
+        raise InvalidInput(f"unknown theme {theme!r} (light, dark or system)")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
     from photodesk.bootstrap import open_library
+    from photodesk.ui import style
     from photodesk.ui.main_window import SECTIONS, MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    style.apply(app, theme)  # type: ignore[arg-type]
     library = open_library(library_dir)
     try:
         window = MainWindow(library, restore=False)
@@ -77,8 +89,7 @@ def screenshot(library_dir: str | None, out: Path, view: str, size: tuple[int, i
                 ids = [int(a.id) for a in recent]
                 window.open_viewer(ids, ids.index(int(best.id)))
         else:
-            section = next(s for s in SECTIONS if s.lower() == view)
-            window.sidebar.setCurrentRow(list(SECTIONS).index(section))
+            window.select_section(next(s for s in SECTIONS if s.lower() == view))
         _settle(app, minimum=1.0, maximum=15)
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):

@@ -40,6 +40,12 @@ def test_a_day_in_a_city_and_a_trip_abroad_are_named_from_place_and_day():
     assert events[-1].asset_ids == (1, 2)
 
 
+def test_a_few_geotagged_photos_do_not_name_a_day():
+    photos = [photo(1, "2024-06-01 10:00", "Berlin", "Germany")]
+    photos += [photo(i, f"2024-06-01 11:{i:02d}") for i in range(2, 6)]
+    assert [e.title for e in group(photos)] == ["Saturday, 1 June 2024"]
+
+
 def test_a_gap_splits_events_and_undated_places_fall_back_to_the_day():
     photos = [photo(2, "2023-01-02 20:00"), photo(1, "2023-01-02 09:00")]
     events = group(photos, gap_hours=8)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 GAP_HOURS = 8
 TRIP_GAP_DAYS = 4
 MIN_PHOTOS = 1
+PLACE_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,13 @@ class _Run:
         return self.photos[-1].taken_at
 
     def most(self, attr: str) -> str | None:
+        """The most common city or country, if at least ``PLACE_SHARE`` of the photos have it
+        (one geotagged photo among sixty does not name a day)."""
         values = Counter(getattr(p, attr) for p in self.photos if getattr(p, attr))
-        return values.most_common(1)[0][0] if values else None
+        if not values:
+            return None
+        value, count = values.most_common(1)[0]
+        return value if count >= PLACE_SHARE * len(self.photos) else None
 
 
 def day_span(start: date, end: date) -> str:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from photodesk.core import AssetQuery, Changes, Library
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.style import Theme
 from photodesk.ui.widgets.photo_grid import ASSET_IDS_MIME, PhotoGrid, mime_ids
 
 KeyRole = Qt.ItemDataRole.UserRole + 7
@@ -61,6 +62,16 @@ class View(QWidget):
 
     def show_similar(self, asset_id: int) -> None:
         """Show the photos that look like ``asset_id`` (the Search view does; others ignore it)."""
+
+    def search(self, text: str) -> None:
+        """Show what matches ``text`` (the toolbar's search field; the Search view does)."""
+
+    def show_collection(self, key: str) -> None:
+        """Select collection ``key`` (an album's name, a tag path) in a tree-plus-grid view."""
+
+    def theme_changed(self, theme: Theme) -> None:
+        """The app's theme changed: redraw what is not drawn from the palette."""
+        self.update()
 
 
 class ErrorView(View):
@@ -148,7 +159,7 @@ class TreeGridView(View):
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice = QLabel()  # what went wrong with the last edit, for a while
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: #c33;")
+        self.notice.setObjectName("notice")
         self.notice.hide()
         self._notice_timer = QTimer(self, singleShot=True, interval=10_000)
         self._notice_timer.timeout.connect(self.notice.hide)
@@ -212,6 +223,12 @@ class TreeGridView(View):
     def selected_key(self) -> str | None:
         index = self.tree.currentIndex().siblingAtColumn(0)
         return index.data(KeyRole) if index.isValid() else None
+
+    def show_collection(self, key: str) -> None:
+        if key in self.items:
+            self.select_key(key)
+        else:  # not loaded yet: select it once the tree is in
+            self.want_key = key
 
     def select_key(self, key: str) -> None:
         if (item := self.items.get(key)) is not None:

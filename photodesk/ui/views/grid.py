@@ -39,12 +39,12 @@ from PySide6.QtWidgets import (
 from photodesk.core import AssetQuery, Changes, Library
 from photodesk.core.organize.assets import TRASH_DAYS
 from photodesk.core.organize.timeline import GridItem
-from photodesk.ui import ops
+from photodesk.ui import ops, style
 from photodesk.ui.bridge import Bridge
-from photodesk.ui.models.asset_grid import AssetGridModel
 from photodesk.ui.thumbs import shared_cache
 from photodesk.ui.views.base import View
 from photodesk.ui.widgets.asset_grid import DEFAULT_TILE, MAX_TILE, MIN_TILE, AssetGrid
+from photodesk.ui.widgets.photo_grid import DraggableModel
 from photodesk.ui.widgets.scrubber import DateScrubber
 
 __all__ = ["ArchiveView", "AssetGrid", "AssetGridView", "FavouritesView", "TrashView"]
@@ -101,7 +101,7 @@ class AssetGridView(View):
         self.title = title or self.title
         self.settings = QSettings("photodesk", "photodesk")
         self.thumbs = shared_cache(library, bridge)
-        self.model = AssetGridModel(
+        self.model = DraggableModel(  # tiles drag onto albums (sidebar, Albums view)
             library, self, query=query or self.default_query, thumbs=self.thumbs
         )
         self.grid = AssetGrid(self.thumbs, self)
@@ -112,10 +112,11 @@ class AssetGridView(View):
         self.scrubber = DateScrubber(self)
         self.heading = QLabel(self.title)
         font = self.heading.font()
-        font.setPixelSize(17)
+        font.setPixelSize(style.TITLE)
         font.setBold(True)
         self.heading.setFont(font)
         self.count = QLabel("")
+        self.count.setObjectName("muted")
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.zoom.setRange(MIN_TILE, MAX_TILE)
         self.zoom.setValue(self.grid.tile)

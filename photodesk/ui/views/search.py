@@ -291,6 +291,12 @@ class SearchView(View):
             self._on_error,
         )
 
+    def search(self, text: str) -> None:
+        """Search for ``text`` now (the toolbar's field)."""
+        self.field.setText(text)
+        self._debounce.stop()
+        self.run()
+
     def show_similar(self, asset_id: int) -> None:
         """The photos that look like ``asset_id``, most similar first (typing searches again)."""
         self._debounce.stop()

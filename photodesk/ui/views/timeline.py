@@ -9,6 +9,7 @@ from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View
 from photodesk.ui.views.grid import AssetGridView
 from photodesk.ui.widgets.asset_grid import AssetGrid
+from photodesk.ui.widgets.memories_strip import MemoriesStrip
 
 __all__ = ["AssetGrid", "TimelineView"]
 
@@ -31,6 +32,9 @@ class TimelineView(View):
         self.grid, self.model, self.scrubber = self.body.grid, self.body.model, self.body.scrubber
         self.body.open_assets.connect(self.open_assets)
         self.body.similar_wanted.connect(self.similar_wanted)
+        self.strip = MemoriesStrip(library, self)
+        self.strip.open_assets.connect(self.open_assets)
+        self.body.layout().insertWidget(1, self.strip)  # under the title, over the grid
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.body)
@@ -38,3 +42,4 @@ class TimelineView(View):
     def activate(self) -> None:
         super().activate()
         self.body.activate()
+        self.strip.load_soon()

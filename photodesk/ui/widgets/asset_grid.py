@@ -351,6 +351,7 @@ class AssetGrid(QAbstractItemView):
                 hover=row == hover,
                 focus=row == focus,
                 missing=pixmap is None and thumbs is not None and thumbs.is_missing(item.checksum),
+                flat=thumbs is not None and thumbs.is_flat(item.checksum),
             )
         painter.restore()
         if model.grouped:

@@ -34,7 +34,7 @@ def mime_ids(data: QMimeData | None) -> list[int]:
         return []
 
 
-class _DraggableModel(AssetGridModel):
+class DraggableModel(AssetGridModel):
     """The shared grid model, whose selected tiles drag out as asset ids."""
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -59,7 +59,7 @@ class PhotoGrid(AssetGrid):
     def __init__(self, library: Library, bridge: Bridge, *, empty: str = "") -> None:
         thumbs = shared_cache(library, bridge)
         super().__init__(thumbs)
-        self.grid = _DraggableModel(library, self, thumbs=thumbs)
+        self.grid = DraggableModel(library, self, thumbs=thumbs)
         self.setModel(self.grid)
         self.empty_text = empty or self.empty_text
         self.doubleClicked.connect(lambda index: self._open(index.row()))
