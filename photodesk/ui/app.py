@@ -32,6 +32,7 @@ def run(library: Library) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("photodesk")
     app.setOrganizationName("photodesk")
+    assert isinstance(app, QApplication)
     style.apply(app)  # the saved appearance: light, dark or the system's
     style.FollowSystem(app)
     window = MainWindow(library)

@@ -242,7 +242,7 @@ class MainWindow(QMainWindow):
     def _on_search(self) -> None:
         text = self.search_field.text().strip()
         self.sidebar.select("Search")
-        self.view("Search").search(text)
+        self.view("Search").search_for(text)
 
     def show_album(self, name: str) -> None:
         """The Albums view on album ``name`` (picked in the sidebar)."""

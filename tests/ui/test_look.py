@@ -172,3 +172,13 @@ def test_an_event_becomes_an_album_in_one_action(qtbot, lib: Library):
     view.make_album(key, "First of June")
     made = lambda: [(a.name, a.asset_count) for a in lib.albums.list()]  # noqa: E731
     qtbot.waitUntil(lambda: ("First of June", 2) in made(), timeout=20000)
+
+
+def test_the_toolbar_search_field_opens_the_search_view_on_its_text(qtbot, lib: Library):
+    window = _window(qtbot, lib)
+    window.search_field.setText("p1")
+    window.search_field.returnPressed.emit()
+    search = window.views["Search"]
+    assert window.current_section() == "Search" and window.stack.currentWidget() is search
+    assert search.field.text() == "p1"  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: search.grid.ids() != [], timeout=20000)  # type: ignore[attr-defined]

@@ -63,7 +63,7 @@ class View(QWidget):
     def show_similar(self, asset_id: int) -> None:
         """Show the photos that look like ``asset_id`` (the Search view does; others ignore it)."""
 
-    def search(self, text: str) -> None:
+    def search_for(self, text: str) -> None:
         """Show what matches ``text`` (the toolbar's search field; the Search view does)."""
 
     def show_collection(self, key: str) -> None:

@@ -291,7 +291,7 @@ class SearchView(View):
             self._on_error,
         )
 
-    def search(self, text: str) -> None:
+    def search_for(self, text: str) -> None:
         """Search for ``text`` now (the toolbar's field)."""
         self.field.setText(text)
         self._debounce.stop()

@@ -34,7 +34,9 @@ class TimelineView(View):
         self.body.similar_wanted.connect(self.similar_wanted)
         self.strip = MemoriesStrip(library, self)
         self.strip.open_assets.connect(self.open_assets)
-        self.body.layout().insertWidget(1, self.strip)  # under the title, over the grid
+        body = self.body.layout()
+        assert isinstance(body, QVBoxLayout)
+        body.insertWidget(1, self.strip)  # under the title, over the grid
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.body)
