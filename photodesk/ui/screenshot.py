@@ -78,16 +78,17 @@ def screenshot(
         window = MainWindow(library, restore=False)
         window.resize(*size)
         window.show()
-        _settle(app, minimum=0.3, maximum=5)
+        _settle(app, minimum=2.0, maximum=8)  # the timeline's Memories strip comes at 1.5 s
         if view == "viewer":
             # Open on the largest of the newest photos: an 8x8 test pixel shows nothing.
             from photodesk.core import AssetQuery
 
-            recent = library.assets.list(AssetQuery(kind="photo", limit=300))
-            if recent:
-                best = max(recent, key=lambda a: (a.width or 0) * (a.height or 0))
-                ids = [int(a.id) for a in recent]
-                window.open_viewer(ids, ids.index(int(best.id)))
+            # The timeline's own sequence, as a double-click opens it ("n of m" = its count).
+            ids = window.view("Timeline").grid.grid_model().ids()  # type: ignore[attr-defined]
+            photos = {int(a.id): a for a in library.assets.list(AssetQuery(kind="photo"))}
+            if ids and photos:
+                best = max(photos.values(), key=lambda a: (a.width or 0) * (a.height or 0))
+                window.open_viewer(ids, ids.index(int(best.id)) if int(best.id) in ids else 0)
         else:
             window.select_section(next(s for s in SECTIONS if s.lower() == view))
         _settle(app, minimum=1.0, maximum=15)

@@ -197,7 +197,8 @@ QListWidget#sidebar::item {{
 }}
 QListWidget#sidebar::item:hover {{ background: {t.hover}; }}
 QListWidget#sidebar::item:selected {{ background: {t.selected}; color: {t.text}; }}
-QListWidget#sidebar:focus::item:selected {{ border: 1px solid {t.accent}; }}
+QListWidget#sidebar:focus {{ border: none; border-right: 1px solid {t.border}; }}
+QListWidget#sidebar::item:focus {{ border: 1px solid {t.accent}; }}
 QPushButton {{
     background: {t.raised}; color: {t.text}; border: 1px solid {t.border};
     border-radius: {RADIUS}px; padding: {XS}px {L}px;

@@ -23,6 +23,7 @@ class MomentsView(TreeGridView):
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)
         self.tree.setIconSize(QSize(48, 48))
+        self.splitter.setSizes([360, 900])  # room for "Trip to Iceland, 3-9 July 2024"
         self.tree.setDragDropMode(self.tree.DragDropMode.NoDragDrop)
         self.play_button = QPushButton("Play slideshow")
         self.play_button.setIcon(icons.icon("play"))
