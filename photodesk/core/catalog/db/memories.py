@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, Place
@@ -35,42 +35,53 @@ def first_taken(session: Session, owner_id: int) -> datetime | None:
     return session.scalar(stmt)
 
 
+def _window_statement() -> Select[Any]:
+    """One window's photos, written once with bound parameters (compiled once, then cached)."""
+    return (
+        select(
+            Asset.id,
+            Asset.taken_at,
+            Asset.file_type,
+            Asset.make,
+            AssetFile.path,
+            Asset.latitude,
+            Asset.longitude,
+            Place.city,
+            Place.country,
+            Asset.stack_id,
+        )
+        .join(AssetFile, (AssetFile.asset_id == Asset.id) & (AssetFile.role == "original"))
+        .outerjoin(Place, Place.id == Asset.place_id)
+        .where(
+            Asset.owner_id == bindparam("owner"),
+            Asset.taken_at >= bindparam("start"),
+            Asset.taken_at < bindparam("end"),
+            Asset.trashed_at.is_(None),
+            Asset.archived.is_(False),
+        )
+        .order_by(Asset.taken_at, Asset.id)
+    )
+
+
+_WINDOW: Select[Any] | None = None
+
+
 def in_windows(
     session: Session, owner_id: int, windows: Iterable[tuple[datetime, datetime]]
 ) -> list[Candidate]:
     """Live (not trashed, not archived) photos and videos taken in ``[start, end)`` windows,
-    oldest first; one index range scan per window."""
+    oldest first in each; one index range scan per window, through the Core (no ORM rows)."""
+    global _WINDOW
+    if _WINDOW is None:
+        _WINDOW = _window_statement()
+    connection = session.connection()
     out: list[Candidate] = []
-    name = func.lower(AssetFile.path)
     for start, end in windows:
-        stmt = (
-            select(
-                Asset.id,
-                Asset.taken_at,
-                Asset.file_type,
-                Asset.make,
-                name,
-                Asset.latitude,
-                Asset.longitude,
-                Place.city,
-                Place.country,
-                Asset.stack_id,
-            )
-            .join(AssetFile, (AssetFile.asset_id == Asset.id) & (AssetFile.role == "original"))
-            .outerjoin(Place, Place.id == Asset.place_id)
-            .where(
-                Asset.owner_id == owner_id,
-                Asset.taken_at >= start,
-                Asset.taken_at < end,
-                Asset.trashed_at.is_(None),
-                Asset.archived.is_(False),
-            )
-            .order_by(Asset.taken_at, Asset.id)
-        )
-        for row in session.execute(stmt):
-            out.append(Candidate(row[0], row[1], row[2], row[3], _basename(row[4]), *row[5:]))
+        rows = connection.execute(_WINDOW, {"owner": owner_id, "start": start, "end": end})
+        for r in rows:
+            out.append(Candidate(r[0], r[1], r[2], r[3], _basename(r[4]), *r[5:]))
     return out
 
 
 def _basename(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
+    return path.replace("\\", "/").rsplit("/", 1)[-1].lower()
