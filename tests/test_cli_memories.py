@@ -42,3 +42,24 @@ def test_a_bad_date_is_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_pa
         main(["--library", str(tmp_path / "lib"), "memories", "--date", "10/09/2023"])
     assert exit_.value.code == 2
     assert "not a date: '10/09/2023' (use YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_search_duplicates_works_without_a_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tests.core.test_duplicates import scene
+
+    lib = str(tmp_path / "lib")
+    (tmp_path / "src").mkdir()
+    scene(1).save(tmp_path / "src" / "a.jpg", quality=95)
+    scene(1).resize((320, 240)).save(tmp_path / "src" / "b.jpg", quality=60)
+    scene(2).save(tmp_path / "src" / "c.jpg", quality=95)
+    assert main(["--library", lib, "import", str(tmp_path / "src")]) == 0
+    capsys.readouterr()
+    assert main(["--library", lib, "search", "--duplicates", "--json"]) == 0
+    groups = json.loads(capsys.readouterr().out)
+    assert [len(g) for g in groups] == [2]
+    assert main(["--library", lib, "search", "--duplicates", "3"]) == 0
+    assert len(capsys.readouterr().out.split()) == 2
+    assert main(["--library", lib, "search", "--duplicates", "20"]) == 1
+    assert "a duplicate distance is 0 to 8 bits, not 20" in capsys.readouterr().err

@@ -34,6 +34,7 @@ class Analysis:
     sidecar_data: SidecarData | None
     has_thumbnail: bool
     warnings: tuple[str, ...]
+    phash: int | None = None  # perceptual hash of the thumbnail (near-duplicate finding)
 
 
 @dataclass(frozen=True)

@@ -385,6 +385,7 @@ class ImportWriter:
         if sc is not None and sc.latitude is not None and sc.longitude is not None:
             lat, lon, alt = sc.latitude, sc.longitude, sc.altitude
         return {
+            **({"phash": a.phash} if a.phash is not None else {}),
             "kind": m.format.kind,
             "file_type": m.format.file_type,
             "mime": m.format.mime,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -142,6 +143,7 @@ class Asset(Base):
     trashed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
     has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
+    phash: Mapped[int | None] = mapped_column(BigInteger)  # perceptual hash of the thumbnail
     stack_id: Mapped[int | None] = mapped_column(
         ForeignKey("stacks.id", ondelete="SET NULL"), index=True
     )
