@@ -50,6 +50,7 @@ SECTIONS: dict[str, str] = {
     "Albums": "photodesk.ui.views.albums:AlbumsView",
     "Tags": "photodesk.ui.views.tags:TagsView",
     "Folders": "photodesk.ui.views.folders:FoldersView",
+    "Duplicates": "photodesk.ui.views.moments:DuplicatesView",
     "Favourites": "photodesk.ui.views.grid:FavouritesView",
     "Archive": "photodesk.ui.views.grid:ArchiveView",
     "Trash": "photodesk.ui.views.grid:TrashView",

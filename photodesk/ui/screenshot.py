@@ -18,6 +18,7 @@ VIEWS = (
     "albums",
     "tags",
     "folders",
+    "duplicates",
     "favourites",
     "archive",
     "trash",

@@ -182,3 +182,29 @@ def test_the_toolbar_search_field_opens_the_search_view_on_its_text(qtbot, lib: 
     assert window.current_section() == "Search" and window.stack.currentWidget() is search
     assert search.field.text() == "p1"  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: search.grid.ids() != [], timeout=20000)  # type: ignore[attr-defined]
+
+
+def test_the_duplicates_view_keeps_one_and_trashes_the_others(
+    qtbot, library: Library, tmp_path: Path
+):
+    from photodesk.ui.views.moments import DuplicatesView
+    from tests.core.test_duplicates import scene
+
+    (tmp_path / "dup").mkdir()
+    scene(1).save(tmp_path / "dup" / "a.jpg", quality=95)
+    scene(1).resize((320, 240)).save(tmp_path / "dup" / "b.jpg", quality=50)
+    scene(2).save(tmp_path / "dup" / "c.jpg", quality=95)
+    library.importer.import_paths([tmp_path / "dup"], workers=1)
+    ids = {Path(a.path).name: int(a.id) for a in library.assets.list()}
+    view = DuplicatesView(library, Bridge(library))
+    qtbot.addWidget(view)
+    view.show()
+    view.activate()
+    qtbot.waitUntil(lambda: len(view.items) == 1, timeout=20000)
+    qtbot.waitUntil(lambda: view.grid.ids() == [ids["a.jpg"], ids["b.jpg"]], timeout=20000)
+    view.keep_selected()  # nothing selected: the first (the larger) is kept
+    qtbot.waitUntil(
+        lambda: {int(a.id) for a in library.assets.list()} == {ids["a.jpg"], ids["c.jpg"]},
+        timeout=20000,
+    )
+    qtbot.waitUntil(lambda: len(view.items) == 0, timeout=20000)

@@ -19,6 +19,7 @@ class MomentsView(TreeGridView):
     """Rows carry their asset ids (``Row.extra``); the grid shows them by day."""
 
     key_tips = False
+    by_date = True  # the grid groups the photos by day (else: in the row's order)
 
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)
@@ -56,7 +57,7 @@ class MomentsView(TreeGridView):
         self.header.setText(self.describe(key))
         ids = self.ids_of(key)
         if ids != self.grid.ids():
-            self.grid.show_ids(ids)
+            self.grid.show_ids(ids, by_date=self.by_date)
 
     def play(self) -> None:
         if (key := self.selected_key()) is not None:
@@ -135,3 +136,56 @@ class EventsView(MomentsView):
         )
         if ok and name.strip():
             self.make_album(key, name.strip())
+
+
+class DuplicatesView(MomentsView):
+    """Groups of near-identical photos (perceptual hash); keep one, trash the others, merged."""
+
+    title = heading = "Duplicates"
+    empty = "No photos in this group"
+    nothing = "No duplicates found: rescaled or recompressed copies of a photo show up here"
+
+    def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
+        super().__init__(library, bridge, parent)
+        self.play_button.hide()
+        self.keep_button = QPushButton("Keep selected, trash the others")
+        self.keep_button.setIcon(icons.icon("trash"))
+        self.keep_button.setToolTip(
+            "The others go to the trash; their albums, tags, rating, favourite and description "
+            "move onto the one kept (the first photo when none is selected)"
+        )
+        self.keep_button.clicked.connect(self.keep_selected)
+        self.header_row.addWidget(self.keep_button)
+
+    def rows(self) -> list[Row]:
+        from photodesk.core.search.duplicates import DuplicateService
+
+        service = DuplicateService(self.library)
+        service.backfill()  # photos imported before hashing existed
+        rows = []
+        for group in service.groups():
+            ids = tuple(int(i) for i in group)
+            label = f"{len(ids)} copies of photo {ids[0]}"
+            rows.append(Row(f"d{ids[0]}", None, label, len(ids), cover_of(self.library, ids), ids))
+        return rows
+
+    by_date = False  # the keeper first
+
+    def show_selected(self) -> None:
+        super().show_selected()
+        self.keep_button.setEnabled(self.selected_key() is not None)
+
+    def keep(self, keeper: int, others: list[int]) -> None:
+        from photodesk.core.search.duplicates import DuplicateService
+
+        service = DuplicateService(self.library)
+        self.write(lambda: service.keep(keeper, others), lambda _: None)
+
+    def keep_selected(self) -> None:
+        key = self.selected_key()
+        if key is None:
+            return
+        ids = self.ids_of(key)
+        chosen = self.grid.selected_ids()
+        keeper = chosen[0] if len(chosen) == 1 else ids[0]
+        self.keep(keeper, [i for i in ids if i != keeper])

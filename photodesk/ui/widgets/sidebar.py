@@ -19,7 +19,7 @@ from photodesk.ui.widgets.photo_grid import mime_ids
 # (group label or "", [sections]); a section's icon is ``icons.icon(section.lower())``.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Library", ("Timeline", "Memories", "Events", "Map", "People", "Search")),
-    ("Collections", ("Albums", "Tags", "Folders")),
+    ("Collections", ("Albums", "Tags", "Folders", "Duplicates")),
     ("", ("Favourites", "Archive", "Trash")),
 )
 KindRole = Qt.ItemDataRole.UserRole + 20  # "header", "section" or "album"
