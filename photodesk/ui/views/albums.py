@@ -33,6 +33,7 @@ class AlbumsView(TreeGridView):
     empty = "This album is empty: drop photos on it in the list on the left"
     nothing = "No albums yet: make one with “New album…”"
     key_tips = False
+    by_day = False  # a few photos over many days: one block, not a day header over each
 
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)

@@ -136,6 +136,7 @@ class TreeGridView(View):
     nothing = ""  # ... and when there is no collection at all
     model_class: type[QStandardItemModel] = CollectionModel
     key_tips = True  # the tooltip shows the key (a path); else the label
+    by_day = True  # the grid in day groups; else one plain block in the query's order
 
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)
@@ -189,6 +190,9 @@ class TreeGridView(View):
         self.labels: dict[str, str] = {}  # as loaded (an item's text changes while edited)
         self.want_key: str | None = None  # select this one after the next reload
         self._rows: list[Row] | None = None
+        self._block_gen = 0
+        self._rebuilding = False
+        self._block_ids: list[int] | None = None
         self._dirty = True
         self._refresh = QTimer(self, singleShot=True, interval=500)
         self._refresh.timeout.connect(self.reload)
@@ -241,6 +245,7 @@ class TreeGridView(View):
         keep = self.want_key or self.selected_key()
         self.want_key = None
         expanded = {k for k, it in self.items.items() if self.tree.isExpanded(it.index())}
+        self._rebuilding = True  # the tree's passing selections must not reload the grid
         self.tree_model.removeRows(0, self.tree_model.rowCount())
         self.items, self.counts, self.labels = {}, {}, {}
         for row in rows:
@@ -263,18 +268,32 @@ class TreeGridView(View):
         self.tree.setRootIsDecorated(any(it.hasChildren() for it in self.items.values()))
         if keep in self.items or rows:
             self.select_key(keep if keep in self.items else rows[0].key)  # type: ignore[arg-type]
+        self._rebuilding = False
         self.show_selected()
 
     def show_selected(self) -> None:
+        if self._rebuilding:
+            return
         key = self.selected_key()
         self.grid.empty_text = self.empty if key is not None else self.nothing
         if key is None:
             self.header.setText("")
+            self._block_ids = None
             self.grid.show_ids([])
             return
         self.header.setText(self.describe(key))
         query = self.query(key)
-        if query != self.grid.grid.query:
+        if not self.by_day:  # read the ids (off the GUI thread), then show them as they come
+            self._block_gen += 1
+            gen, assets = self._block_gen, self.library.assets
+
+            def show(ids: list[int]) -> None:
+                if gen == self._block_gen and ids != self._block_ids:
+                    self._block_ids = ids  # unchanged: no reload (the selection stays)
+                    self.grid.show_ids(ids, by_date=False)
+
+            ops.query(self, lambda: [int(i) for i in assets.ids(query)], show, self.show_error)
+        elif query != self.grid.grid.query:
             self.grid.show_query(query)
 
     def _on_menu(self, pos: QPoint) -> None:

@@ -47,6 +47,8 @@ class MomentsView(TreeGridView):
         )
 
     def show_selected(self) -> None:
+        if self._rebuilding:
+            return
         key = self.selected_key()
         self.grid.empty_text = self.empty if key is not None else self.nothing
         self.play_button.setEnabled(key is not None)
