@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from photodesk.cli import check_cmd
 from photodesk.core import InvalidInput, Library, LibraryError
 from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.maintenance import backups as backups_mod
 from photodesk.core.maintenance.check import (
     backup_catalog,
     backup_if_due,
@@ -23,7 +24,6 @@ from photodesk.core.maintenance.check import (
     integrity_problems,
     list_backups,
 )
-from photodesk.core.maintenance.check import backups as backups_mod
 from tests.conftest import make_jpeg
 
 NOW = timedelta(0)  # grace for files made by the test itself a moment ago
