@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QPushButton, QWidget
@@ -167,7 +168,8 @@ class DuplicatesView(MomentsView):
         rows = []
         for group in service.groups():
             ids = tuple(int(i) for i in group)
-            label = f"{len(ids)} copies of photo {ids[0]}"
+            name = Path(self.library.assets.get(ids[0]).path).name
+            label = f"{name} · {len(ids)} copies"
             rows.append(Row(f"d{ids[0]}", None, label, len(ids), cover_of(self.library, ids), ids))
         return rows
 
