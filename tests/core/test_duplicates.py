@@ -111,3 +111,54 @@ def test_a_hash_survives_rescaling_and_tells_photos_apart(tmp_path: Path):
     assert a is not None and b is not None and c is not None
     assert distance(a, b) <= 4 < distance(a, c)
     assert hash_file(tmp_path / "missing.jpg") is None
+
+
+def _shot(image: Image.Image, path: Path, when: str) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "Sony"
+    exif.get_ifd(0x8769)[0x9003] = when  # DateTimeOriginal
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, quality=92, exif=exif)
+
+
+def test_a_burst_stacks_itself_at_import_with_the_sharpest_frame_on_top(
+    library: Library, tmp_path: Path
+):
+    from PIL import ImageFilter
+
+    from photodesk.core.catalog.db.schema import Stack
+
+    src = tmp_path / "burst"
+    grain = np.random.default_rng(9).integers(0, 90, (480, 640, 3), dtype=np.uint8)
+    base = Image.blend(scene(4), Image.fromarray(grain), 0.35)  # fine detail that blur removes
+    _shot(base.filter(ImageFilter.GaussianBlur(3)), src / "b1.jpg", "2024:05:01 10:00:00")
+    _shot(base, src / "b2.jpg", "2024:05:01 10:00:01")  # the sharp one
+    _shot(base.filter(ImageFilter.GaussianBlur(5)), src / "b3.jpg", "2024:05:01 10:00:02")
+    _shot(base, src / "later.jpg", "2024:05:01 10:05:00")  # same look, minutes later
+    _shot(scene(5), src / "other.jpg", "2024:05:01 10:00:01")  # same second, another photo
+    library.importer.import_paths([src], workers=1)
+    by_name = {Path(a.path).name: a for a in library.assets.list()}
+    stacks = {a.stack_id for n, a in by_name.items() if n.startswith("b")}
+    assert len(stacks) == 1 and None not in stacks
+    assert by_name["later.jpg"].stack_id is None and by_name["other.jpg"].stack_id is None
+    with library.read() as s:
+        primary = s.get(Stack, stacks.pop()).primary_asset_id
+    assert primary == int(by_name["b2.jpg"].id)
+
+
+def test_a_catalog_from_before_hashing_gets_the_columns_and_its_hashes(tmp_path: Path):
+    root = tmp_path / "old"
+    (tmp_path / "in").mkdir()
+    scene(1).save(tmp_path / "in" / "a.jpg", quality=95)
+    scene(1).save(tmp_path / "in" / "b.jpg", quality=40)
+    with Library.open(root) as lib:
+        lib.importer.import_paths([tmp_path / "in"], workers=1)
+        with lib._writer.begin() as conn:  # as a catalog made by photodesk before 0009
+            conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN phash")
+            conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN sharpness")
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0008'")
+    with Library.open(root) as lib:
+        service = DuplicateService(lib)
+        assert service.groups() == []  # the columns are back, empty
+        assert service.backfill() == 2
+        assert [len(g) for g in service.groups()] == [2]

@@ -35,6 +35,7 @@ class Analysis:
     has_thumbnail: bool
     warnings: tuple[str, ...]
     phash: int | None = None  # perceptual hash of the thumbnail (near-duplicate finding)
+    sharpness: float | None = None  # of the thumbnail: the best frame of a burst goes on top
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from photodesk.core.catalog.db.bursts import stack_bursts
 from photodesk.core.catalog.db.places import place_id_for
 from photodesk.core.catalog.db.schema import Asset, AssetFile, AssetTag, ImportError_
 from photodesk.core.catalog.db.stacks import group_folders
@@ -139,6 +140,7 @@ class ImportWriter:
                 # crash can never leave a committed RAW + JPEG pair unstacked.
                 if self._folders:
                     absorbed = group_folders(session, self._lib.owner_id, self._folders)
+                    stack_bursts(session, self._lib.owner_id, self._folders)
         except (SQLAlchemyError, OSError) as exc:
             # Nothing of this batch is in the catalog: remove copies made for it and say why.
             for path in copied:
@@ -385,7 +387,7 @@ class ImportWriter:
         if sc is not None and sc.latitude is not None and sc.longitude is not None:
             lat, lon, alt = sc.latitude, sc.longitude, sc.altitude
         return {
-            **({"phash": a.phash} if a.phash is not None else {}),
+            **({"phash": a.phash, "sharpness": a.sharpness} if a.phash is not None else {}),
             "kind": m.format.kind,
             "file_type": m.format.file_type,
             "mime": m.format.mime,

@@ -27,12 +27,27 @@ def dct_hash(image: Image.Image) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+def sharpness(image: Image.Image) -> float:
+    """Variance of the Laplacian of the grey image: higher is sharper (a burst's best frame)."""
+    grey = np.asarray(image.convert("L"), dtype=np.float32)
+    if grey.shape[0] < 3 or grey.shape[1] < 3:
+        return 0.0
+    lap = grey[1:-1, :-2] + grey[1:-1, 2:] + grey[:-2, 1:-1] + grey[2:, 1:-1] - 4 * grey[1:-1, 1:-1]
+    return float(lap.var())
+
+
 def hash_file(path: Path) -> int | None:
     """The hash of an image file (a stored thumbnail), or None when it cannot be read."""
+    measured = measure_file(path)
+    return measured[0] if measured else None
+
+
+def measure_file(path: Path) -> tuple[int, float] | None:
+    """(perceptual hash, sharpness) of a stored thumbnail, or None when it cannot be read."""
     try:
         with Image.open(path) as image:
-            image.draft("L", (SIZE * 2, SIZE * 2))  # JPEG: decode at a fraction of the size
-            return dct_hash(image)
+            image.load()
+            return dct_hash(image), sharpness(image)
     except (OSError, ValueError):
         return None
 

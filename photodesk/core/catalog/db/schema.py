@@ -144,6 +144,7 @@ class Asset(Base):
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
     has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
     phash: Mapped[int | None] = mapped_column(BigInteger)  # perceptual hash of the thumbnail
+    sharpness: Mapped[float | None] = mapped_column(Float)  # of the thumbnail (burst order)
     stack_id: Mapped[int | None] = mapped_column(
         ForeignKey("stacks.id", ondelete="SET NULL"), index=True
     )

@@ -1,4 +1,4 @@
-"""perceptual hash: assets.phash, a 64-bit DCT hash of the thumbnail for near-duplicate finding
+"""perceptual hash: assets.phash (64-bit DCT hash of the thumbnail) and assets.sharpness
 
 Revision ID: 0009
 Revises: 0008
@@ -16,10 +16,18 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = (("phash", sa.BigInteger()), ("sharpness", sa.Float()))
+
+
 def upgrade() -> None:
-    # A plain ADD COLUMN: no table rebuild (the text-index triggers of 0008 stay as they are).
-    op.add_column("assets", sa.Column("phash", sa.BigInteger(), nullable=True))
+    # Plain ADD COLUMNs: no table rebuild (the text-index triggers of 0008 stay as they are);
+    # a column already there (a catalog stamped back by hand) is left alone.
+    have = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("assets")}
+    for name, kind in COLUMNS:
+        if name not in have:
+            op.add_column("assets", sa.Column(name, kind, nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("assets", "sharpness")
     op.drop_column("assets", "phash")
