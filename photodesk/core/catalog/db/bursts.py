@@ -74,7 +74,11 @@ def stack_bursts(s: Session, owner_id: int, folders: set[str]) -> int:
         )
         .order_by(Asset.taken_at, Asset.id)
     )
-    shots = [(int(r[0]), r[1], int(r[2]), r[3]) for r in rows]
+    shots: list[Shot] = [
+        (int(r[0]), r[1], int(r[2]), r[3])
+        for r in rows
+        if r[1] is not None and r[2] is not None  # the query says so; the types do not
+    ]
     made = 0
     for burst in runs(shots):
         best = max(burst, key=lambda shot: (shot[3] or 0.0, -shot[0]))
