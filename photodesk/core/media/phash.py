@@ -46,6 +46,7 @@ def measure_file(path: Path) -> tuple[int, float] | None:
     """(perceptual hash, sharpness) of a stored thumbnail, or None when it cannot be read."""
     try:
         with Image.open(path) as image:
+            image.draft("L", (SIZE * 4, SIZE * 4))  # JPEG: grey, decoded at half the size
             image.load()
             return dct_hash(image), sharpness(image)
     except (OSError, ValueError):
