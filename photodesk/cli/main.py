@@ -7,7 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from photodesk import __version__
 from photodesk.cli import (
     check_cmd,
     index_cmd,
@@ -20,6 +22,7 @@ from photodesk.cli import (
     share_cmd,
     users_cmd,
     watch_cmd,
+    xmp_cmd,
 )
 
 
@@ -45,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="library folder (default: $PHOTODESK_LIBRARY or the platform's user data folder)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--version", action="version", version=f"photodesk {__version__}", help="print the version"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("import", help="import photos and videos from files and folders")
@@ -138,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     people_cmd.add_parser(sub)
     index_cmd.add_parser(sub)
     memories_cmd.add_parser(sub)
+    xmp_cmd.add_parser(sub)
 
     p = sub.add_parser("gui", help="open the desktop app (or render it to a PNG and exit)")
     p.add_argument(
@@ -171,6 +178,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("empty-trash", help="forget what has been in the trash for 30 days")
     p.add_argument("--days", type=int, default=30)
     return parser
+
+
+def _run(library: Any, args: argparse.Namespace) -> int:
+    if args.command in ("users", "apikeys"):
+        return users_cmd.run(library, args)
+    if args.command == "share":
+        return share_cmd.run(library, args)
+    if args.command == "edit":
+        return xmp_cmd.run_edit(library, args)
+    if args.command == "xmp":
+        return xmp_cmd.run_xmp(library, args)
+    if args.command in ("memories", "events"):
+        return memories_cmd.run(library, args)
+    ml_commands = {"search": search_cmd, "people": people_cmd, "index": index_cmd}
+    if args.command in ml_commands:
+        return int(ml_commands[args.command].run(library, args))
+    from photodesk.cli import commands
+
+    return commands.dispatch(library, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,18 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from photodesk.ui.app import run
 
             return run(library)
-        if args.command in ("users", "apikeys"):
-            return users_cmd.run(library, args)
-        if args.command == "share":
-            return share_cmd.run(library, args)
-        ml_commands = {"search": search_cmd, "people": people_cmd, "index": index_cmd}
-        if args.command in ("memories", "events"):
-            return memories_cmd.run(library, args)
-        if args.command in ml_commands:
-            return ml_commands[args.command].run(library, args)
-        from photodesk.cli import commands
-
-        return commands.dispatch(library, args)
+        rc = _run(library, args)
+        # Edits queue XMP write-backs: do them now, as the app or daemon would in the background.
+        library.xmp.flush()
+        return rc
     except PhotodeskError as exc:
         print(f"photodesk: {exc}", file=sys.stderr)
         return 1

@@ -52,6 +52,9 @@ def asset_json(a: AssetRecord) -> dict[str, Any]:
         "albums": list(a.albums),
         "people": list(a.people),
         "stack_id": a.stack_id,
+        "xmp_written_at": (
+            a.xmp_written_at.isoformat(timespec="seconds") if a.xmp_written_at else None
+        ),
     }
 
 
@@ -118,6 +121,7 @@ def asset_detail(a: AssetRecord) -> str:
         ("people", ", ".join(a.people) or None),
         ("stack", a.stack_id),
         ("checksum", a.checksum),
+        ("xmp", f"sidecar written {a.xmp_written_at:%Y-%m-%d %H:%M}" if a.xmp_written_at else None),
     ]
     return "\n".join(f"{k:<8}{v}" for k, v in rows if v not in (None, "", False))
 

@@ -35,6 +35,7 @@ from photodesk.core.organize.assets import AssetService
 from photodesk.core.organize.edits import EditService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import GeoService
+from photodesk.core.organize.sidecars import XmpService  # also registers xmp.write, xmp.read
 from photodesk.core.organize.tags import TagService
 from photodesk.core.people.service import PeopleService
 from photodesk.core.search.query import SearchService
@@ -78,6 +79,7 @@ class Library:
         self.edits = EditService(self)
         self.people = PeopleService(self)
         self.geo = GeoService(self)
+        self.xmp = XmpService(self)  # XMP sidecar write-back and read-back
         self.files = FileService(self)
         self.accounts = AccountService(self)
         self.uploads = UploadService(self)
@@ -113,6 +115,7 @@ class Library:
         view.edits = EditService(view)
         view.people = PeopleService(view)
         view.geo = GeoService(view)
+        view.xmp = XmpService(view)
         return view
 
     @classmethod

@@ -29,6 +29,7 @@ from photodesk.core import Library, LibraryStats
 from photodesk.core.jobs.engine import JobProgress
 from photodesk.ui import icons, ops, style
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.identity import app_icon, show_about
 from photodesk.ui.views.base import ErrorView, View
 from photodesk.ui.widgets.jobs_status import JobsStatus
 from photodesk.ui.widgets.sidebar import Sidebar
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.bridge = Bridge(library, self)
         self.settings = QSettings("photodesk", "photodesk")
         self.setWindowTitle(f"photodesk — {library.root.name}")
+        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.resize(1280, 820)
 
@@ -179,6 +181,12 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             appearance.addAction(act)
             self.theme_actions[mode] = act
+
+        help_menu = self.menuBar().addMenu("&Help")
+        act = QAction("&About photodesk", self)
+        act.setMenuRole(QAction.MenuRole.AboutRole)
+        act.triggered.connect(lambda: show_about(self))
+        help_menu.addAction(act)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Main")

@@ -153,10 +153,10 @@ def test_a_catalog_from_before_hashing_gets_the_columns_and_its_hashes(tmp_path:
     scene(1).save(tmp_path / "in" / "b.jpg", quality=40)
     with Library.open(root) as lib:
         lib.importer.import_paths([tmp_path / "in"], workers=1)
-        with lib._writer.begin() as conn:  # as a catalog made by photodesk before 0009
+        with lib._writer.begin() as conn:  # as a catalog made by photodesk before 0010
             conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN phash")
             conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN sharpness")
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0008'")
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0009'")
     with Library.open(root) as lib:
         service = DuplicateService(lib)
         assert service.groups() == []  # the columns are back, empty

@@ -59,6 +59,7 @@ class AssetRecord:
     albums: tuple[str, ...]
     people: tuple[str, ...]
     created_at: datetime
+    xmp_written_at: datetime | None = None  # when photodesk last wrote its XMP sidecar
 
     def taken_at_iso(self) -> str | None:
         """ISO 8601 local time, with the ``+HH:MM`` offset when it is known."""

@@ -107,6 +107,8 @@ class Importer:
                 last_flush = time.monotonic()
         if pending:
             writer.write_batch(pending)
+        if scanned.sidecars:  # sidecars another app changed beside unchanged photos: merge them
+            lib.xmp.sidecars_changed(list(scanned.sidecars.values()))
         outcome = report.build()
         if outcome.imported or outcome.relinked:
             lib.events.publish(

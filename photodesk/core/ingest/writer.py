@@ -25,7 +25,9 @@ from photodesk.core.catalog.pathcase import ExactNames
 from photodesk.core.catalog.types import AssetId, ImportFailure, ImportReport
 from photodesk.core.ingest.results import Analysis, Failure, sha1_file
 from photodesk.core.ingest.storage import copy_exclusive, expand_template
+from photodesk.core.media.metadata.xmp_merge import sidecar_snapshot
 from photodesk.core.media.places import reverse_geocode
+from photodesk.core.people.regions import add_region_faces
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -65,9 +67,7 @@ class ReportBuilder:
         )
 
 
-def known_files(
-    session: Session, paths: Sequence[str] | None = None
-) -> dict[str, tuple[int, int]]:
+def known_files(session: Session, paths: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
     """The size and mtime each media path had when imported; only ``paths`` when given.
 
     Looking up just the scanned paths keeps a small import into a big library from reading every
@@ -300,6 +300,12 @@ class ImportWriter:
                 "offline": False,
                 **self._asset_values(a),
                 **self._user_values(a),
+                # what the sidecar said, for merging its later changes (core.organize.sidecars)
+                "xmp_state": (
+                    {"synced": sidecar_snapshot(a.sidecar_data), "edited": {}}
+                    if a.sidecar_data is not None
+                    else None
+                ),
             },
         ).scalar_one()
         self._known_sums.add(a.checksum)
@@ -363,6 +369,10 @@ class ImportWriter:
                 insert(TAGGED).prefix_with("OR IGNORE", dialect="sqlite"),
                 {"asset_id": asset_id, "tag_id": tag_id},
             )
+        # named face regions (MWG, Microsoft) become faces of those people, the sidecar's first
+        regions = (a.sidecar_data.faces if a.sidecar_data else ()) + a.meta.faces
+        if regions:
+            add_region_faces(s, owner, asset_id, regions)
         values = self._asset_values(a)
         if values["latitude"] is not None and values["longitude"] is not None:
             geo.append((asset_id, values["latitude"], values["longitude"]))

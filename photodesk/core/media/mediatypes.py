@@ -19,6 +19,21 @@ class FileFormat:
 
 
 @dataclass(frozen=True)
+class FaceRegion:
+    """A named face region from XMP: box corners in 0-1 of the image as displayed."""
+
+    name: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+
+@dataclass(frozen=True)
 class Metadata:
     """Everything photodesk reads from one media file (and its XMP), as ExifTool would report it."""
 
@@ -46,6 +61,7 @@ class Metadata:
     title: str | None = None
     description: str | None = None
     keywords: tuple[str, ...] = ()  # hierarchical paths joined with "/" (e.g. Places/France/Paris)
+    faces: tuple[FaceRegion, ...] = ()  # named face regions from XMP (MWG, Microsoft)
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -62,3 +78,4 @@ class SidecarData:
     latitude: float | None = None
     longitude: float | None = None
     altitude: float | None = None
+    faces: tuple[FaceRegion, ...] = ()

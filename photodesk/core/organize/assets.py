@@ -24,6 +24,7 @@ from photodesk.core.catalog.db.schema import (
 from photodesk.core.catalog.errors import InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.types import AssetId, AssetQuery, AssetRecord, LibraryStats
+from photodesk.core.organize.sidecars import note_edit
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -81,17 +82,19 @@ class AssetService:
             raise NotFound(f"no asset with id {', '.join(map(str, missing))}")
         return wanted
 
-    def _set(self, ids: Iterable[int], **values: object) -> None:
+    def _set(self, ids: Iterable[int], xmp: tuple[str, ...] = (), **values: object) -> None:
         owned = self._owned(ids)
         with self._lib.write(Changes(assets=frozenset(owned))) as s:
             s.execute(
                 update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
             )
+            if xmp:
+                note_edit(s, owned, xmp)  # the XMP sidecar follows (lib.xmp)
 
     def set_rating(self, ids: Iterable[int], rating: int) -> None:
         if not 0 <= rating <= 5:
             raise InvalidInput("a rating is 0 to 5 stars")
-        self._set(ids, rating=rating)
+        self._set(ids, xmp=("rating",), rating=rating)
 
     def set_favorite(self, ids: Iterable[int], favorite: bool = True) -> None:
         self._set(ids, favorite=favorite)

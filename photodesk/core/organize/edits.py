@@ -21,6 +21,7 @@ from photodesk.core.catalog.db.schema import Asset, Face, Person, Place
 from photodesk.core.catalog.errors import InvalidInput
 from photodesk.core.catalog.events import Changes
 from photodesk.core.media.places import PlaceName, country_names, reverse_geocode
+from photodesk.core.organize.sidecars import note_edit
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -53,12 +54,12 @@ class EditService:
     # ----- text ----------------------------------------------------------------------------
     def set_description(self, ids: Iterable[int], text: str | None) -> None:
         """Set (or with ``None``/blank, clear) the description."""
-        self._set(ids, description=_clean_text(text))
+        self._set(ids, ("description",), description=_clean_text(text))
 
     def set_title(self, ids: Iterable[int], text: str | None) -> None:
         """Set (or with ``None``/blank, clear) the title; titles are one line."""
         cleaned = _clean_text(text)
-        self._set(ids, title=" ".join(cleaned.split()) if cleaned else None)
+        self._set(ids, ("title",), title=" ".join(cleaned.split()) if cleaned else None)
 
     # ----- capture time ----------------------------------------------------------------------
     def set_taken_at(
@@ -82,6 +83,7 @@ class EditService:
             raise InvalidInput(f"{local.year} is not a plausible year for a photo")
         self._set(
             ids,
+            ("date",),
             taken_at=local.replace(microsecond=0),
             taken_offset=offset_minutes,
             taken_month=local.year * 100 + local.month,
@@ -113,6 +115,7 @@ class EditService:
             s.execute(
                 update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
             )
+            note_edit(s, owned, ("location",))
 
     # ----- faces -----------------------------------------------------------------------------
     def faces(self, asset_id: int) -> list[FaceBox]:
@@ -178,12 +181,13 @@ class EditService:
         return [p[2] for p in hits[:limit]]
 
     # ----- helpers ---------------------------------------------------------------------------
-    def _set(self, ids: Iterable[int], **values: object) -> None:
+    def _set(self, ids: Iterable[int], fields: tuple[str, ...], **values: object) -> None:
         owned = self._lib.assets._owned(ids)
         with self._lib.write(Changes(assets=frozenset(owned))) as s:
             s.execute(
                 update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
             )
+            note_edit(s, owned, fields)  # the XMP sidecar follows (lib.xmp)
 
 
 def validate_coordinates(lat: float, lon: float) -> tuple[float, float]:

@@ -13,11 +13,15 @@ from photodesk.core.catalog.db.tags import ensure_tag, normalize_path
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.types import TagNode
+from photodesk.core.organize.sidecars import note_edit
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from photodesk.core.library import Library
+
+
+KEYWORDS = ("keywords",)
 
 
 class TagService:
@@ -34,6 +38,7 @@ class TagService:
             for aid in owned:
                 if aid not in have:
                     s.add(AssetTag(asset_id=aid, tag_id=tag_id))
+            note_edit(s, [a for a in owned if a not in have], KEYWORDS)
 
     def remove(self, asset_ids: Iterable[int], path: str) -> None:
         owned = self._lib.assets._owned(asset_ids)
@@ -44,9 +49,15 @@ class TagService:
             )
             if tag_id is None:
                 raise NotFound(f"no tag {path}")
+            had = s.scalars(
+                select(AssetTag.asset_id).where(
+                    AssetTag.tag_id == tag_id, AssetTag.asset_id.in_(owned)
+                )
+            ).all()
             s.execute(
                 delete(AssetTag).where(AssetTag.tag_id == tag_id, AssetTag.asset_id.in_(owned))
             )
+            note_edit(s, had, KEYWORDS)
 
     def delete(self, path: str) -> None:
         """Delete a tag and everything below it (the photos stay)."""
@@ -62,6 +73,7 @@ class TagService:
             )
             if not ids:
                 raise NotFound(f"no tag {path}")
+            note_edit(s, self._tagged_under(s, path), KEYWORDS)
             s.execute(delete(AssetTag).where(AssetTag.tag_id.in_(ids)))
             s.execute(delete(Tag).where(Tag.id.in_(ids)))
 
@@ -116,9 +128,24 @@ class TagService:
             is not None
         )
 
+    def _tagged_under(self, s: Session, path: str) -> list[int]:
+        """Assets tagged with ``path`` or a tag below it (their sidecars list the paths)."""
+        return list(
+            s.scalars(
+                select(AssetTag.asset_id)
+                .join(Tag, Tag.id == AssetTag.tag_id)
+                .where(
+                    Tag.owner_id == self._lib.owner_id,
+                    or_(Tag.path == path, Tag.path.startswith(path + "/", autoescape=True)),
+                )
+                .distinct()
+            )
+        )
+
     def _repath(self, s: Session, tag: Tag, new_path: str) -> None:
         """Give ``tag`` the path ``new_path``, and every tag below it the matching path."""
         old = tag.path
+        note_edit(s, self._tagged_under(s, old), KEYWORDS)
         below = s.scalars(
             select(Tag).where(
                 Tag.owner_id == self._lib.owner_id, Tag.path.startswith(old + "/", autoescape=True)
@@ -175,6 +202,7 @@ class TagService:
         if into == source or into.startswith(source + "/"):
             raise InvalidInput(f"cannot merge {source} into itself")
         with self._lib.write(Changes(tags=True)) as s:
+            note_edit(s, self._tagged_under(s, source), KEYWORDS)
             self._merge(s, self._get(s, source), self._get(s, into))
 
     def _merge(self, s: Session, src: Tag, dst: Tag) -> None:

@@ -69,7 +69,13 @@ def store_faces(
             box = tuple(float(min(max(v, 0.0), 1.0)) for v in f.box)
             if not (box[0] < box[2] and box[1] < box[3]):
                 continue
-            if any(_iou(box, (k.x1, k.y1, k.x2, k.y2)) >= 0.5 for k in kept):
+            same = [k for k in kept if _iou(box, (k.x1, k.y1, k.x2, k.y2)) >= 0.5]
+            if same:
+                for k in same:
+                    if k.embedding is None:  # a face named in XMP: it learns what it looks like
+                        k.embedding = np.asarray(f.embedding, dtype="<f4").tobytes()
+                        k.model, k.score = model, float(f.score)
+                        k.landmarks = [float(v) for v in f.landmarks]
                 continue
             row = Face(
                 asset_id=asset_id,

@@ -21,6 +21,7 @@ from photodesk.core.catalog.db.schema import Asset, Face, FaceRejection, Person
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.types import AssetId
+from photodesk.core.organize.sidecars import note_edit
 from photodesk.core.people.crops import Box, FaceCropStore
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ class FaceRecord:
     box: Box
     score: float
     assigned_by_user: bool
+
+
+FACES = ("faces",)  # the XMP face regions follow these edits (lib.xmp)
 
 
 class PeopleService:
@@ -142,10 +146,13 @@ class PeopleService:
             Conflict: another person has this name already (the caller may offer a merge).
         """
         name = name.strip()
-        with self._lib.write(self._changes(people=[person_id])) as s:
+        changes = self._changes(people=[person_id])
+        with self._lib.write(changes) as s:
             person = self._person(s, person_id)
             if name and self._named(s, name) not in (None, person.id):
                 raise Conflict(f"another person is named {name!r}")
+            if person.name != name:
+                note_edit(s, changes.assets, FACES)
             person.name = name
 
     def find(self, name: str) -> PersonId | None:
@@ -174,8 +181,10 @@ class PeopleService:
         """
         if source_id == into_id:
             raise InvalidInput("a person cannot be merged into itself")
-        with self._lib.write(self._changes(people=[source_id, into_id])) as s:
+        changes = self._changes(people=[source_id, into_id])
+        with self._lib.write(changes) as s:
             source, into = self._person(s, source_id), self._person(s, into_id)
+            note_edit(s, changes.assets, FACES)
             taken = set(s.scalars(select(Face.asset_id).where(Face.person_id == into.id)))
             refused = self._rejected_faces(s, into.id)
             moved = 0
@@ -256,6 +265,8 @@ class PeopleService:
             )
             s.add(face)
             s.flush()
+            if person_id is not None:
+                note_edit(s, [int(asset_id)], FACES)
             return FaceId(face.id)
 
     def assign_face(self, face_id: int, person_id: int | None, *, by_user: bool = True) -> None:
@@ -268,6 +279,8 @@ class PeopleService:
         """
         with self._lib.write(self._changes(faces=[face_id])) as s:
             face = self._face(s, face_id)
+            if face.person_id != person_id:
+                note_edit(s, [face.asset_id], FACES)
             if person_id is not None:
                 self._person(s, person_id)
                 self._check_free(s, person_id, face.asset_id, except_face=face.id)
@@ -297,6 +310,7 @@ class PeopleService:
             person_id = face.person_id
             if person_id is None:
                 return None
+            note_edit(s, [face.asset_id], FACES)
             self._unset_cover(s, face)
             face.person_id, face.assigned_by_user = None, False
             if person_id not in self._rejected_people(s, face.id):

@@ -193,6 +193,7 @@ def records(session: Session, ids: Sequence[int]) -> list[AssetRecord]:
                 albums=tuple(albums[aid]),
                 people=tuple(people[aid]),
                 created_at=a.created_at,
+                xmp_written_at=a.xmp_written_at,
             )
         )
     return out

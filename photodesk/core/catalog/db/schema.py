@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -150,6 +151,10 @@ class Asset(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # XMP write-back (migration 0009): the last sidecar write, and the sync state
+    # {"synced": {field: value both sides agreed on}, "edited": {field: ISO time edited here}}
+    xmp_written_at: Mapped[datetime | None] = mapped_column(DateTime)
+    xmp_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     files: Mapped[list[AssetFile]] = relationship(
         back_populates="asset", lazy="raise_on_sql", cascade="all, delete-orphan"

@@ -106,7 +106,9 @@ class FolderWatcher:
         self.files = FileService(library)
         roots = {str(library.root), os.path.realpath(library.root)}
         self._library_roots = tuple(sorted(roots))
-        self._sync = FolderSync(self.files, self._import, self._library_roots)
+        self._sync = FolderSync(
+            self.files, self._import, self._library_roots, self._sidecars_changed
+        )
         self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._queued = 0
@@ -438,6 +440,10 @@ class FolderWatcher:
             result = self._sync.apply(batch, copy=folder.info.copy)
             self._log(folder.info.path, len(batch), result)
         return more
+
+    def _sidecars_changed(self, paths: list[str]) -> int:
+        """Sidecars edited by another app: re-read and merged by ``xmp.read`` jobs."""
+        return self._lib.xmp.sidecars_changed(paths)
 
     def _import(self, paths: list[str], copy: bool) -> ImportReport:
         """The one place the watcher imports (the job engine will take this over)."""

@@ -58,11 +58,17 @@ class FolderSync:
     """Applies settled files and rescans to the catalog; runs on the watcher's worker thread."""
 
     def __init__(
-        self, files: FileService, import_fn: ImportFn, library_roots: tuple[str, ...]
+        self,
+        files: FileService,
+        import_fn: ImportFn,
+        library_roots: tuple[str, ...],
+        sidecars_changed: Callable[[list[str]], int] | None = None,
     ) -> None:
         self._files = files
         self._import = import_fn
         self._library_roots = library_roots
+        # known sidecars whose size or mtime changed: re-read them (lib.xmp.sidecars_changed)
+        self._sidecars_changed = sidecars_changed
 
     def apply(self, paths: Sequence[str], *, copy: bool) -> SyncResult:
         """Bring these files (complete, on disk) into the catalog.
@@ -85,16 +91,22 @@ class FolderSync:
         unchanged = 0
         todo: list[str] = []
         back: list[str] = []
+        edited: list[str] = []
         for p, st in stats.items():
             row = known.get(p)
             if row is None:
                 todo.append(p)
             elif row.missing:
                 back.append(p)
-            elif row.role == "sidecar" or (st.st_size, st.st_mtime_ns) == (row.size, row.mtime_ns):
+            elif (st.st_size, st.st_mtime_ns) == (row.size, row.mtime_ns):
                 unchanged += 1
+            elif row.role == "sidecar":
+                edited.append(p)
             else:
                 todo.append(p)  # changed in place: the importer updates the same asset
+        if edited and self._sidecars_changed is not None:
+            self._sidecars_changed(edited)
+        unchanged += len(edited)
         restored = self._files.restore(back).files if back else 0
         if back:
             still = self._files.lookup(back)
@@ -201,11 +213,7 @@ class FolderSync:
         todo = []
         for p, (size, mtime) in present.items():
             row = rows.get(p)
-            if (
-                row is None
-                or row.missing
-                or (row.role != "sidecar" and (row.size, row.mtime_ns) != (size, mtime))
-            ):
+            if row is None or row.missing or (row.size, row.mtime_ns) != (size, mtime):
                 todo.append((p, size, mtime))
         self._files.mark_scanned(folder.id)
         return SyncResult(missing=gone.files), todo

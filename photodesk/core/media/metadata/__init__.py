@@ -260,6 +260,7 @@ def _build(fmt: FileFormat, found: Found, path: Path, mtime: float) -> Metadata:
         title=(xmp.title if xmp else None) or next(iter(iptc.get("title", [])), None),
         description=(xmp.description if xmp else None) or next(iter(iptc.get("caption", [])), None),
         keywords=keywords,
+        faces=xmp.faces if xmp else (),
         warnings=tuple(dict.fromkeys(found.warnings)),
     )
 
@@ -308,4 +309,5 @@ def read_sidecar(path: Path) -> SidecarData:
         latitude=found.latitude,
         longitude=found.longitude,
         altitude=found.altitude,
+        faces=xmp.faces,
     )

@@ -12,6 +12,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from photodesk.core.media.metadata.dates import DateCandidate, parse_iso_datetime
+from photodesk.core.media.metadata.regions import FaceRegion, read_face_regions
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -58,6 +59,7 @@ class XmpData:
     f_number: float | None = None
     exposure_time: float | None = None
     focal_length: float | None = None
+    faces: tuple[FaceRegion, ...] = ()  # named face regions (MWG, Microsoft)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -131,7 +133,9 @@ def parse_xmp(data: bytes) -> XmpData | None:
         root = fromstring(packet)
     except (ParseError, DefusedXmlException, ValueError):
         return XmpData(warnings=["unreadable XMP packet"])
-    return _to_fields(_collect(root))
+    out = _to_fields(_collect(root))
+    out.faces = read_face_regions(root)
+    return out
 
 
 def _first(props: Props, family: str, name: str) -> str | None:
