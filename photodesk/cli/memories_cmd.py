@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.registry import Command
 from photodesk.core import InvalidInput, Library
 
 
@@ -29,10 +30,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(lib: Library, args: argparse.Namespace) -> int:
+    """``memories`` or ``events``."""
     if args.command == "memories":
-        from photodesk.core.organize.memories import MemoryService
-
-        memories = MemoryService(lib).memories(args.date)
+        memories = lib.memories.memories(args.date)
         if args.json:
             output.dump([m.to_json() for m in memories])
         elif not memories:
@@ -40,14 +40,15 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         for m in [] if args.json else memories:
             print(f"{m.title} ({m.day:%d %b %Y}): {len(m.asset_ids)} photos")
         return 0
-    from photodesk.core.organize.events import EventService
-
     if args.gap <= 0:
         raise InvalidInput("--gap must be a positive number of hours")
-    events = EventService(lib).events(args.gap)
+    events = lib.event_groups.events(args.gap)
     if args.json:
         output.dump([e.to_json() for e in events])
     else:
         for e in events:
             print(f"{e.start:%Y-%m-%d}  {e.title}: {len(e.asset_ids)} photos")
     return 0
+
+
+COMMAND = Command(("memories", "events"), add_parser, run)

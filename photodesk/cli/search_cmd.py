@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import Library
-from photodesk.core.search.query import SearchQuery
+from photodesk.cli.registry import Command
+from photodesk.core import DUPLICATE_BITS, Library, SearchQuery
 
 
 def _date(text: str) -> datetime:
@@ -69,11 +69,9 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         if search.semantic_available and args.duplicates < 1:
             groups = search.near_duplicates(args.duplicates)
         else:  # no model needed: perceptual hashes (the keeper first in each group)
-            from photodesk.core.search.duplicates import DEFAULT_BITS, DuplicateService
-
-            hashes = DuplicateService(lib)
+            hashes = lib.duplicates
             hashes.backfill()  # photos imported before hashing existed
-            bits = round(args.duplicates) if args.duplicates >= 1 else DEFAULT_BITS
+            bits = round(args.duplicates) if args.duplicates >= 1 else DUPLICATE_BITS
             groups = hashes.groups(bits)  # type: ignore[assignment]
         if args.json:
             output.dump([[int(i) for i in g] for g in groups])
@@ -122,3 +120,6 @@ def _note_smart(lib: Library) -> None:
         notes = ["smart search has nothing indexed yet: run `photodesk index --clip --until-idle`"]
     why = "; ".join(notes) or "smart search is off (no ML models attached)"
     print(f"photodesk: {why}; searched names, titles, tags and places only", file=sys.stderr)
+
+
+COMMAND = Command(("search",), add_parser, run)

@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library, LibraryStats
-from photodesk.core.jobs.engine import JobProgress
+from photodesk.core import JobProgress, Library, LibraryStats
 from photodesk.ui import icons, ops, style
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.identity import app_icon, show_about

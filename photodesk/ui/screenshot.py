@@ -6,6 +6,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from photodesk.core import Library
 
 VIEWS = (
     "timeline",
@@ -53,12 +57,10 @@ def _settle(app: object, *, minimum: float, maximum: float) -> None:
 
 
 def screenshot(
-    library_dir: str | None,
-    out: Path,
-    view: str,
-    size: tuple[int, int],
-    theme: str = "light",
+    library: Library, out: Path, view: str, size: tuple[int, int], theme: str = "light"
 ) -> int:
+    """Render ``view`` of the library (opened and closed by the composition root) to ``out``,
+    in the ``theme`` (light, dark or the system's)."""
     from photodesk.core import InvalidInput, PhotodeskError
 
     if view not in VIEWS:
@@ -68,15 +70,13 @@ def screenshot(
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from photodesk.bootstrap import open_library
     from photodesk.ui import style
     from photodesk.ui.main_window import SECTIONS, MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     style.apply(app, theme)  # type: ignore[arg-type]
-    library = open_library(library_dir)
+    window = MainWindow(library, restore=False)
     try:
-        window = MainWindow(library, restore=False)
         window.resize(*size)
         window.show()
         _settle(app, minimum=2.0, maximum=8)  # the timeline's Memories strip comes at 1.5 s
@@ -96,7 +96,6 @@ def screenshot(
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):
             raise PhotodeskError(f"cannot write {out}")
-        window.close()
     finally:
-        library.close()
+        window.close()
     return 0

@@ -9,7 +9,7 @@ from PIL import Image
 
 from photodesk.core import Library
 from photodesk.core.media.phash import distance, hash_file
-from photodesk.core.search.duplicates import DuplicateService, close_pairs, group_pairs
+from photodesk.core.search.duplicates import close_pairs, group_pairs
 
 
 def scene(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
@@ -35,7 +35,7 @@ def test_rescaled_and_recompressed_copies_group_and_different_photos_do_not(
     library: Library, tmp_path: Path
 ):
     ids = _library_with_copies(library, tmp_path)
-    groups = DuplicateService(library).groups()
+    groups = library.duplicates.groups()
     assert len(groups) == 1
     (group,) = groups
     assert set(group) == {ids["original.jpg"], ids["smaller.jpg"], ids["recompressed.jpg"]}
@@ -53,7 +53,7 @@ def test_keeping_one_trashes_the_others_and_merges_their_metadata(library: Libra
     library.edits.set_description([worse], "the waterfall")
     library.edits.set_description([keeper], "first day")
 
-    DuplicateService(library).keep(keeper, [small, worse])
+    library.duplicates.keep(keeper, [small, worse])
 
     kept = library.assets.get(keeper)
     assert kept.albums == ("Trip",) and kept.tags == ("Places/Iceland",)
@@ -64,14 +64,14 @@ def test_keeping_one_trashes_the_others_and_merges_their_metadata(library: Libra
         ids["other.jpg"],
         ids["third.png"],
     }
-    assert DuplicateService(library).groups() == []
+    assert library.duplicates.groups() == []
 
 
 def test_hashes_are_computed_at_import_and_backfilled_for_older_assets(
     library: Library, tmp_path: Path
 ):
     ids = _library_with_copies(library, tmp_path)
-    service = DuplicateService(library)
+    service = library.duplicates
     assert service.backfill() == 0  # every imported photo was hashed from its thumbnail
     from sqlalchemy import update
 
@@ -153,12 +153,12 @@ def test_a_catalog_from_before_hashing_gets_the_columns_and_its_hashes(tmp_path:
     scene(1).save(tmp_path / "in" / "b.jpg", quality=40)
     with Library.open(root) as lib:
         lib.importer.import_paths([tmp_path / "in"], workers=1)
-        with lib._writer.begin() as conn:  # as a catalog made by photodesk before 0010
+        with lib.store.writer_engine.begin() as conn:  # as made by photodesk before 0010
             conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN phash")
             conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN sharpness")
             conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0009'")
     with Library.open(root) as lib:
-        service = DuplicateService(lib)
+        service = lib.duplicates
         assert service.groups() == []  # the columns are back, empty
         assert service.backfill() == 2
         assert [len(g) for g in service.groups()] == [2]

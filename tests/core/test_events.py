@@ -7,7 +7,7 @@ from pathlib import Path
 
 from photodesk.core import Library
 from photodesk.core.catalog.db.memories import Candidate
-from photodesk.core.organize.events import EventService, day_span, group
+from photodesk.core.organize.events import day_span, group
 from tests.conftest import make_jpeg
 
 
@@ -70,6 +70,6 @@ def test_events_of_a_library_leave_out_the_trash(library: Library, tmp_path: Pat
     library.importer.import_paths([src], workers=1)
     ids = {Path(a.path).name: int(a.id) for a in library.assets.list()}
     library.assets.trash([ids["c.jpg"]])
-    (event,) = EventService(library).events()
+    (event,) = library.event_groups.events()
     assert event.title == "Thursday, 5 May 2022"
     assert set(event.asset_ids) == {ids["a.jpg"], ids["b.jpg"]}

@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 from photodesk.core import Library
-from photodesk.core.organize.memories import MemoryService
 from tests.conftest import make_jpeg
 
 
@@ -25,7 +24,7 @@ def test_on_this_day_and_this_week_group_by_year_newest_first(library: Library, 
     make_jpeg(src / "now.jpg", when="2024:03:14 12:00:00", seed=6)  # this year: not a memory
     ids = _import(library, src)
 
-    got = MemoryService(library).memories(date(2024, 3, 14))
+    got = library.memories.memories(date(2024, 3, 14))
 
     assert [(m.title, m.year, m.kind) for m in got] == [
         ("3 years ago today", 2021, "day"),
@@ -50,7 +49,7 @@ def test_trashed_archived_screenshots_and_bursts_are_left_out(library: Library, 
     library.assets.trash([ids["trashed.jpg"]])
     library.assets.set_archived([ids["archived.jpg"]])
 
-    (memory,) = MemoryService(library).memories(date(2023, 6, 1))
+    (memory,) = library.memories.memories(date(2023, 6, 1))
 
     assert memory.asset_ids == (ids["keep.jpg"], ids["later.jpg"])
 
@@ -58,9 +57,9 @@ def test_trashed_archived_screenshots_and_bursts_are_left_out(library: Library, 
 def test_the_29th_of_february_is_remembered_on_the_28th(library: Library, tmp_path: Path):
     make_jpeg(tmp_path / "src" / "leap.jpg", when="2021:02:28 10:00:00")
     _import(library, tmp_path / "src")
-    (memory,) = MemoryService(library).memories(date(2024, 2, 29))
+    (memory,) = library.memories.memories(date(2024, 2, 29))
     assert (memory.title, memory.day) == ("3 years ago today", date(2021, 2, 28))
 
 
 def test_an_empty_library_has_no_memories(library: Library):
-    assert MemoryService(library).memories(date(2024, 1, 1)) == []
+    assert library.memories.memories(date(2024, 1, 1)) == []

@@ -18,7 +18,7 @@ from photodesk.core.catalog.db.memories import Candidate
 from photodesk.core.catalog.types import AssetId
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 GAP_HOURS = 8
 TRIP_GAP_DAYS = 4
@@ -149,13 +149,13 @@ def group(photos: list[Candidate], gap_hours: float = GAP_HOURS) -> list[Event]:
 class EventService:
     """``events()``: every dated photo of the library in events, newest first."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     def events(self, gap_hours: float = GAP_HOURS) -> list[Event]:
-        with self._lib.read() as s:
-            first = repo.first_taken(s, self._lib.owner_id)
+        with self._store.read() as s:
+            first = repo.first_taken(s, self._store.owner_id)
             if first is None:
                 return []
-            photos = repo.in_windows(s, self._lib.owner_id, [(first, datetime.max)])
+            photos = repo.in_windows(s, self._store.owner_id, [(first, datetime.max)])
         return group(photos, gap_hours)

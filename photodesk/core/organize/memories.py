@@ -18,7 +18,7 @@ from photodesk.core.catalog.db.memories import Candidate
 from photodesk.core.catalog.types import AssetId
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 BURST_SECONDS = 3  # a shot this close to the last kept one is a near-duplicate
 WEEK_BEFORE, WEEK_AFTER = 3, 3  # "this week": three days either side of the date
@@ -107,8 +107,8 @@ def memories_for(candidates: list[Candidate], day: date) -> list[Memory]:
 class MemoryService:
     """``memories(day)``: what the library remembers of ``day`` (default: today)."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     def windows(self, day: date, first_year: int) -> list[tuple[datetime, datetime]]:
         out = []
@@ -120,9 +120,10 @@ class MemoryService:
 
     def memories(self, day: date | None = None) -> list[Memory]:
         day = day or date.today()
-        with self._lib.read() as s:
-            first = repo.first_taken(s, self._lib.owner_id)
+        with self._store.read() as s:
+            owner = self._store.owner_id
+            first = repo.first_taken(s, owner)
             if first is None or first.year >= day.year:
                 return []
-            candidates = repo.in_windows(s, self._lib.owner_id, self.windows(day, first.year))
+            candidates = repo.in_windows(s, owner, self.windows(day, first.year))
         return memories_for(candidates, day)

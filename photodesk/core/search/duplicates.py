@@ -21,7 +21,12 @@ from photodesk.core.catalog.types import AssetId
 from photodesk.core.media.phash import hash_file
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.media.thumbnails import ThumbnailStore
+    from photodesk.core.organize.albums import AlbumService
+    from photodesk.core.organize.assets import AssetService
+    from photodesk.core.organize.edits import EditService
+    from photodesk.core.organize.tags import TagService
 
 DEFAULT_BITS = 4
 MAX_BITS = 8
@@ -85,22 +90,31 @@ def group_pairs(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]
 class DuplicateService:
     """``groups(bits)``: near-duplicate groups, the one to keep first; ``keep(id, others)``."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(
+        self,
+        store: Store,
+        thumbnails: ThumbnailStore,
+        assets: AssetService,
+        albums: AlbumService,
+        tags: TagService,
+        edits: EditService,
+    ) -> None:
+        self._store, self._thumbnails = store, thumbnails
+        self._assets, self._albums, self._tags, self._edits = assets, albums, tags, edits
 
     def backfill(self) -> int:
         """Hash the assets imported before hashing existed (from their thumbnails)."""
-        lib = self._lib
-        with lib.read() as s:
-            todo = repo.unhashed(s, lib.owner_id)
+        store = self._store
+        with store.read() as s:
+            todo = repo.unhashed(s, store.owner_id)
         done = 0
         for k in range(0, len(todo), CHUNK):
             pairs = []
             for asset_id, checksum in todo[k : k + CHUNK]:
-                value = hash_file(lib.thumbnails.thumb_path(checksum))
+                value = hash_file(self._thumbnails.thumb_path(checksum))
                 if value is not None:
                     pairs.append((asset_id, value))
-            with lib.write() as s:
+            with store.write() as s:
                 repo.store(s, pairs)
             done += len(pairs)
         return done
@@ -108,16 +122,16 @@ class DuplicateService:
     def groups(self, bits: int = DEFAULT_BITS) -> list[list[AssetId]]:
         if not 0 <= bits <= MAX_BITS:
             raise InvalidInput(f"a duplicate distance is 0 to {MAX_BITS} bits, not {bits}")
-        lib = self._lib
-        with lib.read() as s:
-            rows = repo.hashes(s, lib.owner_id)
+        store = self._store
+        with store.read() as s:
+            rows = repo.hashes(s, store.owner_id)
         if len(rows) < 2:
             return []
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         values = np.array([r[1] for r in rows], dtype=np.int64)
         found = group_pairs(len(rows), close_pairs(ids, values, bits))
         members = [int(ids[i]) for g in found for i in g]
-        with lib.read() as s:
+        with store.read() as s:
             rank = repo.ranking(s, members)
         out = []
         for g in found:
@@ -133,25 +147,24 @@ class DuplicateService:
     def keep(self, keeper: int, others: Sequence[int]) -> None:
         """Trash ``others``; their albums, tags, best rating, favourite, title and description
         move onto ``keeper`` first."""
-        lib = self._lib
         others = [int(o) for o in others if int(o) != int(keeper)]
         if not others:
             return
-        kept = lib.assets.get(keeper)
-        records = [lib.assets.get(o) for o in others]
+        kept = self._assets.get(keeper)
+        records = [self._assets.get(o) for o in others]
         for album in sorted({a for r in records for a in r.albums} - set(kept.albums)):
-            lib.albums.add(album, [keeper])
+            self._albums.add(album, [keeper])
         for tag in sorted({t for r in records for t in r.tags} - set(kept.tags)):
-            lib.tags.add([keeper], tag)
+            self._tags.add([keeper], tag)
         rating = max([kept.rating, *(r.rating for r in records)])
         if rating != kept.rating:
-            lib.assets.set_rating([keeper], rating)
+            self._assets.set_rating([keeper], rating)
         if not kept.favorite and any(r.favorite for r in records):
-            lib.assets.set_favorite([keeper], True)
+            self._assets.set_favorite([keeper], True)
         if not kept.title and (title := next((r.title for r in records if r.title), None)):
-            lib.edits.set_title([keeper], title)
+            self._edits.set_title([keeper], title)
         texts = [kept.description, *(r.description for r in records)]
         merged = "\n\n".join(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
         if merged and merged != (kept.description or "").strip():
-            lib.edits.set_description([keeper], merged)
-        lib.assets.trash(others)
+            self._edits.set_description([keeper], merged)
+        self._assets.trash(others)

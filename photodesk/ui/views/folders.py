@@ -9,8 +9,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu, QWidget
 
-from photodesk.core import AssetQuery, Library
-from photodesk.core.organize.folders import FolderService
+from photodesk.core import AssetQuery, FolderService, Library
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import Row, TreeGridView, count_label
 
@@ -24,7 +23,7 @@ class FoldersView(TreeGridView):
 
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)
-        self.folders = getattr(library, "folders", None) or FolderService(library)
+        self.folders = library.folders
 
     def rows(self) -> list[Row]:
         return [Row(n.path, n.parent, n.name, n.total) for n in self.folders.tree()]

@@ -77,10 +77,8 @@ class MemoriesView(MomentsView):
     nothing = "No memories for today yet: photos taken on this date in past years appear here"
 
     def rows(self) -> list[Row]:
-        from photodesk.core.organize.memories import MemoryService
-
         rows = []
-        for m in MemoryService(self.library).memories(today()):
+        for m in self.library.memories.memories(today()):
             key = f"{m.kind}-{m.year}"
             label = f"{m.title} · {m.day:%-d %b %Y}"
             cover = cover_of(self.library, m.asset_ids)
@@ -104,10 +102,8 @@ class EventsView(MomentsView):
         self.header_row.addWidget(self.album_button)
 
     def rows(self) -> list[Row]:
-        from photodesk.core.organize.events import EventService
-
         rows = []
-        for e in EventService(self.library).events()[:500]:
+        for e in self.library.event_groups.events()[:500]:
             cover = cover_of(self.library, e.asset_ids)
             rows.append(Row(e.key, None, e.title, len(e.asset_ids), cover, tuple(e.asset_ids)))
         return rows
@@ -161,9 +157,7 @@ class DuplicatesView(MomentsView):
         self.header_row.addWidget(self.keep_button)
 
     def rows(self) -> list[Row]:
-        from photodesk.core.search.duplicates import DuplicateService
-
-        service = DuplicateService(self.library)
+        service = self.library.duplicates
         service.backfill()  # photos imported before hashing existed
         rows = []
         for group in service.groups():
@@ -180,9 +174,7 @@ class DuplicatesView(MomentsView):
         self.keep_button.setEnabled(self.selected_key() is not None)
 
     def keep(self, keeper: int, others: list[int]) -> None:
-        from photodesk.core.search.duplicates import DuplicateService
-
-        service = DuplicateService(self.library)
+        service = self.library.duplicates
         self.write(lambda: service.keep(keeper, others), lambda _: None)
 
     def keep_selected(self) -> None:

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core.organize.timeline import GridItem
+from photodesk.core import GridItem
 from photodesk.ui.models.asset_grid import AssetGridModel
 from photodesk.ui.thumbs import ThumbnailCache
 from photodesk.ui.widgets.scrubber import month_title

@@ -28,10 +28,8 @@ def today() -> date:
 
 def read_cards(library: Library) -> list[tuple[str, list[int], QImage]]:
     """(title, ids, cover) of today's first memories: off the GUI thread."""
-    from photodesk.core.organize.memories import MemoryService
-
     out = []
-    for m in MemoryService(library).memories(today())[:CARDS]:
+    for m in library.memories.memories(today())[:CARDS]:
         ids = [int(i) for i in m.asset_ids]
         out.append((m.title, ids, cover_of(library, ids)))
     return out

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, Place
@@ -35,7 +35,7 @@ def first_taken(session: Session, owner_id: int) -> datetime | None:
     return session.scalar(stmt)
 
 
-def _window_statement() -> Select[Any]:
+def _window_statement() -> Any:
     """One window's photos, written once with bound parameters (compiled once, then cached)."""
     return (
         select(
@@ -63,7 +63,7 @@ def _window_statement() -> Select[Any]:
     )
 
 
-_WINDOW: Select[Any] | None = None
+_WINDOW: Any = None  # the statement, built on first use
 
 
 def in_windows(
