@@ -46,6 +46,7 @@ from photodesk.core.inference.models import Models
 from photodesk.core.inference.ports import DetectedFace, FaceAnalyzer, ImageEmbedder, TextEmbedder
 from photodesk.core.ingest.files import FileService, WatchedFolder
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE
+from photodesk.core.ingest.quota import Reservation
 from photodesk.core.ingest.uploads import StagedFile, UploadOutcome, normalize_sha1, safe_filename
 from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, WatchStatus
 from photodesk.core.ingest.watch.fs import network_fs_type
@@ -57,9 +58,11 @@ from photodesk.core.library import Library, LibraryOptions
 from photodesk.core.maintenance.backups import DEFAULT_KEEP as DEFAULT_BACKUPS_KEPT
 from photodesk.core.maintenance.check import CheckReport, FileIssue
 from photodesk.core.media.formats import PHOTO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
+from photodesk.core.media.icc import neutral_icc
 from photodesk.core.media.places import PlaceName
 from photodesk.core.media.render import RenderedImage, render_record, write_plain_jpeg
 from photodesk.core.media.thumbnails import PREVIEW_SIZE
+from photodesk.core.media.thumbnails.decode import pixel_count
 from photodesk.core.organize.assets import TRASH_DAYS
 from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
 from photodesk.core.organize.events import Event, EventService
@@ -162,6 +165,7 @@ __all__ = [
     "QueueStatus",
     "QuotaExceeded",
     "RenderedImage",
+    "Reservation",
     "SearchFacets",
     "SearchQuery",
     "SearchService",
@@ -178,9 +182,11 @@ __all__ = [
     "WatchStatus",
     "WatchedFolder",
     "network_fs_type",
+    "neutral_icc",
     "normalize_sha1",
     "parse_coordinates",
     "parse_expiry",
+    "pixel_count",
     "project",
     "project_arrays",
     "render_record",

@@ -118,6 +118,7 @@ class Library:
         self.maintenance = MaintenanceService(store)
         self.shares = ShareService(store)  # album grants and public links
         self.accounts = AccountService(store, self.thumbnails, self.shares)
+        prior_uploads: UploadService | None = vars(self).get("uploads")  # shares its quota book
         self.uploads = UploadService(
             store,
             self.accounts,
@@ -125,6 +126,7 @@ class Library:
             lambda user_id: self.for_user(user_id).albums,
             storage_root=opts.upload_storage_root,
             analysis=self._analysis,
+            quota=prior_uploads.quota if prior_uploads is not None else None,
         )
         # started by the desktop app, the daemon, `watch run` (start_background)
         self.watch = FolderWatcher(
