@@ -14,6 +14,7 @@ from photodesk.cli import (
     gui_cmd,
     index_cmd,
     jobs_cmd,
+    memories_cmd,
     models_cmd,
     people_cmd,
     remote_cmd,
@@ -41,6 +42,8 @@ COMMANDS: tuple[Command, ...] = (
     index_cmd.COMMAND,
     xmp_cmd.COMMAND,
     remote_cmd.COMMAND,
+
+    memories_cmd.COMMAND,
     gui_cmd.COMMAND,
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in c.names}

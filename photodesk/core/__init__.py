@@ -65,6 +65,7 @@ from photodesk.core.media.thumbnails import PREVIEW_SIZE
 from photodesk.core.media.thumbnails.decode import pixel_count
 from photodesk.core.organize.assets import TRASH_DAYS
 from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
+from photodesk.core.organize.events import Event, EventService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import (
     TILE_SIZE,
@@ -77,9 +78,12 @@ from photodesk.core.organize.geo import (
     project_arrays,
     unproject,
 )
+from photodesk.core.organize.memories import Memory, MemoryService
 from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
 from photodesk.core.people.jobs import FACES_HELP
 from photodesk.core.people.service import FaceRecord, PeopleService, PersonSummary
+from photodesk.core.search.duplicates import DEFAULT_BITS as DUPLICATE_BITS
+from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.jobs import CLIP_HELP
 from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
 from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum
@@ -91,6 +95,7 @@ __all__ = [
     "DEFAULT_POLL_INTERVAL_S",
     "DEFAULT_SETTLE_S",
     "DEFAULT_TEMPLATE",
+    "DUPLICATE_BITS",
     "FACES_HELP",
     "PHOTO_EXTENSIONS",
     "PREVIEW_SIZE",
@@ -113,8 +118,11 @@ __all__ = [
     "CorruptFile",
     "Cursor",
     "DetectedFace",
+    "DuplicateService",
     "EditService",
+    "Event",
     "EventBus",
+    "EventService",
     "ExternalIdentity",
     "FaceAnalyzer",
     "FaceBox",
@@ -144,6 +152,8 @@ __all__ = [
     "LibraryOptions",
     "LibraryStats",
     "MarkerIndex",
+    "Memory",
+    "MemoryService",
     "Models",
     "MonthBucket",
     "NotFound",

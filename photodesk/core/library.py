@@ -34,12 +34,15 @@ from photodesk.core.media.thumbnails import ThumbnailStore
 from photodesk.core.organize.albums import AlbumService
 from photodesk.core.organize.assets import AssetService
 from photodesk.core.organize.edits import EditService
+from photodesk.core.organize.events import EventService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import GeoService
+from photodesk.core.organize.memories import MemoryService
 from photodesk.core.organize.sidecars import XmpService
 from photodesk.core.organize.tags import TagService
 from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
+from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
 from photodesk.core.sync.service import SyncService
@@ -97,6 +100,11 @@ class Library:
         self.search = SearchService(store, prior.semantic if prior is not None else None)
         self.folders = FolderService(store, self.assets)
         self.edits = EditService(store, self.assets)
+        self.memories = MemoryService(store)  # "on this day", "this week N years ago"
+        self.event_groups = EventService(store)  # photos grouped by time and place
+        self.duplicates = DuplicateService(
+            store, self.thumbnails, self.assets, self.albums, self.tags, self.edits
+        )
         prior_people: PeopleService | None = vars(self).get("people")  # shares its crop cache
         self.people = PeopleService(
             store,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -143,6 +144,8 @@ class Asset(Base):
     trashed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
     has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
+    phash: Mapped[int | None] = mapped_column(BigInteger)  # perceptual hash of the thumbnail
+    sharpness: Mapped[float | None] = mapped_column(Float)  # of the thumbnail (burst order)
     stack_id: Mapped[int | None] = mapped_column(
         ForeignKey("stacks.id", ondelete="SET NULL"), index=True
     )
