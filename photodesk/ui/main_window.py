@@ -31,9 +31,8 @@ from photodesk.ui.bridge import Bridge
 from photodesk.ui.identity import app_icon, show_about
 from photodesk.ui.views.base import ErrorView, View
 from photodesk.ui.widgets.jobs_status import JobsStatus
-from photodesk.ui.widgets.sync_status import SyncStatus
-
 from photodesk.ui.widgets.sidebar import Sidebar
+from photodesk.ui.widgets.sync_status import SyncStatus
 
 if TYPE_CHECKING:
     from photodesk.ui.views.viewer import ViewerView
