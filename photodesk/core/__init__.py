@@ -75,6 +75,7 @@ from photodesk.core.media.thumbnails import PREVIEW_SIZE
 from photodesk.core.media.thumbnails.decode import pixel_count
 from photodesk.core.organize.assets import TRASH_DAYS
 from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
+from photodesk.core.organize.events import Event, EventService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import (
     TILE_SIZE,
@@ -87,9 +88,12 @@ from photodesk.core.organize.geo import (
     project_arrays,
     unproject,
 )
+from photodesk.core.organize.memories import Memory, MemoryService
 from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
 from photodesk.core.people.jobs import FACES_HELP
 from photodesk.core.people.service import FaceRecord, PeopleService, PersonSummary
+from photodesk.core.search.duplicates import DEFAULT_BITS as DUPLICATE_BITS
+from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.jobs import CLIP_HELP
 from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
 from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum
@@ -102,6 +106,7 @@ __all__ = [
     "DEFAULT_POLL_INTERVAL_S",
     "DEFAULT_SETTLE_S",
     "DEFAULT_TEMPLATE",
+    "DUPLICATE_BITS",
     "FACES_HELP",
     "PHOTO_EXTENSIONS",
     "PREVIEW_SIZE",
@@ -127,8 +132,11 @@ __all__ = [
     "DavLock",
     "DavSpace",
     "DetectedFace",
+    "DuplicateService",
     "EditService",
+    "Event",
     "EventBus",
+    "EventService",
     "Exists",
     "ExternalIdentity",
     "FaceAnalyzer",
@@ -160,6 +168,8 @@ __all__ = [
     "LibraryStats",
     "Locked",
     "MarkerIndex",
+    "Memory",
+    "MemoryService",
     "MissingParent",
     "Models",
     "MonthBucket",
