@@ -18,10 +18,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--view",
         default="timeline",
-        help="timeline, viewer, map, people, search, "
-        "albums, tags, folders, favourites, archive or trash",
+        help="timeline, memories, events, viewer, map, people, search, "
+        "albums, tags, folders, duplicates, favourites, archive or trash",
     )
     p.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+    p.add_argument(
+        "--theme", default="light", choices=("light", "dark", "system"), help="for --screenshot"
+    )
 
 
 def run_alone(args: argparse.Namespace) -> int:
@@ -39,7 +42,9 @@ def run_alone(args: argparse.Namespace) -> int:
             return 2
         library = open_library(args.library)  # create=False: a typo is an error, not a library
         try:
-            return screenshot(library, Path(args.screenshot), args.view.lower(), (width, height))
+            return screenshot(
+                library, Path(args.screenshot), args.view.lower(), (width, height), args.theme
+            )
         finally:
             library.close()
     from photodesk.ui.launch import launch

@@ -16,6 +16,7 @@ from photodesk.cli import (
     index_cmd,
     init_cmd,
     jobs_cmd,
+    memories_cmd,
     models_cmd,
     people_cmd,
     remote_cmd,
@@ -44,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     index_cmd.COMMAND,
     xmp_cmd.COMMAND,
     remote_cmd.COMMAND,
+    memories_cmd.COMMAND,
     gui_cmd.COMMAND,
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in c.names}

@@ -21,6 +21,7 @@ from photodesk.core.accounts.service import AccountService
 from photodesk.core.catalog.events import Changes, EventBus
 from photodesk.core.catalog.store import CATALOG, LOCAL_USER_EMAIL, Store
 from photodesk.core.catalog.types import UserId
+from photodesk.core.dav.space import DavSpace
 from photodesk.core.inference.models import Loader, MLModels, Models
 from photodesk.core.ingest.files import FileService
 from photodesk.core.ingest.importer import Importer
@@ -34,12 +35,15 @@ from photodesk.core.media.thumbnails import ThumbnailStore
 from photodesk.core.organize.albums import AlbumService
 from photodesk.core.organize.assets import AssetService
 from photodesk.core.organize.edits import EditService
+from photodesk.core.organize.events import EventService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import GeoService
+from photodesk.core.organize.memories import MemoryService
 from photodesk.core.organize.sidecars import XmpService
 from photodesk.core.organize.tags import TagService
 from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
+from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
 from photodesk.core.sync.service import SyncService
@@ -97,6 +101,11 @@ class Library:
         self.search = SearchService(store, prior.semantic if prior is not None else None)
         self.folders = FolderService(store, self.assets)
         self.edits = EditService(store, self.assets)
+        self.memories = MemoryService(store)  # "on this day", "this week N years ago"
+        self.event_groups = EventService(store)  # photos grouped by time and place
+        self.duplicates = DuplicateService(
+            store, self.thumbnails, self.assets, self.albums, self.tags, self.edits
+        )
         prior_people: PeopleService | None = vars(self).get("people")  # shares its crop cache
         self.people = PeopleService(
             store,
@@ -122,6 +131,7 @@ class Library:
             analysis=self._analysis,
             quota=prior_uploads.quota if prior_uploads is not None else None,
         )
+        self.dav = DavSpace(store, self.uploads, self.accounts)  # WebDAV spaces (phone backup)
         # started by the desktop app, the daemon, `watch run` (start_background)
         self.watch = FolderWatcher(
             store,
@@ -131,6 +141,7 @@ class Library:
             polling=opts.watch_polling,
             workers=opts.watch_workers,
             sidecars_changed=self.ingest.sidecars_changed,
+            uploads=self.uploads,  # inboxes: watched folders whose files become an account's
         )
 
     def _scoped(self, user_id: int) -> Library:

@@ -36,6 +36,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.gallery",
     "photodesk.sync.web_albums",
     "photodesk.sync.sync_api",
+    "photodesk.sync.dav",
 )
 
 
