@@ -21,12 +21,23 @@ DEFAULT_CLIP = "ViT-B-32__openai"
 # PHOTODESK_CLIP_MODEL / PHOTODESK_FACE_MODEL pick the packs (faces: "auto", "dlib",
 # "buffalo_l", ...).
 ML_ENV = "PHOTODESK_ML"
+# A postgresql:// URL: the catalog lives in that database (the server's [server] database).
+DATABASE_ENV = "PHOTODESK_DATABASE_URL"
+
+
+def database_url(configured: str | None = None) -> str | None:
+    """The catalog database: the one configured, else ``PHOTODESK_DATABASE_URL``, else None
+    (the library folder's SQLite catalog)."""
+    return configured or os.environ.get(DATABASE_ENV) or None
 
 
 def open_library(
-    library: str | os.PathLike[str] | Path | None = None, *, ml: bool | None = None
+    library: str | os.PathLike[str] | Path | None = None,
+    *,
+    ml: bool | None = None,
+    database: str | None = None,
 ) -> Library:
-    lib = Library.open(resolve_library_dir(library))
+    lib = Library.open(resolve_library_dir(library), database=database_url(database))
     if ml if ml is not None else os.environ.get(ML_ENV, "").lower() not in ("0", "off", "no"):
         attach_ml(lib)
     return lib

@@ -12,12 +12,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from photodesk.core import ml_jobs  # noqa: F401  (registers clip, faces, faces.cluster)
 from photodesk.core.accounts.service import AccountService
 from photodesk.core.catalog.db import migrate
-from photodesk.core.catalog.db.engine import make_engine, make_sessionmaker
+from photodesk.core.catalog.db.engine import (
+    is_database_url,
+    make_engine,
+    make_server_engine,
+    make_sessionmaker,
+    redact,
+)
 from photodesk.core.catalog.db.schema import User
 from photodesk.core.catalog.errors import LibraryError
 from photodesk.core.catalog.events import Changes, EventBus
@@ -53,8 +60,10 @@ CATALOG = "catalog.db"
 class Library:
     """A library folder: ``catalog.db``, ``thumbs/``, ``previews/``, ``originals/``, ``models/``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, database: str | None = None) -> None:
         self.root = root
+        # A PostgreSQL catalog (``database`` URL) or the folder's SQLite ``catalog.db``.
+        self.database = database
         self.db_path = root / CATALOG
         self.thumbs_dir = root / "thumbs"
         self.previews_dir = root / "previews"
@@ -63,8 +72,12 @@ class Library:
         self.events = EventBus()
         self.thumbnails = ThumbnailStore(self.thumbs_dir, self.previews_dir)
         self._write_lock = threading.RLock()
-        self._writer = make_engine(self.db_path, writer=True)
-        self._reader = make_engine(self.db_path, writer=False)
+        if database is not None:
+            self._writer = make_server_engine(database, writer=True)
+            self._reader = make_server_engine(database, writer=False)
+        else:
+            self._writer = make_engine(self.db_path, writer=True)
+            self._reader = make_engine(self.db_path, writer=False)
         self._write_sessions = make_sessionmaker(self._writer)
         self._read_sessions = make_sessionmaker(self._reader)
         self.owner_id: UserId = UserId(0)
@@ -119,10 +132,18 @@ class Library:
         return view
 
     @classmethod
-    def open(cls, root: Path | str, *, create: bool = True) -> Library:
-        """Open (and create or upgrade) the library at ``root``; the catalog is backed up first."""
+    def open(cls, root: Path | str, *, create: bool = True, database: str | None = None) -> Library:
+        """Open (and create or upgrade) the library at ``root``; the catalog is backed up first.
+
+        ``database``: a ``postgresql://`` URL whose database holds the catalog instead of the
+        folder's ``catalog.db`` (the folder keeps thumbnails, previews, originals and models).
+        """
         root = Path(root).expanduser().resolve()
-        if not (root / CATALOG).exists() and not create:
+        if database is not None and not is_database_url(database):
+            raise LibraryError(
+                f"unsupported catalog database {redact(database)!r}: use postgresql://..."
+            )
+        if database is None and not (root / CATALOG).exists() and not create:
             raise LibraryError(f"no photodesk library at {root}")
         if root.exists() and not root.is_dir():
             raise LibraryError(f"{root} is not a folder")
@@ -131,11 +152,21 @@ class Library:
                 (root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LibraryError(f"cannot create the library at {root}: {exc.strerror}") from exc
-        lib = cls(root)
+        lib = cls(root, database)
         try:
             with lib._write_lock:
-                lib.backup_path = migrate.upgrade(lib._writer, lib.db_path)
+                lib.backup_path = migrate.upgrade(
+                    lib._writer, lib.db_path if database is None else None
+                )
             lib.owner_id = lib._ensure_local_user()
+        except OperationalError as exc:
+            lib.close()
+            if database is None:
+                raise
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise LibraryError(
+                f"cannot use the catalog database {redact(database)}: {reason}"
+            ) from exc
         except Exception:
             lib.close()
             raise

@@ -25,6 +25,7 @@ class ServerConfig:
 
     library: Path | None = None  # None: --library, PHOTODESK_LIBRARY or the user data folder
     storage_root: Path | None = None  # None: the library's originals/ folder
+    database: str | None = None  # postgresql://...: the catalog's database (None: SQLite)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     public_url: str | None = None  # e.g. https://photos.example.org (for links and CSRF checks)
@@ -114,6 +115,13 @@ def _convert(name: str, value: Any) -> Any:
             if text not in ("text", "json"):
                 raise ValueError
             return text
+        if name == "database":
+            if not value:
+                return None
+            text = str(value).strip()
+            if text.split("://", 1)[0].lower() not in ("postgresql", "postgres"):
+                raise ValueError
+            return text
         if name == "public_url":
             if not value:
                 return None
@@ -123,12 +131,18 @@ def _convert(name: str, value: Any) -> Any:
             return text
         return str(value)
     except (TypeError, ValueError) as exc:
+        if name == "database":  # never echo a URL that may hold a password
+            raise InvalidInput("bad server setting database: use postgresql://...") from exc
         raise InvalidInput(f"bad server setting {name} = {value!r}") from exc
 
 
 _NAMES = {f.name for f in fields(ServerConfig)} - {"extra"}
 # Handier spellings accepted in the file and the environment.
-_ALIASES = {"max_upload_mb": ("max_upload_bytes", MiB), "bind": ("host", 1)}
+_ALIASES = {
+    "max_upload_mb": ("max_upload_bytes", MiB),
+    "bind": ("host", 1),
+    "database_url": ("database", 1),  # PHOTODESK_DATABASE_URL
+}
 
 
 def _apply(values: dict[str, Any], key: str, value: Any, where: str) -> None:

@@ -94,7 +94,9 @@ def run(
     from photodesk.bootstrap import open_library  # the composition root (it may wire ML in)
 
     setup_logging(config.log_format)
-    library = open_library(library_dir if library_dir is not None else config.library)
+    library = open_library(
+        library_dir if library_dir is not None else config.library, database=config.database
+    )
     try:
         log.info("library %s", library.root)
         serve(library, config, on_ready=on_ready)

@@ -33,6 +33,7 @@ import pytest
 from photodesk.core import Library
 from photodesk.sync.config import ServerConfig
 from photodesk.sync.server import RunningServer, start_in_thread
+from tests.catalogs import DIALECTS, Catalogs
 from tests.sync.browser import browser  # noqa: F401  (headless Chromium for page tests)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,8 +53,25 @@ class ServerInfo:
         return self.running.app
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Every test that starts a server runs on each catalog dialect (tests/catalogs.py).
+    if "catalog" in metafunc.fixturenames:
+        metafunc.parametrize("catalog", DIALECTS, indirect=True)
+
+
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerInfo]]:
+def catalog(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Catalogs:
+    """The catalog dialect of this run: with ``postgresql`` every library the test opens (and
+    every ``serve`` it spawns) keeps its catalog in a fresh PostgreSQL database."""
+    dialect = getattr(request, "param", "sqlite")
+    server = request.getfixturevalue("postgres") if dialect == "postgresql" else None
+    catalogs = Catalogs(dialect, server)
+    catalogs.install(monkeypatch)
+    return catalogs
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, catalog: Catalogs) -> Iterator[Callable[..., ServerInfo]]:
     """Start servers on loopback (each over its own library unless ``lib=`` is given)."""
     started: list[tuple[RunningServer, Library | None]] = []
 
@@ -165,10 +183,11 @@ def spawn_server(
 
 
 @pytest.fixture
-def serve_subprocess() -> Iterator[Callable[..., ServerProcess]]:
+def serve_subprocess(catalog: Catalogs) -> Iterator[Callable[..., ServerProcess]]:
     procs: list[ServerProcess] = []
 
     def start(library_dir: Path, *extra: str, **kwargs: Any) -> ServerProcess:
+        kwargs["env"] = {**catalog.env_for(library_dir), **(kwargs.get("env") or {})}
         sp = spawn_server(library_dir, *extra, **kwargs)
         procs.append(sp)
         return sp
