@@ -11,6 +11,7 @@ from typing import Any
 
 from photodesk.cli import (
     check_cmd,
+    db_cmd,
     index_cmd,
     jobs_cmd,
     models_cmd,
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     jobs_cmd.add_parser(sub)
     check_cmd.add_parser(sub)
+    db_cmd.add_parser(sub)
     watch_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)
     users_cmd.add_parser(sub)
@@ -176,6 +178,8 @@ def _run(library: Any, args: argparse.Namespace) -> int:
         return users_cmd.run(library, args)
     if args.command == "share":
         return share_cmd.run(library, args)
+    if args.command == "db":
+        return db_cmd.run(library, args)
     if args.command == "edit":
         return xmp_cmd.run_edit(library, args)
     if args.command == "xmp":
