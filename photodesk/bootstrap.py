@@ -52,26 +52,36 @@ def attach_ml(
 ) -> None:
     """Attach a loader: the ML runtime is imported, and models found, only on first use (a
     search with text, a ``clip`` or ``faces`` job); the weights load later still, per model."""
+    lib.attach_ml(
+        loader=lambda: load_models(lib.models_dir, clip=clip, faces=faces, providers=providers)
+    )
+
+
+def load_models(
+    models_dir: Path,
+    *,
+    clip: str | None = None,
+    faces: str | None = None,
+    providers: list[str] | None = None,
+) -> Models:
+    """The CLIP and face models found in ``models_dir`` (faces: dlib when installed, or an
+    insightface pack); the best onnxruntime provider there is (CUDA, DirectML, CoreML, CPU)."""
     clip = clip or os.environ.get("PHOTODESK_CLIP_MODEL") or DEFAULT_CLIP
     faces = faces or os.environ.get("PHOTODESK_FACE_MODEL") or "auto"
-
-    def load() -> Models:
-        try:
-            from photodesk.ml.backends import load_backends
-        except ImportError as exc:
-            return Models(
-                missing=(f"the ML runtime is not installed ({exc}): pip install 'photodesk[ml]'",)
-            )
-        found = load_backends(lib.models_dir, clip=clip, faces=faces, providers=providers)
-        log.info("ML models: clip=%s faces=%s", found.clip, found.faces)
+    try:
+        from photodesk.ml.backends import load_backends
+    except ImportError as exc:
         return Models(
-            image=cast("ImageEmbedder | None", found.clip),
-            text=cast("TextEmbedder | None", found.clip),
-            faces=cast("FaceAnalyzer | None", found.faces),
-            missing=_notes(getattr(found, "missing", ())),
+            missing=(f"the ML runtime is not installed ({exc}): pip install 'photodesk[ml]'",)
         )
-
-    lib.attach_ml(loader=load)
+    found = load_backends(models_dir, clip=clip, faces=faces, providers=providers)
+    log.info("ML models: clip=%s faces=%s", found.clip, found.faces)
+    return Models(
+        image=cast("ImageEmbedder | None", found.clip),
+        text=cast("TextEmbedder | None", found.clip),
+        faces=cast("FaceAnalyzer | None", found.faces),
+        missing=_notes(getattr(found, "missing", ())),
+    )
 
 
 def _notes(missing: Any) -> tuple[str, ...]:

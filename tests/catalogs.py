@@ -61,3 +61,14 @@ class Catalogs:
             return original(cls, root, create=create, database=database or catalogs.url_for(root))
 
         monkeypatch.setattr(Library, "open", classmethod(open_on_postgres))
+
+
+def sql(lib: Library, statement: str, *args: object) -> list[tuple[Any, ...]]:
+    """Run raw SQL (``?`` placeholders) on a library's catalog, whichever the dialect; commits."""
+    from sqlalchemy import text
+
+    parts = statement.split("?")
+    named = "".join(p + (f":p{i}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+    with lib.write() as s:
+        result = s.execute(text(named), {f"p{i}": a for i, a in enumerate(args)})
+        return [tuple(r) for r in result] if result.returns_rows else []

@@ -21,6 +21,7 @@ from photodesk.cli import (
     share_cmd,
     users_cmd,
     watch_cmd,
+    workers_cmd,
     xmp_cmd,
 )
 
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_cmd.add_parser(sub)
     check_cmd.add_parser(sub)
     db_cmd.add_parser(sub)
+    workers_cmd.add_parser(sub)
     watch_cmd.add_parser(sub)
     serve_cmd.add_parser(sub)
     users_cmd.add_parser(sub)
@@ -180,6 +182,8 @@ def _run(library: Any, args: argparse.Namespace) -> int:
         return share_cmd.run(library, args)
     if args.command == "db":
         return db_cmd.run(library, args)
+    if args.command == "workers":
+        return workers_cmd.run(library, args)
     if args.command == "edit":
         return xmp_cmd.run_edit(library, args)
     if args.command == "xmp":
@@ -223,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     if args.command == "serve":
         return serve_cmd.run(args)  # opens the library itself (its config file may name it)
+    if args.command == "worker":  # a remote worker opens no library
+        return workers_cmd.run_worker(args)
     try:
         library = open_library(args.library)
     except PhotodeskError as exc:

@@ -25,6 +25,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--no-jobs", action="store_true", help="do not run background jobs in the daemon"
     )
+    p.add_argument(
+        "--no-local-ml",
+        action="store_true",
+        help="leave smart-search and face analysis to remote workers (photodesk worker); "
+        "setting local_ml = false",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             public_url=args.public_url,
             log_format=args.log_format,
             jobs=False if args.no_jobs else None,
+            local_ml=False if args.no_local_ml else None,
         )
     except PhotodeskError as exc:
         print(f"photodesk serve: {exc}", file=sys.stderr)

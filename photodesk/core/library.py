@@ -45,6 +45,7 @@ from photodesk.core.organize.geo import GeoService
 from photodesk.core.organize.sidecars import XmpService  # also registers xmp.write, xmp.read
 from photodesk.core.organize.tags import TagService
 from photodesk.core.people.service import PeopleService
+from photodesk.core.remote_jobs import RemoteWorkers
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
 
@@ -98,6 +99,7 @@ class Library:
         self.uploads = UploadService(self)
         self.shares = ShareService(self)  # album grants and public links
         self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
+        self.workers = RemoteWorkers(self)  # machines that take ML jobs over HTTP
         self.ml = MLModels()  # smart search and face models; photodesk.bootstrap attaches them
         self.smart: SmartSearch | None = None
 

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from photodesk import __version__
 from photodesk.core import Library
+from photodesk.core.remote_jobs import REMOTE_QUEUES
 from photodesk.sync import auth
 from photodesk.sync.auth import auth_middleware, public
 from photodesk.sync.config import ServerConfig
@@ -35,6 +36,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.shares",
     "photodesk.sync.gallery",
     "photodesk.sync.web_albums",
+    "photodesk.sync.workers_api",
 )
 
 
@@ -96,6 +98,9 @@ def make_app(library: Library, config: ServerConfig | None = None) -> web.Applic
     )
     app[LIBRARY] = library
     app[CONFIG] = config
+    if not config.local_ml:  # clip and faces jobs are queued for remote workers, run by none here
+        library.ml.remote = REMOTE_QUEUES
+        library.jobs.remote_queues = frozenset(REMOTE_QUEUES)
     auth.setup(app)
     app.router.add_get("/api/server/ping", ping)
     app.router.add_get("/api/health", health)

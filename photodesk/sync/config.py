@@ -41,6 +41,7 @@ class ServerConfig:
     max_header_bytes: int = 8190
     cookie_name: str = "photodesk_session"
     jobs: bool = True  # run the job engine inside the daemon
+    local_ml: bool = True  # False: leave clip and faces jobs to remote workers (photodesk worker)
     extra: Mapping[str, Any] = field(default_factory=dict)  # unknown TOML sections for others
 
     @property
@@ -106,7 +107,7 @@ def _convert(name: str, value: Any) -> Any:
             if seconds < 0:
                 raise ValueError
             return seconds
-        if name in ("access_log", "jobs"):
+        if name in ("access_log", "jobs", "local_ml"):
             return parse_bool(value)
         if name == "trusted_proxies":
             return _networks(value)
@@ -183,6 +184,9 @@ def load_config(
             _apply(values, key, value, str(path))
         if "server" in data:
             extra.update({k: v for k, v in data.items() if k != "server"})
+        jobs_table = data.get("jobs")
+        if isinstance(jobs_table, dict) and "local_ml" in jobs_table:  # [jobs] local_ml = false
+            _apply(values, "local_ml", jobs_table["local_ml"], str(path))
     env = os.environ if env is None else env
     for key, value in env.items():
         if not key.startswith(ENV_PREFIX):

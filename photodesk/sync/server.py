@@ -95,7 +95,9 @@ def run(
 
     setup_logging(config.log_format)
     library = open_library(
-        library_dir if library_dir is not None else config.library, database=config.database
+        library_dir if library_dir is not None else config.library,
+        database=config.database,
+        ml=False if not config.local_ml else None,
     )
     try:
         log.info("library %s", library.root)

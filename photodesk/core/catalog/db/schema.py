@@ -51,6 +51,18 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class RemoteWorker(Base):
+    """A machine allowed to take ML jobs over HTTP (``photodesk worker``): its token's SHA-256."""
+
+    __tablename__ = "workers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class ApiKey(Base):
     """A user's API key: only its SHA-256 is stored (keys are random, so no slow hash is needed)."""
 
