@@ -11,6 +11,7 @@ only from the worker that holds the job, while it is running.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ class RemoteWorkers:
             s.add(RemoteWorker(name=name, token_hash=_hash(token), created_at=datetime.now()))
         return token
 
-    def list(self) -> list[WorkerInfo]:
+    def list(self) -> builtins.list[WorkerInfo]:
         with self._lib.read() as s:
             rows = s.scalars(select(RemoteWorker).order_by(RemoteWorker.id)).all()
             return [
@@ -129,7 +130,7 @@ class RemoteWorkers:
             return row.name
 
     # ----- jobs -------------------------------------------------------------------------------
-    def claim(self, worker: str, queues: list[str]) -> RemoteJob | None:
+    def claim(self, worker: str, queues: builtins.list[str]) -> RemoteJob | None:
         """The next job of ``queues`` for ``worker`` (None: nothing waiting)."""
         bad = [q for q in queues if q not in REMOTE_QUEUES]
         if bad or not queues:
@@ -187,7 +188,7 @@ class RemoteWorkers:
         with self._lib.write(Changes(jobs=True)) as s:
             repo.fail(s, job_id, f"{PREFIX}{worker}: {error}", retry=not permanent)
 
-    def complete_clip(self, worker: str, job_id: int, model: str, vector: list[float]) -> None:
+    def complete_clip(self, worker: str, job_id: int, model: str, vector: builtins.list[float]) -> None:
         job = self._held(worker, job_id)
         if job.kind != "clip":
             raise InvalidInput(f"job {job_id} is a {job.kind} job")
@@ -200,7 +201,7 @@ class RemoteWorkers:
         self._finish(job, {"asset": aid, "embedded": 1, "model": model, "worker": worker})
 
     def complete_faces(
-        self, worker: str, job_id: int, model: str, faces: list[dict[str, Any]]
+        self, worker: str, job_id: int, model: str, faces: builtins.list[dict[str, Any]]
     ) -> None:
         job = self._held(worker, job_id)
         if job.kind != "faces":
