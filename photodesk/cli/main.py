@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from photodesk import __version__
 from photodesk.cli import (
     check_cmd,
     db_cmd,
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="library folder (default: $PHOTODESK_LIBRARY or the platform's user data folder)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--version", action="version", version=f"photodesk {__version__}", help="print the version"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("import", help="import photos and videos from files and folders")

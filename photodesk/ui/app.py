@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from photodesk.core import Library
 from photodesk.ui import ops
+from photodesk.ui.identity import apply_identity
 from photodesk.ui.main_window import MainWindow
 
 ML_CATCH_UP_DELAY_MS = 5000
@@ -30,8 +31,7 @@ def keep_gui_responsive(library: Library) -> None:
 
 def run(library: Library) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
-    app.setApplicationName("photodesk")
-    app.setOrganizationName("photodesk")
+    apply_identity(app)
     window = MainWindow(library)
     window.show()
     keep_gui_responsive(library)

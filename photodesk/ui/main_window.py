@@ -24,6 +24,7 @@ from photodesk.core import Library, LibraryStats
 from photodesk.core.jobs.engine import JobProgress
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.identity import app_icon, show_about
 from photodesk.ui.widgets.jobs_status import JobsStatus
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.bridge = Bridge(library, self)
         self.settings = QSettings("photodesk", "photodesk")
         self.setWindowTitle(f"photodesk — {library.root.name}")
+        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.resize(1280, 820)
 
@@ -144,6 +146,11 @@ class MainWindow(QMainWindow):
         act.setShortcut(QKeySequence.StandardKey.Quit)
         act.triggered.connect(self.close)
         file_menu.addAction(act)
+        help_menu = self.menuBar().addMenu("&Help")
+        act = QAction("&About photodesk", self)
+        act.setMenuRole(QAction.MenuRole.AboutRole)
+        act.triggered.connect(lambda: show_about(self))
+        help_menu.addAction(act)
 
     def edit_watched_folders(self) -> None:
         from photodesk.ui.dialogs.watch_dialog import WatchDialog
