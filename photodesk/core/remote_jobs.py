@@ -188,7 +188,9 @@ class RemoteWorkers:
         with self._lib.write(Changes(jobs=True)) as s:
             repo.fail(s, job_id, f"{PREFIX}{worker}: {error}", retry=not permanent)
 
-    def complete_clip(self, worker: str, job_id: int, model: str, vector: builtins.list[float]) -> None:
+    def complete_clip(
+        self, worker: str, job_id: int, model: str, vector: builtins.list[float]
+    ) -> None:
         job = self._held(worker, job_id)
         if job.kind != "clip":
             raise InvalidInput(f"job {job_id} is a {job.kind} job")

@@ -16,7 +16,7 @@ from photodesk.cli.main import main
 from photodesk.core import Library
 from photodesk.core.catalog.db import jobs as repo
 from photodesk.core.catalog.db import text_index, vectors
-from photodesk.core.catalog.db.schema import Job
+from photodesk.core.catalog.db.schema import Asset, Job
 from tests.conftest import make_jpeg
 
 
@@ -109,3 +109,26 @@ def test_vectors_are_read_in_write_order_and_text_search_ignores_case(
             assert later[0][2][0][0] == 2.0
             hits = text_index.file_matches(s, "holiday beach", ["original"])
         assert sorted(aid for aid, _ in hits) == [a, b]
+
+
+def test_the_timeline_pages_past_the_dated_photos_into_the_undated(
+    tmp_path: Path, postgres: Any
+) -> None:
+    """The keyset start of the undated section fits PostgreSQL's INTEGER ids (it was 2**62)."""
+    from photodesk.core import AssetQuery
+    from photodesk.core.organize.timeline import TimelineService
+
+    make_jpeg(tmp_path / "src" / "dated.jpg", seed=1)
+    make_jpeg(tmp_path / "src" / "undated.jpg", seed=2)
+    url = postgres.create_database(postgres.template)
+    with Library.open(tmp_path / "lib", database=url) as lib:
+        lib.importer.import_paths([tmp_path / "src"], workers=1)
+        with lib.write() as s:  # no date at all (the importer falls back to the file's time)
+            undated = s.query(Asset).order_by(Asset.id).first()
+            assert undated is not None
+            undated.taken_at = None
+        timeline = TimelineService(lib)
+        first = timeline.page(AssetQuery(), limit=1)
+        assert first.next is not None
+        second = timeline.page(AssetQuery(), first.next, limit=1)
+        assert len(first.items) + len(second.items) == 2
