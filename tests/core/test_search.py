@@ -266,6 +266,7 @@ def test_a_catalog_from_before_the_text_index_gets_it_filled(tmp_path: Path):
             text_index.drop(conn)
             for column in ("xmp_written_at", "xmp_state"):  # nor the later 0009's columns
                 conn.exec_driver_sql(f"ALTER TABLE assets DROP COLUMN {column}")
+            conn.exec_driver_sql("DROP TABLE workers")  # nor 0010's table
             conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0007'")
     with Library.open(root) as lib:
         assert len(SearchService(lib).search(SearchQuery(text="harbour"))) == 1
