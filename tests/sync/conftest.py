@@ -12,6 +12,10 @@
   ``ServerProcess`` with ``.url`` and ``.proc``; it is stopped with SIGTERM at teardown.
   Create users first, in-process: ``with Library.open(dir) as lib: lib.accounts.add_user(...)``
   (SQLite in WAL mode lets both processes use the catalog).
+- ``catalog``: every test that starts a server runs once per catalog dialect (``[sqlite]``,
+  ``[postgresql]``; tests/catalogs.py). On PostgreSQL each library folder the test opens gets a
+  database of its own, and ``serve_subprocess`` passes it on as ``PHOTODESK_DATABASE_URL``; use
+  ``tests.catalogs.sql(lib, ...)`` instead of opening ``catalog.db`` to look at rows.
 """
 
 from __future__ import annotations
