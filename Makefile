@@ -27,6 +27,7 @@ run: setup
 lint: setup-dev
 	$(BIN)/ruff check photodesk tests bench installers resources
 	$(BIN)/lint-imports
+	$(BIN)/mypy photodesk
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n auto -q $(PYTEST_ARGS)

@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 from photodesk.core import AssetQuery, Library  # noqa: E402
 from photodesk.core.catalog.db import jobs as repo  # noqa: E402
 from photodesk.core.catalog.db.schema import Asset, AssetFile, User  # noqa: E402
-from photodesk.core.organize.timeline import TimelineService  # noqa: E402
 from photodesk.core.search.query import SearchQuery  # noqa: E402
 
 USERS = 20
@@ -93,7 +92,7 @@ def pct(samples: list[float], p: float) -> float:
 
 
 def time_timeline(lib: Library, user: int, rounds: int = 30) -> tuple[float, float]:
-    timeline = TimelineService(lib.for_user(user))
+    timeline = lib.for_user(user).timeline
     page = timeline.page(AssetQuery())
     cursors = []
     while page.next is not None and len(cursors) < 40:
@@ -129,7 +128,7 @@ def time_claims(lib: Library, claimers: int, jobs: int = 2000) -> float:
 
     def work(k: int) -> None:
         while True:
-            with lib._write_sessions() as s, s.begin():
+            with lib.store._write_sessions() as s, s.begin():
                 row = repo.claim(s, "maintenance", f"bench{k}:1")
                 if row is None:
                     return

@@ -155,11 +155,11 @@ def launch_child(root: Path, spawned: float) -> None:
     from PySide6.QtWidgets import QApplication
 
     from photodesk.core import Library
-    from photodesk.ui.app import keep_gui_responsive
+    from photodesk.ui.app import LIBRARY_OPTIONS, keep_gui_responsive
     from photodesk.ui.main_window import MainWindow
 
     app = QApplication([])
-    lib = Library.open(root)
+    lib = Library.open(root, options=LIBRARY_OPTIONS)  # as the app opens it
     window = MainWindow(lib, restore=False)
     window.resize(1400, 900)
     window.show()
@@ -307,11 +307,11 @@ def measure_stalls(root: Path, photos: Path, why: bool = False, ml: bool = False
     from PySide6.QtWidgets import QApplication
 
     from photodesk.core import Library
-    from photodesk.ui.app import keep_gui_responsive
+    from photodesk.ui.app import LIBRARY_OPTIONS, keep_gui_responsive
     from photodesk.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
-    lib = Library.open(root)
+    lib = Library.open(root, options=LIBRARY_OPTIONS)  # as the app opens it
     if ml:  # as the app opens it: faces (and CLIP when installed) run after the import
         from photodesk.bootstrap import attach_ml
 

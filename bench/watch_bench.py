@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from photodesk.core import AssetQuery, Changes, Library  # noqa: E402
-from photodesk.core.ingest.files import FileService  # noqa: E402
 from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, FolderWatcher  # noqa: E402
 
 
@@ -76,10 +75,12 @@ def burst(files: list[Path], tmp: Path, *, polling: bool, settle: float, interva
     lib_dir, inbox = tmp / f"lib-{name}", tmp / f"inbox-{name}"
     inbox.mkdir()
     with Library.open(lib_dir) as lib:
-        FileService(lib).add_watched(inbox)
+        lib.files.add_watched(inbox)
         counter = Counter(lib)
         counter.target = len(files)
-        watcher = FolderWatcher(lib, settle_s=settle, poll_interval_s=interval, polling=polling)
+        watcher = FolderWatcher(
+            lib.store, lib.importer, settle_s=settle, poll_interval_s=interval, polling=polling
+        )
         watcher.start()
         assert watcher.wait_idle(60)
         t0 = time.monotonic()
@@ -104,7 +105,7 @@ def burst(files: list[Path], tmp: Path, *, polling: bool, settle: float, interva
 def idle_cpu(lib_dir: Path, *, polling: bool, interval: float, seconds: float) -> float:
     """Percent of one core used by the process (the watcher's threads) while nothing happens."""
     with Library.open(lib_dir) as lib:
-        watcher = FolderWatcher(lib, poll_interval_s=interval, polling=polling)
+        watcher = FolderWatcher(lib.store, lib.importer, poll_interval_s=interval, polling=polling)
         watcher.start()
         assert watcher.wait_idle(120)
         time.sleep(1.0)

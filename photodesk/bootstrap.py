@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from photodesk.core import Library
-from photodesk.core.ml_models import Models
+from photodesk.core import Library, LibraryOptions, Models
 from photodesk.settings import resolve_library_dir
 
 if TYPE_CHECKING:
-    from photodesk.core.ports import FaceAnalyzer, ImageEmbedder, TextEmbedder
+    from photodesk.core import FaceAnalyzer, ImageEmbedder, TextEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +34,14 @@ def open_library(
     library: str | os.PathLike[str] | Path | None = None,
     *,
     ml: bool | None = None,
+    options: LibraryOptions | None = None,
     database: str | None = None,
 ) -> Library:
-    lib = Library.open(resolve_library_dir(library), database=database_url(database))
+    """Open the library for a front end: ``options`` say how it runs (the desktop's, the
+    server's); the ML models are attached unless ``ml`` or $PHOTODESK_ML turns them off."""
+    lib = Library.open(
+        resolve_library_dir(library), options=options, database=database_url(database)
+    )
     if ml if ml is not None else os.environ.get(ML_ENV, "").lower() not in ("0", "off", "no"):
         attach_ml(lib)
     return lib

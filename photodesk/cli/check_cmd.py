@@ -7,14 +7,9 @@ import sys
 from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import Library
-from photodesk.core.maintenance.check import (
-    DEFAULT_KEEP,
-    CheckReport,
-    FileIssue,
-    backup_catalog,
-    check,
-)
+from photodesk.cli.registry import Command
+from photodesk.core import DEFAULT_BACKUPS_KEPT as DEFAULT_KEEP
+from photodesk.core import CheckReport, FileIssue, Library
 
 SHOWN = 20  # per kind of finding in the text output; --json lists everything
 
@@ -46,11 +41,13 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         if args.keep < 1:
             print("photodesk: --keep must be at least 1", file=sys.stderr)
             return 2
-        print(backup_catalog(lib, keep=args.keep))
+        print(lib.maintenance.backup(keep=args.keep))
         return 0
     progress, close = output.progress_bar(not args.json and sys.stderr.isatty())
     try:
-        report = check(lib, verify_checksums=args.verify, fix=args.fix, progress=progress)
+        report = lib.maintenance.check(
+            verify_checksums=args.verify, fix=args.fix, progress=progress
+        )
     finally:
         close()
     if args.json:
@@ -111,3 +108,6 @@ def _paths(title: str, paths: tuple[str, ...]) -> None:
         print(f"  {p}")
     if len(paths) > SHOWN:
         print(f"  ... and {len(paths) - SHOWN} more (--json lists all)")
+
+
+COMMAND = Command(("check", "backup"), add_parser, run)

@@ -6,24 +6,25 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import AssetQuery, Library
+from photodesk.cli.registry import Command
+from photodesk.core import DEFAULT_TEMPLATE, AssetQuery, ImportPayload, JobName, Library
 
 
 def cmd_import(lib: Library, args: argparse.Namespace) -> int:
     """Queue an import job and run it in the foreground: a crash leaves it to resume later."""
-    from photodesk.core.ingest.importer import DEFAULT_TEMPLATE
-
     lib.jobs.recover()
-    payload = {
-        "paths": [os.path.abspath(p) for p in args.paths],
-        "copy": args.copy,
-        "template": args.template or DEFAULT_TEMPLATE,
-        "album": args.album,
-        "_workers": args.workers,
-    }
-    job_id = lib.jobs.enqueue("import", None, payload, priority=10)
+    payload = ImportPayload(
+        paths=[os.path.abspath(p) for p in args.paths],
+        copy=args.copy,
+        template=args.template or DEFAULT_TEMPLATE,
+        album=args.album,
+        _workers=args.workers,
+    )
+    job_id = lib.jobs.enqueue(JobName.IMPORT, None, payload, priority=10)
     progress, close = output.progress_bar(not args.json and sys.stderr.isatty())
     try:
         info = lib.jobs.run(job_id, progress)
@@ -33,9 +34,7 @@ def cmd_import(lib: Library, args: argparse.Namespace) -> int:
         print(f"photodesk: import failed: {info.last_error}", file=sys.stderr)
         return 1
     report = info.result
-    from photodesk.core.maintenance.check import backup_if_due
-
-    backup_if_due(lib)  # the daily automatic backup, now that the catalog changed
+    lib.maintenance.backup_if_due()  # the daily automatic backup, now that the catalog changed
     if args.json:
         output.dump({k: v for k, v in report.items() if k != "asset_count"})
     else:
@@ -182,18 +181,6 @@ def dispatch(lib: Library, args: argparse.Namespace) -> int:
     if cmd == "empty-trash":
         print(f"removed {lib.assets.purge_trash(older_than_days=args.days)} assets")
         return 0
-    if cmd == "jobs":
-        from photodesk.cli import jobs_cmd
-
-        return jobs_cmd.run(lib, args)
-    if cmd == "watch":
-        from photodesk.cli import watch_cmd
-
-        return watch_cmd.run(lib, args)
-    if cmd in ("check", "backup"):
-        from photodesk.cli import check_cmd
-
-        return check_cmd.run(lib, args)
     handlers: dict[str, Callable[[Library, argparse.Namespace], int]] = {
         "import": cmd_import,
         "ls": cmd_ls,
@@ -204,3 +191,135 @@ def dispatch(lib: Library, args: argparse.Namespace) -> int:
         "album": cmd_album,
     }
     return handlers[cmd](lib, args)
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from exc
+
+
+def _ids(p: argparse.ArgumentParser) -> None:
+    p.add_argument("ids", nargs="+", type=int, metavar="ID", help="asset ids (see `photodesk ls`)")
+
+
+def add_parser(sub: Any) -> None:
+    """Import, listing, tags, albums and the flags of assets."""
+    p = sub.add_parser("import", help="import photos and videos from files and folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument(
+        "--copy",
+        action="store_true",
+        help="copy into the library's originals/ folder (default: reference files where they are)",
+    )
+    p.add_argument(
+        "--template",
+        default=None,
+        help="storage template for --copy (default: {year}/{month}/{filename}; also "
+        "{day} {stem} {ext} {make} {model} {checksum})",
+    )
+    p.add_argument("--album", help="also add the imported photos to this album")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+
+    p = sub.add_parser("ls", help="list assets")
+    p.add_argument("--json", action="store_true", help="print a JSON array of assets")
+    p.add_argument("--kind", choices=["photo", "raw", "video"])
+    p.add_argument(
+        "--from", dest="taken_from", type=_date, metavar="DATE", help="taken on or after"
+    )
+    p.add_argument("--to", dest="taken_to", type=_date, metavar="DATE", help="taken before")
+    p.add_argument("--tag", help="tag path; includes the tags below it")
+    p.add_argument("--album")
+    p.add_argument("--favorite", action="store_true", help="only favourites")
+    p.add_argument("--rating", type=int, metavar="N", help="at least N stars")
+    p.add_argument("--make")
+    p.add_argument("--model")
+    p.add_argument("--country", help="ISO code or name")
+    p.add_argument("--city")
+    p.add_argument("--path", dest="path_prefix", help="only files under this folder")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--archived", action="store_true", help="only archived assets")
+    shown.add_argument("--trashed", action="store_true", help="only assets in the trash")
+    shown.add_argument("--all", action="store_true", help="archived ones too")
+    p.add_argument("--oldest-first", action="store_true")
+    p.add_argument("--limit", type=int)
+
+    p = sub.add_parser("show", help="show one asset")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("stats", help="library statistics")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("errors", help="files that could not be imported, and why")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("tag", help="hierarchical tags")
+    tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, text in (("add", "tag assets"), ("remove", "untag assets")):
+        tp = tsub.add_parser(name, help=text)
+        tp.add_argument("tag", help="tag path, e.g. Places/France/Paris")
+        _ids(tp)
+    tp = tsub.add_parser("list", help="the tag tree with counts")
+    tp.add_argument("--json", action="store_true")
+    tp = tsub.add_parser("delete", help="delete a tag and the tags below it")
+    tp.add_argument("tag")
+
+    p = sub.add_parser("album", help="albums")
+    asub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ap = asub.add_parser("create", help="create an album")
+    ap.add_argument("name")
+    ap.add_argument("--description", default="")
+    ap = asub.add_parser("list", help="list albums")
+    ap.add_argument("--json", action="store_true")
+    for name, text in (("add", "add assets"), ("remove", "remove assets")):
+        ap = asub.add_parser(name, help=text)
+        ap.add_argument("album", help="album name or id")
+        _ids(ap)
+    ap = asub.add_parser("rename", help="rename an album")
+    ap.add_argument("album")
+    ap.add_argument("new_name")
+    ap = asub.add_parser("delete", help="delete an album (its photos stay)")
+    ap.add_argument("album")
+
+    p = sub.add_parser("rate", help="set the star rating (0-5)")
+    p.add_argument("rating", type=int, choices=range(6), metavar="STARS")
+    _ids(p)
+    for name, text in (
+        ("favorite", "mark as favourite"),
+        ("archive", "archive (hide from the timeline)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        _ids(p)
+        p.add_argument("--off", action="store_true", help="undo")
+    p = sub.add_parser("trash", help="move to the trash (kept 30 days)")
+    _ids(p)
+    p = sub.add_parser("restore", help="take out of the trash")
+    _ids(p)
+    p = sub.add_parser("empty-trash", help="forget what has been in the trash for 30 days")
+    p.add_argument("--days", type=int, default=30)
+
+
+COMMAND = Command(
+    (
+        "import",
+        "ls",
+        "show",
+        "stats",
+        "errors",
+        "tag",
+        "album",
+        "rate",
+        "favorite",
+        "archive",
+        "trash",
+        "restore",
+        "empty-trash",
+    ),
+    add_parser,
+    dispatch,
+)

@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.registry import Command
 from photodesk.core import Library
-from photodesk.core.maintenance.transfer import migrate_to
 
 
 def add_parser(sub: Any) -> None:
@@ -31,7 +31,7 @@ def run(lib: Library, args: argparse.Namespace) -> int:
             update(done, total)
 
     try:
-        report = migrate_to(lib, args.url, step)
+        report = lib.maintenance.migrate_to(args.url, step)
     finally:
         close()
     if args.json:
@@ -61,3 +61,6 @@ def run(lib: Library, args: argparse.Namespace) -> int:
     print("verified: the same row counts and checksums in every table")
     print("serve from it with: PHOTODESK_DATABASE_URL=<the URL> photodesk --library DIR serve")
     return 0
+
+
+COMMAND = Command(("db",), add_parser, run)

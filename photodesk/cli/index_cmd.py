@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import Library
+from photodesk.cli.registry import Command
+from photodesk.core import CLIP_HELP, FACES_HELP, Library
 
 QUEUES = {"clip": ("clip",), "faces": ("faces", "cluster")}
 
@@ -29,8 +30,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(lib: Library, args: argparse.Namespace) -> int:
-    from photodesk.core.ml_jobs import CLIP_HELP, FACES_HELP, queue_missing
-
     tasks = [t for t in ("clip", "faces") if getattr(args, t)] or ["clip", "faces"]
     models = {
         "clip": lib.ml.image() if lib.ml.attached else None,
@@ -46,7 +45,7 @@ def run(lib: Library, args: argparse.Namespace) -> int:
                 notes = ["ML is turned off (PHOTODESK_ML=off)"]
             missing[task] = "; ".join(notes) or (CLIP_HELP if task == "clip" else FACES_HELP)
             continue
-        queued[task] = queue_missing(lib, task)
+        queued[task] = lib.queue_missing(task)
     if args.json:
         output.dump(
             {
@@ -87,3 +86,6 @@ def _work(lib: Library, queues: list[str]) -> None:
     failed = {q.name: q.failed for q in jobs.status() if q.name in queues and q.failed}
     if failed:
         print(f"photodesk: failed jobs: {failed} (see `photodesk jobs`)", file=sys.stderr)
+
+
+COMMAND = Command(("index",), add_parser, run)

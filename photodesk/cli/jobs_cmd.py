@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.registry import Command
 from photodesk.core import Library
 
 
@@ -112,3 +113,6 @@ def run(lib: Library, args: argparse.Namespace) -> int:
     for f in failed:
         print(f"failed job {f.id} {f.kind} {f.target or ''}: {f.last_error}")
     return 0
+
+
+COMMAND = Command(("jobs",), add_parser, run)

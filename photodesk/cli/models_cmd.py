@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from photodesk.cli.registry import Command
 from photodesk.settings import resolve_library_dir
 
 
@@ -168,3 +169,6 @@ def run(args: argparse.Namespace) -> int:
         return 130
     print(f"photodesk models: unknown action {action}", file=sys.stderr)
     return 2
+
+
+COMMAND = Command(("models",), add_parser, run_alone=run)  # a folder, not a library

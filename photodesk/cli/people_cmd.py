@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from photodesk.cli import output
+from photodesk.cli.registry import Command
 from photodesk.core import Library
 
 
@@ -97,3 +98,6 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         hidden = "  hidden" if p.hidden else ""
         print(f"{p.id:>6}  {name:<30} {p.photo_count:>6} photos{hidden}")
     return 0
+
+
+COMMAND = Command(("people",), add_parser, run)

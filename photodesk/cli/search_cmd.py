@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import Library
-from photodesk.core.search.query import SearchQuery
+from photodesk.cli.registry import Command
+from photodesk.core import Library, SearchQuery
 
 
 def _date(text: str) -> datetime:
@@ -114,3 +114,6 @@ def _note_smart(lib: Library) -> None:
         notes = ["smart search has nothing indexed yet: run `photodesk index --clip --until-idle`"]
     why = "; ".join(notes) or "smart search is off (no ML models attached)"
     print(f"photodesk: {why}; searched names, titles, tags and places only", file=sys.stderr)
+
+
+COMMAND = Command(("search",), add_parser, run)

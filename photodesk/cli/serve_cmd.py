@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from photodesk.cli.registry import Command
+
 
 def add_parser(subparsers: Any) -> None:
     """Add ``serve`` to the ``photodesk`` sub-command parsers."""
@@ -35,8 +37,10 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``photodesk serve``; the library is opened here (the config file may name it)."""
+    from photodesk.bootstrap import open_library
     from photodesk.core import PhotodeskError
     from photodesk.sync.config import load_config
+    from photodesk.sync.logs import setup_logging
     from photodesk.sync.server import run as run_server
 
     try:
@@ -58,7 +62,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"photodesk serve: listening on {url}", flush=True)
 
     try:
-        return run_server(args.library, config, on_ready=ready)
+        setup_logging(config.log_format)
+        library = open_library(
+            args.library if args.library is not None else config.library,
+            options=config.library_options(),
+            database=config.database,
+            ml=False if not config.local_ml else None,
+        )
+        try:
+            return run_server(library, config, on_ready=ready)
+        finally:
+            library.close()
     except PhotodeskError as exc:
         print(f"photodesk serve: {exc}", file=sys.stderr)
         return 2
@@ -67,3 +81,6 @@ def run(args: argparse.Namespace) -> int:
             f"photodesk serve: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr
         )
         return 1
+
+
+COMMAND = Command(("serve",), add_parser, run_alone=run)  # its config may name the library

@@ -8,8 +8,8 @@ import json
 import sys
 from typing import Any
 
-from photodesk.core import InvalidInput, Library, NotFound
-from photodesk.core.sharing.grants import ShareLink, parse_expiry
+from photodesk.cli.registry import Command
+from photodesk.core import InvalidInput, Library, NotFound, ShareLink, parse_expiry
 
 
 def add_parser(subparsers: Any) -> None:
@@ -187,3 +187,6 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         print(f"album {grant.album_name!r} shared with {grant.email} as {grant.role}")
         return 0
     raise AssertionError(args.action)
+
+
+COMMAND = Command(("share",), add_parser, run)

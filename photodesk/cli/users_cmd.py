@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from photodesk.cli import twofa_cmd
+from photodesk.cli.registry import Command
 from photodesk.core import InvalidInput, Library
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -213,3 +214,6 @@ def run_apikeys(lib: Library, args: argparse.Namespace) -> int:
 def run(lib: Library, args: argparse.Namespace) -> int:
     """Run ``photodesk users ...`` or ``photodesk apikeys ...``; returns the exit status."""
     return run_users(lib, args) if args.command == "users" else run_apikeys(lib, args)
+
+
+COMMAND = Command(("users", "apikeys"), add_parser, run)

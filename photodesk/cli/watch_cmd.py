@@ -10,10 +10,15 @@ import threading
 from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import Library
-from photodesk.core.ingest.files import FileService
-from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, FolderWatcher
-from photodesk.core.ingest.watch.fs import network_fs_type
+from photodesk.cli.registry import Command
+from photodesk.core import (
+    DEFAULT_POLL_INTERVAL_S,
+    DEFAULT_SETTLE_S,
+    FileService,
+    Library,
+    LibraryOptions,
+    network_fs_type,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -61,9 +66,21 @@ def add_parser(subparsers: Any) -> None:
     )
 
 
+def library_options(args: argparse.Namespace) -> LibraryOptions | None:
+    """``watch run`` opens the library with its watcher's settings."""
+    if args.action != "run":
+        return None
+    return LibraryOptions(
+        watch_settle_s=args.settle,
+        watch_poll_interval_s=args.interval,
+        watch_polling=True if args.poll else None,
+        watch_workers=args.workers,
+    )
+
+
 def run(lib: Library, args: argparse.Namespace) -> int:
     """Run ``photodesk watch ACTION``; returns the exit status."""
-    files = FileService(lib)
+    files = lib.files
     if args.action == "add":
         w = files.add_watched(args.path, copy=args.copy, polling=args.poll)
         fs = network_fs_type(w.path)
@@ -119,7 +136,7 @@ def _list(files: FileService, *, as_json: bool) -> int:
 
 
 def _run(lib: Library, args: argparse.Namespace) -> int:
-    if not FileService(lib).watched():
+    if not lib.files.watched():
         print(
             "photodesk: no watched folders (add one with `photodesk watch add PATH`)",
             file=sys.stderr,
@@ -135,21 +152,18 @@ def _run(lib: Library, args: argparse.Namespace) -> int:
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda *_: stop.set())
-    watcher = FolderWatcher(
-        lib,
-        settle_s=args.settle,
-        poll_interval_s=args.interval,
-        polling=True if args.poll else None,
-        workers=args.workers,
-    )
-    watcher.start()
+    watcher = lib.watch  # configured by library_options() when the library was opened
+    lib.start_background(jobs=False)
     print("watching; Ctrl-C to stop", file=sys.stderr)
     try:
         while not stop.wait(0.5) and watcher.running:
             pass
     finally:
-        watcher.stop()
+        lib.stop_background()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("stopped", file=sys.stderr)
     return 0
+
+
+COMMAND = Command(("watch",), add_parser, run, library_options=library_options)

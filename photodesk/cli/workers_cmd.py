@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from photodesk.cli.registry import Command
 from photodesk.core import Library
 
 
@@ -23,6 +24,8 @@ def add_parser(sub: Any) -> None:
     rp = wsub.add_parser("revoke", help="revoke a worker's token (its running jobs are requeued)")
     rp.add_argument("name")
 
+
+def add_worker_parser(sub: Any) -> None:
     p = sub.add_parser(
         "worker",
         help="run a server's smart-search and face jobs on this machine (GPU or not)",
@@ -100,3 +103,7 @@ def run_worker(args: argparse.Namespace) -> int:
         return 130
     print(f"photodesk worker: {stats.done} job(s) done, {stats.failed} failed")
     return 0
+
+
+COMMAND = Command(("workers",), add_parser, run)
+WORKER = Command(("worker",), add_worker_parser, run_alone=run_worker)  # opens no library

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from photodesk.cli import output
-from photodesk.core import Library
-from photodesk.core.catalog.errors import InvalidInput
+from photodesk.cli.registry import Command
+from photodesk.core import InvalidInput, Library, parse_coordinates
 
 
 def add_parser(sub: Any) -> None:
@@ -57,8 +57,6 @@ def parse_date(text: str) -> datetime:
 
 
 def run_edit(lib: Library, args: argparse.Namespace) -> int:
-    from photodesk.core.organize.edits import parse_coordinates
-
     if (
         args.title is None
         and args.description is None
@@ -125,3 +123,10 @@ def _read_line(r: dict[str, Any]) -> str:
         return "no sidecar"
     took = ", ".join(r.get("from_sidecar", [])) or "nothing new"
     return f"from the sidecar: {took}"
+
+
+def run(lib: Library, args: argparse.Namespace) -> int:
+    return run_edit(lib, args) if args.command == "edit" else run_xmp(lib, args)
+
+
+COMMAND = Command(("edit", "xmp"), add_parser, run)

@@ -1,14 +1,33 @@
-"""The headless core of photodesk: its public API (Library, plain types, events, errors)."""
+"""The headless core of photodesk. This module is its public edge: the front ends (ui, sync, cli)
+and the composition root import only from here (import-linter's "front ends use the public edge"
+contract); everything below it may move.
 
+What is here: the ``Library`` facade and its ``LibraryOptions``; the plain frozen types its
+services return; errors; change events; job names; and the few pure helpers the front ends share
+with the core (map projection, metadata-free JPEG export, upload file names).
+"""
+
+from photodesk.core.accounts.identities import ExternalIdentity
+
+# The services, by type (what ``lib.<name>`` is), for front ends' annotations.
+from photodesk.core.accounts.service import (
+    Account,
+    AccountService,
+    ApiKeyInfo,
+    KeyGrant,
+    QuotaExceeded,
+)
 from photodesk.core.catalog.errors import (
     Conflict,
     CorruptFile,
     Forbidden,
+    InsufficientStorage,
     InvalidInput,
     LibraryError,
     NotFound,
     PhotodeskError,
     UnsupportedFormat,
+    UploadTooLarge,
 )
 from photodesk.core.catalog.events import Changes, EventBus
 from photodesk.core.catalog.types import (
@@ -21,28 +40,145 @@ from photodesk.core.catalog.types import (
     ImportReport,
     LibraryStats,
     TagNode,
+    UserId,
 )
-from photodesk.core.library import Library
+from photodesk.core.inference.models import Models
+from photodesk.core.inference.ports import DetectedFace, FaceAnalyzer, ImageEmbedder, TextEmbedder
+from photodesk.core.ingest.files import FileService, WatchedFolder
+from photodesk.core.ingest.importer import DEFAULT_TEMPLATE
+from photodesk.core.ingest.uploads import StagedFile, UploadOutcome, normalize_sha1, safe_filename
+from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, WatchStatus
+from photodesk.core.ingest.watch.fs import network_fs_type
+from photodesk.core.jobs.engine import JobInfo, JobProgress, QueueStatus
+from photodesk.core.jobs.kinds import JobName, Queue
+from photodesk.core.jobs.payloads import ImportPayload
+from photodesk.core.jobs.service import JobService
+from photodesk.core.library import Library, LibraryOptions
+from photodesk.core.maintenance.backups import DEFAULT_KEEP as DEFAULT_BACKUPS_KEPT
+from photodesk.core.maintenance.check import CheckReport, FileIssue
+from photodesk.core.media.formats import PHOTO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
+from photodesk.core.media.places import PlaceName
+from photodesk.core.media.render import RenderedImage, render_record, write_plain_jpeg
+from photodesk.core.media.thumbnails import PREVIEW_SIZE
+from photodesk.core.organize.assets import TRASH_DAYS
+from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
+from photodesk.core.organize.folders import FolderService
+from photodesk.core.organize.geo import (
+    TILE_SIZE,
+    Cluster,
+    GeoBounds,
+    GeoPoint,
+    GeoService,
+    MarkerIndex,
+    project,
+    project_arrays,
+    unproject,
+)
+from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
+from photodesk.core.people.jobs import FACES_HELP
+from photodesk.core.people.service import FaceRecord, PeopleService, PersonSummary
+from photodesk.core.remote_jobs import REMOTE_QUEUES, RemoteWorkers, WorkerInfo
+from photodesk.core.search.jobs import CLIP_HELP
+from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
+from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum
+from photodesk.core.sharing.links import ShareLink, parse_expiry
 
 __all__ = [
+    "CLIP_HELP",
+    "DEFAULT_BACKUPS_KEPT",
+    "DEFAULT_POLL_INTERVAL_S",
+    "DEFAULT_SETTLE_S",
+    "DEFAULT_TEMPLATE",
+    "FACES_HELP",
+    "PHOTO_EXTENSIONS",
+    "PREVIEW_SIZE",
+    "RAW_EXTENSIONS",
+    "REMOTE_QUEUES",
+    "TILE_SIZE",
+    "TRASH_DAYS",
+    "VIDEO_EXTENSIONS",
+    "Account",
+    "AccountService",
     "Album",
+    "AlbumGrant",
+    "ApiKeyInfo",
     "AssetId",
     "AssetQuery",
     "AssetRecord",
     "Changes",
+    "CheckReport",
+    "Cluster",
     "Conflict",
     "CorruptFile",
+    "Cursor",
+    "DetectedFace",
+    "EditService",
     "EventBus",
+    "ExternalIdentity",
+    "FaceAnalyzer",
+    "FaceBox",
+    "FaceRecord",
+    "FileIssue",
+    "FileService",
+    "FolderService",
     "Forbidden",
+    "GeoBounds",
+    "GeoPoint",
+    "GeoService",
+    "GridItem",
+    "ImageEmbedder",
     "ImportFailure",
+    "ImportPayload",
     "ImportProgress",
     "ImportReport",
+    "InsufficientStorage",
     "InvalidInput",
+    "JobInfo",
+    "JobName",
+    "JobProgress",
+    "JobService",
+    "KeyGrant",
     "Library",
     "LibraryError",
+    "LibraryOptions",
     "LibraryStats",
+    "MarkerIndex",
+    "Models",
+    "MonthBucket",
     "NotFound",
+    "PeopleService",
+    "PersonSummary",
     "PhotodeskError",
+    "PlaceName",
+    "Queue",
+    "QueueStatus",
+    "QuotaExceeded",
+    "RemoteWorkers",
+    "RenderedImage",
+    "SearchFacets",
+    "SearchQuery",
+    "SearchService",
+    "ShareLink",
+    "SharedAlbum",
+    "StagedFile",
     "TagNode",
+    "TextEmbedder",
+    "TimelineService",
     "UnsupportedFormat",
+    "UploadOutcome",
+    "UploadTooLarge",
+    "UserId",
+    "WatchStatus",
+    "WatchedFolder",
+    "WorkerInfo",
+    "network_fs_type",
+    "normalize_sha1",
+    "parse_coordinates",
+    "parse_expiry",
+    "project",
+    "project_arrays",
+    "render_record",
+    "safe_filename",
+    "unproject",
+    "write_plain_jpeg",
 ]

@@ -1,49 +1,44 @@
-"""The Library facade: a folder with a catalog, derivative caches, one writer and many readers."""
+"""The Library facade: a folder with a catalog, derivative caches, one writer and many readers.
+
+This is the one module that knows every service: each is built on the catalog ``Store`` with the
+services it needs handed to it, so no service imports the facade. ``for_user()`` builds the same
+set over the store acting for another user.
+"""
 
 from __future__ import annotations
 
 import copy
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from photodesk.core import ml_jobs  # noqa: F401  (registers clip, faces, faces.cluster)
+from photodesk.core import handlers
 from photodesk.core.accounts.service import AccountService
-from photodesk.core.catalog.db import migrate
-from photodesk.core.catalog.db.engine import (
-    is_database_url,
-    make_engine,
-    make_server_engine,
-    make_sessionmaker,
-    redact,
-)
-from photodesk.core.catalog.db.schema import User
-from photodesk.core.catalog.errors import LibraryError
 from photodesk.core.catalog.events import Changes, EventBus
+from photodesk.core.catalog.store import CATALOG, LOCAL_USER_EMAIL, Store
 from photodesk.core.catalog.types import UserId
-from photodesk.core.ingest import jobs as ingest_jobs  # noqa: F401  (registers the built-in job kinds)
+from photodesk.core.inference.models import Loader, MLModels, Models
 from photodesk.core.ingest.files import FileService
 from photodesk.core.ingest.importer import Importer
-from photodesk.core.ingest.uploads import UploadService
-from photodesk.core.ingest.watch import FolderWatcher
+from photodesk.core.ingest.service import IngestService
+from photodesk.core.ingest.uploads import AnalysisPool, UploadService
+from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, FolderWatcher
 from photodesk.core.jobs.service import JobService
+from photodesk.core.maintenance.leftovers import remove_dead_writer_temps
+from photodesk.core.maintenance.service import MaintenanceService
 from photodesk.core.media.thumbnails import ThumbnailStore
-from photodesk.core.ml_models import Loader, MLModels, Models
 from photodesk.core.organize.albums import AlbumService
 from photodesk.core.organize.assets import AssetService
 from photodesk.core.organize.edits import EditService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import GeoService
-from photodesk.core.organize.sidecars import XmpService  # also registers xmp.write, xmp.read
+from photodesk.core.organize.sidecars import XmpService
 from photodesk.core.organize.tags import TagService
+from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
 from photodesk.core.remote_jobs import RemoteWorkers
 from photodesk.core.search.query import SearchService
@@ -52,56 +47,113 @@ from photodesk.core.sharing.grants import ShareService
 if TYPE_CHECKING:
     from photodesk.core.search.smart import SmartSearch
 
+__all__ = ["CATALOG", "LOCAL_USER_EMAIL", "Library", "LibraryOptions"]
+
 log = logging.getLogger(__name__)
 
-LOCAL_USER_EMAIL = "local@photodesk"
-CATALOG = "catalog.db"
+
+@dataclass(frozen=True)
+class LibraryOptions:
+    """How a front end wants the library to run, given when it is opened (services are never
+    configured afterwards)."""
+
+    import_worker_niceness: int = 0  # the desktop raises it: import workers yield to the GUI
+    upload_storage_root: Path | None = None  # the server's uploads (None: <library>/originals/)
+    upload_analysis_workers: int = 2  # processes decoding uploads (0: in the request's thread)
+    watch_settle_s: float = DEFAULT_SETTLE_S  # a file is imported once unchanged this long
+    watch_poll_interval_s: float = DEFAULT_POLL_INTERVAL_S  # polling of network shares
+    watch_polling: bool | None = None  # True: poll every folder; None: network shares only
+    watch_workers: int | None = None  # import processes of the watcher (None: automatic)
 
 
 class Library:
     """A library folder: ``catalog.db``, ``thumbs/``, ``previews/``, ``originals/``, ``models/``."""
 
-    def __init__(self, root: Path, database: str | None = None) -> None:
-        self.root = root
-        # A PostgreSQL catalog (``database`` URL) or the folder's SQLite ``catalog.db``.
-        self.database = database
-        self.db_path = root / CATALOG
-        self.thumbs_dir = root / "thumbs"
-        self.previews_dir = root / "previews"
-        self.originals_dir = root / "originals"
-        self.models_dir = root / "models"
-        self.events = EventBus()
-        self.thumbnails = ThumbnailStore(self.thumbs_dir, self.previews_dir)
-        self._write_lock = threading.RLock()
-        if database is not None:
-            self._writer = make_server_engine(database, writer=True)
-            self._reader = make_server_engine(database, writer=False)
-        else:
-            self._writer = make_engine(self.db_path, writer=True)
-            self._reader = make_engine(self.db_path, writer=False)
-        self._write_sessions = make_sessionmaker(self._writer)
-        self._read_sessions = make_sessionmaker(self._reader)
-        self.owner_id: UserId = UserId(0)
-        self.backup_path: Path | None = None
-        self.assets = AssetService(self)
-        self.importer = Importer(self)
-        self.tags = TagService(self)
-        self.albums = AlbumService(self)
-        self.search = SearchService(self)
-        self.folders = FolderService(self)
-        self.jobs = JobService(self)
-        self.edits = EditService(self)
-        self.people = PeopleService(self)
-        self.geo = GeoService(self)
-        self.xmp = XmpService(self)  # XMP sidecar write-back and read-back
-        self.files = FileService(self)
-        self.accounts = AccountService(self)
-        self.uploads = UploadService(self)
-        self.shares = ShareService(self)  # album grants and public links
-        self.watch = FolderWatcher(self)  # started by the desktop app, the daemon, `watch run`
-        self.workers = RemoteWorkers(self)  # machines that take ML jobs over HTTP
+    def __init__(self, store: Store, options: LibraryOptions | None = None) -> None:
+        handlers.register_job_kinds()
+        self.store = store
+        self.options = options or LibraryOptions()
+        self.thumbnails = ThumbnailStore(store.thumbs_dir, store.previews_dir)
         self.ml = MLModels()  # smart search and face models; photodesk.bootstrap attaches them
         self.smart: SmartSearch | None = None
+        self._analysis = AnalysisPool(self.options.upload_analysis_workers)
+        self.jobs = JobService(
+            store, self._scoped, on_dead_workers=lambda: remove_dead_writer_temps(self.store)
+        )
+        self._compose(self.jobs)
+
+    def _compose(self, jobs: JobService) -> None:
+        """Build every service over ``self.store`` (the acting user's), sharing the engines,
+        caches, models and job workers."""
+        store, opts = self.store, self.options
+        self.jobs = jobs
+        self.assets = AssetService(store, self.thumbnails)
+        self.xmp = XmpService(store, self.assets, jobs, self.thumbnails)  # sidecar write/read-back
+        self.ingest = IngestService(store, jobs, self.ml, self.xmp)  # the one way files come in
+        self.importer = Importer(store, self.ingest, worker_niceness=opts.import_worker_niceness)
+        self.tags = TagService(store, self.assets)
+        self.albums = AlbumService(store, self.assets)
+        prior: SearchService | None = vars(self).get("search")  # a view keeps smart search
+        self.search = SearchService(store, prior.semantic if prior is not None else None)
+        self.folders = FolderService(store, self.assets)
+        self.edits = EditService(store, self.assets)
+        prior_people: PeopleService | None = vars(self).get("people")  # shares its crop cache
+        self.people = PeopleService(
+            store,
+            self.assets,
+            self.thumbnails,
+            self.ml,
+            prior_people.crops if prior_people is not None else None,
+        )
+        self.geo = GeoService(store)
+        # machines that take ML jobs over HTTP (photodesk worker)
+        self.workers = RemoteWorkers(
+            store, self.thumbnails, lambda user_id: self.for_user(user_id).people
+        )
+        self.timeline = TimelineService(store)
+        self.files = FileService(store)
+        self.maintenance = MaintenanceService(store)
+        self.shares = ShareService(store)  # album grants and public links
+        self.accounts = AccountService(store, self.thumbnails, self.shares)
+        self.uploads = UploadService(
+            store,
+            self.accounts,
+            lambda user_id: self.for_user(user_id).ingest,
+            lambda user_id: self.for_user(user_id).albums,
+            storage_root=opts.upload_storage_root,
+            analysis=self._analysis,
+        )
+        # started by the desktop app, the daemon, `watch run` (start_background)
+        self.watch = FolderWatcher(
+            store,
+            self.importer,
+            settle_s=opts.watch_settle_s,
+            poll_interval_s=opts.watch_poll_interval_s,
+            polling=opts.watch_polling,
+            workers=opts.watch_workers,
+            sidecars_changed=self.ingest.sidecars_changed,
+        )
+
+    def _scoped(self, user_id: int) -> Library:
+        """What a job's handler runs on: this library acting for the job's user."""
+        return self.for_user(user_id)
+
+    # ----- opening --------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        root: Path | str,
+        *,
+        create: bool = True,
+        options: LibraryOptions | None = None,
+        database: str | None = None,
+    ) -> Library:
+        """Open (and create or upgrade) the library at ``root``; the catalog is backed up first.
+
+        ``database``: a ``postgresql://`` URL whose database holds the catalog instead of the
+        folder's ``catalog.db`` (the folder keeps thumbnails, previews, originals and models).
+        """
+        return cls(Store.open(root, create=create, database=database), options)
 
     def attach_ml(self, models: Models | None = None, *, loader: Loader | None = None) -> None:
         """Plug in the ML models (or a loader run on first use): smart search in ``search``,
@@ -109,103 +161,97 @@ class Library:
         from photodesk.core.search.smart import SmartSearch
 
         self.ml.attach(models, loader=loader)
-        self.smart = SmartSearch(self, self.ml) if self.ml.attached else None
+        self.smart = SmartSearch(self.store, self.ml) if self.ml.attached else None
         self.search.attach_semantic(self.smart)
 
     def for_user(self, user_id: int) -> Library:
-        """The same library acting for ``user_id``: its owner-scoped services see only their rows.
+        """The same library acting for ``user_id``: every service acts for that user.
 
-        A view shares the engines, writer lock, jobs, events and caches; never close a view.
+        A view shares the engines, writer lock, job workers, events, caches and models; never
+        close a view.
         """
         if int(user_id) == self.owner_id:
             return self
         view = copy.copy(self)
-        view.owner_id = UserId(int(user_id))
-        view.assets = AssetService(view)
-        view.importer = Importer(view)
-        view.tags = TagService(view)
-        view.albums = AlbumService(view)
-        view.search = SearchService(view, self.search.semantic)
-        view.folders = FolderService(view)
-        view.edits = EditService(view)
-        view.people = PeopleService(view)
-        view.geo = GeoService(view)
-        view.xmp = XmpService(view)
+        view.store = self.store.for_user(user_id)
+        view._compose(self.jobs.for_user(view.store))
         return view
 
-    @classmethod
-    def open(cls, root: Path | str, *, create: bool = True, database: str | None = None) -> Library:
-        """Open (and create or upgrade) the library at ``root``; the catalog is backed up first.
+    def queue_missing(self, task: str) -> int:
+        """Queue a ``clip`` or ``faces`` job for each of the acting user's photos that the
+        attached model has not analysed; returns how many (``photodesk index``)."""
+        return handlers.queue_missing(self, task)
 
-        ``database``: a ``postgresql://`` URL whose database holds the catalog instead of the
-        folder's ``catalog.db`` (the folder keeps thumbnails, previews, originals and models).
-        """
-        root = Path(root).expanduser().resolve()
-        if database is not None and not is_database_url(database):
-            raise LibraryError(
-                f"unsupported catalog database {redact(database)!r}: use postgresql://..."
-            )
-        if database is None and not (root / CATALOG).exists() and not create:
-            raise LibraryError(f"no photodesk library at {root}")
-        if root.exists() and not root.is_dir():
-            raise LibraryError(f"{root} is not a folder")
-        try:
-            for sub in ("", "thumbs", "previews", "originals", "models"):
-                (root / sub).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LibraryError(f"cannot create the library at {root}: {exc.strerror}") from exc
-        lib = cls(root, database)
-        try:
-            with lib._write_lock:
-                lib.backup_path = migrate.upgrade(
-                    lib._writer, lib.db_path if database is None else None
-                )
-            lib.owner_id = lib._ensure_local_user()
-        except OperationalError as exc:
-            lib.close()
-            if database is None:
-                raise
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise LibraryError(
-                f"cannot use the catalog database {redact(database)}: {reason}"
-            ) from exc
-        except Exception:
-            lib.close()
-            raise
-        return lib
+    # ----- background work ------------------------------------------------------------------
+    def start_background(self, *, jobs: bool = True, watch: bool = True) -> None:
+        """Work the job queues and follow the watched folders on background threads (the
+        desktop app, the server); ``stop_background()`` or ``close()`` ends them."""
+        if jobs:
+            self.jobs.start()
+        if watch:
+            self.watch.start()
 
-    def _ensure_local_user(self) -> UserId:
-        with self.write() as session:
-            user = session.scalars(select(User).order_by(User.id).limit(1)).first()
-            if user is None:
-                user = User(
-                    email=LOCAL_USER_EMAIL, name="Me", is_admin=True, created_at=datetime.now()
-                )
-                session.add(user)
-                session.flush()
-            return UserId(user.id)
-
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A read-only session; any number may run at once on any thread (WAL)."""
-        with self._read_sessions() as session:
-            yield session
-            session.rollback()
-
-    @contextmanager
-    def write(self, changes: Changes | None = None) -> Iterator[Session]:
-        """The single writer: one transaction at a time; ``changes`` are published after commit."""
-        with self._write_lock, self._write_sessions() as session, session.begin():
-            yield session
-        if changes is not None:
-            self.events.publish(changes)
-
-    def close(self) -> None:
+    def stop_background(self) -> None:
+        """Stop following watched folders and working jobs (unfinished jobs stay queued)."""
         self.watch.stop()
         self.jobs.stop()
+
+    # ----- the store, as the library's own ---------------------------------------------------
+    @property
+    def root(self) -> Path:
+        return self.store.root
+
+    @property
+    def db_path(self) -> Path:
+        return self.store.db_path
+
+    @property
+    def database(self) -> str | None:
+        """The PostgreSQL URL of the catalog (None: the folder's SQLite ``catalog.db``)."""
+        return self.store.database
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.store.thumbs_dir
+
+    @property
+    def previews_dir(self) -> Path:
+        return self.store.previews_dir
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.store.originals_dir
+
+    @property
+    def models_dir(self) -> Path:
+        return self.store.models_dir
+
+    @property
+    def events(self) -> EventBus:
+        return self.store.events
+
+    @property
+    def owner_id(self) -> UserId:
+        """The acting user (the library's local owner unless this is a ``for_user`` view)."""
+        return self.store.owner_id
+
+    @property
+    def backup_path(self) -> Path | None:
+        """The catalog backup made before this open's migration, if one ran."""
+        return self.store.backup_path
+
+    def read(self) -> AbstractContextManager[Session]:
+        """A read-only session; any number may run at once on any thread (WAL)."""
+        return self.store.read()
+
+    def write(self, changes: Changes | None = None) -> AbstractContextManager[Session]:
+        """The single writer: one transaction at a time; ``changes`` are published after commit."""
+        return self.store.write(changes)
+
+    def close(self) -> None:
+        self.stop_background()
         self.uploads.close()
-        self._writer.dispose()
-        self._reader.dispose()
+        self.store.dispose()
 
     def __enter__(self) -> Library:
         return self

@@ -22,20 +22,30 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import select
 
-from photodesk.core import ml_jobs
+from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.db import jobs as repo
 from photodesk.core.catalog.db import vectors
+from photodesk.core.catalog.db.assets import Original
 from photodesk.core.catalog.db.schema import Job, RemoteWorker
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
+from photodesk.core.inference.ports import DetectedFace
 from photodesk.core.jobs.engine import REGISTRY, PermanentJobError
+from photodesk.core.jobs.kinds import JobName
+from photodesk.core.jobs.payloads import ClusterPayload
 from photodesk.core.people import faces as face_store
-from photodesk.core.ports import DetectedFace
+from photodesk.core.people.jobs import _round
+from photodesk.core.search.jobs import _unit, asset_id_of, preview_of
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from collections.abc import Callable
 
-REMOTE_QUEUES = ("clip", "faces")  # the kinds a worker can run: one asset in, vectors out
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.media.thumbnails import ThumbnailStore
+    from photodesk.core.people.service import PeopleService
+
+# the kinds a worker can run: one asset in, vectors out
+REMOTE_QUEUES: tuple[str, ...] = (JobName.CLIP.value, JobName.FACES.value)
 TOKEN_PREFIX = "pdw_"
 PREFIX = "remote:"
 
@@ -82,24 +92,32 @@ def _check_name(name: str) -> str:
 
 
 class RemoteWorkers:
-    """Worker tokens and the job hand-over; ``lib.workers``."""
+    """Worker tokens and the job hand-over; ``lib.workers``. ``people_for(user)`` is that
+    user's people service (face crops are cached as the local job caches them)."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(
+        self,
+        store: Store,
+        thumbnails: ThumbnailStore,
+        people_for: Callable[[int], PeopleService],
+    ) -> None:
+        self._store = store
+        self._thumbnails = thumbnails
+        self._people_for = people_for
 
     # ----- tokens -----------------------------------------------------------------------------
     def add(self, name: str) -> str:
         """Register a worker; returns its token (shown once)."""
         name = _check_name(name)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self._lib.write() as s:
+        with self._store.write() as s:
             if s.scalar(select(RemoteWorker.id).where(RemoteWorker.name == name)) is not None:
                 raise Conflict(f"a worker called {name!r} exists (revoke it first)")
             s.add(RemoteWorker(name=name, token_hash=_hash(token), created_at=datetime.now()))
         return token
 
     def list(self) -> builtins.list[WorkerInfo]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.scalars(select(RemoteWorker).order_by(RemoteWorker.id)).all()
             return [
                 WorkerInfo(r.id, r.name, r.created_at, r.last_seen_at, r.revoked_at is not None)
@@ -108,7 +126,7 @@ class RemoteWorkers:
 
     def revoke(self, name: str) -> None:
         """Revoke a worker's token and forget it; its running jobs go back to the queue."""
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             row = s.scalar(select(RemoteWorker).where(RemoteWorker.name == name))
             if row is None:
                 raise NotFound(f"no worker called {name!r}")
@@ -122,7 +140,7 @@ class RemoteWorkers:
         """The name of the worker holding ``token`` (None: unknown or revoked)."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        with self._lib.write() as s:
+        with self._store.write() as s:
             row = s.scalar(select(RemoteWorker).where(RemoteWorker.token_hash == _hash(token)))
             if row is None or row.revoked_at is not None:
                 return None
@@ -136,7 +154,7 @@ class RemoteWorkers:
         if bad or not queues:
             raise InvalidInput(f"workers serve the queues {', '.join(REMOTE_QUEUES)}")
         while True:
-            with self._lib.write(Changes(jobs=True)) as s:
+            with self._store.write(Changes(jobs=True)) as s:
                 row = None
                 for queue in queues:
                     row = repo.claim(s, queue, PREFIX + worker)
@@ -146,23 +164,23 @@ class RemoteWorkers:
                     return None
                 job_id, kind, target, owner = row.id, row.kind, row.target, row.owner_id
             try:
-                aid = ml_jobs._asset_id(target)
+                aid = asset_id_of(target)
                 src = self._source(owner, aid)
             except PermanentJobError as exc:  # gone since it was queued: next one
-                with self._lib.write(Changes(jobs=True)) as s:
+                with self._store.write(Changes(jobs=True)) as s:
                     repo.fail(s, job_id, str(exc), retry=False)
                 continue
             return RemoteJob(job_id, kind, aid, src.kind)
 
-    def _source(self, owner: int | None, aid: int) -> Any:
-        lib = self._lib.for_user(owner) if owner is not None else self._lib
-        src = ml_jobs._sources(lib, [aid]).get(aid)
+    def _source(self, owner: int | None, aid: int) -> Original:
+        with self._store.read() as s:
+            src = asset_repo.originals(s, [aid], owner, trashed=False).get(aid)
         if src is None:
             raise PermanentJobError(f"asset {aid} is gone")
         return src
 
     def _held(self, worker: str, job_id: int) -> _Held:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             job = s.get(Job, job_id)
             if job is None or job.state != "running" or job.worker != PREFIX + worker:
                 raise Conflict(f"job {job_id} is not running for worker {worker!r}")
@@ -171,21 +189,21 @@ class RemoteWorkers:
     def preview(self, worker: str, job_id: int) -> Path:
         """The preview JPEG of the job's asset (rendered now if missing)."""
         job = self._held(worker, job_id)
-        aid = ml_jobs._asset_id(job.target)
+        aid = asset_id_of(job.target)
         try:
-            return ml_jobs.preview_of(self._lib, self._source(job.owner_id, aid))
+            return preview_of(self._thumbnails, self._source(job.owner_id, aid))
         except PermanentJobError as exc:
             self.fail(worker, job_id, str(exc), permanent=True)
             raise NotFound(str(exc)) from exc
 
     def heartbeat(self, worker: str, job_id: int) -> None:
         self._held(worker, job_id)
-        with self._lib.write() as s:
+        with self._store.write() as s:
             repo.heartbeat(s, [job_id])
 
     def fail(self, worker: str, job_id: int, error: str, *, permanent: bool = False) -> None:
         self._held(worker, job_id)
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             repo.fail(s, job_id, f"{PREFIX}{worker}: {error}", retry=not permanent)
 
     def complete_clip(
@@ -197,9 +215,9 @@ class RemoteWorkers:
         vec = np.asarray(vector, dtype=np.float32)
         if vec.ndim != 1 or not 16 <= vec.shape[0] <= 4096 or not np.isfinite(vec).all():
             raise InvalidInput("an embedding is a list of 16 to 4096 numbers")
-        aid = ml_jobs._asset_id(job.target)
-        with self._lib.write() as s:
-            vectors.save(s, _model(model), [(aid, ml_jobs._unit(vec))])
+        aid = asset_id_of(job.target)
+        with self._store.write() as s:
+            vectors.save(s, _model(model), [(aid, _unit(vec))])
         self._finish(job, {"asset": aid, "embedded": 1, "model": model, "worker": worker})
 
     def complete_faces(
@@ -209,15 +227,17 @@ class RemoteWorkers:
         if job.kind != "faces":
             raise InvalidInput(f"job {job_id} is a {job.kind} job")
         found = [_face(f) for f in faces]
-        aid = ml_jobs._asset_id(job.target)
-        lib = self._lib.for_user(job.owner_id) if job.owner_id is not None else self._lib
-        ids = face_store.store_faces(lib, aid, _model(model), found)
+        aid = asset_id_of(job.target)
+        owner = job.owner_id if job.owner_id is not None else self._store.owner_id
+        ids = face_store.store_faces(self._store.for_user(owner), aid, _model(model), found)
+        people = self._people_for(owner)
         for face_id in ids:
             try:
-                lib.people.face_crop(face_id)
+                people.face_crop(face_id)
             except Exception:  # a thumbnail is a nicety; the face is stored
                 pass
-        follow = ("faces.cluster", None, {"round": ml_jobs._round(self._lib)})
+        payload = ClusterPayload(round=_round(self._store)).as_dict()
+        follow = (JobName.FACES_CLUSTER.value, None, payload)
         self._finish(
             job, {"asset": aid, "faces": len(ids), "model": model, "worker": worker}, follow
         )
@@ -225,7 +245,7 @@ class RemoteWorkers:
     def _finish(
         self, job: _Held, result: dict[str, Any], follow: tuple[str, str | None, Any] | None = None
     ) -> None:
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             row = s.get(Job, job.id, with_for_update=True)
             if row is None or row.state != "running" or row.worker != job.worker:
                 raise Conflict(f"job {job.id} was taken back from this worker")

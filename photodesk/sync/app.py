@@ -10,8 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from photodesk import __version__
-from photodesk.core import Library
-from photodesk.core.remote_jobs import REMOTE_QUEUES
+from photodesk.core import REMOTE_QUEUES, JobName, Library, LibraryError
 from photodesk.sync import auth
 from photodesk.sync.auth import auth_middleware, public
 from photodesk.sync.config import ServerConfig
@@ -70,21 +69,25 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     lib, config = app[LIBRARY], app[CONFIG]
     await asyncio.to_thread(lib.accounts.purge_sessions)
     if config.jobs:
-        await asyncio.to_thread(lib.jobs.start)
+        await asyncio.to_thread(lib.start_background, watch=False)
         if lib.ml.attached:  # every user's photos the models have not seen yet
-            await asyncio.to_thread(lib.jobs.enqueue, "ml.catch-up")
-        await asyncio.to_thread(lib.watch.start)
+            await asyncio.to_thread(lib.jobs.enqueue, JobName.ML_CATCH_UP)
+        await asyncio.to_thread(lib.start_background, jobs=False)
     try:
         yield
     finally:
         if config.jobs:
-            await asyncio.to_thread(lib.watch.stop)
-            await asyncio.to_thread(lib.jobs.stop)
+            await asyncio.to_thread(lib.stop_background)
 
 
 def make_app(library: Library, config: ServerConfig | None = None) -> web.Application:
     """The daemon's application over an open ``library`` (the caller closes the library)."""
     config = config or ServerConfig()
+    if library.options.upload_storage_root != config.storage_root:
+        raise LibraryError(
+            "the library was not opened for this server's storage_root: open it with "
+            "config.library_options()"
+        )
     quiet_bad_requests()
     app = web.Application(
         middlewares=[request_id_middleware, proxy_middleware, error_middleware, auth_middleware],

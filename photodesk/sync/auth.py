@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from photodesk.core.accounts.service import Account
+from photodesk.core import Account
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.logs import context
 from photodesk.sync.views import error_response

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from photodesk.core import InvalidInput
+from photodesk.core import InvalidInput, LibraryOptions
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_PORT = 8470
@@ -43,6 +43,10 @@ class ServerConfig:
     jobs: bool = True  # run the job engine inside the daemon
     local_ml: bool = True  # False: leave clip and faces jobs to remote workers (photodesk worker)
     extra: Mapping[str, Any] = field(default_factory=dict)  # unknown TOML sections for others
+
+    def library_options(self) -> LibraryOptions:
+        """How the server's library is opened (uploads under ``storage_root``)."""
+        return LibraryOptions(upload_storage_root=self.storage_root)
 
     @property
     def public_origin(self) -> str | None:

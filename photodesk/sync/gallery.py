@@ -15,8 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from photodesk.core import Changes, CorruptFile, UnsupportedFormat
-from photodesk.core.sharing.grants import ShareLink
+from photodesk.core import Changes, CorruptFile, ShareLink, UnsupportedFormat
 from photodesk.sync.auth import public
 from photodesk.sync.gallery_files import NotStrippable, StrippedCache, stream_zip, unique_names
 from photodesk.sync.gallery_upload import receive_upload

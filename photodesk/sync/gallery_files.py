@@ -73,22 +73,10 @@ def strip_jpeg(data: bytes) -> bytes:
 def _reencode(src: Path, dst: Path, file_type: str, kind: str, orientation: int | None) -> None:
     """Decode as the thumbnailer does (HEIF, RAW, the catalog's orientation) and write a plain
     upright JPEG: no EXIF, no XMP; only the colour profile stays."""
-    from photodesk.core import PhotodeskError
-    from photodesk.core.media.thumbnails.color import (
-        apply_orientation,
-        flatten_alpha,
-        to_working_mode,
-    )
-    from photodesk.core.media.thumbnails.decode import decode
+    from photodesk.core import PhotodeskError, write_plain_jpeg
 
     try:
-        decoded = decode(src, file_type, kind, orientation, 1 << 16)
-        im = flatten_alpha(to_working_mode(apply_orientation(decoded.image, decoded.orientation)))
-        if im.mode not in ("RGB", "L"):
-            im = im.convert("RGB")
-        extra = {"icc_profile": decoded.icc} if decoded.icc else {}
-        with open(dst, "wb") as fh:
-            im.save(fh, "JPEG", quality=92, **extra)
+        write_plain_jpeg(src, dst, file_type, kind, orientation)
     except (PhotodeskError, OSError, ValueError, SyntaxError) as exc:
         raise NotStrippable(f"cannot decode: {exc}") from exc
 

@@ -9,9 +9,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from photodesk.core import PhotodeskError
-from photodesk.core.ingest.uploads import StagedFile, safe_filename
-from photodesk.core.sharing.grants import ShareLink
+from photodesk.core import PhotodeskError, ShareLink, StagedFile, safe_filename
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error
 

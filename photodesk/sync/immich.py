@@ -9,10 +9,14 @@ from typing import Any
 
 from aiohttp import web
 
-from photodesk.core import AssetQuery
-from photodesk.core.catalog.errors import NotFound
-from photodesk.core.ingest.uploads import normalize_sha1
-from photodesk.core.media.formats import PHOTO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
+from photodesk.core import (
+    PHOTO_EXTENSIONS,
+    RAW_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    AssetQuery,
+    NotFound,
+    normalize_sha1,
+)
 from photodesk.sync.auth import (
     AUTH_VIA,
     PERMISSIONS,
@@ -22,7 +26,7 @@ from photodesk.sync.auth import (
     public,
 )
 from photodesk.sync.immich_upload import upload_asset
-from photodesk.sync.keys import CONFIG, LIBRARY
+from photodesk.sync.keys import LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, read_json
 
 log = logging.getLogger(__name__)
@@ -288,7 +292,6 @@ async def _clear_stale_uploads(app: web.Application) -> None:
 
 
 def setup(app: web.Application) -> None:
-    app[LIBRARY].uploads.storage_root = app[CONFIG].storage_root
     app.on_startup.append(_clear_stale_uploads)
     app.router.add_get("/.well-known/immich", well_known)
     app.router.add_get("/api/server/version", server_version)

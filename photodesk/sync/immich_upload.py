@@ -11,8 +11,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from photodesk.core.catalog.errors import PhotodeskError
-from photodesk.core.ingest.uploads import StagedFile, UploadOutcome, normalize_sha1
+from photodesk.core import PhotodeskError, StagedFile, UploadOutcome, normalize_sha1
 from photodesk.sync.auth import current_user, has_permission
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import ApiError, http_error, json_response

@@ -14,8 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from photodesk.core import Forbidden, InvalidInput
-from photodesk.core.accounts.identities import ExternalIdentity
+from photodesk.core import ExternalIdentity, Forbidden, InvalidInput
 from photodesk.sync import login, twofa
 from photodesk.sync.auth import public, set_session_cookie
 from photodesk.sync.keys import CONFIG, LIBRARY

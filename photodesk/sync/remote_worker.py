@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from photodesk.core.ml_models import Models
-from photodesk.core.remote_jobs import REMOTE_QUEUES
+from photodesk.core import REMOTE_QUEUES, Models
 
 log = logging.getLogger(__name__)
 

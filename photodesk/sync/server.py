@@ -9,14 +9,13 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from aiohttp import web
 
 from photodesk.core import Library
 from photodesk.sync.app import make_app
 from photodesk.sync.config import ServerConfig
-from photodesk.sync.logs import ACCESS_LOGGER, AccessLogger, setup_logging
+from photodesk.sync.logs import ACCESS_LOGGER, AccessLogger
 
 log = logging.getLogger(__name__)
 Ready = Callable[[str], None]
@@ -87,23 +86,11 @@ def serve(library: Library, config: ServerConfig, *, on_ready: Ready | None = No
     asyncio.run(main())
 
 
-def run(
-    library_dir: Path | str | None, config: ServerConfig, *, on_ready: Ready | None = None
-) -> int:
-    """The ``photodesk serve`` entry point: logs, open the library, serve, close; exit status."""
-    from photodesk.bootstrap import open_library  # the composition root (it may wire ML in)
-
-    setup_logging(config.log_format)
-    library = open_library(
-        library_dir if library_dir is not None else config.library,
-        database=config.database,
-        ml=False if not config.local_ml else None,
-    )
-    try:
-        log.info("library %s", library.root)
-        serve(library, config, on_ready=on_ready)
-    finally:
-        library.close()
+def run(library: Library, config: ServerConfig, *, on_ready: Ready | None = None) -> int:
+    """The ``photodesk serve`` entry point: serve the library the composition root opened
+    (with ``config.library_options()``) until a signal; the caller closes it. Exit status."""
+    log.info("library %s", library.root)
+    serve(library, config, on_ready=on_ready)
     return 0
 
 

@@ -8,8 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from photodesk.core import InvalidInput, NotFound
-from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum, ShareLink, parse_expiry
+from photodesk.core import AlbumGrant, InvalidInput, NotFound, SharedAlbum, ShareLink, parse_expiry
 from photodesk.sync.auth import current_user
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, path_id, read_json

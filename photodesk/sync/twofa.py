@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from photodesk.core.accounts.service import Account
+from photodesk.core import Account
 from photodesk.sync.auth import AUTH_VIA, current_user, public, set_session_cookie
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, read_json

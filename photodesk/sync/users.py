@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from photodesk.core.accounts.service import Account
+from photodesk.core import Account
 from photodesk.sync import twofa
 from photodesk.sync.auth import (
     AUTH_VIA,

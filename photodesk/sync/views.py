@@ -15,13 +15,14 @@ from photodesk.core import (
     Conflict,
     CorruptFile,
     Forbidden,
+    InsufficientStorage,
     InvalidInput,
     NotFound,
     PhotodeskError,
+    QuotaExceeded,
     UnsupportedFormat,
+    UploadTooLarge,
 )
-from photodesk.core.accounts.service import QuotaExceeded
-from photodesk.core.catalog.errors import InsufficientStorage, UploadTooLarge
 from photodesk.sync.keys import CONFIG, REQUEST_ID
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from photodesk.core.remote_jobs import REMOTE_QUEUES
+from photodesk.core import REMOTE_QUEUES
 from photodesk.sync.auth import public
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, read_json

@@ -8,12 +8,15 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from photodesk.core import Library
+from photodesk.core import JobName, Library, LibraryOptions
 from photodesk.ui import ops
 from photodesk.ui.identity import apply_identity
 from photodesk.ui.main_window import MainWindow
 
 ML_CATCH_UP_DELAY_MS = 5000
+# How the desktop opens its library: import workers yield the CPU to the GUI thread, so
+# scrolling stays smooth during an import.
+LIBRARY_OPTIONS = LibraryOptions(import_worker_niceness=10)
 
 
 def _ignore(_: object) -> None:
@@ -25,8 +28,6 @@ def keep_gui_responsive(library: Library) -> None:
     # Start-up objects live as long as the app: keep them out of the collector's full passes,
     # which otherwise pause the GUI thread for tens of milliseconds while scrolling.
     QTimer.singleShot(0, gc.freeze)
-    # Import workers yield the CPU to the GUI thread: scrolling stays smooth during an import.
-    library.importer.worker_niceness = 10
 
 
 def run(library: Library) -> int:
@@ -36,17 +37,16 @@ def run(library: Library) -> int:
     window.show()
     keep_gui_responsive(library)
     # Background work and the watched folders run while the app is open, never on the GUI thread.
-    library.jobs.start()
+    library.start_background(watch=False)
     if library.ml.attached:
         # Photos the models have not seen yet; it also loads the ML runtime and the search index,
         # so it waits until the first screen is up (queued off the GUI thread).
         def catch_up() -> None:
-            ops.query(window, lambda: library.jobs.enqueue("ml.catch-up"), _ignore)
+            ops.query(window, lambda: library.jobs.enqueue(JobName.ML_CATCH_UP), _ignore)
 
         QTimer.singleShot(ML_CATCH_UP_DELAY_MS, catch_up)
-    library.watch.start()
+    library.start_background(jobs=False)
     try:
         return int(app.exec())
     finally:
-        library.watch.stop()
-        library.jobs.stop()
+        library.stop_background()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
@@ -20,8 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library, LibraryStats
-from photodesk.core.jobs.engine import JobProgress
+from photodesk.core import JobProgress, Library, LibraryStats
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.identity import app_icon, show_about
@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self.empty = EmptyState(self)
         self.stack.addWidget(self.empty)
         self.views: dict[str, QWidget] = {}
-        self.viewer: QWidget | None = None
+        self.viewer: Any = None  # the ViewerView, loaded on first use
         self._before_viewer: QWidget | None = None
         self._library_empty: bool | None = None
 

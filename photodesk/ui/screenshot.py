@@ -6,6 +6,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from photodesk.core import Library
 
 VIEWS = (
     "timeline",
@@ -49,7 +53,8 @@ def _settle(app: object, *, minimum: float, maximum: float) -> None:
         time.sleep(0.01)
 
 
-def screenshot(library_dir: str | None, out: Path, view: str, size: tuple[int, int]) -> int:
+def screenshot(library: Library, out: Path, view: str, size: tuple[int, int]) -> int:
+    """Render ``view`` of the library (opened and closed by the composition root) to ``out``."""
     from photodesk.core import InvalidInput, PhotodeskError
 
     if view not in VIEWS:
@@ -57,13 +62,11 @@ def screenshot(library_dir: str | None, out: Path, view: str, size: tuple[int, i
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from photodesk.bootstrap import open_library
     from photodesk.ui.main_window import SECTIONS, MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    library = open_library(library_dir)
+    window = MainWindow(library, restore=False)
     try:
-        window = MainWindow(library, restore=False)
         window.resize(*size)
         window.show()
         _settle(app, minimum=0.3, maximum=5)
@@ -83,7 +86,6 @@ def screenshot(library_dir: str | None, out: Path, view: str, size: tuple[int, i
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):
             raise PhotodeskError(f"cannot write {out}")
-        window.close()
     finally:
-        library.close()
+        window.close()
     return 0

@@ -13,7 +13,6 @@ from photodesk.core import Library
 from photodesk.core.catalog.db import transfer, vectors
 from photodesk.core.catalog.db.schema import Face, Person, Stack
 from photodesk.core.catalog.errors import LibraryError
-from photodesk.core.maintenance.transfer import migrate_to
 from photodesk.core.search.query import SearchQuery
 from tests.conftest import make_jpeg
 
@@ -100,8 +99,8 @@ def test_an_interrupted_copy_resumes_and_verifies(
 
     with Library.open(sqlite_lib) as lib:
         with pytest.raises(KeyboardInterrupt):
-            migrate_to(lib, url, stop_in_assets)
-        report = migrate_to(lib, url)
+            lib.maintenance.migrate_to(url, stop_in_assets)
+        report = lib.maintenance.migrate_to(url)
     assert report.resumed
     assert report.verified
     assert report.copied["assets"] == 4  # the two copied before the stop were not copied again
@@ -113,7 +112,7 @@ def test_a_database_that_holds_a_catalog_is_refused(sqlite_lib: Path, postgres: 
     with Library.open(url_lib := sqlite_lib.parent / "pg", database=url):
         pass  # its own catalog, with its own first user
     with Library.open(sqlite_lib) as lib, pytest.raises(LibraryError, match="already holds"):
-        migrate_to(lib, url)
+        lib.maintenance.migrate_to(url)
     assert url_lib.is_dir()
 
 

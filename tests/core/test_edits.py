@@ -9,7 +9,7 @@ import pytest
 
 from photodesk.core import AssetQuery, Changes, InvalidInput, Library, NotFound
 from photodesk.core.catalog.errors import CorruptFile
-from photodesk.core.media.render import render_asset, render_file
+from photodesk.core.media.render import render_file
 from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
 from tests.conftest import make_jpeg, make_video
 
@@ -24,7 +24,7 @@ def photos(library: Library, tmp_path: Path) -> list[int]:
 
 @pytest.fixture
 def edits(library: Library) -> EditService:
-    return getattr(library, "edits", None) or EditService(library)
+    return library.edits
 
 
 def _events(library: Library) -> list[object]:
@@ -193,13 +193,13 @@ def test_render_gives_upright_rgb_at_most_the_size_asked(library: Library, tmp_p
     make_jpeg(tmp_path / "r" / "side.jpg", size=(300, 200), orientation=6, seed=5)
     library.importer.import_paths([tmp_path / "r"], workers=1)
     (aid,) = library.assets.ids()
-    full = render_asset(library, aid)
+    full = library.assets.render(aid)
     assert (full.width, full.height) == (200, 300)  # turned upright
     assert len(full.data) == full.stride * full.height == 200 * 300 * 3
-    small = render_asset(library, aid, 120)
+    small = library.assets.render(aid, 120)
     assert (small.width, small.height) == (80, 120)
     with pytest.raises(NotFound):
-        render_asset(library, 12345)
+        library.assets.render(12345)
 
 
 def test_render_decodes_a_video_frame_and_refuses_a_broken_file(tmp_path: Path) -> None:

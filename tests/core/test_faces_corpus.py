@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from photodesk.core import Library
-from photodesk.core.ml_models import Models
+from photodesk.core.inference.models import Models
 
 pytest.importorskip("dlib")
 faces_dlib = pytest.importorskip("photodesk.ml.faces_dlib")

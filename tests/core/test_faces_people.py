@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from photodesk.core import Library
-from photodesk.core.ml_models import Models
-from photodesk.core.ports import DetectedFace
+from photodesk.core.inference.models import Models
+from photodesk.core.inference.ports import DetectedFace
 
 RED, GREEN, GREY = (220, 30, 30), (30, 200, 40), (128, 128, 128)
 
@@ -175,13 +175,13 @@ def test_analysing_again_keeps_faces_placed_by_hand(lib: Library):
 
 
 def test_faces_found_while_clustering_runs_are_clustered_after(lib: Library, tmp_path: Path):
-    from photodesk.core.ml_jobs import _round
+    from photodesk.core.people.jobs import _round
 
     photo(tmp_path / "late" / "green9.jpg", GREY, shade(GREEN, 9))
     lib.importer.import_paths([tmp_path / "late"], workers=1)
     (late,) = [a for a in lib.assets.ids() if "green9" in lib.assets.get(a).path]
     # a clustering run has started (claimed, round advanced) and not finished yet
-    lib.jobs.enqueue("faces.cluster", None, {"round": _round(lib)})
+    lib.jobs.enqueue("faces.cluster", None, {"round": _round(lib.store)})
     running = lib.jobs._claim("cluster")
     assert running is not None
     _round(lib, advance=True)

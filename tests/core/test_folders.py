@@ -41,7 +41,7 @@ def test_the_library_folder_tree_and_a_folders_photos(library: Library, tmp_path
     make_jpeg(src / "2023" / "Summer" / "d.jpg", seed=4)
     make_jpeg(src / "2023" / "Summer" / "e.jpg", seed=5)
     library.importer.import_paths([src], workers=1)
-    folders = FolderService(library)
+    folders = library.folders
     tree = folders.tree()
     assert all(isinstance(n, FolderNode) for n in tree)
     by_name = {n.name: n for n in tree}
@@ -69,7 +69,7 @@ def test_the_library_folder_tree_and_a_folders_photos(library: Library, tmp_path
 
 def test_the_corpus_is_one_folder(library: Library, corpus: Path):
     library.importer.import_paths([corpus], workers=2)
-    tree = FolderService(library).tree()
+    tree = library.folders.tree()
     assert [n.path for n in tree] == [str(corpus)]
     assert tree[0].count == len(library.assets.ids())
-    assert FolderService(library).assets(str(corpus)) == library.assets.ids()
+    assert library.folders.assets(str(corpus)) == library.assets.ids()

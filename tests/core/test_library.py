@@ -86,7 +86,7 @@ def test_a_catalog_from_the_first_release_upgrades_after_a_backup(tmp_path: Path
     with Library.open(root) as lib:
         assert lib.backup_path is not None
         assert [a.name for a in lib.albums.list()] == ["Keep me"]
-        assert migrate.current_revision(lib._writer) == migrate.head_revision()
+        assert migrate.current_revision(lib.store.writer_engine) == migrate.head_revision()
         job = lib.jobs.enqueue("thumbnails.generate", 1)  # uses the columns 0002 added
         assert lib.jobs.get(job).state == "queued"
     con = sqlean.connect(str(lib.backup_path))
@@ -125,7 +125,7 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(library: Library)
         # The FTS5 indexes are SQLite-only and kept by triggers, outside the portable models.
         return not (type_ == "table" and name in text_index.NAMES)
 
-    with library._writer.connect() as conn:
+    with library.store.writer_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_name": ours})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []

@@ -45,12 +45,8 @@ class Built:
 
 
 def people_of(lib: Library) -> PeopleService:
-    """``lib.people`` (attached by the Library), or a service made here until it is."""
-    service = getattr(lib, "people", None)
-    if service is None:
-        service = PeopleService(lib)
-        lib.people = service  # type: ignore[attr-defined]
-    return service
+    """``lib.people``."""
+    return lib.people
 
 
 def build_people(lib: Library, corpus: Path, *, name: tuple[str, ...] = ()) -> Built:

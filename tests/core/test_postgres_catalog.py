@@ -64,7 +64,7 @@ def test_skip_locked_claims_share_one_queue_between_processes(
             while True:
                 # Each thread its own transaction (not the library's one writer): rows being
                 # claimed by another are skipped, not waited for nor taken twice.
-                with lib._write_sessions() as s, s.begin():
+                with lib.store._write_sessions() as s, s.begin():
                     row = repo.claim(s, "import", f"host{n}:1")
                     if row is None:
                         return
@@ -116,8 +116,6 @@ def test_the_timeline_pages_past_the_dated_photos_into_the_undated(
 ) -> None:
     """The keyset start of the undated section fits PostgreSQL's INTEGER ids (it was 2**62)."""
     from photodesk.core import AssetQuery
-    from photodesk.core.organize.timeline import TimelineService
-
     make_jpeg(tmp_path / "src" / "dated.jpg", seed=1)
     make_jpeg(tmp_path / "src" / "undated.jpg", seed=2)
     url = postgres.create_database(postgres.template)
@@ -127,7 +125,7 @@ def test_the_timeline_pages_past_the_dated_photos_into_the_undated(
             undated = s.query(Asset).order_by(Asset.id).first()
             assert undated is not None
             undated.taken_at = None
-        timeline = TimelineService(lib)
+        timeline = lib.timeline
         first = timeline.page(AssetQuery(), limit=1)
         assert first.next is not None
         second = timeline.page(AssetQuery(), first.next, limit=1)

@@ -262,7 +262,7 @@ def test_a_catalog_from_before_the_text_index_gets_it_filled(tmp_path: Path):
     make_jpeg(tmp_path / "in" / "harbour.jpg", seed=7)
     with Library.open(root) as lib:
         lib.importer.import_paths([tmp_path / "in"], workers=1)
-        with lib._writer.begin() as conn:  # as a catalog made by photodesk before 0008
+        with lib.store.writer_engine.begin() as conn:  # as a catalog made by photodesk before 0008
             text_index.drop(conn)
             for column in ("xmp_written_at", "xmp_state"):  # nor the later 0009's columns
                 conn.exec_driver_sql(f"ALTER TABLE assets DROP COLUMN {column}")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from photodesk.core import Library
 from photodesk.core.catalog.db import vectors
-from photodesk.core.ml_models import Models
+from photodesk.core.inference.models import Models
 from photodesk.core.search.query import SearchQuery
 from photodesk.core.search.vector_index import VectorIndex
 from tests.conftest import make_video

@@ -76,7 +76,8 @@ def start(library: Library, mode: str) -> Iterator[Callable[..., FolderWatcher]]
 
     def make(**kw: Any) -> FolderWatcher:
         w = FolderWatcher(
-            library,
+            library.store,
+            library.importer,
             settle_s=SETTLE,
             poll_interval_s=POLL,
             polling=mode == "polling",
@@ -316,7 +317,9 @@ def test_a_full_inotify_falls_back_to_polling(
     else:
         monkeypatch.setattr(observers_mod, "unwatched_dirs", lambda *_: 3)
         monkeypatch.setattr(observers_mod.sys, "platform", "linux")
-    with FolderWatcher(library, settle_s=SETTLE, poll_interval_s=POLL, workers=1) as w:
+    with FolderWatcher(
+        library.store, library.importer, settle_s=SETTLE, poll_interval_s=POLL, workers=1
+    ) as w:
         assert w.wait_idle(15)
         (status,) = w.status()
         assert status.mode == "polling" and "polling" in (status.error or "")
@@ -328,7 +331,9 @@ def test_network_shares_are_polled(
     library: Library, inbox: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(watch_mod, "network_fs_type", lambda _: "nfs4")
-    with FolderWatcher(library, settle_s=SETTLE, poll_interval_s=POLL, workers=1) as w:
+    with FolderWatcher(
+        library.store, library.importer, settle_s=SETTLE, poll_interval_s=POLL, workers=1
+    ) as w:
         assert w.wait_idle(15)
         (status,) = w.status()
         assert (status.mode, status.network, status.path) == ("polling", "nfs4", str(inbox))
@@ -363,7 +368,9 @@ def test_mount_tables_tell_network_shares_from_local_disks() -> None:
 
 def test_copy_mode_and_folders_added_while_running(library: Library, tmp_path: Path) -> None:
     (tmp_path / "first").mkdir()
-    with FolderWatcher(library, settle_s=SETTLE, poll_interval_s=POLL, workers=1) as w:
+    with FolderWatcher(
+        library.store, library.importer, settle_s=SETTLE, poll_interval_s=POLL, workers=1
+    ) as w:
         t0 = time.monotonic()
         w.reload()  # nothing watched yet: nothing happens, and nothing blocks
         assert time.monotonic() - t0 < 0.5

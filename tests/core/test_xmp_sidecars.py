@@ -438,7 +438,15 @@ def test_the_watcher_rereads_other_apps_edits_and_not_its_own(
     inbox = tmp_path / "inbox"
     make_jpeg(inbox / "a.jpg")
     FileService(library).add_watched(inbox)
-    watcher = FolderWatcher(library, settle_s=0.2, poll_interval_s=0.2, polling=True, workers=1)
+    watcher = FolderWatcher(
+        library.store,
+        library.importer,
+        settle_s=0.2,
+        poll_interval_s=0.2,
+        polling=True,
+        workers=1,
+        sidecars_changed=library.ingest.sidecars_changed,
+    )
     watcher.start()
     try:
         assert watcher.wait_idle(30)

@@ -119,7 +119,7 @@ def test_face_record_matches_the_core_port() -> None:
     """ml cannot import core, so its Face mirrors core.ports.DetectedFace field for field."""
     import dataclasses
 
-    from photodesk.core.ports import DetectedFace
+    from photodesk.core.inference.ports import DetectedFace
     from photodesk.ml.faces_types import Face
 
     def fields(cls):

@@ -81,12 +81,13 @@ def start_server(tmp_path: Path, catalog: Catalogs) -> Iterator[Callable[..., Se
 
     def start(lib: Library | None = None, **settings: Any) -> ServerInfo:
         owned = None
-        if lib is None:
-            owned = lib = Library.open(tmp_path / f"lib{len(started) or ''}")
         settings.setdefault("port", 0)
         settings.setdefault("host", "127.0.0.1")
         settings.setdefault("shutdown_timeout_s", 5.0)
         config = ServerConfig(**settings)
+        if lib is None:
+            path = tmp_path / f"lib{len(started) or ''}"
+            owned = lib = Library.open(path, options=config.library_options())
         running = start_in_thread(lib, config)
         started.append((running, owned))
         return ServerInfo(running.url, lib.root, lib, config, running)

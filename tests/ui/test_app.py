@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 from photodesk.core import Library
 from photodesk.core.catalog.db.schema import Job
-from photodesk.core.ml_models import Models
+from photodesk.core.inference.models import Models
 from photodesk.ui import app as app_module
 from tests.core.test_faces_people import FakeFaces, photo, run_import
 

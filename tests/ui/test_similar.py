@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from photodesk.core import Library
-from photodesk.core.ml_models import Models
+from photodesk.core.inference.models import Models
 from photodesk.ui.main_window import MainWindow
 from tests.core.test_smart_search import COLOURS, FakeClip, photo
 

@@ -1,5 +1,5 @@
 """Accounts: users, passwords, sessions, API keys and quotas (service), OIDC identities, TOTP two-
 factor.
 
-May import: catalog.
+May import: jobs, media, inference, catalog (sharing is handed in as ``ReadGrants``).
 """

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from photodesk.core.accounts.service import Account, normalize_email
+from photodesk.core.accounts.service import Account, AccountService, normalize_email
 from photodesk.core.catalog.db.schema import User, UserIdentity
 from photodesk.core.catalog.errors import Forbidden, InvalidInput
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ class IdentityLink:
 class IdentityService:
     """``lib.accounts.identities``: which user an external identity signs in as."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, accounts: AccountService) -> None:
+        self._store = store
+        self._accounts = accounts
 
     def sign_in(self, ident: ExternalIdentity, *, auto_register: bool) -> Account:
         """The user this identity is, linking or creating one when allowed; Forbidden if not.
@@ -56,7 +57,7 @@ class IdentityService:
         if not ident.issuer or not ident.subject or len(ident.subject) > 255:
             raise InvalidInput("the identity has no issuer or subject")
         now = datetime.now()
-        with self._lib.write() as s:
+        with self._store.write() as s:
             link = s.scalars(
                 select(UserIdentity).where(
                     UserIdentity.issuer == ident.issuer, UserIdentity.subject == ident.subject
@@ -81,7 +82,7 @@ class IdentityService:
                 user.quota_bytes = ident.quota_bytes
             s.flush()
             uid = user.id
-        return self._lib.accounts.get(uid)
+        return self._accounts.get(uid)
 
     def _match(
         self, s: Session, ident: ExternalIdentity, auto_register: bool, now: datetime
@@ -129,7 +130,7 @@ class IdentityService:
         return user
 
     def links(self, user_id: int) -> list[IdentityLink]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.scalars(
                 select(UserIdentity)
                 .where(UserIdentity.user_id == user_id)

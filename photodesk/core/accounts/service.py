@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, func, select, update
 
@@ -19,9 +19,12 @@ from photodesk.core.catalog.errors import Conflict, InvalidInput, LibraryError, 
 from photodesk.core.catalog.types import AssetQuery, AssetRecord
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
     from photodesk.core.accounts.identities import IdentityService
     from photodesk.core.accounts.totp import TotpService
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.media.thumbnails import ThumbnailStore
 
 MIN_PASSWORD = 8
 SESSION_DAYS = 30
@@ -77,7 +80,7 @@ def sha256(secret: str) -> str:
 
 
 @cache
-def _hasher() -> Any:
+def password_hasher() -> Any:
     # Imported lazily: only the server and `users` commands need argon2-cffi.
     try:
         from argon2 import PasswordHasher
@@ -92,7 +95,7 @@ def _hasher() -> Any:
 
 @cache
 def _dummy_hash() -> str:
-    return str(_hasher().hash(secrets.token_hex(16)))
+    return str(password_hasher().hash(secrets.token_hex(16)))
 
 
 def normalize_email(email: str) -> str:
@@ -134,25 +137,35 @@ def _key_info(k: ApiKey) -> ApiKeyInfo:
     )
 
 
+class ReadGrants(Protocol):
+    """What read access asks of sharing (``lib.shares``): who else may see an asset."""
+
+    def grants_read(self, user_id: int, asset_id: int) -> bool: ...
+
+    def read_condition(self, user_id: int) -> ColumnElement[bool]: ...
+
+
 class AccountService:
     """``lib.accounts``: the server's users and their credentials, and read access to assets."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, thumbnails: ThumbnailStore, shares: ReadGrants) -> None:
+        self._store = store
+        self._thumbnails = thumbnails
+        self._shares = shares
 
     @cached_property
     def totp(self) -> TotpService:
         """Two-factor sign-in (TOTP and recovery codes) of local accounts."""
         from photodesk.core.accounts.totp import TotpService
 
-        return TotpService(self._lib)
+        return TotpService(self._store)
 
     @cached_property
     def identities(self) -> IdentityService:
         """Sign-in through an OpenID provider: identities linked to users."""
         from photodesk.core.accounts.identities import IdentityService
 
-        return IdentityService(self._lib)
+        return IdentityService(self._store, self)
 
     # -- users -------------------------------------------------------------------------------
 
@@ -176,8 +189,8 @@ class AccountService:
             raise InvalidInput(
                 "a storage label is letters, digits, '.', '_' and '-' (not starting with '.')"
             )
-        hashed = _hasher().hash(password) if password is not None else None
-        with self._lib.write() as s:
+        hashed = password_hasher().hash(password) if password is not None else None
+        with self._store.write() as s:
             if s.scalar(select(User.id).where(User.email == email)) is not None:
                 raise Conflict(f"there is already a user {email}")
             if storage_label and s.scalar(
@@ -198,18 +211,18 @@ class AccountService:
             return user.id
 
     def list_users(self) -> list[Account]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return [_account(u) for u in s.scalars(select(User).order_by(User.id))]
 
     def get(self, user_id: int) -> Account:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             u = s.get(User, user_id)
             if u is None:
                 raise NotFound(f"no user with id {user_id}")
             return _account(u)
 
     def by_email(self, email: str) -> Account:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             u = s.scalars(select(User).where(User.email == email.strip().lower())).first()
             if u is None:
                 raise NotFound(f"no user {email}")
@@ -218,8 +231,8 @@ class AccountService:
     def set_password(self, user_id: int, password: str) -> None:
         """Change a password; every session of the user ends (API keys stay)."""
         _check_password(password)
-        hashed = _hasher().hash(password)
-        with self._lib.write() as s:
+        hashed = password_hasher().hash(password)
+        with self._store.write() as s:
             if s.get(User, user_id) is None:
                 raise NotFound(f"no user with id {user_id}")
             s.execute(update(User).where(User.id == user_id).values(password_hash=hashed))
@@ -228,21 +241,21 @@ class AccountService:
     def set_quota(self, user_id: int, quota_bytes: int | None) -> None:
         if quota_bytes is not None and quota_bytes < 0:
             raise InvalidInput("a quota cannot be negative")
-        with self._lib.write() as s:
+        with self._store.write() as s:
             if s.get(User, user_id) is None:
                 raise NotFound(f"no user with id {user_id}")
             s.execute(update(User).where(User.id == user_id).values(quota_bytes=quota_bytes))
 
     def verify_password(self, email: str, password: str) -> Account | None:
         """The user if the password is right, else None (as slow for unknown users)."""
-        ph = _hasher()
+        ph = password_hasher()
         from argon2.exceptions import InvalidHashError, VerificationError
 
         try:
             email = normalize_email(email)
         except InvalidInput:
             email = ""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             u = s.scalars(select(User).where(User.email == email)).first() if email else None
             stored = u.password_hash if u is not None else None
             account = _account(u) if u is not None else None
@@ -253,7 +266,7 @@ class AccountService:
         if stored is None or account is None:
             return None
         if ph.check_needs_rehash(stored):
-            with self._lib.write() as s:
+            with self._store.write() as s:
                 s.execute(
                     update(User)
                     .where(User.id == account.id)
@@ -267,7 +280,7 @@ class AccountService:
         """A new login session; returns its token (only its hash is kept)."""
         token = secrets.token_urlsafe(32)
         now = datetime.now()
-        with self._lib.write() as s:
+        with self._store.write() as s:
             if s.get(User, user_id) is None:
                 raise NotFound(f"no user with id {user_id}")
             s.add(
@@ -286,7 +299,7 @@ class AccountService:
         if not token or len(token) > 200:
             return None
         now = datetime.now()
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.execute(
                 select(UserSession, User)
                 .join(User, User.id == UserSession.user_id)
@@ -300,7 +313,7 @@ class AccountService:
             account, sid, seen = _account(user), sess.id, sess.last_seen_at
             lifetime = sess.expires_at - sess.last_seen_at
         if now - seen > _TOUCH_EVERY:
-            with self._lib.write() as s:
+            with self._store.write() as s:
                 s.execute(
                     update(UserSession)
                     .where(UserSession.id == sid)
@@ -309,12 +322,12 @@ class AccountService:
         return account
 
     def revoke_session(self, token: str) -> None:
-        with self._lib.write() as s:
+        with self._store.write() as s:
             s.execute(delete(UserSession).where(UserSession.token_hash == sha256(token)))
 
     def purge_sessions(self) -> int:
         """Forget expired sessions; returns how many."""
-        with self._lib.write() as s:
+        with self._store.write() as s:
             result = s.execute(delete(UserSession).where(UserSession.expires_at <= datetime.now()))
             return int(getattr(result, "rowcount", 0) or 0)
 
@@ -331,7 +344,7 @@ class AccountService:
         if bad:
             raise InvalidInput(f"not a permission name: {bad[0]!r}")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
-        with self._lib.write() as s:
+        with self._store.write() as s:
             if s.get(User, user_id) is None:
                 raise NotFound(f"no user with id {user_id}")
             s.add(
@@ -347,7 +360,7 @@ class AccountService:
         return secret
 
     def list_api_keys(self, user_id: int | None = None) -> list[ApiKeyInfo]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             stmt = select(ApiKey).order_by(ApiKey.id)
             if user_id is not None:
                 stmt = stmt.where(ApiKey.user_id == user_id)
@@ -358,7 +371,7 @@ class AccountService:
         if not secret or len(secret) > 200:
             return None
         now = datetime.now()
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.execute(
                 select(ApiKey, User)
                 .join(User, User.id == ApiKey.user_id)
@@ -370,13 +383,13 @@ class AccountService:
             grant = KeyGrant(user=_account(user), key=_key_info(key))
         last = grant.key.last_used_at
         if last is None or now - last > _TOUCH_EVERY:
-            with self._lib.write() as s:
+            with self._store.write() as s:
                 s.execute(update(ApiKey).where(ApiKey.id == grant.key.id).values(last_used_at=now))
         return grant
 
     def revoke_api_key(self, key_id: int, *, user_id: int | None = None) -> None:
         """Delete a key (only the given user's, when ``user_id`` is set)."""
-        with self._lib.write() as s:
+        with self._store.write() as s:
             stmt = delete(ApiKey).where(ApiKey.id == key_id)
             if user_id is not None:
                 stmt = stmt.where(ApiKey.user_id == user_id)
@@ -389,14 +402,14 @@ class AccountService:
         """The folder under ``root`` (default: the library's originals/) for this user's uploads."""
         account = self.get(user_id)
         label = account.storage_label or f"user-{account.id}"
-        base = (root or self._lib.originals_dir).resolve()
+        base = (root or self._store.originals_dir).resolve()
         folder = (base / label).resolve()
         if folder.parent != base:  # labels are validated; this guards against old rows
             raise InvalidInput(f"bad storage label {label!r}")
         return folder
 
     def usage_bytes(self, user_id: int) -> int:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return int(s.scalar(select(func.sum(Asset.size)).where(Asset.owner_id == user_id)) or 0)
 
     def check_quota(self, user_id: int, incoming_bytes: int) -> None:
@@ -415,17 +428,17 @@ class AccountService:
 
     def can_read(self, user_id: int, asset_id: int) -> bool:
         """Whether this user may see this asset: owns it, or an album shared with them holds it."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             owner = s.scalar(select(Asset.owner_id).where(Asset.id == asset_id))
         if owner is None:
             return False
-        return owner == user_id or self._lib.shares.grants_read(user_id, asset_id)
+        return owner == user_id or self._shares.grants_read(user_id, asset_id)
 
     def readable_asset(self, user_id: int, asset_id: int) -> AssetRecord:
         """The asset if the user may read it; NotFound otherwise (existence is not revealed)."""
         if not self.can_read(user_id, asset_id):
             raise NotFound(f"no asset with id {asset_id}")
-        with self._lib.read() as s:
+        with self._store.read() as s:
             found = asset_repo.records(s, [asset_id])
         if not found:
             raise NotFound(f"no asset with id {asset_id}")
@@ -441,17 +454,17 @@ class AccountService:
     ) -> list[AssetRecord]:
         """The user's assets matching ``query`` (a page: ``query.limit`` rows after ``offset``);
         ``include_shared`` adds the others ``can_read`` lets them see (albums shared with them)."""
-        also = self._lib.shares.read_condition(user_id) if include_shared else None
+        also = self._shares.read_condition(user_id) if include_shared else None
         stmt = asset_repo.filtered(user_id, query or AssetQuery(), also=also)
         if offset:
             stmt = stmt.offset(offset)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             ids: list[int] = list(s.scalars(stmt))
             return asset_repo.records(s, ids)
 
     def thumbnail_path(self, user_id: int, asset_id: int, *, preview: bool = False) -> Path | None:
         """The cached thumbnail (or preview) file of a readable asset, if it has been made."""
         rec = self.readable_asset(user_id, asset_id)
-        store = self._lib.thumbnails
+        store = self._thumbnails
         path = store.preview_path(rec.checksum) if preview else store.thumb_path(rec.checksum)
         return path if path.exists() else None

@@ -20,7 +20,7 @@ from photodesk.core.catalog.db.schema import User, UserRecoveryCode, UserTotp
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 STEP_S = 30
 DIGITS = 6
@@ -117,12 +117,12 @@ class TotpStatus:
 class TotpService:
     """``lib.accounts.totp``: enrol, check and remove a user's second factor."""
 
-    def __init__(self, library: Library, clock: Clock = time.time) -> None:
-        self._lib = library
+    def __init__(self, store: Store, clock: Clock = time.time) -> None:
+        self._store = store
         self.clock = clock
 
     def status(self, user_id: int) -> TotpStatus:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.get(UserTotp, user_id)
             left = s.scalar(
                 select(func.count())
@@ -137,14 +137,14 @@ class TotpService:
             )
 
     def is_enabled(self, user_id: int) -> bool:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.get(UserTotp, user_id)
             return row is not None and row.enabled
 
     def begin(self, user_id: int, issuer: str = "photodesk") -> TotpSetup:
         """Start enrolment with a new secret; two-factor is on only after ``confirm``."""
         secret = new_secret()
-        with self._lib.write() as s:
+        with self._store.write() as s:
             user = s.get(User, user_id)
             if user is None:
                 raise NotFound(f"no user with id {user_id}")
@@ -166,7 +166,7 @@ class TotpService:
         """
         codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
         now = datetime.now()
-        with self._lib.write() as s:
+        with self._store.write() as s:
             row = s.get(UserTotp, user_id)
             if row is None:
                 raise InvalidInput("start two-factor enrolment first")
@@ -188,7 +188,7 @@ class TotpService:
         if not isinstance(code, str) or not code.strip() or len(code) > 64:
             return False
         digits = code.strip().replace(" ", "")
-        with self._lib.write() as s:
+        with self._store.write() as s:
             row = s.get(UserTotp, user_id)
             if row is None or not row.enabled:
                 return False
@@ -221,7 +221,7 @@ class TotpService:
         """Replace the recovery codes (the old ones stop working); shown once."""
         codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
         now = datetime.now()
-        with self._lib.write() as s:
+        with self._store.write() as s:
             row = s.get(UserTotp, user_id)
             if row is None or not row.enabled:
                 raise InvalidInput("two-factor sign-in is off")
@@ -234,7 +234,7 @@ class TotpService:
 
     def disable(self, user_id: int) -> bool:
         """Turn two-factor off (and forget the secret and codes); False if it was off."""
-        with self._lib.write() as s:
+        with self._store.write() as s:
             if s.get(User, user_id) is None:
                 raise NotFound(f"no user with id {user_id}")
             row = s.get(UserTotp, user_id)

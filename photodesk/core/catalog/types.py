@@ -176,3 +176,16 @@ class LibraryStats:
     import_errors: int
     oldest: datetime | None
     newest: datetime | None
+
+
+@dataclass(frozen=True)
+class PlaceName:
+    """A reverse-geocoded place: the nearest city and its regions and country."""
+
+    city: str
+    admin1: str
+    admin2: str
+    country_code: str
+    country: str
+    latitude: float
+    longitude: float

@@ -1,6 +1,6 @@
 """Getting files in: scanning folders, analysing files in worker processes, writing them to the
 catalog (importer, uploads, watched folders), and the import, metadata-refresh and thumbnail job
-handlers.
+handlers (jobs).
 
-May import: catalog, media, jobs.
+May import: people, search, accounts, organize, jobs, media, inference, catalog.
 """

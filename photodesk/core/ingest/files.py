@@ -21,7 +21,7 @@ from photodesk.core.catalog.types import AssetId
 from photodesk.core.ingest.results import sha1_file
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 CHUNK = 900  # below SQLite's bound-parameter limit
 SIDECAR_EXT = ".xmp"
@@ -99,8 +99,8 @@ def _watched(row: WatchedRow) -> WatchedFolder:
 class FileService:
     """Keeps ``asset_files`` in step with the disk; never deletes an asset, only re-points files."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -108,7 +108,7 @@ class FileService:
         """The catalog's rows at exactly these paths."""
         wanted = sorted({norm(p) for p in paths})
         out: dict[str, CatalogFile] = {}
-        with self._lib.read() as s:
+        with self._store.read() as s:
             for chunk in _chunks(wanted):
                 for row in s.scalars(select(AssetFile).where(AssetFile.path.in_(chunk))):
                     out[row.path] = _record(row)
@@ -116,7 +116,7 @@ class FileService:
 
     def files_under(self, folder: str) -> list[CatalogFile]:
         """Every catalog row at or below ``folder`` (missing ones included), by path."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.scalars(
                 select(AssetFile)
                 .where(_at_or_under(AssetFile.path, norm(folder)))
@@ -131,7 +131,7 @@ class FileService:
         sizes = sorted({size for size, _ in stats})
         out: list[CatalogFile] = []
         names = ExactNames()
-        with self._lib.read() as s:
+        with self._store.read() as s:
             for chunk in _chunks(sizes):
                 for row in s.scalars(
                     select(AssetFile).where(
@@ -163,7 +163,7 @@ class FileService:
             return FileChange()
         touched: set[int] = set()
         count = 0
-        with self._lib.write() as s:
+        with self._store.write() as s:
             for old, new in pairs:
                 count += self._relocate(s, old, new, touched)
             self._refresh_offline(s, touched)
@@ -223,7 +223,7 @@ class FileService:
             return FileChange()
         touched: set[int] = set()
         count = 0
-        with self._lib.write() as s:
+        with self._store.write() as s:
             for path in wanted:
                 cond = and_(_at_or_under(AssetFile.path, path), AssetFile.missing.is_(False))
                 ids = s.execute(select(AssetFile.id, AssetFile.asset_id).where(cond)).all()
@@ -273,7 +273,7 @@ class FileService:
         if not back:
             return FileChange()
         touched: set[int] = set()
-        with self._lib.write() as s:
+        with self._store.write() as s:
             for path, size, mtime in back:
                 row = s.scalars(select(AssetFile).where(AssetFile.path == path)).first()
                 if row is not None:
@@ -298,7 +298,7 @@ class FileService:
             st = os.stat(path)
         except OSError:
             return FileChange()
-        with self._lib.write() as s:
+        with self._store.write() as s:
             if s.scalar(select(AssetFile.id).where(AssetFile.path == path)) is not None:
                 return FileChange()
             stem = os.path.splitext(base)[0] if "." in base else base
@@ -387,16 +387,16 @@ class FileService:
     def _publish(self, count: int, touched: Collection[int]) -> FileChange:
         ids = frozenset(AssetId(i) for i in touched)
         if ids:
-            self._lib.events.publish(Changes(assets=ids))
+            self._store.events.publish(Changes(assets=ids))
         return FileChange(count, ids)
 
     # -- watched folders -------------------------------------------------------------------------
 
     def watched(self) -> list[WatchedFolder]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.scalars(
                 select(WatchedRow)
-                .where(WatchedRow.owner_id == self._lib.owner_id)
+                .where(WatchedRow.owner_id == self._store.owner_id)
                 .order_by(WatchedRow.path)
             )
             return [_watched(r) for r in rows]
@@ -415,7 +415,7 @@ class FileService:
         p = norm(os.path.expanduser(os.fspath(path)))
         if not os.path.isdir(p):
             raise InvalidInput(f"{p} is not a folder")
-        lib = str(self._lib.root)
+        lib = str(self._store.root)
         if p == lib or p.startswith(lib.rstrip(os.sep) + os.sep):
             raise InvalidInput(f"{p} is inside the library folder")
         for w in self.watched():
@@ -425,9 +425,9 @@ class FileService:
                 raise Conflict(f"{p} is watched already as part of {w.path}")
             if w.path.startswith(p.rstrip(os.sep) + os.sep):
                 raise Conflict(f"{w.path} is watched already: remove it first, then add {p}")
-        with self._lib.write(Changes()) as s:
+        with self._store.write(Changes()) as s:
             row = WatchedRow(
-                owner_id=self._lib.owner_id, path=p, copy=copy, enabled=True, polling=polling
+                owner_id=self._store.owner_id, path=p, copy=copy, enabled=True, polling=polling
             )
             s.add(row)
             s.flush()
@@ -436,12 +436,12 @@ class FileService:
     def remove_watched(self, path: str | os.PathLike[str]) -> WatchedFolder:
         """Stop watching; the assets found there stay in the library."""
         found = self.get_watched(path)
-        with self._lib.write(Changes()) as s:
+        with self._store.write(Changes()) as s:
             s.execute(delete(WatchedRow).where(WatchedRow.id == found.id))
         return found
 
     def mark_scanned(self, folder_id: int, when: datetime | None = None) -> None:
-        with self._lib.write() as s:
+        with self._store.write() as s:
             s.execute(
                 update(WatchedRow)
                 .where(WatchedRow.id == folder_id)

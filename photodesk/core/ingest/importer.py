@@ -20,7 +20,8 @@ from photodesk.core.ingest.results import Analysis, Failure, FileTask
 from photodesk.core.ingest.scanner import ScannedFile, scan, sidecar_for
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.ingest.service import IngestService
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,13 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 
 class Importer:
-    """Turns files on disk into assets of the library's owner."""
+    """Turns files on disk into assets of the acting user."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, ingest: IngestService, *, worker_niceness: int = 0) -> None:
+        self._store = store
+        self._ingest = ingest
         # The desktop raises this so import workers yield the CPU to the GUI thread.
-        self.worker_niceness = 0
+        self.worker_niceness = worker_niceness
 
     def import_paths(
         self,
@@ -64,7 +66,7 @@ class Importer:
         progress: ProgressCallback | None = None,
         workers: int | None = None,
     ) -> ImportReport:
-        lib = self._lib
+        lib = self._store
         scanned = scan(paths, library_root=lib.root)
         report = import_writer.ReportBuilder(scanned=len(scanned.media))
         for arg in scanned.missing:
@@ -89,7 +91,6 @@ class Importer:
             )
             for f in todo
         ]
-        writer = import_writer.ImportWriter(lib, report, copy=copy, template=template)
         done = report.unchanged
         total = len(scanned.media)
         if progress:
@@ -102,13 +103,13 @@ class Importer:
             if progress:
                 progress(ImportProgress(done, total, result.path))
             if len(pending) >= BATCH_SIZE or time.monotonic() - last_flush > BATCH_SECONDS:
-                writer.write_batch(pending)
+                self._ingest.submit(pending, report, copy=copy, template=template)
                 pending = []
                 last_flush = time.monotonic()
         if pending:
-            writer.write_batch(pending)
+            self._ingest.submit(pending, report, copy=copy, template=template)
         if scanned.sidecars:  # sidecars another app changed beside unchanged photos: merge them
-            lib.xmp.sidecars_changed(list(scanned.sidecars.values()))
+            self._ingest.sidecars_changed(list(scanned.sidecars.values()))
         outcome = report.build()
         if outcome.imported or outcome.relinked:
             lib.events.publish(

@@ -1,13 +1,11 @@
-"""What the import's workers hand back: plain, picklable results, and the SHA-1 of a file."""
+"""What the import's workers hand back: plain, picklable results (and ``sha1_file``)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
+from photodesk.core.media.checksums import sha1_file
 from photodesk.core.media.mediatypes import Metadata, SidecarData
-
-HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -44,11 +42,4 @@ class Failure:
     error: str
 
 
-def sha1_file(path: str) -> str:
-    digest = hashlib.sha1(usedforsecurity=False)
-    buf = bytearray(HASH_CHUNK)
-    view = memoryview(buf)
-    with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buf):
-            digest.update(view[:n])
-    return digest.hexdigest()
+__all__ = ["Analysis", "Failure", "FileTask", "sha1_file"]

@@ -15,6 +15,8 @@ from photodesk.core.ingest.results import Analysis, sha1_file
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
+COPY_TEMP_SUFFIX = ".photodesk-tmp"  # copy_exclusive's temp files in originals/
+
 
 def _component(value: str | None, fallback: str) -> str:
     text = _UNSAFE.sub("_", (value or "").strip()).strip(". ")
@@ -80,10 +82,10 @@ def copy_exclusive(
                 # A killed import's partial copy of this very file: its writer is dead.
                 remove_dead_temps(
                     target.parent,
-                    f".{glob.escape(target.name)}.*.photodesk-tmp",
+                    f".{glob.escape(target.name)}.*{COPY_TEMP_SUFFIX}",
                     target.name.count(".") + 2,
                 )
-                tmp = target.parent / f".{target.name}.{os.getpid()}.photodesk-tmp"
+                tmp = target.parent / f".{target.name}.{os.getpid()}{COPY_TEMP_SUFFIX}"
                 shutil.copyfile(src, tmp)
                 shutil.copystat(src, tmp)
             try:

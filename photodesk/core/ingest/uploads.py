@@ -19,9 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import select
-
-from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.errors import (
     InsufficientStorage,
     InvalidInput,
@@ -29,14 +27,18 @@ from photodesk.core.catalog.errors import (
 )
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.procs import exit_with_parent
-from photodesk.core.ingest import writer as import_writer
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
-from photodesk.core.ingest.storage import expand_template
-from photodesk.core.maintenance.leftovers import COPY_TEMP_SUFFIX
+from photodesk.core.ingest.storage import COPY_TEMP_SUFFIX, expand_template
+from photodesk.core.ingest.writer import ReportBuilder
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from collections.abc import Callable
+
+    from photodesk.core.accounts.service import AccountService
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.ingest.service import IngestService
+    from photodesk.core.organize.albums import AlbumService
 
 log = logging.getLogger(__name__)
 
@@ -149,18 +151,70 @@ class StagedFile:
             self._fh.close()
 
 
+class AnalysisPool:
+    """The worker processes that decode uploads, shared by every user's view of the library;
+    one upload at a time is checked for duplicates, moved and written (``lock``)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers  # 0: analyse in the calling thread
+        self.lock = threading.Lock()  # dedup check + move + catalog write
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def get(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=_mp_context(),
+                    initializer=exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
+            return self._pool
+
+    def drop(self, pool: ProcessPoolExecutor) -> None:
+        with self._pool_lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+
 class UploadService:
     """Turns files received from clients into assets of the uploading user (``lib.uploads``)."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(
+        self,
+        store: Store,
+        accounts: AccountService,
+        ingest_of: Callable[[int], IngestService],
+        albums_of: Callable[[int], AlbumService],
+        *,
+        storage_root: Path | None = None,
+        analysis: AnalysisPool | None = None,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._ingest_of = ingest_of  # a user's ingest service: uploads come in as any import
+        self._albums_of = albums_of  # a user's albums (an upload may go into one)
         self.template = DEFAULT_TEMPLATE
-        self.storage_root: Path | None = None  # None: the library's originals/ folder
+        self.storage_root = storage_root  # None: the library's originals/ folder
         self.free_space_margin = FREE_SPACE_MARGIN
-        self.analysis_workers = 2  # 0: analyse in the calling thread
-        self._lock = threading.Lock()  # dedup check + move + catalog write, one upload at a time
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._analysis = analysis if analysis is not None else AnalysisPool(2)
+
+    @property
+    def analysis_workers(self) -> int:
+        """Decoding processes (0: decode in the calling thread)."""
+        return self._analysis.workers
+
+    @analysis_workers.setter
+    def analysis_workers(self, n: int) -> None:
+        self._analysis.workers = n
 
     # ----- before the bytes ----------------------------------------------------------------
     @property
@@ -168,7 +222,7 @@ class UploadService:
         """Staging: in the library, or beside a separate storage root (same file system)."""
         if self.storage_root is not None:
             return Path(self.storage_root) / f".photodesk-{UPLOADS_DIR}"
-        return self._lib.root / UPLOADS_DIR
+        return self._store.root / UPLOADS_DIR
 
     def staging_dir(self, owner_id: int) -> Path:
         """Where a user's uploads arrive: inside the library, so the final move is a rename."""
@@ -180,8 +234,8 @@ class UploadService:
         """Refuse ``size`` more bytes for this user before any is accepted (quota, free disk)."""
         if size < 0:
             raise InvalidInput("the upload size cannot be negative")
-        self._lib.accounts.check_quota(int(owner_id), size)  # raises accounts.QuotaExceeded
-        free = shutil.disk_usage(self.root if self.root.exists() else self._lib.root).free
+        self._accounts.check_quota(int(owner_id), size)  # raises accounts.QuotaExceeded
+        free = shutil.disk_usage(self.root if self.root.exists() else self._store.root).free
         if size + self.free_space_margin > free:
             raise InsufficientStorage(
                 f"not enough free disk space for the upload ({_mb(size)}; {_mb(free)} free)"
@@ -197,31 +251,8 @@ class UploadService:
 
         A Live Photo video absorbed by its still counts as present (as the still).
         """
-        wanted = sorted({c for c in (normalize_sha1(x) for x in checksums) if c})
-        found: dict[str, int] = {}
-        owner = int(owner_id)
-        with self._lib.read() as s:
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                rows = s.execute(
-                    select(Asset.checksum, Asset.id).where(
-                        Asset.owner_id == owner, Asset.checksum.in_(chunk)
-                    )
-                )
-                found.update((str(c), int(a)) for c, a in rows)
-                rest = [c for c in chunk if c not in found]
-                if rest:
-                    rows = s.execute(
-                        select(AssetFile.checksum, AssetFile.asset_id)
-                        .join(Asset, Asset.id == AssetFile.asset_id)
-                        .where(
-                            Asset.owner_id == owner,
-                            AssetFile.role == "live_video",
-                            AssetFile.checksum.in_(rest),
-                        )
-                    )
-                    found.update((str(c), int(a)) for c, a in rows)
-        return found
+        wanted = [c for c in (normalize_sha1(x) for x in checksums) if c]
+        return self._ingest_of(int(owner_id)).existing(wanted)
 
     def stage(self, owner_id: int, *, max_bytes: int | None = None) -> StagedFile:
         return StagedFile(self.staging_dir(owner_id), max_bytes=max_bytes)
@@ -273,21 +304,21 @@ class UploadService:
                 if isinstance(result, Failure):
                     outcome = UploadOutcome(None, "rejected", result.error)
                 else:
-                    outcome = self._store(int(owner_id), result)
+                    outcome = self._place(int(owner_id), result)
         finally:
             temp_path.unlink(missing_ok=True)
             if sidecar_path is not None:
                 Path(sidecar_path).unlink(missing_ok=True)
             shutil.rmtree(work, ignore_errors=True)
         if outcome.asset_id is not None:
-            if outcome.status == "created" and isinstance(result, Analysis):
-                self._after_import(outcome.asset_id, result, int(owner_id))
-                self._lib.events.publish(
+            if outcome.status == "created":
+                self._ingest_of(int(owner_id)).queue_follow_ups([outcome.asset_id])
+                self._store.events.publish(
                     Changes(assets=frozenset({outcome.asset_id}), assets_added=True)
                 )
             if album:
-                view = self._lib.for_user(owner_id)
-                view.albums.add(view.albums.ensure(album), [outcome.asset_id])
+                albums = self._albums_of(int(owner_id))
+                albums.add(albums.ensure(album), [outcome.asset_id])
         return outcome
 
     def clear_stale(self, older_than: float = 24 * 3600) -> int:
@@ -315,10 +346,7 @@ class UploadService:
         return removed
 
     def close(self) -> None:
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
+        self._analysis.close()
 
     # ----- steps ---------------------------------------------------------------------------
     def _analyze(self, path: Path, sidecar: Path | None, sha1: str) -> Analysis | Failure:
@@ -330,47 +358,30 @@ class UploadService:
             st.st_size,
             st.st_mtime_ns,
             str(sidecar) if sidecar else None,
-            str(self._lib.thumbs_dir),
-            str(self._lib.previews_dir),
+            str(self._store.thumbs_dir),
+            str(self._store.previews_dir),
             sha1,  # hashed while received: the file is not read a second time for it
         )
         if self.analysis_workers <= 0:
             return analyze(task)
         # Decoders run in worker processes: a hostile file that crashes one cannot stop the server.
         for attempt in (1, 2):
-            pool = self._get_pool()
+            pool = self._analysis.get()
             try:
                 return pool.submit(analyze, task).result()
             except BrokenProcessPool:
-                self._drop_pool(pool)
+                self._analysis.drop(pool)
                 if attempt == 2:
                     break
         return Failure(task.path, task.size, task.mtime_ns, "crashed the decoder (damaged file?)")
 
-    def _get_pool(self) -> ProcessPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.analysis_workers,
-                    mp_context=_mp_context(),
-                    initializer=exit_with_parent,
-                    initargs=(os.getpid(),),
-                )
-            return self._pool
-
-    def _drop_pool(self, pool: ProcessPoolExecutor) -> None:
-        with self._pool_lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
-
-    def _store(self, owner_id: int, a: Analysis) -> UploadOutcome:
+    def _place(self, owner_id: int, a: Analysis) -> UploadOutcome:
         """Dedup, move into storage, write the catalog: under one lock, so twins cannot race."""
-        with self._lock:
+        with self._analysis.lock:
             if (existing := self.has_checksum(owner_id, a.checksum)) is not None:
                 return UploadOutcome(existing, "duplicate")
             rel = expand_template(self.template, a)
-            folder = self._lib.accounts.storage_dir(owner_id, self.storage_root)
+            folder = self._accounts.storage_dir(owner_id, self.storage_root)
             final = _link_exclusive(Path(a.path), folder / rel)
             moved = [final]
             try:
@@ -382,12 +393,10 @@ class UploadService:
                 placed = dataclasses.replace(
                     a, path=str(final), sidecar=str(side) if side else None
                 )
-                view = self._lib.for_user(owner_id)
-                report = import_writer.ReportBuilder(scanned=1)
-                writer = import_writer.ImportWriter(
-                    view, report, copy=False, template=self.template
+                report = ReportBuilder(scanned=1)
+                self._ingest_of(owner_id).submit(
+                    [placed], report, copy=False, template=self.template
                 )
-                writer.write_batch([placed])
                 built = report.build()
             except BaseException:
                 for path in moved:
@@ -399,22 +408,13 @@ class UploadService:
                 for path in moved:
                     path.unlink(missing_ok=True)
                 return UploadOutcome(None, "rejected", built.failed[0].error)
-            with self._lib.read() as s:
-                holder = s.scalar(select(AssetFile.asset_id).where(AssetFile.path == str(final)))
+            with self._store.read() as s:
+                holder = asset_repo.asset_of_file(s, str(final))
             if holder is not None:  # a Live Photo video: now a file of its still photo
                 return UploadOutcome(int(holder), "created")
             for path in moved:
                 path.unlink(missing_ok=True)
             return UploadOutcome(None, "rejected", "the catalog did not accept the file")
-
-    def _after_import(self, asset_id: int, a: Analysis, owner: int) -> None:
-        """What follows a desktop import: missing thumbnails, then the ML stages."""
-        from photodesk.core.ingest.jobs import AFTER_IMPORT
-
-        if not a.has_thumbnail and a.meta.format.kind != "raw":
-            self._lib.jobs.enqueue("thumbnails.generate", asset_id, owner_id=owner)
-        for kind in (*AFTER_IMPORT, *self._lib.ml.after_import()):
-            self._lib.jobs.enqueue(kind, asset_id, owner_id=owner)
 
 
 def _link_exclusive(src: Path, target: Path) -> Path:

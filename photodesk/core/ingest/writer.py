@@ -9,9 +9,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -26,15 +26,16 @@ from photodesk.core.ingest.results import Analysis, Failure, sha1_file
 from photodesk.core.ingest.storage import copy_exclusive, expand_template
 from photodesk.core.media.metadata.xmp_merge import sidecar_snapshot
 from photodesk.core.media.places import reverse_geocode
-from photodesk.core.people.regions import add_region_faces
+from photodesk.core.organize.regions import add_region_faces
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.media.mediatypes import Metadata, SidecarData
 
 log = logging.getLogger(__name__)
 
-ASSETS = Asset.__table__
-FILES = AssetFile.__table__
+ASSETS = cast(Table, Asset.__table__)
+FILES = cast(Table, AssetFile.__table__)
 # Above this many scanned files, reading every known path at once is cheaper than lookups.
 KNOWN_LOOKUP_LIMIT = 5000
 
@@ -88,8 +89,8 @@ def known_files(session: Session, paths: Sequence[str] | None = None) -> dict[st
 class ImportWriter:
     """Applies analysed files to the catalog in batches, through the library's single writer."""
 
-    def __init__(self, lib: Library, report: ReportBuilder, *, copy: bool, template: str) -> None:
-        self._lib = lib
+    def __init__(self, store: Store, report: ReportBuilder, *, copy: bool, template: str) -> None:
+        self._store = store
         self._report = report
         self._copy = copy
         self._template = template
@@ -111,7 +112,7 @@ class ImportWriter:
         self._folders = set()
         absorbed: list[int] = []
         try:
-            with self._lib.write() as session:
+            with self._store.write() as session:
                 self._prefetch(session, results)
                 for result in results:
                     if isinstance(result, Failure):
@@ -137,7 +138,7 @@ class ImportWriter:
                 # Stacks and Live Photos are made in the same transaction as their assets, so a
                 # crash can never leave a committed RAW + JPEG pair unstacked.
                 if self._folders:
-                    absorbed = group_folders(session, self._lib.owner_id, self._folders)
+                    absorbed = group_folders(session, self._store.owner_id, self._folders)
         except (SQLAlchemyError, OSError) as exc:
             # Nothing of this batch is in the catalog: remove copies made for it and say why.
             for path in copied:
@@ -172,7 +173,8 @@ class ImportWriter:
             self._known_sums.update(
                 s.scalars(
                     select(Asset.checksum).where(
-                        Asset.owner_id == self._lib.owner_id, Asset.checksum.in_(sums[i : i + 500])
+                        Asset.owner_id == self._store.owner_id,
+                        Asset.checksum.in_(sums[i : i + 500]),
                     )
                 )
             )
@@ -181,7 +183,7 @@ class ImportWriter:
         self._report.failed.append(ImportFailure(f.path, f.error))
         session.execute(
             insert(ImportError_).values(
-                owner_id=self._lib.owner_id,
+                owner_id=self._store.owner_id,
                 path=f.path,
                 error=f.error,
                 size=f.size,
@@ -193,7 +195,7 @@ class ImportWriter:
     def _apply(
         self, s: Session, a: Analysis, copied: list[str], geo: list[tuple[int, float, float]]
     ) -> None:
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         rep = self._report
         for w in a.warnings:
             rep.warnings.append(ImportFailure(a.path, w))
@@ -270,13 +272,13 @@ class ImportWriter:
         self, s: Session, a: Analysis, copied: list[str], geo: list[tuple[int, float, float]]
     ) -> None:
         """A new asset: Core inserts (the ORM unit of work is several times slower in bulk)."""
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         rep = self._report
         path = a.path
         if self._copy and not self._inside_originals(a.path):
             path = copy_exclusive(
                 a.path,
-                self._lib.originals_dir,
+                self._store.originals_dir,
                 expand_template(self._template, a),
                 checksum=a.checksum,
                 referenced=lambda p: self._referenced(s, p),
@@ -368,8 +370,9 @@ class ImportWriter:
         if regions:
             add_region_faces(s, owner, asset_id, regions)
         values = self._asset_values(a)
-        if values["latitude"] is not None and values["longitude"] is not None:
-            geo.append((asset_id, values["latitude"], values["longitude"]))
+        lat, lon = values["latitude"], values["longitude"]
+        if isinstance(lat, float | int) and isinstance(lon, float | int):
+            geo.append((asset_id, float(lat), float(lon)))
         self._folders.add(os.path.dirname(path))
         rep.imported += 1
         rep.asset_ids.append(AssetId(asset_id))
@@ -379,40 +382,17 @@ class ImportWriter:
         return s.scalar(select(AssetFile.id).where(AssetFile.path == path)) is not None
 
     def _inside_originals(self, path: str) -> bool:
-        return path.startswith(str(self._lib.originals_dir) + os.sep)
+        return path.startswith(str(self._store.originals_dir) + os.sep)
 
     @staticmethod
     def _asset_values(a: Analysis) -> dict[str, object]:
-        m, sc = a.meta, a.sidecar_data
-        taken, offset, source = m.taken_at, m.taken_at_offset, m.taken_at_source
-        if sc is not None and sc.taken_at is not None:
-            taken, offset, source = sc.taken_at, sc.taken_at_offset, "xmp-sidecar"
-        lat, lon, alt = m.latitude, m.longitude, m.altitude
-        if sc is not None and sc.latitude is not None and sc.longitude is not None:
-            lat, lon, alt = sc.latitude, sc.longitude, sc.altitude
+        fmt = a.meta.format
         return {
-            "kind": m.format.kind,
-            "file_type": m.format.file_type,
-            "mime": m.format.mime,
+            "kind": fmt.kind,
+            "file_type": fmt.file_type,
+            "mime": fmt.mime,
             "size": a.size,
-            "width": m.width,
-            "height": m.height,
-            "orientation": m.orientation,
-            "duration": m.duration,
-            "taken_at": taken,
-            "taken_offset": offset,
-            "taken_at_source": source,
-            "taken_month": taken.year * 100 + taken.month if taken else None,
-            "make": m.make,
-            "model": m.model,
-            "lens": m.lens,
-            "iso": m.iso,
-            "f_number": m.f_number,
-            "exposure_time": m.exposure_time,
-            "focal_length": m.focal_length,
-            "latitude": lat,
-            "longitude": lon,
-            "altitude": alt,
+            **metadata_values(a.meta, a.sidecar_data),
         }
 
     @staticmethod
@@ -438,3 +418,34 @@ class ImportWriter:
                 continue
             place_id = place_id_for(s, name)
             s.execute(update(Asset).where(Asset.id == asset_id).values(place_id=place_id))
+
+
+def metadata_values(meta: Metadata, sidecar: SidecarData | None = None) -> dict[str, object]:
+    """The ``assets`` columns read from a file's metadata (an XMP sidecar's date and place win):
+    what an import writes and ``metadata.refresh`` rewrites. A new metadata field goes here."""
+    taken, offset, source = meta.taken_at, meta.taken_at_offset, meta.taken_at_source
+    if sidecar is not None and sidecar.taken_at is not None:
+        taken, offset, source = sidecar.taken_at, sidecar.taken_at_offset, "xmp-sidecar"
+    lat, lon, alt = meta.latitude, meta.longitude, meta.altitude
+    if sidecar is not None and sidecar.latitude is not None and sidecar.longitude is not None:
+        lat, lon, alt = sidecar.latitude, sidecar.longitude, sidecar.altitude
+    return {
+        "width": meta.width,
+        "height": meta.height,
+        "orientation": meta.orientation,
+        "duration": meta.duration,
+        "taken_at": taken,
+        "taken_offset": offset,
+        "taken_at_source": source,
+        "taken_month": taken.year * 100 + taken.month if taken else None,
+        "make": meta.make,
+        "model": meta.model,
+        "lens": meta.lens,
+        "iso": meta.iso,
+        "f_number": meta.f_number,
+        "exposure_time": meta.exposure_time,
+        "focal_length": meta.focal_length,
+        "latitude": lat,
+        "longitude": lon,
+        "altitude": alt,
+    }

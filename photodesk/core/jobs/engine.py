@@ -9,26 +9,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from photodesk.core.catalog.db.schema import Job
 from photodesk.core.catalog.procs import pid_alive
-
-if TYPE_CHECKING:
-    from photodesk.core.library import Library
+from photodesk.core.jobs.kinds import CONCURRENCY
+from photodesk.core.jobs.payloads import Payload
 
 log = logging.getLogger(__name__)
 
-# Threads per queue. The import queue runs one job at a time; each import uses every core itself.
-QUEUES: dict[str, int] = {
-    "import": 1,
-    "metadata": 2,
-    "thumbnails": 2,
-    "clip": 1,
-    "faces": 1,
-    "cluster": 1,
-    "maintenance": 1,
-}
+QUEUES: dict[str, int] = CONCURRENCY  # the queues and their threads (kept for older callers)
 HEARTBEAT_SECONDS = 15.0
 STALE_AFTER = timedelta(seconds=90)
 PAUSED_KEY = "jobs.paused"
@@ -72,7 +62,17 @@ class JobContext:
         self.follow_ups.append((kind, target, payload))
 
 
-Handler = Callable[["Library", JobContext], "dict[str, Any] | None"]
+# A handler gets the library acting for the job's user (``photodesk.core.handlers`` adapts each
+# domain's handler to it) and the job's context; it returns the job's result.
+Handler = Callable[[Any, JobContext], "dict[str, Any] | None"]
+
+
+class JobRequest(NamedTuple):
+    """One job to queue: its kind, target (an asset id...) and payload."""
+
+    kind: str
+    target: str | int | None = None
+    payload: Payload | dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,17 +83,25 @@ class JobKind:
     max_attempts: int = 3
 
 
-REGISTRY: dict[str, JobKind] = {}
+REGISTRY: dict[str, JobKind] = {}  # filled by photodesk.core.handlers.register_job_kinds()
+
+
+def register(kind: JobKind) -> None:
+    """Make a job kind known to every library of this process (its queue must exist)."""
+    if kind.queue not in QUEUES:
+        raise ValueError(f"job kind {kind.name!r}: no queue {kind.queue!r}")
+    REGISTRY[kind.name] = kind
 
 
 def job(name: str, *, queue: str, max_attempts: int = 3) -> Callable[[Handler], Handler]:
-    """Register a handler: ``@job("thumbnails.generate", queue="thumbnails")``."""
+    """``register`` as a decorator, for tests and extensions: ``@job("x.y", queue="metadata")``.
+    The core's own kinds are registered in ``photodesk.core.handlers``, not by decorators."""
 
-    def register(fn: Handler) -> Handler:
-        REGISTRY[name] = JobKind(name, queue, fn, max_attempts)
+    def decorate(fn: Handler) -> Handler:
+        register(JobKind(name, queue, fn, max_attempts))
         return fn
 
-    return register
+    return decorate
 
 
 @dataclass(frozen=True)

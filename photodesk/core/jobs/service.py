@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from collections import deque
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db import jobs as repo
-from photodesk.core.catalog.db.schema import Job, Setting
+from photodesk.core.catalog.db import settings
+from photodesk.core.catalog.db.schema import Job
 from photodesk.core.catalog.errors import InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.jobs.engine import (
@@ -24,23 +27,42 @@ from photodesk.core.jobs.engine import (
     JobCancelled,
     JobContext,
     JobInfo,
+    JobKind,
     JobProgress,
+    JobRequest,
     PermanentJobError,
     QueueStatus,
     worker_alive,
     worker_id,
 )
+from photodesk.core.jobs.kinds import JobName
+from photodesk.core.jobs.payloads import Payload
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 log = logging.getLogger(__name__)
 RATE_WINDOW = 60.0
 
 
 class JobService:
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    """``lib.jobs``: the queues of one library, worked by threads of this process.
+
+    ``scope(user_id)`` gives what a handler runs on for a job's user (the library acting for
+    them: see ``photodesk.core.handlers``); ``on_dead_workers`` clears what a process that died
+    mid-job left on disk (``recover``).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        scope: Callable[[int], Any],
+        *,
+        on_dead_workers: Callable[[], object] | None = None,
+    ) -> None:
+        self._store = store
+        self._scope = scope
+        self._on_dead_workers = on_dead_workers
         self._worker = worker_id()
         self._wake = threading.Condition()
         self._stop = threading.Event()
@@ -57,43 +79,89 @@ class JobService:
         self,
         kind: str,
         target: str | int | None = None,
-        payload: dict[str, Any] | None = None,
+        payload: Payload | dict[str, Any] | None = None,
         *,
         priority: int = 0,
         owner_id: int | None = None,
     ) -> int:
-        """Queue a job; it runs for ``owner_id`` (default: the library's owner)."""
+        """Queue a job; it runs for ``owner_id`` (default: the acting user)."""
+        return self.enqueue_many(
+            [JobRequest(kind, target, payload)], priority=priority, owner_id=owner_id
+        )[0]
+
+    def enqueue_many(
+        self,
+        requests: Iterable[JobRequest],
+        *,
+        priority: int = 0,
+        owner_id: int | None = None,
+        dedupe: bool = True,
+        session: Session | None = None,
+    ) -> list[int]:
+        """Queue several jobs in one transaction (``session``: in the caller's own write)."""
+        todo = [(r, self._spec(r.kind)) for r in requests]
+        owner = self._store.owner_id if owner_id is None else int(owner_id)
+
+        def add(s: Session) -> list[int]:
+            return [
+                repo.enqueue(
+                    s,
+                    kind=r.kind,
+                    queue=spec.queue,
+                    target=None if r.target is None else str(r.target),
+                    payload=r.payload.as_dict() if isinstance(r.payload, Payload) else r.payload,
+                    owner_id=owner,
+                    priority=priority,
+                    max_attempts=spec.max_attempts,
+                    dedupe=dedupe,
+                )
+                for r, spec in todo
+            ]
+
+        if session is not None:
+            ids = add(session)
+        else:
+            with self._store.write(Changes(jobs=True)) as s:
+                ids = add(s)
+        self.wake()
+        return ids
+
+    def wake(self) -> None:
+        """Tell idle workers that new jobs wait (after jobs were queued in another write)."""
+        with self._wake:
+            self._wake.notify_all()
+
+    @staticmethod
+    def _spec(kind: str) -> JobKind:
         spec = REGISTRY.get(kind)
         if spec is None:
             raise InvalidInput(f"unknown job kind {kind!r}")
-        with self._lib.write(Changes(jobs=True)) as s:
-            job_id = repo.enqueue(
-                s,
-                kind=kind,
-                queue=spec.queue,
-                target=None if target is None else str(target),
-                payload=payload,
-                owner_id=self._lib.owner_id if owner_id is None else int(owner_id),
-                priority=priority,
-                max_attempts=spec.max_attempts,
-            )
-        with self._wake:
-            self._wake.notify_all()
-        return job_id
+        return spec
+
+    def for_user(self, store: Store) -> JobService:
+        """The same queues and workers, queueing for ``store``'s acting user by default."""
+        view = copy.copy(self)
+        view._store = store
+        return view
+
+    def active_targets(self, kind: str) -> list[str]:
+        """Targets of the waiting or running jobs of ``kind`` (of every user)."""
+        with self._store.read() as s:
+            return repo.active_targets(s, kind)
 
     def get(self, job_id: int) -> JobInfo:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.get(Job, job_id)
             if row is None:
                 raise NotFound(f"no job {job_id}")
             return JobInfo.of(row)
 
     def failures(self, limit: int = 100) -> list[JobInfo]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return [JobInfo.of(j) for j in repo.failures(s, limit)]
 
     def retry(self, queue: str | None = None) -> int:
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             n = repo.retry_failed(s, queue)
         with self._wake:
             self._wake.notify_all()
@@ -101,13 +169,13 @@ class JobService:
 
     # ----- control ----------------------------------------------------------------------------
     def paused(self) -> set[str]:
-        with self._lib.read() as s:
-            row = s.get(Setting, PAUSED_KEY)
-            return set(row.value) if row is not None and isinstance(row.value, list) else set()
+        with self._store.read() as s:
+            value = settings.get(s, PAUSED_KEY)
+            return set(value) if isinstance(value, list) else set()
 
     def _set_paused(self, queues: set[str]) -> None:
-        with self._lib.write(Changes(jobs=True)) as s:
-            s.merge(Setting(key=PAUSED_KEY, value=sorted(queues)))
+        with self._store.write(Changes(jobs=True)) as s:
+            settings.put(s, PAUSED_KEY, sorted(queues))
 
     def pause(self, queue: str) -> None:
         """Stop starting jobs of ``queue`` (also after a restart); running ones finish."""
@@ -123,7 +191,7 @@ class JobService:
     def cancel(self, queue: str) -> int:
         """Drop the queue's waiting jobs and ask its running ones to stop."""
         self._check_queue(queue)
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             n = repo.cancel_queue(s, queue)
         with self._running_lock:
             for ctx in self._running.values():
@@ -132,7 +200,7 @@ class JobService:
         return n
 
     def cancel_job(self, job_id: int) -> None:
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             repo.cancel(s, job_id)
         with self._running_lock:
             if job_id in self._running:
@@ -145,7 +213,7 @@ class JobService:
 
     # ----- status -----------------------------------------------------------------------------
     def status(self) -> list[QueueStatus]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             counts = repo.counts(s)
         paused = self.paused()
         now = time.monotonic()
@@ -184,7 +252,7 @@ class JobService:
         if not force and now - self._last_publish < 0.25:
             return
         self._last_publish = now
-        self._lib.events.publish(
+        self._store.events.publish(
             JobProgress(
                 tuple(self.status()),
                 ctx.job_id if ctx else None,
@@ -197,22 +265,20 @@ class JobService:
     # ----- recovery ---------------------------------------------------------------------------
     def recover(self) -> int:
         """Requeue jobs whose process died: on this host at once, elsewhere after STALE_AFTER."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             running = repo.running_workers(s)
         dead = [job_id for job_id, worker in running.items() if not worker_alive(worker)]
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             repo.requeue(s, dead)
             n = repo.recover(s, STALE_AFTER)
-        if dead:  # a process died mid-job here: clear the temp files its workers left
-            from photodesk.core.maintenance.leftovers import remove_dead_writer_temps
-
-            remove_dead_writer_temps(self._lib)
+        if dead and self._on_dead_workers is not None:
+            self._on_dead_workers()  # a process died mid-job here: clear its workers' temp files
         return len(dead) + n
 
     # ----- running ----------------------------------------------------------------------------
     def run(self, job_id: int, progress: Any = None) -> JobInfo:
         """Run one queued job now, on this thread (the CLI's foreground import)."""
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             row = repo.claim_id(s, job_id, self._worker)
             if row is None:
                 raise InvalidInput(f"job {job_id} is not waiting to run")
@@ -221,7 +287,7 @@ class JobService:
         return self.get(job_id)
 
     def _claim(self, queue: str) -> tuple[JobInfo, dict[str, Any], int | None] | None:
-        with self._lib.write() as s:
+        with self._store.write() as s:
             row = repo.claim(s, queue, self._worker)
             if row is None:
                 return None
@@ -247,22 +313,20 @@ class JobService:
                 raise PermanentJobError(f"no handler for job kind {info.kind!r}")
             # A job runs for the user it was queued for: on the daemon, one user's uploads are
             # clustered into that user's people and searched in that user's photos.
-            lib = self._lib
-            if owner_id is not None and owner_id != lib.owner_id:
-                lib = lib.for_user(owner_id)
-            result = spec.handler(lib, ctx)
+            scoped = self._scope(self._store.owner_id if owner_id is None else owner_id)
+            result = spec.handler(scoped, ctx)
         except JobCancelled:
-            with self._lib.write(Changes(jobs=True)) as s:
+            with self._store.write(Changes(jobs=True)) as s:
                 repo.cancel(s, info.id)
         except PermanentJobError as exc:
-            with self._lib.write(Changes(jobs=True)) as s:
+            with self._store.write(Changes(jobs=True)) as s:
                 repo.fail(s, info.id, str(exc), retry=False)
         except Exception as exc:  # any other failure is retried with backoff
             log.warning("job %s %s failed: %s", info.id, info.kind, exc, exc_info=True)
-            with self._lib.write(Changes(jobs=True)) as s:
+            with self._store.write(Changes(jobs=True)) as s:
                 repo.fail(s, info.id, f"{type(exc).__name__}: {exc}")
         else:
-            with self._lib.write(Changes(jobs=True)) as s:
+            with self._store.write(Changes(jobs=True)) as s:
                 if s.get(Job, info.id) is not None and not ctx.cancelled():
                     repo.finish(s, info.id, result)
                     for kind, target, extra in ctx.follow_ups:
@@ -294,7 +358,7 @@ class JobService:
             return
         self._stop.clear()
         self.recover()
-        self.enqueue("maintenance.backup")  # cheap when a recent backup exists
+        self.enqueue(JobName.BACKUP)  # cheap when a recent backup exists
         for queue, n in QUEUES.items():
             if queue in self.remote_queues:
                 continue
@@ -341,7 +405,7 @@ class JobService:
                 ids = list(self._running)
             beats += 1
             try:
-                with self._lib.write() as s:
+                with self._store.write() as s:
                     repo.heartbeat(s, ids)
                     # Jobs of processes or remote workers that stopped beating go back to
                     # their queue (checked every few beats, not only when the engine starts).
@@ -370,18 +434,9 @@ class JobService:
         with self._running_lock:
             if self._running:
                 return False
-        with self._lib.read() as s:
-            due = s.scalar(
-                select(Job.id)
-                .where(
-                    Job.state.in_(("queued", "running")),
-                    Job.queue.not_in(paused | set(self.remote_queues)),
-                    (Job.not_before.is_(None)) | (Job.not_before <= datetime.now()),
-                )
-                .limit(1)
-            )
-        return due is None
+        with self._store.read() as s:
+            return not repo.any_due(s, paused | set(self.remote_queues))
 
     def prune(self, older_than: timedelta = timedelta(days=7)) -> None:
-        with self._lib.write() as s:
+        with self._store.write() as s:
             repo.prune(s, older_than)

@@ -1,4 +1,5 @@
-"""Keeping a library healthy: catalog and file checks (check), catalog backups, crash leftovers.
+"""Keeping a library healthy: catalog and file checks (check), catalog backups, crash leftovers,
+and ``lib.maintenance`` (service).
 
-May import: catalog, media, ingest, jobs.
+May import: ingest and everything below it.
 """

@@ -14,7 +14,7 @@ import sqlean
 from photodesk.core.catalog.errors import InvalidInput, LibraryError
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,13 @@ TEMP_PREFIX = ".catalog-"
 TEMP_SUFFIX = ".tmp"
 
 
-def backups_dir(lib: Library) -> Path:
-    return lib.root / BACKUP_DIR
+def backups_dir(store: Store) -> Path:
+    return store.root / BACKUP_DIR
 
 
-def list_backups(lib: Library) -> list[Path]:
+def list_backups(store: Store) -> list[Path]:
     """The library's catalog backups, oldest first (their names sort by time)."""
-    folder = backups_dir(lib)
+    folder = backups_dir(store)
     try:
         names = [e.name for e in os.scandir(folder) if _NAME.fullmatch(e.name) and e.is_file()]
     except FileNotFoundError:
@@ -48,7 +48,7 @@ def backup_time(path: Path) -> datetime:
     return datetime.strptime(match.group(1), STAMP)
 
 
-def backup_catalog(lib: Library, keep: int = DEFAULT_KEEP) -> Path:
+def backup_catalog(store: Store, keep: int = DEFAULT_KEEP) -> Path:
     """Back the catalog up now and keep only the newest ``keep`` backups.
 
     The copy is made with SQLite's online backup API (a consistent snapshot, even while the
@@ -62,17 +62,17 @@ def backup_catalog(lib: Library, keep: int = DEFAULT_KEEP) -> Path:
     """
     if keep < 1:
         raise InvalidInput("keep at least one backup")
-    if lib.database is not None:
+    if store.database is not None:
         raise LibraryError(
             "the catalog is in PostgreSQL: back it up with the server's tools (pg_dump)"
         )
-    folder = backups_dir(lib)
+    folder = backups_dir(store)
     started = datetime.now()
     dest = folder / f"catalog-{started.strftime(STAMP)}.db"
     tmp = folder / f"{TEMP_PREFIX}{started.strftime(STAMP)}.{os.getpid()}.db{TEMP_SUFFIX}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _snapshot(lib.db_path, tmp)
+        _snapshot(store.db_path, tmp)
         problems = integrity_problems(tmp)
         if problems:
             raise LibraryError(
@@ -86,28 +86,28 @@ def backup_catalog(lib: Library, keep: int = DEFAULT_KEEP) -> Path:
         raise LibraryError(f"cannot back up the catalog into {folder}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
-    for old in list_backups(lib)[:-keep]:
+    for old in list_backups(store)[:-keep]:
         old.unlink(missing_ok=True)
     log.info("catalog backed up to %s", dest)
     return dest
 
 
 def backup_if_due(
-    lib: Library, every: timedelta = timedelta(days=1), keep: int = DEFAULT_KEEP
+    store: Store, every: timedelta = timedelta(days=1), keep: int = DEFAULT_KEEP
 ) -> Path | None:
     """Back up when the newest backup is older than ``every`` and the catalog changed since.
 
     Cheap when not due: it lists ``backups/`` and stats the catalog, without opening it. Not
     copying an unchanged catalog also keeps older, different backups from being rotated away.
     """
-    if lib.database is not None:  # PostgreSQL: the server's own backups (pg_dump, WAL archiving)
+    if store.database is not None:  # PostgreSQL: the server's own backups (pg_dump, WAL)
         return None
-    existing = list_backups(lib)
+    existing = list_backups(store)
     if existing:
         newest = backup_time(existing[-1])
-        if datetime.now() - newest < every or not _changed_since(lib, newest):
+        if datetime.now() - newest < every or not _changed_since(store, newest):
             return None
-    return backup_catalog(lib, keep=keep)
+    return backup_catalog(store, keep=keep)
 
 
 def integrity_problems(db_path: Path) -> list[str]:
@@ -152,10 +152,10 @@ def _connect(path: Path) -> Any:
     return conn
 
 
-def _changed_since(lib: Library, when: datetime) -> bool:
+def _changed_since(store: Store, when: datetime) -> bool:
     # Names carry whole seconds: a write in the same second as the backup counts as a change.
     limit = when.timestamp()
-    for path in (lib.db_path, lib.db_path.with_name(lib.db_path.name + "-wal")):
+    for path in (store.db_path, store.db_path.with_name(store.db_path.name + "-wal")):
         try:
             if path.stat().st_mtime >= limit:
                 return True

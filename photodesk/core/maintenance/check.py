@@ -30,7 +30,7 @@ from photodesk.core.maintenance.backups import (
 from photodesk.core.maintenance.leftovers import find_leftovers, remove_files
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -136,7 +136,7 @@ class _Files:
 
 
 def check(
-    lib: Library,
+    store: Store,
     *,
     verify_checksums: bool = False,
     fix: bool = False,
@@ -150,7 +150,7 @@ def check(
     them when they are back. It never deletes a user's photo or an asset's catalog rows. A
     damaged catalog is only reported (restore a backup): nothing else is looked at or changed.
     """
-    with lib.read() as s:
+    with store.read() as s:
         try:
             integrity = damage(s) or ["ok"]
         except DatabaseError as exc:  # damaged so badly that the check itself cannot run
@@ -185,7 +185,7 @@ def check(
         )
     files = _check_files(rows, verify_checksums, progress)
     cutoff = time.time() - grace.total_seconds()
-    left = find_leftovers(lib, known, {r.path for r in rows}, cutoff)
+    left = find_leftovers(store, known, {r.path for r in rows}, cutoff)
     report = CheckReport(
         integrity=(),
         foreign_keys=tuple(foreign_keys),
@@ -203,13 +203,13 @@ def check(
     if not fix:
         return report
     # An import may have claimed old derivatives since (it reuses them by checksum): look again.
-    with lib.read() as s:
+    with store.read() as s:
         still = _known_checksums(s)
     orphans = [p for p in left.orphan_derivatives if Path(p).name[:-4] not in still]
-    removed = remove_files(lib, [*orphans, *left.temp_files])
+    removed = remove_files(store, [*orphans, *left.temp_files])
     newly_offline = sorted(a for a in files.offline if not offline.get(a))
     back_online = sorted(a for a in files.online - files.offline if offline.get(a))
-    marked = _write_marks(lib, files, newly_offline, back_online)
+    marked = _write_marks(store, files, newly_offline, back_online)
     return replace(
         report,
         orphan_derivatives=tuple(orphans),
@@ -268,14 +268,14 @@ def _check_files(rows: Sequence[Any], verify: bool, progress: Progress | None) -
 
 
 def _write_marks(
-    lib: Library, files: _Files, newly_offline: list[int], back_online: list[int]
+    store: Store, files: _Files, newly_offline: list[int], back_online: list[int]
 ) -> int:
     """Record missing and returned files; rows changed meanwhile (moved, relinked) are left be."""
     if not (files.to_mark or files.to_unmark or newly_offline or back_online):
         return 0
     marked = 0
     changed = frozenset(newly_offline) | frozenset(back_online)
-    with lib.write(Changes(assets=changed)) as s:
+    with store.write(Changes(assets=changed)) as s:
         for file_id, path in files.to_mark:
             if os.path.lexists(path):  # back since we looked
                 continue

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photodesk.core.catalog.procs import pid_alive
+from photodesk.core.ingest.storage import COPY_TEMP_SUFFIX
 from photodesk.core.maintenance.backups import TEMP_PREFIX, TEMP_SUFFIX, backups_dir
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 log = logging.getLogger(__name__)
 
-COPY_TEMP_SUFFIX = ".photodesk-tmp"  # storage.copy_exclusive's temp files in originals/
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -28,7 +28,7 @@ class Leftovers:
     untracked_copies: list[str]  # files in originals/ that no catalog row names
 
 
-def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: float) -> Leftovers:
+def find_leftovers(store: Store, known: set[str], catalogued: set[str], cutoff: float) -> Leftovers:
     """What a crash (or a forgetful writer) left; files modified after ``cutoff`` are skipped.
 
     Args:
@@ -38,7 +38,7 @@ def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: 
     """
     orphans: list[str] = []
     temps: list[str] = []
-    for top in (lib.thumbs_dir, lib.previews_dir):
+    for top in (store.thumbs_dir, store.previews_dir):
         for entry in _walk(top):
             name = entry.name
             if name.startswith(".") and name.endswith(".tmp"):  # ThumbnailStore's mkstemp names
@@ -52,7 +52,7 @@ def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: 
             ):
                 orphans.append(entry.path)
     untracked: list[str] = []
-    for entry in _walk(lib.originals_dir):
+    for entry in _walk(store.originals_dir):
         if entry.name.endswith(COPY_TEMP_SUFFIX):
             if _old(entry, cutoff):
                 temps.append(entry.path)
@@ -62,13 +62,13 @@ def find_leftovers(lib: Library, known: set[str], catalogued: set[str], cutoff: 
             untracked.append(entry.path)
     temps += [
         e.path
-        for e in _walk(backups_dir(lib))
+        for e in _walk(backups_dir(store))
         if e.name.startswith(TEMP_PREFIX) and e.name.endswith(TEMP_SUFFIX) and _old(e, cutoff)
     ]
     return Leftovers(orphans, temps, untracked)
 
 
-def remove_files(lib: Library, paths: list[str]) -> list[str]:
+def remove_files(store: Store, paths: list[str]) -> list[str]:
     """Delete ``paths`` (and the derivative shard folders left empty); returns those removed."""
     removed: list[str] = []
     for path in paths:
@@ -80,18 +80,18 @@ def remove_files(lib: Library, paths: list[str]) -> list[str]:
             log.warning("cannot remove %s: %s", path, exc)
             continue
         removed.append(path)
-        _prune_empty_shards(lib, Path(path).parent)
+        _prune_empty_shards(store, Path(path).parent)
     return removed
 
 
-def remove_dead_writer_temps(lib: Library) -> list[str]:
+def remove_dead_writer_temps(store: Store) -> list[str]:
     """Delete derivative temp files whose writer process is dead; returns their paths.
 
     Run after a crash is found (a job whose process died): a worker killed mid-write may have
     left a temp file for a derivative that no later import rewrites.
     """
     removed: list[str] = []
-    for top in (lib.thumbs_dir, lib.previews_dir):
+    for top in (store.thumbs_dir, store.previews_dir):
         for entry in _walk(top):
             parts = entry.name.split(".")
             # ".<stem>.<pid>.<random>.tmp", as thumbnails_render names them
@@ -131,9 +131,9 @@ def _is_checksum(stem: str) -> bool:
     return len(stem) == 40 and set(stem) <= _HEX
 
 
-def _prune_empty_shards(lib: Library, folder: Path) -> None:
+def _prune_empty_shards(store: Store, folder: Path) -> None:
     # Only the ab/cd shard folders of thumbs/ and previews/; originals/ is the user's layout.
-    for top in (lib.thumbs_dir, lib.previews_dir):
+    for top in (store.thumbs_dir, store.previews_dir):
         if folder.parent.parent == top:
             for shard in (folder, folder.parent):
                 try:

@@ -6,27 +6,17 @@ import contextlib
 import io
 import math
 import threading
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from photodesk.core.catalog.types import PlaceName
 
 # Beyond this distance from the nearest known populated place, a point gets no place name
 # (open sea, the poles, bogus 0,0 fixes): a wrong city is worse than none.
 MAX_DISTANCE_KM = 100.0
 
 _lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class PlaceName:
-    city: str
-    admin1: str
-    admin2: str
-    country_code: str
-    country: str
-    latitude: float
-    longitude: float
 
 
 @cache

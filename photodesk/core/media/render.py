@@ -10,7 +10,6 @@ from photodesk.core.catalog.errors import CorruptFile, UnsupportedFormat
 
 if TYPE_CHECKING:
     from photodesk.core.catalog.types import AssetRecord
-    from photodesk.core.library import Library
 
 # Bicubic after an integer box reduction, as the derivatives are made.
 _REDUCING_GAP = 2.0
@@ -30,23 +29,8 @@ class RenderedImage:
         return self.width * 3
 
 
-def render_asset(library: Library, asset_id: int, max_size: int | None = None) -> RenderedImage:
-    """Decode the asset's primary file, reduced to ``max_size`` px on the long edge if given.
-
-    Uses the same decoders as the thumbnails (RAW embedded preview or demosaic, HEIF, a video's
-    frame), so what the viewer shows at 1:1 matches the preview. Blocking: call it off the GUI
-    thread.
-
-    Raises:
-        NotFound: no such asset.
-        OSError: the file is missing or unreadable (an offline drive...).
-        CorruptFile, UnsupportedFormat: nothing can be decoded from it.
-    """
-    return render_record(library.assets.get(asset_id), max_size)
-
-
 def render_record(record: AssetRecord, max_size: int | None = None) -> RenderedImage:
-    """``render_asset`` for a record already in hand."""
+    """``lib.assets.render`` for a record already in hand."""
     return render_file(
         Path(record.path), record.file_type, record.kind, record.orientation, max_size
     )
@@ -55,7 +39,7 @@ def render_record(record: AssetRecord, max_size: int | None = None) -> RenderedI
 def render_file(
     path: Path, file_type: str, kind: str, orientation: int | None, max_size: int | None = None
 ) -> RenderedImage:
-    """Decode one file to upright sRGB RGB pixels (see ``render_asset``)."""
+    """Decode one file to upright sRGB RGB pixels (see ``lib.assets.render``)."""
     from PIL import Image
 
     from photodesk.core.media.thumbnails.color import (
@@ -89,3 +73,31 @@ def render_file(
     finally:
         decoded.image.close()
     return RenderedImage(data, width, height, decoded.source)
+
+
+def write_plain_jpeg(
+    src: Path, dst: Path, file_type: str, kind: str, orientation: int | None, quality: int = 92
+) -> None:
+    """Decode ``src`` as the thumbnailer does (HEIF, RAW, the catalog's orientation) and write a
+    plain upright JPEG at full size to ``dst``: no EXIF, no XMP; only the colour profile stays.
+
+    Raises:
+        CorruptFile, UnsupportedFormat, OSError, ValueError: nothing can be decoded from it.
+    """
+    from photodesk.core.media.thumbnails.color import (
+        apply_orientation,
+        flatten_alpha,
+        to_working_mode,
+    )
+    from photodesk.core.media.thumbnails.decode import decode
+
+    decoded = decode(src, file_type, kind, orientation, 1 << 16)
+    try:
+        im = flatten_alpha(to_working_mode(apply_orientation(decoded.image, decoded.orientation)))
+        if im.mode not in ("RGB", "L"):
+            im = im.convert("RGB")
+        extra = {"icc_profile": decoded.icc} if decoded.icc else {}
+        with open(dst, "wb") as fh:
+            im.save(fh, "JPEG", quality=quality, **extra)
+    finally:
+        decoded.image.close()

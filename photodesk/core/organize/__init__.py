@@ -1,5 +1,5 @@
 """Organizing a library: assets (rating, favourite, archive, trash), albums, tags, edits, folders,
 the map (geo) and the timeline reads.
 
-May import: catalog, media, jobs.
+May import: jobs, media, inference, catalog.
 """

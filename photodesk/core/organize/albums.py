@@ -20,15 +20,17 @@ SortOrder = Literal["asc", "desc"]
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.organize.assets import AssetService
 
 
 class AlbumService:
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, assets: AssetService) -> None:
+        self._store = store
+        self._assets = assets
 
     def _find(self, s: Session, name_or_id: str | int) -> AlbumRow:
-        owner = AlbumRow.owner_id == self._lib.owner_id
+        owner = AlbumRow.owner_id == self._store.owner_id
         row = None
         if isinstance(name_or_id, int) or str(name_or_id).isdigit():
             row = s.scalars(select(AlbumRow).where(owner, AlbumRow.id == int(name_or_id))).first()
@@ -43,16 +45,16 @@ class AlbumService:
         if not name:
             raise InvalidInput("an album needs a name")
         now = datetime.now()
-        with self._lib.write(Changes(albums=True)) as s:
+        with self._store.write(Changes(albums=True)) as s:
             taken = s.scalar(
                 select(AlbumRow.id).where(
-                    AlbumRow.owner_id == self._lib.owner_id, AlbumRow.name == name
+                    AlbumRow.owner_id == self._store.owner_id, AlbumRow.name == name
                 )
             )
             if taken is not None:
                 raise Conflict(f"an album named {name!r} exists already")
             row = AlbumRow(
-                owner_id=self._lib.owner_id,
+                owner_id=self._store.owner_id,
                 name=name,
                 description=description,
                 created_at=now,
@@ -64,24 +66,24 @@ class AlbumService:
 
     def ensure(self, name: str) -> AlbumId:
         try:
-            with self._lib.read() as s:
+            with self._store.read() as s:
                 return AlbumId(self._find(s, name).id)
         except NotFound:
             return self.create(name)
 
     def rename(self, album: str | int, new_name: str) -> None:
-        with self._lib.write(Changes(albums=True)) as s:
+        with self._store.write(Changes(albums=True)) as s:
             row = self._find(s, album)
             row.name, row.updated_at = new_name.strip() or row.name, datetime.now()
 
     def delete(self, album: str | int) -> None:
         """Delete the album; its photos stay in the library."""
-        with self._lib.write(Changes(albums=True)) as s:
+        with self._store.write(Changes(albums=True)) as s:
             s.delete(self._find(s, album))
 
     def add(self, album: str | int, asset_ids: Iterable[int]) -> int:
-        owned = self._lib.assets._owned(asset_ids)
-        with self._lib.write(Changes(albums=True, assets=frozenset(owned))) as s:
+        owned = self._assets.owned(asset_ids)
+        with self._store.write(Changes(albums=True, assets=frozenset(owned))) as s:
             row = self._find(s, album)
             have = set(s.scalars(select(AlbumAsset.asset_id).where(AlbumAsset.album_id == row.id)))
             new = [a for a in owned if a not in have]
@@ -95,7 +97,7 @@ class AlbumService:
 
     def remove(self, album: str | int, asset_ids: Iterable[int]) -> None:
         ids = [int(i) for i in asset_ids]
-        with self._lib.write(Changes(albums=True, assets=frozenset(ids))) as s:
+        with self._store.write(Changes(albums=True, assets=frozenset(ids))) as s:
             row = self._find(s, album)
             s.execute(
                 delete(AlbumAsset).where(
@@ -108,7 +110,7 @@ class AlbumService:
                 )
 
     def list(self) -> list[Album]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             counts: dict[int, int] = dict(
                 s.execute(
                     select(AlbumAsset.album_id, func.count())
@@ -128,14 +130,14 @@ class AlbumService:
                 )
                 for r in s.scalars(
                     select(AlbumRow)
-                    .where(AlbumRow.owner_id == self._lib.owner_id)
+                    .where(AlbumRow.owner_id == self._store.owner_id)
                     .order_by(AlbumRow.name)
                 )
             ]
 
     def set_cover(self, album: str | int, asset_id: int) -> None:
         """Show ``asset_id`` (a photo in the album) as the album's cover."""
-        with self._lib.write(Changes(albums=True)) as s:
+        with self._store.write(Changes(albums=True)) as s:
             row = self._find(s, album)
             inside = s.scalar(
                 select(AlbumAsset.asset_id).where(
@@ -150,17 +152,17 @@ class AlbumService:
         """Sort the album by capture time, oldest first (``"asc"``) or newest first (``"desc"``)."""
         if order not in ("asc", "desc"):
             raise InvalidInput(f"an album sorts 'asc' or 'desc', not {order!r}")
-        with self._lib.write(Changes(albums=True)) as s:
+        with self._store.write(Changes(albums=True)) as s:
             row = self._find(s, album)
             row.sort_order, row.updated_at = order, datetime.now()
 
     def sort_order(self, album: str | int) -> SortOrder:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return "desc" if self._find(s, album).sort_order == "desc" else "asc"
 
     def assets(self, album: str | int) -> builtins.list[AssetId]:
         """The album's photos (archived ones too, trashed ones not) in its sort order."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = self._find(s, album)
             order = (
                 (Asset.taken_at.desc(), Asset.id.desc())

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from photodesk.core.catalog.db import assets as repo
 from photodesk.core.catalog.db.schema import (
@@ -24,53 +25,71 @@ from photodesk.core.catalog.db.schema import (
 from photodesk.core.catalog.errors import InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.types import AssetId, AssetQuery, AssetRecord, LibraryStats
+from photodesk.core.media.render import RenderedImage, render_record
 from photodesk.core.organize.sidecars import note_edit
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.media.thumbnails import ThumbnailStore
 
 log = logging.getLogger(__name__)
 TRASH_DAYS = 30
 
 
 class AssetService:
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, thumbnails: ThumbnailStore) -> None:
+        self._store = store
+        self._thumbnails = thumbnails
 
     def list(self, query: AssetQuery | None = None) -> list[AssetRecord]:
         q = query or AssetQuery()
-        with self._lib.read() as s:
-            ids = list(s.scalars(repo.filtered(self._lib.owner_id, q)))
+        with self._store.read() as s:
+            ids = list(s.scalars(repo.filtered(self._store.owner_id, q)))
             return repo.records(s, ids)
 
-    def ids(self, query: AssetQuery | None = None) -> list[AssetId]:
-        with self._lib.read() as s:
+    def ids(self, query: AssetQuery | None = None) -> builtins.list[AssetId]:
+        with self._store.read() as s:
             return [
                 AssetId(i)
-                for i in s.scalars(repo.filtered(self._lib.owner_id, query or AssetQuery()))
+                for i in s.scalars(repo.filtered(self._store.owner_id, query or AssetQuery()))
             ]
 
     def get(self, asset_id: int) -> AssetRecord:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             found = repo.records(s, [asset_id])
-        if not found or found[0].owner_id != self._lib.owner_id:
+        if not found or found[0].owner_id != self._store.owner_id:
             raise NotFound(f"no asset with id {asset_id}")
         return found[0]
 
     def thumbnail_path(self, asset_id: int, *, preview: bool = False) -> Path | None:
         rec = self.get(asset_id)
-        store = self._lib.thumbnails
+        store = self._thumbnails
         path = store.preview_path(rec.checksum) if preview else store.thumb_path(rec.checksum)
         return path if path.exists() else None
 
-    def _owned(self, ids: Iterable[int]) -> builtins.list[int]:
+    def render(self, asset_id: int, max_size: int | None = None) -> RenderedImage:
+        """Decode the asset's primary file, reduced to ``max_size`` px on the long edge if given.
+
+        Uses the same decoders as the thumbnails (RAW embedded preview or demosaic, HEIF, a
+        video's frame), so what the viewer shows at 1:1 matches the preview. Blocking: call it
+        off the GUI thread.
+
+        Raises:
+            NotFound: no such asset.
+            OSError: the file is missing or unreadable (an offline drive...).
+            CorruptFile, UnsupportedFormat: nothing can be decoded from it.
+        """
+        return render_record(self.get(asset_id), max_size)
+
+    def owned(self, ids: Iterable[int]) -> builtins.list[int]:
+        """``ids`` (sorted, once each) if the acting user owns them all; else ``NotFound``."""
         wanted = sorted(set(int(i) for i in ids))
-        with self._lib.read() as s:
+        with self._store.read() as s:
             have = (
                 set(
                     s.scalars(
                         select(Asset.id).where(
-                            Asset.id.in_(wanted), Asset.owner_id == self._lib.owner_id
+                            Asset.id.in_(wanted), Asset.owner_id == self._store.owner_id
                         )
                     )
                 )
@@ -83,8 +102,8 @@ class AssetService:
         return wanted
 
     def _set(self, ids: Iterable[int], xmp: tuple[str, ...] = (), **values: object) -> None:
-        owned = self._owned(ids)
-        with self._lib.write(Changes(assets=frozenset(owned))) as s:
+        owned = self.owned(ids)
+        with self._store.write(Changes(assets=frozenset(owned))) as s:
             s.execute(
                 update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
             )
@@ -112,10 +131,10 @@ class AssetService:
     def purge_trash(self, *, older_than_days: int = TRASH_DAYS) -> int:
         """Forget assets trashed long ago; their copies in originals/ and derivatives go too."""
         cutoff = datetime.now() - timedelta(days=older_than_days)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.execute(
                 select(Asset.id, Asset.checksum).where(
-                    Asset.owner_id == self._lib.owner_id, Asset.trashed_at < cutoff
+                    Asset.owner_id == self._store.owner_id, Asset.trashed_at < cutoff
                 )
             ).all()
             copies = (
@@ -132,7 +151,7 @@ class AssetService:
         if not rows:
             return 0
         ids = [r[0] for r in rows]
-        with self._lib.write(Changes(assets=frozenset(ids), assets_removed=True)) as s:
+        with self._store.write(Changes(assets=frozenset(ids), assets_removed=True)) as s:
             s.execute(delete(Asset).where(Asset.id.in_(ids)))
             s.execute(
                 delete(Stack).where(
@@ -141,32 +160,32 @@ class AssetService:
             )
         for path in copies:
             Path(path).unlink(missing_ok=True)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             still = set(
                 s.scalars(select(Asset.checksum).where(Asset.checksum.in_([r[1] for r in rows])))
             )
         for _, checksum in rows:
             if checksum not in still:
-                self._lib.thumbnails.delete(checksum)
+                self._thumbnails.delete(checksum)
         return len(ids)
 
-    def import_errors(self) -> list[tuple[str, str]]:
-        with self._lib.read() as s:
+    def import_errors(self) -> builtins.list[tuple[str, str]]:
+        with self._store.read() as s:
             return [
                 (p, e)
                 for p, e in s.execute(
                     select(ImportError_.path, ImportError_.error)
-                    .where(ImportError_.owner_id == self._lib.owner_id)
+                    .where(ImportError_.owner_id == self._store.owner_id)
                     .order_by(ImportError_.path)
                 )
             ]
 
     def stats(self) -> LibraryStats:
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         mine = Asset.owner_id == owner
-        with self._lib.read() as s:
+        with self._store.read() as s:
 
-            def count(*conds: object) -> int:
+            def count(*conds: ColumnElement[bool] | InstrumentedAttribute[bool]) -> int:
                 return int(
                     s.scalar(select(func.count()).select_from(Asset).where(mine, *conds)) or 0
                 )

@@ -20,11 +20,13 @@ from photodesk.core.catalog.db.places import place_id_for
 from photodesk.core.catalog.db.schema import Asset, Face, Person, Place
 from photodesk.core.catalog.errors import InvalidInput
 from photodesk.core.catalog.events import Changes
-from photodesk.core.media.places import PlaceName, country_names, reverse_geocode
+from photodesk.core.catalog.types import PlaceName
+from photodesk.core.media.places import country_names, reverse_geocode
 from photodesk.core.organize.sidecars import note_edit
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.organize.assets import AssetService
 
 # Zones run from UTC-12:00 to UTC+14:00; anything beyond is a typo.
 MIN_OFFSET_MINUTES, MAX_OFFSET_MINUTES = -12 * 60, 14 * 60
@@ -48,8 +50,9 @@ class FaceBox:
 class EditService:
     """Metadata edits from the viewer's info panel; every write goes through ``Library.write``."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, assets: AssetService) -> None:
+        self._store = store
+        self._assets = assets
 
     # ----- text ----------------------------------------------------------------------------
     def set_description(self, ids: Iterable[int], text: str | None) -> None:
@@ -93,7 +96,7 @@ class EditService:
     # ----- location --------------------------------------------------------------------------
     def set_location(self, ids: Iterable[int], lat: float | None, lon: float | None) -> None:
         """Set the coordinates (and the place name found offline); ``None, None`` clears both."""
-        owned = self._lib.assets._owned(ids)
+        owned = self._assets.owned(ids)
         if lat is None or lon is None:
             if lat is not None or lon is not None:
                 raise InvalidInput("a location needs both a latitude and a longitude")
@@ -109,7 +112,7 @@ class EditService:
             values = {"latitude": lat, "longitude": lon}
             # Geocode before taking the writer: the first call loads the city table (~1 s).
             name = reverse_geocode([(lat, lon)])[0]
-        with self._lib.write(Changes(assets=frozenset(owned))) as s:
+        with self._store.write(Changes(assets=frozenset(owned))) as s:
             if lat is not None:
                 values["place_id"] = place_id_for(s, name) if name is not None else None
             s.execute(
@@ -120,8 +123,8 @@ class EditService:
     # ----- faces -----------------------------------------------------------------------------
     def faces(self, asset_id: int) -> list[FaceBox]:
         """The faces found on an asset, left to right."""
-        self._lib.assets._owned([asset_id])  # NotFound unless it is the owner's
-        with self._lib.read() as s:
+        self._assets.owned([asset_id])  # NotFound unless it is the owner's
+        with self._store.read() as s:
             rows = s.execute(
                 select(
                     Face.id,
@@ -163,7 +166,7 @@ class EditService:
         key, qualifier = _fold(city), _fold(rest)
         if not key:
             return []
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.execute(select(Place.city, Place.admin1, Place.country_code)).all()
         known = {tuple(r) for r in rows}
         countries = {r[2] for r in rows}
@@ -182,8 +185,8 @@ class EditService:
 
     # ----- helpers ---------------------------------------------------------------------------
     def _set(self, ids: Iterable[int], fields: tuple[str, ...], **values: object) -> None:
-        owned = self._lib.assets._owned(ids)
-        with self._lib.write(Changes(assets=frozenset(owned))) as s:
+        owned = self._assets.owned(ids)
+        with self._store.write(Changes(assets=frozenset(owned))) as s:
             s.execute(
                 update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
             )

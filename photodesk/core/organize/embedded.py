@@ -20,12 +20,13 @@ from sqlalchemy import select, update
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.events import Changes
-from photodesk.core.ingest.results import sha1_file
+from photodesk.core.media.checksums import sha1_file
 from photodesk.core.media.metadata.xmp_write import temp_path
 from photodesk.core.organize.sidecar_state import SidecarState
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.media.thumbnails import ThumbnailStore
 
 EMBEDDABLE = frozenset({"JPEG", "TIFF", "DNG", "HEIC", "HEIF"})
 # ExifTool tags per field photodesk owns; cleared, then copied from the sidecar just written
@@ -97,7 +98,7 @@ def _command(tool: str, st: SidecarState, sidecar: Path, target: Path) -> list[s
     return [*cmd, "--", os.fspath(target)]
 
 
-def embed_sidecar(lib: Library, st: SidecarState, sidecar: Path) -> str:
+def embed_sidecar(store: Store, thumbnails: ThumbnailStore, st: SidecarState, sidecar: Path) -> str:
     """Write the sidecar's photodesk fields into the original; returns a note for the outcome.
 
     Raises:
@@ -121,7 +122,7 @@ def embed_sidecar(lib: Library, st: SidecarState, sidecar: Path) -> str:
         if _pixels(work, st.file_type) != before:
             raise EmbedError(f"writing {original.name} would change its pixels: not done")
         checksum = sha1_file(os.fspath(work))
-        with lib.read() as s:
+        with store.read() as s:
             old, clash = s.execute(
                 select(Asset.checksum, Asset.owner_id).where(Asset.id == st.asset_id)
             ).one()
@@ -136,8 +137,8 @@ def embed_sidecar(lib: Library, st: SidecarState, sidecar: Path) -> str:
     finally:
         work.unlink(missing_ok=True)
     stat = original.stat()
-    _copy_derivatives(lib, old, checksum)
-    with lib.write(Changes(assets=frozenset({st.asset_id}))) as s:
+    _copy_derivatives(thumbnails, old, checksum)
+    with store.write(Changes(assets=frozenset({st.asset_id}))) as s:
         s.execute(
             update(Asset)
             .where(Asset.id == st.asset_id)
@@ -151,10 +152,9 @@ def embed_sidecar(lib: Library, st: SidecarState, sidecar: Path) -> str:
     return "; embedded"
 
 
-def _copy_derivatives(lib: Library, old: str, new: str) -> None:
+def _copy_derivatives(store: ThumbnailStore, old: str, new: str) -> None:
     """Thumbnails are named by checksum: the asset's new checksum gets them too (the old ones
     go with ``photodesk check --fix`` once no asset has that content)."""
-    store = lib.thumbnails
     for src, dst in (
         (store.thumb_path(old), store.thumb_path(new)),
         (store.preview_path(old), store.preview_path(new)),

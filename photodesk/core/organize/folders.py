@@ -13,7 +13,8 @@ from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.organize.assets import AssetService
 
 FILE_ROLES = ("original", "duplicate")
 
@@ -82,16 +83,17 @@ def build_tree(files: list[tuple[int, str]]) -> list[FolderNode]:
 class FolderService:
     """The folder tree of the owner's files (trashed and archived photos left out)."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, assets: AssetService) -> None:
+        self._store = store
+        self._assets = assets
 
     def tree(self) -> list[FolderNode]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.execute(
                 select(AssetFile.asset_id, AssetFile.path)
                 .join(Asset, Asset.id == AssetFile.asset_id)
                 .where(
-                    Asset.owner_id == self._lib.owner_id,
+                    Asset.owner_id == self._store.owner_id,
                     Asset.trashed_at.is_(None),
                     Asset.archived.is_(False),
                     AssetFile.role.in_(FILE_ROLES),
@@ -107,4 +109,4 @@ class FolderService:
 
     def assets(self, folder: str) -> list[AssetId]:
         """The photos in ``folder`` and below it, newest first."""
-        return self._lib.assets.ids(self.query(folder))
+        return self._assets.ids(self.query(folder))

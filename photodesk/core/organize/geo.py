@@ -16,7 +16,7 @@ from photodesk.core.catalog.db.schema import Asset, Stack
 from photodesk.core.catalog.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 __all__ = [
     "MAX_LAT",
@@ -291,11 +291,13 @@ def _merge_cells(keys: Array, mx: Array, my: Array, radius: float) -> Array:
 class GeoService:
     """Where the owner's photos were taken: markers, clusters and area queries for the map."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     def _located(self, query: AssetQuery | None, *columns: Any) -> Select[Any]:
-        stmt = repo.filtered(self._lib.owner_id, query or AssetQuery()).with_only_columns(*columns)
+        stmt = repo.filtered(self._store.owner_id, query or AssetQuery()).with_only_columns(
+            *columns
+        )
         # One marker per stack (the RAW+JPEG pair is one photo): its primary asset.
         stmt = stmt.outerjoin(Stack, Stack.id == Asset.stack_id).where(
             Asset.latitude.is_not(None),
@@ -313,7 +315,7 @@ class GeoService:
             query, Asset.id, Asset.latitude, Asset.longitude, Asset.checksum, Asset.taken_at
         )
         rows: list[Any] = []
-        with self._lib.read() as s:
+        with self._store.read() as s:
             # Core rows (no ORM work per row), in slices: a front end's GUI thread gets the
             # GIL between them instead of waiting for 100,000 rows to be converted at once.
             for part in s.connection().execute(stmt).partitions(2000):
@@ -349,7 +351,7 @@ class GeoService:
             stmt = stmt.where(Asset.longitude >= box.west, Asset.longitude <= box.east)
         else:
             stmt = stmt.where(or_(Asset.longitude >= box.west, Asset.longitude <= box.east))
-        with self._lib.read() as s:
+        with self._store.read() as s:
             rows = s.connection().execute(stmt).all()
         if not rows or isinstance(area, GeoBounds):
             return [AssetId(r[0]) for r in rows]

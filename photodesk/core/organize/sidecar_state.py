@@ -17,7 +17,7 @@ from photodesk.core.media.mediatypes import FaceRegion
 from photodesk.core.media.metadata import sidecar_path
 from photodesk.core.media.metadata.xmp_merge import Snapshot, snapshot
 from photodesk.core.media.metadata.xmp_write import SidecarValues
-from photodesk.core.people.regions import named_regions
+from photodesk.core.organize.regions import named_regions
 
 
 @dataclass(frozen=True)

@@ -30,22 +30,26 @@ from photodesk.core.catalog.db.schema import Asset, AssetFile, AssetTag, Job, Se
 from photodesk.core.catalog.db.tags import ensure_tag
 from photodesk.core.catalog.errors import CorruptFile, InvalidInput, UnsupportedFormat
 from photodesk.core.catalog.events import Changes
-from photodesk.core.jobs.engine import REGISTRY, JobContext, PermanentJobError, job
+from photodesk.core.jobs.engine import REGISTRY, JobContext, PermanentJobError
+from photodesk.core.jobs.kinds import JobName
 from photodesk.core.media.metadata import read_sidecar
 from photodesk.core.media.metadata.xmp_merge import merge, sidecar_snapshot
 from photodesk.core.media.metadata.xmp_write import render_sidecar, write_atomic
+from photodesk.core.organize.regions import add_region_faces
 from photodesk.core.organize.sidecar_state import SidecarState, load_state, sidecar_target
-from photodesk.core.people.regions import add_region_faces
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.jobs.service import JobService
+    from photodesk.core.media.thumbnails import ThumbnailStore
+    from photodesk.core.organize.assets import AssetService
 
 log = logging.getLogger(__name__)
 
 MODE_KEY = "metadata.write_xmp"
 MODES = ("sidecar", "off", "embedded")
 DEFAULT_MODE = "sidecar"
-WRITE_JOB, READ_JOB = "xmp.write", "xmp.read"
+WRITE_JOB, READ_JOB = JobName.XMP_WRITE, JobName.XMP_READ
 # One sidecar is read-modify-written by one thread at a time (striped by asset id).
 _LOCKS = tuple(threading.Lock() for _ in range(64))
 
@@ -134,10 +138,12 @@ def _record_sidecar(
 
 
 # ----- writing -------------------------------------------------------------------------------
-def write_asset(lib: Library, asset_id: int, *, force: bool = False) -> str:
+def write_asset(
+    store: Store, thumbnails: ThumbnailStore, asset_id: int, *, force: bool = False
+) -> str:
     """Write the asset's sidecar now; returns what happened (written, unchanged, skipped: why)."""
     with _lock(asset_id):
-        with lib.read() as s:
+        with store.read() as s:
             mode = mode_of(s)
             if mode == "off" and not force:
                 return "skipped: write-back is off"
@@ -161,7 +167,7 @@ def write_asset(lib: Library, asset_id: int, *, force: bool = False) -> str:
             stat = target.stat()
             outcome = "unchanged"
         state = {"synced": st.snapshot(), "edited": st.edited}
-        with lib.write(Changes(assets=frozenset({asset_id}))) as s:
+        with store.write(Changes(assets=frozenset({asset_id}))) as s:
             _record_sidecar(s, asset_id, target, stat.st_size, stat.st_mtime_ns, _sha1(data))
             s.execute(
                 update(Asset)
@@ -172,7 +178,7 @@ def write_asset(lib: Library, asset_id: int, *, force: bool = False) -> str:
             from photodesk.core.organize.embedded import EmbedError, embed_sidecar
 
             try:
-                outcome += embed_sidecar(lib, st, target)
+                outcome += embed_sidecar(store, thumbnails, st, target)
             except (EmbedError, OSError, subprocess.TimeoutExpired) as exc:
                 raise PermanentJobError(f"sidecar {outcome}, not embedded: {exc}") from exc
         return outcome
@@ -188,10 +194,10 @@ def _read_bytes(path: Path) -> bytes | None:
 
 
 # ----- reading and merging -------------------------------------------------------------------
-def read_asset(lib: Library, asset_id: int) -> dict[str, Any]:
+def read_asset(store: Store, asset_id: int) -> dict[str, Any]:
     """Re-read the asset's sidecar and merge it: per field, the newer side wins."""
     with _lock(asset_id):
-        with lib.read() as s:
+        with store.read() as s:
             st = load_state(s, asset_id)
             path = sidecar_target(s, st)
         if path is None or not path.is_file():
@@ -214,7 +220,7 @@ def read_asset(lib: Library, asset_id: int) -> dict[str, Any]:
         changes = Changes(
             assets=frozenset({asset_id}), tags="keywords" in take, people="faces" in take
         )
-        with lib.write(changes) as s:
+        with store.write(changes) as s:
             _apply(s, st, sc, take, place)
             _record_sidecar(s, asset_id, path, stat.st_size, stat.st_mtime_ns, _sha1(data))
             state = {"synced": synced, "edited": st.edited}
@@ -277,37 +283,42 @@ def _apply(s: Session, st: SidecarState, sc: Any, take: set[str], place: Any) ->
 class XmpService:
     """``lib.xmp``: the write-back setting, forced passes, and sidecars changed elsewhere."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(
+        self, store: Store, assets: AssetService, jobs: JobService, thumbnails: ThumbnailStore
+    ) -> None:
+        self._store = store
+        self._assets = assets
+        self._jobs = jobs
+        self._thumbnails = thumbnails
 
     def mode(self) -> str:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return mode_of(s)
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
             raise InvalidInput(f"metadata.write_xmp is one of {', '.join(MODES)}, not {mode!r}")
-        with self._lib.write() as s:
+        with self._store.write() as s:
             s.merge(Setting(key=MODE_KEY, value=mode))
 
     def _targets(self, ids: Iterable[int] | None) -> list[int]:
         if ids is None:
-            with self._lib.read() as s:
+            with self._store.read() as s:
                 return list(
                     s.scalars(
                         select(Asset.id)
-                        .where(Asset.owner_id == self._lib.owner_id, Asset.offline.is_(False))
+                        .where(Asset.owner_id == self._store.owner_id, Asset.offline.is_(False))
                         .order_by(Asset.id)
                     )
                 )
-        return self._lib.assets._owned(ids)
+        return self._assets.owned(ids)
 
     def write(self, ids: Iterable[int] | None = None) -> dict[int, str]:
         """Write the sidecars of ``ids`` (None: every asset) now, whatever the setting."""
         out: dict[int, str] = {}
         for asset_id in self._targets(ids):
             try:
-                out[asset_id] = write_asset(self._lib, asset_id, force=True)
+                out[asset_id] = write_asset(self._store, self._thumbnails, asset_id, force=True)
             except PermanentJobError as exc:
                 out[asset_id] = f"failed: {exc}"
         return out
@@ -317,27 +328,27 @@ class XmpService:
         out: dict[int, dict[str, Any]] = {}
         for asset_id in self._targets(ids):
             try:
-                out[asset_id] = read_asset(self._lib, asset_id)
+                out[asset_id] = read_asset(self._store, asset_id)
             except PermanentJobError as exc:
                 out[asset_id] = {"asset": asset_id, "error": str(exc)}
         return out
 
     def flush(self) -> int:
         """Run the queued write-backs now, on this thread (the command line after an edit)."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             ids = list(
                 s.scalars(
                     select(Job.id).where(
                         Job.kind.in_((WRITE_JOB, READ_JOB)),
                         Job.state == "queued",
-                        Job.owner_id == self._lib.owner_id,
+                        Job.owner_id == self._store.owner_id,
                     )
                 )
             )
         done = 0
         for job_id in ids:
             try:
-                self._lib.jobs.run(job_id)
+                self._jobs.run(job_id)
                 done += 1
             except InvalidInput:  # a running engine took it first
                 continue
@@ -352,7 +363,7 @@ class XmpService:
         wanted = [os.path.abspath(p) for p in paths]
         queued = 0
         rows: list[Any] = []
-        with self._lib.read() as s:
+        with self._store.read() as s:
             for start in range(0, len(wanted), 500):
                 rows += s.execute(
                     select(
@@ -367,7 +378,7 @@ class XmpService:
                     .where(
                         AssetFile.path.in_(wanted[start : start + 500]),
                         AssetFile.role == "sidecar",
-                        Asset.owner_id == self._lib.owner_id,
+                        Asset.owner_id == self._store.owner_id,
                     )
                 ).all()
         changed: list[tuple[int, int, str, int, int]] = []
@@ -386,7 +397,7 @@ class XmpService:
             changed.append((asset_id, owner, "", 0, 0))
         if not changed:
             return 0
-        with self._lib.write(Changes(jobs=True)) as s:
+        with self._store.write(Changes(jobs=True)) as s:
             for asset_id, owner, path, size, mtime_ns in changed:
                 if path:
                     s.execute(
@@ -406,17 +417,15 @@ def _target(ctx: JobContext) -> int:
     return int(ctx.target)
 
 
-@job(WRITE_JOB, queue="metadata")
-def write_xmp(lib: Library, ctx: JobContext) -> dict[str, Any]:
+def write_xmp(store: Store, thumbnails: ThumbnailStore, ctx: JobContext) -> dict[str, Any]:
     """Write an asset's XMP sidecar after an edit (``metadata.write_xmp``: sidecar, embedded)."""
     asset_id = _target(ctx)
     try:
-        return {"asset": asset_id, "outcome": write_asset(lib, asset_id)}
+        return {"asset": asset_id, "outcome": write_asset(store, thumbnails, asset_id)}
     except FileNotFoundError as exc:  # the asset went away meanwhile
         raise PermanentJobError(str(exc)) from exc
 
 
-@job(READ_JOB, queue="metadata")
-def read_xmp(lib: Library, ctx: JobContext) -> dict[str, Any]:
+def read_xmp(store: Store, ctx: JobContext) -> dict[str, Any]:
     """Merge a sidecar another app changed into the catalog (the newer side wins per field)."""
-    return read_asset(lib, _target(ctx))
+    return read_asset(store, _target(ctx))

@@ -18,22 +18,24 @@ from photodesk.core.organize.sidecars import note_edit
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.organize.assets import AssetService
 
 
 KEYWORDS = ("keywords",)
 
 
 class TagService:
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store, assets: AssetService) -> None:
+        self._store = store
+        self._assets = assets
 
     def add(self, asset_ids: Iterable[int], path: str) -> None:
         """Tag assets with ``path`` (``Places/France/Paris``), creating the tag and its parents."""
-        owned = self._lib.assets._owned(asset_ids)
+        owned = self._assets.owned(asset_ids)
         path = normalize_path(path)
-        with self._lib.write(Changes(assets=frozenset(owned), tags=True)) as s:
-            tag_id = ensure_tag(s, self._lib.owner_id, path)
+        with self._store.write(Changes(assets=frozenset(owned), tags=True)) as s:
+            tag_id = ensure_tag(s, self._store.owner_id, path)
             have = set(s.scalars(select(AssetTag.asset_id).where(AssetTag.tag_id == tag_id)))
             for aid in owned:
                 if aid not in have:
@@ -41,11 +43,11 @@ class TagService:
             note_edit(s, [a for a in owned if a not in have], KEYWORDS)
 
     def remove(self, asset_ids: Iterable[int], path: str) -> None:
-        owned = self._lib.assets._owned(asset_ids)
+        owned = self._assets.owned(asset_ids)
         path = normalize_path(path)
-        with self._lib.write(Changes(assets=frozenset(owned), tags=True)) as s:
+        with self._store.write(Changes(assets=frozenset(owned), tags=True)) as s:
             tag_id = s.scalar(
-                select(Tag.id).where(Tag.owner_id == self._lib.owner_id, Tag.path == path)
+                select(Tag.id).where(Tag.owner_id == self._store.owner_id, Tag.path == path)
             )
             if tag_id is None:
                 raise NotFound(f"no tag {path}")
@@ -62,11 +64,11 @@ class TagService:
     def delete(self, path: str) -> None:
         """Delete a tag and everything below it (the photos stay)."""
         path = normalize_path(path)
-        with self._lib.write(Changes(tags=True)) as s:
+        with self._store.write(Changes(tags=True)) as s:
             ids = list(
                 s.scalars(
                     select(Tag.id).where(
-                        Tag.owner_id == self._lib.owner_id,
+                        Tag.owner_id == self._store.owner_id,
                         or_(Tag.path == path, Tag.path.startswith(path + "/", autoescape=True)),
                     )
                 )
@@ -79,7 +81,7 @@ class TagService:
 
     def tree(self) -> list[TagNode]:
         """Every tag, sorted by path, with the number of (non-trashed) assets tagged exactly so."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             counts: dict[int, int] = dict(
                 s.execute(
                     select(AssetTag.tag_id, func.count())
@@ -91,16 +93,16 @@ class TagService:
             return [
                 TagNode(t.id, t.path, t.name, t.parent_id, counts.get(t.id, 0))
                 for t in s.scalars(
-                    select(Tag).where(Tag.owner_id == self._lib.owner_id).order_by(Tag.path)
+                    select(Tag).where(Tag.owner_id == self._store.owner_id).order_by(Tag.path)
                 )
             ]
 
     def totals(self) -> dict[str, int]:
         """Photos under each tag path (the tag or any tag below it), each counted once, as a
         tag's view shows them: trashed and archived photos left out."""
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         below: dict[str, set[int]] = defaultdict(set)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             paths = list(s.scalars(select(Tag.path).where(Tag.owner_id == owner)))
             for path, aid in s.execute(
                 select(Tag.path, AssetTag.asset_id)
@@ -116,7 +118,7 @@ class TagService:
     # ----- editing the tree ------------------------------------------------------------------
     def _get(self, s: Session, path: str) -> Tag:
         tag = s.scalars(
-            select(Tag).where(Tag.owner_id == self._lib.owner_id, Tag.path == path)
+            select(Tag).where(Tag.owner_id == self._store.owner_id, Tag.path == path)
         ).first()
         if tag is None:
             raise NotFound(f"no tag {path}")
@@ -124,7 +126,7 @@ class TagService:
 
     def _exists(self, s: Session, path: str) -> bool:
         return (
-            s.scalar(select(Tag.id).where(Tag.owner_id == self._lib.owner_id, Tag.path == path))
+            s.scalar(select(Tag.id).where(Tag.owner_id == self._store.owner_id, Tag.path == path))
             is not None
         )
 
@@ -135,7 +137,7 @@ class TagService:
                 select(AssetTag.asset_id)
                 .join(Tag, Tag.id == AssetTag.tag_id)
                 .where(
-                    Tag.owner_id == self._lib.owner_id,
+                    Tag.owner_id == self._store.owner_id,
                     or_(Tag.path == path, Tag.path.startswith(path + "/", autoescape=True)),
                 )
                 .distinct()
@@ -148,7 +150,8 @@ class TagService:
         note_edit(s, self._tagged_under(s, old), KEYWORDS)
         below = s.scalars(
             select(Tag).where(
-                Tag.owner_id == self._lib.owner_id, Tag.path.startswith(old + "/", autoescape=True)
+                Tag.owner_id == self._store.owner_id,
+                Tag.path.startswith(old + "/", autoescape=True),
             )
         ).all()
         tag.path, tag.name = new_path, new_path.rsplit("/", 1)[-1]
@@ -164,7 +167,7 @@ class TagService:
             raise InvalidInput(f"a tag name is one word or phrase without / or |: {new_name!r}")
         parent = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
         new_path = parent + name
-        with self._lib.write(Changes(tags=True)) as s:
+        with self._store.write(Changes(tags=True)) as s:
             tag = self._get(s, path)
             if new_path != path:
                 if new_path.casefold() != path.casefold() and self._exists(s, new_path):
@@ -183,13 +186,13 @@ class TagService:
             raise InvalidInput(f"cannot move {path} into itself")
         name = path.rsplit("/", 1)[-1]
         new_path = f"{parent}/{name}" if parent else name
-        with self._lib.write(Changes(tags=True)) as s:
+        with self._store.write(Changes(tags=True)) as s:
             tag = self._get(s, path)
             if new_path == path:
                 return path
             if self._exists(s, new_path):
                 raise Conflict(f"a tag {new_path} exists already (merge the two instead)")
-            tag.parent_id = ensure_tag(s, self._lib.owner_id, parent) if parent else None
+            tag.parent_id = ensure_tag(s, self._store.owner_id, parent) if parent else None
             self._repath(s, tag, new_path)
         return new_path
 
@@ -201,12 +204,12 @@ class TagService:
         source, into = normalize_path(source), normalize_path(into)
         if into == source or into.startswith(source + "/"):
             raise InvalidInput(f"cannot merge {source} into itself")
-        with self._lib.write(Changes(tags=True)) as s:
+        with self._store.write(Changes(tags=True)) as s:
             note_edit(s, self._tagged_under(s, source), KEYWORDS)
             self._merge(s, self._get(s, source), self._get(s, into))
 
     def _merge(self, s: Session, src: Tag, dst: Tag) -> None:
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         kids = s.scalars(select(Tag).where(Tag.owner_id == owner, Tag.parent_id == src.id)).all()
         for child in kids:
             twin = s.scalars(

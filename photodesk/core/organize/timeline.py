@@ -17,7 +17,7 @@ from photodesk.core.catalog.db.schema import Asset, Stack
 from photodesk.core.catalog.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 __all__ = ["PAGE", "Cursor", "DayBucket", "GridItem", "MonthBucket", "Page", "TimelineService"]
 
@@ -122,14 +122,14 @@ class TimelineService:
     A stack shows once, as its primary asset, when that primary matches the query too.
     """
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     # ----- buckets ------------------------------------------------------------------------------
     def months(self, query: AssetQuery | None = None) -> list[MonthBucket]:
         """Tile counts per month, in display order, from the indexed ``taken_month`` column."""
         q = _unlimited(query)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             base = self._where(q)
             stmt = base.with_only_columns(Asset.taken_month, func.count()).group_by(
                 Asset.taken_month
@@ -147,7 +147,7 @@ class TimelineService:
     def days(self, query: AssetQuery | None = None, month: int | None = None) -> list[DayBucket]:
         """Tile counts per day (of one YYYYMM ``month``, or all), in display order."""
         q = _unlimited(query)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             base = self._where(q)
             if month is not None:
                 base = base.where(
@@ -178,7 +178,7 @@ class TimelineService:
         """
         q = _unlimited(query)
         newest = q.newest_first
-        with self._lib.read() as s:
+        with self._store.read() as s:
             base = self._where(q)
             cols = (
                 base.with_only_columns(*_COLUMNS)
@@ -216,12 +216,12 @@ class TimelineService:
     def items(self, ids: Sequence[int]) -> list[GridItem]:
         """Tiles for these assets (whatever their state), in the same order; unknown ids skipped."""
         found: dict[int, Any] = {}
-        with self._lib.read() as s:
+        with self._store.read() as s:
             for chunk in _chunks(list(ids)):
                 stmt = (
                     select(*_COLUMNS)
                     .outerjoin(Stack, Stack.id == Asset.stack_id)
-                    .where(Asset.owner_id == self._lib.owner_id, Asset.id.in_(chunk))
+                    .where(Asset.owner_id == self._store.owner_id, Asset.id.in_(chunk))
                     .with_hint(Asset, _BY_ID, "sqlite")
                 )
                 found.update((r.id, r) for r in s.connection().execute(stmt))
@@ -233,7 +233,7 @@ class TimelineService:
         """What ``query`` shows now of ``ids`` and their stack mates (for changed assets)."""
         q = _unlimited(query)
         wanted = set(self.stack_members(ids))
-        with self._lib.read() as s:
+        with self._store.read() as s:
             base = self._where(q)
             cols = (
                 base.with_only_columns(*_COLUMNS)
@@ -250,7 +250,7 @@ class TimelineService:
         """``ids`` and every asset stacked with one of them (trash a stack, not just its top)."""
         wanted = sorted({int(i) for i in ids})
         out = set(wanted)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             stacks: set[int] = set()
             for chunk in _chunks(wanted):
                 stacks.update(
@@ -259,7 +259,7 @@ class TimelineService:
                         .where(
                             Asset.id.in_(chunk),
                             Asset.stack_id.is_not(None),
-                            Asset.owner_id == self._lib.owner_id,
+                            Asset.owner_id == self._store.owner_id,
                         )
                         .with_hint(Asset, _BY_ID, "sqlite")
                     )
@@ -277,7 +277,7 @@ class TimelineService:
     # ----- helpers ------------------------------------------------------------------------------
     def _where(self, q: AssetQuery) -> Select[Any]:
         """The query's filters (owner, trash, archive, tags...) with no order and no limit."""
-        return repo.filtered(self._lib.owner_id, q).order_by(None)
+        return repo.filtered(self._store.owner_id, q).order_by(None)
 
     def _hidden_members(
         self, s: Session, q: AssetQuery, extra: Any, where: Select[Any] | None = None

@@ -18,8 +18,8 @@ from photodesk.core.people import clustering
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from photodesk.core.library import Library
-    from photodesk.core.ports import DetectedFace
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.inference.ports import DetectedFace, FaceAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ class ClusterReport:
     waiting: int  # faces still without a person (too few close faces yet)
 
 
-def metric_of(lib: Library, model: str) -> tuple[str, float]:
-    analyzer = lib.ml.faces() if lib.ml.attached else None
+def metric_of(analyzer: FaceAnalyzer | None, model: str) -> tuple[str, float]:
+    """The distance metric and match threshold of ``model`` (the attached analyser's own)."""
     if analyzer is not None and analyzer.model_name == model:
         return analyzer.metric, float(analyzer.match_distance)
     for prefix, found in METRICS.items():
@@ -51,13 +51,13 @@ def metric_of(lib: Library, model: str) -> tuple[str, float]:
 
 
 def store_faces(
-    lib: Library, asset_id: int, model: str, found: Sequence[DetectedFace]
+    store: Store, asset_id: int, model: str, found: Sequence[DetectedFace]
 ) -> list[int]:
     """Replace the machine's faces of a photo with ``found``; faces the user placed stay.
 
     A found face that overlaps one the user placed (same face, box IoU >= 0.5) is not added.
     """
-    with lib.write(Changes(people=True, assets=frozenset({int(asset_id)}))) as s:
+    with store.write(Changes(people=True, assets=frozenset({int(asset_id)}))) as s:
         kept = s.scalars(
             select(Face).where(Face.asset_id == asset_id, Face.assigned_by_user.is_(True))
         ).all()
@@ -118,36 +118,45 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def face_models(lib: Library) -> list[str]:
+def face_models(store: Store) -> list[str]:
     """Embedding models of the owner's faces, the most used first."""
-    with lib.read() as s:
+    with store.read() as s:
         rows = s.execute(
             select(Face.model, func.count())
             .join(Asset, Asset.id == Face.asset_id)
-            .where(Asset.owner_id == lib.owner_id, Face.embedding.is_not(None))
+            .where(Asset.owner_id == store.owner_id, Face.embedding.is_not(None))
             .group_by(Face.model)
             .order_by(func.count().desc())
         ).all()
     return [m for m, _ in rows]
 
 
-def cluster(lib: Library, model: str | None = None, *, min_faces: int = MIN_FACES) -> ClusterReport:
+def cluster(
+    store: Store,
+    analyzer: FaceAnalyzer | None = None,
+    model: str | None = None,
+    *,
+    min_faces: int = MIN_FACES,
+) -> ClusterReport:
     """Place the faces that have no person yet (the incremental pass after each import)."""
     if model is None:
-        analyzer = lib.ml.faces() if lib.ml.attached else None
-        models = face_models(lib)
+        models = face_models(store)
         model = analyzer.model_name if analyzer is not None else (models[0] if models else "")
-    metric, distance = metric_of(lib, model)
-    with lib.read() as s:
-        faces = _load(s, lib.owner_id, model)
+    metric, distance = metric_of(analyzer, model)
+    with store.read() as s:
+        faces = _load(s, store.owner_id, model)
     if faces is None:
         return ClusterReport(model, 0, 0, 0, 0)
     placed = clustering.assign(faces, metric=metric, match_distance=distance, min_faces=min_faces)
-    return _save(lib, model, faces, placed)
+    return _save(store, model, faces, placed)
 
 
 def recluster(
-    lib: Library, model: str | None = None, *, min_faces: int = MIN_FACES
+    store: Store,
+    analyzer: FaceAnalyzer | None = None,
+    model: str | None = None,
+    *,
+    min_faces: int = MIN_FACES,
 ) -> ClusterReport:
     """Cluster again from scratch, keeping every decision of the user.
 
@@ -155,10 +164,10 @@ def recluster(
     (merges count), a "not this person". Unnamed machine clusters are dissolved and their faces
     are clustered again with all the unplaced ones.
     """
-    with lib.write(Changes(people=True)) as s:
+    with store.write(Changes(people=True)) as s:
         touched = (
             select(Person.id)
-            .where(Person.owner_id == lib.owner_id)
+            .where(Person.owner_id == store.owner_id)
             .where(
                 (Person.name != "")
                 | Person.hidden.is_(True)
@@ -171,14 +180,14 @@ def recluster(
         kept = set(s.scalars(touched))
         dissolve = [
             p
-            for p in s.scalars(select(Person.id).where(Person.owner_id == lib.owner_id))
+            for p in s.scalars(select(Person.id).where(Person.owner_id == store.owner_id))
             if p not in kept
         ]
         for start in range(0, len(dissolve), 900):
             part = dissolve[start : start + 900]
             s.execute(update(Face).where(Face.person_id.in_(part)).values(person_id=None))
             s.execute(delete(Person).where(Person.id.in_(part)))
-    return cluster(lib, model, min_faces=min_faces)
+    return cluster(store, analyzer, model, min_faces=min_faces)
 
 
 def _load(s: Session, owner_id: int, model: str) -> clustering.FaceSet | None:
@@ -219,7 +228,7 @@ def _load(s: Session, owner_id: int, model: str) -> clustering.FaceSet | None:
 
 
 def _save(
-    lib: Library, model: str, faces: clustering.FaceSet, placed: dict[int, int]
+    store: Store, model: str, faces: clustering.FaceSet, placed: dict[int, int]
 ) -> ClusterReport:
     moves = {row: p for row, p in placed.items() if p != clustering.NONE}
     waiting = sum(1 for p in placed.values() if p == clustering.NONE)
@@ -228,7 +237,7 @@ def _save(
     changed = frozenset(int(faces.assets[row]) for row in moves)
     created: dict[int, int] = {}
     done = 0
-    with lib.write(Changes(people=True, assets=changed)) as s:
+    with store.write(Changes(people=True, assets=changed)) as s:
         now = datetime.now()
         existing = {p for p in moves.values() if p >= 0}
         alive = set(s.scalars(select(Person.id).where(Person.id.in_(list(existing)))))
@@ -245,7 +254,7 @@ def _save(
             if label >= 0 and label not in alive:
                 continue
             if label < 0 and label not in created:
-                person = Person(owner_id=lib.owner_id, name="", hidden=False, created_at=now)
+                person = Person(owner_id=store.owner_id, name="", hidden=False, created_at=now)
                 s.add(person)
                 s.flush()
                 created[label] = person.id

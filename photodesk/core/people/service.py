@@ -7,9 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NewType
+from typing import TYPE_CHECKING, NewType, cast
 
 from sqlalchemy import (
+    Table,
     delete,
     func,
     or_,
@@ -27,7 +28,10 @@ from photodesk.core.people.crops import Box, FaceCropStore
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.inference.models import MLModels
+    from photodesk.core.media.thumbnails import ThumbnailStore
+    from photodesk.core.organize.assets import AssetService
     from photodesk.core.people.faces import ClusterReport
 
 PersonId = NewType("PersonId", int)
@@ -35,7 +39,7 @@ FaceId = NewType("FaceId", int)
 
 # "This face is not that person", one row per decision (migration 0003). Clustering and
 # assignments by the machine never put a face back into a person it was rejected for.
-face_rejections = FaceRejection.__table__
+face_rejections = cast(Table, FaceRejection.__table__)
 
 
 @dataclass(frozen=True)
@@ -68,19 +72,29 @@ FACES = ("faces",)  # the XMP face regions follow these edits (lib.xmp)
 class PeopleService:
     """People and faces of the library's owner; every write publishes ``Changes(people=True)``."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
-        self.crops = FaceCropStore(library.thumbs_dir / "faces")
+    def __init__(
+        self,
+        store: Store,
+        assets: AssetService,
+        thumbnails: ThumbnailStore,
+        ml: MLModels,
+        crops: FaceCropStore | None = None,
+    ) -> None:
+        self._store = store
+        self._assets = assets
+        self._thumbnails = thumbnails
+        self._ml = ml
+        self.crops = crops if crops is not None else FaceCropStore(store.thumbs_dir / "faces")
 
     # ----- reading ---------------------------------------------------------------------------
     def list(self, include_hidden: bool = False) -> list[PersonSummary]:
         """People with at least one face: named ones first by photo count, then unnamed clusters."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             q = (
                 select(Person, func.count(Face.id), func.count(func.distinct(Face.asset_id)))
                 .join(Face, Face.person_id == Person.id)
                 .join(Asset, Asset.id == Face.asset_id)
-                .where(Person.owner_id == self._lib.owner_id, Asset.trashed_at.is_(None))
+                .where(Person.owner_id == self._store.owner_id, Asset.trashed_at.is_(None))
                 .group_by(Person.id)
             )
             if not include_hidden:
@@ -97,7 +111,7 @@ class PeopleService:
 
     def photos(self, person_id: int) -> builtins.list[AssetId]:
         """The person's photos (not trashed), newest first."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             self._person(s, person_id)
             q = (
                 select(Asset.id)
@@ -113,24 +127,24 @@ class PeopleService:
     ) -> builtins.list[FaceRecord]:
         """Faces of a person, of a photo, or both."""
         q = select(Face).join(Asset, Asset.id == Face.asset_id)
-        q = q.where(Asset.owner_id == self._lib.owner_id).order_by(Face.id)
+        q = q.where(Asset.owner_id == self._store.owner_id).order_by(Face.id)
         if person_id is not None:
             q = q.where(Face.person_id == person_id)
         if asset_id is not None:
             q = q.where(Face.asset_id == asset_id)
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return [_record(f) for f in s.scalars(q)]
 
     def rejected(self, face_id: int) -> set[PersonId]:
         """The people this face was said not to be."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return {PersonId(i) for i in self._rejected_people(s, face_id)}
 
     # ----- people ----------------------------------------------------------------------------
     def create(self, name: str = "", *, hidden: bool = False) -> PersonId:
-        with self._lib.write(Changes(people=True)) as s:
+        with self._store.write(Changes(people=True)) as s:
             row = Person(
-                owner_id=self._lib.owner_id,
+                owner_id=self._store.owner_id,
                 name=name.strip(),
                 hidden=hidden,
                 created_at=datetime.now(),
@@ -147,7 +161,7 @@ class PeopleService:
         """
         name = name.strip()
         changes = self._changes(people=[person_id])
-        with self._lib.write(changes) as s:
+        with self._store.write(changes) as s:
             person = self._person(s, person_id)
             if name and self._named(s, name) not in (None, person.id):
                 raise Conflict(f"another person is named {name!r}")
@@ -157,16 +171,16 @@ class PeopleService:
 
     def find(self, name: str) -> PersonId | None:
         """The person with this name (case-insensitive), if any."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             found = self._named(s, name.strip())
         return PersonId(found) if found is not None else None
 
     def hide(self, person_id: int, hidden: bool = True) -> None:
-        with self._lib.write(Changes(people=True)) as s:
+        with self._store.write(Changes(people=True)) as s:
             self._person(s, person_id).hidden = hidden
 
     def set_cover(self, person_id: int, face_id: int) -> None:
-        with self._lib.write(Changes(people=True)) as s:
+        with self._store.write(Changes(people=True)) as s:
             person = self._person(s, person_id)
             if self._face(s, face_id).person_id != person.id:
                 raise InvalidInput(f"face {face_id} is not one of this person's faces")
@@ -182,7 +196,7 @@ class PeopleService:
         if source_id == into_id:
             raise InvalidInput("a person cannot be merged into itself")
         changes = self._changes(people=[source_id, into_id])
-        with self._lib.write(changes) as s:
+        with self._store.write(changes) as s:
             source, into = self._person(s, source_id), self._person(s, into_id)
             note_edit(s, changes.assets, FACES)
             taken = set(s.scalars(select(Face.asset_id).where(Face.person_id == into.id)))
@@ -215,14 +229,14 @@ class PeopleService:
         job queues this after each photo)."""
         from photodesk.core.people import faces
 
-        return faces.cluster(self._lib)
+        return faces.cluster(self._store, self._ml.faces_if_attached())
 
     def recluster(self) -> ClusterReport:
         """Cluster again from scratch; names, merges, hidden people, faces placed by hand and
         "not this person" decisions all survive (see ``core.faces.recluster``)."""
         from photodesk.core.people import faces
 
-        return faces.recluster(self._lib)
+        return faces.recluster(self._store, self._ml.faces_if_attached())
 
     # ----- faces -----------------------------------------------------------------------------
     def add_face(
@@ -245,8 +259,8 @@ class PeopleService:
         x1, y1, x2, y2 = (float(v) for v in box)
         if not (0.0 <= x1 < x2 <= 1.0 and 0.0 <= y1 < y2 <= 1.0):
             raise InvalidInput(f"a face box is x1 < x2 and y1 < y2 within 0-1, not {box}")
-        self._lib.assets._owned([asset_id])
-        with self._lib.write(Changes(people=True, assets=frozenset({int(asset_id)}))) as s:
+        self._assets.owned([asset_id])
+        with self._store.write(Changes(people=True, assets=frozenset({int(asset_id)}))) as s:
             if person_id is not None:
                 self._person(s, person_id)
                 self._check_free(s, person_id, asset_id)
@@ -277,7 +291,7 @@ class PeopleService:
                 (``by_user=False``), the user rejected this person for this face, or placed
                 the face by hand.
         """
-        with self._lib.write(self._changes(faces=[face_id])) as s:
+        with self._store.write(self._changes(faces=[face_id])) as s:
             face = self._face(s, face_id)
             if face.person_id != person_id:
                 note_edit(s, [face.asset_id], FACES)
@@ -305,7 +319,7 @@ class PeopleService:
 
         An unnamed cluster left without faces is deleted. Returns the person it was taken from.
         """
-        with self._lib.write(self._changes(faces=[face_id])) as s:
+        with self._store.write(self._changes(faces=[face_id])) as s:
             face = self._face(s, face_id)
             person_id = face.person_id
             if person_id is None:
@@ -330,16 +344,16 @@ class PeopleService:
         """
         if not 16 <= size <= 1024:
             raise InvalidInput("a face crop is 16 to 1024 px")
-        with self._lib.read() as s:
+        with self._store.read() as s:
             face = self._face(s, face_id)
             box: Box = (face.x1, face.y1, face.x2, face.y2)
             checksum = s.scalar(select(Asset.checksum).where(Asset.id == face.asset_id))
             asset_id = face.asset_id
         assert checksum is not None
-        preview = self._lib.thumbnails.preview_path(checksum)
+        preview = self._thumbnails.preview_path(checksum)
         if not preview.is_file() and not self.crops.path(checksum, box, size).is_file():
-            rec = self._lib.assets.get(asset_id)
-            self._lib.thumbnails.render(
+            rec = self._assets.get(asset_id)
+            self._thumbnails.render(
                 Path(rec.path), checksum, rec.file_type, rec.kind, rec.orientation
             )
         return self.crops.get(checksum, box, size, preview)
@@ -348,25 +362,25 @@ class PeopleService:
     def _changes(self, people: Iterable[int] = (), faces: Iterable[int] = ()) -> Changes:
         """``Changes(people=True)`` naming the photos whose list of people changes."""
         where = or_(Face.person_id.in_(list(people)), Face.id.in_(list(faces)))
-        with self._lib.read() as s:
+        with self._store.read() as s:
             ids = frozenset(s.scalars(select(Face.asset_id).where(where).distinct()))
         return Changes(people=True, assets=ids)
 
     def _person(self, s: Session, person_id: int) -> Person:
         row = s.get(Person, person_id)
-        if row is None or row.owner_id != self._lib.owner_id:
+        if row is None or row.owner_id != self._store.owner_id:
             raise NotFound(f"no person with id {person_id}")
         return row
 
     def _face(self, s: Session, face_id: int) -> Face:
         row = s.get(Face, face_id)
         owner = s.scalar(select(Asset.owner_id).where(Asset.id == row.asset_id)) if row else None
-        if row is None or owner != self._lib.owner_id:
+        if row is None or owner != self._store.owner_id:
             raise NotFound(f"no face with id {face_id}")
         return row
 
     def _named(self, s: Session, name: str) -> int | None:
-        q = select(Person.id, Person.name).where(Person.owner_id == self._lib.owner_id)
+        q = select(Person.id, Person.name).where(Person.owner_id == self._store.owner_id)
         wanted = name.casefold()
         return next((pid for pid, n in s.execute(q) if n and n.casefold() == wanted), None)
 

@@ -1,4 +1,5 @@
-"""Search: free text and filters (query), CLIP smart search (smart) and the in-memory vector index.
+"""Search: free text and filters (query), CLIP smart search (smart), the in-memory vector index and
+the ``clip`` job handler (jobs).
 
-May import: catalog, media, jobs.
+May import: accounts, organize, jobs, media, inference, catalog.
 """

@@ -28,7 +28,7 @@ from photodesk.core.catalog.errors import InvalidInput, NotFound
 from photodesk.core.catalog.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 Sort = Literal["date", "relevance"]
 KINDS = ("photo", "raw", "video")
@@ -154,8 +154,8 @@ def _file_score(token: str, path: str) -> float:
 class SearchService:
     """``search(SearchQuery) -> [AssetId]``, the call the desktop and ``photodesk search`` share."""
 
-    def __init__(self, library: Library, semantic: SemanticSearch | None = None) -> None:
-        self._lib = library
+    def __init__(self, store: Store, semantic: SemanticSearch | None = None) -> None:
+        self._store = store
         self.semantic = semantic
 
     def attach_semantic(self, semantic: SemanticSearch | None) -> None:
@@ -184,7 +184,7 @@ class SearchService:
             # released, so the two cores overlap them.
             ahead = _AHEAD.submit(self.semantic.search, query.text, within=self._within(base))
         try:
-            with self._lib.read() as s:
+            with self._store.read() as s:
                 if not words:
                     return [AssetId(i) for i in s.scalars(base.limit(query.limit or -1))]
                 scores = self._text_scores(s, words)
@@ -199,7 +199,7 @@ class SearchService:
                 ranked = self.semantic.rank(query.text, candidates=ordered)
             for aid, similarity in ranked:
                 scores[aid] = scores.get(aid, 0.0) + SEMANTIC_WEIGHT * similarity
-        with self._lib.read() as s:
+        with self._store.read() as s:
             # The hits that pass the filters, in date order (by id lookups, not a scan).
             hits = list(s.scalars(_among(s, base, scores, query.newest_first))) if scores else []
         if query.sort == "relevance":
@@ -208,11 +208,11 @@ class SearchService:
 
     def _within(self, base: Select[Any]) -> Within:
         def keep(ids: Sequence[int]) -> set[int]:
-            with self._lib.read() as s:
+            with self._store.read() as s:
                 return set(s.scalars(_among(s, base, dict.fromkeys(ids, 0.0)).order_by(None)))
 
         def everything() -> list[int]:
-            with self._lib.read() as s:
+            with self._store.read() as s:
                 return list(s.scalars(base.order_by(None)))
 
         return Within(keep, everything)
@@ -244,7 +244,7 @@ class SearchService:
 
     def _filtered(self, q: SearchQuery) -> Select[Any]:
         """The structured filters, in date order, as one SELECT of asset ids."""
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         stmt: Select[Any] = repo.filtered(
             owner,
             AssetQuery(
@@ -321,7 +321,7 @@ class SearchService:
             tid: max(match_score(word, path, weight), match_score(word, name, weight))
             for tid, path, name in s.execute(
                 select(Tag.id, Tag.path, Tag.name).where(
-                    Tag.owner_id == self._lib.owner_id, Tag.path.contains(word, autoescape=True)
+                    Tag.owner_id == self._store.owner_id, Tag.path.contains(word, autoescape=True)
                 )
             )
         }
@@ -368,9 +368,9 @@ class SearchService:
     # ----- completion ------------------------------------------------------------------------
     def facets(self) -> SearchFacets:
         """People, places, cameras, lenses, albums and tags the owner's photos have."""
-        owner = self._lib.owner_id
+        owner = self._store.owner_id
         mine = (Asset.owner_id == owner, Asset.trashed_at.is_(None))
-        with self._lib.read() as s:
+        with self._store.read() as s:
             people = s.scalars(
                 select(Person.name)
                 .where(Person.owner_id == owner, Person.name != "", Person.hidden.is_(False))

@@ -29,12 +29,12 @@ from numpy.typing import NDArray
 from photodesk.core.catalog.db import vectors
 from photodesk.core.catalog.db.schema import Setting
 from photodesk.core.catalog.errors import NotFound
-from photodesk.core.ml_models import MLModels
+from photodesk.core.inference.models import MLModels
 from photodesk.core.search.query import Within
 from photodesk.core.search.vector_index import VectorIndex
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ class _Loaded:
 class SmartSearch:
     """Smart search over ``lib.ml`` and the catalog's embeddings (``lib.smart``)."""
 
-    def __init__(self, library: Library, models: MLModels) -> None:
-        self._lib = library
+    def __init__(self, store: Store, models: MLModels) -> None:
+        self._store = store
         self._models = models
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()
@@ -89,7 +89,7 @@ class SmartSearch:
             return False
         if model in self._loaded and len(self._loaded[model].index):
             return True
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return vectors.any_of(s, model)
 
     # ----- the in-memory index -------------------------------------------------------------
@@ -100,7 +100,7 @@ class SmartSearch:
             return None
         with self._lock:
             loaded = self._loaded.get(model)
-            with self._lib.read() as s:
+            with self._store.read() as s:
                 head = vectors.head(s)
                 if loaded is not None and loaded.after == head:
                     return loaded.index
@@ -121,10 +121,10 @@ class SmartSearch:
 
     def _snapshot(self, model: str) -> Path:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
-        return self._lib.root / "cache" / f"clip-{safe}"
+        return self._store.root / "cache" / f"clip-{safe}"
 
     def _save_meta(self, model: str, after: int) -> None:
-        with self._lib.write() as s:
+        with self._store.write() as s:
             s.merge(Setting(key=f"search.snapshot.{model}", value=after))
 
     def _from_snapshot(self, model: str, dim: int, head: int) -> _Loaded:
@@ -166,7 +166,7 @@ class SmartSearch:
         return Relevance(pick(f, floor, base.floor), pick(m, margin, base.margin))
 
     def _setting(self, key: str) -> object:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.get(Setting, key)
             return row.value if row is not None else None
 
@@ -280,5 +280,5 @@ class SmartSearch:
     # ----- writing (the clip job) ----------------------------------------------------------
     def store(self, model: str, rows: Sequence[tuple[int, NDArray[np.float32]]]) -> None:
         """Save embeddings to the catalog; the loaded index picks them up on its next use."""
-        with self._lib.write() as s:
+        with self._store.write() as s:
             vectors.save(s, model, rows)

@@ -1,4 +1,4 @@
 """Sharing: albums shared between accounts (grants) and public links (links).
 
-May import: catalog, accounts, organize.
+May import: ingest and everything below it.
 """

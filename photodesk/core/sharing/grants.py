@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 __all__ = [
     "KEY_BYTES",
@@ -96,13 +96,13 @@ def album_grants_read(user_id: int) -> ColumnElement[bool]:
 class ShareService(LinkService):
     """``lib.shares``: who else may see an album, and the public links of a user."""
 
-    def __init__(self, library: Library) -> None:
-        self._lib = library
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     # ----- albums shared between users --------------------------------------------------------
     def role(self, user_id: int, album_id: int) -> str | None:
         """``owner``, ``editor``, ``viewer`` or None: what this user may do with the album."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return self._role(s, user_id, album_id)
 
     def _role(self, s: Session, user_id: int, album_id: int) -> str | None:
@@ -124,7 +124,7 @@ class ShareService(LinkService):
             raise InvalidInput(f"a role is viewer or editor, not {role!r}")
         if user_id == owner_id:
             raise InvalidInput("an album cannot be shared with its owner")
-        with self._lib.write(Changes(albums=True)) as s:
+        with self._store.write(Changes(albums=True)) as s:
             album = self._owned_album(s, owner_id, album_id)
             user = s.get(User, int(user_id))
             if user is None:
@@ -145,7 +145,7 @@ class ShareService(LinkService):
 
     def unshare_album(self, owner_id: int, album_id: int, user_id: int) -> None:
         """Take the user's access away; NotFound if they had none."""
-        with self._lib.write(Changes(albums=True)) as s:
+        with self._store.write(Changes(albums=True)) as s:
             self._owned_album(s, owner_id, album_id)
             result = s.execute(
                 delete(AlbumShare).where(
@@ -156,7 +156,7 @@ class ShareService(LinkService):
                 raise NotFound(f"album {album_id} is not shared with user {user_id}")
 
     def album_grants(self, owner_id: int, album_id: int) -> list[AlbumGrant]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             album = self._owned_album(s, owner_id, album_id)
             rows = s.execute(
                 select(AlbumShare, User.email)
@@ -171,7 +171,7 @@ class ShareService(LinkService):
 
     def albums_for(self, user_id: int) -> list[SharedAlbum]:
         """The user's own albums and those shared with them, by name."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             shared = dict(
                 s.execute(
                     select(AlbumShare.album_id, AlbumShare.role).where(
@@ -212,7 +212,7 @@ class ShareService(LinkService):
 
     def album_asset_ids(self, user_id: int, album_id: int) -> list[int]:
         """The album's photos for a user who may see it (owner or grant); NotFound otherwise."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             if self._role(s, user_id, album_id) is None:
                 raise NotFound(f"no album {album_id}")
             return self._album_ids(s, int(album_id))
@@ -220,7 +220,7 @@ class ShareService(LinkService):
     def album_items(self, user_id: int, album_id: int) -> list[LinkItem]:
         """The album's photos with what a grid needs, for a user who may see it (owner or
         grant); NotFound otherwise (existence not revealed)."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             if self._role(s, user_id, album_id) is None:
                 raise NotFound(f"no album {album_id}")
             return self._items_of(s, self._album_ids(s, int(album_id)))
@@ -228,7 +228,7 @@ class ShareService(LinkService):
     def add_to_album(self, user_id: int, album_id: int, asset_ids: Iterable[int]) -> int:
         """Owner or editor adds their own photos; returns how many were new to the album."""
         wanted = sorted({int(i) for i in asset_ids})
-        with self._lib.write(Changes(albums=True, assets=frozenset(wanted))) as s:
+        with self._store.write(Changes(albums=True, assets=frozenset(wanted))) as s:
             role = self._role(s, user_id, album_id)
             if role is None:
                 raise NotFound(f"no album {album_id}")
@@ -258,7 +258,7 @@ class ShareService(LinkService):
     def remove_from_album(self, user_id: int, album_id: int, asset_ids: Iterable[int]) -> int:
         """Owner or editor removes photos from the album (the photos stay in the library)."""
         ids = sorted({int(i) for i in asset_ids})
-        with self._lib.write(Changes(albums=True, assets=frozenset(ids))) as s:
+        with self._store.write(Changes(albums=True, assets=frozenset(ids))) as s:
             role = self._role(s, user_id, album_id)
             if role is None:
                 raise NotFound(f"no album {album_id}")
@@ -284,7 +284,7 @@ class ShareService(LinkService):
     def grants_read(self, user_id: int, asset_id: int) -> bool:
         """Whether an album lets this user see an asset they do not own (the sharing half of
         ``accounts.can_read``): it is in an album they own or that is shared with them."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             granted = (
                 select(Asset.id)
                 .where(Asset.id == int(asset_id), album_grants_read(user_id))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, exists, or_, select
 
-from photodesk.core.accounts.service import _hasher
+from photodesk.core.accounts.service import password_hasher
 from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.db.schema import Album as AlbumRow
 from photodesk.core.catalog.db.schema import AlbumAsset, Asset, AssetFile, ShareLinkAsset
@@ -25,7 +25,7 @@ from photodesk.core.catalog.types import AssetRecord
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
 
 KEY_BYTES = 32  # secrets.token_urlsafe(32): 43 URL-safe characters
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$")
@@ -144,7 +144,7 @@ def _link(row: LinkRow, album_name: str | None) -> ShareLink:
 class LinkService:
     """The public-link half of ``lib.shares`` (``ShareService`` adds albums shared with users)."""
 
-    _lib: Library
+    _store: Store
 
     def _album(self, s: Session, album_id: int) -> AlbumRow:
         row = s.get(AlbumRow, int(album_id))
@@ -199,8 +199,8 @@ class LinkService:
         if password is not None and not 1 <= len(password) <= 1024:
             raise InvalidInput("a link password has 1 to 1024 characters")
         slug = check_slug(slug) if slug else None
-        hashed = _hasher().hash(password) if password is not None else None
-        with self._lib.write(Changes(albums=True)) as s:
+        hashed = password_hasher().hash(password) if password is not None else None
+        with self._store.write(Changes(albums=True)) as s:
             name = None
             if album_id is not None:
                 name = self._owned_album(s, owner_id, album_id).name
@@ -238,7 +238,7 @@ class LinkService:
 
     def list_links(self, owner_id: int | None = None, *, revoked: bool = False) -> list[ShareLink]:
         """Links (of one owner, or all), newest first; revoked ones only when asked."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             stmt = (
                 select(LinkRow, AlbumRow.name)
                 .outerjoin(AlbumRow, AlbumRow.id == LinkRow.album_id)
@@ -253,7 +253,7 @@ class LinkService:
     def revoke_link(self, id_or_key: int | str, *, owner_id: int | None = None) -> ShareLink:
         """Revoke a link by id, key or slug (only the owner's, when ``owner_id`` is set)."""
         text = str(id_or_key).strip()
-        with self._lib.write(Changes(albums=True)) as s:
+        with self._store.write(Changes(albums=True)) as s:
             cond = or_(LinkRow.key == text, LinkRow.slug == text.lower())
             if text.isdigit() and len(text) < 19:
                 cond = or_(cond, LinkRow.id == int(text))
@@ -281,7 +281,7 @@ class LinkService:
             cond = LinkRow.slug == slug.lower()
         else:
             return None
-        with self._lib.read() as s:
+        with self._store.read() as s:
             found = s.execute(
                 select(LinkRow, AlbumRow.name)
                 .outerjoin(AlbumRow, AlbumRow.id == LinkRow.album_id)
@@ -298,17 +298,17 @@ class LinkService:
         """Whether ``password`` opens the link (Argon2id verify)."""
         from argon2.exceptions import InvalidHashError, VerificationError
 
-        with self._lib.read() as s:
+        with self._store.read() as s:
             stored = s.scalar(select(LinkRow.password_hash).where(LinkRow.id == link.id))
         if stored is None:
             return True
         try:
-            return bool(_hasher().verify(stored, password[:1024]))
+            return bool(password_hasher().verify(stored, password[:1024]))
         except (VerificationError, InvalidHashError):
             return False
 
     def _cookie_key(self, link_id: int) -> bytes:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             stored = s.scalar(select(LinkRow.password_hash).where(LinkRow.id == link_id))
         return (stored or "").encode()
 
@@ -344,7 +344,7 @@ class LinkService:
 
     def link_items(self, link: ShareLink) -> list[LinkItem]:
         """The link's photos in order, with only what a gallery grid needs."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return self._items_of(s, self._link_ids(s, link))
 
     def _items_of(self, s: Session, ids: list[int]) -> list[LinkItem]:
@@ -378,7 +378,7 @@ class LinkService:
 
     def link_asset(self, link: ShareLink, asset_id: int) -> AssetRecord:
         """One photo of the link; NotFound for anything outside it (existence not revealed)."""
-        with self._lib.read() as s:
+        with self._store.read() as s:
             if link.album_id is not None:
                 inside = select(AlbumAsset.asset_id).where(
                     AlbumAsset.album_id == link.album_id, AlbumAsset.asset_id == int(asset_id)
@@ -403,7 +403,7 @@ class LinkService:
             inside = exists().where(
                 ShareLinkAsset.link_id == link.id, ShareLinkAsset.asset_id == Asset.id
             )
-        with self._lib.read() as s:
+        with self._store.read() as s:
             row = s.execute(
                 select(
                     Asset.id,
@@ -435,14 +435,14 @@ class LinkService:
         )
 
     def link_records(self, link: ShareLink) -> list[AssetRecord]:
-        with self._lib.read() as s:
+        with self._store.read() as s:
             return asset_repo.records(s, self._link_ids(s, link))
 
     def add_upload(self, link: ShareLink, asset_id: int) -> None:
         """Put a visitor's upload (already an asset of the link's owner) into the link's album."""
         if link.album_id is None or not link.allow_upload:
             raise Forbidden("this link does not take uploads")
-        with self._lib.write(Changes(albums=True, assets=frozenset({int(asset_id)}))) as s:
+        with self._store.write(Changes(albums=True, assets=frozenset({int(asset_id)}))) as s:
             owner = s.scalar(select(Asset.owner_id).where(Asset.id == int(asset_id)))
             if owner != link.owner_id:
                 raise NotFound(f"no asset with id {asset_id}")

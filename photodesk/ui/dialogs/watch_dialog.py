@@ -16,8 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library
-from photodesk.core.ingest.files import WatchedFolder
+from photodesk.core import Library, WatchedFolder
 from photodesk.ui import ops
 
 

@@ -21,8 +21,15 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from photodesk.core import AssetQuery, Changes, Library
-from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
+from photodesk.core import (
+    AssetQuery,
+    Changes,
+    Cursor,
+    GridItem,
+    Library,
+    MonthBucket,
+    TimelineService,
+)
 from photodesk.ui import ops
 from photodesk.ui.thumbs import ThumbnailCache
 
@@ -70,9 +77,8 @@ class _Batch:
 
 
 def timeline_of(library: Library) -> TimelineService:
-    """``library.timeline`` where the library has one, else a service over it."""
-    service = getattr(library, "timeline", None)
-    return service if isinstance(service, TimelineService) else TimelineService(library)
+    """``library.timeline``: the grid's reads."""
+    return library.timeline
 
 
 def sort_key(item: GridItem, newest_first: bool = True) -> SortKey:

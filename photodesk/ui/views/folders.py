@@ -38,8 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import AssetQuery, Changes, Library
-from photodesk.core.organize.folders import FolderService
+from photodesk.core import AssetQuery, Changes, FolderService, Library
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.models.asset_grid import AssetGridModel
@@ -362,7 +361,7 @@ class FoldersView(TreeGridView):
 
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)
-        self.folders = getattr(library, "folders", None) or FolderService(library)
+        self.folders = library.folders
 
     def rows(self) -> list[Row]:
         return [Row(n.path, n.parent, n.name, n.total) for n in self.folders.tree()]

@@ -36,9 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import AssetQuery, Changes, Library
-from photodesk.core.organize.assets import TRASH_DAYS
-from photodesk.core.organize.timeline import GridItem
+from photodesk.core import TRASH_DAYS, AssetQuery, Changes, GridItem, Library
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.models.asset_grid import AssetGridModel

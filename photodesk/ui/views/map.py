@@ -27,8 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import AssetQuery, Library
-from photodesk.core.organize.geo import GeoPoint, GeoService, MarkerIndex
+from photodesk.core import AssetQuery, GeoPoint, GeoService, Library, MarkerIndex
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View
 from photodesk.ui.widgets.map_basemap import Basemap
@@ -116,7 +115,7 @@ class MapView(View):
         shared_grid: bool = True,
     ) -> None:
         super().__init__(library, bridge, parent)
-        self.geo: GeoService = getattr(library, "geo", None) or GeoService(library)
+        self.geo: GeoService = library.geo
         self.query = AssetQuery()
         self.index: MarkerIndex | None = None
         self._fetch = fetch

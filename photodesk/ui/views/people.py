@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Changes, Conflict, Library
-from photodesk.core.people.service import PersonSummary
+from photodesk.core import Changes, Conflict, Library, PersonSummary
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core.people.service import PersonSummary
+from photodesk.core import PersonSummary
 from photodesk.ui import ops
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library
-from photodesk.core.people.service import FaceRecord, PersonSummary
+from photodesk.core import FaceRecord, Library, PersonSummary
 from photodesk.ui import ops
 from photodesk.ui.views.people_grid import PixmapLoader
 
@@ -177,7 +176,7 @@ class PersonPage(QWidget):
             return
         pid, people = self.person.id, self.library.people
 
-        def load() -> tuple[int, PersonSummary | None, list[int], list[FaceRecord]]:
+        def load() -> tuple[int, PersonSummary | None, Sequence[int], list[FaceRecord]]:
             found = [p for p in people.list(include_hidden=True) if p.id == pid]
             faces = people.faces(person_id=pid)
             return pid, (found[0] if found else None), people.photos(pid), faces

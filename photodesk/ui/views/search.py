@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import AssetQuery, Changes, Library
-from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
+from photodesk.core import AssetQuery, Changes, Library, SearchFacets, SearchQuery, SearchService
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View
@@ -149,7 +148,7 @@ class SearchView(View):
 
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)
-        self.search: SearchService = getattr(library, "search", None) or SearchService(library)
+        self.search: SearchService = library.search
         self.facets = SearchFacets((), (), (), (), (), ())
         self.chips: dict[str, FilterChip] = {}
         self._debounce = QTimer(self, singleShot=True, interval=250)

@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import AssetQuery, Library
-from photodesk.core.organize.timeline import GridItem
+from photodesk.core import AssetQuery, GridItem, Library
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.models.asset_grid import AssetGridModel
 from photodesk.ui.thumbs import ThumbnailCache

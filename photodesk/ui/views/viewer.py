@@ -22,10 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import AssetRecord, Library, NotFound, PhotodeskError
-from photodesk.core.media.render import RenderedImage, render_record
-from photodesk.core.media.thumbnails import PREVIEW_SIZE
-from photodesk.core.organize.edits import EditService, FaceBox
+from photodesk.core import (
+    PREVIEW_SIZE,
+    AssetRecord,
+    EditService,
+    FaceBox,
+    Library,
+    NotFound,
+    PhotodeskError,
+    RenderedImage,
+    render_record,
+)
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View
@@ -106,7 +113,7 @@ class ViewerView(View):
 
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)
-        self.edits: EditService = getattr(library, "edits", None) or EditService(library)
+        self.edits: EditService = library.edits
         self.open_external: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.ids: list[int] = []
         self.index = -1

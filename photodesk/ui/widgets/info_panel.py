@@ -24,9 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import AssetRecord, InvalidInput, Library
-from photodesk.core.media.places import PlaceName
-from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
+from photodesk.core import (
+    AssetRecord,
+    EditService,
+    FaceBox,
+    InvalidInput,
+    Library,
+    PlaceName,
+    parse_coordinates,
+)
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
 

@@ -13,8 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photodesk.core import Library
-from photodesk.core.jobs.engine import JobInfo, JobProgress, QueueStatus
+from photodesk.core import JobInfo, JobProgress, Library, QueueStatus
 from photodesk.ui import ops
 
 

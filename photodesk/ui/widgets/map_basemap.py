@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainterPath, QPolygonF
 
-from photodesk.core.organize.geo import project_arrays
+from photodesk.core import project_arrays
 
 BASEMAP_DIR = Path(__file__).resolve().parent.parent / "resources" / "basemap"
 FINE_FROM_ZOOM = 3  # 1:110m land up to level 2, 1:50m from level 3

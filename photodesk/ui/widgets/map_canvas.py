@@ -16,7 +16,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from photodesk.core.organize.geo import (
+from photodesk.core import (
     TILE_SIZE,
     Cluster,
     GeoBounds,

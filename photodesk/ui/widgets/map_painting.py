@@ -7,7 +7,7 @@ import math
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
 
-from photodesk.core.organize.geo import TILE_SIZE, Cluster
+from photodesk.core import TILE_SIZE, Cluster
 from photodesk.ui.widgets.map_basemap import Basemap, Layer
 from photodesk.ui.widgets.map_tiles import TileLayer
 

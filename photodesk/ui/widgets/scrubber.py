@@ -19,7 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QWidget
 
-from photodesk.core.organize.timeline import MonthBucket
+from photodesk.core import MonthBucket
 
 MARGIN = 10  # pixels above the first and below the last month
 

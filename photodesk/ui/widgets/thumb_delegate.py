@@ -20,7 +20,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from photodesk.core.organize.timeline import GridItem
+from photodesk.core import GridItem
 from photodesk.ui.models.asset_grid import AssetGridModel, DayGroup, ItemRole, ThumbnailRole
 
 GAP = 4  # pixels between tiles

@@ -5,9 +5,21 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -25,9 +37,10 @@ from photodesk.core.catalog.db.schema import (
 from photodesk.core.catalog.types import AssetId, AssetQuery, AssetRecord, UserId
 
 CHUNK = 900  # below SQLite's bound-parameter limit
+T = TypeVar("T")
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+def _chunks(ids: Sequence[T]) -> Iterable[Sequence[T]]:
     for i in range(0, len(ids), CHUNK):
         yield ids[i : i + CHUNK]
 
@@ -43,7 +56,7 @@ def id_values(s: Session, ids: Sequence[int]) -> Any:
 
 def filtered(
     owner_id: int, q: AssetQuery, *, also: ColumnElement[bool] | None = None
-) -> Select[tuple[int]]:
+) -> Select[Any]:
     """The ids of the owner's assets matching ``q`` (and of assets ``also`` lets in)."""
     mine = Asset.owner_id == owner_id
     stmt = select(Asset.id).where(mine if also is None else or_(mine, also))
@@ -118,12 +131,12 @@ def records(session: Session, ids: Sequence[int]) -> list[AssetRecord]:
     albums: dict[int, list[str]] = defaultdict(list)
     people: dict[int, list[str]] = defaultdict(list)
     for chunk in _chunks(ids):
-        for asset, place in session.execute(
+        for asset, found_place in session.execute(
             select(Asset, Place)
             .outerjoin(Place, Place.id == Asset.place_id)
             .where(Asset.id.in_(chunk))
         ):
-            assets[asset.id] = (asset, place)
+            assets[asset.id] = (asset, found_place)
         for aid, path, role in session.execute(
             select(AssetFile.asset_id, AssetFile.path, AssetFile.role)
             .where(AssetFile.asset_id.in_(chunk), AssetFile.role != "source")
@@ -209,3 +222,101 @@ def records(session: Session, ids: Sequence[int]) -> list[AssetRecord]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class Original:
+    """An asset's original file, as job handlers need it to decode the asset."""
+
+    asset_id: int
+    checksum: str
+    kind: str
+    file_type: str
+    orientation: int | None
+    path: str
+
+
+def originals(
+    session: Session, ids: Sequence[int], owner_id: int | None = None, *, trashed: bool = True
+) -> dict[int, Original]:
+    """The originals of ``ids`` (of ``owner_id`` if given; not in the trash unless ``trashed``)."""
+    stmt = (
+        select(
+            Asset.id,
+            Asset.checksum,
+            Asset.kind,
+            Asset.file_type,
+            Asset.orientation,
+            AssetFile.path,
+        )
+        .join(AssetFile, AssetFile.asset_id == Asset.id)
+        .where(Asset.id.in_(list(ids)), AssetFile.role == "original")
+    )
+    if owner_id is not None:
+        stmt = stmt.where(Asset.owner_id == owner_id)
+    if not trashed:
+        stmt = stmt.where(Asset.trashed_at.is_(None))
+    return {
+        int(r[0]): Original(int(r[0]), r[1], r[2], r[3], r[4], r[5])
+        for r in session.execute(stmt).all()
+    }
+
+
+def untrashed_ids(session: Session, owner_id: int) -> list[int]:
+    """Every asset of ``owner_id`` not in the trash."""
+    return list(
+        session.scalars(
+            select(Asset.id).where(Asset.owner_id == owner_id, Asset.trashed_at.is_(None))
+        )
+    )
+
+
+def set_columns(s: Session, asset_id: int, values: dict[str, object]) -> None:
+    """Update columns of one asset (``values``: column name -> value)."""
+    s.execute(update(Asset).where(Asset.id == asset_id).values(**values))
+
+
+def lacking_thumbnails(s: Session, ids: Sequence[int]) -> set[int]:
+    """Those of ``ids`` without a thumbnail yet (RAW files have theirs from the import)."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            s.scalars(
+                select(Asset.id).where(
+                    Asset.id.in_(chunk), Asset.has_thumbnail.is_(False), Asset.kind != "raw"
+                )
+            )
+        )
+    return found
+
+
+def by_checksum(s: Session, owner_id: int, checksums: Sequence[str]) -> dict[str, int]:
+    """Checksum -> the owner's asset with that content, for those present. A Live Photo video
+    absorbed by its still counts as present (as the still)."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(checksums):
+        rows = s.execute(
+            select(Asset.checksum, Asset.id).where(
+                Asset.owner_id == owner_id, Asset.checksum.in_(chunk)
+            )
+        )
+        found.update((str(c), int(a)) for c, a in rows)
+        rest = [c for c in chunk if c not in found]
+        if rest:
+            rows = s.execute(
+                select(AssetFile.checksum, AssetFile.asset_id)
+                .join(Asset, Asset.id == AssetFile.asset_id)
+                .where(
+                    Asset.owner_id == owner_id,
+                    AssetFile.role == "live_video",
+                    AssetFile.checksum.in_(rest),
+                )
+            )
+            found.update((str(c), int(a)) for c, a in rows)
+    return found
+
+
+def asset_of_file(s: Session, path: str) -> int | None:
+    """The asset a file (original, sidecar, Live Photo video...) belongs to, if any."""
+    found = s.scalar(select(AssetFile.asset_id).where(AssetFile.path == path))
+    return None if found is None else int(found)

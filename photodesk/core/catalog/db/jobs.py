@@ -234,3 +234,40 @@ def requeue(s: Session, job_ids: list[int]) -> None:
             .values(state="queued", worker=None, not_before=None, updated_at=datetime.now())
             .execution_options(synchronize_session=False)
         )
+
+
+def active_targets(s: Session, kind: str) -> list[str]:
+    """The targets of the queued or running jobs of ``kind`` (any user)."""
+    rows = s.scalars(select(Job.target).where(Job.kind == kind, Job.state.in_(ACTIVE)))
+    return [t for t in rows if t]
+
+
+def queued_targets(s: Session, kind: str, *, besides: int, limit: int) -> list[str]:
+    """Targets of other queued jobs of ``kind``, the next to run first (a batch's companions)."""
+    rows = s.scalars(
+        select(Job.target)
+        .where(Job.kind == kind, Job.state == "queued", Job.id != besides)
+        .order_by(Job.priority.desc(), Job.id)
+        .limit(limit)
+    )
+    return [t for t in rows if t]
+
+
+def any_queued(s: Session, kind: str) -> bool:
+    """Whether a job of ``kind`` waits to run."""
+    found = s.scalar(select(Job.id).where(Job.kind == kind, Job.state == "queued").limit(1))
+    return found is not None
+
+
+def any_due(s: Session, paused: set[str]) -> bool:
+    """Whether a job of an unpaused queue is running or due to run now."""
+    found = s.scalar(
+        select(Job.id)
+        .where(
+            Job.state.in_(ACTIVE),
+            Job.queue.not_in(paused),
+            (Job.not_before.is_(None)) | (Job.not_before <= datetime.now()),
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -6,7 +6,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Place
-from photodesk.core.media.places import PlaceName
+from photodesk.core.catalog.types import PlaceName
 
 
 def place_id_for(s: Session, name: PlaceName) -> int:

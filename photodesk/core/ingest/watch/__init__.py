@@ -7,6 +7,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,7 +24,8 @@ from photodesk.core.ingest.watch.observers import Attached, Observers
 from photodesk.core.ingest.watch.reconcile import FolderSync, SyncResult
 
 if TYPE_CHECKING:
-    from photodesk.core.library import Library
+    from photodesk.core.catalog.store import Store
+    from photodesk.core.ingest.importer import Importer
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ class FolderWatcher:
 
     def __init__(
         self,
-        library: Library,
+        store: Store,
+        importer: Importer,
         *,
         settle_s: float = DEFAULT_SETTLE_S,
         poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
@@ -95,17 +98,19 @@ class FolderWatcher:
         workers: int | None = None,
         batch_max: int = BATCH_MAX,
         rescan_interval_s: float | None = DEFAULT_RESCAN_INTERVAL_S,
+        sidecars_changed: Callable[[list[str]], int] | None = None,
     ) -> None:
-        self._lib = library
+        self._store = store
+        self._importer = importer
+        self._on_sidecars = sidecars_changed  # XMP read-back of sidecars another app edited
         self._settle = settle_s
         self._poll_interval = poll_interval_s
         self._polling_choice = polling
         self._workers = workers
         self._rescan_every = rescan_interval_s
         self._check_every = max(1.0, min(poll_interval_s, 60.0))
-        self.files = FileService(library)
-        roots = {str(library.root), os.path.realpath(library.root)}
-        self._library_roots = tuple(sorted(roots))
+        self.files = FileService(store)
+        self._library_roots = store.roots
         self._sync = FolderSync(
             self.files, self._import, self._library_roots, self._sidecars_changed
         )
@@ -443,7 +448,7 @@ class FolderWatcher:
 
     def _sidecars_changed(self, paths: list[str]) -> int:
         """Sidecars edited by another app: re-read and merged by ``xmp.read`` jobs."""
-        return self._lib.xmp.sidecars_changed(paths)
+        return self._on_sidecars(paths) if self._on_sidecars is not None else 0
 
     def _import(self, paths: list[str], copy: bool) -> ImportReport:
         """The one place the watcher imports (the job engine will take this over)."""
@@ -457,7 +462,7 @@ class FolderWatcher:
                 except OSError:
                     pass
             workers = 1 if size < POOL_MIN_BYTES else None
-        return self._lib.importer.import_paths(paths, copy=copy, workers=workers)
+        return self._importer.import_paths(paths, copy=copy, workers=workers)
 
     @staticmethod
     def _log(root: str, count: int, result: SyncResult) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from photodesk.core.ports import FaceAnalyzer, ImageEmbedder, TextEmbedder
+    from photodesk.core.inference.ports import FaceAnalyzer, ImageEmbedder, TextEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,14 @@ class MLModels:
 
     def faces(self) -> FaceAnalyzer | None:
         return self._resolve().faces
+
+    def image_if_attached(self) -> ImageEmbedder | None:
+        """The image embedder, or None without loading anything when nothing is attached."""
+        return self.image() if self.attached else None
+
+    def faces_if_attached(self) -> FaceAnalyzer | None:
+        """The face analyser, or None without loading anything when nothing is attached."""
+        return self.faces() if self.attached else None
 
     def missing(self) -> tuple[str, ...]:
         """Human-readable notes on what is missing and how to get it."""

@@ -1,0 +1,120 @@
+"""Every job kind of the core, registered in one place: its queue, retries and handler.
+
+A domain writes its handlers over the services it needs (``ingest.jobs``, ``people.jobs``,
+``search.jobs``); this module binds each to the library acting for the job's user. A new job
+kind: add its name to ``jobs/kinds.py``, its handler to its domain, and a line here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from photodesk.core.ingest import jobs as ingest_jobs
+from photodesk.core.jobs.engine import REGISTRY, JobContext, JobKind, JobRequest, register
+from photodesk.core.jobs.kinds import JobName, Queue
+from photodesk.core.maintenance.backups import backup_if_due
+from photodesk.core.organize import sidecars
+from photodesk.core.people import jobs as people_jobs
+from photodesk.core.search import jobs as search_jobs
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+
+Result = dict[str, Any]
+ML_TASKS = (JobName.CLIP, JobName.FACES)
+
+
+def _import(lib: Library, ctx: JobContext) -> Result:
+    return ingest_jobs.import_files(lib.importer, lib.ingest, lib.albums, ctx)
+
+
+def _refresh_metadata(lib: Library, ctx: JobContext) -> Result:
+    return ingest_jobs.refresh_metadata(lib.store, ctx)
+
+
+def _thumbnails(lib: Library, ctx: JobContext) -> Result:
+    return ingest_jobs.generate_thumbnails(lib.store, lib.thumbnails, ctx)
+
+
+def _backup(lib: Library, ctx: JobContext) -> Result:
+    """The automatic catalog backup: at most one a day, and only if the catalog changed."""
+    made = backup_if_due(lib.store)
+    return {"backup": str(made) if made else None}
+
+
+def _clip(lib: Library, ctx: JobContext) -> Result:
+    return search_jobs.embed_clip(lib.store, lib.thumbnails, lib.ml, ctx)
+
+
+def _faces(lib: Library, ctx: JobContext) -> Result:
+    return people_jobs.detect_faces(lib.store, lib.thumbnails, lib.ml, lib.people, ctx)
+
+
+def _cluster(lib: Library, ctx: JobContext) -> Result:
+    return people_jobs.cluster_faces(lib.store, lib.ml, ctx)
+
+
+def _xmp_write(lib: Library, ctx: JobContext) -> Result:
+    return sidecars.write_xmp(lib.store, lib.thumbnails, ctx)
+
+
+def _xmp_read(lib: Library, ctx: JobContext) -> Result:
+    return sidecars.read_xmp(lib.store, ctx)
+
+
+def _catch_up(lib: Library, ctx: JobContext) -> Result:
+    """Queue ``clip`` and ``faces`` jobs for every user's photos that the attached models have
+    not analysed yet: photos imported before the models were installed, or by an older model."""
+    if not lib.ml.attached:
+        return {"queued": {}}
+    queued: dict[str, int] = {}
+    users = [u.id for u in lib.accounts.list_users()] or [lib.owner_id]
+    for task in lib.ml.after_import():
+        ctx.check()
+        queued[task] = sum(queue_missing(lib.for_user(uid), task) for uid in users)
+    if lib.smart is not None:
+        lib.smart.warm()  # load the search index now, not on the first search as the user types
+    return {"queued": queued}
+
+
+def lacking(lib: Library, task: str) -> list[int]:
+    """The acting user's assets that the ``clip`` or ``faces`` task has not done with the
+    attached model; empty when that model is not attached."""
+    if task == JobName.CLIP:
+        return search_jobs.lacking_clip(lib.store, lib.ml)
+    if task == JobName.FACES:
+        return people_jobs.lacking_faces(lib.store, lib.ml)
+    raise ValueError(task)
+
+
+def queue_missing(lib: Library, task: str) -> int:
+    """Queue a ``clip`` or ``faces`` job for every asset of the acting user that lacks one;
+    returns how many were queued."""
+    waiting = set(lib.jobs.active_targets(task))  # one query, not one per asset
+    ids = [i for i in lacking(lib, task) if str(i) not in waiting]
+    for start in range(0, len(ids), 2000):
+        lib.jobs.enqueue_many(
+            (JobRequest(task, aid) for aid in ids[start : start + 2000]), dedupe=False
+        )
+    return len(ids)
+
+
+KINDS = (
+    JobKind(JobName.IMPORT, Queue.IMPORT, _import),
+    JobKind(JobName.METADATA_REFRESH, Queue.METADATA, _refresh_metadata),
+    JobKind(JobName.THUMBNAILS, Queue.THUMBNAILS, _thumbnails),
+    JobKind(JobName.BACKUP, Queue.MAINTENANCE, _backup),
+    JobKind(JobName.CLIP, Queue.CLIP, _clip),
+    JobKind(JobName.FACES, Queue.FACES, _faces),
+    JobKind(JobName.FACES_CLUSTER, Queue.CLUSTER, _cluster),
+    JobKind(JobName.ML_CATCH_UP, Queue.MAINTENANCE, _catch_up),
+    JobKind(JobName.XMP_WRITE, Queue.METADATA, _xmp_write),
+    JobKind(JobName.XMP_READ, Queue.METADATA, _xmp_read),
+)
+
+
+def register_job_kinds() -> None:
+    """Register the core's job kinds (idempotent; ``Library`` calls it)."""
+    for kind in KINDS:
+        if REGISTRY.get(kind.name) is not kind:
+            register(kind)
