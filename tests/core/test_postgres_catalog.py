@@ -116,6 +116,7 @@ def test_the_timeline_pages_past_the_dated_photos_into_the_undated(
 ) -> None:
     """The keyset start of the undated section fits PostgreSQL's INTEGER ids (it was 2**62)."""
     from photodesk.core import AssetQuery
+
     make_jpeg(tmp_path / "src" / "dated.jpg", seed=1)
     make_jpeg(tmp_path / "src" / "undated.jpg", seed=2)
     url = postgres.create_database(postgres.template)
