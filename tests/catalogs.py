@@ -52,13 +52,9 @@ class Catalogs:
         catalogs = self
 
         def open_on_postgres(
-            cls: type[Library],
-            root: Path | str,
-            *,
-            create: bool = True,
-            database: str | None = None,
+            cls: type[Library], root: Path | str, *, database: str | None = None, **kw: Any
         ) -> Library:
-            return original(cls, root, create=create, database=database or catalogs.url_for(root))
+            return original(cls, root, database=database or catalogs.url_for(root), **kw)
 
         monkeypatch.setattr(Library, "open", classmethod(open_on_postgres))
 
