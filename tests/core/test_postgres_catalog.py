@@ -131,3 +131,17 @@ def test_the_timeline_pages_past_the_dated_photos_into_the_undated(
         assert first.next is not None
         second = timeline.page(AssetQuery(), first.next, limit=1)
         assert len(first.items) + len(second.items) == 2
+
+
+def test_tags_are_found_in_any_case(tmp_path: Path, postgres: Any) -> None:
+    """SQLite's LIKE ignores ASCII case and PostgreSQL's does not: tag search uses ILIKE."""
+    from photodesk.core.search.query import SearchQuery
+
+    make_jpeg(tmp_path / "src" / "a.jpg", seed=3)
+    url = postgres.create_database(postgres.template)
+    with Library.open(tmp_path / "lib", database=url) as lib:
+        lib.importer.import_paths([tmp_path / "src"], workers=1)
+        ids = [a.id for a in lib.assets.list()]
+        lib.tags.add(ids, "Trips/Corpus")
+        assert lib.search.search(SearchQuery(text="trips")) == ids
+        assert lib.search.search(SearchQuery(text="CORPUS")) == ids

@@ -321,7 +321,7 @@ class SearchService:
             tid: max(match_score(word, path, weight), match_score(word, name, weight))
             for tid, path, name in s.execute(
                 select(Tag.id, Tag.path, Tag.name).where(
-                    Tag.owner_id == self._store.owner_id, Tag.path.contains(word, autoescape=True)
+                    Tag.owner_id == self._store.owner_id, Tag.path.icontains(word, autoescape=True)
                 )
             )
         }
@@ -342,9 +342,10 @@ class SearchService:
         for pid, city, admin1, country, code in s.execute(
             select(Place.id, Place.city, Place.admin1, Place.country, Place.country_code).where(
                 or_(
-                    Place.city.contains(word, autoescape=True),
-                    Place.admin1.contains(word, autoescape=True),
-                    Place.country.contains(word, autoescape=True),
+                    # any case on every dialect (SQLite's LIKE ignores ASCII case, PostgreSQL's not)
+                    Place.city.icontains(word, autoescape=True),
+                    Place.admin1.icontains(word, autoescape=True),
+                    Place.country.icontains(word, autoescape=True),
                     func.lower(Place.country_code) == word,
                 )
             )
