@@ -42,6 +42,9 @@ def open_library(
     lib = Library.open(
         resolve_library_dir(library), options=options, database=database_url(database)
     )
+    from photodesk.remote.pairing import attach as attach_remote
+
+    attach_remote(lib)  # a paired server's transport (HTTP), used by sync rounds and jobs
     if ml if ml is not None else os.environ.get(ML_ENV, "").lower() not in ("0", "off", "no"):
         attach_ml(lib)
     return lib

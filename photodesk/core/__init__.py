@@ -46,6 +46,7 @@ from photodesk.core.inference.models import Models
 from photodesk.core.inference.ports import DetectedFace, FaceAnalyzer, ImageEmbedder, TextEmbedder
 from photodesk.core.ingest.files import FileService, WatchedFolder
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE
+from photodesk.core.ingest.quota import Reservation
 from photodesk.core.ingest.uploads import StagedFile, UploadOutcome, normalize_sha1, safe_filename
 from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, WatchStatus
 from photodesk.core.ingest.watch.fs import network_fs_type
@@ -57,11 +58,14 @@ from photodesk.core.library import Library, LibraryOptions
 from photodesk.core.maintenance.backups import DEFAULT_KEEP as DEFAULT_BACKUPS_KEPT
 from photodesk.core.maintenance.check import CheckReport, FileIssue
 from photodesk.core.media.formats import PHOTO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
+from photodesk.core.media.icc import neutral_icc
 from photodesk.core.media.places import PlaceName
 from photodesk.core.media.render import RenderedImage, render_record, write_plain_jpeg
 from photodesk.core.media.thumbnails import PREVIEW_SIZE
+from photodesk.core.media.thumbnails.decode import pixel_count
 from photodesk.core.organize.assets import TRASH_DAYS
 from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
+from photodesk.core.organize.events import Event, EventService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import (
     TILE_SIZE,
@@ -74,10 +78,13 @@ from photodesk.core.organize.geo import (
     project_arrays,
     unproject,
 )
+from photodesk.core.organize.memories import Memory, MemoryService
 from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
 from photodesk.core.people.jobs import FACES_HELP
 from photodesk.core.people.service import FaceRecord, PeopleService, PersonSummary
 from photodesk.core.remote_jobs import REMOTE_QUEUES, RemoteWorkers, WorkerInfo
+from photodesk.core.search.duplicates import DEFAULT_BITS as DUPLICATE_BITS
+from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.jobs import CLIP_HELP
 from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
 from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum
@@ -89,6 +96,7 @@ __all__ = [
     "DEFAULT_POLL_INTERVAL_S",
     "DEFAULT_SETTLE_S",
     "DEFAULT_TEMPLATE",
+    "DUPLICATE_BITS",
     "FACES_HELP",
     "PHOTO_EXTENSIONS",
     "PREVIEW_SIZE",
@@ -112,8 +120,11 @@ __all__ = [
     "CorruptFile",
     "Cursor",
     "DetectedFace",
+    "DuplicateService",
     "EditService",
+    "Event",
     "EventBus",
+    "EventService",
     "ExternalIdentity",
     "FaceAnalyzer",
     "FaceBox",
@@ -143,6 +154,8 @@ __all__ = [
     "LibraryOptions",
     "LibraryStats",
     "MarkerIndex",
+    "Memory",
+    "MemoryService",
     "Models",
     "MonthBucket",
     "NotFound",
@@ -155,6 +168,7 @@ __all__ = [
     "QuotaExceeded",
     "RemoteWorkers",
     "RenderedImage",
+    "Reservation",
     "SearchFacets",
     "SearchQuery",
     "SearchService",
@@ -172,9 +186,11 @@ __all__ = [
     "WatchedFolder",
     "WorkerInfo",
     "network_fs_type",
+    "neutral_icc",
     "normalize_sha1",
     "parse_coordinates",
     "parse_expiry",
+    "pixel_count",
     "project",
     "project_arrays",
     "render_record",

@@ -34,15 +34,19 @@ from photodesk.core.media.thumbnails import ThumbnailStore
 from photodesk.core.organize.albums import AlbumService
 from photodesk.core.organize.assets import AssetService
 from photodesk.core.organize.edits import EditService
+from photodesk.core.organize.events import EventService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import GeoService
+from photodesk.core.organize.memories import MemoryService
 from photodesk.core.organize.sidecars import XmpService
 from photodesk.core.organize.tags import TagService
 from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
 from photodesk.core.remote_jobs import RemoteWorkers
+from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
+from photodesk.core.sync.service import SyncService
 
 if TYPE_CHECKING:
     from photodesk.core.search.smart import SmartSearch
@@ -97,6 +101,11 @@ class Library:
         self.search = SearchService(store, prior.semantic if prior is not None else None)
         self.folders = FolderService(store, self.assets)
         self.edits = EditService(store, self.assets)
+        self.memories = MemoryService(store)  # "on this day", "this week N years ago"
+        self.event_groups = EventService(store)  # photos grouped by time and place
+        self.duplicates = DuplicateService(
+            store, self.thumbnails, self.assets, self.albums, self.tags, self.edits
+        )
         prior_people: PeopleService | None = vars(self).get("people")  # shares its crop cache
         self.people = PeopleService(
             store,
@@ -114,7 +123,9 @@ class Library:
         self.files = FileService(store)
         self.maintenance = MaintenanceService(store)
         self.shares = ShareService(store)  # album grants and public links
+        self.sync = SyncService(self)  # pairing, the change feed, sync rounds (docs/sync.md)
         self.accounts = AccountService(store, self.thumbnails, self.shares)
+        prior_uploads: UploadService | None = vars(self).get("uploads")  # shares its quota book
         self.uploads = UploadService(
             store,
             self.accounts,
@@ -122,6 +133,7 @@ class Library:
             lambda user_id: self.for_user(user_id).albums,
             storage_root=opts.upload_storage_root,
             analysis=self._analysis,
+            quota=prior_uploads.quota if prior_uploads is not None else None,
         )
         # started by the desktop app, the daemon, `watch run` (start_background)
         self.watch = FolderWatcher(
@@ -249,6 +261,7 @@ class Library:
         return self.store.write(changes)
 
     def close(self) -> None:
+        self.sync.stop_background()
         self.stop_background()
         self.uploads.close()
         self.store.dispose()

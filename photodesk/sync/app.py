@@ -11,7 +11,7 @@ from aiohttp import web
 
 from photodesk import __version__
 from photodesk.core import REMOTE_QUEUES, JobName, Library, LibraryError
-from photodesk.sync import auth
+from photodesk.sync import auth, decoding
 from photodesk.sync.auth import auth_middleware, public
 from photodesk.sync.config import ServerConfig
 from photodesk.sync.keys import CONFIG, LIBRARY
@@ -36,6 +36,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.gallery",
     "photodesk.sync.web_albums",
     "photodesk.sync.workers_api",
+    "photodesk.sync.sync_api",
 )
 
 
@@ -105,6 +106,8 @@ def make_app(library: Library, config: ServerConfig | None = None) -> web.Applic
         library.ml.remote = REMOTE_QUEUES
         library.jobs.remote_queues = frozenset(REMOTE_QUEUES)
     auth.setup(app)
+    decoding.setup(app, config.decode_workers, config.max_pixels)
+    library.uploads.max_pixels = config.max_pixels
     app.router.add_get("/api/server/ping", ping)
     app.router.add_get("/api/health", health)
     for name in ROUTE_MODULES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from photodesk.core import AssetQuery, AssetRecord, CorruptFile, UnsupportedFormat
 from photodesk.sync.auth import current_user
+from photodesk.sync.decoding import TooManyPixels, render_derivatives
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.views import http_error, int_param, json_response, path_id
 
@@ -20,11 +22,41 @@ _HIDDEN = ("path", "files")  # server paths are not the client's business
 _BOOL = {"true": True, "1": True, "false": False, "0": False}
 
 
-def asset_json(rec: AssetRecord) -> dict[str, Any]:
+def asset_json(rec: AssetRecord, viewer: Viewer | None = None) -> dict[str, Any]:
+    """An asset as JSON; for a ``viewer`` who does not own it, only what a share grants: the
+    photo and its own metadata, the albums the viewer can see, none of the owner's tags, people,
+    ratings or flags."""
     data = {k: v for k, v in vars(rec).items() if k not in _HIDDEN}
     data["filename"] = Path(rec.path).name
     data["taken_at"] = rec.taken_at_iso()
+    if viewer is not None and rec.owner_id != viewer.user_id:
+        data.update(_NOT_SHARED)
+        data["albums"] = [name for name in rec.albums if name in viewer.album_names]
     return data
+
+
+# What the owner keeps to themself: a shared album grants the photo, not the owner's catalog.
+_NOT_SHARED: dict[str, Any] = {
+    "tags": [],
+    "people": [],
+    "favorite": False,
+    "rating": 0,
+    "archived": False,
+    "stack_id": None,
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads assets, and the names of the albums they may see (their own and shared)."""
+
+    user_id: int
+    album_names: frozenset[str]
+
+
+async def _viewer(request: web.Request, user_id: int) -> Viewer:
+    albums = await asyncio.to_thread(request.app[LIBRARY].shares.albums_for, user_id)
+    return Viewer(user_id, frozenset(a.name for a in albums))
 
 
 def _flag(request: web.Request, name: str) -> bool | None:
@@ -45,6 +77,8 @@ async def _readable(request: web.Request) -> AssetRecord:
 
 
 async def list_assets(request: web.Request) -> web.Response:
+    """The caller's photos, newest first; `limit`, `offset`, `kind`, `favorite`, `archived`,
+    `trashed`, `order=asc`, `include_shared=1`."""
     user = current_user(request)
     limit = int_param(request.query.get("limit"), "limit", default=250, low=1, high=MAX_PAGE)
     offset = int_param(request.query.get("offset"), "offset", default=0, low=0, high=10**9)
@@ -66,7 +100,8 @@ async def list_assets(request: web.Request) -> web.Response:
         lib.accounts.readable_assets, user.id, query, offset=offset, include_shared=shared
     )
     more = len(rows) > limit
-    items = [asset_json(r) for r in rows[:limit]]
+    viewer = await _viewer(request, user.id) if shared else None
+    items = [asset_json(r, viewer) for r in rows[:limit]]
     if shared:
         for item in items:
             item["shared"] = item["owner_id"] != user.id
@@ -81,10 +116,15 @@ async def list_assets(request: web.Request) -> web.Response:
 
 
 async def asset_info(request: web.Request) -> web.Response:
-    return json_response(asset_json(await _readable(request)))
+    """One asset's details (for photos of a shared album, only what the share grants)."""
+    rec = await _readable(request)
+    user = current_user(request)
+    viewer = await _viewer(request, user.id) if rec.owner_id != user.id else None
+    return json_response(asset_json(rec, viewer))
 
 
 async def thumbnail(request: web.Request) -> web.StreamResponse:
+    """A JPEG thumbnail (`size=thumbnail`, the default) or preview (`size=preview`)."""
     rec = await _readable(request)
     size = request.query.get("size", "thumbnail")
     if size not in ("thumbnail", "preview"):
@@ -93,10 +133,8 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
     path = store.preview_path(rec.checksum) if size == "preview" else store.thumb_path(rec.checksum)
     if not path.is_file():
         try:
-            await asyncio.to_thread(
-                store.render, Path(rec.path), rec.checksum, rec.file_type, rec.kind, rec.orientation
-            )
-        except (CorruptFile, UnsupportedFormat, OSError) as exc:
+            await render_derivatives(request.app, rec)
+        except (CorruptFile, UnsupportedFormat, OSError, TooManyPixels) as exc:
             raise http_error(404, f"no thumbnail for asset {rec.id}: {exc}") from exc
     if not path.is_file():
         raise http_error(404, f"no thumbnail for asset {rec.id}")
@@ -107,6 +145,7 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
 
 
 async def original(request: web.Request) -> web.StreamResponse:
+    """The original file, as stored."""
     rec = await _readable(request)
     path = Path(rec.path)
     if rec.offline or not path.is_file():

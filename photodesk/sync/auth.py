@@ -103,21 +103,44 @@ def same_origin(request: web.Request) -> bool:
     return "X-Requested-With" in request.headers
 
 
+def credential(value: str | None) -> str | None:
+    """A key, token or cookie as sent; one that is not printable ASCII is no credential (bytes
+    that are not UTF-8 arrive as surrogates, which nothing downstream can encode)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or not value.isascii() or not value.isprintable():
+        return None
+    return value
+
+
+def request_cookie(request: web.Request, name: str) -> str | None:
+    try:
+        return request.cookies.get(name)
+    except (ValueError, UnicodeError):  # a header the cookie parser cannot read: no cookie
+        return None
+
+
 async def _identify(request: web.Request) -> tuple[Account, str, tuple[str, ...]] | None:
     accounts = request.app[LIBRARY].accounts
-    key = request.headers.get("x-api-key")
+    raw_key = request.headers.get("x-api-key")
+    key = credential(raw_key)
+    if raw_key and key is None:
+        return None
     if key:
-        grant = await asyncio.to_thread(accounts.resolve_api_key, key.strip())
+        grant = await asyncio.to_thread(accounts.resolve_api_key, key)
         return (grant.user, "api_key", grant.key.permissions) if grant else None
     authz = request.headers.get("Authorization", "")
     if authz[:7].lower() == "bearer ":
-        token = authz[7:].strip()
+        token = credential(authz[7:])
+        if token is None:
+            return None
         account = await asyncio.to_thread(accounts.resolve_session, token)
         if account is not None:
             return account, "bearer", ("all",)
         grant = await asyncio.to_thread(accounts.resolve_api_key, token)
         return (grant.user, "api_key", grant.key.permissions) if grant else None
-    cookie = request.cookies.get(request.app[CONFIG].cookie_name)
+    cookie = credential(request_cookie(request, request.app[CONFIG].cookie_name))
     if cookie:
         account = await asyncio.to_thread(accounts.resolve_session, cookie)
         return (account, "cookie", ("all",)) if account else None

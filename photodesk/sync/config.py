@@ -31,6 +31,8 @@ class ServerConfig:
     public_url: str | None = None  # e.g. https://photos.example.org (for links and CSRF checks)
     max_upload_bytes: int = 64 * 1024 * MiB  # one file
     max_json_bytes: int = 16 * MiB  # a JSON request body
+    max_pixels: int = 120_000_000  # pictures with more are refused at upload and not decoded
+    decode_workers: int = 2  # pictures decoded at once for thumbnails and metadata-free copies
     trusted_proxies: tuple[Network, ...] = ()
     log_format: str = "text"  # text | json
     access_log: bool = True
@@ -38,6 +40,8 @@ class ServerConfig:
     login_attempts: int = 5  # failed logins per email and address ...
     login_window_s: float = 900.0  # ... within this many seconds, then 429
     shutdown_timeout_s: float = 60.0  # in-flight requests get this long on SIGTERM
+    header_timeout_s: float = 20.0  # to send a request head (and keep-alive idle time)
+    max_connections: int = 1000  # open at once (lowered to fit the open-file limit); then 503
     max_header_bytes: int = 8190
     cookie_name: str = "photodesk_session"
     jobs: bool = True  # run the job engine inside the daemon
@@ -101,14 +105,20 @@ def _convert(name: str, value: Any) -> Any:
             if number < 0 or (name == "port" and number > 65535):
                 raise ValueError
             return number
-        if name in ("max_upload_bytes", "max_json_bytes"):
+        if name in (
+            "max_upload_bytes",
+            "max_json_bytes",
+            "max_pixels",
+            "decode_workers",
+            "max_connections",
+        ):
             number = int(value)
             if number <= 0:
                 raise ValueError
             return number
-        if name in ("login_window_s", "shutdown_timeout_s"):
+        if name in ("login_window_s", "shutdown_timeout_s", "header_timeout_s"):
             seconds = float(value)
-            if seconds < 0:
+            if seconds < 0 or (seconds == 0 and name == "header_timeout_s"):
                 raise ValueError
             return seconds
         if name in ("access_log", "jobs", "local_ml"):

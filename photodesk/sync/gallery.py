@@ -6,22 +6,21 @@ import asyncio
 import gzip
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
-from photodesk.core import Changes, CorruptFile, ShareLink, UnsupportedFormat
-from photodesk.sync.auth import public
-from photodesk.sync.gallery_files import NotStrippable, StrippedCache, stream_zip, unique_names
+from photodesk.core import Changes, ShareLink
+from photodesk.sync.auth import credential, public, request_cookie
+from photodesk.sync.decoding import DECODER
+from photodesk.sync.gallery_files import StrippedCache
 from photodesk.sync.gallery_upload import receive_upload
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.shares import base_url
-from photodesk.sync.views import error_response, http_error, json_response, path_id
+from photodesk.sync.unlock_limiter import Refusal, UnlockLimiter
+from photodesk.sync.views import error_response, http_error, json_response
 
 STATIC = "/share-static/"
 STATIC_FILES = {
@@ -40,22 +39,20 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, no-cache",
 }
-ATTEMPTS = 5  # wrong passwords per link and address ...
-LINK_ATTEMPTS = 30  # ... and per link from anywhere ...
-WINDOW_S = 900.0  # ... within this many seconds, then 429
 ASSET_CACHE = "private, max-age=3600"
+MAX_FORM_BYTES = 16 * 1024  # the password form
 CACHE_S = 3.0  # how long links and pages are reused without asking the catalog again
 
 
 @dataclass
 class GalleryState:
-    """Per-app state: templates, the page cache and the password-attempt counters."""
+    """Per-app state: templates, the page cache and the password-guess limiter."""
 
     env: Any
     stripped: StrippedCache
     generation: int = 0
     pages: dict[tuple[Any, ...], tuple[tuple[bytes, bytes], float]] = field(default_factory=dict)
-    attempts: dict[Any, deque[float]] = field(default_factory=dict)
+    limiter: UnlockLimiter = field(default_factory=UnlockLimiter)
     rendering: dict[tuple[Any, ...], asyncio.Future[tuple[bytes, bytes]]] = field(
         default_factory=dict
     )
@@ -120,12 +117,12 @@ def _cookie_name(link: ShareLink) -> str:
 async def _unlocked(request: web.Request, link: ShareLink) -> bool:
     if not link.has_password:
         return True
-    token = request.cookies.get(_cookie_name(link))
+    token = credential(request_cookie(request, _cookie_name(link)))
     shares = request.app[LIBRARY].shares
     return bool(await asyncio.to_thread(shares.check_unlock_token, link, token))
 
 
-async def _open(request: web.Request) -> ShareLink:
+async def open_link(request: web.Request) -> ShareLink:
     """The request's link, active and unlocked; else 404 (unknown) or 401 (password needed)."""
     link = await _resolve(request)
     if link is None:
@@ -193,7 +190,7 @@ def _render_page(
     app: web.Application, link: ShareLink, base: str, origin: str
 ) -> tuple[bytes, bytes]:
     """The gallery page's HTML, plain and gzipped (runs on a worker thread)."""
-    items = _items(link, app[LIBRARY].shares.link_items(link))
+    items = visible_items(link, app[LIBRARY].shares.link_items(link))
     html = (
         app[STATE]
         .env.get_template("share_gallery.html")
@@ -214,25 +211,10 @@ def _render_page(
     return body, gzip.compress(body, 6)
 
 
-def _too_many(state: GalleryState, link: ShareLink, address: str) -> bool:
-    now = time.monotonic()
-    with state.lock:
-        for key, limit in (((link.id, address), ATTEMPTS), ((link.id, None), LINK_ATTEMPTS)):
-            times = state.attempts.get(key)
-            while times and now - times[0] > WINDOW_S:
-                times.popleft()
-            if times and len(times) >= limit:
-                return True
-    return False
-
-
-def _failed(state: GalleryState, link: ShareLink, address: str) -> None:
-    now = time.monotonic()
-    with state.lock:
-        if len(state.attempts) > 10_000:
-            state.attempts.clear()
-        for key in ((link.id, address), (link.id, None)):
-            state.attempts.setdefault(key, deque()).append(now)
+def _locked(
+    request: web.Request, link: ShareLink, base: str, status: int, error: str
+) -> web.Response:
+    return _render(request, "share_locked.html", status=status, link=link, base=base, error=error)
 
 
 @public
@@ -243,33 +225,30 @@ async def unlock(request: web.Request) -> web.StreamResponse:
         return _missing(request)
     base = _base(request)
     state = request.app[STATE]
-    address = request.remote or "?"
-    if _too_many(state, link, address):
-        response = _render(
-            request,
-            "share_locked.html",
-            status=429,
-            link=link,
-            base=base,
-            error="Too many wrong passwords. Try again in a few minutes.",
-        )
-        response.headers["Retry-After"] = str(int(WINDOW_S))
-        return response
+    length = request.content_length
+    if length is None or length > MAX_FORM_BYTES:  # never buffer a large body for a password
+        return _locked(request, link, base, 413, "That form is too large.")
     form = await request.post()
     password = form.get("password")
-    shares = request.app[LIBRARY].shares
-    if not isinstance(password, str) or not await asyncio.to_thread(
-        shares.check_password, link, password
-    ):
-        _failed(state, link, address)
-        return _render(
-            request,
-            "share_locked.html",
-            status=401,
-            link=link,
-            base=base,
-            error="That password is not right.",
+    if not isinstance(password, str) or not password:
+        return _locked(request, link, base, 401, "Enter the password.")
+    # Counted before the slow check (parallel guesses cannot overtake the limit), given back
+    # when right; a link under attack is slowed, never closed (see unlock_limiter).
+    ticket = state.limiter.reserve(link.id, request.remote)
+    if isinstance(ticket, Refusal):
+        response = _locked(
+            request, link, base, 429, "Too many wrong passwords. Try again in a few minutes."
         )
+        response.headers["Retry-After"] = str(int(ticket.retry_after_s) + 1)
+        return response
+    if ticket.delay_s:
+        await asyncio.sleep(ticket.delay_s)
+    shares = request.app[LIBRARY].shares
+    async with state.limiter.hashing(link.id):
+        right = await asyncio.to_thread(shares.check_password, link, password)
+    if not right:
+        return _locked(request, link, base, 401, "That password is not right.")
+    state.limiter.succeeded(ticket)
     token = await asyncio.to_thread(shares.unlock_token, link)
     response = web.HTTPSeeOther(base)
     response.set_cookie(
@@ -284,61 +263,7 @@ async def unlock(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-# ----- files -----------------------------------------------------------------------------------
-async def _asset(request: web.Request, *, full: bool = False) -> tuple[ShareLink, Any]:
-    """The link and one of its photos (file facts, or the full record for ``full``)."""
-    link = await _open(request)
-    shares = shares_of(request)
-    fetch = shares.link_asset if full else shares.link_file
-    return link, await asyncio.to_thread(fetch, link, path_id(request))
-
-
-async def _image(request: web.Request, preview: bool) -> web.StreamResponse:
-    _link, rec = await _asset(request)
-    store = request.app[LIBRARY].thumbnails
-    path = store.preview_path(rec.checksum) if preview else store.thumb_path(rec.checksum)
-    if not path.is_file():
-        try:
-            await asyncio.to_thread(
-                store.render, Path(rec.path), rec.checksum, rec.file_type, rec.kind, rec.orientation
-            )
-        except (CorruptFile, UnsupportedFormat, OSError) as exc:
-            raise http_error(404, "no thumbnail") from exc
-        if not path.is_file():
-            raise http_error(404, "no thumbnail")
-    # Thumbnails and previews are rendered without EXIF or XMP (see core.thumbnails_render).
-    return web.FileResponse(
-        path, headers={"Content-Type": "image/jpeg", "Cache-Control": ASSET_CACHE}
-    )
-
-
-@public
-async def thumb(request: web.Request) -> web.StreamResponse:
-    return await _image(request, preview=False)
-
-
-@public
-async def preview(request: web.Request) -> web.StreamResponse:
-    return await _image(request, preview=True)
-
-
-def _served_file(request: web.Request, link: ShareLink, rec: Any) -> tuple[Path, str]:
-    """The bytes to serve for an original: the file itself, or its metadata-free copy."""
-    path = Path(rec.path)
-    if rec.offline or not path.is_file():
-        raise http_error(404, "this file is offline")
-    name = path.name
-    if link.show_metadata:
-        return path, name
-    try:
-        copy, ext = request.app[STATE].stripped.path_for(
-            path, rec.checksum, rec.file_type, rec.kind, rec.orientation
-        )
-    except NotStrippable as exc:
-        raise http_error(404, "this file is not shared without its metadata") from exc
-    return copy, public_name(link, rec.id, rec.kind, name, ext)
-
-
+# ----- file names a visitor sees ---------------------------------------------------------------
 def public_name(link: ShareLink, asset_id: int, kind: str, filename: str, ext: str) -> str:
     """The file name a visitor sees: the real one, or (metadata off) a neutral one, since names
     like PXL_20260612_... tell the date and the phone."""
@@ -347,149 +272,15 @@ def public_name(link: ShareLink, asset_id: int, kind: str, filename: str, ext: s
     return f"{'video' if kind == 'video' else 'photo'}-{asset_id}{ext}"
 
 
-def _items(link: ShareLink, found: list[Any]) -> list[Any]:
+def visible_items(link: ShareLink, found: list[Any]) -> list[Any]:
     if link.show_metadata:
         return found
     return [replace(i, filename=public_name(link, i.id, i.kind, i.filename, ".jpg")) for i in found]
 
 
-def _disposition(kind: str, name: str) -> str:
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-
-
-@public
-async def original(request: web.Request) -> web.StreamResponse:
-    link, rec = await _asset(request)
-    if not link.allow_download:
-        raise http_error(404, "not found")
-    path, name = await asyncio.to_thread(_served_file, request, link, rec)
-    mime = rec.mime if link.show_metadata or rec.kind == "video" else "image/jpeg"
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": mime or "application/octet-stream",
-            "Content-Disposition": _disposition("attachment", name),
-            "Cache-Control": ASSET_CACHE,
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-@public
-async def video(request: web.Request) -> web.StreamResponse:
-    """A video to play in the lightbox (played, not offered as a download)."""
-    link, rec = await _asset(request)
-    if rec.kind != "video":
-        raise http_error(404, "not found")
-    path, name = await asyncio.to_thread(_served_file, request, link, rec)
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": rec.mime or "video/mp4",
-            "Content-Disposition": _disposition("inline", name),
-            "Cache-Control": ASSET_CACHE,
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-def _meta_json(rec: Any) -> dict[str, Any]:
-    return {
-        "id": rec.id,
-        "filename": Path(rec.path).name,
-        "kind": rec.kind,
-        "width": rec.width,
-        "height": rec.height,
-        "duration": rec.duration,
-        "taken_at": rec.taken_at_iso(),
-        "make": rec.make,
-        "model": rec.model,
-        "lens": rec.lens,
-        "iso": rec.iso,
-        "f_number": rec.f_number,
-        "exposure_time": rec.exposure_time,
-        "focal_length": rec.focal_length,
-        "latitude": rec.latitude,
-        "longitude": rec.longitude,
-        "city": rec.city,
-        "country": rec.country_name,
-    }
-
-
-@public
-async def meta(request: web.Request) -> web.Response:
-    link, rec = await _asset(request, full=True)
-    if not link.show_metadata:
-        raise http_error(404, "not found")
-    return json_response(_meta_json(rec), headers={"Cache-Control": "private, no-cache"})
-
-
-@public
-async def items(request: web.Request) -> web.Response:
-    """The link's photos as JSON (ids, kinds, sizes, file names): what the page shows."""
-    link = await _open(request)
-    found = _items(link, await asyncio.to_thread(shares_of(request).link_items, link))
-    return json_response(
-        {
-            "title": link.title,
-            "allow_download": link.allow_download,
-            "allow_upload": link.allow_upload,
-            "show_metadata": link.show_metadata,
-            "items": [
-                {
-                    "id": i.id,
-                    "kind": i.kind,
-                    "width": i.width,
-                    "height": i.height,
-                    "filename": i.filename,
-                }
-                for i in found
-            ],
-        },
-        headers={"Cache-Control": "private, no-cache"},
-    )
-
-
-@public
-async def zip_all(request: web.Request) -> web.StreamResponse:
-    link = await _open(request)
-    if not link.allow_download:
-        raise http_error(404, "not found")
-    records = await asyncio.to_thread(request.app[LIBRARY].shares.link_records, link)
-    names = unique_names(
-        [
-            public_name(
-                link,
-                r.id,
-                r.kind,
-                Path(r.path).name,
-                "." + r.file_type.lower() if r.kind == "video" else ".jpg",
-            )
-            for r in records
-        ]
-    )
-
-    def resolver(rec: Any) -> Any:
-        def resolve() -> Path | None:
-            try:
-                return _served_file(request, link, rec)[0]
-            except Exception:  # offline or not strippable: left out of the zip
-                return None
-
-        return resolve
-
-    entries = [
-        (name, resolver(rec), rec.taken_at if link.show_metadata else None)
-        for name, rec in zip(names, records, strict=True)
-    ]
-    title = "".join(c for c in (link.title or "photos") if c.isalnum() or c in " -_")[:80]
-    return await stream_zip(request, (title.strip() or "photos") + ".zip", entries)
-
-
 @public
 async def upload(request: web.Request) -> web.StreamResponse:
-    link = await _open(request)
+    link = await open_link(request)
     if not link.allow_upload or link.album_id is None:
         raise http_error(404, "not found")
     origin = request.headers.get("Origin")
@@ -544,10 +335,12 @@ async def _cleanup(app: web.Application) -> None:
 
 
 def setup(app: web.Application) -> None:
+    from photodesk.sync import gallery_assets  # it builds on this module's link handling
+
     lib = app[LIBRARY]
     state = GalleryState(
         env=_env(),
-        stripped=StrippedCache(lib.root / "shared-copies"),
+        stripped=StrippedCache(lib.root / "shared-copies", app[DECODER]),
     )
     state.unsubscribe = lib.events.subscribe(_on_change(state))
     app[STATE] = state
@@ -557,11 +350,5 @@ def setup(app: web.Application) -> None:
         app.router.add_get(base, page)
         app.router.add_get(base + "/", slash)
         app.router.add_post(base + "/unlock", unlock)
-        app.router.add_get(base + "/items", items)
-        app.router.add_get(base + "/thumb/{id}", thumb)
-        app.router.add_get(base + "/preview/{id}", preview)
-        app.router.add_get(base + "/original/{id}", original)
-        app.router.add_get(base + "/video/{id}", video)
-        app.router.add_get(base + "/meta/{id}", meta)
-        app.router.add_get(base + "/zip", zip_all)
+        gallery_assets.add_routes(app, base)
         app.router.add_post(base + "/upload", upload)

@@ -1,4 +1,4 @@
-"""Files a public link serves: copies with EXIF/GPS/XMP removed, and a zip streamed in chunks."""
+"""Files a public link serves: copies without metadata, and a zip streamed in chunks."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ from pathlib import Path
 
 from aiohttp import web
 
+from photodesk.core import neutral_icc
+from photodesk.sync.decoding import DecodeGate, TooManyPixels
+
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 JPEG_TYPES = ("jpeg", "jpg", "mpo")
 MP4_TYPES = ("mp4", "mov", "m4v", "3gp", "qt")
-# JPEG segments a stripped copy keeps: JFIF header, ICC colour profile, Adobe colour transform.
-_KEEP_APP = {0xE0: b"JFIF\x00", 0xE2: b"ICC_PROFILE\x00", 0xEE: b"Adobe"}
 # MP4 boxes that hold metadata (user data, iTunes-style meta, XMP uuid) become 'free' space.
 _MP4_META = {b"udta", b"meta", b"uuid"}
 _MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"edts"}
@@ -36,13 +37,16 @@ class NotStrippable(Exception):
 
 
 def strip_jpeg(data: bytes) -> bytes:
-    """The JPEG without APP1 (EXIF, XMP), APP13 (IPTC), COM, MPF or anything after EOI."""
+    """The JPEG without APPn segments (EXIF, XMP, IPTC, MPF, maker data), COM comments, a JFIF
+    thumbnail or anything after EOI, also between the scans of a progressive JPEG; the colour
+    profile stays, without its descriptions (``neutral_icc``)."""
     if data[:2] != b"\xff\xd8":
         raise NotStrippable("not a JPEG")
     out = bytearray(b"\xff\xd8")
-    i = 2
-    n = len(data)
-    while i + 4 <= n:
+    icc: list[tuple[int, bytes]] = []
+    icc_at: int | None = None
+    i, n = 2, len(data)
+    while i + 1 < n:
         if data[i] != 0xFF:
             raise NotStrippable("damaged JPEG segment structure")
         marker = data[i + 1]
@@ -51,22 +55,60 @@ def strip_jpeg(data: bytes) -> bytes:
             continue
         if marker == 0xD9:
             break
-        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
-        end = i + 2 + length
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            out += data[i : i + 2]
+            i += 2
+            continue
+        if i + 4 > n:
+            raise NotStrippable("truncated JPEG")
+        end = i + 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
         if end > n:
             raise NotStrippable("truncated JPEG")
-        if marker == 0xDA:  # start of scan: entropy-coded data up to the end of the image
-            stop = data.find(b"\xff\xd9", end)
-            out += data[i : (stop if stop >= 0 else n)]
-            break
-        keep = True
-        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
-            sig = _KEEP_APP.get(marker)
-            keep = sig is not None and data[i + 4 : i + 4 + len(sig)] == sig
-        if keep:
-            out += data[i:end]
+        seg = data[i:end]
+        if marker == 0xDA:  # start of scan: its entropy-coded data runs to the next marker
+            stop = _scan_end(data, end)
+            out += data[i:stop]
+            i = stop
+            continue
+        if marker == 0xE2 and seg[4:16] == b"ICC_PROFILE\x00" and len(seg) > 18:
+            icc_at = len(out) if icc_at is None else icc_at
+            icc.append((seg[16], seg[18:]))
+        elif marker == 0xE0 and seg[4:9] == b"JFIF\x00" and len(seg) >= 16:
+            out += b"\xff\xe0\x00\x10" + seg[4:16] + b"\x00\x00"  # no thumbnail
+        elif marker == 0xEE and seg[4:9] == b"Adobe" and len(seg) >= 16:
+            out += b"\xff\xee\x00\x0e" + seg[4:16]  # the colour transform, nothing more
+        elif not (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            out += seg
         i = end
     out += b"\xff\xd9"
+    profile = neutral_icc(b"".join(chunk for _, chunk in sorted(icc))) if icc else None
+    if profile and icc_at is not None:
+        out[icc_at:icc_at] = _icc_segments(profile)
+    return bytes(out)
+
+
+def _scan_end(data: bytes, start: int) -> int:
+    """Where a scan's entropy-coded data ends: the next marker that is not a stuffed 0xFF00 or
+    a restart marker (or the end of the data)."""
+    j, n = start, len(data)
+    while True:
+        j = data.find(b"\xff", j)
+        if j < 0 or j + 1 >= n:
+            return n
+        following = data[j + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+            j += 1 if following == 0xFF else 2
+            continue
+        return j
+
+
+def _icc_segments(profile: bytes) -> bytes:
+    step = 65519 - 16  # APP2's 65535 less its length, signature, and sequence bytes
+    chunks = [profile[k : k + step] for k in range(0, len(profile), step)]
+    out = bytearray()
+    for seq, chunk in enumerate(chunks, 1):
+        out += b"\xff\xe2" + struct.pack(">H", 2 + 14 + len(chunk))
+        out += b"ICC_PROFILE\x00" + bytes([seq, len(chunks)]) + chunk
     return bytes(out)
 
 
@@ -163,15 +205,20 @@ def _reencode_to(src: Path, dst: Path, *, ft: str, kind: str, orientation: int |
 
 
 class StrippedCache:
-    """Metadata-free copies of originals, made once per content and kept beside the library."""
+    """Metadata-free copies of originals, made once per content and kept beside the library.
 
-    def __init__(self, folder: Path) -> None:
+    Copies are made through the decode gate: a few at a time, one run per copy however many
+    visitors ask for it at once, and never of a picture over the gate's pixel limit.
+    """
+
+    def __init__(self, folder: Path, gate: DecodeGate) -> None:
         self.folder = folder
+        self.gate = gate
 
-    def path_for(
+    def plan(
         self, src: Path, checksum: str, file_type: str, kind: str, orientation: int | None
-    ) -> tuple[Path, str]:
-        """The stripped copy (made now if needed) and the file name extension it has."""
+    ) -> tuple[Path, str, Callable[[], None]]:
+        """Where the copy goes, its extension, and how to make it (the copy may exist)."""
         ft = (file_type or "").lower()
         maker: Callable[[Path, Path], None]
         if kind == "video":
@@ -184,17 +231,42 @@ class StrippedCache:
         else:
             ext = ".jpg"
             maker = partial(_reencode_to, ft=ft, kind=kind, orientation=orientation)
-
         target = self.folder / checksum[:2] / f"{checksum}{ext}"
-        if target.is_file():
-            return target, ext
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{uuid.uuid4().hex}.part")
-        try:
-            maker(src, tmp)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+
+        def make() -> None:
+            if target.is_file():  # made by a run that finished meanwhile
+                return
+            if maker is not strip_mp4:
+                try:
+                    self.gate.check_pixels(src, file_type, kind)
+                except TooManyPixels as exc:
+                    raise NotStrippable(str(exc)) from exc
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{uuid.uuid4().hex}.part")
+            try:
+                maker(src, tmp)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+        return target, ext, make
+
+    def path_for(
+        self, src: Path, checksum: str, file_type: str, kind: str, orientation: int | None
+    ) -> tuple[Path, str]:
+        """The stripped copy (made now if needed, waiting on this thread) and its extension."""
+        target, ext, make = self.plan(src, checksum, file_type, kind, orientation)
+        if not target.is_file():
+            self.gate.submit(str(target), make).result()
+        return target, ext
+
+    async def path_for_async(
+        self, src: Path, checksum: str, file_type: str, kind: str, orientation: int | None
+    ) -> tuple[Path, str]:
+        """``path_for`` for the event loop: no thread is held while the copy is made."""
+        target, ext, make = self.plan(src, checksum, file_type, kind, orientation)
+        if not target.is_file():
+            await self.gate.run(str(target), make)
         return target, ext
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from photodesk.core import PhotodeskError, ShareLink, StagedFile, safe_filename
+from photodesk.core import PhotodeskError, Reservation, ShareLink, StagedFile, safe_filename
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error
 
@@ -35,12 +35,24 @@ async def receive_upload(request: web.Request, link: ShareLink) -> list[dict[str
     owner = link.owner_id
     if request.content_type != "multipart/form-data":
         raise http_error(400, "expected a multipart/form-data body with file fields")
-    length = request.content_length
-    if length is not None:
-        await asyncio.to_thread(uploads.check_space, owner, length)
+    # The body's size is reserved (quota, disk) before its first byte, released at the end.
+    reservation = await asyncio.to_thread(uploads.reserve, owner, request.content_length or 0)
+    try:
+        return await _receive(request, link, reservation)
+    finally:
+        reservation.release()
+
+
+async def _receive(
+    request: web.Request, link: ShareLink, reservation: Reservation
+) -> list[dict[str, Any]]:
+    lib = request.app[LIBRARY]
+    uploads = lib.uploads
+    owner = link.owner_id
     staging = await asyncio.to_thread(uploads.staging_dir, owner)
     limit = request.app[CONFIG].max_upload_bytes
     results: list[dict[str, Any]] = []
+    received = 0
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
@@ -56,7 +68,9 @@ async def receive_upload(request: web.Request, link: ShareLink) -> list[dict[str
             handed_over = False
             try:
                 await _stream(part, staged)
-                await asyncio.to_thread(uploads.check_space, owner, staged.size)
+                received += staged.size
+                if received > reservation.size:  # chunked, or more than announced
+                    await asyncio.to_thread(reservation.resize, received)
                 await asyncio.to_thread(staged.finish)
                 handed_over = True
                 outcome = await asyncio.shield(

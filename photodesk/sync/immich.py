@@ -25,6 +25,7 @@ from photodesk.sync.auth import (
     has_permission,
     public,
 )
+from photodesk.sync.ids import parse_id
 from photodesk.sync.immich_upload import upload_asset
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, read_json
@@ -189,13 +190,13 @@ def _album_json(album: Any, user: AuthUser) -> dict[str, Any]:
 
 
 async def _owned_album(request: web.Request, user: AuthUser) -> Any:
-    text = request.match_info.get("id", "")
-    if not text.isdigit() or len(text) > 18:
+    album_id = parse_id(request.match_info.get("id", ""))
+    if album_id is None:
         raise http_error(404, "album not found")
     view = request.app[LIBRARY].for_user(user.id)
     albums = await asyncio.to_thread(view.albums.list)
     for album in albums:
-        if album.id == int(text):
+        if album.id == album_id:
             return album
     raise http_error(404, "album not found")  # another user's album is not revealed either
 
@@ -243,7 +244,7 @@ def _ids(value: Any, field: str) -> list[str]:
 
 def _add_each(view: Any, album_id: int, ids: list[str]) -> list[dict[str, Any]]:
     """Add the caller's assets; others' ids fail one by one without revealing they exist."""
-    numeric = sorted({int(i) for i in ids if i.isdigit() and len(i) <= 18})
+    numeric = sorted({n for n in map(parse_id, ids) if n is not None})
     before = set(view.albums.assets(album_id))
     ok: set[int] = set()
     mine: set[int] | None = None
@@ -264,7 +265,7 @@ def _add_each(view: Any, album_id: int, ids: list[str]) -> list[dict[str, Any]]:
                 ok.update(owned)
     results = []
     for text in ids:
-        asset_id = int(text) if text.isdigit() and len(text) <= 18 else None
+        asset_id = parse_id(text)
         if asset_id is None or asset_id not in ok:
             results.append({"id": text, "success": False, "error": "not_found"})
         elif asset_id in before:

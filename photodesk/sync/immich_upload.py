@@ -11,7 +11,13 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from photodesk.core import PhotodeskError, StagedFile, UploadOutcome, normalize_sha1
+from photodesk.core import (
+    PhotodeskError,
+    Reservation,
+    StagedFile,
+    UploadOutcome,
+    normalize_sha1,
+)
 from photodesk.sync.auth import current_user, has_permission
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import ApiError, http_error, json_response
@@ -22,6 +28,7 @@ CHUNK = 1 << 20  # bytes read from the socket and written to disk at a time
 MAX_FIELD_BYTES = 64 * 1024  # a form field (dates, flags, ids)
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and fields around the file
+MIN_FILE_YEAR = 1900  # file dates outside MIN_FILE_YEAR..next year are a client's mistake
 FIELDS = frozenset(
     {"fileCreatedAt", "fileModifiedAt", "fileSize", "isFavorite", "deviceAssetId", "deviceId",
      "duration", "filename", "livePhotoVideoId", "metadata", "visibility", "isVisible",
@@ -34,9 +41,13 @@ def _date(fields: dict[str, str], name: str) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when.timestamp()  # a naive 9999-12-31 may overflow in local time
+    except (ValueError, OverflowError):
         raise http_error(400, f"{name} is not an ISO 8601 date: {text[:40]!r}") from None
+    if not MIN_FILE_YEAR <= when.year <= datetime.now().year + 1:
+        raise http_error(400, f"{name} is out of range: {text[:40]!r}")
+    return when
 
 
 async def _field(part: BodyPartReader) -> str:
@@ -81,13 +92,28 @@ async def upload_asset(request: web.Request) -> web.Response:
     if request.content_type != "multipart/form-data":
         raise http_error(400, "expected a multipart/form-data body with an assetData file")
     length = request.content_length
-    if length is not None:
-        if length > limit + MULTIPART_OVERHEAD + MAX_SIDECAR_BYTES:
-            raise http_error(413, f"a file may have at most {limit} bytes")
-        await asyncio.to_thread(uploads.check_space, user.id, length)
-    else:  # chunked: at least the disk must have room; the size is checked once known
-        await asyncio.to_thread(uploads.check_space, user.id, 0)
-    staging = await asyncio.to_thread(uploads.staging_dir, user.id)
+    if length is not None and length > limit + MULTIPART_OVERHEAD + MAX_SIDECAR_BYTES:
+        raise http_error(413, f"a file may have at most {limit} bytes")
+    # Quota and disk are reserved before the first byte (parallel uploads cannot all pass the
+    # same check) and released when this request ends; chunked bodies reserve once the size is
+    # known.
+    reservation = await asyncio.to_thread(uploads.reserve, user.id, length or 0)
+    try:
+        return await _receive(request, user.id, claimed, length, reservation)
+    finally:
+        reservation.release()
+
+
+async def _receive(
+    request: web.Request,
+    user_id: int,
+    claimed: str | None,
+    length: int | None,
+    reservation: Reservation,
+) -> web.Response:
+    uploads = request.app[LIBRARY].uploads
+    limit = request.app[CONFIG].max_upload_bytes
+    staging = await asyncio.to_thread(uploads.staging_dir, user_id)
     fields: dict[str, str] = {}
     asset: StagedFile | None = None
     sidecar: StagedFile | None = None
@@ -129,7 +155,7 @@ async def upload_asset(request: web.Request) -> web.Response:
         if claimed is not None and claimed != asset.sha1:
             raise http_error(400, "x-immich-checksum does not match the file received")
         if length is None:
-            await asyncio.to_thread(uploads.check_space, user.id, asset.size)
+            await asyncio.to_thread(reservation.resize, asset.size)
         await asyncio.to_thread(asset.finish)
         if sidecar is not None:
             await asyncio.to_thread(sidecar.finish)
@@ -137,7 +163,7 @@ async def upload_asset(request: web.Request) -> web.Response:
         outcome: UploadOutcome = await asyncio.shield(
             asyncio.to_thread(
                 uploads.ingest,
-                user.id,
+                user_id,
                 asset.path,
                 fields.get("filename") or filename,
                 asset.sha1,
@@ -155,7 +181,7 @@ async def upload_asset(request: web.Request) -> web.Response:
         if isinstance(exc, (ApiError, PhotodeskError, asyncio.CancelledError)):
             raise
         if isinstance(exc, (ConnectionError, asyncio.IncompleteReadError)):
-            log.info("upload from user %s dropped: %s", user.id, exc)
+            log.info("upload from user %s dropped: %s", user_id, exc)
             raise http_error(400, "the upload was cut short") from None
         raise
     return _answer(outcome, filename)

@@ -105,7 +105,9 @@ async def stylesheet(request: web.Request) -> web.Response:
 
 
 async def _form(request: web.Request) -> dict[str, str]:
-    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+    if request.content_length is None:  # chunked: it would be read whole before parsing
+        raise ApiError(411, "the form needs a Content-Length")
+    if request.content_length > MAX_FORM_BYTES:
         raise ApiError(413, "the form is too large")
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise ApiError(415, "expected a form")

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from photodesk.core import ExternalIdentity, Forbidden, InvalidInput
 from photodesk.sync import login, twofa
-from photodesk.sync.auth import public, set_session_cookie
+from photodesk.sync.auth import credential, public, request_cookie, set_session_cookie
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.oidc_client import OidcClient, OidcError, new_auth_request
 from photodesk.sync.oidc_config import OIDC_SETTINGS, OidcSettings, parse_quota, settings_for
@@ -94,7 +94,7 @@ async def start(request: web.Request) -> web.Response:
         return _refuse(request, exc.args[0], exc.status)
     uri = redirect_uri(request, settings)
     auth = new_auth_request(settings, meta["authorization_endpoint"], uri)
-    browser = request.cookies.get(BROWSER_COOKIE) or ""
+    browser = credential(request_cookie(request, BROWSER_COOKIE)) or ""
     if len(browser) < 32 or len(browser) > 100:
         browser = secrets.token_urlsafe(32)
     request.app[FLOWS].put(
@@ -157,7 +157,7 @@ async def callback(request: web.Request) -> web.Response:
         return _refuse(request, f"the identity provider did not sign you in: {text[:200]}", 403)
     if flow is None:
         return _refuse(request, "this sign-in is unknown or has expired; please start again", 400)
-    browser = request.cookies.get(BROWSER_COOKIE, "")
+    browser = credential(request_cookie(request, BROWSER_COOKIE)) or ""
     if not hmac.compare_digest(_digest(browser), flow.browser):
         return _refuse(request, "this sign-in was started in another browser; start again", 400)
     code = query.get("code", "")

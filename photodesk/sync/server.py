@@ -15,6 +15,7 @@ from aiohttp import web
 from photodesk.core import Library
 from photodesk.sync.app import make_app
 from photodesk.sync.config import ServerConfig
+from photodesk.sync.connections import GuardedSite, connection_cap
 from photodesk.sync.logs import ACCESS_LOGGER, AccessLogger
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,14 @@ async def _serve(
         access_log_class=AccessLogger,
         access_log=logging.getLogger(ACCESS_LOGGER) if config.access_log else None,
         shutdown_timeout=config.shutdown_timeout_s,
+        # Closes a connection without a complete request head this long after it opened (or
+        # after its last answer); stops once a head arrives, so slow uploads are not cut.
+        keepalive_timeout=config.header_timeout_s,
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+        cap = connection_cap(config.max_connections)
+        site = GuardedSite(runner, config.host, config.port, cap, reuse_address=True)
         await site.start()
         host, port = runner.addresses[0][:2]
         on_ready(_url(host, port))

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from photodesk.core import AlbumGrant, InvalidInput, NotFound, SharedAlbum, ShareLink, parse_expiry
 from photodesk.sync.auth import current_user
+from photodesk.sync.ids import parse_id
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, path_id, read_json
 
@@ -65,7 +66,7 @@ def _grant_json(g: AlbumGrant) -> dict[str, Any]:
 def _ids(body: dict[str, Any], name: str = "ids") -> list[int]:
     value = body.get(name)
     if not isinstance(value, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in value
+        isinstance(i, int) and parse_id(i) is not None for i in value
     ):
         raise http_error(400, f'"{name}" must be a list of asset ids')
     if len(value) > 10_000:
@@ -88,6 +89,7 @@ async def list_albums(request: web.Request) -> web.Response:
 
 
 async def album_assets(request: web.Request) -> web.Response:
+    """The asset ids of an album the caller owns or that is shared with them."""
     user = current_user(request)
     album_id = path_id(request)
     ids = await asyncio.to_thread(request.app[LIBRARY].shares.album_asset_ids, user.id, album_id)
@@ -95,6 +97,7 @@ async def album_assets(request: web.Request) -> web.Response:
 
 
 async def add_assets(request: web.Request) -> web.Response:
+    """Body: `{"ids": [...]}`; owners and editors add their own photos to the album."""
     user = current_user(request)
     album_id = path_id(request)
     ids = _ids(json_object(await read_json(request)))
@@ -105,6 +108,7 @@ async def add_assets(request: web.Request) -> web.Response:
 
 
 async def remove_assets(request: web.Request) -> web.Response:
+    """Body: `{"ids": [...]}`; owners and editors remove photos from the album."""
     user = current_user(request)
     album_id = path_id(request)
     ids = _ids(json_object(await read_json(request)))
@@ -115,6 +119,7 @@ async def remove_assets(request: web.Request) -> web.Response:
 
 
 async def list_grants(request: web.Request) -> web.Response:
+    """Who the caller's album is shared with, and as what."""
     user = current_user(request)
     grants = await asyncio.to_thread(
         request.app[LIBRARY].shares.album_grants, user.id, path_id(request)
@@ -124,7 +129,9 @@ async def list_grants(request: web.Request) -> web.Response:
 
 def _grant(lib: Any, owner_id: int, album_id: int, who: Any, role: str) -> AlbumGrant:
     if isinstance(who, int) and not isinstance(who, bool):
-        user_id = who
+        user_id = parse_id(who)
+        if user_id is None:
+            raise NotFound(f"no user {who}")
     elif isinstance(who, str):
         try:
             user_id = lib.accounts.by_email(who).id
@@ -149,6 +156,7 @@ async def share_album(request: web.Request) -> web.Response:
 
 
 async def unshare_album(request: web.Request) -> web.Response:
+    """Stop sharing the caller's album with that user."""
     user = current_user(request)
     await asyncio.to_thread(
         request.app[LIBRARY].shares.unshare_album,
@@ -160,6 +168,7 @@ async def unshare_album(request: web.Request) -> web.Response:
 
 
 async def list_links(request: web.Request) -> web.Response:
+    """The caller's public links (active, expired and revoked)."""
     user = current_user(request)
     links = await asyncio.to_thread(request.app[LIBRARY].shares.list_links, user.id)
     base = base_url(request)
@@ -172,7 +181,7 @@ async def create_link(request: web.Request) -> web.Response:
     user = current_user(request)
     body = json_object(await read_json(request))
     album_id = body.get("album_id")
-    if album_id is not None and (not isinstance(album_id, int) or isinstance(album_id, bool)):
+    if album_id is not None and (not isinstance(album_id, int) or parse_id(album_id) is None):
         raise http_error(400, '"album_id" must be an album id')
     asset_ids = _ids(body, "asset_ids") if "asset_ids" in body else None
     for name in ("password", "expires", "slug", "title"):
@@ -196,6 +205,7 @@ async def create_link(request: web.Request) -> web.Response:
 
 
 async def revoke_link(request: web.Request) -> web.Response:
+    """Revoke one of the caller's public links (its URL answers 404 from then on)."""
     user = current_user(request)
     await asyncio.to_thread(
         request.app[LIBRARY].shares.revoke_link, path_id(request), owner_id=user.id

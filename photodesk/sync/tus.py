@@ -19,6 +19,7 @@ from aiohttp import web
 
 from photodesk.core import PhotodeskError
 from photodesk.sync.auth import current_user, has_permission, public
+from photodesk.sync.ids import parse_count
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.tus_store import ChunkWriter, TusStore, UploadNotFound, UploadState
 from photodesk.sync.views import ApiError, dumps, error_body, json_response, status_for
@@ -135,10 +136,10 @@ def _encode_metadata(meta: dict[str, str]) -> str:
 
 
 def _int_header(request: web.Request, name: str) -> int:
-    text = request.headers.get(name)
-    if text is None or not text.isdigit() or len(text) > 19:
+    number = parse_count(request.headers.get(name))
+    if number is None:
         raise _tus_error(400, f"the {name} header must be a non-negative whole number")
-    return int(text)
+    return number
 
 
 def _result_headers(state: UploadState) -> dict[str, str]:
@@ -206,8 +207,10 @@ async def create(request: web.Request) -> web.Response:
     def make() -> UploadState:
         with service.creating:
             service.store.sweep([user.id])
-            lib.uploads.check_space(user.id, length + service.store.pending_bytes(user.id))
-            return service.store.create(user.id, length, meta)
+            # unfinished tus uploads count through the quota book's source (see setup)
+            return lib.uploads.quota.check_then(
+                user.id, length, lambda: service.store.create(user.id, length, meta)
+            )
 
     try:
         state = await _thread(make)
@@ -459,7 +462,10 @@ def _sweep_all(app: web.Application) -> int:
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
-    """Expired and abandoned uploads go at startup, then every hour."""
+    """Expired and abandoned uploads go at startup, then every hour; while serving, the bytes
+    promised to unfinished uploads count in every other upload's quota check."""
+    quota, pending = app[LIBRARY].uploads.quota, app[TUS].store.pending_bytes
+    quota.add_source(pending)
 
     async def loop() -> None:
         while True:
@@ -471,6 +477,7 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(loop())
     yield
+    quota.remove_source(pending)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

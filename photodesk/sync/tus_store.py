@@ -188,6 +188,8 @@ class TusStore:
 
     def pending_bytes(self, owner_id: int) -> int:
         """Bytes promised to this owner's unfinished uploads (they count against the quota)."""
+        if not (Path(self._staging_dir(owner_id)) / SUBDIR).is_dir():
+            return 0  # no tus upload yet (and no folder made just to look)
         return sum(s.length for s in self.states(owner_id) if s.result is None)
 
     def sweep(self, owner_ids: Iterable[int]) -> int:

@@ -14,6 +14,7 @@ from aiohttp import web
 from photodesk.core import Account
 from photodesk.sync.auth import AUTH_VIA, current_user, public, set_session_cookie
 from photodesk.sync.keys import CONFIG, LIBRARY
+from photodesk.sync.login_limiter import LIMITER, LoginLimiter
 from photodesk.sync.views import http_error, json_object, json_response, read_json
 
 PENDING_TTL_S = 300.0  # the code must follow the password within five minutes
@@ -69,9 +70,7 @@ class PendingLogins:
 PENDING = web.AppKey("pending_logins", PendingLogins)
 
 
-def _limiter(request: web.Request) -> Any:
-    from photodesk.sync.users import LIMITER  # users imports this module for its login route
-
+def _limiter(request: web.Request) -> LoginLimiter:
     return request.app[LIMITER]
 
 
@@ -178,6 +177,7 @@ async def _check_identity(request: web.Request, body: dict[str, Any]) -> None:
 
 
 async def status(request: web.Request) -> web.Response:
+    """Whether two-factor sign-in is on, and how many recovery codes are left."""
     uid = current_user(request).id
     st = await asyncio.to_thread(request.app[LIBRARY].accounts.totp.status, uid)
     return json_response(
@@ -191,6 +191,7 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def begin(request: web.Request) -> web.Response:
+    """Start turning two-factor on: a new TOTP secret and its otpauth:// URI (a session only)."""
     uid = _session_user(request)
     setup = await asyncio.to_thread(request.app[LIBRARY].accounts.totp.begin, uid, ISSUER)
     body: dict[str, Any] = {"secret": setup.secret, "otpauthUri": setup.uri}
@@ -201,6 +202,8 @@ async def begin(request: web.Request) -> web.Response:
 
 
 async def confirm(request: web.Request) -> web.Response:
+    """Body: `{"code"}` from the authenticator app; turns two-factor on and returns recovery
+    codes."""
     uid = _session_user(request)
     body = json_object(await read_json(request))
     code = body.get("code")
@@ -213,6 +216,7 @@ async def confirm(request: web.Request) -> web.Response:
 
 
 async def disable(request: web.Request) -> web.Response:
+    """Body: `{"password"}` or `{"code"}`; turns two-factor off."""
     uid = _session_user(request)
     await _check_identity(request, json_object(await read_json(request)))
     was_on = await asyncio.to_thread(request.app[LIBRARY].accounts.totp.disable, uid)
@@ -220,6 +224,7 @@ async def disable(request: web.Request) -> web.Response:
 
 
 async def recovery_codes(request: web.Request) -> web.Response:
+    """Body: `{"password"}` or `{"code"}`; new recovery codes (the old ones stop working)."""
     uid = _session_user(request)
     await _check_identity(request, json_object(await read_json(request)))
     codes = await asyncio.to_thread(request.app[LIBRARY].accounts.totp.new_recovery_codes, uid)

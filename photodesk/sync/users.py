@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -15,64 +13,17 @@ from photodesk.sync.auth import (
     AUTH_VIA,
     PERMISSIONS,
     clear_session_cookie,
+    credential,
     current_user,
     public,
+    request_cookie,
+    same_origin,
     set_session_cookie,
 )
 from photodesk.sync.keys import CONFIG, LIBRARY
+from photodesk.sync.login_limiter import LIMITER, LoginLimiter
 from photodesk.sync.oidc_config import password_login_refusal
 from photodesk.sync.views import http_error, json_object, json_response, read_json
-
-MAX_TRACKED = 100_000  # failure records kept in memory; the oldest go first beyond this
-PER_ADDRESS_FACTOR = 4  # an address may fail this many times the per-account limit
-
-
-class LoginLimiter:
-    """Failed logins per (email, address) and per address in a sliding window; in memory."""
-
-    def __init__(self, attempts: int, window_s: float) -> None:
-        self.attempts = attempts
-        self.window_s = window_s
-        self._fails: dict[tuple[str, str], deque[float]] = {}
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._fails.get(key)
-        if q is None:
-            return deque()
-        while q and now - q[0] > self.window_s:
-            q.popleft()
-        if not q:
-            del self._fails[key]
-        return q
-
-    def retry_after(self, email: str, address: str) -> float:
-        """Seconds until this email may be tried from this address again (0: now)."""
-        if self.attempts <= 0:
-            return 0.0
-        now = time.monotonic()
-        waits = []
-        for key, limit in (
-            ((email, address), self.attempts),
-            (("", address), self.attempts * PER_ADDRESS_FACTOR),
-        ):
-            q = self._recent(key, now)
-            if len(q) >= limit:
-                waits.append(self.window_s - (now - q[-limit]))
-        return max(waits, default=0.0)
-
-    def failed(self, email: str, address: str) -> None:
-        now = time.monotonic()
-        if len(self._fails) >= MAX_TRACKED:
-            for key in list(self._fails)[: MAX_TRACKED // 10]:
-                del self._fails[key]
-        for key in ((email, address), ("", address)):
-            self._fails.setdefault(key, deque()).append(now)
-
-    def succeeded(self, email: str, address: str) -> None:
-        self._fails.pop((email, address), None)
-
-
-LIMITER = web.AppKey("login_limiter", LoginLimiter)
 
 
 def _login_body(account: Account, token: str) -> dict[str, Any]:
@@ -124,12 +75,17 @@ async def login(request: web.Request) -> web.Response:
 
 @public
 async def logout(request: web.Request) -> web.Response:
+    """Ends the session of a bearer token or of the session cookie (the cookie's only from this
+    server's own pages: the origin rule of every other cookie-authenticated write)."""
     accounts = request.app[LIBRARY].accounts
     token = None
     authz = request.headers.get("Authorization", "")
     if authz[:7].lower() == "bearer ":
-        token = authz[7:].strip()
-    token = token or request.cookies.get(request.app[CONFIG].cookie_name)
+        token = credential(authz[7:])
+    elif cookie := credential(request_cookie(request, request.app[CONFIG].cookie_name)):
+        if not same_origin(request):
+            raise http_error(403, "cross-site request refused")
+        token = cookie
     if token:
         await asyncio.to_thread(accounts.revoke_session, token)
     response = json_response({"successful": True, "redirectUri": "/"})
@@ -138,6 +94,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def me(request: web.Request) -> web.Response:
+    """The signed-in user: email, name, admin flag, quota and usage, how they authenticated."""
     user = current_user(request)
     accounts = request.app[LIBRARY].accounts
     account = await asyncio.to_thread(accounts.get, user.id)

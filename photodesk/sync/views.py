@@ -23,6 +23,7 @@ from photodesk.core import (
     UnsupportedFormat,
     UploadTooLarge,
 )
+from photodesk.sync.ids import parse_id, parse_int
 from photodesk.sync.keys import CONFIG, REQUEST_ID
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,37 @@ async def read_json(request: web.Request, *, max_bytes: int | None = None) -> An
             raise http_error(413, f"a JSON body may have at most {limit} bytes")
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
+        data = json.loads(b"".join(chunks))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise http_error(400, f"the body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise http_error(400, "the JSON body is nested too deeply") from None
+    _check_text(data)
+    return data
+
+
+def _check_text(data: Any) -> None:
+    """Refuse strings that are not Unicode text: JSON's ``\\ud800`` escapes decode to lone
+    surrogates, which no database, file name or page can hold."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts: Any = (item,)
+        elif isinstance(item, dict):
+            texts = item.keys()
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+            continue
+        else:
+            continue
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                message = "the JSON body has a lone surrogate (not Unicode text)"
+                raise http_error(400, message) from None
 
 
 def json_object(data: Any) -> dict[str, Any]:
@@ -130,10 +159,9 @@ def http_error(status: int, message: str, **headers: str) -> ApiError:
 def int_param(value: str | None, name: str, *, default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise http_error(400, f"{name} must be a whole number") from None
+    number = parse_int(value, negative=low < 0)
+    if number is None:
+        raise http_error(400, f"{name} must be a whole number")
     if not low <= number <= high:
         raise http_error(400, f"{name} must be between {low} and {high}")
     return number
@@ -141,10 +169,10 @@ def int_param(value: str | None, name: str, *, default: int, low: int, high: int
 
 def path_id(request: web.Request, name: str = "id") -> int:
     """A numeric id from the URL; a malformed one is simply not found."""
-    text = request.match_info.get(name, "")
-    if not text.isdigit() or len(text) > 18:
+    number = parse_id(request.match_info.get(name, ""))
+    if number is None:
         raise http_error(404, "not found")
-    return int(text)
+    return number
 
 
 @web.middleware

@@ -11,8 +11,17 @@ import jinja2
 from aiohttp import web
 
 from photodesk.core import NotFound
-from photodesk.sync.auth import USER, AuthUser, clear_session_cookie, public, same_origin
+from photodesk.sync.auth import (
+    USER,
+    AuthUser,
+    clear_session_cookie,
+    credential,
+    public,
+    request_cookie,
+    same_origin,
+)
 from photodesk.sync.gallery import CSP, STATIC
+from photodesk.sync.ids import parse_id
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.shares import ALBUMS as ALBUMS_API
 
@@ -85,12 +94,12 @@ def _album(lib: Any, user_id: int, album_id: int) -> tuple[Any, list[Any], list[
 @public
 async def album_page(request: web.Request) -> web.Response:
     user = _signed_in(request)
-    text = request.match_info["id"]
-    if not text.isdigit() or len(text) > 18:
+    album_id = parse_id(request.match_info["id"])
+    if album_id is None:
         return _missing()
     try:
         album, items, grants = await asyncio.to_thread(
-            _album, request.app[LIBRARY], user.id, int(text)
+            _album, request.app[LIBRARY], user.id, album_id
         )
     except NotFound:  # someone else's album, not shared with the caller: as if there were none
         return _missing()
@@ -135,7 +144,7 @@ async def sign_out(request: web.Request) -> web.Response:
     """The pages' "Sign out" form: ends this browser's session and shows the sign-in page."""
     if not same_origin(request):
         raise web.HTTPForbidden(text="cross-site request refused")
-    token = request.cookies.get(request.app[CONFIG].cookie_name)
+    token = credential(request_cookie(request, request.app[CONFIG].cookie_name))
     if token:
         await asyncio.to_thread(request.app[LIBRARY].accounts.revoke_session, token)
     response = web.Response(status=303, headers={"Location": "/login", "Cache-Control": "no-store"})
@@ -143,7 +152,15 @@ async def sign_out(request: web.Request) -> web.Response:
     return response
 
 
+@public
+async def home(request: web.Request) -> web.Response:
+    """``/``: a small landing page (sign in; or albums, upload and sign out)."""
+    user = request.get(USER)
+    return _html("home.html", user=user, sign_out=SIGN_OUT)
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get("/", home)
     app.router.add_get(PAGE, albums_page)
     app.router.add_get(PAGE + "/", slash)
     app.router.add_get(PAGE + "/{id}", album_page)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from photodesk.sync.decoding import DecodeGate
 from photodesk.sync.gallery_files import (
     NotStrippable,
     StrippedCache,
@@ -37,7 +38,7 @@ def test_strip_jpeg_refuses_what_is_not_a_jpeg() -> None:
 
 
 def test_rotated_and_non_jpeg_photos_are_reencoded_upright(tmp_path: Path) -> None:
-    cache = StrippedCache(tmp_path / "cache")
+    cache = StrippedCache(tmp_path / "cache", DecodeGate(workers=1, max_pixels=50_000_000))
     src = CORPUS / "ianare__gps_DSCN0021.jpg"
     path, ext = cache.path_for(src, "ab" * 20, "jpeg", "photo", 6)
     assert ext == ".jpg" and has_metadata(path.read_bytes()) == []

@@ -20,15 +20,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from photodesk.core.catalog.db import assets as asset_repo
-from photodesk.core.catalog.errors import (
-    InsufficientStorage,
-    InvalidInput,
-    UploadTooLarge,
-)
+from photodesk.core.catalog.errors import InvalidInput, UploadTooLarge
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.procs import exit_with_parent
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
+from photodesk.core.ingest.quota import QuotaBook, Reservation
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
+from photodesk.core.ingest.staging import (
+    INGEST_PREFIX,
+    STREAM_PREFIX,
+    over_pixel_limit,
+    upload_leftovers,
+)
 from photodesk.core.ingest.storage import COPY_TEMP_SUFFIX, expand_template
 from photodesk.core.ingest.writer import ReportBuilder
 
@@ -43,7 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UPLOADS_DIR = "uploads"  # <library>/uploads/<user id>/: same file system as originals/
-STREAM_PREFIX = ".stream-"  # StagedFile's names; other staging users (tus) pick their own
 FREE_SPACE_MARGIN = 512 * 1024 * 1024
 MAX_NAME_BYTES = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -110,7 +112,7 @@ class StagedFile:
 
     def __init__(self, directory: Path, *, max_bytes: int | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"{STREAM_PREFIX}{uuid.uuid4().hex}.part"
+        self.path = directory / f"{STREAM_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.part"
         self.max_bytes = max_bytes
         self.size = 0
         self._digest = hashlib.sha1(usedforsecurity=False)
@@ -197,6 +199,7 @@ class UploadService:
         *,
         storage_root: Path | None = None,
         analysis: AnalysisPool | None = None,
+        quota: QuotaBook | None = None,
     ) -> None:
         self._store = store
         self._accounts = accounts
@@ -206,6 +209,10 @@ class UploadService:
         self.storage_root = storage_root  # None: the library's originals/ folder
         self.free_space_margin = FREE_SPACE_MARGIN
         self._analysis = analysis if analysis is not None else AnalysisPool(2)
+        self.max_pixels: int | None = None  # pictures with more are refused (the server sets it)
+        self.quota = quota or QuotaBook(
+            accounts.check_quota, lambda: self.root, store.root, lambda: self.free_space_margin
+        )
 
     @property
     def analysis_workers(self) -> int:
@@ -231,15 +238,14 @@ class UploadService:
         return path
 
     def check_space(self, owner_id: int, size: int) -> None:
-        """Refuse ``size`` more bytes for this user before any is accepted (quota, free disk)."""
-        if size < 0:
-            raise InvalidInput("the upload size cannot be negative")
-        self._accounts.check_quota(int(owner_id), size)  # raises accounts.QuotaExceeded
-        free = shutil.disk_usage(self.root if self.root.exists() else self._store.root).free
-        if size + self.free_space_margin > free:
-            raise InsufficientStorage(
-                f"not enough free disk space for the upload ({_mb(size)}; {_mb(free)} free)"
-            )
+        """Refuse ``size`` more bytes for this user before any is accepted (quota, free disk),
+        counting what uploads in progress have reserved."""
+        self.quota.check(owner_id, size)
+
+    def reserve(self, owner_id: int, size: int) -> Reservation:
+        """Check and hold ``size`` bytes of quota and disk for an upload starting now (one step,
+        so parallel uploads cannot all pass the same check); release it when the upload ends."""
+        return self.quota.reserve(owner_id, size)
 
     def has_checksum(self, owner_id: int, sha1_hex: str) -> int | None:
         """This user's asset with this content (SHA-1, hex or base64), if any."""
@@ -279,7 +285,7 @@ class UploadService:
         """
         del file_created_at, device_asset_id  # the file's own metadata decides; kept for clients
         temp_path = Path(temp_path)
-        work = self.staging_dir(owner_id) / f".ingest-{uuid.uuid4().hex}"
+        work = self.staging_dir(owner_id) / f"{INGEST_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         result: Analysis | Failure | None = None
         try:
             sha1 = normalize_sha1(sha1_hex)
@@ -300,7 +306,11 @@ class UploadService:
                 if sidecar_path is not None and Path(sidecar_path).exists():
                     side = work / (name + ".xmp")
                     os.replace(sidecar_path, side)
-                result = self._analyze(staged, side, sha1)
+                too_big = over_pixel_limit(staged, self.max_pixels)
+                if too_big:
+                    result = Failure(str(staged), None, None, too_big)
+                else:
+                    result = self._analyze(staged, side, sha1)
                 if isinstance(result, Failure):
                     outcome = UploadOutcome(None, "rejected", result.error)
                 else:
@@ -322,27 +332,18 @@ class UploadService:
         return outcome
 
     def clear_stale(self, older_than: float = 24 * 3600) -> int:
-        """Remove staged streams and ingest folders a crash left behind; returns how many."""
-        cutoff = time.time() - older_than
+        """Remove staged streams and ingest folders a crash left behind (their writer is gone,
+        or they were untouched for ``older_than`` s); returns how many."""
         removed = 0
-        if not self.root.exists():
-            return 0
-        for user_dir in self.root.iterdir():
-            if not user_dir.is_dir():
-                continue
-            for entry in user_dir.iterdir():
-                if not entry.name.startswith((STREAM_PREFIX, ".ingest-")):
-                    continue
-                try:
-                    if entry.stat().st_mtime > cutoff:
-                        continue
-                    if entry.is_dir():
-                        shutil.rmtree(entry)
-                    else:
-                        entry.unlink()
-                    removed += 1
-                except OSError as exc:
-                    log.warning("cannot remove the stale upload %s: %s", entry, exc)
+        for path in upload_leftovers(self.root, time.time() - older_than):
+            try:
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+                removed += 1
+            except OSError as exc:
+                log.warning("cannot remove the stale upload %s: %s", path, exc)
         return removed
 
     def close(self) -> None:
@@ -460,8 +461,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
-
-
-__all__ = ["StagedFile", "UploadOutcome", "UploadService", "normalize_sha1", "safe_filename"]
+__all__ = [
+    "Reservation",
+    "StagedFile",
+    "UploadOutcome",
+    "UploadService",
+    "normalize_sha1",
+    "safe_filename",
+]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photodesk.core.catalog.procs import pid_alive
+from photodesk.core.ingest.staging import upload_leftovers
 from photodesk.core.ingest.storage import COPY_TEMP_SUFFIX
+from photodesk.core.ingest.uploads import UPLOADS_DIR
 from photodesk.core.maintenance.backups import TEMP_PREFIX, TEMP_SUFFIX, backups_dir
 
 if TYPE_CHECKING:
@@ -65,6 +68,8 @@ def find_leftovers(store: Store, known: set[str], catalogued: set[str], cutoff: 
         for e in _walk(backups_dir(store))
         if e.name.startswith(TEMP_PREFIX) and e.name.endswith(TEMP_SUFFIX) and _old(e, cutoff)
     ]
+    # uploads a killed server left half-received (the library's own staging folder)
+    temps += upload_leftovers(store.root / UPLOADS_DIR, cutoff)
     return Leftovers(orphans, temps, untracked)
 
 
@@ -73,7 +78,10 @@ def remove_files(store: Store, paths: list[str]) -> list[str]:
     removed: list[str] = []
     for path in paths:
         try:
-            os.unlink(path)
+            if os.path.isdir(path) and not os.path.islink(path):  # an ingest folder
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
         except FileNotFoundError:
             continue
         except OSError as exc:

@@ -84,6 +84,7 @@ def write_plain_jpeg(
     Raises:
         CorruptFile, UnsupportedFormat, OSError, ValueError: nothing can be decoded from it.
     """
+    from photodesk.core.media.icc import neutral_icc
     from photodesk.core.media.thumbnails.color import (
         apply_orientation,
         flatten_alpha,
@@ -96,7 +97,9 @@ def write_plain_jpeg(
         im = flatten_alpha(to_working_mode(apply_orientation(decoded.image, decoded.orientation)))
         if im.mode not in ("RGB", "L"):
             im = im.convert("RGB")
-        extra = {"icc_profile": decoded.icc} if decoded.icc else {}
+        im.info = {}  # Pillow would write a comment (JPEG COM, GIF, PNG text) it finds there
+        profile = neutral_icc(decoded.icc)  # the colour profile, without its words
+        extra = {"icc_profile": profile} if profile else {}
         with open(dst, "wb") as fh:
             im.save(fh, "JPEG", quality=quality, **extra)
     finally:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 KEY_BYTES = 32  # secrets.token_urlsafe(32): 43 URL-safe characters
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$")
 RESERVED_SLUGS = frozenset({"api", "admin", "login", "upload", "share", "static", "new"})
-_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
+_DURATION_RE = re.compile(r"^\s*(\d{1,12})\s*([smhdw])\s*$", re.IGNORECASE | re.ASCII)
+MAX_EXPIRY_DAYS = 100 * 366  # an expiry further away is a mistake (and past datetime's range)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_SELECTION = 10_000
 COOKIE_DAYS = 7
@@ -97,15 +98,21 @@ def parse_expiry(text: str | None, now: datetime | None = None) -> datetime | No
         seconds = int(m.group(1)) * _UNIT_S[m.group(2).lower()]
         if seconds <= 0:
             raise InvalidInput("an expiry must be in the future")
+        if seconds > MAX_EXPIRY_DAYS * 86400:
+            raise InvalidInput("an expiry may be at most 100 years away (or give none)")
         return now + timedelta(seconds=seconds)
     try:
         when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"not an expiry: {text!r} (use e.g. 7d, 12h or 2026-12-31)") from None
-    if when.tzinfo is not None:
-        when = when.astimezone().replace(tzinfo=None)
+        if when.tzinfo is not None:
+            when = when.astimezone().replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise InvalidInput(
+            f"not an expiry: {text[:40]!r} (use e.g. 7d, 12h or 2026-12-31)"
+        ) from None
     if when <= now:
         raise InvalidInput("an expiry must be in the future")
+    if when - now > timedelta(days=MAX_EXPIRY_DAYS):
+        raise InvalidInput("an expiry may be at most 100 years away (or give none)")
     return when
 
 

@@ -160,6 +160,8 @@ class Asset(Base):
     trashed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
     has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
+    phash: Mapped[int | None] = mapped_column(BigInteger)  # perceptual hash of the thumbnail
+    sharpness: Mapped[float | None] = mapped_column(Float)  # of the thumbnail (burst order)
     stack_id: Mapped[int | None] = mapped_column(
         ForeignKey("stacks.id", ondelete="SET NULL"), index=True
     )
@@ -454,3 +456,8 @@ class ShareLinkAsset(Base):
         ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The sync journal's tables (photodesk.core.sync) live in their own module; importing it here
+# keeps every table on Base.metadata whoever imports the schema first.
+from photodesk.core.catalog.db import sync_log  # noqa: E402, F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,18 @@ def _open(src: Path | io.BytesIO, file_type: str) -> Image.Image:
         raise CorruptFile(f"image too large to decode safely ({exc})") from exc
     except _PIL_ERRORS as exc:
         raise CorruptFile(f"unreadable {file_type or 'image'} header: {exc}") from exc
+
+
+def pixel_count(src: Path, file_type: str) -> tuple[int, int] | None:
+    """Width and height from the header of a picture Pillow (or pillow_heif) opens, without
+    decoding its pixels; None for anything else (videos, RAW, damaged or unknown files)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with _open(src, file_type.upper()) as im:
+                return int(im.size[0]), int(im.size[1])
+    except (CorruptFile, UnsupportedFormat, OSError):
+        return None
 
 
 def _load(im: Image.Image, what: str) -> None:

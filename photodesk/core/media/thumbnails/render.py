@@ -108,8 +108,9 @@ def _save_temp(im: Image.Image, path: Path, quality: int) -> Path:
         if hasattr(os, "fchmod"):  # not on Windows
             os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
-            # No exif/icc_profile arguments: derivatives carry neither (pixels are upright sRGB).
-            im.save(fh, "JPEG", quality=quality, optimize=False, progressive=False)
+            # No exif/icc_profile arguments: derivatives carry neither (pixels are upright sRGB);
+            # an empty comment, or Pillow writes one it finds in im.info (JPEG COM, GIF, PNG).
+            im.save(fh, "JPEG", quality=quality, optimize=False, progressive=False, comment=b"")
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
