@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Engine,
+    Integer,
     String,
     Table,
     bindparam,
@@ -193,17 +194,24 @@ def _fill_cycles(source: Engine, target: Engine, cycles: dict[str, str]) -> None
 
 
 def _move_sequences(target: Engine) -> None:
-    """Let new rows get ids after the copied ones (SERIAL sequences do not see explicit ids)."""
+    """Let new rows get keys after the copied ones (SERIAL sequences do not see explicit ids)."""
     with target.begin() as conn:
         for table in tables():
-            if "id" not in table.c or not table.c.id.primary_key:
+            keys = list(table.primary_key.columns)
+            if len(keys) != 1 or not isinstance(keys[0].type, Integer):
+                continue
+            key = keys[0].name
+            seq = conn.execute(
+                text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": key}
+            ).scalar()
+            if seq is None:
                 continue
             conn.execute(
                 text(
-                    "SELECT setval(pg_get_serial_sequence(:t, 'id'), "
-                    f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                    f"SELECT setval(:s, coalesce((SELECT max({key}) FROM {table.name}), 0) + 1, "
+                    "false)"
                 ),
-                {"t": table.name},
+                {"s": seq},
             )
 
 
