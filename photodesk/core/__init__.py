@@ -42,6 +42,16 @@ from photodesk.core.catalog.types import (
     TagNode,
     UserId,
 )
+from photodesk.core.dav.locks import INFINITY as DAV_INFINITY
+from photodesk.core.dav.locks import DavLock, Locked
+from photodesk.core.dav.space import (
+    DavItem,
+    DavSpace,
+    Exists,
+    MissingParent,
+    PreconditionFailed,
+    norm_path,
+)
 from photodesk.core.inference.models import Models
 from photodesk.core.inference.ports import DetectedFace, FaceAnalyzer, ImageEmbedder, TextEmbedder
 from photodesk.core.ingest.files import FileService, WatchedFolder
@@ -92,6 +102,7 @@ from photodesk.core.sharing.links import ShareLink, parse_expiry
 
 __all__ = [
     "CLIP_HELP",
+    "DAV_INFINITY",
     "DEFAULT_BACKUPS_KEPT",
     "DEFAULT_POLL_INTERVAL_S",
     "DEFAULT_SETTLE_S",
@@ -119,12 +130,16 @@ __all__ = [
     "Conflict",
     "CorruptFile",
     "Cursor",
+    "DavItem",
+    "DavLock",
+    "DavSpace",
     "DetectedFace",
     "DuplicateService",
     "EditService",
     "Event",
     "EventBus",
     "EventService",
+    "Exists",
     "ExternalIdentity",
     "FaceAnalyzer",
     "FaceBox",
@@ -153,9 +168,11 @@ __all__ = [
     "LibraryError",
     "LibraryOptions",
     "LibraryStats",
+    "Locked",
     "MarkerIndex",
     "Memory",
     "MemoryService",
+    "MissingParent",
     "Models",
     "MonthBucket",
     "NotFound",
@@ -163,6 +180,7 @@ __all__ = [
     "PersonSummary",
     "PhotodeskError",
     "PlaceName",
+    "PreconditionFailed",
     "Queue",
     "QueueStatus",
     "QuotaExceeded",
@@ -187,6 +205,7 @@ __all__ = [
     "WorkerInfo",
     "network_fs_type",
     "neutral_icc",
+    "norm_path",
     "normalize_sha1",
     "parse_coordinates",
     "parse_expiry",

@@ -21,6 +21,7 @@ from photodesk.core.accounts.service import AccountService
 from photodesk.core.catalog.events import Changes, EventBus
 from photodesk.core.catalog.store import CATALOG, LOCAL_USER_EMAIL, Store
 from photodesk.core.catalog.types import UserId
+from photodesk.core.dav.space import DavSpace
 from photodesk.core.inference.models import Loader, MLModels, Models
 from photodesk.core.ingest.files import FileService
 from photodesk.core.ingest.importer import Importer
@@ -135,6 +136,7 @@ class Library:
             analysis=self._analysis,
             quota=prior_uploads.quota if prior_uploads is not None else None,
         )
+        self.dav = DavSpace(store, self.uploads, self.accounts)  # WebDAV spaces (phone backup)
         # started by the desktop app, the daemon, `watch run` (start_background)
         self.watch = FolderWatcher(
             store,
@@ -144,6 +146,7 @@ class Library:
             polling=opts.watch_polling,
             workers=opts.watch_workers,
             sidecars_changed=self.ingest.sidecars_changed,
+            uploads=self.uploads,  # inboxes: watched folders whose files become an account's
         )
 
     def _scoped(self, user_id: int) -> Library:
