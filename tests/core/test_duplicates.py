@@ -156,6 +156,7 @@ def test_a_catalog_from_before_hashing_gets_the_columns_and_its_hashes(tmp_path:
         with lib.store.writer_engine.begin() as conn:  # as made by photodesk before 0011
             conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN phash")
             conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN sharpness")
+            conn.exec_driver_sql("DROP TABLE dav_entries")  # nor 0012's table
             conn.exec_driver_sql("DROP TABLE workers")  # nor 0013's table
             conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0010'")
     with Library.open(root) as lib:
