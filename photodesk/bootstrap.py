@@ -31,6 +31,9 @@ def open_library(
     """Open the library for a front end: ``options`` say how it runs (the desktop's, the
     server's); the ML models are attached unless ``ml`` or $PHOTODESK_ML turns them off."""
     lib = Library.open(resolve_library_dir(library), options=options)
+    from photodesk.remote.pairing import attach as attach_remote
+
+    attach_remote(lib)  # a paired server's transport (HTTP), used by sync rounds and jobs
     if ml if ml is not None else os.environ.get(ML_ENV, "").lower() not in ("0", "off", "no"):
         attach_ml(lib)
     return lib

@@ -19,10 +19,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--view",
         default="timeline",
-        help="timeline, viewer, map, people, search, "
-        "albums, tags, folders, favourites, archive or trash",
+        help="timeline, memories, events, viewer, map, people, search, "
+        "albums, tags, folders, duplicates, favourites, archive or trash",
     )
     p.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT")
+    p.add_argument(
+        "--theme", default="light", choices=("light", "dark", "system"), help="for --screenshot"
+    )
 
 
 def library_options(args: argparse.Namespace) -> LibraryOptions | None:
@@ -43,7 +46,9 @@ def run(library: Library, args: argparse.Namespace) -> int:
         except ValueError:
             print(f"photodesk: bad --size {args.size!r} (use 1400x900)", file=sys.stderr)
             return 2
-        return screenshot(library, Path(args.screenshot), args.view.lower(), (width, height))
+        return screenshot(
+            library, Path(args.screenshot), args.view.lower(), (width, height), args.theme
+        )
     from photodesk.ui.app import run as run_app
 
     return run_app(library)

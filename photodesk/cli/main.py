@@ -14,8 +14,10 @@ from photodesk.cli import (
     gui_cmd,
     index_cmd,
     jobs_cmd,
+    memories_cmd,
     models_cmd,
     people_cmd,
+    remote_cmd,
     search_cmd,
     serve_cmd,
     share_cmd,
@@ -39,6 +41,9 @@ COMMANDS: tuple[Command, ...] = (
     people_cmd.COMMAND,
     index_cmd.COMMAND,
     xmp_cmd.COMMAND,
+    remote_cmd.COMMAND,
+
+    memories_cmd.COMMAND,
     gui_cmd.COMMAND,
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in c.names}

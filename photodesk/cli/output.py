@@ -13,7 +13,8 @@ from photodesk.core import AssetRecord, LibraryStats
 def asset_json(a: AssetRecord) -> dict[str, Any]:
     return {
         "id": int(a.id),
-        "path": a.path,
+        "path": a.path or None,  # None: the original is only on the paired server
+        "original": "here" if a.files else "server",
         "files": list(a.files),
         "checksum": a.checksum,
         "kind": a.kind,

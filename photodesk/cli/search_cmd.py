@@ -9,7 +9,7 @@ from typing import Any
 
 from photodesk.cli import output
 from photodesk.cli.registry import Command
-from photodesk.core import Library, SearchQuery
+from photodesk.core import DUPLICATE_BITS, Library, SearchQuery
 
 
 def _date(text: str) -> datetime:
@@ -56,7 +56,9 @@ def add_parser(sub: Any) -> None:
         nargs="?",
         const=0.01,
         metavar="DISTANCE",
-        help="near-duplicate groups (CLIP cosine distance, default 0.01)",
+        help="near-duplicate groups: perceptual hashes at most DISTANCE bits apart (1-8, "
+        "default 4); with smart search on, a DISTANCE below 1 is a CLIP cosine distance "
+        "(default 0.01)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON array of assets")
 
@@ -64,14 +66,18 @@ def add_parser(sub: Any) -> None:
 def run(lib: Library, args: argparse.Namespace) -> int:
     search = lib.search
     if args.duplicates is not None:
-        groups = search.near_duplicates(args.duplicates)
+        if search.semantic_available and args.duplicates < 1:
+            groups = search.near_duplicates(args.duplicates)
+        else:  # no model needed: perceptual hashes (the keeper first in each group)
+            hashes = lib.duplicates
+            hashes.backfill()  # photos imported before hashing existed
+            bits = round(args.duplicates) if args.duplicates >= 1 else DUPLICATE_BITS
+            groups = hashes.groups(bits)  # type: ignore[assignment]
         if args.json:
             output.dump([[int(i) for i in g] for g in groups])
         else:
             for g in groups:
                 print(" ".join(str(i) for i in g))
-            if not search.semantic_available:
-                _note_smart(lib)
         return 0
     if args.like is not None:
         ids = search.similar(args.like, args.limit or 50)

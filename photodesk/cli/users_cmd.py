@@ -39,6 +39,11 @@ def add_parser(subparsers: Any) -> None:
     a.add_argument("--quota", type=parse_size, default=None, help="storage quota, e.g. 200G")
     a.add_argument("--storage-label", help="folder name for the user's uploads")
     a.add_argument(
+        "--owner",
+        action="store_true",
+        help="make the desktop library's owner this account (its photos stay theirs)",
+    )
+    a.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     ls = sub.add_parser("list", help="list users")
@@ -98,6 +103,10 @@ def _size(n: int | None) -> str:
 
 def run_users(lib: Library, args: argparse.Namespace) -> int:
     accounts = lib.accounts
+    if args.action == "add" and args.owner:
+        uid = accounts.claim_owner(args.email, _password(args), admin=args.admin, name=args.name)
+        print(f"the library's owner is now user {uid}: {args.email.strip().lower()}")
+        return 0
     if args.action == "add":
         password = _password(args)
         uid = accounts.add_user(

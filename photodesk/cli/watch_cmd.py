@@ -17,6 +17,7 @@ from photodesk.core import (
     FileService,
     Library,
     LibraryOptions,
+    PhotodeskError,
     network_fs_type,
 )
 
@@ -40,6 +41,23 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="always (--poll) or never (--no-poll) poll this folder instead of using file-system "
         "events (default: poll network shares only)",
+    )
+    a.add_argument(
+        "--user",
+        metavar="EMAIL",
+        help="make it this account's inbox: new files are copied in as that account's uploads "
+        "(for Syncthing, Resilio or a share a phone app fills); the server runs it",
+    )
+    after = a.add_mutually_exclusive_group()
+    after.add_argument(
+        "--delete-after-import",
+        action="store_true",
+        help="with --user: remove each file from the inbox once its import is verified",
+    )
+    after.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --user: leave imported files in the inbox (the default)",
     )
     r = sub.add_parser("remove", help="stop watching a folder (its photos stay in the library)")
     r.add_argument("path", metavar="PATH")
@@ -81,7 +99,12 @@ def library_options(args: argparse.Namespace) -> LibraryOptions | None:
 def run(lib: Library, args: argparse.Namespace) -> int:
     """Run ``photodesk watch ACTION``; returns the exit status."""
     files = lib.files
+    if args.action == "add" and args.user:
+        return _add_inbox(lib, files, args)
     if args.action == "add":
+        if args.delete_after_import:
+            print("photodesk: --delete-after-import needs --user EMAIL (an inbox)", file=sys.stderr)
+            return 2
         w = files.add_watched(args.path, copy=args.copy, polling=args.poll)
         fs = network_fs_type(w.path)
         how = (
@@ -98,12 +121,34 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         print(f"no longer watching {w.path} (its photos stay in the library)")
         return 0
     if args.action == "list":
-        return _list(files, as_json=args.json)
+        return _list(lib, files, as_json=args.json)
     return _run(lib, args)
 
 
-def _list(files: FileService, *, as_json: bool) -> int:
+def _add_inbox(lib: Library, files: FileService, args: argparse.Namespace) -> int:
+    account = lib.accounts.by_email(args.user)
+    w = files.add_watched(
+        args.path,
+        polling=args.poll,
+        inbox_for=account.id,
+        delete_after_import=args.delete_after_import,
+    )
+    after = "removed once imported" if w.delete_after_import else "kept after the import"
+    print(f"inbox {w.path} for {account.email}: new photos and videos become theirs ({after})")
+    print("  `photodesk serve` (or `photodesk watch run`) imports what is there and what arrives")
+    return 0
+
+
+def _owners(lib: Library) -> dict[int, str]:
+    try:
+        return {a.id: a.email for a in lib.accounts.list_users()}
+    except PhotodeskError:
+        return {}
+
+
+def _list(lib: Library, files: FileService, *, as_json: bool) -> int:
     folders = files.watched()
+    owners = _owners(lib) if any(w.inbox for w in folders) else {}
     if as_json:
         output.dump(
             [
@@ -113,6 +158,8 @@ def _list(files: FileService, *, as_json: bool) -> int:
                     "enabled": w.enabled,
                     "polling": w.polling,
                     "network": network_fs_type(w.path),
+                    "inbox_for": owners.get(w.owner_id) if w.inbox else None,
+                    "delete_after_import": w.delete_after_import,
                     "last_scan_at": w.last_scan_at.isoformat(timespec="seconds")
                     if w.last_scan_at
                     else None,
@@ -128,6 +175,9 @@ def _list(files: FileService, *, as_json: bool) -> int:
             "copy" if w.copy else "reference",
             {True: "poll", False: "events", None: "auto"}[w.polling],
         ]
+        if w.inbox:
+            flags[0] = f"inbox of {owners.get(w.owner_id, w.owner_id)}"
+            flags.append("delete after import" if w.delete_after_import else "keep")
         if not w.enabled:
             flags.append("disabled")
         scanned = w.last_scan_at.strftime("%Y-%m-%d %H:%M") if w.last_scan_at else "never"

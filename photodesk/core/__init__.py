@@ -42,6 +42,16 @@ from photodesk.core.catalog.types import (
     TagNode,
     UserId,
 )
+from photodesk.core.dav.locks import INFINITY as DAV_INFINITY
+from photodesk.core.dav.locks import DavLock, Locked
+from photodesk.core.dav.space import (
+    DavItem,
+    DavSpace,
+    Exists,
+    MissingParent,
+    PreconditionFailed,
+    norm_path,
+)
 from photodesk.core.inference.models import Models
 from photodesk.core.inference.ports import DetectedFace, FaceAnalyzer, ImageEmbedder, TextEmbedder
 from photodesk.core.ingest.files import FileService, WatchedFolder
@@ -65,6 +75,7 @@ from photodesk.core.media.thumbnails import PREVIEW_SIZE
 from photodesk.core.media.thumbnails.decode import pixel_count
 from photodesk.core.organize.assets import TRASH_DAYS
 from photodesk.core.organize.edits import EditService, FaceBox, parse_coordinates
+from photodesk.core.organize.events import Event, EventService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import (
     TILE_SIZE,
@@ -77,9 +88,12 @@ from photodesk.core.organize.geo import (
     project_arrays,
     unproject,
 )
+from photodesk.core.organize.memories import Memory, MemoryService
 from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
 from photodesk.core.people.jobs import FACES_HELP
 from photodesk.core.people.service import FaceRecord, PeopleService, PersonSummary
+from photodesk.core.search.duplicates import DEFAULT_BITS as DUPLICATE_BITS
+from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.jobs import CLIP_HELP
 from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
 from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum
@@ -87,10 +101,12 @@ from photodesk.core.sharing.links import ShareLink, parse_expiry
 
 __all__ = [
     "CLIP_HELP",
+    "DAV_INFINITY",
     "DEFAULT_BACKUPS_KEPT",
     "DEFAULT_POLL_INTERVAL_S",
     "DEFAULT_SETTLE_S",
     "DEFAULT_TEMPLATE",
+    "DUPLICATE_BITS",
     "FACES_HELP",
     "PHOTO_EXTENSIONS",
     "PREVIEW_SIZE",
@@ -112,9 +128,16 @@ __all__ = [
     "Conflict",
     "CorruptFile",
     "Cursor",
+    "DavItem",
+    "DavLock",
+    "DavSpace",
     "DetectedFace",
+    "DuplicateService",
     "EditService",
+    "Event",
     "EventBus",
+    "EventService",
+    "Exists",
     "ExternalIdentity",
     "FaceAnalyzer",
     "FaceBox",
@@ -143,7 +166,11 @@ __all__ = [
     "LibraryError",
     "LibraryOptions",
     "LibraryStats",
+    "Locked",
     "MarkerIndex",
+    "Memory",
+    "MemoryService",
+    "MissingParent",
     "Models",
     "MonthBucket",
     "NotFound",
@@ -151,6 +178,7 @@ __all__ = [
     "PersonSummary",
     "PhotodeskError",
     "PlaceName",
+    "PreconditionFailed",
     "Queue",
     "QueueStatus",
     "QuotaExceeded",
@@ -173,6 +201,7 @@ __all__ = [
     "WatchedFolder",
     "network_fs_type",
     "neutral_icc",
+    "norm_path",
     "normalize_sha1",
     "parse_coordinates",
     "parse_expiry",

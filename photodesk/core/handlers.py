@@ -16,6 +16,7 @@ from photodesk.core.maintenance.backups import backup_if_due
 from photodesk.core.organize import sidecars
 from photodesk.core.people import jobs as people_jobs
 from photodesk.core.search import jobs as search_jobs
+from photodesk.core.sync import jobs as sync_jobs
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -60,6 +61,10 @@ def _xmp_write(lib: Library, ctx: JobContext) -> Result:
 
 def _xmp_read(lib: Library, ctx: JobContext) -> Result:
     return sidecars.read_xmp(lib.store, ctx)
+
+
+def _sync_round(lib: Library, ctx: JobContext) -> Result:
+    return sync_jobs.sync_round(lib, ctx)
 
 
 def _catch_up(lib: Library, ctx: JobContext) -> Result:
@@ -110,6 +115,7 @@ KINDS = (
     JobKind(JobName.ML_CATCH_UP, Queue.MAINTENANCE, _catch_up),
     JobKind(JobName.XMP_WRITE, Queue.METADATA, _xmp_write),
     JobKind(JobName.XMP_READ, Queue.METADATA, _xmp_read),
+    JobKind(JobName.SYNC_ROUND, Queue.SYNC, _sync_round, max_attempts=1),
 )
 
 

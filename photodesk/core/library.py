@@ -21,6 +21,7 @@ from photodesk.core.accounts.service import AccountService
 from photodesk.core.catalog.events import Changes, EventBus
 from photodesk.core.catalog.store import CATALOG, LOCAL_USER_EMAIL, Store
 from photodesk.core.catalog.types import UserId
+from photodesk.core.dav.space import DavSpace
 from photodesk.core.inference.models import Loader, MLModels, Models
 from photodesk.core.ingest.files import FileService
 from photodesk.core.ingest.importer import Importer
@@ -34,14 +35,18 @@ from photodesk.core.media.thumbnails import ThumbnailStore
 from photodesk.core.organize.albums import AlbumService
 from photodesk.core.organize.assets import AssetService
 from photodesk.core.organize.edits import EditService
+from photodesk.core.organize.events import EventService
 from photodesk.core.organize.folders import FolderService
 from photodesk.core.organize.geo import GeoService
+from photodesk.core.organize.memories import MemoryService
 from photodesk.core.organize.sidecars import XmpService
 from photodesk.core.organize.tags import TagService
 from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
+from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
+from photodesk.core.sync.service import SyncService
 
 if TYPE_CHECKING:
     from photodesk.core.search.smart import SmartSearch
@@ -96,6 +101,11 @@ class Library:
         self.search = SearchService(store, prior.semantic if prior is not None else None)
         self.folders = FolderService(store, self.assets)
         self.edits = EditService(store, self.assets)
+        self.memories = MemoryService(store)  # "on this day", "this week N years ago"
+        self.event_groups = EventService(store)  # photos grouped by time and place
+        self.duplicates = DuplicateService(
+            store, self.thumbnails, self.assets, self.albums, self.tags, self.edits
+        )
         prior_people: PeopleService | None = vars(self).get("people")  # shares its crop cache
         self.people = PeopleService(
             store,
@@ -109,6 +119,7 @@ class Library:
         self.files = FileService(store)
         self.maintenance = MaintenanceService(store)
         self.shares = ShareService(store)  # album grants and public links
+        self.sync = SyncService(self)  # pairing, the change feed, sync rounds (docs/sync.md)
         self.accounts = AccountService(store, self.thumbnails, self.shares)
         prior_uploads: UploadService | None = vars(self).get("uploads")  # shares its quota book
         self.uploads = UploadService(
@@ -120,6 +131,7 @@ class Library:
             analysis=self._analysis,
             quota=prior_uploads.quota if prior_uploads is not None else None,
         )
+        self.dav = DavSpace(store, self.uploads, self.accounts)  # WebDAV spaces (phone backup)
         # started by the desktop app, the daemon, `watch run` (start_background)
         self.watch = FolderWatcher(
             store,
@@ -129,6 +141,7 @@ class Library:
             polling=opts.watch_polling,
             workers=opts.watch_workers,
             sidecars_changed=self.ingest.sidecars_changed,
+            uploads=self.uploads,  # inboxes: watched folders whose files become an account's
         )
 
     def _scoped(self, user_id: int) -> Library:
@@ -232,6 +245,7 @@ class Library:
         return self.store.write(changes)
 
     def close(self) -> None:
+        self.sync.stop_background()
         self.stop_background()
         self.uploads.close()
         self.store.dispose()

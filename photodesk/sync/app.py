@@ -35,6 +35,8 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.shares",
     "photodesk.sync.gallery",
     "photodesk.sync.web_albums",
+    "photodesk.sync.sync_api",
+    "photodesk.sync.dav",
 )
 
 

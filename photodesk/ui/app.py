@@ -10,7 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from photodesk.core import JobName, Library, LibraryOptions
-from photodesk.ui import ops
+from photodesk.ui import ops, style
 from photodesk.ui.identity import apply_identity
 from photodesk.ui.main_window import MainWindow
 
@@ -34,6 +34,8 @@ def keep_gui_responsive(library: Library) -> None:
 def run(library: Library) -> int:
     app = cast(QApplication, QApplication.instance() or QApplication(sys.argv))
     apply_identity(app)
+    style.apply(app)  # the saved appearance: light, dark or the system's
+    style.FollowSystem(app)
     window = MainWindow(library)
     window.show()
     keep_gui_responsive(library)
@@ -47,7 +49,10 @@ def run(library: Library) -> int:
 
         QTimer.singleShot(ML_CATCH_UP_DELAY_MS, catch_up)
     library.start_background(jobs=False)
+    if library.sync.pairing() is not None:  # rounds with the paired server, as `sync` jobs
+        library.sync.start_background()
     try:
         return int(app.exec())
     finally:
+        library.sync.stop_background()
         library.stop_background()

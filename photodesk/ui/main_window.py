@@ -1,43 +1,57 @@
-"""The main window: sidebar navigation, the views, import actions and background-work progress."""
+"""The main window: the toolbar, the sidebar, the views, import actions and background progress."""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QColor, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
+    QLineEdit,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
+    QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from photodesk.core import JobProgress, Library, LibraryStats
-from photodesk.ui import ops
+from photodesk.ui import icons, ops, style
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.identity import app_icon, show_about
+from photodesk.ui.views.base import ErrorView, View
 from photodesk.ui.widgets.jobs_status import JobsStatus
+from photodesk.ui.widgets.sidebar import Sidebar
+from photodesk.ui.widgets.sync_status import SyncStatus
+
+if TYPE_CHECKING:
+    from photodesk.ui.views.viewer import ViewerView
 
 log = logging.getLogger(__name__)
 
-# Sidebar section -> "module:Class" of its view (imported when first shown).
+# Sidebar section -> "module:Class" of its view (imported when first shown); the sidebar groups
+# them (widgets/sidebar.py GROUPS).
 SECTIONS: dict[str, str] = {
     "Timeline": "photodesk.ui.views.timeline:TimelineView",
+    "Memories": "photodesk.ui.views.moments:MemoriesView",
+    "Events": "photodesk.ui.views.moments:EventsView",
     "Map": "photodesk.ui.views.map:MapView",
     "People": "photodesk.ui.views.people:PeopleView",
     "Search": "photodesk.ui.views.search:SearchView",
     "Albums": "photodesk.ui.views.albums:AlbumsView",
     "Tags": "photodesk.ui.views.tags:TagsView",
     "Folders": "photodesk.ui.views.folders:FoldersView",
+    "Duplicates": "photodesk.ui.views.moments:DuplicatesView",
     "Favourites": "photodesk.ui.views.grid:FavouritesView",
     "Archive": "photodesk.ui.views.grid:ArchiveView",
     "Trash": "photodesk.ui.views.grid:TrashView",
@@ -45,7 +59,7 @@ SECTIONS: dict[str, str] = {
 VIEWER = "photodesk.ui.views.viewer:ViewerView"
 
 
-def _load(spec: str) -> type:
+def _load(spec: str) -> Any:
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
@@ -59,7 +73,8 @@ class EmptyState(QWidget):
         self.headline.setObjectName("headline")
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
         font = self.headline.font()
-        font.setPointSize(font.pointSize() + 8)
+        font.setPixelSize(style.HEADLINE)
+        font.setBold(True)
         self.headline.setFont(font)
         self.detail = QLabel(
             "Add a folder of photos: photodesk reads them where they are, or copies them into "
@@ -67,6 +82,7 @@ class EmptyState(QWidget):
         )
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
+        self.detail.setObjectName("muted")
         self.import_button = QPushButton("Import a folder…")
         self.import_button.setDefault(True)
         self.import_button.clicked.connect(lambda: window.import_folder(copy=False))
@@ -97,14 +113,14 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 820)
 
-        self.sidebar = QListWidget()
-        self.sidebar.addItems(list(SECTIONS))
-        self.sidebar.setFixedWidth(170)
+        self.sidebar = Sidebar(list(SECTIONS))
+        self.sidebar.assets_dropped.connect(self._on_sidebar_drop)
+        self.sidebar.album_chosen.connect(self.show_album)
         self.stack = QStackedWidget()
         self.empty = EmptyState(self)
         self.stack.addWidget(self.empty)
-        self.views: dict[str, QWidget] = {}
-        self.viewer: Any = None  # the ViewerView, loaded on first use
+        self.views: dict[str, View] = {}
+        self.viewer: ViewerView | None = None
         self._before_viewer: QWidget | None = None
         self._library_empty: bool | None = None
 
@@ -117,15 +133,21 @@ class MainWindow(QMainWindow):
 
         self.jobs_status = JobsStatus(library, self)
         self.statusBar().addPermanentWidget(self.jobs_status)
+        self.sync_status = SyncStatus(library, self)  # hidden unless paired with a server
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.bridge.notice.connect(self._on_notice)
         self.bridge.changed.connect(self._on_changed)
         self._build_menus()
+        self._build_toolbar()
+        self._counts_timer = QTimer(self, singleShot=True, interval=1000)
+        self._counts_timer.timeout.connect(self._refresh_empty)
+        self._unsubscribe_theme = style.on_change(self._on_theme)
 
-        self.sidebar.currentTextChanged.connect(self.show_section)
+        self.sidebar.section_chosen.connect(self.show_section)
         last = self.settings.value("section", "Timeline") if restore else "Timeline"
         if restore and (geometry := self.settings.value("geometry")) is not None:
             self.restoreGeometry(geometry)
-        self.sidebar.setCurrentRow(max(0, list(SECTIONS).index(last) if last in SECTIONS else 0))
+        self.sidebar.select(str(last) if last in SECTIONS else "Timeline")
         self._refresh_empty()
 
     # ----- menus and import ------------------------------------------------------------------
@@ -141,21 +163,131 @@ class MainWindow(QMainWindow):
         act = QAction("&Watched folders…", self)
         act.triggered.connect(self.edit_watched_folders)
         file_menu.addAction(act)
+        act = QAction("&Server…", self)  # pair with a photodesk server and sync
+        act.triggered.connect(self.edit_server)
+        file_menu.addAction(act)
         file_menu.addSeparator()
         act = QAction("&Quit", self)
         act.setShortcut(QKeySequence.StandardKey.Quit)
         act.triggered.connect(self.close)
         file_menu.addAction(act)
+        view_menu = self.menuBar().addMenu("&View")
+        appearance = view_menu.addMenu("&Appearance")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for mode, text in (
+            ("system", "Follow the &system"),
+            ("light", "&Light"),
+            ("dark", "&Dark"),
+        ):
+            act = QAction(text, self, checkable=True)
+            act.setChecked(style.saved_mode() == mode)
+            act.triggered.connect(lambda _=False, m=mode: self.set_theme(m))
+            group.addAction(act)
+            appearance.addAction(act)
+            self.theme_actions[mode] = act
+
         help_menu = self.menuBar().addMenu("&Help")
         act = QAction("&About photodesk", self)
         act.setMenuRole(QAction.MenuRole.AboutRole)
         act.triggered.connect(lambda: show_about(self))
         help_menu.addAction(act)
 
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.import_action = QAction("Import", self)
+        self.import_action.setToolTip("Import a folder of photos (Ctrl+I)")
+        self.import_action.triggered.connect(lambda: self.import_folder(copy=False))
+        bar.addAction(self.import_action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.search_field = QLineEdit()
+        self.search_field.setObjectName("searchField")
+        self.search_field.setPlaceholderText("Search photos, places, cameras…")
+        self.search_field.setClearButtonEnabled(True)
+        self.search_field.setFixedWidth(360)
+        self.search_field.returnPressed.connect(self._on_search)
+        self.search_icon = self.search_field.addAction(
+            icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition
+        )
+        bar.addWidget(self.search_field)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.theme_button = QToolButton()
+        self.theme_button.setToolTip("Light or dark (View > Appearance)")
+        self.theme_button.setAutoRaise(True)
+        self.theme_button.clicked.connect(self._toggle_theme)
+        bar.addWidget(self.theme_button)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.toolbar = bar
+        self._on_theme(style.current())
+
+    def set_theme(self, mode: str) -> None:
+        """Light, dark or the system's: saved, and applied to the whole app now."""
+        style.save_mode(mode)
+        if (app := QApplication.instance()) is not None:
+            style.apply(app, mode)  # type: ignore[arg-type]
+        if mode in self.theme_actions:
+            self.theme_actions[mode].setChecked(True)
+
+    def _toggle_theme(self) -> None:
+        self.set_theme("light" if style.current().dark else "dark")
+
+    def _on_theme(self, theme: style.Theme) -> None:
+        icons.clear()
+        content = self.stack.palette()  # views sit on the grid's colour, not the chrome's
+        content.setColor(content.ColorRole.Window, QColor(theme.window))
+        self.stack.setPalette(content)
+        self.stack.setAutoFillBackground(True)
+        self.import_action.setIcon(icons.icon("import", theme.text))
+        self.theme_button.setIcon(icons.icon("light" if theme.dark else "dark", theme.text))
+        self.search_icon.setIcon(icons.icon("search"))
+        self.sidebar.refresh_icons()
+        for view in self.views.values():
+            view.theme_changed(theme)
+        if self.viewer is not None:
+            self.viewer.theme_changed(theme)
+
+    def _on_search(self) -> None:
+        text = self.search_field.text().strip()
+        self.sidebar.select("Search")
+        self.view("Search").search_for(text)
+
+    def show_album(self, name: str) -> None:
+        """The Albums view on album ``name`` (picked in the sidebar)."""
+        self.show_section("Albums")
+        self.view("Albums").show_collection(name)
+
+    def _on_sidebar_drop(self, ids: list[int], kind: str, name: str) -> None:
+        if kind == "album":
+            ops.query(
+                self,
+                lambda: self.library.albums.add(name, ids),
+                lambda n: self.statusBar().showMessage(f"Added {n} to {name}", 4000),
+                self._on_error,
+            )
+        elif name == "Favourites":
+            ops.query(
+                self,
+                lambda: self.library.assets.set_favorite(ids, True),
+                lambda _: self.statusBar().showMessage("Marked as favourites", 4000),
+                self._on_error,
+            )
+
     def edit_watched_folders(self) -> None:
         from photodesk.ui.dialogs.watch_dialog import WatchDialog
 
         WatchDialog(self.library, self).exec()
+
+    def edit_server(self) -> None:
+        from photodesk.ui.dialogs.server_dialog import ServerDialog
+
+        ServerDialog(self.library, self).exec()
 
     def import_folder(self, *, copy: bool) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of photos")
@@ -183,17 +315,17 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # ----- views -----------------------------------------------------------------------------
-    def view(self, section: str) -> QWidget:
+    def view(self, section: str) -> View:
         if section not in self.views:
+            view: View
             try:
-                cls = _load(SECTIONS[section])
-                view = cls(self.library, self.bridge, self)
+                view = _load(SECTIONS[section])(self.library, self.bridge, self)
             except Exception as exc:  # one broken view must not take the app down
                 log.exception("the %s view failed to load", section)
-                view = QLabel(f"The {section} view could not be opened: {exc}")
-                view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            if hasattr(view, "open_assets"):
-                view.open_assets.connect(self.open_viewer)
+                message = f"The {section} view could not be opened: {exc}"
+                view = ErrorView(self.library, self.bridge, message, self)
+            view.open_assets.connect(self.open_viewer)
+            view.similar_wanted.connect(self.find_similar)
             self.views[section] = view
             self.stack.addWidget(view)
         return self.views[section]
@@ -202,7 +334,7 @@ class MainWindow(QMainWindow):
         """Open the Search view on the photos that look like ``asset_id``."""
         self.show_section("Search")
         view = self.views.get("Search")
-        if view is not None and hasattr(view, "show_similar"):
+        if view is not None:
             view.show_similar(asset_id)
 
     def show_section(self, section: str) -> None:
@@ -214,8 +346,7 @@ class MainWindow(QMainWindow):
             return
         view = self.view(section)
         self.stack.setCurrentWidget(view)
-        if hasattr(view, "activate"):
-            view.activate()
+        view.activate()
 
     def open_viewer(self, ids: list[int], index: int) -> None:
         if self.viewer is None:
@@ -224,24 +355,47 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self.viewer)
         self._before_viewer = self.stack.currentWidget()
         self.sidebar.hide()  # the viewer takes the whole window
+        self.toolbar.hide()
         self.stack.setCurrentWidget(self.viewer)
         self.viewer.show_assets(ids, index)
 
     def close_viewer(self) -> None:
         self.sidebar.show()
+        self.toolbar.show()
         if self._before_viewer is not None:
             self.stack.setCurrentWidget(self._before_viewer)
             self._before_viewer.setFocus()
 
     def current_section(self) -> str:
-        item = self.sidebar.currentItem()
-        return item.text() if item else "Timeline"
+        return self.sidebar.current()
+
+    def select_section(self, section: str) -> None:
+        """Pick ``section`` in the sidebar (which shows it)."""
+        self.sidebar.select(section)
 
     # ----- events ----------------------------------------------------------------------------
     def _refresh_empty(self) -> None:
-        ops.query(self, self.library.assets.stats, self._on_stats, self._on_error)
+        library = self.library
 
-    def _on_stats(self, stats: LibraryStats) -> None:
+        def read() -> tuple[LibraryStats, list[tuple[str, int]]]:
+            return library.assets.stats(), [(a.name, a.asset_count) for a in library.albums.list()]
+
+        ops.query(self, read, self._on_stats, self._on_error)
+
+    def _on_stats(self, read: tuple[LibraryStats, list[tuple[str, int]]]) -> None:
+        stats, albums = read
+        self.sidebar.set_counts(
+            {
+                "Timeline": stats.assets - stats.archived,
+                "People": stats.people or None,
+                "Albums": stats.albums,
+                "Tags": stats.tags,
+                "Favourites": stats.favorites,
+                "Archive": stats.archived,
+                "Trash": stats.trashed,
+            }
+        )
+        self.sidebar.set_albums(albums)
         was = self._library_empty
         self._library_empty = stats.assets == 0 and stats.trashed == 0
         if was != self._library_empty:
@@ -252,6 +406,8 @@ class MainWindow(QMainWindow):
     def _on_changed(self, changes: object) -> None:
         if self._library_empty and getattr(changes, "assets_added", False):
             self._refresh_empty()
+        elif not self._counts_timer.isActive():  # the sidebar's counts, at most once a second
+            self._counts_timer.start()
 
     def _on_notice(self, event: object) -> None:
         if isinstance(event, JobProgress):
@@ -263,5 +419,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: object) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
+        self._unsubscribe_theme()
         self.bridge.close()
         super().closeEvent(event)  # type: ignore[arg-type]

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 VIEWS = (
     "timeline",
+    "memories",
+    "events",
     "viewer",
     "map",
     "people",
@@ -20,6 +22,7 @@ VIEWS = (
     "albums",
     "tags",
     "folders",
+    "duplicates",
     "favourites",
     "archive",
     "trash",
@@ -53,35 +56,42 @@ def _settle(app: object, *, minimum: float, maximum: float) -> None:
         time.sleep(0.01)
 
 
-def screenshot(library: Library, out: Path, view: str, size: tuple[int, int]) -> int:
-    """Render ``view`` of the library (opened and closed by the composition root) to ``out``."""
+def screenshot(
+    library: Library, out: Path, view: str, size: tuple[int, int], theme: str = "light"
+) -> int:
+    """Render ``view`` of the library (opened and closed by the composition root) to ``out``,
+    in the ``theme`` (light, dark or the system's)."""
     from photodesk.core import InvalidInput, PhotodeskError
 
     if view not in VIEWS:
         raise InvalidInput(f"unknown view {view!r} (views: {', '.join(VIEWS)})")
+    if theme not in ("light", "dark", "system"):
+        raise InvalidInput(f"unknown theme {theme!r} (light, dark or system)")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
+    from photodesk.ui import style
     from photodesk.ui.main_window import SECTIONS, MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    style.apply(app, theme)  # type: ignore[arg-type]
     window = MainWindow(library, restore=False)
     try:
         window.resize(*size)
         window.show()
-        _settle(app, minimum=0.3, maximum=5)
+        _settle(app, minimum=2.0, maximum=8)  # the timeline's Memories strip comes at 1.5 s
         if view == "viewer":
             # Open on the largest of the newest photos: an 8x8 test pixel shows nothing.
             from photodesk.core import AssetQuery
 
-            recent = library.assets.list(AssetQuery(kind="photo", limit=300))
-            if recent:
-                best = max(recent, key=lambda a: (a.width or 0) * (a.height or 0))
-                ids = [int(a.id) for a in recent]
-                window.open_viewer(ids, ids.index(int(best.id)))
+            # The timeline's own sequence, as a double-click opens it ("n of m" = its count).
+            ids = window.view("Timeline").grid.grid_model().ids()  # type: ignore[attr-defined]
+            photos = {int(a.id): a for a in library.assets.list(AssetQuery(kind="photo"))}
+            if ids and photos:
+                best = max(photos.values(), key=lambda a: (a.width or 0) * (a.height or 0))
+                window.open_viewer(ids, ids.index(int(best.id)) if int(best.id) in ids else 0)
         else:
-            section = next(s for s in SECTIONS if s.lower() == view)
-            window.sidebar.setCurrentRow(list(SECTIONS).index(section))
+            window.select_section(next(s for s in SECTIONS if s.lower() == view))
         _settle(app, minimum=1.0, maximum=15)
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out)):

@@ -10,10 +10,10 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRect, QRunnable, QSize, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap
 
 from photodesk.core import Library
-from photodesk.ui import ops
+from photodesk.ui import ops, style
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,25 @@ def decode_square(path: Path, px: int) -> QImage | None:
     return None if image.isNull() else image
 
 
+def is_flat(image: QImage) -> bool:
+    """Every pixel (near enough) one colour: sampled on a 6x6 reduction."""
+    small = image.scaled(6, 6)
+    first = QColor(small.pixel(0, 0))
+    for y in range(6):
+        for x in range(6):
+            c = QColor(small.pixel(x, y))
+            if (
+                max(
+                    abs(c.red() - first.red()),
+                    abs(c.green() - first.green()),
+                    abs(c.blue() - first.blue()),
+                )
+                > 3
+            ):
+                return False
+    return True
+
+
 class ThumbnailCache(QObject):
     """Square tile pixmaps by (checksum, size), loaded on a small private thread pool.
 
@@ -70,6 +89,7 @@ class ThumbnailCache(QObject):
         self._pixmaps: OrderedDict[Key, QPixmap] = OrderedDict()
         self._bytes = 0
         self._missing: set[str] = set()
+        self._flat: set[str] = set()
         self._inflight: set[Key] = set()
         self._queue: OrderedDict[Key, int] = OrderedDict()  # key -> asset id
         self._lock = threading.Lock()
@@ -134,6 +154,10 @@ class ThumbnailCache(QObject):
     def is_missing(self, checksum: str) -> bool:
         return checksum in self._missing
 
+    def is_flat(self, checksum: str) -> bool:
+        """The thumbnail is one colour (a blank or tiny test image)."""
+        return checksum in self._flat
+
     def retain(self, asset_ids: set[int]) -> None:
         """Drop queued loads of tiles other than these (they scrolled out of view)."""
         with self._lock:
@@ -180,13 +204,18 @@ class ThumbnailCache(QObject):
         sources = (store.preview_path(checksum), thumb) if px > STORE_EDGE * 1.15 else (thumb,)
         for path in sources:
             if path.is_file():
-                return decode_square(path, px)
+                image = decode_square(path, px)
+                if image is not None and is_flat(image):
+                    image.setText("flat", "1")  # one colour: the tile says so, not a blank square
+                return image
         return None
 
     # ----- GUI side -------------------------------------------------------------------------
     def _on_loaded(self, key: Key, asset_id: int, image: QImage | None) -> None:
         with self._lock:
             self._inflight.discard(key)
+        if image is not None and image.text("flat"):
+            self._flat.add(key[0])
         if image is None:
             self._missing.add(key[0])
             if asset_id not in self._asked:
@@ -257,3 +286,19 @@ def shared_cache(library: Library, owner: QObject) -> ThumbnailCache:
     if not isinstance(cache, ThumbnailCache) or cache.library is not library:
         cache = ThumbnailCache(library, owner)
     return cache
+
+
+COVER_PX = 96
+
+
+def cover_of(library: Library, ids: tuple[int, ...] | list[int]) -> QImage:
+    """The first of ``ids`` with a thumbnail, as a square; a themed blank when none has one.
+
+    Runs off the GUI thread (it reads files)."""
+    for asset_id in list(ids)[:12]:
+        path = library.assets.thumbnail_path(asset_id)
+        if path is not None and (image := decode_square(path, COVER_PX)) is not None:
+            return image
+    blank = QImage(COVER_PX, COVER_PX, QImage.Format.Format_ARGB32)
+    blank.fill(QColor(style.current().placeholder))
+    return blank

@@ -256,16 +256,23 @@ def test_the_text_index_follows_edits_moves_and_deletions(lib: Library, tmp_path
 
 
 def test_a_catalog_from_before_the_text_index_gets_it_filled(tmp_path: Path):
-    from photodesk.core.catalog.db import text_index
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from photodesk.core.catalog.db import migrate, text_index
 
     root = tmp_path / "old"
     make_jpeg(tmp_path / "in" / "harbour.jpg", seed=7)
     with Library.open(root) as lib:
         lib.importer.import_paths([tmp_path / "in"], workers=1)
-        with lib.store.writer_engine.begin() as conn:  # as a catalog made by photodesk before 0008
-            text_index.drop(conn)
-            for column in ("xmp_written_at", "xmp_state"):  # nor the later 0009's columns
-                conn.exec_driver_sql(f"ALTER TABLE assets DROP COLUMN {column}")
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0007'")
+        catalog = lib.store.writer_engine.url
+    engine = create_engine(catalog)
+    with engine.begin() as conn:  # as a catalog made by photodesk before 0008
+        cfg = migrate._config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")  # the later revisions step back by their own downgrades
+        text_index.drop(conn)
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0007'")
+    engine.dispose()
     with Library.open(root) as lib:
         assert len(SearchService(lib).search(SearchQuery(text="harbour"))) == 1

@@ -225,3 +225,20 @@ def test_thumbnail_cache_is_bounded_and_loads_off_thread(library: Library, qtbot
     assert sum(cache.cached(c, 64) is None for c in kept[1:]) == 1
     assert cache.get(9, "ab" * 20, 64) is None
     qtbot.waitUntil(lambda: cache.is_missing("ab" * 20), timeout=20000)
+
+
+def test_a_change_while_switching_to_a_plain_list_refreshes_without_error(
+    lib: Library, qtbot
+) -> None:
+    # Grouped rows are indexed by sort key, a plain list by row: a refresh landing between the
+    # switch and the reload once compared the two ("'<' not supported: tuple and int").
+    model = AssetGridModel(lib, None, query=AssetQuery())
+    model.reload()
+    qtbot.waitUntil(model.is_complete, timeout=20000)
+    ids = model.ids()
+    model.set_ids(list(reversed(ids)), by_date=False)
+    model.on_changed(Changes(assets=frozenset(ids[:2])))
+    model._on_debounce()  # the refresh, before the plain list arrives
+    qtbot.waitUntil(lambda: model.ids() == list(reversed(ids)), timeout=20000)
+    qtbot.wait(200)  # the refresh's read lands
+    assert model.ids() == list(reversed(ids))

@@ -73,7 +73,7 @@ def test_the_last_section_is_restored(qtbot, library: Library, tmp_path: Path):
     library.importer.import_paths([tmp_path / "in"], workers=1)
     first = MainWindow(library)
     qtbot.addWidget(first)
-    first.sidebar.setCurrentRow(list(SECTIONS).index("Albums"))
+    first.select_section("Albums")
     first.close()
     second = MainWindow(library)
     qtbot.addWidget(second)

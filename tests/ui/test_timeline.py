@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QApplication
 from photodesk.core import Library
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views import grid as grid_module
-from photodesk.ui.views.timeline import AssetGrid, TimelineView
+from photodesk.ui.views.timeline import TimelineView
+from photodesk.ui.widgets.asset_grid import AssetGrid
 from photodesk.ui.widgets.thumb_delegate import PAD
 from tests.conftest import make_jpeg
 

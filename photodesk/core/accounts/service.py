@@ -98,6 +98,9 @@ def _dummy_hash() -> str:
     return str(password_hasher().hash(secrets.token_hex(16)))
 
 
+HIDDEN_OWNER = "local@photodesk"  # the desktop's owner until someone claims it
+
+
 def normalize_email(email: str) -> str:
     text = email.strip().lower()
     if not _EMAIL_RE.match(text):
@@ -209,6 +212,26 @@ class AccountService:
             s.add(user)
             s.flush()
             return user.id
+
+    def claim_owner(self, email: str, password: str, *, admin: bool = True, name: str = "") -> int:
+        """Make the desktop library's hidden owner (``local@photodesk``) a real account that can
+        sign in, keeping every photo, album and tag it has (a box that is desktop and server)."""
+        email = normalize_email(email)
+        _check_password(password)
+        hashed = password_hasher().hash(password)
+        with self._store.write() as s:
+            owner = s.get(User, self._store.owner_id)
+            if owner is None or owner.email != HIDDEN_OWNER:
+                raise Conflict(
+                    f"this library's owner is {owner.email if owner else '?'} already; "
+                    "add other users without --owner"
+                )
+            if s.scalar(select(User.id).where(User.email == email)) is not None:
+                raise Conflict(f"there is already a user {email}")
+            owner.email, owner.password_hash = email, hashed
+            owner.is_admin = admin or owner.is_admin
+            owner.name = name.strip() or owner.name
+            return owner.id
 
     def list_users(self) -> list[Account]:
         with self._store.read() as s:

@@ -10,6 +10,7 @@ from photodesk.core.catalog.errors import CorruptFile, UnsupportedFormat
 from photodesk.core.ingest.results import Analysis, Failure, FileTask, sha1_file
 from photodesk.core.media.formats import sniff
 from photodesk.core.media.metadata import read_metadata, read_sidecar
+from photodesk.core.media.phash import measure_file
 from photodesk.core.media.thumbnails import ThumbnailStore
 
 
@@ -64,6 +65,7 @@ def _analyze(task: FileTask) -> Analysis | Failure:
             # Many RAW files decode only partly (new cameras, header-only samples): keep the asset,
             # its metadata is right, and say why it has no preview.
             warnings.append(f"no preview: {exc}")
+    measured = measure_file(store.thumb_path(checksum)) if has_thumb else None
     return Analysis(
         path=path,
         size=st.st_size,
@@ -74,4 +76,6 @@ def _analyze(task: FileTask) -> Analysis | Failure:
         sidecar_data=sidecar_data,
         has_thumbnail=has_thumb,
         warnings=tuple(warnings),
+        phash=measured[0] if measured else None,
+        sharpness=measured[1] if measured else None,
     )

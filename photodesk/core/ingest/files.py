@@ -37,6 +37,9 @@ class WatchedFolder:
     enabled: bool
     polling: bool | None  # None: decided automatically (network shares are polled)
     last_scan_at: datetime | None
+    owner_id: int = 0  # whose assets its new files become
+    inbox: bool = False  # new files are copied in as uploads of owner_id (any account)
+    delete_after_import: bool = False  # an inbox file goes once its import is verified
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,10 @@ def _record(row: AssetFile) -> CatalogFile:
 
 
 def _watched(row: WatchedRow) -> WatchedFolder:
-    return WatchedFolder(row.id, row.path, row.copy, row.enabled, row.polling, row.last_scan_at)
+    return WatchedFolder(
+        row.id, row.path, row.copy, row.enabled, row.polling, row.last_scan_at,
+        row.owner_id, bool(row.inbox), bool(row.delete_after_import),
+    )  # fmt: skip
 
 
 class FileService:
@@ -393,10 +399,11 @@ class FileService:
     # -- watched folders -------------------------------------------------------------------------
 
     def watched(self) -> list[WatchedFolder]:
+        """The owner's watched folders, and every account's inboxes (the server's to run)."""
         with self._store.read() as s:
             rows = s.scalars(
                 select(WatchedRow)
-                .where(WatchedRow.owner_id == self._store.owner_id)
+                .where((WatchedRow.owner_id == self._store.owner_id) | WatchedRow.inbox.is_(True))
                 .order_by(WatchedRow.path)
             )
             return [_watched(r) for r in rows]
@@ -409,9 +416,21 @@ class FileService:
         raise NotFound(f"{p} is not a watched folder")
 
     def add_watched(
-        self, path: str | os.PathLike[str], *, copy: bool = False, polling: bool | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        copy: bool = False,
+        polling: bool | None = None,
+        inbox_for: int | None = None,
+        delete_after_import: bool = False,
     ) -> WatchedFolder:
-        """Watch a folder; it must exist, and not overlap the library or another watched folder."""
+        """Watch a folder; it must exist, and not overlap the library or another watched folder.
+
+        With ``inbox_for`` (an account id) the folder is that account's inbox: new files are
+        copied in as its uploads, and with ``delete_after_import`` removed once verified.
+        """
+        if delete_after_import and inbox_for is None:
+            raise InvalidInput("only an inbox (a folder watched for an account) deletes files")
         p = norm(os.path.expanduser(os.fspath(path)))
         if not os.path.isdir(p):
             raise InvalidInput(f"{p} is not a folder")
@@ -427,7 +446,13 @@ class FileService:
                 raise Conflict(f"{w.path} is watched already: remove it first, then add {p}")
         with self._store.write(Changes()) as s:
             row = WatchedRow(
-                owner_id=self._store.owner_id, path=p, copy=copy, enabled=True, polling=polling
+                owner_id=self._store.owner_id if inbox_for is None else int(inbox_for),
+                path=p,
+                copy=copy or inbox_for is not None,
+                enabled=True,
+                polling=polling,
+                inbox=inbox_for is not None,
+                delete_after_import=delete_after_import,
             )
             s.add(row)
             s.flush()

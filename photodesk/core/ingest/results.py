@@ -32,6 +32,8 @@ class Analysis:
     sidecar_data: SidecarData | None
     has_thumbnail: bool
     warnings: tuple[str, ...]
+    phash: int | None = None  # perceptual hash of the thumbnail (near-duplicate finding)
+    sharpness: float | None = None  # of the thumbnail: the best frame of a burst goes on top
 
 
 @dataclass(frozen=True)

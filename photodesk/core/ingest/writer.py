@@ -15,6 +15,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from photodesk.core.catalog.db.bursts import stack_bursts
 from photodesk.core.catalog.db.places import place_id_for
 from photodesk.core.catalog.db.schema import Asset, AssetFile, AssetTag, ImportError_
 from photodesk.core.catalog.db.stacks import group_folders
@@ -140,6 +141,7 @@ class ImportWriter:
                 # crash can never leave a committed RAW + JPEG pair unstacked.
                 if self._folders:
                     absorbed = group_folders(session, self._store.owner_id, self._folders)
+                    stack_bursts(session, self._store.owner_id, self._folders)
         except (SQLAlchemyError, OSError) as exc:
             # Nothing of this batch is in the catalog: remove copies made for it and say why.
             for path in copied:
@@ -392,6 +394,7 @@ class ImportWriter:
     def _asset_values(a: Analysis) -> dict[str, object]:
         fmt = a.meta.format
         return {
+            **({"phash": a.phash, "sharpness": a.sharpness} if a.phash is not None else {}),
             "kind": fmt.kind,
             "file_type": fmt.file_type,
             "mime": fmt.mime,

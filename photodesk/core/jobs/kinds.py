@@ -19,6 +19,7 @@ class Queue(StrEnum):
     FACES = "faces"
     CLUSTER = "cluster"
     MAINTENANCE = "maintenance"
+    SYNC = "sync"  # rounds with a paired server (photodesk.core.sync)
 
 
 class JobName(StrEnum):
@@ -34,6 +35,7 @@ class JobName(StrEnum):
     ML_CATCH_UP = "ml.catch-up"
     XMP_WRITE = "xmp.write"
     XMP_READ = "xmp.read"
+    SYNC_ROUND = "sync.round"
 
 
 # Threads per queue. The import queue runs one job at a time; each import uses every core itself.
@@ -45,4 +47,5 @@ CONCURRENCY: dict[str, int] = {
     Queue.FACES: 1,
     Queue.CLUSTER: 1,
     Queue.MAINTENANCE: 1,
+    Queue.SYNC: 1,
 }

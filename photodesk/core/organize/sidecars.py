@@ -149,8 +149,8 @@ def write_asset(
                 return "skipped: write-back is off"
             st = load_state(s, asset_id)
             target = sidecar_target(s, st)
-        if target is None:
-            raise PermanentJobError(f"asset {asset_id} has no original file")
+        if target is None:  # e.g. a paired server's photo whose original is not fetched
+            return "skipped: no original file here"
         if st.offline or (st.original and not os.path.exists(st.original)):
             raise PermanentJobError(f"the file of asset {asset_id} is offline")
         existing = _read_bytes(target)

@@ -176,13 +176,22 @@ class AssetGridModel(QAbstractListModel):
         return self._source.newest_first if isinstance(self._source, AssetQuery) else True
 
     def set_query(self, query: AssetQuery) -> None:
-        self._source, self.grouped = query, True
+        self._set_grouped(True)
+        self._source = query
         self.reload()
 
     def set_ids(self, ids: Iterable[int], *, by_date: bool = True) -> None:
         """Show these assets (a map selection, search hits): by date, or in the order given."""
-        self._source, self.grouped = [int(i) for i in ids], by_date
+        self._set_grouped(by_date)
+        self._source = [int(i) for i in ids]
         self.reload()
+
+    def _set_grouped(self, grouped: bool) -> None:
+        """Grouped rows are indexed by sort key, a plain list by row: a change of mode forgets
+        the index until the reload brings the new rows (a refresh in between finds nothing)."""
+        if grouped != self.grouped:
+            self._index = {}
+        self.grouped = grouped
 
     def reload(self) -> None:
         self._gen += 1

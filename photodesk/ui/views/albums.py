@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from photodesk.core import AssetQuery, Changes, Library
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.thumbs import decode_square
-from photodesk.ui.views.folders import ExtraRole, KeyRole, Row, TreeGridView, count_label
+from photodesk.ui.views.base import ExtraRole, KeyRole, Row, TreeGridView, count_label
 
 COVER_PX = 96  # decoded cover size; shown at 48 px (sharp on 2x screens)
 SORTS = {"asc": "Oldest first", "desc": "Newest first"}
@@ -33,6 +33,7 @@ class AlbumsView(TreeGridView):
     empty = "This album is empty: drop photos on it in the list on the left"
     nothing = "No albums yet: make one with “New album…”"
     key_tips = False
+    by_day = False  # a few photos over many days: one block, not a day header over each
 
     def __init__(self, library: Library, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(library, bridge, parent)

@@ -37,12 +37,12 @@ from PySide6.QtWidgets import (
 )
 
 from photodesk.core import TRASH_DAYS, AssetQuery, Changes, GridItem, Library
-from photodesk.ui import ops
+from photodesk.ui import ops, style
 from photodesk.ui.bridge import Bridge
-from photodesk.ui.models.asset_grid import AssetGridModel
 from photodesk.ui.thumbs import shared_cache
 from photodesk.ui.views.base import View
-from photodesk.ui.views.timeline import DEFAULT_TILE, MAX_TILE, MIN_TILE, AssetGrid
+from photodesk.ui.widgets.asset_grid import DEFAULT_TILE, MAX_TILE, MIN_TILE, AssetGrid
+from photodesk.ui.widgets.photo_grid import DraggableModel
 from photodesk.ui.widgets.scrubber import DateScrubber
 
 __all__ = ["ArchiveView", "AssetGrid", "AssetGridView", "FavouritesView", "TrashView"]
@@ -99,7 +99,7 @@ class AssetGridView(View):
         self.title = title or self.title
         self.settings = QSettings("photodesk", "photodesk")
         self.thumbs = shared_cache(library, bridge)
-        self.model = AssetGridModel(
+        self.model = DraggableModel(  # tiles drag onto albums (sidebar, Albums view)
             library, self, query=query or self.default_query, thumbs=self.thumbs
         )
         self.grid = AssetGrid(self.thumbs, self)
@@ -110,10 +110,11 @@ class AssetGridView(View):
         self.scrubber = DateScrubber(self)
         self.heading = QLabel(self.title)
         font = self.heading.font()
-        font.setPixelSize(17)
+        font.setPixelSize(style.TITLE)
         font.setBold(True)
         self.heading.setFont(font)
         self.count = QLabel("")
+        self.count.setObjectName("muted")
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.zoom.setRange(MIN_TILE, MAX_TILE)
         self.zoom.setValue(self.grid.tile)
@@ -355,9 +356,8 @@ class AssetGridView(View):
     def find_similar(self) -> None:
         """Smart search for photos that look like the selected one (in the Search view)."""
         ids = self.selected_ids()
-        window = self.window()
-        if len(ids) == 1 and hasattr(window, "find_similar"):
-            window.find_similar(ids[0])
+        if len(ids) == 1:
+            self.similar_wanted.emit(ids[0])
 
     def _on_context_menu(self, pos: QPoint) -> None:
         menu = self.build_menu()

@@ -150,6 +150,7 @@ class MapView(View):
         self.grid = _shared_grid(library, bridge) if shared_grid else None
         if self.grid is not None:
             self.grid.open_assets.connect(self.open_assets)
+            self.grid.similar_wanted.connect(self.similar_wanted)
         self.list = self.grid if self.grid is not None else self._make_list()
         side = QWidget()
         column = QVBoxLayout(side)
@@ -299,22 +300,13 @@ class MapView(View):
 
 
 def _shared_grid(library: Library, bridge: Bridge) -> Any:
-    """The app's photo grid view when it offers ``set_ids`` and ``open_assets``; else None."""
-    try:
-        from photodesk.ui.views.grid import AssetGridView  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    """The app's photo grid view, or None when it cannot be built (the map uses its own list)."""
+    from photodesk.ui.views.grid import AssetGridView
+
     try:
         grid = AssetGridView(library, bridge, title="On the map", empty_text=HINT)
+        grid.set_ids([], by_date=False)
     except Exception:
         log.exception("the photo grid could not be embedded in the map")
         return None
-    try:
-        grid.set_ids([], by_date=False)
-    except (AttributeError, TypeError):
-        log.warning("the photo grid has no set_ids(ids, by_date=...): the map uses its own list")
-    else:
-        if hasattr(grid, "open_assets"):
-            return grid
-    grid.deleteLater()
-    return None
+    return grid

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 from photodesk.core import AssetQuery, Changes, Library, SearchFacets, SearchQuery, SearchService
 from photodesk.ui import ops
 from photodesk.ui.bridge import Bridge
-from photodesk.ui.views.base import View
-from photodesk.ui.views.folders import PhotoGrid, count_label
+from photodesk.ui.views.base import View, count_label
+from photodesk.ui.widgets.photo_grid import PhotoGrid
 
 # filter -> (chip caption, SearchFacets field with its known values, or None)
 FILTERS: dict[str, tuple[str, str | None]] = {
@@ -289,6 +289,12 @@ class SearchView(View):
             lambda ids: self._on_results(generation, query, ids),
             self._on_error,
         )
+
+    def search_for(self, text: str) -> None:
+        """Search for ``text`` now (the toolbar's field)."""
+        self.field.setText(text)
+        self._debounce.stop()
+        self.run()
 
     def show_similar(self, asset_id: int) -> None:
         """The photos that look like ``asset_id``, most similar first (typing searches again)."""

@@ -12,14 +12,14 @@ from PySide6.QtWidgets import QAbstractItemView, QInputDialog, QLabel, QMenu, QM
 
 from photodesk.core import AssetQuery, Changes, Library
 from photodesk.ui.bridge import Bridge
-from photodesk.ui.views.folders import (
-    ASSET_IDS_MIME,
+from photodesk.ui.views.base import (
     CollectionModel,
     Index,
     KeyRole,
     Row,
     TreeGridView,
 )
+from photodesk.ui.widgets.photo_grid import ASSET_IDS_MIME
 
 TAG_MIME = "application/x-photodesk-tag-path"
 

@@ -33,7 +33,7 @@ from photodesk.core import (
     RenderedImage,
     render_record,
 )
-from photodesk.ui import ops
+from photodesk.ui import ops, style
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View
 from photodesk.ui.widgets.image_canvas import FaceMark, ImageCanvas, mip_levels
@@ -43,15 +43,21 @@ log = logging.getLogger(__name__)
 
 CACHE_SIZE = 10  # previews kept (~6 MB each): the current one, its neighbours, first and last
 ORIGINAL_DELAY_MS = 250  # decode the original once the user stays on a photo this long
-BAR_STYLE = """
-#viewerBar { background: #181818; }
-#viewerBar QLabel { color: #d8d8d8; }
-#viewerBar QToolButton, #viewerBar QPushButton {
-    color: #e8e8e8; background: transparent; border: 1px solid transparent;
-    border-radius: 4px; padding: 3px 8px;
-}
-#viewerBar QToolButton:hover, #viewerBar QPushButton:hover { border-color: #555; }
-#viewerBar QToolButton:checked { background: #3a3a3a; }
+
+
+def bar_style(t: style.Theme) -> str:
+    """The viewer's top bar in the theme's viewer colours."""
+    return f"""
+#viewerBar {{ background: {t.viewer_bar}; border-bottom: 1px solid {t.border}; }}
+#viewerBar QLabel {{ color: {t.viewer_text}; }}
+#viewerBar QLabel#muted {{ color: {t.muted}; }}
+#viewerBar QToolButton, #viewerBar QPushButton {{
+    color: {t.viewer_text}; background: transparent; border: 1px solid transparent;
+    border-radius: {style.RADIUS}px; padding: 3px 8px;
+}}
+#viewerBar QToolButton:hover, #viewerBar QPushButton:hover {{ background: {t.hover}; }}
+#viewerBar QToolButton:focus, #viewerBar QPushButton:focus {{ border-color: {t.accent}; }}
+#viewerBar QToolButton:checked {{ background: {t.selected}; }}
 """
 
 
@@ -140,7 +146,7 @@ class ViewerView(View):
         self.back.clicked.connect(self.closed)
         self.position = QLabel()
         self.name = QLabel()
-        self.position.setStyleSheet("color: #9a9a9a;")
+        self.position.setObjectName("muted")
         self.zoom_label = QLabel()
         self.fit_button = QToolButton()
         self.fit_button.setText("Fit")
@@ -162,7 +168,7 @@ class ViewerView(View):
         self.bar = QWidget()
         self.bar.setObjectName("viewerBar")
         self.bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.bar.setStyleSheet(BAR_STYLE)
+        self.bar.setStyleSheet(bar_style(style.current()))
         bar = QHBoxLayout(self.bar)
         bar.setContentsMargins(6, 4, 6, 4)
         bar.setSpacing(10)
@@ -186,6 +192,10 @@ class ViewerView(View):
         bridge.changed.connect(self._on_changed)
 
     # ----- opening and navigating ----------------------------------------------------------------
+    def theme_changed(self, theme: style.Theme) -> None:
+        self.bar.setStyleSheet(bar_style(theme))
+        self.canvas.update()
+
     def show_assets(self, ids: list[int], index: int) -> None:
         """Open ``ids[index]``; left/right move through ``ids``."""
         self.ids = [int(i) for i in ids]

@@ -18,7 +18,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-BACKGROUND = QColor(24, 24, 24)
+from photodesk.ui import style
+
 MAX_ZOOM = 16.0  # device pixels per image pixel
 ZOOM_STEP = 1.25
 
@@ -227,10 +228,11 @@ class ImageCanvas(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
-        p.fillRect(self.rect(), BACKGROUND)
+        theme = style.current()
+        p.fillRect(self.rect(), QColor(theme.viewer))
         if not self._levels or self._full.isEmpty():
             if self._message:
-                p.setPen(QColor(200, 200, 200))
+                p.setPen(QColor(theme.muted))
                 p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._message)
             p.end()
             return
@@ -254,7 +256,7 @@ class ImageCanvas(QWidget):
         if self.play_badge:
             self._paint_play(p, target)
         if self._message:
-            p.setPen(QColor(230, 230, 230))
+            p.setPen(QColor(theme.viewer_text))
             p.drawText(
                 self.rect().adjusted(8, 8, -8, -8),
                 Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,

@@ -33,11 +33,14 @@ from photodesk.core import (
     PlaceName,
     parse_coordinates,
 )
-from photodesk.ui import ops
+from photodesk.ui import ops, style
 from photodesk.ui.bridge import Bridge
 
 OFFSETS = [None, *range(-12 * 60, 14 * 60 + 1, 15)]
-STAR_STYLE = "QToolButton { font-size: 18px; color: #e0a800; padding: 0 1px; }"
+
+
+def star_style(color: str) -> str:
+    return f"QToolButton {{ font-size: 18px; color: {color}; padding: 0 1px; }}"
 
 
 def format_offset(minutes: int | None) -> str:
@@ -194,9 +197,10 @@ class InfoPanel(QScrollArea):
         self.description.setFixedHeight(72)
         self.description.installEventFilter(self)
         self.stars = [
-            _tool("☆", f"{n} star{'s' * (n > 1)}", self._rater(n), STAR_STYLE) for n in range(1, 6)
+            _tool("☆", f"{n} star{'s' * (n > 1)}", self._rater(n), star_style(style.current().star))
+            for n in range(1, 6)
         ]
-        heart = STAR_STYLE.replace("#e0a800", "#e0245e")
+        heart = star_style(style.current().heart)
         self.favorite = _tool("♡", "Favourite", self._save_favorite, heart)
         self.favorite.setCheckable(True)
         rating = QHBoxLayout()
@@ -278,7 +282,7 @@ class InfoPanel(QScrollArea):
         self.albums.removed.connect(lambda a: self._write(lambda i: library.albums.remove(a, i)))
         col.addWidget(self.albums)
         self.error = _label()
-        self.error.setStyleSheet("color: #d9534f;")
+        self.error.setObjectName("notice")
         col.addWidget(self.error)
         col.addStretch(1)
         self.setWidget(self.body)  # after the fields exist: QScrollArea filters its events

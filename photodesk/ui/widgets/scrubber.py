@@ -24,6 +24,16 @@ from photodesk.core import MonthBucket
 MARGIN = 10  # pixels above the first and below the last month
 
 
+def year_labels(years: list[tuple[int, float, int]], height: float) -> list[tuple[int, float]]:
+    """Which years get a label (``(year, y)``): the biggest years first, then the others where
+    they do not overlap a label already placed (the largest year is never left unnamed)."""
+    placed: list[tuple[int, float]] = []
+    for year, y, _count in sorted(years, key=lambda t: (-t[2], t[1])):
+        if all(abs(y - other) >= height for _, other in placed):
+            placed.append((year, y))
+    return sorted(placed, key=lambda t: t[1])
+
+
 def month_title(month: int) -> str:
     """``202307`` -> ``July 2023``; 0 -> ``No date``."""
     if not month:
@@ -189,22 +199,20 @@ class DateScrubber(QWidget):
         dim.setAlpha(110)
         metrics = QFontMetrics(self._font)
         w = self.width()
-        last_label = -100.0
-        year_seen: int | None = None
+        years: dict[int, tuple[float, int]] = {}  # year -> (y of its first month, photos)
+        for i, m in enumerate(self._months):
+            y0, n = years.get(m.year, (self.y_of(self._starts[i]), 0))
+            years[m.year] = (y0, n + m.count)
+        labels = year_labels([(year, y, n) for year, (y, n) in years.items()], metrics.height() + 2)
+        p.setPen(text)
+        for year, y in labels:
+            rect = QRectF(0, y - 1, w - 8, metrics.height())
+            p.drawText(rect, Qt.AlignmentFlag.AlignRight, str(year) if year else "—")
+        label_ys = sorted(y for _, y in labels)
         for i, m in enumerate(self._months):
             y = self.y_of(self._starts[i])
             h = self.y_of(self._starts[i] + m.count) - y
-            if m.year != year_seen:
-                year_seen = m.year
-                if y - last_label >= metrics.height() + 2:
-                    p.setPen(text)
-                    label = str(m.year) if m.month else "—"
-                    p.drawText(
-                        QRectF(0, y - 1, w - 8, metrics.height()),
-                        Qt.AlignmentFlag.AlignRight,
-                        label,
-                    )
-                    last_label = y
+            last_label = max((ly for ly in label_ys if ly <= y), default=-100.0)
             if h >= 3 and y - last_label >= metrics.height() + 1:
                 p.setPen(Qt.PenStyle.NoPen)
                 p.setBrush(dim)

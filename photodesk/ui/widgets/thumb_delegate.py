@@ -29,8 +29,9 @@ _SHADOW = QColor(0, 0, 0, 150)
 
 
 def placeholder_color(palette: QPalette) -> QColor:
+    """A tile with nothing to show yet: a tint of the grid's background, never black or white."""
     base = palette.color(QPalette.ColorRole.Base)
-    return base.darker(112) if base.lightness() > 128 else base.lighter(135)
+    return base.darker(112) if base.lightness() > 128 else base.lighter(150)
 
 
 def duration_text(seconds: float) -> str:
@@ -96,6 +97,7 @@ class ThumbDelegate(QStyledItemDelegate):
         hover: bool = False,
         focus: bool = False,
         missing: bool = False,
+        flat: bool = False,
     ) -> None:
         """One tile in ``cell`` (the tile and its gap); ``missing``: no thumbnail yet (one is
         being made). Leaves the painter's pen, brush and font changed: callers painting many
@@ -103,10 +105,13 @@ class ThumbDelegate(QStyledItemDelegate):
         rect = cell.adjusted(0, 0, -GAP, -GAP)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             painter.drawPixmap(rect, pixmap)
+            if flat:  # a one-colour image: framed and named, never a bare black/white square
+                self._flat_mark(painter, rect, palette)
         else:
             painter.fillRect(rect, self._placeholder(palette))
             if missing:
                 picture_glyph(painter, rect, palette)
+                self._reason(painter, rect, item, palette)
         if item.offline:
             painter.fillRect(rect, QColor(0, 0, 0, 110))
         if item.favorite or item.rating or item.kind != "photo" or item.stack_size > 1:
@@ -127,6 +132,30 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
+
+    def _flat_mark(self, painter: QPainter, rect: QRect, palette: QPalette) -> None:
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Dark), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if rect.width() >= 90:
+            painter.setFont(self._badge_font)
+            pill = QRectF(rect.center().x() - 42, rect.center().y() - 10, 84, 20)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 140))
+            painter.drawRoundedRect(pill, 10, 10)
+            painter.setPen(_WHITE)
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, "Blank image")
+
+    def _reason(self, painter: QPainter, rect: QRect, item: GridItem, palette: QPalette) -> None:
+        """Under the glyph of a tile with no preview: what the file is, and why."""
+        if rect.width() < 90:
+            return
+        kind = {"video": "Video", "raw": "RAW photo"}.get(item.kind, "Photo")
+        why = "file offline" if item.offline else "no preview"
+        painter.setFont(self._badge_font)
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        line = QRect(rect.left() + 4, rect.bottom() - 26, rect.width() - 8, 18)
+        painter.drawText(line, Qt.AlignmentFlag.AlignCenter, f"{kind} · {why}")
 
     def _placeholder(self, palette: QPalette) -> QColor:
         key = palette.cacheKey()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -143,6 +144,8 @@ class Asset(Base):
     trashed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
     has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
+    phash: Mapped[int | None] = mapped_column(BigInteger)  # perceptual hash of the thumbnail
+    sharpness: Mapped[float | None] = mapped_column(Float)  # of the thumbnail (burst order)
     stack_id: Mapped[int | None] = mapped_column(
         ForeignKey("stacks.id", ondelete="SET NULL"), index=True
     )
@@ -317,6 +320,30 @@ class WatchedFolder(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     polling: Mapped[bool | None] = mapped_column(Boolean)  # None: decide automatically
     last_scan_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # An inbox: new files are copied in as uploads of ``owner_id`` (any account), not referenced.
+    inbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    delete_after_import: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class DavEntry(Base):
+    """One name in an account's WebDAV space: a folder, an imported asset, or a small plain file."""
+
+    __tablename__ = "dav_entries"
+    __table_args__ = (UniqueConstraint("owner_id", "path"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(Text)  # "DCIM/Camera/IMG_1.jpg": no leading slash
+    is_dir: Mapped[bool] = mapped_column(Boolean, default=False)
+    asset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), index=True
+    )
+    blob: Mapped[str | None] = mapped_column(String(64))  # a plain file's name in dav/<owner>/
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha1: Mapped[str | None] = mapped_column(String(40))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    modified_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    props: Mapped[dict[str, str] | None] = mapped_column(JSON)  # dead properties: "{ns}name" -> XML
 
 
 class Job(Base):
@@ -437,3 +464,8 @@ class ShareLinkAsset(Base):
         ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The sync journal's tables (photodesk.core.sync) live in their own module; importing it here
+# keeps every table on Base.metadata whoever imports the schema first.
+from photodesk.core.catalog.db import sync_log  # noqa: E402, F401

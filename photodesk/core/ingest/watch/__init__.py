@@ -20,12 +20,14 @@ from photodesk.core.ingest.files import FileService, WatchedFolder
 from photodesk.core.ingest.scanner import scan
 from photodesk.core.ingest.watch.changes import ChangeTracker
 from photodesk.core.ingest.watch.fs import is_inside, network_fs_type
+from photodesk.core.ingest.watch.inbox import InboxImport
 from photodesk.core.ingest.watch.observers import Attached, Observers
 from photodesk.core.ingest.watch.reconcile import FolderSync, SyncResult
 
 if TYPE_CHECKING:
     from photodesk.core.catalog.store import Store
     from photodesk.core.ingest.importer import Importer
+    from photodesk.core.ingest.uploads import UploadService
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,7 @@ class FolderWatcher:
         batch_max: int = BATCH_MAX,
         rescan_interval_s: float | None = DEFAULT_RESCAN_INTERVAL_S,
         sidecars_changed: Callable[[list[str]], int] | None = None,
+        uploads: UploadService | None = None,
     ) -> None:
         self._store = store
         self._importer = importer
@@ -114,6 +117,8 @@ class FolderWatcher:
         self._sync = FolderSync(
             self.files, self._import, self._library_roots, self._sidecars_changed
         )
+        # inboxes (folders watched for an account) are copied in as that account's uploads
+        self._inbox = InboxImport(uploads) if uploads is not None else None
         self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._queued = 0
@@ -266,6 +271,7 @@ class FolderWatcher:
         self._flush_ops()
         self._more = self._import_settled()
         if time.monotonic() >= self._next_check:
+            self._reload()  # folders and inboxes added or removed meanwhile (by the CLI)
             self._check_folders()
             self._next_check = time.monotonic() + self._check_every
         return False
@@ -442,7 +448,10 @@ class FolderWatcher:
         folder_id, batch, more = taken
         folder = self._folders.get(folder_id)
         if folder is not None:
-            result = self._sync.apply(batch, copy=folder.info.copy)
+            if folder.info.inbox and self._inbox is not None:  # the account's uploads
+                result = self._inbox.apply(folder.info, batch)
+            else:
+                result = self._sync.apply(batch, copy=folder.info.copy)
             self._log(folder.info.path, len(batch), result)
         return more
 

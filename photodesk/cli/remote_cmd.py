@@ -1,0 +1,145 @@
+"""``photodesk remote add|status|remove|fetch`` and ``photodesk sync``: a library and its server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from photodesk.cli import output
+from photodesk.cli.registry import Command
+from photodesk.core import InvalidInput, Library
+from photodesk.core.sync import RemoteRefused, RemoteUnavailable, SyncReport
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("remote", help="pair this library with a photodesk server")
+    rsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = rsub.add_parser("add", help="pair with a server account (the library becomes theirs)")
+    a.add_argument("url", help="the server, e.g. http://nas.local:2283")
+    a.add_argument("--email", help="the account to sign in as")
+    how = a.add_mutually_exclusive_group()
+    how.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    how.add_argument(
+        "--api-key-stdin",
+        action="store_true",
+        help="read an API key from standard input (accounts with two factors or single sign-on)",
+    )
+    a.add_argument("--device", help="this device's name on the server (default: the host name)")
+    a.add_argument("--json", action="store_true")
+    s = rsub.add_parser("status", help="server, account, last sync, pending changes, errors")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--offline", action="store_true", help="do not ask the server")
+    rsub.add_parser("remove", help="unpair (photos and edits stay in this library)")
+    f = rsub.add_parser("fetch", help="download the originals of photos that are on the server")
+    f.add_argument("ids", nargs="+", type=int, metavar="ID")
+
+    p = sub.add_parser("sync", help="one two-way sync round with the paired server")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+
+
+def _stdin_line(what: str) -> str:
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InvalidInput(f"no {what} on standard input")
+    return line
+
+
+def run(lib: Library, args: argparse.Namespace) -> int:
+    from photodesk.remote import pairing
+
+    try:
+        if args.command == "sync":
+            return _sync(lib, args)
+        if args.action == "add":
+            password = key = None
+            if args.api_key_stdin:
+                key = _stdin_line("API key")
+            elif args.password_stdin:
+                if not args.email:
+                    raise InvalidInput("--password-stdin needs --email")
+                password = _stdin_line("password")
+            elif args.email:
+                import getpass
+
+                if not sys.stdin.isatty():
+                    raise InvalidInput("standard input is not a terminal: use --password-stdin")
+                password = getpass.getpass(f"Password for {args.email}: ")
+            made = pairing.add(
+                lib, args.url, email=args.email, password=password, api_key=key,
+                device=args.device,
+            )  # fmt: skip
+            if args.json:
+                output.dump(pairing.pairing_json(made))
+            else:
+                print(f"paired with {made.url} as {made.email} (device {made.device!r})")
+                print("run `photodesk sync` to sync now")
+            return 0
+        if args.action == "status":
+            info = pairing.status(lib, check=not args.offline)
+            if args.json:
+                output.dump(info)
+            elif not info["paired"]:
+                print("not paired (photodesk remote add URL)")
+            else:
+                print(f"server:    {info['server']} ({info['state']})")
+                print(f"account:   {info['account']}")
+                print(f"device:    {info['device']}")
+                print(f"last sync: {info['last_sync'] or 'never'}")
+                print(f"pending:   {info['pending']}")
+                for err in info["errors"]:
+                    print(f"error:     {err}")
+            return 0 if not info.get("errors") else 1
+        if args.action == "remove":
+            gone = pairing.remove(lib)
+            print(f"unpaired from {gone.url}")
+            return 0
+        if args.action == "fetch":
+            for asset_id in args.ids:
+                print(pairing.fetch_original(lib, asset_id))
+            return 0
+    except RemoteUnavailable as exc:
+        print(f"photodesk: offline: {exc}", file=sys.stderr)
+        return 1
+    except RemoteRefused as exc:
+        print(f"photodesk: {exc}", file=sys.stderr)
+        return 1
+    raise AssertionError(args)
+
+
+def _sync(lib: Library, args: argparse.Namespace) -> int:
+    from photodesk.remote import pairing
+
+    started = time.monotonic()
+    show = not args.json and sys.stderr.isatty()
+    current = [""]
+
+    def progress(step: str, done: int, total: int) -> None:
+        nonlocal started
+        if step != current[0]:  # each step has its own rate
+            current[0], started = step, time.monotonic()
+        if show and total:
+            rate = done / max(time.monotonic() - started, 1e-3)
+            eta = f", {(total - done) / rate:.0f} s left" if rate > 0 and total > done else ""
+            sys.stderr.write(f"\r{step}: {done} of {total} ({rate:.0f}/s{eta})   ")
+            sys.stderr.flush()
+
+    report: SyncReport = pairing.sync(lib, progress)
+    if show:
+        sys.stderr.write("\n")
+    if args.json:
+        output.dump(report.as_json())
+    else:
+        print(
+            f"pulled {report.pulled}, pushed {report.pushed}, uploaded {report.uploaded}, "
+            f"thumbnails {report.thumbnails}, conflicts {len(report.conflicts)}"
+        )
+        for err in report.errors:
+            print(f"error: {err}", file=sys.stderr)
+    return 0 if not report.errors else 1
+
+
+COMMAND = Command(("remote", "sync"), add_parser, run)

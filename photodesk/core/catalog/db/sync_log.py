@@ -1,0 +1,168 @@
+"""Sync bookkeeping tables and the SQLite triggers that journal every synced catalog write.
+
+Every write to a synced field (a rating, a tag on an asset, an album's members...) appends a row
+to ``sync_changes`` in the same transaction, from a trigger, whoever made the write (the desktop,
+the web app, the Immich API, a sync). The row's ``seq`` is the change feed's cursor on the server
+and the outbox on the desktop; ``hlc`` is filled in later by ``photodesk.core.sync.clock``.
+The trigger SQL is the only dialect-specific part (see docs/sync.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from photodesk.core.catalog.db.schema import Base
+
+
+class SyncChange(Base):
+    """One write to a synced field: the feed (server) and the outbox (desktop)."""
+
+    __tablename__ = "sync_changes"
+    __table_args__ = (Index("ix_sync_changes_owner_seq", "owner_id", "seq"),)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(Integer)
+    asset_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: outlives the asset
+    field: Mapped[str] = mapped_column(Text)  # rating | tag:<path> | album:<name> | asset ...
+    wall_ms: Mapped[int] = mapped_column(Integer)  # the writer's wall clock, ms since 1970
+    hlc: Mapped[str | None] = mapped_column(String(64), index=True)  # stamped after the write
+
+
+class SyncClock(Base):
+    """The hybrid logical clock of the last write to each synced field of an asset."""
+
+    __tablename__ = "sync_clocks"
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(Text, primary_key=True)
+    hlc: Mapped[str] = mapped_column(String(64))
+
+
+class SyncRemote(Base):
+    """Desktop side: which asset of the paired server an asset of this library is."""
+
+    __tablename__ = "sync_remote"
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    remote_id: Mapped[int] = mapped_column(Integer, unique=True)
+    filename: Mapped[str] = mapped_column(Text, default="")  # the original's name there
+
+
+class SyncMutation(Base):
+    """Server side: mutation ids already applied, so a replayed push changes nothing."""
+
+    __tablename__ = "sync_mutations"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    applied_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+# Scalar fields of an asset: (field name in the protocol, columns that make it up).
+SCALARS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("title", ("title",)),
+    ("description", ("description",)),
+    ("rating", ("rating",)),
+    ("favorite", ("favorite",)),
+    ("archived", ("archived",)),
+    ("trashed", ("trashed_at",)),
+    ("taken", ("taken_at", "taken_offset")),
+    ("location", ("latitude", "longitude")),
+)
+
+
+def _log(owner: str, asset: str, field: str) -> str:
+    return (
+        "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
+        f"VALUES ({owner}, {asset}, {field}, {NOW_MS});"
+    )
+
+
+def _members_log(album: str, name: str) -> str:
+    """Log ``album:<name>`` for every member of an album (a rename or delete of the album)."""
+    return (
+        "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
+        f"SELECT {album}.owner_id, m.asset_id, 'album:' || {name}, {NOW_MS} "
+        f"FROM album_assets m WHERE m.album_id = {album}.id;"
+    )
+
+
+def _tag_members_log(tag: str, path: str) -> str:
+    return (
+        "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
+        f"SELECT {tag}.owner_id, m.asset_id, 'tag:' || {path}, {NOW_MS} "
+        f"FROM asset_tags m WHERE m.tag_id = {tag}.id;"
+    )
+
+
+def _triggers() -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for field, cols in SCALARS:
+        changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in cols)
+        out.append(
+            (
+                f"sync_assets_{field}",
+                f"AFTER UPDATE OF {', '.join(cols)} ON assets WHEN {changed} "
+                f"BEGIN {_log('new.owner_id', 'new.id', repr(field))} END",
+            )
+        )
+    new_asset = _log("new.owner_id", "new.id", "'asset'")
+    out.append(("sync_assets_new", f"AFTER INSERT ON assets BEGIN {new_asset} END"))
+    owner_of = "(SELECT owner_id FROM assets WHERE id = {0}.asset_id)"
+    tag_of = "(SELECT path FROM tags WHERE id = {0}.tag_id)"
+    album_of = "(SELECT name FROM albums WHERE id = {0}.album_id)"
+    for row, when in (("new", "INSERT"), ("old", "DELETE")):
+        # a cascade from a deleted asset is not an edit
+        live = f"EXISTS (SELECT 1 FROM assets WHERE id = {row}.asset_id)"
+        owner, asset = owner_of.format(row), f"{row}.asset_id"
+        for table, kind, name in (
+            ("asset_tags", "tag", tag_of.format(row)),
+            ("album_assets", "album", album_of.format(row)),
+        ):
+            body = _log(owner, asset, f"'{kind}:' || {name}")
+            out.append(
+                (
+                    f"sync_{table}_{when.lower()}",
+                    f"AFTER {when} ON {table} WHEN {live} AND {name} IS NOT NULL BEGIN {body} END",
+                )
+            )
+    out += [
+        (
+            "sync_albums_rename",
+            "AFTER UPDATE OF name ON albums WHEN old.name IS NOT new.name BEGIN "
+            f"{_members_log('new', 'old.name')} {_members_log('new', 'new.name')} END",
+        ),
+        (
+            "sync_albums_delete",
+            f"BEFORE DELETE ON albums BEGIN {_members_log('old', 'old.name')} END",
+        ),
+        (
+            "sync_tags_repath",
+            "AFTER UPDATE OF path ON tags WHEN old.path IS NOT new.path BEGIN "
+            f"{_tag_members_log('new', 'old.path')} {_tag_members_log('new', 'new.path')} END",
+        ),
+        (
+            "sync_tags_delete",
+            f"BEFORE DELETE ON tags BEGIN {_tag_members_log('old', 'old.path')} END",
+        ),
+    ]
+    return out
+
+
+def create_triggers(conn: Connection) -> None:
+    """Make the journal's triggers (a migration step; SQLite only)."""
+    if conn.dialect.name != "sqlite":
+        return
+    for name, body in _triggers():
+        conn.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
+
+
+def drop_triggers(conn: Connection) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    for name, _ in _triggers():
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")

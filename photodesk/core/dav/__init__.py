@@ -1,0 +1,1 @@
+"""WebDAV spaces for phone backup apps: names over assets, dead properties and locks."""

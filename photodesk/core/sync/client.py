@@ -1,0 +1,355 @@
+"""Desktop side of sync: one round = stamp, pull pages, fetch thumbnails, upload, push, pull.
+
+Every step is idempotent and saved as it goes: the feed cursor moves in the same transaction as
+the page it covers, journal rows leave the outbox only once the server has them, uploads are
+found again by checksum. A round killed at any point and run again converges (docs/sync.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy.exc import OperationalError
+
+from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
+from photodesk.core.catalog.events import Changes
+from photodesk.core.sync import clock, fields, journal
+from photodesk.core.sync.feed import mutation_id
+from photodesk.core.sync.fresh import insert_fresh
+from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
+from photodesk.core.sync.types import AssetState, Decision, FeedPage, Mutation, SyncReport
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+
+log = logging.getLogger(__name__)
+PAGE = 500
+PUSH_BATCH = 500
+THUMB_BATCH = 250
+CURSOR_KEY = "sync.cursor"
+THUMBS_KEY = "sync.thumbnails_missing"
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+class Round:
+    """One sync round of a paired library with its server."""
+
+    def __init__(self, lib: Library, remote: Remote, progress: Progress | None = None) -> None:
+        self.lib = lib
+        self.remote = remote
+        self.progress = progress or (lambda step, done, total: None)
+        self.pulled = self.pushed = self.uploaded = self.thumbs = 0
+        self.decisions: list[Decision] = []
+        self.errors: list[str] = []
+
+    # -- the round -------------------------------------------------------------------------
+    def run(self) -> SyncReport:
+        with self.lib.write() as s:
+            journal.stamp(s)
+        try:
+            self.pull()
+            self.fetch_thumbnails()
+            if self.upload() + self.push():
+                self.pull()  # our own writes come back as no-ops; others' may have arrived
+        except RemoteUnavailable as exc:
+            self.errors.append(f"offline: {exc}")
+        except RemoteRefused as exc:
+            self.errors.append(f"{exc.reason}: {exc}")
+        except (OSError, OperationalError) as exc:  # a full disk here: what is saved stays saved
+            reason = getattr(exc, "strerror", None) or getattr(exc, "orig", None) or exc
+            self.errors.append(f"local: this library could not be written ({reason})")
+        return SyncReport(
+            self.pulled, self.pushed, self.uploaded, self.thumbs,
+            tuple(self.decisions), tuple(self.errors),
+        )  # fmt: skip
+
+    # -- pull ------------------------------------------------------------------------------
+    def pull(self) -> None:
+        start = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
+        while True:
+            cursor = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
+            page = self.remote.changes(cursor, PAGE)
+            self.apply_page(page)
+            # changes of the account read so far, of those there were when the page was read
+            self.progress("pull", page.cursor - start, max(page.head - start, 0))
+            if not page.more:
+                return
+
+    def apply_page(self, page: FeedPage) -> None:
+        owner = self.lib.owner_id
+        touched: set[int] = set()
+        cache: dict[str, int] = {}
+        with self.lib.write(Changes(tags=True, albums=True, assets_added=True)) as s:
+            journal.stamp(s)
+            before = journal.mark(s)
+            local, fresh_states = self._locals(s, owner, page.items)
+            fresh_ids = insert_fresh(s, owner, fresh_states, cache, self.errors)
+            if fresh_ids:
+                self.lib.sync.put_setting(s, THUMBS_KEY, True)
+            for st in fresh_states:
+                self.pulled += sum(1 for v, c in st.fields.values() if c or v not in (None, False))
+            touched.update(fresh_ids.values())
+            known = fields.read(s, [a.id for a in local.values()])
+            repush: list[tuple[int, str]] = []
+            edited: dict[int, set[str]] = {}
+            for state in page.items:
+                if state.remote_id not in local:
+                    continue
+                asset = local[state.remote_id]
+                mine_all = known[asset.id][2]
+                for field, theirs in state.fields.items():
+                    if not fields.is_synced(field):
+                        continue
+                    mine = mine_all.get(field, (False, "") if ":" in field else (None, ""))
+                    if theirs[0] == mine[0] and theirs[1] == mine[1]:
+                        continue
+                    if fields.wins(theirs, mine):
+                        try:
+                            fields.write(s, asset, field, theirs[0], cache)
+                        except ValueError as exc:
+                            self.errors.append(f"{state.checksum[:12]} {field}: {exc}")
+                            continue
+                        if theirs[1]:
+                            journal.set_clock(s, asset.id, field, theirs[1])
+                        self.pulled += 1
+                        touched.add(asset.id)
+                        edited.setdefault(asset.id, set()).add(field)
+                        if mine[1] and mine[0] != theirs[0]:
+                            self.decisions.append(
+                                Decision(state.checksum, field, "remote", theirs[0], mine[0])
+                            )
+                    else:  # ours is newer (or wins the tie): make sure it goes up
+                        repush.append((asset.id, field))
+                        if theirs[1] and mine[0] != theirs[0]:
+                            self.decisions.append(
+                                Decision(state.checksum, field, "local", mine[0], theirs[0])
+                            )
+            journal.observe(s, [c for st in page.items for _, c in st.fields.values()])
+            fields.note_sidecars(s, edited)  # the XMP sidecars of local originals follow
+            s.flush()
+            journal.forget_since(s, before)  # what the server sent is not a local edit
+            for asset_id, field in repush:
+                s.add(
+                    SyncChange(
+                        owner_id=owner, asset_id=asset_id, field=field,
+                        wall_ms=clock.now_ms(), hlc="-",
+                    )
+                )  # fmt: skip
+            self.lib.sync.put_setting(s, CURSOR_KEY, page.cursor)
+        if touched:
+            self.lib.events.publish(Changes(assets=frozenset(touched)))
+
+    def _locals(
+        self, s: Any, owner: int, items: tuple[AssetState, ...]
+    ) -> tuple[dict[int, Asset], list[AssetState]]:
+        """This library's asset for each server asset (linked, or found by checksum and linked
+        now), and the server assets this library has not got at all."""
+        out: dict[int, Asset] = {}
+        if not items:
+            return out, []
+        remote_ids = [st.remote_id for st in items]
+        linked = dict(
+            s.execute(
+                select(SyncRemote.remote_id, SyncRemote.asset_id).where(
+                    SyncRemote.remote_id.in_(remote_ids)
+                )
+            ).all()
+        )
+        by_sum = {
+            a.checksum: a
+            for a in s.scalars(
+                select(Asset).where(
+                    Asset.owner_id == owner, Asset.checksum.in_([st.checksum for st in items])
+                )
+            )
+        }
+        rows = {a.id: a for a in s.scalars(select(Asset).where(Asset.id.in_(linked.values())))}
+        fresh: list[AssetState] = []
+        relink: list[tuple[AssetState, Asset]] = []
+        for st in items:
+            asset = rows.get(linked.get(st.remote_id, -1)) or by_sum.get(st.checksum)
+            if asset is None:
+                fresh.append(st)
+                continue
+            if st.remote_id not in linked:
+                relink.append((st, asset))
+            out[st.remote_id] = asset
+        if relink:
+            s.execute(delete(SyncRemote).where(SyncRemote.asset_id.in_([a.id for _, a in relink])))
+            s.add_all(
+                SyncRemote(
+                    asset_id=a.id, remote_id=st.remote_id,
+                    filename=str(st.info.get("filename") or ""),
+                )
+                for st, a in relink
+            )  # fmt: skip
+            s.flush()
+        return out, fresh
+
+    # -- thumbnails ------------------------------------------------------------------------
+    def fetch_thumbnails(self) -> None:
+        if not self.lib.sync.setting(THUMBS_KEY, True):
+            return  # none missing since the last look (a pull that makes assets sets it)
+        with self.lib.read() as s:
+            rows = s.execute(
+                select(Asset.id, Asset.checksum, SyncRemote.remote_id)
+                .join(SyncRemote, SyncRemote.asset_id == Asset.id)
+                .where(
+                    Asset.owner_id == self.lib.owner_id,
+                    ~Asset.has_thumbnail,
+                    ~exists().where(AssetFile.asset_id == Asset.id),
+                )
+            ).all()
+        missing = 0
+        for start in range(0, len(rows), THUMB_BATCH):
+            batch = rows[start : start + THUMB_BATCH]
+            wanted = {r.remote_id: r for r in batch if not self._has_thumb(r.checksum)}
+            got = self.remote.thumbnails(sorted(wanted)) if wanted else {}
+            done = [r.id for r in batch if r.remote_id not in wanted]
+            for remote_id, data in got.items():
+                row = wanted.get(remote_id)
+                if row is not None:
+                    _write_atomically(self.lib.thumbnails.thumb_path(row.checksum), data)
+                    done.append(row.id)
+            self._mark_thumbs(done)
+            self.thumbs += len(done)
+            missing += len(batch) - len(done)
+            self.progress("thumbnails", start + len(batch), len(rows))
+        with self.lib.write() as s:
+            self.lib.sync.put_setting(s, THUMBS_KEY, missing > 0)
+
+    def _has_thumb(self, checksum: str) -> bool:
+        return self.lib.thumbnails.thumb_path(checksum).is_file()
+
+    def _mark_thumbs(self, ids: list[int]) -> None:
+        if ids:
+            with self.lib.write(Changes(assets=frozenset(ids))) as s:
+                for a in s.scalars(select(Asset).where(Asset.id.in_(ids))):
+                    a.has_thumbnail = True
+
+    # -- push ------------------------------------------------------------------------------
+    def upload(self) -> int:
+        """Upload the originals of assets the server does not have yet."""
+        with self.lib.read() as s:
+            rows = s.execute(
+                select(Asset.id, Asset.checksum, func.min(AssetFile.path))
+                .join(AssetFile, and_(AssetFile.asset_id == Asset.id, AssetFile.role == "original"))
+                .where(
+                    Asset.owner_id == self.lib.owner_id,
+                    # new here: the journal's "asset" row (pairing writes one for every asset)
+                    Asset.id.in_(select(SyncChange.asset_id).where(SyncChange.field == "asset")),
+                    ~exists().where(SyncRemote.asset_id == Asset.id),
+                    ~AssetFile.missing,
+                )
+                .group_by(Asset.id)
+                .order_by(Asset.id)
+            ).all()
+        for i, (asset_id, checksum, path) in enumerate(rows, 1):
+            try:
+                remote_id = self.remote.upload(Path(path), checksum)
+            except RemoteRefused as exc:
+                if exc.reason in ("auth", "quota"):
+                    raise
+                self.errors.append(f"upload of {Path(path).name}: {exc}")
+                continue
+            except OSError as exc:
+                self.errors.append(f"upload of {Path(path).name}: {exc.strerror or exc}")
+                continue
+            with self.lib.write() as s:
+                s.execute(delete(SyncRemote).where(SyncRemote.remote_id == remote_id))
+                s.add(SyncRemote(asset_id=asset_id, remote_id=remote_id, filename=Path(path).name))
+                # everything about a new asset goes up, edited or not
+                for field in fields.SCALAR_FIELDS:
+                    s.add(
+                        SyncChange(
+                            owner_id=self.lib.owner_id, asset_id=asset_id, field=field,
+                            wall_ms=clock.now_ms(), hlc="-",
+                        )
+                    )  # fmt: skip
+                for field in fields.read(s, [asset_id])[asset_id][2]:
+                    if ":" in field:
+                        s.add(
+                            SyncChange(
+                                owner_id=self.lib.owner_id, asset_id=asset_id, field=field,
+                                wall_ms=clock.now_ms(), hlc="-",
+                            )
+                        )  # fmt: skip
+            self.uploaded += 1
+            self.progress("upload", i, len(rows))
+        return len(rows)
+
+    def push(self) -> int:
+        """Push the outbox: the current value and clock of every field written here."""
+        owner = self.lib.owner_id
+        with self.lib.read() as s:
+            if s.scalar(select(SyncChange.seq).limit(1)) is None:
+                return 0  # an empty outbox: no request, no write
+        with self.lib.write() as s:
+            journal.stamp(s)
+            node = journal.node(s)
+        with self.lib.read() as s:
+            top = journal.head(s)
+            pending = s.execute(
+                select(SyncChange.asset_id, SyncChange.field, Asset.checksum)
+                .join(Asset, Asset.id == SyncChange.asset_id)
+                .join(SyncRemote, SyncRemote.asset_id == Asset.id)
+                .where(SyncChange.owner_id == owner, SyncChange.seq <= top)
+                .group_by(SyncChange.asset_id, SyncChange.field, Asset.checksum)
+                .order_by(SyncChange.asset_id)
+            ).all()
+        pending = [p for p in pending if fields.is_synced(p.field)]
+        sent = 0
+        for start in range(0, len(pending), PUSH_BATCH):
+            batch = pending[start : start + PUSH_BATCH]
+            with self.lib.read() as s:
+                states = fields.read(s, sorted({p.asset_id for p in batch}))
+            mutations = []
+            for p in batch:
+                value, hlc = states[p.asset_id][2].get(p.field, (False, ""))
+                mutations.append(
+                    Mutation(mutation_id(node, p.asset_id, p.field, hlc), p.checksum, p.field,
+                             value, hlc)
+                )  # fmt: skip
+            result = self.remote.push(mutations)
+            self.decisions.extend(result.conflicts)
+            self.errors.extend(result.errors)
+            sent += len(mutations)
+            self.pushed += result.applied
+            with self.lib.write() as s:
+                for p in batch:
+                    s.execute(
+                        delete(SyncChange).where(
+                            SyncChange.asset_id == p.asset_id,
+                            SyncChange.field == p.field,
+                            SyncChange.seq <= top,
+                        )
+                    )
+            self.progress("push", start + len(batch), len(pending))
+        with self.lib.write() as s:  # upload markers of linked assets, rows of deleted ones
+            s.execute(
+                delete(SyncChange).where(
+                    SyncChange.seq <= top,
+                    SyncChange.field == "asset",
+                    SyncChange.asset_id.in_(select(SyncRemote.asset_id)),
+                )
+            )
+            s.execute(
+                delete(SyncChange).where(
+                    SyncChange.seq <= top, SyncChange.asset_id.not_in(select(Asset.id))
+                )
+            )
+        return sent
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A thumbnail appears whole or not at all (a cache: no fsync, it can be fetched again)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

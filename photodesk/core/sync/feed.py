@@ -1,0 +1,138 @@
+"""Server side of sync: the account's change feed, and applying the mutations a device pushes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from photodesk.core.catalog.db.schema import Asset
+from photodesk.core.catalog.db.sync_log import SyncChange, SyncMutation
+from photodesk.core.catalog.events import Changes
+from photodesk.core.sync import clock, fields, journal
+from photodesk.core.sync.types import AssetState, Decision, FeedPage, Mutation, PushResult
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+
+MAX_PAGE = 2000
+MAX_PUSH = 1000
+
+
+def _stamp_if_needed(lib: Library) -> None:
+    with lib.read() as s:
+        pending = s.scalar(select(SyncChange.seq).where(SyncChange.hlc.is_(None)).limit(1))
+    if pending is not None:
+        with lib.write() as s:
+            journal.stamp(s)
+
+
+def head(lib: Library, user_id: int) -> int:
+    with lib.read() as s:
+        return int(
+            s.scalar(select(func.max(SyncChange.seq)).where(SyncChange.owner_id == user_id)) or 0
+        )
+
+
+def changes(lib: Library, user_id: int, cursor: int, limit: int) -> FeedPage:
+    """The assets of ``user_id`` written after ``cursor``, each whole, with its field clocks."""
+    limit = max(1, min(limit, MAX_PAGE))
+    _stamp_if_needed(lib)
+    with lib.read() as s:
+        rows = s.execute(
+            select(SyncChange.seq, SyncChange.asset_id)
+            .where(SyncChange.owner_id == user_id, SyncChange.seq > cursor)
+            .order_by(SyncChange.seq)
+            .limit(limit)
+        ).all()
+        top = int(
+            s.scalar(select(func.max(SyncChange.seq)).where(SyncChange.owner_id == user_id)) or 0
+        )
+        ids = list(dict.fromkeys(r.asset_id for r in rows))
+        found = fields.read(s, ids)
+        items = tuple(
+            AssetState(a.id, a.checksum, fields.info(a, name), values)
+            for aid in ids
+            if aid in found
+            for a, name, values in (found[aid],)
+            if a.owner_id == user_id
+        )
+    return FeedPage(items, rows[-1].seq if rows else max(cursor, 0), top, len(rows) == limit)
+
+
+def _default(field: str) -> fields.Versioned:
+    return (False, "") if field.startswith((fields.TAG, fields.ALBUM)) else (None, "")
+
+
+def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResult:
+    """Apply pushed writes to the account's own assets, each only if it beats what is here."""
+    if len(mutations) > MAX_PUSH:
+        raise ValueError(f"at most {MAX_PUSH} mutations per push")
+    applied = skipped = 0
+    decisions: list[Decision] = []
+    errors: list[str] = []
+    touched: set[int] = set()
+    cache: dict[str, int] = {}
+    edited: dict[int, set[str]] = {}
+    with lib.write(Changes(tags=True, albums=True)) as s:
+        journal.stamp(s)  # this server's own edits come before anything received now
+        for m in mutations:
+            if (m.hlc and not clock.valid(m.hlc)) or not fields.is_synced(m.field):
+                errors.append(f"{m.id}: bad clock or field {m.field[:60]!r}")
+                continue
+            if s.get(SyncMutation, m.id) is not None:
+                skipped += 1
+                continue
+            asset = s.scalars(
+                select(Asset).where(Asset.owner_id == user_id, Asset.checksum == m.checksum)
+            ).first()
+            if asset is None:  # not this account's: a shared album's viewer cannot write here
+                errors.append(f"{m.id}: no asset {m.checksum[:40]} in this account")
+                continue
+            current = fields.read(s, [asset.id])[asset.id][2].get(m.field, _default(m.field))
+            incoming = (m.value, m.hlc)
+            if fields.wins(incoming, current):
+                try:
+                    with s.begin_nested():
+                        before = journal.mark(s)
+                        fields.write(s, asset, m.field, m.value, cache)
+                        journal.set_clock(s, asset.id, m.field, m.hlc)
+                        s.flush()
+                        if journal.head(s) == before:  # same value, newer clock: still news
+                            s.add(
+                                SyncChange(
+                                    owner_id=user_id,
+                                    asset_id=asset.id,
+                                    field=m.field,
+                                    wall_ms=clock.now_ms(),
+                                    hlc=m.hlc,
+                                )
+                            )
+                        journal.label_since(s, before, m.hlc)
+                except ValueError as exc:
+                    errors.append(f"{m.id}: {exc}")
+                    continue
+                applied += 1
+                touched.add(asset.id)
+                edited.setdefault(asset.id, set()).add(m.field)
+                if current[1] and current[0] != m.value:
+                    decisions.append(Decision(m.checksum, m.field, "device", m.value, current[0]))
+            else:
+                skipped += 1
+                if m.hlc and current[0] != m.value:
+                    decisions.append(Decision(m.checksum, m.field, "server", current[0], m.value))
+            s.add(SyncMutation(id=m.id, user_id=user_id, applied_at=datetime.now()))
+        journal.observe(s, [m.hlc for m in mutations])
+        fields.note_sidecars(s, edited)
+    if touched:
+        lib.events.publish(Changes(assets=frozenset(touched)))
+    return PushResult(applied, skipped, tuple(decisions), tuple(errors))
+
+
+def mutation_id(node: str, asset_id: int, field: str, hlc: str) -> str:
+    """The same write pushed twice has the same id (so a replay after a crash is recognised)."""
+    digest = hashlib.sha1(f"{asset_id}\0{field}\0{hlc}".encode()).hexdigest()[:24]
+    return f"{node}-{digest}"

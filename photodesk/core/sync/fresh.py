@@ -1,0 +1,129 @@
+"""Make the catalog rows of assets that exist only on the server, a page at a time (bulk inserts).
+
+A first sync of a big account is mostly this: rows, links, field clocks, tags and albums, with no
+per-asset round trips through the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from photodesk.core.catalog.db.schema import Album, AlbumAsset, Asset, AssetTag
+from photodesk.core.catalog.db.sync_log import SyncClock, SyncRemote
+from photodesk.core.catalog.db.tags import ensure_tag, normalize_path
+from photodesk.core.sync import fields
+from photodesk.core.sync.types import AssetState
+
+_COLUMNS = [c.key for c in Asset.__table__.columns if c.key != "id"]
+_DEFAULTS = {"rating": 0, "favorite": False, "archived": False, "has_thumbnail": False}
+
+
+def _parse_dt(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text)).replace(tzinfo=None) if text else None
+    except ValueError:
+        return None
+
+
+def _row(s: Session, owner: int, state: AssetState, errors: list[str]) -> dict[str, Any]:
+    info = state.info
+    now = datetime.now()
+    shell = Asset()  # never added to the session: fields.write fills its columns
+    for key in fields.INFO:
+        setattr(shell, key, info.get(key))
+    for field in fields.SCALAR_FIELDS:
+        value = state.fields.get(field, (None, ""))[0]
+        if value is None and field not in ("trashed", "taken", "location"):
+            continue
+        try:
+            fields.write(s, shell, field, value)
+        except ValueError as exc:
+            errors.append(f"{state.checksum[:12]} {field}: {exc}")
+    row = {k: getattr(shell, k) for k in _COLUMNS}
+    for k, v in _DEFAULTS.items():
+        if row[k] is None:
+            row[k] = v
+    row.update(
+        owner_id=owner,
+        checksum=state.checksum,
+        kind=info.get("kind") or "photo",
+        file_type=info.get("file_type") or "",
+        mime=info.get("mime") or "",
+        size=int(info.get("size") or 0),
+        offline=True,  # the original is on the server until fetched
+        created_at=_parse_dt(info.get("created_at")) or now,
+        updated_at=now,
+    )
+    return row
+
+
+def insert_fresh(
+    s: Session, owner: int, states: Sequence[AssetState], cache: dict[str, int], errors: list[str]
+) -> dict[int, int]:
+    """Insert assets only the server has, with links, clocks, tags, albums: remote -> local id."""
+    if not states:
+        return {}
+    rows = [_row(s, owner, st, errors) for st in states]
+    made = dict(s.execute(insert(Asset).returning(Asset.checksum, Asset.id), rows).all())
+    ids = {st.remote_id: int(made[st.checksum]) for st in states}
+    s.execute(
+        insert(SyncRemote),
+        [
+            {"asset_id": ids[st.remote_id], "remote_id": st.remote_id,
+             "filename": str(st.info.get("filename") or "")}
+            for st in states
+        ],
+    )  # fmt: skip
+    clocks, tags, members = [], [], []
+    now = datetime.now()
+    for st in states:
+        aid = ids[st.remote_id]
+        for field, (value, hlc) in st.fields.items():
+            if not fields.is_synced(field):
+                continue
+            if hlc:
+                clocks.append({"asset_id": aid, "field": field, "hlc": hlc})
+            if value is not True:
+                continue
+            try:
+                if field.startswith(fields.TAG):
+                    tags.append({"asset_id": aid, "tag_id": _tag(s, owner, field, cache)})
+                elif field.startswith(fields.ALBUM):
+                    album = _album(s, owner, field, cache)
+                    members.append({"album_id": album, "asset_id": aid, "added_at": now})
+            except Exception as exc:  # a bad name (empty tag path): one line, the rest goes on
+                errors.append(f"{st.checksum[:12]} {field[:60]}: {exc}")
+    for table, values in ((SyncClock, clocks), (AssetTag, tags), (AlbumAsset, members)):
+        if values:
+            s.execute(insert(table), values)
+    return ids
+
+
+def _tag(s: Session, owner: int, field: str, cache: dict[str, int]) -> int:
+    path = normalize_path(field[len(fields.TAG) :])
+    key = f"{owner}/tag:{path}"
+    if key not in cache:
+        cache[key] = ensure_tag(s, owner, path)
+    return cache[key]
+
+
+def _album(s: Session, owner: int, field: str, cache: dict[str, int]) -> int:
+    name = field[len(fields.ALBUM) :].strip()
+    if not name:
+        raise ValueError("an album needs a name")
+    key = f"{owner}/album:{name}"
+    if key not in cache:
+        found = s.scalar(select(Album.id).where(Album.owner_id == owner, Album.name == name))
+        if found is None:
+            now = datetime.now()
+            album = Album(owner_id=owner, name=name, description="", created_at=now, updated_at=now)
+            s.add(album)
+            s.flush()
+            found = album.id
+        cache[key] = int(found)
+    return cache[key]

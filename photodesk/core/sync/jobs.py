@@ -1,0 +1,108 @@
+"""Background sync: the ``sync.round`` job, and what queues it while the desktop app runs.
+
+A round is a persisted job (queue ``sync``, one at a time; registered in core/handlers.py):
+local writes queue one a few seconds later, a timer queues one every few minutes, and a long poll
+on the server's feed queues one as soon as another device's change lands there. The threads here
+only queue jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from photodesk.core.catalog.events import Changes
+from photodesk.core.jobs.engine import JobContext
+from photodesk.core.jobs.kinds import JobName
+from photodesk.core.sync.ports import RemoteRefused, RemoteUnavailable
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+
+log = logging.getLogger(__name__)
+KIND = JobName.SYNC_ROUND
+SETTLE_S = 3.0  # local writes come in bursts (a tag on 200 photos): one round after them
+INTERVAL_S = 300.0
+LONG_POLL_S = 25
+
+
+def sync_round(lib: Library, ctx: JobContext) -> dict[str, Any]:
+    """One round with the paired server; offline or refused is a result, not a failure."""
+    if lib.sync.pairing() is None:
+        return {"skipped": "not paired"}
+    report = lib.sync.run_attached(lambda step, done, total: ctx.progress(done, total))
+    return report.as_json()
+
+
+class BackgroundSync:
+    """Queues ``sync.round`` jobs while a paired library is open in the desktop app."""
+
+    def __init__(self, lib: Library, *, interval_s: float = INTERVAL_S) -> None:
+        self.lib = lib
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._settle: threading.Timer | None = None
+        self._lock = threading.Lock()
+        self._unsubscribe: Any = None
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._unsubscribe = self.lib.events.subscribe(self._on_event)
+        for target, name in ((self._tick, "sync-timer"), (self._listen, "sync-long-poll")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        with self._lock:
+            if self._settle is not None:
+                self._settle.cancel()
+        for t in self._threads:
+            t.join(timeout=1.0)  # the long poll may be mid-request: it is a daemon thread
+        self._threads.clear()
+
+    def queue(self) -> None:
+        if self._stop.is_set() or self.lib.sync.pairing() is None:
+            return
+        try:
+            self.lib.jobs.enqueue(KIND)
+        except Exception:  # a closing library
+            log.debug("could not queue a sync round", exc_info=True)
+
+    def _on_event(self, event: object) -> None:
+        if not isinstance(event, Changes) or not (event.assets or event.tags or event.albums):
+            return
+        with self._lock:
+            if self._settle is not None:
+                self._settle.cancel()
+            self._settle = threading.Timer(SETTLE_S, self.queue)
+            self._settle.daemon = True
+            self._settle.start()
+
+    def _tick(self) -> None:
+        self.queue()
+        while not self._stop.wait(self.interval_s):
+            self.queue()
+
+    def _listen(self) -> None:
+        """Long-poll the feed; another device's change queues a round at once."""
+        while not self._stop.is_set():
+            try:
+                remote = self.lib.sync.attached_remote()
+                cursor = int(self.lib.sync.cursor())
+                page = remote.changes(cursor, 1, wait=LONG_POLL_S)
+                if page.items and not self._stop.is_set():
+                    self.queue()
+                    self._stop.wait(SETTLE_S)  # let the round move the cursor
+            except (RemoteUnavailable, RemoteRefused, LookupError) as exc:
+                log.debug("sync long poll: %s", exc)
+                self._stop.wait(30.0)
+            except Exception:
+                log.exception("sync long poll failed")
+                self._stop.wait(30.0)

@@ -1,0 +1,42 @@
+"""The port through which a desktop library talks to its server; photodesk.remote implements it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from photodesk.core.sync.types import FeedPage, Mutation, PushResult, RemoteAccount
+
+
+class RemoteUnavailable(Exception):
+    """The server cannot be reached (offline, down): nothing is lost, changes stay queued."""
+
+
+class RemoteRefused(Exception):
+    """The server answered no: revoked key (``auth``), full quota (``quota``), bad request."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Remote(Protocol):
+    def account(self) -> RemoteAccount: ...
+
+    def changes(self, cursor: int, limit: int, wait: int = 0) -> FeedPage:
+        """A page of the feed; ``wait`` seconds: answer once there is something (long poll)."""
+        ...
+
+    def push(self, mutations: list[Mutation]) -> PushResult: ...
+
+    def upload(self, path: Path, checksum: str) -> int:
+        """Upload an original (or find it there by checksum); the server's asset id."""
+        ...
+
+    def thumbnails(self, remote_ids: list[int]) -> dict[int, bytes]:
+        """The server's thumbnails of these assets (an asset without one is left out)."""
+        ...
+
+    def original(self, remote_id: int, dest: Path) -> None:
+        """Download the original to ``dest`` (written whole or not at all)."""
+        ...

@@ -1,0 +1,256 @@
+"""``Library.sync``: pairing state, the server's feed and push, and a desktop's sync round."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
+from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
+from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
+from photodesk.core.catalog.events import Changes
+from photodesk.core.sync import feed, journal
+from photodesk.core.sync.client import CURSOR_KEY, Progress, Round
+from photodesk.core.sync.ports import Remote, RemoteRefused
+from photodesk.core.sync.types import (
+    FeedPage,
+    Mutation,
+    Pairing,
+    PushResult,
+    SyncReport,
+    SyncState,
+)
+
+if TYPE_CHECKING:
+    from photodesk.core.library import Library
+    from photodesk.core.sync.jobs import BackgroundSync
+
+PAIRING_KEY = "sync.pairing"
+
+
+class SyncService:
+    def __init__(self, library: Library) -> None:
+        self._lib = library
+        self._remote_factory: Callable[[], Remote] | None = None
+        self.background: BackgroundSync | None = None
+
+    # -- the transport, plugged in by the composition root -------------------------------------
+    def attach_remote(self, factory: Callable[[], Remote]) -> None:
+        """How to reach the paired server (``photodesk.bootstrap`` gives the HTTP client)."""
+        self._remote_factory = factory
+
+    def attached_remote(self) -> Remote:
+        if self._remote_factory is None:
+            raise LookupError("no transport to the server is attached")
+        return self._remote_factory()
+
+    def run_attached(self, progress: Progress | None = None) -> SyncReport:
+        """A round over the attached transport; a refused or missing key is a reported error."""
+        try:
+            remote = self.attached_remote()
+        except RemoteRefused as exc:
+            self.record(last_error=f"{exc.reason}: {exc}")
+            return SyncReport(errors=(f"{exc.reason}: {exc}",))
+        return self.run(remote, progress)
+
+    def start_background(self, *, interval_s: float | None = None) -> BackgroundSync:
+        """Queue sync rounds while the library is open (the desktop app); stop with the app."""
+        if self.background is None:
+            from photodesk.core.sync.jobs import INTERVAL_S, BackgroundSync
+
+            self.background = BackgroundSync(self._lib, interval_s=interval_s or INTERVAL_S)
+            self.background.start()
+        return self.background
+
+    def stop_background(self) -> None:
+        if self.background is not None:
+            self.background.stop()
+            self.background = None
+
+    def cursor(self) -> int:
+        return int(self.setting(CURSOR_KEY, 0) or 0)
+
+    # -- settings ----------------------------------------------------------------------------
+    def setting(self, key: str, default: Any = None) -> Any:
+        with self._lib.read() as s:
+            row = s.get(Setting, key)
+            return default if row is None else row.value
+
+    def put_setting(self, s: Session, key: str, value: Any) -> None:
+        s.merge(Setting(key=key, value=value))
+
+    # -- server side -------------------------------------------------------------------------
+    def changes(self, user_id: int, cursor: int, limit: int) -> FeedPage:
+        return feed.changes(self._lib, user_id, cursor, limit)
+
+    def head(self, user_id: int) -> int:
+        return feed.head(self._lib, user_id)
+
+    def apply(self, user_id: int, mutations: Sequence[Mutation]) -> PushResult:
+        return feed.apply(self._lib, user_id, mutations)
+
+    def thumbnail_sources(
+        self, user_id: int, ids: Sequence[int]
+    ) -> list[tuple[int, str, str, str, str, int | None]]:
+        """(id, checksum, original path, file type, kind, orientation) of the user's own assets."""
+        with self._lib.read() as s:
+            rows = s.execute(
+                select(
+                    Asset.id,
+                    Asset.checksum,
+                    func.min(AssetFile.path),
+                    Asset.file_type,
+                    Asset.kind,
+                    Asset.orientation,
+                )
+                .outerjoin(
+                    AssetFile, (AssetFile.asset_id == Asset.id) & (AssetFile.role == "original")
+                )
+                .where(Asset.id.in_(list(ids)), Asset.owner_id == user_id)
+                .group_by(Asset.id)
+            ).all()
+        return [(int(r[0]), r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
+
+    # -- desktop side ------------------------------------------------------------------------
+    def pairing(self) -> Pairing | None:
+        data = self.setting(PAIRING_KEY)
+        if not isinstance(data, dict):
+            return None
+        data = {**data, "cursor": int(self.setting(CURSOR_KEY, 0) or 0)}
+        return Pairing(**data)
+
+    def pair(
+        self, url: str, user_id: int, email: str, name: str, device: str, **extra: Any
+    ) -> Pairing:
+        """Pair this library with a server account: its owner becomes that account."""
+        if self.pairing() is not None:
+            raise Conflict("this library is paired already: `photodesk remote remove` first")
+        with self._lib.write() as s:
+            owner = s.get(User, self._lib.owner_id)
+            assert owner is not None
+            other = s.scalar(select(User.id).where(User.email == email, User.id != owner.id))
+            if other is not None:
+                raise Conflict(f"{email} is another user of this library already")
+            owner.email, owner.name = email, name or owner.name
+            pairing = Pairing(
+                url=url, user_id=user_id, email=email, name=name, device=device,
+                device_id=journal.node(s), paired_at=datetime.now().isoformat(timespec="seconds"),
+                extra=dict(extra),
+            )  # fmt: skip
+            self._save(s, pairing)
+            self.put_setting(s, CURSOR_KEY, 0)
+            journal.stamp(s)  # edits made before pairing keep the time they were made
+            # every photo here is new to the server until a round finds or uploads it
+            s.execute(
+                insert(SyncChange).from_select(
+                    ["owner_id", "asset_id", "field", "wall_ms", "hlc"],
+                    select(
+                        Asset.owner_id, Asset.id, literal("asset"), literal(0), literal("-")
+                    ).where(Asset.owner_id == owner.id),
+                )
+            )
+        return pairing
+
+    def _save(self, s: Session, pairing: Pairing) -> None:
+        data = asdict(pairing)
+        data.pop("cursor")
+        self.put_setting(s, PAIRING_KEY, data)
+
+    def unpair(self) -> None:
+        """Forget the server: links and cursor go; photos, edits and the journal stay."""
+        with self._lib.write() as s:
+            for key in (PAIRING_KEY, CURSOR_KEY):
+                row = s.get(Setting, key)
+                if row is not None:
+                    s.delete(row)
+            s.query(SyncRemote).delete()
+
+    def record(self, *, last_sync: str | None = None, last_error: str | None = None) -> None:
+        current = self.pairing()
+        if current is None:
+            return
+        updated = replace(current, last_error=last_error)
+        if last_sync is not None:
+            updated = replace(updated, last_sync=last_sync)
+        with self._lib.write() as s:
+            self._save(s, updated)
+
+    def pending(self) -> int:
+        """Local writes waiting to go to the server, and originals not uploaded yet."""
+        with self._lib.read() as s:
+            outbox = (
+                select(SyncChange.asset_id, SyncChange.field)
+                .where(SyncChange.owner_id == self._lib.owner_id, SyncChange.field != "asset")
+                .distinct()
+                .subquery()
+            )
+            writes = s.scalar(select(func.count()).select_from(outbox))
+            unsent = s.scalar(
+                select(func.count())
+                .select_from(Asset)
+                .where(
+                    Asset.owner_id == self._lib.owner_id,
+                    Asset.id.not_in(select(SyncRemote.asset_id)),
+                )
+            )
+        return int(writes or 0) + int(unsent or 0)
+
+    def remote_id(self, asset_id: int) -> int | None:
+        with self._lib.read() as s:
+            row = s.get(SyncRemote, asset_id)
+            return None if row is None else row.remote_id
+
+    def original_name(self, asset_id: int) -> str | None:
+        with self._lib.read() as s:
+            row = s.get(SyncRemote, asset_id)
+            return Path(row.filename).name if row is not None and row.filename else None
+
+    def attach_original(self, asset_id: int, path: Path) -> None:
+        """A downloaded original becomes the asset's file (it is no longer remote-only)."""
+        stat = path.stat()
+        with self._lib.write(Changes(assets=frozenset({asset_id}))) as s:
+            asset = s.get(Asset, asset_id)
+            if asset is None:
+                raise NotFound(f"no asset with id {asset_id}")
+            s.add(
+                AssetFile(
+                    asset_id=asset_id, role="original", path=str(path), size=stat.st_size,
+                    mtime_ns=stat.st_mtime_ns, checksum=asset.checksum, copied=True,
+                )
+            )  # fmt: skip
+            asset.offline = False
+
+    def state(self) -> SyncState | None:
+        """The pairing's state for a status bar (None: not paired)."""
+        pairing = self.pairing()
+        if pairing is None:
+            return None
+        running = any(q.name == "sync" and q.running for q in self._lib.jobs.status())
+        pending = self.pending()
+        error = pairing.last_error
+        if running:
+            state = "syncing"
+        elif error and error.startswith("offline"):
+            state = "offline"
+        elif error:
+            state = "error"
+        else:
+            state = "pending" if pending else "synced"
+        return SyncState(state, pairing.url, pairing.email, pairing.last_sync, pending, error)
+
+    def run(self, remote: Remote, progress: Progress | None = None) -> SyncReport:
+        """One full round with the paired server (see photodesk.core.sync.client)."""
+        if self.pairing() is None:
+            raise InvalidInput("this library is not paired: `photodesk remote add URL` first")
+        report = Round(self._lib, remote, progress).run()
+        now = datetime.now().isoformat(timespec="seconds")
+        error = report.errors[0] if report.errors else None
+        offline = error is not None and error.startswith("offline")
+        self.record(last_sync=None if offline else now, last_error=error)
+        return report

@@ -1,0 +1,175 @@
+"""Plain data of the sync protocol: field values with clocks, asset states, mutations, reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# A field's value and the clock of its last write: (value, hlc); "" is "never edited".
+Versioned = tuple[Any, str]
+
+
+@dataclass(frozen=True)
+class AssetState:
+    """One asset as the feed carries it: what it is, and every synced field with its clock."""
+
+    remote_id: int
+    checksum: str
+    info: dict[str, Any]  # kind, file_type, size, dimensions, camera, place... (never edited)
+    fields: dict[str, Versioned]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.remote_id,
+            "checksum": self.checksum,
+            "info": self.info,
+            "fields": {k: [v[0], v[1]] for k, v in self.fields.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AssetState:
+        fields = {str(k): (v[0], str(v[1])) for k, v in dict(data["fields"]).items()}
+        return cls(int(data["id"]), str(data["checksum"]), dict(data.get("info") or {}), fields)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: tuple[AssetState, ...]
+    cursor: int  # the change sequence this page reaches; pass it back for the next page
+    head: int  # the newest change sequence of the account when the page was read
+    more: bool
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A write to one field of one asset (named by checksum), as a device pushes it."""
+
+    id: str  # unique per device and change: a replay is recognised and skipped
+    checksum: str
+    field: str
+    value: Any
+    hlc: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "checksum": self.checksum,
+            "field": self.field,
+            "value": self.value,
+            "hlc": self.hlc,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Mutation:
+        if not isinstance(data, dict):
+            raise ValueError("a mutation is an object")
+        try:
+            return cls(
+                str(data["id"]),
+                str(data["checksum"]),
+                str(data["field"]),
+                data.get("value"),
+                str(data["hlc"]),
+            )
+        except KeyError as exc:
+            raise ValueError(f"a mutation needs {exc.args[0]!r}") from None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A conflict the merge decided: both sides wrote ``field``; ``winner`` is kept."""
+
+    checksum: str
+    field: str
+    winner: str  # "local" | "remote"
+    kept: Any
+    dropped: Any
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "checksum": self.checksum,
+            "field": self.field,
+            "winner": self.winner,
+            "kept": self.kept,
+            "dropped": self.dropped,
+        }
+
+
+@dataclass(frozen=True)
+class PushResult:
+    applied: int
+    skipped: int  # replays and writes older than the server's
+    conflicts: tuple[Decision, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """One round of ``photodesk sync``."""
+
+    pulled: int = 0
+    pushed: int = 0
+    uploaded: int = 0
+    thumbnails: int = 0
+    conflicts: tuple[Decision, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "pulled": self.pulled,
+            "pushed": self.pushed,
+            "uploaded": self.uploaded,
+            "thumbnails": self.thumbnails,
+            "conflicts": [c.as_json() for c in self.conflicts],
+            "errors": list(self.errors),
+        }
+
+
+@dataclass(frozen=True)
+class RemoteAccount:
+    """Who the device key signs in as."""
+
+    user_id: int
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """The server this library is paired with (stored in the catalog; the key never is)."""
+
+    url: str
+    user_id: int
+    email: str
+    name: str
+    device: str
+    device_id: str
+    paired_at: str
+    last_sync: str | None = None
+    last_error: str | None = None
+    cursor: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What the desktop shows about its server: synced, syncing, offline or error."""
+
+    state: str  # synced | syncing | pending | offline | error
+    server: str
+    account: str
+    last_sync: str | None
+    pending: int
+    error: str | None
+
+    def text(self) -> str:
+        if self.state == "syncing":
+            return "Syncing…"
+        if self.state == "offline":
+            return f"Offline ({self.pending} to send)" if self.pending else "Offline"
+        if self.state == "error":
+            return f"Sync error: {self.error}"
+        if self.state == "pending":
+            return f"{self.pending} to sync"
+        when = (self.last_sync or "")[11:16]
+        return f"Synced {when}" if when else "Synced"

@@ -1,0 +1,1 @@
+"""The desktop's side of a paired server: HTTP transport, device keys, pairing (docs/sync.md)."""

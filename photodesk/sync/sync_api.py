@@ -1,0 +1,154 @@
+"""``/api/photodesk/sync/...``: a paired desktop's device keys, change feed and pushes.
+
+Every route acts for the signed-in account only: the feed carries that account's own assets,
+and a push writes only to assets it owns (a viewer of a shared album cannot push into it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from photodesk.core import CorruptFile, UnsupportedFormat
+from photodesk.core.sync import Mutation
+from photodesk.sync.auth import AUTH_VIA, current_user, has_permission
+from photodesk.sync.keys import LIBRARY
+from photodesk.sync.views import http_error, int_param, json_object, json_response, read_json
+
+PREFIX = "/api/photodesk/sync"
+MAX_BODY = 32 * 1024 * 1024
+MAX_THUMBS = 500
+MAX_WAIT_S = 60
+POLL_S = 0.25
+
+
+def _require_sync(request: web.Request) -> int:
+    user = current_user(request)
+    if not (has_permission(request, "sync") or has_permission(request, "all")):
+        raise http_error(403, 'Missing required permission: "sync"')
+    return user.id
+
+
+async def account(request: web.Request) -> web.Response:
+    """Who this key is, and the newest change of the account (for ``remote status``)."""
+    user_id = _require_sync(request)
+    user = current_user(request)
+    head = await asyncio.to_thread(request.app[LIBRARY].sync.head, user_id)
+    return json_response({"user_id": user.id, "email": user.email, "name": user.name, "head": head})
+
+
+async def create_device(request: web.Request) -> web.Response:
+    """A new API key for a device being paired (from a signed-in session or a full key)."""
+    user = current_user(request)
+    if request.get(AUTH_VIA) == "api_key" and not has_permission(request, "all"):
+        raise http_error(403, "pairing a device needs a sign-in or a key with all permissions")
+    body = json_object(await read_json(request))
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise http_error(400, "a device needs a name")
+    accounts = request.app[LIBRARY].accounts
+    key = await asyncio.to_thread(accounts.create_api_key, user.id, f"device: {name.strip()}")
+    return json_response(
+        {"key": key, "user_id": user.id, "email": user.email, "name": user.name}, status=201
+    )
+
+
+async def changes(request: web.Request) -> web.Response:
+    user_id = _require_sync(request)
+    cursor = int_param(request.query.get("cursor"), "cursor", default=0, low=0, high=2**62)
+    limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)
+    # wait=S: a long poll; answer as soon as the account has a change after the cursor
+    wait = int_param(request.query.get("wait"), "wait", default=0, low=0, high=MAX_WAIT_S)
+    sync = request.app[LIBRARY].sync
+    if wait:
+        deadline = asyncio.get_running_loop().time() + wait
+        while await asyncio.to_thread(sync.head, user_id) <= cursor:
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(POLL_S)
+    page = await asyncio.to_thread(sync.changes, user_id, cursor, limit)
+    return json_response(
+        {
+            "items": [item.as_json() for item in page.items],
+            "cursor": page.cursor,
+            "head": page.head,
+            "more": page.more,
+        }
+    )
+
+
+async def push(request: web.Request) -> web.Response:
+    user_id = _require_sync(request)
+    body = json_object(await read_json(request, max_bytes=MAX_BODY))
+    raw = body.get("mutations")
+    if not isinstance(raw, list):
+        raise http_error(400, "mutations must be a list")
+    try:
+        mutations = [Mutation.from_json(m) for m in raw]
+        result = await asyncio.to_thread(request.app[LIBRARY].sync.apply, user_id, mutations)
+    except ValueError as exc:
+        raise http_error(400, str(exc)) from None
+    return json_response(
+        {
+            "applied": result.applied,
+            "skipped": result.skipped,
+            "conflicts": [c.as_json() for c in result.conflicts],
+            "errors": list(result.errors),
+        }
+    )
+
+
+async def thumbnails(request: web.Request) -> web.StreamResponse:
+    """Many thumbnails in one answer: frames of (asset id: u64, length: u32, JPEG bytes);
+    length 0 when there is none (yet). Only the caller's own assets."""
+    user_id = _require_sync(request)
+    try:
+        ids = [int(x) for x in request.query.get("ids", "").split(",") if x.strip()]
+    except ValueError:
+        raise http_error(400, "ids is a comma-separated list of asset ids") from None
+    if not ids or len(ids) > MAX_THUMBS:
+        raise http_error(400, f"ask for 1 to {MAX_THUMBS} thumbnails")
+    lib = request.app[LIBRARY]
+    sources = await asyncio.to_thread(lib.sync.thumbnail_sources, user_id, ids)
+    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    await response.prepare(request)
+    for k in range(0, len(sources), 50):  # read on a worker thread, 50 files at a time
+        frames = await asyncio.to_thread(_frames, lib.thumbnails, sources[k : k + 50])
+        await response.write(frames)
+    await response.write_eof()
+    return response
+
+
+def _frames(store: Any, sources: list[tuple[int, str, str, str, str, int | None]]) -> bytes:
+    out = bytearray()
+    for asset_id, checksum, path, file_type, kind, orientation in sources:
+        data = _thumb_bytes(store, checksum, path, file_type, kind, orientation)
+        out += struct.pack(">QI", asset_id, len(data)) + data
+    return bytes(out)
+
+
+def _thumb_bytes(
+    store: Any, checksum: str, path: str, file_type: str, kind: str, orientation: int | None
+) -> bytes:
+    thumb = store.thumb_path(checksum)
+    if not thumb.is_file() and path:
+        try:
+            store.render(Path(path), checksum, file_type, kind, orientation)
+        except (CorruptFile, UnsupportedFormat, OSError):
+            return b""
+    try:
+        return bytes(thumb.read_bytes())
+    except OSError:
+        return b""
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(PREFIX + "/thumbnails", thumbnails)
+    app.router.add_get(PREFIX + "/account", account)
+    app.router.add_post(PREFIX + "/devices", create_device)
+    app.router.add_get(PREFIX + "/changes", changes)
+    app.router.add_post(PREFIX + "/push", push)

@@ -1,0 +1,108 @@
+"""The sync routes on the wire: feed pages and cursors, replayed and stale pushes, an idle round."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from photodesk.core import Library
+from photodesk.core.sync.clock import Hlc, now_ms
+from photodesk.remote import pairing
+from tests.conftest import make_jpeg
+from tests.sync.conftest import ServerInfo
+
+os.environ.setdefault("PHOTODESK_KEYRING", "off")
+MakeUser = Callable[..., tuple[int, str, str, str]]
+
+
+def _setup(tmp_path: Path, server: ServerInfo, make_user: MakeUser) -> tuple[int, str, list[str]]:
+    uid, _, _, key = make_user()
+    mine = server.lib.for_user(uid)
+    files = [str(make_jpeg(tmp_path / f"f{i}.jpg", seed=600 + i)) for i in range(5)]
+    ids = mine.importer.import_paths(files).asset_ids
+    mine.tags.add(ids, "Trip")
+    return uid, key, [mine.assets.get(i).checksum for i in ids]
+
+
+def test_the_feed_pages_with_a_cursor_and_carries_clocks(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    _, key, checksums = _setup(tmp_path, server, make_user)
+    seen: dict[str, dict] = {}
+    cursor, pages = 0, 0
+    while True:
+        r = requests.get(
+            server.url + "/api/photodesk/sync/changes",
+            params={"cursor": cursor, "limit": 3},
+            headers={"x-api-key": key},
+        )
+        assert r.status_code == 200
+        page = r.json()
+        pages += 1
+        assert page["cursor"] >= cursor
+        for item in page["items"]:
+            seen[item["checksum"]] = item
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert pages > 2 and set(seen) == set(checksums)
+    value, clock = seen[checksums[0]]["fields"]["tag:Trip"]
+    assert value is True and Hlc.parse(clock).wall_ms > 0
+    # nothing after the end
+    tail = requests.get(
+        server.url + "/api/photodesk/sync/changes",
+        params={"cursor": cursor},
+        headers={"x-api-key": key},
+    ).json()
+    assert tail["items"] == [] and tail["more"] is False
+
+
+def test_a_replayed_or_stale_push_changes_nothing(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    uid, key, checksums = _setup(tmp_path, server, make_user)
+    url, headers = server.url + "/api/photodesk/sync/push", {"x-api-key": key}
+    fresh = str(Hlc(now_ms() + 1000, 0, "dev1"))
+    m = {"id": "dev1-a", "checksum": checksums[0], "field": "rating", "value": 4, "hlc": fresh}
+    assert requests.post(url, json={"mutations": [m]}, headers=headers).json()["applied"] == 1
+    again = requests.post(url, json={"mutations": [m]}, headers=headers).json()
+    assert (again["applied"], again["skipped"]) == (0, 1)  # the same id: a replay
+    stale = {**m, "id": "dev2-b", "value": 1, "hlc": str(Hlc(1000, 0, "dev2"))}
+    answer = requests.post(url, json={"mutations": [stale]}, headers=headers).json()
+    assert answer["applied"] == 0
+    assert answer["conflicts"][0]["winner"] == "server" and answer["conflicts"][0]["kept"] == 4
+    rec = next(r for r in server.lib.for_user(uid).assets.list() if r.checksum == checksums[0])
+    assert rec.rating == 4
+    bad = {**m, "id": "x", "field": "owner_id", "value": 1}
+    errors = requests.post(url, json={"mutations": [bad]}, headers=headers).json()["errors"]
+    assert "bad clock or field" in errors[0]
+    assert requests.post(url, json={"mutations": "no"}, headers=headers).status_code == 400
+
+
+def test_an_idle_round_is_one_request(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    from photodesk.remote import http
+
+    _, email, password, _ = make_user()
+    with Library.open(tmp_path / "desk") as lib:
+        pairing.add(lib, server.url, email=email, password=password)
+        lib.importer.import_paths([str(make_jpeg(tmp_path / "one.jpg", seed=650))])
+        assert pairing.sync(lib).errors == ()
+        calls: list[str] = []
+        real = http.HttpRemote._open
+
+        def counted(self: http.HttpRemote, method: str, path: str, **kw: object) -> object:
+            calls.append(f"{method} {path}")
+            return real(self, method, path, **kw)  # type: ignore[arg-type]
+
+        http.HttpRemote._open = counted  # type: ignore[method-assign,assignment]
+        try:
+            report = pairing.sync(lib)
+        finally:
+            http.HttpRemote._open = real  # type: ignore[method-assign]
+        assert report.errors == () and (report.pulled, report.pushed) == (0, 0)
+        assert len(calls) == 1 and calls[0].startswith("GET /api/photodesk/sync/changes")
