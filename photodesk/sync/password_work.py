@@ -36,8 +36,16 @@ class PasswordWork:
 PASSWORD_WORK = web.AppKey("password_work", PasswordWork)
 
 
+_fallback: PasswordWork | None = None
+
+
 def password_work(request: web.Request) -> PasswordWork:
-    return request.app[PASSWORD_WORK]
+    """The app's pool (a shared one for an app built without ``setup``, as some tests do)."""
+    global _fallback
+    work = request.app.get(PASSWORD_WORK)
+    if work is None:
+        work = _fallback = _fallback or PasswordWork()
+    return work
 
 
 def setup(app: web.Application) -> None:
