@@ -20,6 +20,14 @@ DEFAULT_CLIP = "ViT-B-32__openai"
 # PHOTODESK_CLIP_MODEL / PHOTODESK_FACE_MODEL pick the packs (faces: "auto", "dlib",
 # "buffalo_l", ...).
 ML_ENV = "PHOTODESK_ML"
+# A postgresql:// URL: the catalog lives in that database (the server's [server] database).
+DATABASE_ENV = "PHOTODESK_DATABASE_URL"
+
+
+def database_url(configured: str | None = None) -> str | None:
+    """The catalog database: the one configured, else ``PHOTODESK_DATABASE_URL``, else None
+    (the library folder's SQLite catalog)."""
+    return configured or os.environ.get(DATABASE_ENV) or None
 
 
 def open_library(
@@ -27,6 +35,7 @@ def open_library(
     *,
     ml: bool | None = None,
     options: LibraryOptions | None = None,
+    database: str | None = None,
     create: bool = False,
 ) -> Library:
     """Open the library (``--library``, else $PHOTODESK_LIBRARY, else the default folder) for a
@@ -34,7 +43,12 @@ def open_library(
     attached unless ``ml`` or $PHOTODESK_ML turns them off. A folder without a catalog is "no
     photodesk library at PATH" unless ``create`` (``init``, ``import``, ``watch add``, the
     first-run dialog, the server's first start): a mistyped path never becomes a new library."""
-    lib = Library.open(resolve_library_dir(library), create=create, options=options)
+    lib = Library.open(
+        resolve_library_dir(library),
+        create=create,
+        options=options,
+        database=database_url(database),
+    )
     from photodesk.remote.pairing import attach as attach_remote
 
     attach_remote(lib)  # a paired server's transport (HTTP), used by sync rounds and jobs
@@ -52,26 +66,36 @@ def attach_ml(
 ) -> None:
     """Attach a loader: the ML runtime is imported, and models found, only on first use (a
     search with text, a ``clip`` or ``faces`` job); the weights load later still, per model."""
+    lib.attach_ml(
+        loader=lambda: load_models(lib.models_dir, clip=clip, faces=faces, providers=providers)
+    )
+
+
+def load_models(
+    models_dir: Path,
+    *,
+    clip: str | None = None,
+    faces: str | None = None,
+    providers: list[str] | None = None,
+) -> Models:
+    """The CLIP and face models found in ``models_dir`` (faces: dlib when installed, or an
+    insightface pack); the best onnxruntime provider there is (CUDA, DirectML, CoreML, CPU)."""
     clip = clip or os.environ.get("PHOTODESK_CLIP_MODEL") or DEFAULT_CLIP
     faces = faces or os.environ.get("PHOTODESK_FACE_MODEL") or "auto"
-
-    def load() -> Models:
-        try:
-            from photodesk.ml.backends import load_backends
-        except ImportError as exc:
-            return Models(
-                missing=(f"the ML runtime is not installed ({exc}): pip install 'photodesk[ml]'",)
-            )
-        found = load_backends(lib.models_dir, clip=clip, faces=faces, providers=providers)
-        log.info("ML models: clip=%s faces=%s", _label(found.clip), _label(found.faces))
+    try:
+        from photodesk.ml.backends import load_backends
+    except ImportError as exc:
         return Models(
-            image=cast("ImageEmbedder | None", found.clip),
-            text=cast("TextEmbedder | None", found.clip),
-            faces=cast("FaceAnalyzer | None", found.faces),
-            missing=_notes(getattr(found, "missing", ())),
+            missing=(f"the ML runtime is not installed ({exc}): pip install 'photodesk[ml]'",)
         )
-
-    lib.attach_ml(loader=load)
+    found = load_backends(models_dir, clip=clip, faces=faces, providers=providers)
+    log.info("ML models: clip=%s faces=%s", _label(found.clip), _label(found.faces))
+    return Models(
+        image=cast("ImageEmbedder | None", found.clip),
+        text=cast("TextEmbedder | None", found.clip),
+        faces=cast("FaceAnalyzer | None", found.faces),
+        missing=_notes(getattr(found, "missing", ())),
+    )
 
 
 def _label(model: object) -> str:

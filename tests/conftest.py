@@ -161,3 +161,32 @@ def make_video(
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A PostgreSQL server of this test session (tests/pg_server.py), with a migrated template
+    database: ``postgres.create_database(postgres.template)`` is a fresh catalog in milliseconds.
+    Skips when no server binaries are installed."""
+    from tests.pg_server import MISSING, PgServer, find_bin
+
+    bindir = find_bin()
+    if bindir is None:
+        pytest.skip(MISSING)
+    server = PgServer(bindir).start()
+    try:
+        server.template = _migrated_template(server)  # type: ignore[attr-defined]
+        yield server
+    finally:
+        server.stop()
+
+
+def _migrated_template(server: object) -> str:
+    import tempfile
+
+    from photodesk.core import Library
+
+    url = server.create_database()  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory() as folder, Library.open(Path(folder), database=url):
+        pass
+    return url.rsplit("/", 1)[1]

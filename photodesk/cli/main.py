@@ -12,6 +12,7 @@ from photodesk import __version__
 from photodesk.cli import (
     check_cmd,
     commands,
+    db_cmd,
     gui_cmd,
     index_cmd,
     init_cmd,
@@ -25,6 +26,7 @@ from photodesk.cli import (
     share_cmd,
     users_cmd,
     watch_cmd,
+    workers_cmd,
     xmp_cmd,
 )
 from photodesk.cli.registry import Command
@@ -35,8 +37,11 @@ COMMANDS: tuple[Command, ...] = (
     commands.COMMAND,
     jobs_cmd.COMMAND,
     check_cmd.COMMAND,
+    db_cmd.COMMAND,
     watch_cmd.COMMAND,
     serve_cmd.COMMAND,
+    workers_cmd.COMMAND,
+    workers_cmd.WORKER,
     users_cmd.COMMAND,
     share_cmd.COMMAND,
     models_cmd.COMMAND,

@@ -27,6 +27,12 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--no-jobs", action="store_true", help="do not run background jobs in the daemon"
     )
+    p.add_argument(
+        "--no-local-ml",
+        action="store_true",
+        help="leave smart-search and face analysis to remote workers (photodesk worker); "
+        "setting local_ml = false",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             public_url=args.public_url,
             log_format=args.log_format,
             jobs=False if args.no_jobs else None,
+            local_ml=False if args.no_local_ml else None,
         )
     except PhotodeskError as exc:
         print(f"photodesk serve: {exc}", file=sys.stderr)
@@ -59,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         library = open_library(
             args.library if args.library is not None else config.library,
             options=config.library_options(),
+            database=config.database,
+            ml=False if not config.local_ml else None,
             create=True,  # a server's first start (a container's empty volume) makes its library
         )
         try:

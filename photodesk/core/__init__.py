@@ -93,6 +93,7 @@ from photodesk.core.organize.memories import Memory, MemoryService
 from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
 from photodesk.core.people.jobs import FACES_HELP
 from photodesk.core.people.service import FaceRecord, PeopleService, PersonSummary
+from photodesk.core.remote_jobs import REMOTE_QUEUES, RemoteWorkers, WorkerInfo
 from photodesk.core.search.duplicates import DEFAULT_BITS as DUPLICATE_BITS
 from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.jobs import CLIP_HELP
@@ -112,6 +113,7 @@ __all__ = [
     "PHOTO_EXTENSIONS",
     "PREVIEW_SIZE",
     "RAW_EXTENSIONS",
+    "REMOTE_QUEUES",
     "TILE_SIZE",
     "TRASH_DAYS",
     "VIDEO_EXTENSIONS",
@@ -183,6 +185,7 @@ __all__ = [
     "Queue",
     "QueueStatus",
     "QuotaExceeded",
+    "RemoteWorkers",
     "RenderedImage",
     "Reservation",
     "SearchFacets",
@@ -200,6 +203,7 @@ __all__ = [
     "UserId",
     "WatchStatus",
     "WatchedFolder",
+    "WorkerInfo",
     "check_template",
     "network_fs_type",
     "neutral_icc",

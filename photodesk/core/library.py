@@ -43,6 +43,7 @@ from photodesk.core.organize.sidecars import XmpService
 from photodesk.core.organize.tags import TagService
 from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
+from photodesk.core.remote_jobs import RemoteWorkers
 from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
@@ -115,6 +116,10 @@ class Library:
             prior_people.crops if prior_people is not None else None,
         )
         self.geo = GeoService(store)
+        # machines that take ML jobs over HTTP (photodesk worker)
+        self.workers = RemoteWorkers(
+            store, self.thumbnails, lambda user_id: self.for_user(user_id).people
+        )
         self.timeline = TimelineService(store)
         self.files = FileService(store)
         self.maintenance = MaintenanceService(store)
@@ -151,10 +156,19 @@ class Library:
     # ----- opening --------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, root: Path | str, *, create: bool = True, options: LibraryOptions | None = None
+        cls,
+        root: Path | str,
+        *,
+        create: bool = True,
+        options: LibraryOptions | None = None,
+        database: str | None = None,
     ) -> Library:
-        """Open (and create or upgrade) the library at ``root``; the catalog is backed up first."""
-        return cls(Store.open(root, create=create), options)
+        """Open (and create or upgrade) the library at ``root``; the catalog is backed up first.
+
+        ``database``: a ``postgresql://`` URL whose database holds the catalog instead of the
+        folder's ``catalog.db`` (the folder keeps thumbnails, previews, originals and models).
+        """
+        return cls(Store.open(root, create=create, database=database), options)
 
     def attach_ml(self, models: Models | None = None, *, loader: Loader | None = None) -> None:
         """Plug in the ML models (or a loader run on first use): smart search in ``search``,
@@ -206,6 +220,11 @@ class Library:
     @property
     def db_path(self) -> Path:
         return self.store.db_path
+
+    @property
+    def database(self) -> str | None:
+        """The PostgreSQL URL of the catalog (None: the folder's SQLite ``catalog.db``)."""
+        return self.store.database
 
     @property
     def thumbs_dir(self) -> Path:

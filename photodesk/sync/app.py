@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from photodesk import __version__
-from photodesk.core import JobName, Library, LibraryError
+from photodesk.core import REMOTE_QUEUES, JobName, Library, LibraryError
 from photodesk.sync import auth, decoding
 from photodesk.sync.auth import auth_middleware, public
 from photodesk.sync.config import ServerConfig
@@ -35,6 +35,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.shares",
     "photodesk.sync.gallery",
     "photodesk.sync.web_albums",
+    "photodesk.sync.workers_api",
     "photodesk.sync.sync_api",
     "photodesk.sync.dav",
 )
@@ -102,6 +103,9 @@ def make_app(library: Library, config: ServerConfig | None = None) -> web.Applic
     )
     app[LIBRARY] = library
     app[CONFIG] = config
+    if not config.local_ml:  # clip and faces jobs are queued for remote workers, run by none here
+        library.ml.remote = REMOTE_QUEUES
+        library.jobs.remote_queues = frozenset(REMOTE_QUEUES)
     auth.setup(app)
     decoding.setup(app, config.decode_workers, config.max_pixels)
     library.uploads.max_pixels = config.max_pixels

@@ -25,6 +25,7 @@ class ServerConfig:
 
     library: Path | None = None  # None: --library, PHOTODESK_LIBRARY or the user data folder
     storage_root: Path | None = None  # None: the library's originals/ folder
+    database: str | None = None  # postgresql://...: the catalog's database (None: SQLite)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     public_url: str | None = None  # e.g. https://photos.example.org (for links and CSRF checks)
@@ -44,6 +45,7 @@ class ServerConfig:
     max_header_bytes: int = 8190
     cookie_name: str = "photodesk_session"
     jobs: bool = True  # run the job engine inside the daemon
+    local_ml: bool = True  # False: leave clip and faces jobs to remote workers (photodesk worker)
     extra: Mapping[str, Any] = field(default_factory=dict)  # unknown TOML sections for others
 
     def library_options(self) -> LibraryOptions:
@@ -119,13 +121,20 @@ def _convert(name: str, value: Any) -> Any:
             if seconds < 0 or (seconds == 0 and name == "header_timeout_s"):
                 raise ValueError
             return seconds
-        if name in ("access_log", "jobs"):
+        if name in ("access_log", "jobs", "local_ml"):
             return parse_bool(value)
         if name == "trusted_proxies":
             return _networks(value)
         if name == "log_format":
             text = str(value).lower()
             if text not in ("text", "json"):
+                raise ValueError
+            return text
+        if name == "database":
+            if not value:
+                return None
+            text = str(value).strip()
+            if text.split("://", 1)[0].lower() not in ("postgresql", "postgres"):
                 raise ValueError
             return text
         if name == "public_url":
@@ -137,12 +146,18 @@ def _convert(name: str, value: Any) -> Any:
             return text
         return str(value)
     except (TypeError, ValueError) as exc:
+        if name == "database":  # never echo a URL that may hold a password
+            raise InvalidInput("bad server setting database: use postgresql://...") from exc
         raise InvalidInput(f"bad server setting {name} = {value!r}") from exc
 
 
 _NAMES = {f.name for f in fields(ServerConfig)} - {"extra"}
 # Handier spellings accepted in the file and the environment.
-_ALIASES = {"max_upload_mb": ("max_upload_bytes", MiB), "bind": ("host", 1)}
+_ALIASES = {
+    "max_upload_mb": ("max_upload_bytes", MiB),
+    "bind": ("host", 1),
+    "database_url": ("database", 1),  # PHOTODESK_DATABASE_URL
+}
 
 
 def _apply(values: dict[str, Any], key: str, value: Any, where: str) -> None:
@@ -183,6 +198,9 @@ def load_config(
             _apply(values, key, value, str(path))
         if "server" in data:
             extra.update({k: v for k, v in data.items() if k != "server"})
+        jobs_table = data.get("jobs")
+        if isinstance(jobs_table, dict) and "local_ml" in jobs_table:  # [jobs] local_ml = false
+            _apply(values, "local_ml", jobs_table["local_ml"], str(path))
     env = os.environ if env is None else env
     for key, value in env.items():
         if not key.startswith(ENV_PREFIX):

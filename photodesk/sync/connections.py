@@ -6,7 +6,10 @@
   are never cut.
 - **Connection cap**: past ``max_connections`` open connections (and never closer than
   ``FD_RESERVE`` to the process's file-descriptor limit), a new one is answered ``503`` at once
-  and closed, and a log line says so (at most one a minute).
+  and closed, and a log line says so (at most one a minute). A connection counts from the moment
+  it is accepted (the loop accepts a whole backlog before any is connected), and at most
+  ``BUSY_MAX`` refused ones linger for their 503; past that they are closed at once, so the
+  descriptors in use stay under the limit.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 FD_RESERVE = 128  # descriptors kept for the catalog, uploads, thumbnails and logs
+BACKLOG = 128  # sockets the loop may accept at once, before any is counted or closed
 LOG_EVERY_S = 60.0
 BUSY_LINGER_S = 1.0  # a refused connection is closed this long after its 503
+BUSY_MAX = 32  # refused connections lingering at once (set aside from the cap); then closed at once
 BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 5\r\n"
     b"Connection: close\r\nContent-Length: 37\r\n\r\ntoo many connections; try again soon\n"
@@ -38,7 +43,7 @@ def connection_cap(configured: int) -> int:
         return configured
     if soft == resource.RLIM_INFINITY:
         return configured
-    return max(16, min(configured, soft - FD_RESERVE))
+    return max(16, min(configured, soft - FD_RESERVE - BACKLOG - BUSY_MAX))
 
 
 class _Busy(asyncio.Protocol):
@@ -46,12 +51,23 @@ class _Busy(asyncio.Protocol):
     meanwhile is read and dropped (closing with unread data would reset the connection, and
     the client might not see the answer)."""
 
+    def __init__(self, gate: ConnectionGate, linger: bool) -> None:
+        self.gate = gate
+        self.linger = linger
+        gate.busy += 1
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
+        if not self.linger:
+            transport.abort()
+            return
         transport.write(BUSY)
         if transport.can_write_eof():
             transport.write_eof()
         asyncio.get_running_loop().call_later(BUSY_LINGER_S, transport.close)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gate.busy -= 1
 
     def data_received(self, data: bytes) -> None:
         pass
@@ -64,14 +80,28 @@ class ConnectionGate:
         self.server = server
         self.cap = cap
         self.refused = 0
+        self.busy = 0  # refused connections not yet closed
         self._logged = 0.0
+        # accepted, not yet connected (aiohttp counts a connection only once it is made)
+        self._pending: list[tuple[Any, float]] = []
+
+    def _still_pending(self, now: float) -> int:
+        self._pending = [
+            (handler, at)
+            for handler, at in self._pending
+            # made: a transport; lost: no manager; never made (its socket failed): forgotten
+            if handler.transport is None and handler._manager is not None and now - at < 5.0
+        ]
+        return len(self._pending)
 
     def __call__(self) -> asyncio.BaseProtocol:
-        open_now = len(self.server.connections)
-        if open_now < self.cap:
-            return self.server()
-        self.refused += 1
         now = time.monotonic()
+        open_now = len(self.server.connections) + self._still_pending(now)
+        if open_now < self.cap:
+            handler = self.server()
+            self._pending.append((handler, now))
+            return handler
+        self.refused += 1
         if now - self._logged >= LOG_EVERY_S:
             self._logged = now
             log.warning(
@@ -81,7 +111,7 @@ class ConnectionGate:
                 self.cap,
                 self.refused,
             )
-        return _Busy()
+        return _Busy(self, linger=self.busy < BUSY_MAX)
 
 
 class GuardedSite(web.TCPSite):
@@ -103,7 +133,7 @@ class GuardedSite(web.TCPSite):
             self._host,
             self._port,
             ssl=self._ssl_context,
-            backlog=self._backlog,
+            backlog=min(self._backlog, BACKLOG),
             reuse_address=self._reuse_address,
             reuse_port=self._reuse_port,
         )

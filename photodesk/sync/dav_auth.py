@@ -22,6 +22,7 @@ from photodesk.sync.keys import LIBRARY
 from photodesk.sync.login_limiter import LIMITER
 from photodesk.sync.logs import context
 from photodesk.sync.oidc_config import password_login_refusal
+from photodesk.sync.password_work import password_work
 from photodesk.sync.views import ApiError, http_error
 
 REALM = 'Basic realm="photodesk", charset="UTF-8"'
@@ -112,10 +113,10 @@ async def _sign_in(request: web.Request, email: str, secret: str, key: str) -> A
             429, "too many failed sign-ins; try again later", **{"Retry-After": str(int(wait) + 1)}
         )
     lib = request.app[LIBRARY]
-    found = await asyncio.to_thread(_by_app_password, lib, email, secret)
+    found = await password_work(request).run(_by_app_password, lib, email, secret)
     if found is None and password_login_refusal(request.app) is None:
         limiter.failed(email, address)  # counted before the slow hash, so parallel guesses count
-        found = await asyncio.to_thread(_by_password, lib, email, secret)
+        found = await password_work(request).run(_by_password, lib, email, secret)
         if found is not None:
             limiter.succeeded(email, address)
     elif not found:

@@ -18,6 +18,7 @@ from photodesk.sync.decoding import DECODER
 from photodesk.sync.gallery_files import StrippedCache
 from photodesk.sync.gallery_upload import receive_upload
 from photodesk.sync.keys import LIBRARY
+from photodesk.sync.password_work import password_work
 from photodesk.sync.shares import base_url
 from photodesk.sync.unlock_limiter import Refusal, UnlockLimiter
 from photodesk.sync.views import error_response, http_error, json_response
@@ -245,7 +246,7 @@ async def unlock(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(ticket.delay_s)
     shares = request.app[LIBRARY].shares
     async with state.limiter.hashing(link.id):
-        right = await asyncio.to_thread(shares.check_password, link, password)
+        right = await password_work(request).run(shares.check_password, link, password)
     if not right:
         return _locked(request, link, base, 401, "That password is not right.")
     state.limiter.succeeded(ticket)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -15,6 +14,7 @@ from photodesk.sync import twofa
 from photodesk.sync.auth import USER, public, same_origin, set_session_cookie
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.oidc_config import OIDC_SETTINGS, password_login_refusal
+from photodesk.sync.password_work import password_work
 from photodesk.sync.users import LIMITER
 from photodesk.sync.views import ApiError
 
@@ -152,7 +152,7 @@ async def submit_password(request: web.Request) -> web.Response:
         )  # fmt: skip
     limiter.failed(email, address)
     accounts = request.app[LIBRARY].accounts
-    account = await asyncio.to_thread(accounts.verify_password, email, password)
+    account = await password_work(request).run(accounts.verify_password, email, password)
     if account is None:
         return render(request, error="incorrect email or password", status=401,
                       next_url=next_url, email=email)  # fmt: skip

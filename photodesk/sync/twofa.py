@@ -15,6 +15,7 @@ from photodesk.core import Account
 from photodesk.sync.auth import AUTH_VIA, current_user, public, set_session_cookie
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.login_limiter import LIMITER, LoginLimiter
+from photodesk.sync.password_work import password_work
 from photodesk.sync.views import http_error, json_object, json_response, read_json
 
 PENDING_TTL_S = 300.0  # the code must follow the password within five minutes
@@ -168,7 +169,8 @@ async def _check_identity(request: web.Request, body: dict[str, Any]) -> None:
     if isinstance(code, str) and code.strip():
         ok = await asyncio.to_thread(accounts.totp.verify, user.id, code)
     elif isinstance(password, str) and password:
-        ok = await asyncio.to_thread(accounts.verify_password, user.email, password) is not None
+        account = await password_work(request).run(accounts.verify_password, user.email, password)
+        ok = account is not None
     else:
         raise http_error(400, "send your password or a current code")
     if not ok:

@@ -23,6 +23,8 @@ from photodesk.sync.auth import (
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.login_limiter import LIMITER, LoginLimiter
 from photodesk.sync.oidc_config import password_login_refusal
+from photodesk.sync.password_work import password_work
+from photodesk.sync.password_work import setup as password_work_setup
 from photodesk.sync.views import http_error, json_object, json_response, read_json
 
 
@@ -59,7 +61,7 @@ async def login(request: web.Request) -> web.Response:
         )
     limiter.failed(email, address)  # counted before the slow check, so parallel tries count too
     accounts = request.app[LIBRARY].accounts
-    account = await asyncio.to_thread(accounts.verify_password, email, password)
+    account = await password_work(request).run(accounts.verify_password, email, password)
     if account is None:
         raise http_error(401, "incorrect email or password")
     pending = await twofa.needs_second_factor(request, account)
@@ -128,10 +130,10 @@ async def change_password(request: web.Request) -> web.Response:
         raise http_error(429, "too many failed attempts", **{"Retry-After": str(int(wait) + 1)})
     limiter.failed(user.email, address)
     accounts = request.app[LIBRARY].accounts
-    if await asyncio.to_thread(accounts.verify_password, user.email, old) is None:
+    if await password_work(request).run(accounts.verify_password, user.email, old) is None:
         raise http_error(400, "the current password is wrong")
     limiter.succeeded(user.email, address)
-    await asyncio.to_thread(accounts.set_password, user.id, new)
+    await password_work(request).run(accounts.set_password, user.id, new)
     response = json_response({"successful": True})
     clear_session_cookie(response, request)
     return response
@@ -140,6 +142,7 @@ async def change_password(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     config = app[CONFIG]
     app[LIMITER] = LoginLimiter(config.login_attempts, config.login_window_s)
+    password_work_setup(app)
     app.router.add_post("/api/auth/login", login)
     app.router.add_post("/api/auth/logout", logout)
     app.router.add_get("/api/photodesk/me", me)

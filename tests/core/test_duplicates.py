@@ -153,10 +153,18 @@ def test_a_catalog_from_before_hashing_gets_the_columns_and_its_hashes(tmp_path:
     scene(1).save(tmp_path / "in" / "b.jpg", quality=40)
     with Library.open(root) as lib:
         lib.importer.import_paths([tmp_path / "in"], workers=1)
-        with lib.store.writer_engine.begin() as conn:  # as made by photodesk before 0011
-            conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN phash")
-            conn.exec_driver_sql("ALTER TABLE assets DROP COLUMN sharpness")
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0010'")
+        catalog = lib.store.writer_engine.url
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from photodesk.core.catalog.db import migrate
+
+    engine = create_engine(catalog)
+    with engine.begin() as conn:  # as made by photodesk before 0011: later revisions step back
+        cfg = migrate._config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    engine.dispose()
     with Library.open(root) as lib:
         service = lib.duplicates
         assert service.groups() == []  # the columns are back, empty

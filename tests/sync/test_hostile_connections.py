@@ -98,3 +98,38 @@ def test_settings() -> None:
     assert config.max_connections == 50 and config.header_timeout_s == 5.0
     with pytest.raises(Exception, match="header_timeout_s"):
         load_config(env={"PHOTODESK_HEADER_TIMEOUT_S": "0"})
+
+
+def test_the_cap_counts_connections_accepted_in_one_burst() -> None:
+    """The event loop accepts up to a backlog of sockets before any of them is made a
+    connection: each counts against the cap at once, and sockets answered 503 are bounded too
+    (the probe saw 988 connections open for a cap of 896, then 'Too many open files')."""
+    from aiohttp import web
+
+    from photodesk.sync.connections import BUSY_MAX, ConnectionGate, _Busy
+
+    async def main() -> tuple[int, int]:
+        async def handler(request: web.BaseRequest) -> web.Response:
+            return web.Response()
+
+        gate = ConnectionGate(web.Server(handler), cap=5)
+        made = [gate() for _ in range(200)]  # none of them is connected yet
+        handlers = [p for p in made if not isinstance(p, _Busy)]
+        lingering = [p for p in made if isinstance(p, _Busy) and p.linger]
+        return len(handlers), len(lingering)
+
+    handlers, lingering = asyncio.run(main())
+    assert handlers == 5
+    assert lingering == BUSY_MAX
+
+
+def test_the_cap_leaves_room_for_a_whole_backlog_and_the_refused(monkeypatch) -> None:
+    """At a 1024 open-file limit, the connections, the 503s lingering, a backlog accepted at
+    once and the catalog's own files all fit (the probe hit 'Too many open files' at 896)."""
+    import resource
+
+    from photodesk.sync import connections
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _which: (1024, 4096))
+    cap = connections.connection_cap(1000)
+    assert cap + connections.BUSY_MAX + connections.BACKLOG + connections.FD_RESERVE <= 1024

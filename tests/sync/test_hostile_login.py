@@ -37,3 +37,38 @@ def test_failures_still_lock_out_an_email_and_an_address(server, make_user) -> N
     # the address: 4x the per-email limit over many emails, counted before the checks
     codes = burst([_login(server.url, f"nobody{i}@example.org", "x") for i in range(30)])
     assert codes.count(429) >= 30 - 15, codes
+
+
+def test_password_checks_run_on_their_own_few_threads(server, make_user, monkeypatch) -> None:
+    """Argon2 is slow and memory-hungry: 300 wrong logins from 300 addresses queued on the
+    shared thread pool made a signed-in client's request wait 190 s (the probe). Password
+    checks run on a pool of their own, PASSWORD_WORKERS at a time."""
+    import threading
+    import time
+
+    from photodesk.sync.password_work import PASSWORD_WORKERS
+
+    make_user("anna@example.org", "right-password-1")
+    accounts = server.lib.accounts
+    real = accounts.verify_password
+    seen: list[str] = []
+    running = [0, 0]  # now, most at once
+    lock = threading.Lock()
+
+    def spy(email: str, password: str) -> Any:
+        with lock:
+            seen.append(threading.current_thread().name)
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        time.sleep(0.05)  # long enough for the calls to overlap if nothing bounds them
+        try:
+            return real(email, password)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(type(accounts), "verify_password", lambda self, e, p: spy(e, p))
+    statuses = burst([_login(server.url, "anna@example.org", f"wrong-{i}") for i in range(4)])
+    assert statuses == [401] * 4
+    assert seen and all(name.startswith("password") for name in seen), seen
+    assert running[1] <= PASSWORD_WORKERS

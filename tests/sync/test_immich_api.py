@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import socket
-import sqlite3
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from tests.catalogs import sql
 from tests.conftest import make_jpeg
 
 BOUNDARY = "----photodeskTestBoundary"
@@ -47,12 +47,8 @@ def _upload(call, data: bytes, filename: str, **extra):
     )
 
 
-def _count(server, sql: str, *args: object) -> int:
-    db = sqlite3.connect(f"file:{server.library_dir / 'catalog.db'}?mode=ro", uri=True)
-    try:
-        return int(db.execute(sql, args).fetchone()[0])
-    finally:
-        db.close()
+def _count(server, statement: str, *args: object) -> int:
+    return int(sql(server.lib, statement, *args)[0][0])
 
 
 def _files(folder: Path) -> list[Path]:
@@ -313,10 +309,7 @@ def test_wrong_content_length_leaves_nothing(server, make_user, tmp_path) -> Non
 def test_quota_is_checked_before_the_bytes(server, alice, tmp_path) -> None:
     uid, _, a = alice
     server_lib_quota = {"quota": 1000}
-    db = sqlite3.connect(server.library_dir / "catalog.db")
-    with db:
-        db.execute("update users set quota_bytes=? where id=?", (server_lib_quota["quota"], uid))
-    db.close()
+    sql(server.lib, "update users set quota_bytes=? where id=?", server_lib_quota["quota"], uid)
     data = make_jpeg(tmp_path / "q.jpg", size=(600, 400), seed=41).read_bytes()
     r = _upload(a, data, "q.jpg")
     assert r.status_code == 413 and "quota" in r.json()["message"]
@@ -326,12 +319,12 @@ def test_quota_is_checked_before_the_bytes(server, alice, tmp_path) -> None:
 
 def test_missing_permission_is_403(server, make_user, tmp_path) -> None:
     uid, _, _, key = make_user()
-    db = sqlite3.connect(server.library_dir / "catalog.db")
-    with db:
-        db.execute(
-            "update api_keys set permissions=? where user_id=?", (json.dumps(["user.read"]), uid)
-        )
-    db.close()
+    sql(
+        server.lib,
+        "update api_keys set permissions=? where user_id=?",
+        json.dumps(["user.read"]),
+        uid,
+    )
     call = _api(server, key)
     assert call("GET", "/api/users/me").status_code == 200
     r = _upload(call, make_jpeg(tmp_path / "x.jpg", seed=61).read_bytes(), "x.jpg")

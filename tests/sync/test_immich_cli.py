@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 import requests
 
 from photodesk.core import Library
+from tests.catalogs import sql
 from tests.conftest import make_jpeg
 from tests.sync.npm_tools import node_of, npm_install
 
@@ -87,14 +87,9 @@ def test_cli_backs_up_the_corpus(immich, serve_subprocess, corpus, tmp_path) -> 
     assert {Path(f.path).name for f in report.failed} == failed_names
     assert report.imported == created
 
-    db = sqlite3.connect(f"file:{lib_dir / 'catalog.db'}?mode=ro", uri=True)
-    try:
-        assert db.execute("select count(*) from assets where owner_id=?", (uid,)).fetchone()[0] == (
-            created
-        )
-        assert db.execute("select count(*) from import_errors").fetchone()[0] == 0
-    finally:
-        db.close()
+    with Library.open(lib_dir) as lib:  # the same catalog, SQLite or PostgreSQL
+        assert sql(lib, "select count(*) from assets where owner_id=?", uid)[0][0] == created
+        assert sql(lib, "select count(*) from import_errors")[0][0] == 0
     albums = requests.get(server.url + "/api/albums", headers={"x-api-key": key}, timeout=60)
     assert [(a["albumName"], a["assetCount"]) for a in albums.json()] == [("Corpus", created)]
     stored = [p for p in (lib_dir / "originals").rglob("*") if p.is_file()]

@@ -21,7 +21,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db import migrate
-from photodesk.core.catalog.db.engine import is_read_only, make_engine, make_sessionmaker
+from photodesk.core.catalog.db.engine import (
+    is_database_url,
+    is_read_only,
+    make_engine,
+    make_server_engine,
+    make_sessionmaker,
+    redact,
+)
 from photodesk.core.catalog.db.schema import User
 from photodesk.core.catalog.errors import LibraryError
 from photodesk.core.catalog.events import Changes, EventBus
@@ -35,8 +42,10 @@ FOLDERS = ("thumbs", "previews", "originals", "models")
 class Store:
     """A library folder's catalog: ``catalog.db`` and the derivative folders beside it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, database: str | None = None) -> None:
         self.root = root
+        # A PostgreSQL catalog (``database`` URL) or the folder's SQLite ``catalog.db``.
+        self.database = database
         self.db_path = root / CATALOG
         self.thumbs_dir = root / "thumbs"
         self.previews_dir = root / "previews"
@@ -48,17 +57,29 @@ class Store:
         self.owner_id: UserId = UserId(0)  # the acting user (the local owner unless for_user)
         self.backup_path: Path | None = None  # the backup made before the last migration
         self._write_lock = threading.RLock()
-        self._writer: Engine = make_engine(self.db_path, writer=True)
-        self._reader: Engine = make_engine(self.db_path, writer=False)
+        if database is not None:
+            self._writer: Engine = make_server_engine(database, writer=True)
+            self._reader: Engine = make_server_engine(database, writer=False)
+        else:
+            self._writer = make_engine(self.db_path, writer=True)
+            self._reader = make_engine(self.db_path, writer=False)
         self._write_sessions = make_sessionmaker(self._writer)
         self._read_sessions = make_sessionmaker(self._reader)
         self.local_owner_id: UserId = UserId(0)
 
     @classmethod
-    def open(cls, root: Path | str, *, create: bool = True) -> Store:
-        """Open (and create or upgrade) the catalog at ``root``; it is backed up first."""
+    def open(cls, root: Path | str, *, create: bool = True, database: str | None = None) -> Store:
+        """Open (and create or upgrade) the catalog at ``root``; it is backed up first.
+
+        ``database``: a ``postgresql://`` URL whose database holds the catalog instead of the
+        folder's ``catalog.db`` (the folder keeps thumbnails, previews, originals and models).
+        """
         root = Path(root).expanduser().resolve()
-        if not (root / CATALOG).exists() and not create:
+        if database is not None and not is_database_url(database):
+            raise LibraryError(
+                f"unsupported catalog database {redact(database)!r}: use postgresql://..."
+            )
+        if database is None and not (root / CATALOG).exists() and not create:
             raise LibraryError(f"no photodesk library at {root}")
         if root.exists() and not root.is_dir():
             raise LibraryError(f"{root} is not a folder")
@@ -67,16 +88,23 @@ class Store:
                 (root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LibraryError(f"cannot create the library at {root}: {exc.strerror}") from exc
-        store = cls(root)
+        store = cls(root, database)
         try:
-            try:
-                with store._write_lock:
-                    store.backup_path = migrate.upgrade(store._writer, store.db_path)
-            except OperationalError as exc:
+            with store._write_lock:
+                store.backup_path = migrate.upgrade(
+                    store._writer, store.db_path if database is None else None
+                )
+            store.owner_id = store.local_owner_id = store._ensure_local_user()
+        except OperationalError as exc:
+            store.dispose()
+            if database is None:
                 if is_read_only(exc):
                     raise store._read_only() from exc
                 raise
-            store.owner_id = store.local_owner_id = store._ensure_local_user()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise LibraryError(
+                f"cannot use the catalog database {redact(database)}: {reason}"
+            ) from exc
         except Exception:
             store.dispose()
             raise

@@ -38,6 +38,7 @@ class MLModels:
         self._loader: Loader | None = None
         self._models: Models | None = None
         self._lock = threading.Lock()
+        self.remote: tuple[str, ...] = ()  # kinds queued for remote workers (photodesk worker)
 
     def attach(self, models: Models | None = None, *, loader: Loader | None = None) -> None:
         """Attach models now, or a loader to call on first use (``None`` twice: detach)."""
@@ -84,12 +85,12 @@ class MLModels:
         return self._resolve().missing
 
     def after_import(self) -> list[str]:
-        """The ML job kinds to queue for each new asset (only for attached models)."""
-        if not self.attached:
-            return []
+        """The ML job kinds to queue for each new asset: those of attached models, and those
+        left to remote workers (``remote``, e.g. on a server without local ML)."""
         kinds = []
-        if self.image() is not None:
-            kinds.append("clip")
-        if self.faces() is not None:
-            kinds.append("faces")
-        return kinds
+        if self.attached:
+            if self.image() is not None:
+                kinds.append("clip")
+            if self.faces() is not None:
+                kinds.append("faces")
+        return kinds + [k for k in self.remote if k not in kinds]

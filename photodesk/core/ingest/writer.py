@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.bursts import stack_bursts
 from photodesk.core.catalog.db.places import place_id_for
-from photodesk.core.catalog.db.schema import Asset, AssetFile, AssetTag, ImportError_
+from photodesk.core.catalog.db.schema import Asset, AssetFile, ImportError_
 from photodesk.core.catalog.db.stacks import group_folders
-from photodesk.core.catalog.db.tags import ensure_tag
+from photodesk.core.catalog.db.tags import ensure_tag, tag_asset
 from photodesk.core.catalog.errors import InvalidInput
 from photodesk.core.catalog.pathcase import ExactNames
 from photodesk.core.catalog.types import AssetId, ImportFailure, ImportReport
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 ASSETS = cast(Table, Asset.__table__)
 FILES = cast(Table, AssetFile.__table__)
-TAGGED = cast(Table, AssetTag.__table__)  # Core tables: bulk inserts skip the ORM unit of work
 # Above this many scanned files, reading every known path at once is cheaper than lookups.
 KNOWN_LOOKUP_LIMIT = 5000
 
@@ -404,10 +403,7 @@ class ImportWriter:
                 tag_id = ensure_tag(s, owner, kw)
             except InvalidInput:
                 continue
-            s.execute(
-                insert(TAGGED).prefix_with("OR IGNORE", dialect="sqlite"),
-                {"asset_id": asset_id, "tag_id": tag_id},
-            )
+            tag_asset(s, asset_id, tag_id)
         # named face regions (MWG, Microsoft) become faces of those people, the sidecar's first
         regions = (a.sidecar_data.faces if a.sidecar_data else ()) + a.meta.faces
         if regions:

@@ -71,6 +71,8 @@ class JobService:
         self._running_lock = threading.Lock()
         self._finished: dict[str, deque[float]] = {q: deque() for q in QUEUES}
         self._last_publish = 0.0
+        # Queues this process leaves to remote workers (``serve --no-local-ml``): no threads.
+        self.remote_queues: frozenset[str] = frozenset()
 
     # ----- queueing -------------------------------------------------------------------------
     def enqueue(
@@ -360,6 +362,8 @@ class JobService:
         self.recover()
         self.enqueue(JobName.BACKUP)  # cheap when a recent backup exists
         for queue, n in QUEUES.items():
+            if queue in self.remote_queues:
+                continue
             for i in range(n):
                 t = threading.Thread(
                     target=self._loop, args=(queue,), daemon=True, name=f"photodesk-job-{queue}-{i}"
@@ -397,12 +401,18 @@ class JobService:
             self._execute(claimed)
 
     def _beat(self) -> None:
+        beats = 0
         while not self._stop.wait(HEARTBEAT_SECONDS):
             with self._running_lock:
                 ids = list(self._running)
+            beats += 1
             try:
                 with self._store.write() as s:
                     repo.heartbeat(s, ids)
+                    # Jobs of processes or remote workers that stopped beating go back to
+                    # their queue (checked every few beats, not only when the engine starts).
+                    if beats % 4 == 0:
+                        repo.recover(s, STALE_AFTER)
             except Exception:
                 log.exception("job heartbeat failed")
 
@@ -427,7 +437,7 @@ class JobService:
             if self._running:
                 return False
         with self._store.read() as s:
-            return not repo.any_due(s, paused)
+            return not repo.any_due(s, paused | set(self.remote_queues))
 
     def prune(self, older_than: timedelta = timedelta(days=7)) -> None:
         with self._store.write() as s:

@@ -62,6 +62,10 @@ def backup_catalog(store: Store, keep: int = DEFAULT_KEEP) -> Path:
     """
     if keep < 1:
         raise InvalidInput("keep at least one backup")
+    if store.database is not None:
+        raise LibraryError(
+            "the catalog is in PostgreSQL: back it up with the server's tools (pg_dump)"
+        )
     folder = backups_dir(store)
     started = datetime.now()
     dest = folder / f"catalog-{started.strftime(STAMP)}.db"
@@ -96,6 +100,8 @@ def backup_if_due(
     Cheap when not due: it lists ``backups/`` and stats the catalog, without opening it. Not
     copying an unchanged catalog also keeps older, different backups from being rotated away.
     """
+    if store.database is not None:  # PostgreSQL: the server's own backups (pg_dump, WAL)
+        return None
     existing = list_backups(store)
     if existing:
         newest = backup_time(existing[-1])

@@ -11,10 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
+from photodesk.core.catalog.db.integrity import damage, dangling_keys
 from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.events import Changes
 from photodesk.core.ingest.results import sha1_file
@@ -151,15 +152,12 @@ def check(
     """
     with store.read() as s:
         try:
-            integrity = [str(r) for r in s.execute(text("PRAGMA integrity_check")).scalars()]
+            integrity = damage(s) or ["ok"]
         except DatabaseError as exc:  # damaged so badly that the check itself cannot run
             integrity = [f"the catalog cannot be read: {getattr(exc, 'orig', None) or exc}"]
         if integrity != ["ok"]:
             return CheckReport(integrity=tuple(integrity), verified_checksums=verify_checksums)
-        foreign_keys = [
-            f"{table} row {rowid} -> {parent}"
-            for table, rowid, parent, _ in s.execute(text("PRAGMA foreign_key_check"))
-        ]
+        foreign_keys = dangling_keys(s)
         rows = s.execute(
             select(
                 AssetFile.id,

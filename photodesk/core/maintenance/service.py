@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from photodesk.core.maintenance import backups
+from photodesk.core.maintenance import backups, transfer
 from photodesk.core.maintenance.check import DEFAULT_GRACE, CheckReport, Progress, check
 
 if TYPE_CHECKING:
@@ -45,3 +45,10 @@ class MaintenanceService:
     def backups(self) -> list[Path]:
         """The catalog backups, oldest first."""
         return backups.list_backups(self._store)
+
+    def migrate_to(
+        self, url: str, progress: transfer.Progress | None = None
+    ) -> transfer.TransferReport:
+        """Copy this SQLite catalog into the empty PostgreSQL database at ``url`` (resumable,
+        verified by counts and checksums); ``photodesk db migrate-to``."""
+        return transfer.migrate_to(self._store, url, progress)

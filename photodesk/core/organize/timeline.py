@@ -23,7 +23,7 @@ __all__ = ["PAGE", "Cursor", "DayBucket", "GridItem", "MonthBucket", "Page", "Ti
 
 PAGE = 500
 CHUNK = 900  # below SQLite's bound-parameter limit
-_LAST_ID = 2**62  # keyset start of the undated section, newest first
+_LAST_ID = 2**31 - 1  # keyset start of the undated section, newest first (PostgreSQL INTEGER max)
 # SQLite has no statistics on a fresh catalog and may scan a low-selectivity index (owner_id,
 # trashed_at IS NULL) instead of the one that fits; these hints pin the plan (other dialects
 # ignore them). NOT INDEXED still looks rows up by rowid.

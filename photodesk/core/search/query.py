@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -202,7 +201,7 @@ class SearchService:
                 scores[aid] = scores.get(aid, 0.0) + SEMANTIC_WEIGHT * similarity
         with self._store.read() as s:
             # The hits that pass the filters, in date order (by id lookups, not a scan).
-            hits = list(s.scalars(_among(base, scores, query.newest_first))) if scores else []
+            hits = list(s.scalars(_among(s, base, scores, query.newest_first))) if scores else []
         if query.sort == "relevance":
             hits.sort(key=lambda i: -scores[i])  # stable: equal scores stay in date order
         return [AssetId(i) for i in hits[: query.limit or None]]
@@ -210,7 +209,7 @@ class SearchService:
     def _within(self, base: Select[Any]) -> Within:
         def keep(ids: Sequence[int]) -> set[int]:
             with self._store.read() as s:
-                return set(s.scalars(_among(base, dict.fromkeys(ids, 0.0)).order_by(None)))
+                return set(s.scalars(_among(s, base, dict.fromkeys(ids, 0.0)).order_by(None)))
 
         def everything() -> list[int]:
             with self._store.read() as s:
@@ -322,7 +321,7 @@ class SearchService:
             tid: max(match_score(word, path, weight), match_score(word, name, weight))
             for tid, path, name in s.execute(
                 select(Tag.id, Tag.path, Tag.name).where(
-                    Tag.owner_id == self._store.owner_id, Tag.path.contains(word, autoescape=True)
+                    Tag.owner_id == self._store.owner_id, Tag.path.icontains(word, autoescape=True)
                 )
             )
         }
@@ -343,9 +342,10 @@ class SearchService:
         for pid, city, admin1, country, code in s.execute(
             select(Place.id, Place.city, Place.admin1, Place.country, Place.country_code).where(
                 or_(
-                    Place.city.contains(word, autoescape=True),
-                    Place.admin1.contains(word, autoescape=True),
-                    Place.country.contains(word, autoescape=True),
+                    # any case on every dialect (SQLite's LIKE ignores ASCII case, PostgreSQL's not)
+                    Place.city.icontains(word, autoescape=True),
+                    Place.admin1.icontains(word, autoescape=True),
+                    Place.country.icontains(word, autoescape=True),
                     func.lower(Place.country_code) == word,
                 )
             )
@@ -412,14 +412,16 @@ class SearchService:
             )
 
 
-def _among(stmt: Select[Any], scores: dict[int, float], newest_first: bool = True) -> Select[Any]:
+def _among(
+    s: Session, stmt: Select[Any], scores: dict[int, float], newest_first: bool = True
+) -> Select[Any]:
     """The ids in ``scores`` that pass ``stmt``'s filters, in date order.
 
     One JSON parameter however many ids, and driven by the ids: each is checked with a rowid
     lookup (a correlated EXISTS), so the cost follows the number of ids, never the size of
     the library (joining instead lets SQLite scan the owner's index: 14 s at 200k assets).
     """
-    ids = func.json_each(json.dumps(list(scores))).table_valued("value")
+    ids = repo.id_values(s, list(scores))
     passes = select(Asset.id).where(Asset.id == ids.c.value)
     if stmt.whereclause is not None:
         passes = passes.where(stmt.whereclause)

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import (
@@ -30,6 +43,15 @@ T = TypeVar("T")
 def _chunks(ids: Sequence[T]) -> Iterable[Sequence[T]]:
     for i in range(0, len(ids), CHUNK):
         yield ids[i : i + CHUNK]
+
+
+def id_values(s: Session, ids: Sequence[int]) -> Any:
+    """A table of ``ids`` (column ``value``) bound as one parameter however many there are:
+    SQLite's ``json_each`` of a JSON array, PostgreSQL's ``unnest`` of an integer array."""
+    if s.get_bind().dialect.name == "postgresql":
+        array = literal([int(i) for i in ids], ARRAY(Integer))
+        return func.unnest(array).table_valued("value").render_derived()
+    return func.json_each(json.dumps([int(i) for i in ids])).table_valued("value")
 
 
 def filtered(

@@ -1,4 +1,5 @@
-"""Catalog engines and sessions: bundled SQLite, WAL, PRAGMAs, sqlite-vec on every connection."""
+"""Catalog engines and sessions: bundled SQLite (WAL, PRAGMAs, sqlite-vec on every connection) or a
+PostgreSQL server (psycopg 3) named by a ``postgresql://`` URL."""
 
 from __future__ import annotations
 
@@ -77,6 +78,46 @@ def is_read_only(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite refusing a write as the catalog (or its folder) is read-only."""
     text = str(getattr(exc, "orig", exc)).lower()
     return "readonly database" in text or "read-only file system" in text
+
+
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
+def is_database_url(value: str) -> bool:
+    """Whether ``value`` names a PostgreSQL catalog (the only server database supported)."""
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    return scheme in POSTGRES_SCHEMES
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://u:p@host/db`` as SQLAlchemy wants it (the psycopg 3 driver)."""
+    scheme, rest = url.split("://", 1)
+    if scheme.lower() not in POSTGRES_SCHEMES:
+        raise ValueError(f"not a PostgreSQL URL: {url!r}")
+    return f"postgresql+psycopg://{rest}"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}{':***' if ':' in creds else ''}@{host}"
+
+
+def make_server_engine(url: str, *, writer: bool) -> Engine:
+    """An engine on a PostgreSQL catalog: plain READ COMMITTED transactions; the writer pool is
+    small (this process still funnels its writes through one lock, other processes and hosts
+    write at the same time, which PostgreSQL's row locks make safe)."""
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_size=2 if writer else 4,
+        max_overflow=2 if writer else 8,
+        pool_timeout=600,
+        pool_pre_ping=True,
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -83,7 +83,12 @@ def _start(s: Session, which: Any, worker: str) -> Job | None:
 
 
 def claim(s: Session, queue: str, worker: str) -> Job | None:
-    """Take the next due job of ``queue`` in one UPDATE ... RETURNING: no two workers share one."""
+    """Take the next due job of ``queue`` in one UPDATE ... RETURNING: no two workers share one.
+
+    On PostgreSQL the pick is ``FOR UPDATE SKIP LOCKED``: daemons on several hosts share one
+    queue, each passing over the rows another is claiming instead of waiting for it (SQLite,
+    with its one writer, renders no locking clause).
+    """
     due = (
         select(Job.id)
         .where(
@@ -93,6 +98,7 @@ def claim(s: Session, queue: str, worker: str) -> Job | None:
         )
         .order_by(Job.priority.desc(), Job.id)
         .limit(1)
+        .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     return _start(s, due, worker)

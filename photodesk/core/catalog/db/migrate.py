@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps it in step). Knowing it without
 # loading Alembic keeps every start of the command line and the app fast.
-HEAD = "0012"
+HEAD = "0013"
 
 
 def _config() -> Config:
@@ -61,8 +61,9 @@ def backup(db_path: Path, label: str) -> Path:
     return dest
 
 
-def upgrade(engine: Engine, db_path: Path) -> Path | None:
-    """Bring the catalog to the newest schema; returns the backup made first, if any."""
+def upgrade(engine: Engine, db_path: Path | None) -> Path | None:
+    """Bring the catalog to the newest schema; returns the backup made first, if any (SQLite
+    catalogs only: a PostgreSQL server is backed up by its own tools)."""
     current = current_revision(engine)
     if current == HEAD:
         return None
@@ -76,7 +77,7 @@ def upgrade(engine: Engine, db_path: Path) -> Path | None:
             "upgrade photodesk to open it"
         )
     made = None
-    if current is not None:
+    if current is not None and db_path is not None:
         made = backup(db_path, f"rev{current}")
         log.info("catalog backed up to %s before migrating %s -> %s", made, current, HEAD)
     cfg = _config()

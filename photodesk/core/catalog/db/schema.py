@@ -31,6 +31,10 @@ NAMING = {
 }
 
 
+# Byte counts and nanosecond times outgrow PostgreSQL's 32-bit INTEGER (SQLite's is 64-bit already).
+BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -42,9 +46,21 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    quota_bytes: Mapped[int | None] = mapped_column(Integer)
+    quota_bytes: Mapped[int | None] = mapped_column(BigInt)
     storage_label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RemoteWorker(Base):
+    """A machine allowed to take ML jobs over HTTP (``photodesk worker``): its token's SHA-256."""
+
+    __tablename__ = "workers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ApiKey(Base):
@@ -114,7 +130,7 @@ class Asset(Base):
     kind: Mapped[str] = mapped_column(String(10))  # photo | raw | video
     file_type: Mapped[str] = mapped_column(String(16))
     mime: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInt)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     orientation: Mapped[int | None] = mapped_column(Integer)
@@ -169,8 +185,8 @@ class AssetFile(Base):
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # original sidecar live_video duplicate source
     path: Mapped[str] = mapped_column(Text, unique=True)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime_ns: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInt)
+    mtime_ns: Mapped[int] = mapped_column(BigInt)
     checksum: Mapped[str | None] = mapped_column(String(40), index=True)
     copied: Mapped[bool] = mapped_column(
         Boolean, default=False
@@ -306,8 +322,8 @@ class ImportError_(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(Text, unique=True)
     error: Mapped[str] = mapped_column(Text)
-    size: Mapped[int | None] = mapped_column(Integer)
-    mtime_ns: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[int | None] = mapped_column(BigInt)
+    mtime_ns: Mapped[int | None] = mapped_column(BigInt)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

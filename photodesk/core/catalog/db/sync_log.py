@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from photodesk.core.catalog.db.schema import Base
+from photodesk.core.catalog.db.schema import Base, BigInt
 
 
 class SyncChange(Base):
@@ -26,7 +26,7 @@ class SyncChange(Base):
     owner_id: Mapped[int] = mapped_column(Integer)
     asset_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: outlives the asset
     field: Mapped[str] = mapped_column(Text)  # rating | tag:<path> | album:<name> | asset ...
-    wall_ms: Mapped[int] = mapped_column(Integer)  # the writer's wall clock, ms since 1970
+    wall_ms: Mapped[int] = mapped_column(BigInt)  # the writer's wall clock, ms since 1970
     hlc: Mapped[str | None] = mapped_column(String(64), index=True)  # stamped after the write
 
 
@@ -62,6 +62,14 @@ class SyncMutation(Base):
 
 
 NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+NOW_MS_POSTGRES = "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)"
+
+
+def now_ms(conn: Connection) -> str:
+    """SQL for the wall clock in ms since 1970, in ``conn``'s dialect."""
+    return NOW_MS_POSTGRES if conn.dialect.name == "postgresql" else NOW_MS
+
+
 # Scalar fields of an asset: (field name in the protocol, columns that make it up).
 SCALARS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("title", ("title",)),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from photodesk.core.catalog.db.schema import Tag
+from photodesk.core.catalog.db.schema import AssetTag, Tag
 from photodesk.core.catalog.errors import InvalidInput
 
 
@@ -37,3 +38,13 @@ def ensure_tag(session: Session, owner_id: int, path: str) -> int:
         parent_id = tag_id
     assert parent_id is not None
     return parent_id
+
+
+def tag_asset(session: Session, asset_id: int, tag_id: int) -> None:
+    """Tag an asset; tagging it again is a no-op (``OR IGNORE`` / ``ON CONFLICT DO NOTHING``)."""
+    table: Table = AssetTag.__table__  # type: ignore[assignment]
+    row = {"asset_id": asset_id, "tag_id": tag_id}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(pg_insert(table).values(row).on_conflict_do_nothing())
+    else:
+        session.execute(insert(table).prefix_with("OR IGNORE"), row)

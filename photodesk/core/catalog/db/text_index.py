@@ -1,5 +1,6 @@
-"""Substring search over file paths, titles and descriptions: SQLite FTS5 trigram indexes (the only
-FTS SQL), with the portable ``LIKE`` scan as the fallback for short words and other databases."""
+"""Substring search over file paths, titles and descriptions: SQLite FTS5 trigram indexes, or
+PostgreSQL ``pg_trgm`` GIN indexes that serve ``ILIKE '%word%'`` (the only text-search SQL), with
+the portable ``LIKE`` scan as the fallback for short words on SQLite."""
 
 from __future__ import annotations
 
@@ -23,8 +24,19 @@ NAMES = frozenset(
 TRIGRAM = 3  # the index answers words of at least this many characters
 
 
+# PostgreSQL: one trigram index per column (the planner uses it for ILIKE with 3+ characters).
+TRGM_INDEXES = tuple(
+    (f"ix_trgm_{content}_{col}", content, col) for _, content, cols in TABLES for col in cols
+)
+
+
 def create(conn: Connection) -> None:
     """Make the indexes and their triggers and fill them from the catalog (a migration step)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, table, col in TRGM_INDEXES:
+            conn.exec_driver_sql(f"CREATE INDEX {name} ON {table} USING gin ({col} gin_trgm_ops)")
+        return
     if conn.dialect.name != "sqlite":
         return
     for table, content, cols in TABLES:
@@ -47,6 +59,10 @@ def create(conn: Connection) -> None:
 
 
 def drop(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        for name, _, _ in TRGM_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        return
     if conn.dialect.name != "sqlite":
         return
     for table, _, _ in TABLES:
@@ -57,6 +73,10 @@ def drop(conn: Connection) -> None:
 
 def _indexed(s: Session, word: str) -> bool:
     return len(word) >= TRIGRAM and s.get_bind().dialect.name == "sqlite"
+
+
+def _postgres(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
 
 
 def _phrase(word: str) -> str:
@@ -75,8 +95,10 @@ def file_matches(s: Session, word: str, roles: Sequence[str]) -> list[tuple[int,
             AssetFile.id.in_(ids), AssetFile.role.in_(roles)
         )
         return [(int(a), str(p)) for a, p in s.execute(stmt, {"q": _phrase(word)})]
+    # SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE (served by the trigram index).
+    has = AssetFile.path.icontains if _postgres(s) else AssetFile.path.contains
     stmt = select(AssetFile.asset_id, AssetFile.path).where(
-        AssetFile.role.in_(roles), AssetFile.path.contains(word, autoescape=True)
+        AssetFile.role.in_(roles), has(word, autoescape=True)
     )
     return [(int(a), str(p)) for a, p in s.execute(stmt)]
 
@@ -91,8 +113,13 @@ def text_matches(s: Session, word: str) -> list[tuple[int, str | None, str | Non
         )
         stmt = select(Asset.id, Asset.title, Asset.description).where(Asset.id.in_(ids))
         return [(int(a), t, d) for a, t, d in s.execute(stmt, {"q": _phrase(word)})]
-    stmt = select(Asset.id, Asset.title, Asset.description).where(
-        Asset.title.contains(word, autoescape=True)
-        | Asset.description.contains(word, autoescape=True)
-    )
+    if _postgres(s):
+        where = Asset.title.icontains(word, autoescape=True) | Asset.description.icontains(
+            word, autoescape=True
+        )
+    else:
+        where = Asset.title.contains(word, autoescape=True) | Asset.description.contains(
+            word, autoescape=True
+        )
+    stmt = select(Asset.id, Asset.title, Asset.description).where(where)
     return [(int(a), t, d) for a, t, d in s.execute(stmt)]

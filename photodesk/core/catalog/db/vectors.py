@@ -1,10 +1,15 @@
-"""Embedding rows: bulk writes and fast incremental reads (the only SQLite-specific vector SQL).
+"""Embedding rows: bulk writes and fast incremental reads (the only dialect-specific vector SQL).
 
 Embeddings live in the portable ``embeddings`` table (float32 little-endian blobs); searching
 happens in an in-memory index (core/vector_index.py) that follows the table by ``rowid``: a
 row written or rewritten gets a rowid above every earlier one, so "rows after the last rowid I
 loaded" is the whole delta. sqlite-vec's ``vec0`` scan measured ~10x slower than the in-memory
 index here (750 ms at 1M), so it is not used for search.
+
+On PostgreSQL the same order comes from the ``seq`` identity column (migration 0001 adds it
+there only): every insert takes the next value, and a rewrite is a delete plus an insert. The
+in-memory index is fed from PostgreSQL the same way, so search needs no pgvector extension
+and ranks exactly as on SQLite (an HNSW index would be approximate).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Embedding, Setting
@@ -32,6 +37,20 @@ def save(s: Session, model: str, rows: Sequence[tuple[int, NDArray[np.float32]]]
         return
     ids = [int(a) for a, _ in rows]
     s.execute(delete(Embedding).where(Embedding.model == model, Embedding.asset_id.in_(ids)))
+    if _postgres(s):  # seq comes from its identity sequence, never reused
+        s.execute(
+            insert(Embedding),
+            [
+                {
+                    "asset_id": int(a),
+                    "model": model,
+                    "dim": int(v.shape[0]),
+                    "vector": np.asarray(v, dtype="<f4").tobytes(),
+                }
+                for a, v in rows
+            ],
+        )
+        return
     mark = s.get(Setting, HWM_KEY)
     top = max(int(mark.value) if mark is not None and isinstance(mark.value, int) else 0, head(s))
     s.execute(
@@ -53,9 +72,17 @@ def save(s: Session, model: str, rows: Sequence[tuple[int, NDArray[np.float32]]]
     s.merge(Setting(key=HWM_KEY, value=top + len(rows)))
 
 
+def _postgres(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+def _order(s: Session) -> str:
+    return "seq" if _postgres(s) else "rowid"
+
+
 def head(s: Session) -> int:
     """The highest rowid in the table (0 when empty): a change marker that costs one lookup."""
-    return int(s.scalar(text("SELECT coalesce(max(rowid), 0) FROM embeddings")) or 0)
+    return int(s.scalar(text(f"SELECT coalesce(max({_order(s)}), 0) FROM embeddings")) or 0)
 
 
 def any_of(s: Session, model: str) -> bool:
@@ -77,11 +104,19 @@ def read_since(
     """``(last rowid, asset ids, vectors)`` chunks of ``model``'s rows with rowid > ``after``."""
     conn = s.connection().connection.driver_connection
     assert conn is not None
-    cur = conn.execute(
-        "SELECT rowid, asset_id, vector FROM embeddings "
-        "WHERE rowid > ? AND model = ? AND dim = ? ORDER BY rowid",
-        (after, model, dim),
-    )
+    if _postgres(s):
+        cur = conn.cursor()
+        cur.execute(
+            "SELECT seq, asset_id, vector FROM embeddings "
+            "WHERE seq > %s AND model = %s AND dim = %s ORDER BY seq",
+            (after, model, dim),
+        )
+    else:
+        cur = conn.execute(
+            "SELECT rowid, asset_id, vector FROM embeddings "
+            "WHERE rowid > ? AND model = ? AND dim = ? ORDER BY rowid",
+            (after, model, dim),
+        )
     try:
         while True:
             batch = cur.fetchmany(CHUNK)

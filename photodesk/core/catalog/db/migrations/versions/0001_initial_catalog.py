@@ -10,6 +10,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from photodesk.core.catalog.db import postgres
+
+# 64-bit on PostgreSQL (byte counts, nanosecond times); SQLite's INTEGER already is.
+BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 revision = '0001'
 down_revision = None
@@ -60,7 +65,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=True),
-    sa.Column('quota_bytes', sa.Integer(), nullable=True),
+    sa.Column('quota_bytes', BigInt, nullable=True),
     sa.Column('storage_label', sa.String(length=100), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -71,8 +76,8 @@ def upgrade() -> None:
     sa.Column('owner_id', sa.Integer(), nullable=False),
     sa.Column('path', sa.Text(), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=True),
-    sa.Column('mtime_ns', sa.Integer(), nullable=True),
+    sa.Column('size', BigInt, nullable=True),
+    sa.Column('mtime_ns', BigInt, nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_import_errors_owner_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_errors')),
@@ -137,7 +142,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('file_type', sa.String(length=16), nullable=False),
     sa.Column('mime', sa.String(length=64), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('size', BigInt, nullable=False),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
     sa.Column('orientation', sa.Integer(), nullable=True),
@@ -203,8 +208,8 @@ def upgrade() -> None:
     sa.Column('asset_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('path', sa.Text(), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('mtime_ns', sa.Integer(), nullable=False),
+    sa.Column('size', BigInt, nullable=False),
+    sa.Column('mtime_ns', BigInt, nullable=False),
     sa.Column('checksum', sa.String(length=40), nullable=True),
     sa.Column('copied', sa.Boolean(), nullable=False),
     sa.Column('missing', sa.Boolean(), nullable=False),
@@ -267,6 +272,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_album_assets_asset_id'), ['asset_id'], unique=False)
 
     # ### end Alembic commands ###
+    postgres.after_initial_catalog(op.get_bind())
 
 
 def downgrade() -> None:

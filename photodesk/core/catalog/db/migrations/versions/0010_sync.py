@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Integer(), nullable=False),
         sa.Column("asset_id", sa.Integer(), nullable=False),
         sa.Column("field", sa.Text(), nullable=False),
-        sa.Column("wall_ms", sa.Integer(), nullable=False),
+        sa.Column("wall_ms", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("hlc", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_sync_changes")),
     )
@@ -79,7 +79,7 @@ def upgrade() -> None:
     # Photos already in the catalog are in the feed from its start (a paired device pulls them).
     op.execute(
         "INSERT INTO sync_changes (owner_id, asset_id, field, wall_ms) "
-        f"SELECT owner_id, id, 'asset', {sync_log.NOW_MS} FROM assets ORDER BY id"
+        f"SELECT owner_id, id, 'asset', {sync_log.now_ms(op.get_bind())} FROM assets ORDER BY id"
     )
 
 
