@@ -142,4 +142,10 @@ def _sync(lib: Library, args: argparse.Namespace) -> int:
     return 0 if not report.errors else 1
 
 
-COMMAND = Command(("remote", "sync"), add_parser, run)
+# Pairing may start a library: a new laptop's first step can be `remote add`, then `sync`.
+COMMAND = Command(
+    ("remote", "sync"),
+    add_parser,
+    run,
+    creates=lambda args: args.command == "remote" and getattr(args, "action", None) == "add",
+)

@@ -58,6 +58,7 @@ async def create_device(request: web.Request) -> web.Response:
 
 
 async def changes(request: web.Request) -> web.Response:
+    """The account's change feed after `cursor` (a page of `limit`; `wait=S` long-polls for one)."""
     user_id = _require_sync(request)
     cursor = int_param(request.query.get("cursor"), "cursor", default=0, low=0, high=2**62)
     limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)
@@ -82,6 +83,7 @@ async def changes(request: web.Request) -> web.Response:
 
 
 async def push(request: web.Request) -> web.Response:
+    """A device's edits as mutations with ids and clocks; a replay is answered, not reapplied."""
     user_id = _require_sync(request)
     body = json_object(await read_json(request, max_bytes=MAX_BODY))
     raw = body.get("mutations")

@@ -166,6 +166,7 @@ def test_the_whole_scenario_from_the_command_line(
 
 @pytest.mark.parametrize("args", [["sync"], ["remote", "fetch", "1"]])
 def test_unpaired_commands_say_so(tmp_path: Path, args: list[str]) -> None:
+    assert cli(tmp_path / "lib", "init").returncode == 0
     done = cli(tmp_path / "lib", *args)
     assert done.returncode != 0
     assert "not paired" in done.stderr and "Traceback" not in done.stderr

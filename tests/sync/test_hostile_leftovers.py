@@ -16,8 +16,8 @@ from photodesk.core import Library
 from tests.sync.conftest import ROOT
 
 
-def _check(library: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _check(library: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     return subprocess.run(
         [sys.executable, "-m", "photodesk", "--library", str(library), "check", *args],
         capture_output=True,
@@ -35,9 +35,10 @@ def _dead_pid() -> int:
 
 
 def test_check_lists_and_fix_removes_uploads_a_killed_server_left(
-    tmp_path: Path, serve_subprocess
+    tmp_path: Path, serve_subprocess, catalog
 ) -> None:
     library = tmp_path / "lib"
+    on = catalog.env_for(library)  # the command line finds the same catalog as the server
     with Library.open(library) as lib:
         uid = lib.accounts.add_user("kill@example.org", "pw-kill-12345")
         key = lib.accounts.create_api_key(uid, "t")
@@ -72,13 +73,13 @@ def test_check_lists_and_fix_removes_uploads_a_killed_server_left(
     live = staging / f".stream-{os.getpid()}-{'b' * 32}.part"
     live.write_bytes(b"still arriving")
 
-    found = _check(library)
+    found = _check(library, env=on)
     assert found.returncode == 1, found.stdout + found.stderr
     assert "temp files left by a crash: 2" in found.stdout, found.stdout
     assert str(streams[0]) in found.stdout and str(dead) in found.stdout
     assert str(live) not in found.stdout
-    fixed = _check(library, "--fix")
+    fixed = _check(library, "--fix", env=on)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "removed 2 files" in fixed.stdout
     assert not streams[0].exists() and not dead.exists() and live.exists()
-    assert "no problems found" in _check(library).stdout
+    assert "no problems found" in _check(library, env=on).stdout

@@ -18,8 +18,8 @@ from tests.conftest import make_jpeg
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cli(library: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _cli(library: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     return subprocess.run(
         [sys.executable, "-m", "photodesk", "--library", str(library), *args],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
@@ -40,9 +40,10 @@ def _wait_for(check, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-
 
 
 def test_files_dropped_into_an_inbox_become_that_accounts_assets(
-    start_server, tmp_path: Path
+    start_server, tmp_path: Path, catalog
 ) -> None:
     lib = Library.open(tmp_path / "lib")
+    on = catalog.env_for(lib.root)  # the command line finds the same catalog as the library
     try:
         bob = lib.accounts.add_user("bob@example.org", "bob-password-1")
         carol = lib.accounts.add_user("carol@example.org", "carol-password-1")
@@ -50,18 +51,20 @@ def test_files_dropped_into_an_inbox_become_that_accounts_assets(
         keep.mkdir()
         drop.mkdir()
         early = make_jpeg(keep / "early.jpg", seed=1)  # there before the daemon starts
-        added = _cli(lib.root, "watch", "add", str(keep), "--user", "bob@example.org")
+        added = _cli(lib.root, "watch", "add", str(keep), "--user", "bob@example.org", env=on)
         assert added.returncode == 0, added.stderr
         assert "inbox" in added.stdout and "bob@example.org" in added.stdout
         added = _cli(
             lib.root, "watch", "add", str(drop), "--user", "carol@example.org",
-            "--delete-after-import",
+            "--delete-after-import", env=on,
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
-        listed = _cli(lib.root, "watch", "list")
+        listed = _cli(lib.root, "watch", "list", env=on)
         assert "inbox of bob@example.org" in listed.stdout, listed.stdout
         assert "delete after import" in listed.stdout, listed.stdout
-        bad = _cli(lib.root, "watch", "add", str(tmp_path), "--user", "nobody@example.org")
+        bad = _cli(
+            lib.root, "watch", "add", str(tmp_path), "--user", "nobody@example.org", env=on
+        )
         assert bad.returncode != 0 and "Traceback" not in bad.stderr
 
         server = start_server(lib=lib)  # the daemon runs every account's inbox

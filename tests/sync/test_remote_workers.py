@@ -146,6 +146,8 @@ def test_workers_cli_prints_the_token_last(tmp_path: Path, capsys, monkeypatch) 
     from photodesk.cli.main import main
 
     lib = str(tmp_path / "lib")
+    assert main(["--library", lib, "init"]) == 0
+    capsys.readouterr()
     assert main(["--library", lib, "workers", "add", "gpu"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
     assert token.startswith("pdw_")

@@ -423,8 +423,9 @@ class DavSpace:
         with self._store.write() as s:
             rows = s.scalars(select(DavEntry).where(_under(owner_id, src))).all()
             old = {row.id: row.path for row in rows}
-            for row in rows:  # two steps: no clash with the unique (owner, path) on the way
-                row.path = f"\x00{row.id}"
+            step = uuid.uuid4().hex  # two steps: no clash with the unique (owner, path) on the way
+            for row in rows:  # (no NUL: PostgreSQL text cannot hold one)
+                row.path = f"\x01moving-{step}-{row.id}"
             s.flush()
             for row in rows:
                 row.path = dst + old[row.id][len(src) :]
