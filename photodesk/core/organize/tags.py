@@ -103,7 +103,7 @@ class TagService:
         tag.path, tag.name = new_path, new_path.rsplit("/", 1)[-1]
         for child in below:
             child.path = new_path + child.path[len(old) :]
-        s.flush()
+        repo.flush(s)
 
     def rename(self, path: str, new_name: str) -> str:
         """Rename the tag at ``path`` (its children follow); returns its new path."""

@@ -123,6 +123,11 @@ def delete_tags(s: Session, tag_ids: Sequence[int]) -> None:
     s.execute(delete(Tag).where(Tag.id.in_(tag_ids)))
 
 
+def flush(s: Session) -> None:
+    """Write pending changes of tag rows (their new paths) before reading the tree again."""
+    s.flush()
+
+
 def delete_tag(s: Session, tag: Tag) -> None:
     s.flush()
     s.delete(tag)
