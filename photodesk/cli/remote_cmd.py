@@ -28,6 +28,11 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="read an API key from standard input (accounts with two factors or single sign-on)",
     )
+    how.add_argument(
+        "--browser",
+        action="store_true",
+        help="sign in in the web browser (two factors, single sign-on): it hands this device a key",
+    )
     a.add_argument("--device", help="this device's name on the server (default: the host name)")
     a.add_argument("--json", action="store_true")
     s = rsub.add_parser("status", help="server, account, last sync, pending changes, errors")
@@ -48,6 +53,16 @@ def _stdin_line(what: str) -> str:
     return line
 
 
+def _browser_opener(url: str) -> None:
+    import webbrowser
+
+    print("Sign in on the server's page to pair this device; if no browser opens, visit:",
+          file=sys.stderr)  # fmt: skip
+    print(f"  {url}", file=sys.stderr)
+    sys.stderr.flush()
+    webbrowser.open(url)
+
+
 def run(lib: Library, args: argparse.Namespace) -> int:
     from photodesk.remote import pairing
 
@@ -56,7 +71,12 @@ def run(lib: Library, args: argparse.Namespace) -> int:
             return _sync(lib, args)
         if args.action == "add":
             password = key = None
-            if args.api_key_stdin:
+            opener = None
+            if args.browser:
+                if args.email:
+                    raise InvalidInput("--browser signs in on the server's page: leave out --email")
+                opener = _browser_opener
+            elif args.api_key_stdin:
                 key = _stdin_line("API key")
             elif args.password_stdin:
                 if not args.email:
@@ -70,7 +90,7 @@ def run(lib: Library, args: argparse.Namespace) -> int:
                 password = getpass.getpass(f"Password for {args.email}: ")
             made = pairing.add(
                 lib, args.url, email=args.email, password=password, api_key=key,
-                device=args.device,
+                device=args.device, browser=opener,
             )  # fmt: skip
             if args.json:
                 output.dump(pairing.pairing_json(made))

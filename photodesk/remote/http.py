@@ -109,6 +109,12 @@ class HttpRemote:
             raise RemoteRefused("server", f"{self.url} did not answer JSON ({path})") from None
 
     # -- pairing ---------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Is a photodesk (or Immich-compatible) server there? RemoteUnavailable if not."""
+        data = self._json("GET", "/api/server/ping")
+        if not isinstance(data, dict) or data.get("res") != "pong":
+            raise RemoteRefused("server", f"{self.url} does not look like a photodesk server")
+
     def login(self, email: str, password: str) -> str:
         """A session token for the account (accounts with two factors pair with a key)."""
         data = self._json("POST", "/api/auth/login", {"email": email, "password": password})

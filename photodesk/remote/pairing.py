@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from photodesk.core import Conflict, InvalidInput, Library, NotFound
 from photodesk.core.sync import Pairing, RemoteRefused, RemoteUnavailable, SyncReport
 from photodesk.core.sync.client import Progress
 from photodesk.remote import credentials
+from photodesk.remote.browser import WAIT_S, BrowserPairing
 from photodesk.remote.http import REVOKED, HttpRemote, normalize_url
 
 
@@ -22,9 +24,14 @@ def add(
     password: str | None = None,
     api_key: str | None = None,
     device: str | None = None,
+    browser: Callable[[str], object] | None = None,
+    browser_timeout: float = WAIT_S,
 ) -> Pairing:
-    """Sign in (or take a key), make a key for this device, and pair: the library's owner
-    becomes the server account. Raises RemoteRefused / RemoteUnavailable / InvalidInput."""
+    """Sign in (or take a key, or sign in in the browser), make a key for this device, and
+    pair: the library's owner becomes the server account. ``browser`` opens a URL (e.g.
+    ``webbrowser.open``): the server's sign-in page, which hands this device a key through a
+    loopback listener (two factors, single sign-on). Raises RemoteRefused / RemoteUnavailable /
+    InvalidInput."""
     if lib.sync.pairing() is not None:  # before any key is made or stored
         raise Conflict("this library is paired already: `photodesk remote remove` first")
     try:
@@ -33,7 +40,12 @@ def add(
         raise InvalidInput(str(exc)) from None
     device = (device or platform.node() or "desktop").strip()
     remote = HttpRemote(url)
-    if api_key:
+    if browser is not None:
+        remote.ping()  # a server that is down fails here, before the browser opens
+        attempt = BrowserPairing(remote, device)
+        attempt.open(browser)
+        key = attempt.wait(browser_timeout)
+    elif api_key:
         key = api_key.strip()
     elif email and password is not None:
         token = remote.login(email, password)
