@@ -222,6 +222,20 @@ class HttpRemote:
                 raise RemoteUnavailable(f"{self.url}: the answer was cut ({exc})") from None
         return out
 
+    def preview(self, remote_id: int) -> bytes | None:
+        try:
+            with self._open(
+                "GET", f"/api/photodesk/assets/{int(remote_id)}/thumbnail?size=preview"
+            ) as resp:
+                return bytes(resp.read())
+        except RemoteRefused as exc:
+            message = str(exc)
+            if exc.reason == "server" and ("no thumbnail" in message or "HTTP 404" in message):
+                return None
+            raise
+        except OSError as exc:
+            raise RemoteUnavailable(f"{self.url}: the answer was cut ({exc})") from None
+
     def original(self, remote_id: int, dest: Path, checksum: str | None = None) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")

@@ -10,6 +10,7 @@ from typing import Any
 
 from photodesk.core import Conflict, InvalidInput, Library, NotFound
 from photodesk.core.sync import Pairing, RemoteRefused, RemoteUnavailable, SyncReport
+from photodesk.core.sync import offline
 from photodesk.core.sync.client import Progress
 from photodesk.remote import credentials
 from photodesk.remote.browser import WAIT_S, BrowserPairing
@@ -126,17 +127,7 @@ def sync(lib: Library, progress: Progress | None = None) -> SyncReport:
 def fetch_original(lib: Library, asset_id: int) -> Path:
     """Download the original of a remote-only asset into the library's originals/ folder."""
     _, remote = remote_for(lib)
-    rec = lib.assets.get(asset_id)
-    if rec.path:
-        return Path(rec.path)
-    remote_id = lib.sync.remote_id(asset_id)
-    if remote_id is None:
-        raise NotFound(f"asset {asset_id} is not on the server")
-    name = lib.sync.original_name(asset_id) or f"{rec.checksum}.{rec.file_type.lower()}"
-    dest = lib.originals_dir / "from-server" / rec.checksum[:2] / name
-    remote.original(remote_id, dest, rec.checksum)
-    lib.sync.attach_original(asset_id, dest)
-    return dest
+    return offline.fetch_original(lib, remote, asset_id)
 
 
 def pairing_json(pairing: Pairing) -> dict[str, Any]:
