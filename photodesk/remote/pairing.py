@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from photodesk.core import Conflict, InvalidInput, Library, NotFound
-from photodesk.core.sync import Pairing, RemoteRefused, RemoteUnavailable, SyncReport
-from photodesk.core.sync import offline
+from photodesk.core.sync import Pairing, RemoteRefused, RemoteUnavailable, SyncReport, offline
 from photodesk.core.sync.client import Progress
 from photodesk.remote import credentials
 from photodesk.remote.browser import WAIT_S, BrowserPairing

@@ -29,7 +29,9 @@ def _ls(lib_root: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, An
 
 
 def test_originals_kept_offline_for_an_album_and_previews_always(
-    tmp_path: Path, desktops: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    desktops: dict[str, Any],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     a, b = desktops["A"], desktops["B"]
     files = [make_jpeg(tmp_path / "in" / f"o{i}.jpg", seed=40 + i) for i in range(3)]
@@ -79,7 +81,9 @@ def test_originals_kept_offline_for_an_album_and_previews_always(
 
 
 def test_settings_and_conflicts_from_the_command_line(
-    tmp_path: Path, desktops: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    desktops: dict[str, Any],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from photodesk.cli.main import main
 

@@ -17,8 +17,8 @@ from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import feed, journal
 from photodesk.core.sync.client import CURSOR_KEY, Progress, Round
-from photodesk.core.sync.ports import Remote, RemoteRefused
 from photodesk.core.sync.offline import SETTINGS_KEY, SyncSettings
+from photodesk.core.sync.ports import Remote, RemoteRefused
 from photodesk.core.sync.types import (
     Decision,
     FeedPage,
