@@ -300,7 +300,9 @@ class SyncService:
         pairing = self.pairing()
         if pairing is None:
             return None
-        running = any(q.name == "sync" and q.running for q in self._lib.jobs.status())
+        running = self._progress is not None or any(
+            q.name == "sync" and q.running for q in self._lib.jobs.status()
+        )
         pending = self.pending()
         error = pairing.last_error
         if running:
