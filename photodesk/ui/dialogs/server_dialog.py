@@ -12,9 +12,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QGroupBox,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from photodesk.core import Library, PhotodeskError
 from photodesk.core.sync import RemoteRefused, RemoteUnavailable
 from photodesk.ui import ops
-
 
 PREVIEWS = {"always": "Always (each sync)", "on_demand": "When a photo is opened"}
 ORIGINALS = {
