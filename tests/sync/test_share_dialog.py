@@ -172,6 +172,8 @@ def test_server_dialog_pairs_in_the_browser_and_shows_settings_and_conflicts(
         dialog.refresh()
         qtbot.waitUntil(lambda: "rating of photo" in dialog.conflicts.item(0).text(), timeout=WAIT)
         assert "kept 3 (from this device), dropped 5" in dialog.conflicts.item(0).text()
+        assert dialog.conflicts.count() == 1  # one decision, listed once
+        assert lib.sync.settings().previews == "on_demand"
         dialog.message.setText("Pulled 2, pushed 1, uploaded 0, thumbnails 2, conflicts decided 1.")
         assert dialog.grab().save(str(_shots(tmp_path) / "server-dialog.png"))
         _drain(qtbot)

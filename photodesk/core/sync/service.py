@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
@@ -335,8 +336,12 @@ class SyncService:
                 )
         finally:
             self._progress = None
-        if report.conflicts:
-            kept = [c.as_json() for c in reversed(report.conflicts)]
+        if report.conflicts:  # one decision may be reported by the pull and by the push
+            # (the pull says "local", the server's answer "device": the same side)
+            kept = list({
+                json.dumps([c.checksum, c.field, c.kept, c.dropped], default=str): c.as_json()
+                for c in reversed(report.conflicts)
+            }.values())  # fmt: skip
             with self._lib.write() as s:
                 old = self.setting(CONFLICTS_KEY) or []
                 self.put_setting(s, CONFLICTS_KEY, (kept + list(old))[:MAX_CONFLICTS])

@@ -27,7 +27,7 @@ from photodesk.core import Library, PhotodeskError
 from photodesk.core.sync import RemoteRefused, RemoteUnavailable
 from photodesk.ui import ops
 
-PREVIEWS = {"always": "Always (each sync)", "on_demand": "When a photo is opened"}
+PREVIEWS = {"on_demand": "When a photo is opened", "always": "Always (each sync)"}
 ORIGINALS = {
     "on_demand": "On demand (opening 1:1, export)",
     "albums": "Kept offline for the albums ticked below",
@@ -86,12 +86,12 @@ class ServerDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel(
-                "Pair this library with your account on a photodesk server: your photos and "
-                "edits sync both ways, and everything keeps working offline."
-            )
+        intro = QLabel(
+            "Pair this library with your account on a photodesk server: your photos and "
+            "edits sync both ways, and everything keeps working offline."
         )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addWidget(self.form)
         layout.addWidget(self.status)
         layout.addLayout(row)
@@ -122,6 +122,7 @@ class ServerDialog(QDialog):
         form.addRow("Originals", self.originals)
         form.addRow("Offline albums", self.offline_albums)
         self.settings_box.hide()
+        self.settings_box.setEnabled(False)  # until the saved settings are shown
         return self.settings_box
 
     def _build_conflicts(self) -> QGroupBox:
@@ -175,6 +176,7 @@ class ServerDialog(QDialog):
 
     def _show_local(self, data: tuple[Any, list[str], list[Any]]) -> None:
         settings, albums, decided = data
+        self.settings_box.setEnabled(True)
         self.previews.setCurrentIndex(max(self.previews.findData(settings.previews), 0))
         self.originals.setCurrentIndex(max(self.originals.findData(settings.originals), 0))
         self.offline_albums.blockSignals(True)
