@@ -320,6 +320,8 @@ class ViewerView(View):
         if rec is None or rec.kind == "video" or self._original == rec.id or self._decoding:
             return
         self._original, self._decoding = rec.id, True
+        if not rec.path:  # only on the paired server: downloaded on a worker first
+            self.canvas.set_message("Fetching the original from the server…")
         ops.query(
             self,
             lambda: load_original(self.library, rec),
@@ -333,6 +335,7 @@ class ViewerView(View):
         if aid == self.current_id():
             self._original = aid
             self.canvas.add_levels(levels)
+            self.canvas.set_message("")
         else:
             self._original_timer.start()  # the user moved on meanwhile: decode the current one
 
