@@ -35,6 +35,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.shares",
     "photodesk.sync.gallery",
     "photodesk.sync.web_albums",
+    "photodesk.sync.web_memories",
     "photodesk.sync.workers_api",
     "photodesk.sync.sync_api",
     "photodesk.sync.dav",
