@@ -172,6 +172,9 @@ def test_an_event_becomes_an_album_in_one_action(qtbot, lib: Library):
     view.make_album(key, "First of June")
     made = lambda: [(a.name, a.asset_count) for a in lib.albums.list()]  # noqa: E731
     qtbot.waitUntil(lambda: ("First of June", 2) in made(), timeout=20000)
+    # the event is renamed too: the list (and the timeline's event titles) show the new name
+    view.reload()
+    qtbot.waitUntil(lambda: view.labels.get(key) == "First of June", timeout=20000)
 
 
 def test_the_toolbar_search_field_opens_the_search_view_on_its_text(qtbot, lib: Library):
