@@ -173,7 +173,7 @@ def test_a_catalog_from_before_hashing_gets_the_columns_and_its_hashes(tmp_path:
 
 
 def test_every_distance_finds_exactly_the_brute_force_pairs_and_groups():
-    # each distance has its own slicing plan (exact slices below 4 bits, wider slices with
+    # each distance has its own slicing plan (exact slices up to 4 bits, wider slices with
     # one-bit flips above): all must agree with a brute-force comparison
     rnd = np.random.default_rng(11)
     base = rnd.integers(-(2**63), 2**63 - 1, 300, dtype=np.int64)

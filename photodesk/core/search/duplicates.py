@@ -48,7 +48,7 @@ def _plan(bits: int) -> tuple[int, int]:
     fewer, wider slices (so fewer chance collisions) where each hash also stands for its
     one-bit flips, which meet when two slices differ in at most two bits.
     """
-    if bits < 4:
+    if bits <= 4:  # five 13-bit slices still sort faster than two 32-bit ones with flips
         return bits + 1, 0
     return bits // 3 + 1, 1
 
