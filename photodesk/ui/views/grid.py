@@ -447,7 +447,9 @@ class TrashView(AssetGridView):
         self.toolbar.insertWidget(4, self.empty_button)
         note = QLabel(f"Items are deleted for good after {TRASH_DAYS} days")
         note.setEnabled(False)
+        note.setContentsMargins(0, 0, 12, 0)  # room before the buttons
         self.toolbar.insertWidget(3, note)
+        self.toolbar.setSpacing(max(self.toolbar.spacing(), 6))
 
     def empty_trash(self) -> None:
         if confirm(self, "Empty Trash", "Delete everything in the Trash for good?"):
