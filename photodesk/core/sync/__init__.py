@@ -7,10 +7,14 @@ from photodesk.core.sync.types import (
     FeedPage,
     Mutation,
     Pairing,
+    PeopleItem,
+    PeoplePage,
     PushResult,
     RemoteAccount,
     SyncReport,
     SyncState,
+    VectorItem,
+    VectorPage,
 )
 
 __all__ = [
@@ -19,6 +23,8 @@ __all__ = [
     "FeedPage",
     "Mutation",
     "Pairing",
+    "PeopleItem",
+    "PeoplePage",
     "PushResult",
     "Remote",
     "RemoteAccount",
@@ -26,4 +32,6 @@ __all__ = [
     "RemoteUnavailable",
     "SyncReport",
     "SyncState",
+    "VectorItem",
+    "VectorPage",
 ]

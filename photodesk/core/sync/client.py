@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.events import Changes
-from photodesk.core.sync import clock, fields, journal
+from photodesk.core.sync import client_people, clock, fields, journal
 from photodesk.core.sync.feed import mutation_id
 from photodesk.core.sync.fresh import insert_fresh
 from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
@@ -45,6 +45,8 @@ class Round:
         self.remote = remote
         self.progress = progress or (lambda step, done, total: None)
         self.pulled = self.pushed = self.uploaded = self.thumbs = 0
+        self.people = self.embeddings = 0
+        self.heads: dict[str, int] = {}  # the other feeds' newest changes, from the last page
         self.decisions: list[Decision] = []
         self.errors: list[str] = []
 
@@ -57,6 +59,9 @@ class Round:
             self.fetch_thumbnails()
             if self.upload() + self.push():
                 self.pull()  # our own writes come back as no-ops; others' may have arrived
+            # people and embeddings name assets by checksum: both sides have them all by now
+            client_people.sync_people(self)
+            client_people.sync_embeddings(self)
         except RemoteUnavailable as exc:
             self.errors.append(f"offline: {exc}")
         except RemoteRefused as exc:
@@ -66,7 +71,7 @@ class Round:
             self.errors.append(f"local: this library could not be written ({reason})")
         return SyncReport(
             self.pulled, self.pushed, self.uploaded, self.thumbs,
-            tuple(self.decisions), tuple(self.errors),
+            tuple(self.decisions), tuple(self.errors), self.people, self.embeddings,
         )  # fmt: skip
 
     # -- pull ------------------------------------------------------------------------------
@@ -76,6 +81,7 @@ class Round:
             cursor = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
             page = self.remote.changes(cursor, PAGE)
             self.apply_page(page)
+            self.heads = dict(page.heads)
             # changes of the account read so far, of those there were when the page was read
             self.progress("pull", page.cursor - start, max(page.head - start, 0))
             if not page.more:

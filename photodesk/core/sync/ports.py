@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from photodesk.core.sync.types import FeedPage, Mutation, PushResult, RemoteAccount
+from photodesk.core.sync.types import (
+    FeedPage,
+    Mutation,
+    PeopleItem,
+    PeoplePage,
+    PushResult,
+    RemoteAccount,
+    VectorItem,
+    VectorPage,
+)
 
 
 class RemoteUnavailable(Exception):
@@ -40,3 +49,15 @@ class Remote(Protocol):
     def original(self, remote_id: int, dest: Path) -> None:
         """Download the original to ``dest`` (written whole or not at all)."""
         ...
+
+    def people(self, cursor: int, limit: int) -> PeoplePage:
+        """A page of the account's people feed (people and faces written after ``cursor``)."""
+        ...
+
+    def push_people(self, items: list[PeopleItem]) -> PushResult: ...
+
+    def embeddings(self, after: int, limit: int) -> VectorPage:
+        """A page of the account's CLIP embeddings written after the server's row ``after``."""
+        ...
+
+    def push_embeddings(self, items: list[VectorItem]) -> PushResult: ...
