@@ -51,11 +51,7 @@ def apply_people(rnd: Round, items: tuple[PeopleItem, ...], cursor: int) -> None
     lib = rnd.lib
     with lib.write(Changes(people=True)) as s:
         people_state.stamp(s)  # edits made here first sort first
-        before = int(s.scalar(select(func.max(SyncPeopleLog.seq))) or 0)
-        done = people_sync.apply(s, lib.owner_id, items, sender="remote")
-        s.flush()
-        # the rows written to follow the server are not edits of this library
-        s.execute(delete(SyncPeopleLog).where(SyncPeopleLog.seq > before))
+        done = people_sync.apply(s, lib.owner_id, items, sender="remote", log=False)
         hlc = str(journal.last(s) or "")
         for kind, uid in sorted(set(done.repush)):  # ours won: it goes up next round
             s.add(SyncPeopleLog(owner_id=lib.owner_id, kind=kind, ref_id=0,

@@ -135,12 +135,14 @@ class People:
         return [m for m in self.merged if m != uid and self.resolve(m) == uid]
 
     def name(self, uid: str) -> Versioned:
-        """A person's name: its own, or a later one given to a person merged into it (so a
-        rename on one side and a merge on the other both survive)."""
+        """A person's name: its own; if it has none, the latest name of a person merged into it
+        (so a rename on one side and a merge on the other both survive)."""
         best = state(self.s, PERSON, uid).get("name", ("", ""))
+        if best[0]:
+            return best
         for m in self.members(uid):
             theirs = state(self.s, PERSON, m).get("name", ("", ""))
-            if theirs[0] and wins(theirs, best):
+            if theirs[0] and (not best[0] or wins(theirs, best)):
                 best = theirs
         return best
 
@@ -222,19 +224,17 @@ def _person_gone(s: Session, people: People, uid: str, hlc: str) -> None:
         if r.value == uid
     ]
     went: Counter[str] = Counter()
+    owner = ids.owner_id if ids is not None else 0
     for face_uid in faces:
         fid = local_id(s, FACE, face_uid)
         pid = s.scalar(select(Face.person_id).where(Face.id == fid)) if fid is not None else None
-        target = uid_of(s, PERSON, pid) if pid is not None else None
+        target = make_uid(s, PERSON, pid, owner) if pid is not None else None
         if target is not None and target != uid:
             went[target] += 1
     if went:
         target = went.most_common(1)[0][0]
         put(s, PERSON, uid, "merged", (target, hlc))
         people.note(uid, "merged", target)
-        name = s.scalar(select(Person.name).where(Person.id == local_id(s, PERSON, target)))
-        if name:  # the merge kept this name: it beats names given before the merge
-            put(s, PERSON, target, "name", (name, hlc))
     else:
         put(s, PERSON, uid, "gone", (True, hlc))
         people.note(uid, "gone", True)

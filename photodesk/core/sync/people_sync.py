@@ -83,11 +83,15 @@ def _valid(item: PeopleItem) -> str | None:
     return None
 
 
-def apply(s: Session, owner: int, items: Sequence[PeopleItem], *, sender: str) -> Applied:
+def apply(
+    s: Session, owner: int, items: Sequence[PeopleItem], *, sender: str, log: bool
+) -> Applied:
     """Merge people and faces from the other side (``sender``: "remote" on the desktop,
-    "device" on the server) into this catalog's people of ``owner``."""
+    "device" on the server) into this catalog's people of ``owner``; ``log``: put what changed
+    in the people feed (the server)."""
     out = Applied()
     ps.stamp(s)  # edits made here before this arrived sort before it
+    before = int(s.scalar(select(func.max(SyncPeopleLog.seq))) or 0)
     people = ps.People(s)
     touched_people: set[str] = set()
     touched_faces: set[str] = set()
@@ -135,6 +139,18 @@ def apply(s: Session, owner: int, items: Sequence[PeopleItem], *, sender: str) -
             out.skipped += 1
     journal.observe(s, [h for i in items for _, h in i.fields.values() if h])
     _materialize(s, owner, people, touched_people, touched_faces, out)
+    s.flush()
+    # the rows the triggers wrote while following the other side are not edits made here;
+    # on the server what changed goes in the feed under its uid (a deleted row has no id)
+    s.execute(delete(SyncPeopleLog).where(SyncPeopleLog.seq > before))
+    if log:
+        hlc, now = str(journal.last(s) or "-"), clock.now_ms()
+        s.add_all(
+            SyncPeopleLog(owner_id=owner, kind=kind, ref_id=ps.local_id(s, kind, uid) or 0,
+                          wall_ms=now, hlc=hlc, uid=uid)
+            for kind, uids in ((ps.PERSON, touched_people), (ps.FACE, touched_faces))
+            for uid in sorted(uids)
+        )  # fmt: skip
     return out
 
 

@@ -133,7 +133,7 @@ class SyncService:
         if len(items) > people_sync.MAX_PAGE:
             raise ValueError(f"at most {people_sync.MAX_PAGE} people and faces per push")
         with self._lib.write(Changes(people=True)) as s:
-            done = people_sync.apply(s, user_id, items, sender="device")
+            done = people_sync.apply(s, user_id, items, sender="device", log=True)
         if done.assets:
             self._lib.events.publish(Changes(people=True, assets=frozenset(done.assets)))
         return PushResult(done.applied, done.skipped, tuple(done.decisions), tuple(done.errors))
