@@ -78,6 +78,8 @@ def test_people_faces_and_embeddings_reach_a_desktop_without_the_originals(
     local = by_checksum(b)
     assert all(local[c].path == "" for c in sums)  # remote-only, yet in people
     assert b.people.photos(b.people.find("Bo") or -1) == [local[sums[2]].id]
+    crop = b.people.face_crop(b.people.faces(asset_id=local[sums[2]].id)[0].id, 64)
+    assert crop[:2] == b"\xff\xd8"  # the people grid's face, cut from the fetched thumbnail
     face = box_of(b, sums[0], BOXES[1])
     assert face.person_id is None
     with b.read() as s:  # face embeddings came too (clustering here can use them)
