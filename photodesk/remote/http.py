@@ -27,6 +27,7 @@ from photodesk.core.sync import (
     RemoteAccount,
     RemoteRefused,
     RemoteUnavailable,
+    SharedAlbumState,
     VectorItem,
     VectorPage,
 )
@@ -172,6 +173,11 @@ class HttpRemote:
             int(data["cursor"]),
             bool(data["more"]),
         )
+
+    def shared(self) -> tuple[list[SharedAlbumState], int]:
+        data = self._json("GET", "/api/photodesk/sync/shared")
+        albums = [SharedAlbumState.from_json(a) for a in data["albums"]]
+        return albums, int(data["version"])
 
     def push_embeddings(self, items: list[VectorItem]) -> PushResult:
         data = self._json(

@@ -126,6 +126,13 @@ async def push_people(request: web.Request) -> web.Response:
     return _result(result)
 
 
+async def shared_albums(request: web.Request) -> web.Response:
+    """Albums others shared with the account (viewer or editor), whole, with their photos."""
+    user_id = _require_sync(request)
+    albums, version = await asyncio.to_thread(request.app[LIBRARY].sync.shared, user_id)
+    return json_response({"albums": [a.as_json() for a in albums], "version": version})
+
+
 async def embeddings(request: web.Request) -> web.Response:
     """The account's CLIP embeddings written after row `after` (base64 float32 vectors)."""
     user_id = _require_sync(request)
@@ -221,5 +228,6 @@ def setup(app: web.Application) -> None:
     app.router.add_post(PREFIX + "/push", push)
     app.router.add_get(PREFIX + "/people", people_changes)
     app.router.add_post(PREFIX + "/people", push_people)
+    app.router.add_get(PREFIX + "/shared", shared_albums)
     app.router.add_get(PREFIX + "/embeddings", embeddings)
     app.router.add_post(PREFIX + "/embeddings", push_embeddings)

@@ -59,7 +59,13 @@ class ServerInfo:
 
 # Test modules of features whose catalog SQL exists only for SQLite so far.
 SQLITE_ONLY = frozenset(
-    {"test_sync_protocol", "test_desktop_sync", "test_desktop_sync_robust", "test_people_sync"}
+    {
+        "test_sync_protocol",
+        "test_desktop_sync",
+        "test_desktop_sync_robust",
+        "test_people_sync",
+        "test_shared_sync",
+    }
 )
 
 

@@ -47,6 +47,7 @@ class Round:
         self.pulled = self.pushed = self.uploaded = self.thumbs = 0
         self.people = self.embeddings = 0
         self.heads: dict[str, int] = {}  # the other feeds' newest changes, from the last page
+        self.refused_shared = False
         self.decisions: list[Decision] = []
         self.errors: list[str] = []
 
@@ -56,9 +57,12 @@ class Round:
             journal.stamp(s)
         try:
             self.pull()
+            client_people.sync_shared(self)  # albums others shared with the account
             self.fetch_thumbnails()
             if self.upload() + self.push():
                 self.pull()  # our own writes come back as no-ops; others' may have arrived
+            if self.refused_shared:  # the owner's values replace what was changed here
+                client_people.sync_shared(self, force=True)
             # people and embeddings name assets by checksum: both sides have them all by now
             client_people.sync_people(self)
             client_people.sync_embeddings(self)
@@ -206,8 +210,7 @@ class Round:
             rows = s.execute(
                 select(Asset.id, Asset.checksum, SyncRemote.remote_id)
                 .join(SyncRemote, SyncRemote.asset_id == Asset.id)
-                .where(
-                    Asset.owner_id == self.lib.owner_id,
+                .where(  # own photos and those of albums shared with the account
                     ~Asset.has_thumbnail,
                     ~exists().where(AssetFile.asset_id == Asset.id),
                 )
@@ -296,6 +299,8 @@ class Round:
         with self.lib.read() as s:
             if s.scalar(select(SyncChange.seq).limit(1)) is None:
                 return 0  # an empty outbox: no request, no write
+        with self.lib.write() as s:
+            self.refused_shared = client_people.refuse_shared_edits(self, s)
         with self.lib.write() as s:
             journal.stamp(s)
             node = journal.node(s)

@@ -13,21 +13,28 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select, tuple_
 
 from photodesk.core.catalog.db import vectors
-from photodesk.core.catalog.db.sync_log import SyncRemote
+from photodesk.core.catalog.db.schema import Asset
+from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
 from photodesk.core.catalog.events import Changes
-from photodesk.core.sync import clock, journal, people_state, people_sync, vectors_sync
+from photodesk.core.sync import clock, journal, people_state, people_sync, shared, vectors_sync
 from photodesk.core.sync.types import PeopleItem, VectorItem
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from photodesk.core.sync.client import Round
 
 PEOPLE_CURSOR = "sync.people_cursor"
 VECTORS_CURSOR = "sync.embeddings_cursor"  # the server's row this library has read up to
 VECTORS_PUSHED = "sync.embeddings_pushed"  # this library's row it has sent up to
 VECTORS_WAITING = "sync.embeddings_waiting"  # [asset id, model] of photos not uploaded yet
-CURSORS = (PEOPLE_CURSOR, VECTORS_CURSOR, VECTORS_PUSHED, VECTORS_WAITING)
+CURSORS = (
+    PEOPLE_CURSOR, VECTORS_CURSOR, VECTORS_PUSHED, VECTORS_WAITING,
+    shared.ALBUMS_KEY, shared.VERSION_KEY,
+)  # fmt: skip
 PAGE = 500
+THUMBS_KEY = "sync.thumbnails_missing"  # (client.THUMBS_KEY) a pull made assets: look again
 VECTOR_PAGE = 250
 
 
@@ -156,3 +163,43 @@ def push_embeddings(rnd: Round) -> None:
             lib.sync.put_setting(s, VECTORS_WAITING, sorted([a, m] for a, m in waiting))
         if len(rows) < VECTOR_PAGE:
             return
+
+
+def sync_shared(rnd: Round, *, force: bool = False) -> None:
+    """Mirror the albums others shared with the account (when the server's version moved)."""
+    lib = rnd.lib
+    seen = lib.sync.setting(shared.VERSION_KEY)
+    wanted = rnd.heads.get("shared", 0)
+    if not force and seen == wanted and (wanted or not lib.sync.setting(shared.ALBUMS_KEY)):
+        return
+    albums, at = rnd.remote.shared()
+    with lib.write(Changes(albums=True, assets_added=True, assets_removed=True)) as s:
+        mapping = dict(lib.sync.setting(shared.ALBUMS_KEY, {}) or {})
+        new, touched, decisions, errors = shared.apply(s, lib.owner_id, albums, mapping)
+        lib.sync.put_setting(s, shared.ALBUMS_KEY, new)
+        lib.sync.put_setting(s, shared.VERSION_KEY, at)
+        lib.sync.put_setting(s, THUMBS_KEY, True)
+    rnd.pulled += len(touched)
+    rnd.decisions.extend(decisions)
+    rnd.errors.extend(errors)
+    if touched:
+        lib.events.publish(Changes(assets=frozenset(touched), albums=True))
+
+
+def refuse_shared_edits(rnd: Round, s: Session) -> bool:
+    """Outbox rows of photos the account does not own (a shared album's): the server would
+    refuse them, so they are reported, dropped, and the owner's values come back."""
+    rows = s.execute(
+        select(SyncChange.asset_id, SyncChange.field, Asset.checksum)
+        .join(Asset, Asset.id == SyncChange.asset_id)
+        .where(Asset.owner_id != rnd.lib.owner_id, SyncChange.field != "asset")
+        .distinct()
+    ).all()
+    for _asset_id, field, checksum in rows:
+        rnd.errors.append(
+            f"conflict: {checksum[:12]} {field}: the photo is in an album shared with this "
+            "account; only its owner can change it (the owner's value is kept)"
+        )
+    if rows:
+        s.execute(delete(SyncChange).where(SyncChange.asset_id.in_({r[0] for r in rows})))
+    return bool(rows)

@@ -12,6 +12,7 @@ from photodesk.core.sync.types import (
     PeoplePage,
     PushResult,
     RemoteAccount,
+    SharedAlbumState,
     VectorItem,
     VectorPage,
 )
@@ -61,3 +62,7 @@ class Remote(Protocol):
         ...
 
     def push_embeddings(self, items: list[VectorItem]) -> PushResult: ...
+
+    def shared(self) -> tuple[list[SharedAlbumState], int]:
+        """Every album others shared with the account, whole, and the version of that answer."""
+        ...

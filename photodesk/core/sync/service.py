@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
@@ -16,12 +16,14 @@ from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
+from photodesk.core.sharing.grants import album_grants_read
 from photodesk.core.sync import (
     client_people,
     feed,
     journal,
     people_state,
     people_sync,
+    shared,
     vectors_sync,
 )
 from photodesk.core.sync.client import CURSOR_KEY, Progress, Round
@@ -33,6 +35,7 @@ from photodesk.core.sync.types import (
     PeopleItem,
     PeoplePage,
     PushResult,
+    SharedAlbumState,
     SyncReport,
     SyncState,
     VectorItem,
@@ -103,7 +106,14 @@ class SyncService:
         asks those only when they moved)."""
         page = feed.changes(self._lib, user_id, cursor, limit)
         heads = {"people": self.people_head(user_id), "embeddings": self.embeddings_head()}
+        with self._lib.read() as s:
+            heads["shared"] = shared.version(s, user_id)
         return replace(page, heads=heads)
+
+    def shared(self, user_id: int) -> tuple[list[SharedAlbumState], int]:
+        """Every album others shared with the account, whole, and its version."""
+        with self._lib.read() as s:
+            return shared.snapshot(s, user_id), shared.version(s, user_id)
 
     def head(self, user_id: int) -> int:
         return feed.head(self._lib, user_id)
@@ -157,7 +167,8 @@ class SyncService:
     def thumbnail_sources(
         self, user_id: int, ids: Sequence[int]
     ) -> list[tuple[int, str, str, str, str, int | None]]:
-        """(id, checksum, original path, file type, kind, orientation) of the user's own assets."""
+        """(id, checksum, original path, file type, kind, orientation) of the user's own assets
+        and those of albums shared with them."""
         with self._lib.read() as s:
             rows = s.execute(
                 select(
@@ -171,7 +182,10 @@ class SyncService:
                 .outerjoin(
                     AssetFile, (AssetFile.asset_id == Asset.id) & (AssetFile.role == "original")
                 )
-                .where(Asset.id.in_(list(ids)), Asset.owner_id == user_id)
+                .where(
+                    Asset.id.in_(list(ids)),
+                    or_(Asset.owner_id == user_id, album_grants_read(user_id)),
+                )
                 .group_by(Asset.id)
             ).all()
         return [(int(r[0]), r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]

@@ -43,6 +43,43 @@ class FeedPage:
 
 
 @dataclass(frozen=True)
+class SharedAlbumState:
+    """An album someone else shared with the account, whole: its photos with their owner's
+    scalar fields (never the owner's own tags or albums)."""
+
+    remote_id: int
+    name: str
+    description: str
+    owner_email: str
+    owner_name: str
+    role: str  # viewer | editor
+    assets: tuple[AssetState, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.remote_id,
+            "name": self.name,
+            "description": self.description,
+            "owner": {"email": self.owner_email, "name": self.owner_name},
+            "role": self.role,
+            "assets": [a.as_json() for a in self.assets],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SharedAlbumState:
+        owner = dict(data.get("owner") or {})
+        return cls(
+            int(data["id"]),
+            str(data["name"]),
+            str(data.get("description") or ""),
+            str(owner["email"]),
+            str(owner.get("name") or ""),
+            str(data["role"]),
+            tuple(AssetState.from_json(a) for a in data.get("assets") or []),
+        )
+
+
+@dataclass(frozen=True)
 class PeopleItem:
     """A person or a face as the people feed carries it (docs/sync.md, "People").
 
