@@ -9,12 +9,13 @@ is gone is a merge when its faces went to one other person (``merged``), else ``
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import Text, cast, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, Face, FaceRejection, Person
@@ -214,15 +215,15 @@ def _person_gone(s: Session, people: People, uid: str, hlc: str) -> None:
     now = state(s, PERSON, uid)
     if now.get("gone", NONE)[0] is True or now.get("merged", NONE)[0]:
         return
-    faces = [
-        r.uid
-        for r in s.scalars(
-            select(SyncPeopleState).where(
-                SyncPeopleState.kind == FACE, SyncPeopleState.field == "person"
+    faces = list(
+        s.scalars(
+            select(SyncPeopleState.uid).where(
+                SyncPeopleState.kind == FACE,
+                SyncPeopleState.field == "person",
+                cast(SyncPeopleState.value, Text) == json.dumps(uid),  # JSON text of the uid
             )
         )
-        if r.value == uid
-    ]
+    )
     went: Counter[str] = Counter()
     owner = ids.owner_id if ids is not None else 0
     for face_uid in faces:

@@ -256,7 +256,8 @@ class SyncService:
             self._save(s, updated)
 
     def pending(self) -> int:
-        """Local writes waiting to go to the server, and originals not uploaded yet."""
+        """Local writes waiting to go to the server (people and faces too), and originals not
+        uploaded yet."""
         with self._lib.read() as s:
             outbox = (
                 select(SyncChange.asset_id, SyncChange.field)
@@ -273,7 +274,15 @@ class SyncService:
                     Asset.id.not_in(select(SyncRemote.asset_id)),
                 )
             )
-        return int(writes or 0) + int(unsent or 0)
+            people = s.scalar(  # people and faces written here, not sent yet
+                select(func.count()).select_from(
+                    select(SyncPeopleLog.kind, SyncPeopleLog.ref_id, SyncPeopleLog.uid)
+                    .where(SyncPeopleLog.owner_id == self._lib.owner_id)
+                    .distinct()
+                    .subquery()
+                )
+            )
+        return int(writes or 0) + int(unsent or 0) + int(people or 0)
 
     def remote_id(self, asset_id: int) -> int | None:
         with self._lib.read() as s:
