@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -316,18 +316,6 @@ def _face_infos(s: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
                 "model": f.model,
                 "embedding": base64.b64encode(f.embedding).decode() if f.embedding else None,
             }
-    return out
-
-
-def by_owner(s: Session, owner: int) -> dict[str, list[str]]:
-    """Main uids of an owner's people and faces (for a full resend)."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for kind, uid in s.execute(
-        select(SyncPeopleId.kind, SyncPeopleId.uid).where(
-            SyncPeopleId.owner_id == owner, SyncPeopleId.main
-        )
-    ):
-        out[kind].append(uid)
     return out
 
 

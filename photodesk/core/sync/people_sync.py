@@ -119,7 +119,8 @@ def apply(
                 continue
             if wins(theirs, mine):
                 ps.put(s, item.kind, uid, name, theirs)
-                people.note(uid, name, theirs[0]) if item.kind == ps.PERSON else None
+                if item.kind == ps.PERSON:
+                    people.note(uid, name, theirs[0])
                 changed = True
                 if mine[1] and mine[0] != theirs[0]:
                     out.decisions.append(
