@@ -63,6 +63,8 @@ SQLITE_ONLY = frozenset(
         "test_sync_protocol",
         "test_desktop_sync",
         "test_desktop_sync_robust",
+        "test_desktop_offline",
+        "test_share_dialog",
         "test_people_sync",
         "test_shared_sync",
     }

@@ -1,5 +1,6 @@
 """Two-way, offline-first sync of a desktop library with a server account (docs/sync.md)."""
 
+from photodesk.core.sync.offline import SyncSettings
 from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
 from photodesk.core.sync.types import (
     AssetState,
@@ -12,6 +13,7 @@ from photodesk.core.sync.types import (
     PushResult,
     RemoteAccount,
     SharedAlbumState,
+    SyncProgress,
     SyncReport,
     SyncState,
     VectorItem,
@@ -32,7 +34,9 @@ __all__ = [
     "RemoteRefused",
     "RemoteUnavailable",
     "SharedAlbumState",
+    "SyncProgress",
     "SyncReport",
+    "SyncSettings",
     "SyncState",
     "VectorItem",
     "VectorPage",

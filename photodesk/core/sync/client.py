@@ -75,7 +75,8 @@ class Round:
             self.errors.append(f"local: this library could not be written ({reason})")
         return SyncReport(
             self.pulled, self.pushed, self.uploaded, self.thumbs,
-            tuple(self.decisions), tuple(self.errors), self.people, self.embeddings,
+            tuple(self.decisions), tuple(self.errors),
+            people=self.people, embeddings=self.embeddings,
         )  # fmt: skip
 
     # -- pull ------------------------------------------------------------------------------
