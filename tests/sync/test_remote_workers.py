@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from photodesk.bootstrap import load_models
-from photodesk.sync.remote_worker import RemoteWorker
+from photodesk.remote.worker import RemoteWorker
 from tests.catalogs import sql
 from tests.sync.conftest import ROOT
 from tests.sync.test_immich_api import _api, _upload, _wait_until
