@@ -22,12 +22,12 @@ import builtins
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from photodesk.core.catalog.db import analysis, settings, vectors
 from photodesk.core.catalog.db import assets as asset_repo
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 REMOTE_QUEUES: tuple[str, ...] = (JobName.CLIP.value, JobName.FACES.value)
 TOKEN_PREFIX = "pdw_"
 PREFIX = "remote:"
+SEEN_EVERY = timedelta(seconds=60)
 MODELS_KEY = "workers.models"  # {task: the model the workers last analysed it with}
 
 
@@ -154,12 +155,25 @@ class RemoteWorkers:
         """The name of the worker holding ``token`` (None: unknown or revoked)."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        with self._store.write() as s:
-            row = s.scalar(select(RemoteWorker).where(RemoteWorker.token_hash == _hash(token)))
-            if row is None or row.revoked_at is not None:
-                return None
-            row.last_seen_at = datetime.now()
-            return row.name
+        digest = _hash(token)
+        with self._store.read() as s:
+            row = s.execute(
+                select(RemoteWorker.name, RemoteWorker.revoked_at, RemoteWorker.last_seen_at).where(
+                    RemoteWorker.token_hash == digest
+                )
+            ).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        now = datetime.now()
+        if row.last_seen_at is None or now - row.last_seen_at > SEEN_EVERY:
+            # "last seen" to the minute: not a write on every request of a busy worker
+            with self._store.write() as s:
+                s.execute(
+                    update(RemoteWorker)
+                    .where(RemoteWorker.token_hash == digest)
+                    .values(last_seen_at=now)
+                )
+        return str(row.name)
 
     # ----- jobs -------------------------------------------------------------------------------
     def claim(self, worker: str, queues: builtins.list[str]) -> RemoteJob | None:
