@@ -67,6 +67,10 @@ def _sync_round(lib: Library, ctx: JobContext) -> Result:
     return sync_jobs.sync_round(lib, ctx)
 
 
+def _assist(lib: Library, ctx: JobContext) -> Result:
+    return sync_jobs.assist_server(lib, ctx)
+
+
 def _catch_up(lib: Library, ctx: JobContext) -> Result:
     """Queue ``clip`` and ``faces`` jobs for every user's photos that the attached models (or,
     on a server leaving ML to remote workers, the workers' models) have not analysed yet:
@@ -141,6 +145,7 @@ KINDS = (
     JobKind(JobName.XMP_WRITE, Queue.METADATA, _xmp_write),
     JobKind(JobName.XMP_READ, Queue.METADATA, _xmp_read),
     JobKind(JobName.SYNC_ROUND, Queue.SYNC, _sync_round, max_attempts=1),
+    JobKind(JobName.ASSIST_SERVER, Queue.ASSIST, _assist, max_attempts=1),
 )
 
 

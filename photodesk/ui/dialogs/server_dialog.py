@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -49,6 +50,15 @@ class ServerDialog(QDialog):
         self.status.setWordWrap(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.worker = QCheckBox(
+            "Let this computer analyse the server's photos (faces, smart search) in the "
+            "background while photodesk runs"
+        )
+        self.worker.setToolTip(
+            "Uses this computer's models and GPU, if any; the account must be the server's "
+            "administrator"
+        )
+        self.worker.toggled.connect(self.allow_worker)
         self.pair_button = QPushButton("Pair")
         self.sync_button = QPushButton("Sync now")
         self.unpair_button = QPushButton("Unpair")
@@ -70,6 +80,7 @@ class ServerDialog(QDialog):
         )
         layout.addWidget(self.form)
         layout.addWidget(self.status)
+        layout.addWidget(self.worker)
         layout.addLayout(row)
         layout.addWidget(self.message)
         layout.addStretch(1)
@@ -94,6 +105,10 @@ class ServerDialog(QDialog):
         self.pair_button.setVisible(not paired)
         self.sync_button.setVisible(paired)
         self.unpair_button.setVisible(paired)
+        self.worker.setVisible(paired)
+        self.worker.blockSignals(True)
+        self.worker.setChecked(bool(info.get("worker")))
+        self.worker.blockSignals(False)
         if not paired:
             self.status.setText("Not paired.")
             return
@@ -126,6 +141,22 @@ class ServerDialog(QDialog):
         self.message.setText(f"Paired as {made.email}. The first sync starts now.")
         self.library.sync.start_background()
         self.refresh()
+
+    def allow_worker(self, on: bool) -> None:
+        """Work the server's ML jobs here, or stop (the write and the job queue off the GUI
+        thread; the work itself is an ``assist.server`` job on the job engine)."""
+        lib = self.library
+
+        def done(_: object) -> None:
+            self.message.setText(
+                "This computer now analyses the server's photos in the background."
+                if on
+                else "This computer no longer analyses the server's photos."
+            )
+            if on:
+                lib.sync.start_background()
+
+        ops.query(self, lambda: lib.sync.allow_worker(on), done, self._on_error)
 
     def sync_now(self) -> None:
         from photodesk.remote import pairing
