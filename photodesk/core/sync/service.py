@@ -51,6 +51,9 @@ if TYPE_CHECKING:
     from photodesk.core.sync.jobs import BackgroundSync
 
 PAIRING_KEY = "sync.pairing"
+WORKER_KEY = "sync.worker"  # True: this desktop works its server's ML jobs in the background
+# What works the server's jobs here: called with a ``check`` that raises to stop; returns a report.
+WorkerRunner = Callable[[Callable[[], object]], dict[str, Any]]
 CONFLICTS_KEY = "sync.conflicts"
 MAX_CONFLICTS = 200  # the latest decisions the app lists
 
@@ -59,6 +62,7 @@ class SyncService:
     def __init__(self, library: Library) -> None:
         self._lib = library
         self._remote_factory: Callable[[], Remote] | None = None
+        self._worker_runner: WorkerRunner | None = None
         self.background: BackgroundSync | None = None
         self._progress: SyncProgress | None = None
         self._step_started = ("", 0.0)
@@ -72,6 +76,36 @@ class SyncService:
         if self._remote_factory is None:
             raise LookupError("no transport to the server is attached")
         return self._remote_factory()
+
+    def attach_worker(self, runner: WorkerRunner) -> None:
+        """How this desktop works its server's ML jobs (``photodesk.remote.assist``)."""
+        self._worker_runner = runner
+
+    def worker_allowed(self) -> bool:
+        """Whether the user lets this desktop work its paired server's ML jobs."""
+        return bool(self.setting(WORKER_KEY, False))
+
+    def allow_worker(self, allowed: bool) -> None:
+        """Turn working for the paired server on or off (a job is queued at once when on)."""
+        if allowed and self.pairing() is None:
+            raise NotFound("this library is not paired: `photodesk remote add URL` first")
+        with self._lib.write() as s:
+            self.put_setting(s, WORKER_KEY, bool(allowed))
+        if allowed:
+            from photodesk.core.jobs.kinds import JobName
+
+            self._lib.jobs.enqueue(JobName.ASSIST_SERVER)
+
+    def work_for_server(self, check: Callable[[], object]) -> dict[str, Any]:
+        """Work the server's waiting ML jobs here until none is left (the ``assist.server``
+        job); skipped when not paired, not allowed, or no runner is attached."""
+        if self.pairing() is None:
+            return {"skipped": "not paired"}
+        if not self.worker_allowed():
+            return {"skipped": "not allowed"}
+        if self._worker_runner is None:
+            return {"skipped": "no worker attached"}
+        return self._worker_runner(check)
 
     def run_attached(self, progress: Progress | None = None) -> SyncReport:
         """A round over the attached transport; a refused or missing key is a reported error."""
@@ -247,7 +281,7 @@ class SyncService:
     def unpair(self) -> None:
         """Forget the server: links and cursor go; photos, edits and the journal stay."""
         with self._lib.write() as s:
-            for key in (PAIRING_KEY, CURSOR_KEY, *client_people.CURSORS):
+            for key in (PAIRING_KEY, CURSOR_KEY, WORKER_KEY, *client_people.CURSORS):
                 row = s.get(Setting, key)
                 if row is not None:
                     s.delete(row)

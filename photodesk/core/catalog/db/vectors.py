@@ -143,8 +143,12 @@ def vectors_of(s: Session, model: str, asset_ids: Iterable[int]) -> dict[int, ND
     return out
 
 
-def embedded_all(s: Session, model: str) -> list[int]:
-    return list(s.scalars(select(Embedding.asset_id).where(Embedding.model == model)))
+def embedded_all(s: Session, model: str | None) -> list[int]:
+    """The assets with an embedding of ``model`` (None: of any model)."""
+    query = select(Embedding.asset_id).distinct()
+    if model is not None:
+        query = query.where(Embedding.model == model)
+    return list(s.scalars(query))
 
 
 def embedded(s: Session, model: str, asset_ids: Iterable[int]) -> set[int]:
