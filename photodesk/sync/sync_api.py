@@ -7,6 +7,7 @@ and a push writes only to assets it owns (a viewer of a shared album cannot push
 from __future__ import annotations
 
 import asyncio
+import functools
 import struct
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,11 @@ async def changes(request: web.Request) -> web.Response:
     limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)
     # wait=S: a long poll; answer as soon as the account has a change after the cursor
     wait = int_param(request.query.get("wait"), "wait", default=0, low=0, high=MAX_WAIT_S)
+    after = request.query.get("after")
+    snapshot_after = None if after is None else int_param(after, "after", default=0, low=0, high=2**62)
+    device = request.query.get("device") or None
+    if device is not None and (len(device) > 64 or not device.isprintable()):
+        raise http_error(400, "device is a node id of at most 64 characters")
     sync = request.app[LIBRARY].sync
     if wait:
         deadline = asyncio.get_running_loop().time() + wait
@@ -71,15 +77,21 @@ async def changes(request: web.Request) -> web.Response:
             if asyncio.get_running_loop().time() >= deadline:
                 break
             await asyncio.sleep(POLL_S)
-    page = await asyncio.to_thread(sync.changes, user_id, cursor, limit)
-    return json_response(
-        {
-            "items": [item.as_json() for item in page.items],
-            "cursor": page.cursor,
-            "head": page.head,
-            "more": page.more,
-        }
+    page = await asyncio.to_thread(
+        functools.partial(sync.changes, after=snapshot_after, device=device),
+        user_id,
+        cursor,
+        limit,
     )
+    body = {
+        "items": [item.as_json() for item in page.items],
+        "cursor": page.cursor,
+        "head": page.head,
+        "more": page.more,
+    }
+    if page.snapshot is not None:  # a snapshot page: pass `after` back with the cursor
+        body.update(after=page.after, resync=page.resync, snapshot=list(page.snapshot))
+    return json_response(body)
 
 
 async def push(request: web.Request) -> web.Response:

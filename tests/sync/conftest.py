@@ -57,10 +57,6 @@ class ServerInfo:
         return self.running.app
 
 
-# Test modules of features whose catalog SQL exists only for SQLite so far.
-SQLITE_ONLY = frozenset({"test_sync_protocol", "test_desktop_sync", "test_desktop_sync_robust"})
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Every test that starts a server runs on each catalog dialect (tests/catalogs.py).
     if "catalog" in metafunc.fixturenames:
@@ -72,12 +68,6 @@ def catalog(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """The catalog dialect of this run: with ``postgresql`` every library the test opens (and
     every ``serve`` it spawns) keeps its catalog in a fresh PostgreSQL database."""
     dialect = getattr(request, "param", "sqlite")
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    if dialect == "postgresql" and module in SQLITE_ONLY:
-        pytest.skip(
-            "two-way sync journals writes with SQLite triggers (catalog/db/sync_log.py); "
-            "their PostgreSQL form is not written yet"
-        )
     server = request.getfixturevalue("postgres") if dialect == "postgresql" else None
     catalogs = Catalogs(dialect, server)
     catalogs.install(monkeypatch)

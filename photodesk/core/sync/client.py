@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ PUSH_BATCH = 500
 THUMB_BATCH = 250
 CURSOR_KEY = "sync.cursor"
 THUMBS_KEY = "sync.thumbnails_missing"
+SNAPSHOT_KEY = "sync.snapshot_after"  # in a snapshot: the last asset id of it applied
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
@@ -71,15 +73,32 @@ class Round:
 
     # -- pull ------------------------------------------------------------------------------
     def pull(self) -> None:
+        """Pull every page from the saved cursor (or the saved place in a snapshot). The next
+        page is fetched on a second thread while this one is applied (server and client work
+        at once); what is saved is always a page applied whole."""
         start = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
-        while True:
-            cursor = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
-            page = self.remote.changes(cursor, PAGE)
-            self.apply_page(page)
-            # changes of the account read so far, of those there were when the page was read
-            self.progress("pull", page.cursor - start, max(page.head - start, 0))
-            if not page.more:
-                return
+        after = self.lib.sync.setting(SNAPSHOT_KEY)
+        pairing = self.lib.sync.pairing()
+        device = pairing.device_id if pairing is not None else None
+
+        def fetch(cursor: int, after: int | None) -> FeedPage:
+            return self.remote.changes(cursor, PAGE, after=after, device=device)
+
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as pool:
+            ahead = pool.submit(fetch, start, None if after is None else int(after))
+            while True:
+                page = ahead.result()
+                if page.more:
+                    ahead = pool.submit(fetch, page.cursor, page.after)
+                if page.resync:
+                    log.info("the server trimmed its journal past this library's cursor: resync")
+                self.apply_page(page)
+                if page.snapshot is not None:  # assets of the snapshot so far, of all of them
+                    self.progress("pull", *page.snapshot)
+                else:  # changes read so far, of those there were when the page was read
+                    self.progress("pull", page.cursor - start, max(page.head - start, 0))
+                if not page.more:
+                    return
 
     def apply_page(self, page: FeedPage) -> None:
         owner = self.lib.owner_id
@@ -142,6 +161,7 @@ class Round:
                     )
                 )  # fmt: skip
             self.lib.sync.put_setting(s, CURSOR_KEY, page.cursor)
+            self.lib.sync.put_setting(s, SNAPSHOT_KEY, page.after)  # None: not in a snapshot
         if touched:
             self.lib.events.publish(Changes(assets=frozenset(touched)))
 

@@ -15,8 +15,8 @@ from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
-from photodesk.core.sync import feed, journal
-from photodesk.core.sync.client import CURSOR_KEY, Progress, Round
+from photodesk.core.sync import feed, journal, retention
+from photodesk.core.sync.client import CURSOR_KEY, SNAPSHOT_KEY, Progress, Round
 from photodesk.core.sync.ports import Remote, RemoteRefused
 from photodesk.core.sync.types import (
     FeedPage,
@@ -86,8 +86,20 @@ class SyncService:
         s.merge(Setting(key=key, value=value))
 
     # -- server side -------------------------------------------------------------------------
-    def changes(self, user_id: int, cursor: int, limit: int) -> FeedPage:
-        return feed.changes(self._lib, user_id, cursor, limit)
+    def changes(
+        self,
+        user_id: int,
+        cursor: int,
+        limit: int,
+        *,
+        after: int | None = None,
+        device: str | None = None,
+    ) -> FeedPage:
+        return feed.changes(self._lib, user_id, cursor, limit, after=after, device=device)
+
+    def trim(self, *, horizon_days: float = retention.RETENTION_DAYS) -> retention.TrimReport:
+        """Trim the journal: rows every device has read, rows older than the horizon."""
+        return retention.trim(self._lib, horizon_days=horizon_days)
 
     def head(self, user_id: int) -> int:
         return feed.head(self._lib, user_id)
@@ -145,6 +157,7 @@ class SyncService:
             )  # fmt: skip
             self._save(s, pairing)
             self.put_setting(s, CURSOR_KEY, 0)
+            self.put_setting(s, SNAPSHOT_KEY, None)
             journal.stamp(s)  # edits made before pairing keep the time they were made
             # every photo here is new to the server until a round finds or uploads it
             s.execute(
@@ -165,7 +178,7 @@ class SyncService:
     def unpair(self) -> None:
         """Forget the server: links and cursor go; photos, edits and the journal stay."""
         with self._lib.write() as s:
-            for key in (PAIRING_KEY, CURSOR_KEY):
+            for key in (PAIRING_KEY, CURSOR_KEY, SNAPSHOT_KEY):
                 row = s.get(Setting, key)
                 if row is not None:
                     s.delete(row)
