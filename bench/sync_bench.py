@@ -108,14 +108,15 @@ async def best_route(url: str, key: str) -> tuple[float, int, int]:
     ids: list[int] = []
     nbytes = 0
     async with aiohttp.ClientSession(headers=headers) as http:
-        cursor, more = 0, True
-        while more:
-            async with http.get(
-                f"{url}/api/photodesk/sync/changes", params={"cursor": cursor, "limit": PAGE}
-            ) as r:
+        cursor, after, more = 0, None, True
+        while more:  # a snapshot of the account (paged by `after`), then the journal after it
+            params = {"cursor": cursor, "limit": PAGE}
+            if after is not None:
+                params["after"] = after
+            async with http.get(f"{url}/api/photodesk/sync/changes", params=params) as r:
                 page = await r.json()
             ids += [item["id"] for item in page["items"]]
-            cursor, more = page["cursor"], page["more"]
+            cursor, after, more = page["cursor"], page.get("after"), page["more"]
         for k in range(0, len(ids), THUMBS):
             chunk = ",".join(map(str, ids[k : k + THUMBS]))
             async with http.get(f"{url}/api/photodesk/sync/thumbnails", params={"ids": chunk}) as r:

@@ -66,7 +66,9 @@ async def changes(request: web.Request) -> web.Response:
     # wait=S: a long poll; answer as soon as the account has a change after the cursor
     wait = int_param(request.query.get("wait"), "wait", default=0, low=0, high=MAX_WAIT_S)
     after = request.query.get("after")
-    snapshot_after = None if after is None else int_param(after, "after", default=0, low=0, high=2**62)
+    snapshot_after = (
+        None if after is None else int_param(after, "after", default=0, low=0, high=2**62)
+    )
     device = request.query.get("device") or None
     if device is not None and (len(device) > 64 or not device.isprintable()):
         raise http_error(400, "device is a node id of at most 64 characters")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile
@@ -30,9 +31,10 @@ if TYPE_CHECKING:
     from photodesk.core.library import Library
 
 log = logging.getLogger(__name__)
-PAGE = 500
+PAGE = 1000
 PUSH_BATCH = 500
 THUMB_BATCH = 250
+AHEAD = 2  # thumbnail batches fetched ahead of the one being recorded
 CURSOR_KEY = "sync.cursor"
 THUMBS_KEY = "sync.thumbnails_missing"
 SNAPSHOT_KEY = "sync.snapshot_after"  # in a snapshot: the last asset id of it applied
@@ -214,6 +216,8 @@ class Round:
 
     # -- thumbnails ------------------------------------------------------------------------
     def fetch_thumbnails(self) -> None:
+        """Fetch the thumbnails of remote-only assets in batches: a second thread fetches and
+        writes the next batches while this one records the last."""
         if not self.lib.sync.setting(THUMBS_KEY, True):
             return  # none missing since the last look (a pull that makes assets sets it)
         with self.lib.read() as s:
@@ -225,33 +229,45 @@ class Round:
                     ~Asset.has_thumbnail,
                     ~exists().where(AssetFile.asset_id == Asset.id),
                 )
+                .order_by(Asset.id)
             ).all()
         missing = 0
-        for start in range(0, len(rows), THUMB_BATCH):
-            batch = rows[start : start + THUMB_BATCH]
-            wanted = {r.remote_id: r for r in batch if not self._has_thumb(r.checksum)}
-            got = self.remote.thumbnails(sorted(wanted)) if wanted else {}
-            done = [r.id for r in batch if r.remote_id not in wanted]
-            for remote_id, data in got.items():
-                row = wanted.get(remote_id)
-                if row is not None:
-                    _write_atomically(self.lib.thumbnails.thumb_path(row.checksum), data)
-                    done.append(row.id)
-            self._mark_thumbs(done)
-            self.thumbs += len(done)
-            missing += len(batch) - len(done)
-            self.progress("thumbnails", start + len(batch), len(rows))
+        batches = [rows[k : k + THUMB_BATCH] for k in range(0, len(rows), THUMB_BATCH)]
+        writer = _ThumbWriter(self.lib.thumbnails.thumb_file)
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-thumbs") as pool:
+            ahead = deque(pool.submit(self._fetch_batch, writer, b) for b in batches[:AHEAD])
+            for k, batch in enumerate(batches):
+                done = ahead.popleft().result()
+                if k + AHEAD < len(batches):
+                    ahead.append(pool.submit(self._fetch_batch, writer, batches[k + AHEAD]))
+                self._mark_thumbs(done)
+                self.thumbs += len(done)
+                missing += len(batch) - len(done)
+                self.progress("thumbnails", k * THUMB_BATCH + len(batch), len(rows))
         with self.lib.write() as s:
             self.lib.sync.put_setting(s, THUMBS_KEY, missing > 0)
 
-    def _has_thumb(self, checksum: str) -> bool:
-        return self.lib.thumbnails.thumb_path(checksum).is_file()
+    def _fetch_batch(self, writer: _ThumbWriter, batch: list[Any]) -> list[int]:
+        """Fetch and write one batch (on the second thread); the asset ids that have one now."""
+        wanted = {r.remote_id: r for r in batch if not writer.exists(r.checksum)}
+        got = self.remote.thumbnails(sorted(wanted)) if wanted else {}
+        done = [r.id for r in batch if r.remote_id not in wanted]
+        for remote_id, data in got.items():
+            row = wanted.get(remote_id)
+            if row is not None:
+                writer.write(row.checksum, data)
+                done.append(row.id)
+        return done
 
     def _mark_thumbs(self, ids: list[int]) -> None:
         if ids:
             with self.lib.write(Changes(assets=frozenset(ids))) as s:
-                for a in s.scalars(select(Asset).where(Asset.id.in_(ids))):
-                    a.has_thumbnail = True
+                s.execute(
+                    update(Asset)
+                    .where(Asset.id.in_(ids))
+                    .values(has_thumbnail=True)
+                    .execution_options(synchronize_session=False)
+                )
 
     # -- push ------------------------------------------------------------------------------
     def upload(self) -> int:
@@ -367,9 +383,24 @@ class Round:
         return sent
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """A thumbnail appears whole or not at all (a cache: no fsync, it can be fetched again)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+class _ThumbWriter:
+    """Thumbnails written whole or not at all (a cache: no fsync, it can be fetched again)."""
+
+    def __init__(self, path_of: Callable[[str], str]) -> None:
+        self.path_of = path_of
+        self.dirs: set[str] = set()
+        self.pid = os.getpid()
+
+    def exists(self, checksum: str) -> bool:
+        return os.path.isfile(self.path_of(checksum))
+
+    def write(self, checksum: str, data: bytes) -> None:
+        path = self.path_of(checksum)
+        folder, name = os.path.split(path)
+        if folder not in self.dirs:
+            os.makedirs(folder, exist_ok=True)
+            self.dirs.add(folder)
+        tmp = os.path.join(folder, f".{name}.{self.pid}.part")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)

@@ -83,13 +83,9 @@ def changes(
                     .limit(limit)
                 )
             )
-            total = int(
-                s.scalar(select(func.count()).where(Asset.owner_id == user_id)) or 0
-            )
+            total = int(s.scalar(select(func.count()).where(Asset.owner_id == user_id)) or 0)
             done = int(
-                s.scalar(
-                    select(func.count()).where(Asset.owner_id == user_id, Asset.id <= after)
-                )
+                s.scalar(select(func.count()).where(Asset.owner_id == user_id, Asset.id <= after))
                 or 0
             )
             page = FeedPage(

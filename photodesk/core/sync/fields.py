@@ -116,7 +116,9 @@ def _scalars(r: Any, mine: dict[str, str]) -> dict[str, Versioned]:
         location = None
     else:
         p = _PLACE_AT
-        place = None if r[p] is None else dict(zip(_PLACE, r[p + 1 : p + 1 + len(_PLACE)]))
+        place = (
+            None if r[p] is None else dict(zip(_PLACE, r[p + 1 : p + 1 + len(_PLACE)], strict=True))
+        )
         location = [lat, lon, place]
     return {
         "title": (r[at["title"]], get("title", "")),
@@ -238,56 +240,74 @@ def write(
         _write_tag(s, a, field[len(TAG) :], value, cache, fresh)
     elif field.startswith(ALBUM):
         _write_album(s, a, field[len(ALBUM) :], value, cache, fresh)
-    elif field in ("title", "description"):
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{field} must be text or null")
-        setattr(a, field, value or None)
-    elif field == "rating":
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
-            raise ValueError("rating must be 0 to 5")
-        a.rating = value
-    elif field in ("favorite", "archived"):
-        if not isinstance(value, bool):
-            raise ValueError(f"{field} must be true or false")
-        setattr(a, field, value)
-    elif field == "trashed":
-        a.trashed_at = _datetime(value, field)
-    elif field == "taken":
-        _write_taken(a, value)
-    elif field == "location":
-        _write_location(s, a, value)
     else:
-        raise ValueError(f"{field!r} is not a synced field")
+        for column, v in columns(s, field, value, cache).items():
+            setattr(a, column, v)
     a.updated_at = datetime.now()
 
 
-def _write_taken(a: Asset, value: Any) -> None:
+def columns(
+    s: Session, field: str, value: Any, cache: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The asset columns a scalar field's value sets (checked; a place is found or made).
+
+    Raises:
+        ValueError: the value does not fit the field (one line, for the sender).
+    """
+    if field in ("title", "description"):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{field} must be text or null")
+        return {field: value or None}
+    if field == "rating":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
+            raise ValueError("rating must be 0 to 5")
+        return {"rating": value}
+    if field in ("favorite", "archived"):
+        if not isinstance(value, bool):
+            raise ValueError(f"{field} must be true or false")
+        return {field: value}
+    if field == "trashed":
+        return {"trashed_at": _datetime(value, field)}
+    if field == "taken":
+        return _taken(value)
+    if field == "location":
+        return _location(s, value, {} if cache is None else cache)
+    raise ValueError(f"{field!r} is not a synced field")
+
+
+def _taken(value: Any) -> dict[str, Any]:
     if value is None:
-        a.taken_at, a.taken_offset, a.taken_month = None, None, None
-        return
+        return {"taken_at": None, "taken_offset": None, "taken_month": None}
     if not isinstance(value, list) or len(value) != 2:
         raise ValueError("taken is [ISO local time, UTC offset in minutes or null]")
     when = _datetime(value[0], "taken")
     offset = value[1]
     if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int)):
         raise ValueError("taken's offset is minutes east of UTC")
-    a.taken_at, a.taken_offset = when, offset
-    a.taken_month = when.year * 100 + when.month if when else None
-    a.taken_at_source = "user"
+    return {
+        "taken_at": when,
+        "taken_offset": offset,
+        "taken_month": when.year * 100 + when.month if when else None,
+        "taken_at_source": "user",
+    }
 
 
-def _write_location(s: Session, a: Asset, value: Any) -> None:
+def _location(s: Session, value: Any, cache: dict[str, int]) -> dict[str, Any]:
     if value is None:
-        a.latitude = a.longitude = a.altitude = None
-        a.place_id = None
-        return
+        return {"latitude": None, "longitude": None, "altitude": None, "place_id": None}
     if not isinstance(value, list) or len(value) not in (2, 3):
         raise ValueError("location is [latitude, longitude, place or null]")
     lat, lon = _number(value[0], "latitude"), _number(value[1], "longitude")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("location is out of range")
-    a.latitude, a.longitude = lat, lon
-    a.place_id = _place(s, lat, lon, value[2] if len(value) == 3 else None)
+    where = value[2] if len(value) == 3 else None
+    key = f"place:{_canonical(where)}"
+    if key not in cache:  # a first sync meets the same few places thousands of times
+        place = _place(s, lat, lon, where)
+        if place is None:
+            return {"latitude": lat, "longitude": lon, "place_id": None}
+        cache[key] = place
+    return {"latitude": lat, "longitude": lon, "place_id": cache[key]}
 
 
 def _write_tag(

@@ -78,9 +78,7 @@ def trim(
         ).all()
         acks = dict(
             s.execute(
-                select(SyncDevice.user_id, func.min(SyncDevice.cursor)).group_by(
-                    SyncDevice.user_id
-                )
+                select(SyncDevice.user_id, func.min(SyncDevice.cursor)).group_by(SyncDevice.user_id)
             ).all()
         )
         for owner, top in owners:
@@ -106,4 +104,3 @@ def trim(
             )
             s.merge(SyncFloor(owner_id=owner, seq=upto))
     return TrimReport(rows, devices, mutations)
-

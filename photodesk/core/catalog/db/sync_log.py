@@ -232,9 +232,7 @@ def _pg_functions() -> list[tuple[str, str, str]]:
             + log.format("v_owner", "r.asset_id", f"'{kind}:' || v_element")
             + " RETURN NULL; END"
         ).replace("DECLARE ", f"DECLARE r {table}; ", 1)
-        out.append(
-            (f"sync_log_{table}", body, f"AFTER INSERT OR DELETE ON {table} FOR EACH ROW")
-        )
+        out.append((f"sync_log_{table}", body, f"AFTER INSERT OR DELETE ON {table} FOR EACH ROW"))
     for parent, table, kind, name in (
         ("albums", "album_assets", "album", "name"),
         ("tags", "asset_tags", "tag", "path"),
@@ -248,7 +246,11 @@ def _pg_functions() -> list[tuple[str, str, str]]:
         )
         # before a delete: its members are still there to be logged
         out.append(
-            (f"sync_log_{parent}", body, f"BEFORE UPDATE OF {name} OR DELETE ON {parent} FOR EACH ROW")
+            (
+                f"sync_log_{parent}",
+                body,
+                f"BEFORE UPDATE OF {name} OR DELETE ON {parent} FOR EACH ROW",
+            )
         )
     return out
 
@@ -261,7 +263,9 @@ def create_triggers(conn: Connection) -> None:
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
                 f"$fn$ {body} $fn$"
             )
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {when.split(' ON ')[1].split()[0]}")
+            conn.exec_driver_sql(
+                f"DROP TRIGGER IF EXISTS {name} ON {when.split(' ON ')[1].split()[0]}"
+            )
             conn.exec_driver_sql(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {name}()")
         return
     if conn.dialect.name != "sqlite":
