@@ -150,15 +150,20 @@ def _frames(store: Any, sources: list[tuple[int, str, str, str, str, int | None]
 def _thumb_bytes(
     store: Any, checksum: str, path: str, file_type: str, kind: str, orientation: int | None
 ) -> bytes:
-    thumb = store.thumb_path(checksum)
-    if not thumb.is_file() and path:
-        try:
-            store.render(Path(path), checksum, file_type, kind, orientation)
-        except (CorruptFile, UnsupportedFormat, OSError):
-            return b""
     try:
-        return bytes(thumb.read_bytes())
+        with open(store.thumb_file(checksum), "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        pass
     except OSError:
+        return b""
+    if not path:
+        return b""
+    try:  # none yet: make it from the original
+        store.render(Path(path), checksum, file_type, kind, orientation)
+        with open(store.thumb_file(checksum), "rb") as fh:
+            return fh.read()
+    except (CorruptFile, UnsupportedFormat, OSError):
         return b""
 
 

@@ -87,7 +87,7 @@ def insert_fresh(
                     Asset.owner_id == owner,
                     Asset.checksum.in_([st.checksum for st in states[k : k + 900]]),
                 )
-            ).tuples()
+            ).all()
         )
     ids = {st.remote_id: int(made[st.checksum]) for st in states}
     conn.execute(
