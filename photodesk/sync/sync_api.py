@@ -7,8 +7,11 @@ and a push writes only to assets it owns (a viewer of a shared album cannot push
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import logging
 import struct
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,9 @@ MAX_BODY = 32 * 1024 * 1024
 MAX_THUMBS = 500
 MAX_WAIT_S = 60
 POLL_S = 0.25
+TRIM_FIRST_S = 60.0  # after start, then every TRIM_EVERY_S
+TRIM_EVERY_S = 6 * 3600.0
+log = logging.getLogger(__name__)
 
 
 def _require_sync(request: web.Request) -> int:
@@ -167,7 +173,31 @@ def _thumb_bytes(
         return b""
 
 
+async def _trim_journal(app: web.Application) -> AsyncIterator[None]:
+    """Trim the change journal now and then while the server runs (see core/sync/retention)."""
+
+    async def loop() -> None:
+        await asyncio.sleep(TRIM_FIRST_S)
+        while True:
+            try:
+                report = await asyncio.to_thread(app[LIBRARY].sync.trim)
+                if report.rows:
+                    log.info("sync journal: %d rows every device has read trimmed", report.rows)
+            except Exception:
+                log.exception("trimming the sync journal failed")
+            await asyncio.sleep(TRIM_EVERY_S)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(_trim_journal)
     app.router.add_get(PREFIX + "/thumbnails", thumbnails)
     app.router.add_get(PREFIX + "/account", account)
     app.router.add_post(PREFIX + "/devices", create_device)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -247,7 +247,7 @@ class Round:
         with self.lib.write() as s:
             self.lib.sync.put_setting(s, THUMBS_KEY, missing > 0)
 
-    def _fetch_batch(self, writer: _ThumbWriter, batch: list[Any]) -> list[int]:
+    def _fetch_batch(self, writer: _ThumbWriter, batch: Sequence[Any]) -> list[int]:
         """Fetch and write one batch (on the second thread); the asset ids that have one now."""
         wanted = {r.remote_id: r for r in batch if not writer.exists(r.checksum)}
         got = self.remote.thumbnails(sorted(wanted)) if wanted else {}

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Album, AlbumAsset, Asset, AssetTag
@@ -31,7 +31,7 @@ def _parse_dt(text: Any) -> datetime | None:
         return None
 
 
-_BLANK = {k: None for k in _COLUMNS}
+_BLANK: dict[str, Any] = {k: None for k in _COLUMNS}
 
 
 def _row(
@@ -78,7 +78,7 @@ def insert_fresh(
         return {}
     rows = [_row(s, owner, st, cache, errors) for st in states]
     conn = s.connection()  # Core executemany: no ORM bookkeeping for a thousand rows a page
-    conn.execute(Asset.__table__.insert(), rows)
+    conn.execute(insert(Asset), rows)
     made: dict[str, int] = {}
     for k in range(0, len(states), 900):
         made.update(
@@ -91,7 +91,7 @@ def insert_fresh(
         )
     ids = {st.remote_id: int(made[st.checksum]) for st in states}
     conn.execute(
-        SyncRemote.__table__.insert(),
+        insert(SyncRemote),
         [
             {"asset_id": ids[st.remote_id], "remote_id": st.remote_id,
              "filename": str(st.info.get("filename") or "")}
@@ -119,7 +119,7 @@ def insert_fresh(
                 errors.append(f"{st.checksum[:12]} {field[:60]}: {exc}")
     for table, values in ((SyncClock, clocks), (AssetTag, tags), (AlbumAsset, members)):
         if values:
-            conn.execute(table.__table__.insert(), values)
+            conn.execute(insert(table), values)
     return ids
 
 

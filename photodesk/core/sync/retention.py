@@ -66,10 +66,8 @@ def trim(
     outbox_owner = lib.owner_id if pairing is not None else None
     rows = devices = mutations = 0
     with lib.write() as s:
-        devices = s.execute(delete(SyncDevice).where(SyncDevice.seen_at < cutoff)).rowcount or 0
-        mutations = (
-            s.execute(delete(SyncMutation).where(SyncMutation.applied_at < cutoff)).rowcount or 0
-        )
+        devices = _count(s.execute(delete(SyncDevice).where(SyncDevice.seen_at < cutoff)))
+        mutations = _count(s.execute(delete(SyncMutation).where(SyncMutation.applied_at < cutoff)))
         newest = s.scalar(select(func.max(SyncChange.seq)))
         if newest is None:
             return TrimReport(0, devices, mutations)
@@ -96,11 +94,14 @@ def trim(
             upto = min(upto, int(newest) - 1) if upto >= newest else upto
             if upto <= floor(s, owner):
                 continue
-            rows += (
+            rows += _count(
                 s.execute(
                     delete(SyncChange).where(SyncChange.owner_id == owner, SyncChange.seq <= upto)
-                ).rowcount
-                or 0
+                )
             )
             s.merge(SyncFloor(owner_id=owner, seq=upto))
     return TrimReport(rows, devices, mutations)
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
