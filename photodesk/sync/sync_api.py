@@ -65,7 +65,7 @@ async def create_device(request: web.Request) -> web.Response:
 
 
 async def changes(request: web.Request) -> web.Response:
-    """The account's change feed after `cursor` (a page of `limit`; `wait=S` long-polls for one)."""
+    """The account's change feed after `cursor`, or a snapshot (`cursor=0`, paged by `after`)."""
     user_id = _require_sync(request)
     cursor = int_param(request.query.get("cursor"), "cursor", default=0, low=0, high=2**62)
     limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)

@@ -35,19 +35,24 @@ _BLANK: dict[str, Any] = {k: None for k in _COLUMNS}
 
 
 def _row(
-    s: Session, owner: int, state: AssetState, cache: dict[str, int], errors: list[str]
+    s: Session,
+    owner: int,
+    state: AssetState,
+    cache: dict[str, int],
+    errors: list[str],
+    now: datetime,
 ) -> dict[str, Any]:
     info = state.info
     row = dict(_BLANK)
-    for key in fields.INFO:
-        row[key] = info.get(key)
+    row.update(zip(fields.INFO, map(info.get, fields.INFO), strict=True))
     source = info.get("taken_at_source")
+    values = state.fields
     for field in fields.SCALAR_FIELDS:
-        value = state.fields.get(field, (None, ""))[0]
-        if value is None:
+        versioned = values.get(field)
+        if versioned is None or versioned[0] is None:
             continue  # blank already
         try:
-            row.update(fields.columns(s, field, value, cache))
+            row.update(fields.columns(s, field, versioned[0], cache))
         except ValueError as exc:
             errors.append(f"{state.checksum[:12]} {field}: {exc}")
     if source:  # the server's word on where the capture time came from
@@ -55,7 +60,6 @@ def _row(
     for k, v in _DEFAULTS.items():
         if row[k] is None:
             row[k] = v
-    now = datetime.now()
     row.update(
         owner_id=owner,
         checksum=state.checksum,
@@ -76,7 +80,8 @@ def insert_fresh(
     """Insert assets only the server has, with links, clocks, tags, albums: remote -> local id."""
     if not states:
         return {}
-    rows = [_row(s, owner, st, cache, errors) for st in states]
+    now = datetime.now()
+    rows = [_row(s, owner, st, cache, errors, now) for st in states]
     conn = s.connection()  # Core executemany: no ORM bookkeeping for a thousand rows a page
     conn.execute(insert(Asset), rows)
     made: dict[str, int] = {}
