@@ -193,6 +193,18 @@ def _pg_members(table: str, kind: str, row: str, name: str) -> str:
     )
 
 
+# A transaction that copies rows which are not edits (``db migrate-to``) turns the PostgreSQL
+# triggers off for itself: ``SELECT set_config('photodesk.sync_off', 'on', true)``.
+PG_OFF = "photodesk.sync_off"
+_PG_SKIP = f"IF current_setting('{PG_OFF}', true) = 'on' THEN RETURN {{0}}; END IF; "
+
+
+def pg_suppress(conn: Connection) -> None:
+    """Journal nothing for the rest of this transaction (PostgreSQL; a copy, not edits)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT set_config('{PG_OFF}', 'on', true)")
+
+
 def _pg_functions() -> list[tuple[str, str, str]]:
     """PostgreSQL: (function, its body, the trigger that runs it) for the same writes as
     ``_triggers`` (one row-level trigger per table)."""
@@ -206,7 +218,7 @@ def _pg_functions() -> list[tuple[str, str, str]]:
         for field, cols in SCALARS
     )
     assets = (
-        "BEGIN IF TG_OP = 'INSERT' THEN "
+        "BEGIN " + _PG_SKIP.format("NULL") + "IF TG_OP = 'INSERT' THEN "
         f"{log.format('NEW.owner_id', 'NEW.id', repr('asset'))} RETURN NULL; END IF; "
         f"{scalars} RETURN NULL; END"
     )
@@ -223,7 +235,8 @@ def _pg_functions() -> list[tuple[str, str, str]]:
     ):
         body = (
             "DECLARE v_owner integer; v_element text; "
-            "BEGIN IF TG_OP = 'INSERT' THEN r := NEW; ELSE r := OLD; END IF; "
+            "BEGIN " + _PG_SKIP.format("NULL") + "IF TG_OP = 'INSERT' THEN r := NEW; "
+            "ELSE r := OLD; END IF; "
             # a cascade from a deleted asset (or tag, album) is not an edit of the asset
             "SELECT owner_id INTO v_owner FROM assets WHERE id = r.asset_id; "
             "IF NOT FOUND THEN RETURN NULL; END IF; "
@@ -238,11 +251,13 @@ def _pg_functions() -> list[tuple[str, str, str]]:
         ("tags", "asset_tags", "tag", "path"),
     ):
         body = (
-            f"BEGIN IF TG_OP = 'DELETE' THEN {_pg_members(table, kind, 'OLD', f'OLD.{name}')} "
-            "RETURN OLD; END IF; "
-            f"IF OLD.{name} IS DISTINCT FROM NEW.{name} THEN "
-            f"{_pg_members(table, kind, 'NEW', f'OLD.{name}')} "
-            f"{_pg_members(table, kind, 'NEW', f'NEW.{name}')} END IF; RETURN NEW; END"
+            "BEGIN IF TG_OP = 'DELETE' THEN "
+            + _PG_SKIP.format("OLD")
+            + f"{_pg_members(table, kind, 'OLD', f'OLD.{name}')} RETURN OLD; END IF; "
+            + _PG_SKIP.format("NEW")
+            + f"IF OLD.{name} IS DISTINCT FROM NEW.{name} THEN "
+            + f"{_pg_members(table, kind, 'NEW', f'OLD.{name}')} "
+            + f"{_pg_members(table, kind, 'NEW', f'NEW.{name}')} END IF; RETURN NEW; END"
         )
         # before a delete: its members are still there to be logged
         out.append(
