@@ -109,6 +109,12 @@ class HttpRemote:
             raise RemoteRefused("server", f"{self.url} did not answer JSON ({path})") from None
 
     # -- pairing ---------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Is a photodesk (or Immich-compatible) server there? RemoteUnavailable if not."""
+        data = self._json("GET", "/api/server/ping")
+        if not isinstance(data, dict) or data.get("res") != "pong":
+            raise RemoteRefused("server", f"{self.url} does not look like a photodesk server")
+
     def login(self, email: str, password: str) -> str:
         """A session token for the account (accounts with two factors pair with a key)."""
         data = self._json("POST", "/api/auth/login", {"email": email, "password": password})
@@ -231,6 +237,20 @@ class HttpRemote:
             except OSError as exc:
                 raise RemoteUnavailable(f"{self.url}: the answer was cut ({exc})") from None
         return out
+
+    def preview(self, remote_id: int) -> bytes | None:
+        try:
+            with self._open(
+                "GET", f"/api/photodesk/assets/{int(remote_id)}/thumbnail?size=preview"
+            ) as resp:
+                return bytes(resp.read())
+        except RemoteRefused as exc:
+            message = str(exc)
+            if exc.reason == "server" and ("no thumbnail" in message or "HTTP 404" in message):
+                return None
+            raise
+        except OSError as exc:
+            raise RemoteUnavailable(f"{self.url}: the answer was cut ({exc})") from None
 
     def original(self, remote_id: int, dest: Path, checksum: str | None = None) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)

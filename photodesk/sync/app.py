@@ -37,6 +37,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.web_albums",
     "photodesk.sync.workers_api",
     "photodesk.sync.sync_api",
+    "photodesk.sync.device_pairing",
     "photodesk.sync.dav",
 )
 

@@ -1,5 +1,6 @@
 """Two-way, offline-first sync of a desktop library with a server account (docs/sync.md)."""
 
+from photodesk.core.sync.offline import SyncSettings
 from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
 from photodesk.core.sync.types import (
     AssetState,
@@ -9,6 +10,7 @@ from photodesk.core.sync.types import (
     Pairing,
     PushResult,
     RemoteAccount,
+    SyncProgress,
     SyncReport,
     SyncState,
 )
@@ -24,6 +26,8 @@ __all__ = [
     "RemoteAccount",
     "RemoteRefused",
     "RemoteUnavailable",
+    "SyncProgress",
     "SyncReport",
+    "SyncSettings",
     "SyncState",
 ]

@@ -47,6 +47,10 @@ class Remote(Protocol):
         """The server's thumbnails of these assets (an asset without one is left out)."""
         ...
 
-    def original(self, remote_id: int, dest: Path) -> None:
-        """Download the original to ``dest`` (written whole or not at all)."""
+    def original(self, remote_id: int, dest: Path, checksum: str | None = None) -> None:
+        """Download the original to ``dest`` (written whole or not at all, SHA-1 checked)."""
+        ...
+
+    def preview(self, remote_id: int) -> bytes | None:
+        """The server's preview (JPEG) of an asset; None if it has none."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
@@ -17,12 +18,15 @@ from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import feed, journal, retention
 from photodesk.core.sync.client import CURSOR_KEY, SNAPSHOT_KEY, Progress, Round
+from photodesk.core.sync.offline import SETTINGS_KEY, SyncSettings
 from photodesk.core.sync.ports import Remote, RemoteRefused
 from photodesk.core.sync.types import (
+    Decision,
     FeedPage,
     Mutation,
     Pairing,
     PushResult,
+    SyncProgress,
     SyncReport,
     SyncState,
 )
@@ -32,6 +36,8 @@ if TYPE_CHECKING:
     from photodesk.core.sync.jobs import BackgroundSync
 
 PAIRING_KEY = "sync.pairing"
+CONFLICTS_KEY = "sync.conflicts"
+MAX_CONFLICTS = 200  # the latest decisions the app lists
 
 
 class SyncService:
@@ -39,6 +45,8 @@ class SyncService:
         self._lib = library
         self._remote_factory: Callable[[], Remote] | None = None
         self.background: BackgroundSync | None = None
+        self._progress: SyncProgress | None = None
+        self._step_started = ("", 0.0)
 
     # -- the transport, plugged in by the composition root -------------------------------------
     def attach_remote(self, factory: Callable[[], Remote]) -> None:
@@ -239,12 +247,76 @@ class SyncService:
             )  # fmt: skip
             asset.offline = False
 
+    # -- what of remote-only assets comes here (photodesk.core.sync.offline) ------------------
+    def settings(self) -> SyncSettings:
+        return SyncSettings.from_json(self.setting(SETTINGS_KEY))
+
+    def set_settings(
+        self, *, previews: str | None = None, originals: str | None = None,
+        offline_albums: Sequence[str] | None = None,
+    ) -> SyncSettings:  # fmt: skip
+        """Change some of the settings (None: keep); answers all of them."""
+        now = self.settings()
+        new = SyncSettings(
+            previews if previews is not None else now.previews,
+            originals if originals is not None else now.originals,
+            tuple(offline_albums) if offline_albums is not None else now.offline_albums,
+        ).checked()
+        with self._lib.write() as s:
+            self.put_setting(s, SETTINGS_KEY, new.as_json())
+        return new
+
+    def fetch_original(self, asset_id: int) -> Path:
+        """Download a remote-only original over the attached transport (never on a GUI thread)."""
+        from photodesk.core.sync import offline
+
+        return offline.fetch_original(self._lib, self.attached_remote(), asset_id)
+
+    def fetch_preview(self, asset_id: int) -> Path | None:
+        """The server's preview of a remote-only asset, cached (previews on demand)."""
+        from photodesk.core.sync import offline
+
+        return offline.fetch_preview(self._lib, self.attached_remote(), asset_id)
+
+    def is_remote_only(self, asset_id: int) -> bool:
+        with self._lib.read() as s:
+            has_file = s.scalar(select(AssetFile.id).where(AssetFile.asset_id == asset_id).limit(1))
+            return has_file is None and s.get(SyncRemote, asset_id) is not None
+
+    # -- progress and decisions, for the app -----------------------------------------------
+    def progress(self) -> SyncProgress | None:
+        """Where the running round is (None: no round running in this process)."""
+        return self._progress
+
+    def _track(self, progress: Progress | None) -> Progress:
+        import time
+
+        def track(step: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if step != self._step_started[0]:
+                self._step_started = (step, now)
+            elapsed = now - self._step_started[1]
+            rate = done / elapsed if elapsed > 0.2 else 0.0
+            eta = (total - done) / rate if rate > 0 and total > done else None
+            self._progress = SyncProgress(step, done, total, rate, eta)
+            if progress is not None:
+                progress(step, done, total)
+
+        return track
+
+    def conflicts(self) -> list[Decision]:
+        """The latest decisions of rounds (newest first), as ``sync --json`` reported them."""
+        rows = self.setting(CONFLICTS_KEY) or []
+        return [Decision(**row) for row in rows if isinstance(row, dict)]
+
     def state(self) -> SyncState | None:
         """The pairing's state for a status bar (None: not paired)."""
         pairing = self.pairing()
         if pairing is None:
             return None
-        running = any(q.name == "sync" and q.running for q in self._lib.jobs.status())
+        running = self._progress is not None or any(
+            q.name == "sync" and q.running for q in self._lib.jobs.status()
+        )
         pending = self.pending()
         error = pairing.last_error
         if running:
@@ -255,13 +327,37 @@ class SyncService:
             state = "error"
         else:
             state = "pending" if pending else "synced"
-        return SyncState(state, pairing.url, pairing.email, pairing.last_sync, pending, error)
+        progress = self._progress if running else None
+        return SyncState(
+            state, pairing.url, pairing.email, pairing.last_sync, pending, error, progress
+        )
 
     def run(self, remote: Remote, progress: Progress | None = None) -> SyncReport:
         """One full round with the paired server (see photodesk.core.sync.client)."""
         if self.pairing() is None:
             raise InvalidInput("this library is not paired: `photodesk remote add URL` first")
-        report = Round(self._lib, remote, progress).run()
+        from photodesk.core.sync import offline as extras
+
+        track = self._track(progress)
+        self._progress, self._step_started = None, ("", 0.0)
+        try:
+            report = Round(self._lib, remote, track).run()
+            if not report.errors:
+                originals, previews, errors = extras.after_round(self._lib, remote, track)
+                report = replace(
+                    report, originals=originals, previews=previews, errors=tuple(errors)
+                )
+        finally:
+            self._progress = None
+        if report.conflicts:  # one decision may be reported by the pull and by the push
+            # (the pull says "local", the server's answer "device": the same side)
+            kept = list({
+                json.dumps([c.checksum, c.field, c.kept, c.dropped], default=str): c.as_json()
+                for c in reversed(report.conflicts)
+            }.values())  # fmt: skip
+            with self._lib.write() as s:
+                old = self.setting(CONFLICTS_KEY) or []
+                self.put_setting(s, CONFLICTS_KEY, (kept + list(old))[:MAX_CONFLICTS])
         now = datetime.now().isoformat(timespec="seconds")
         error = report.errors[0] if report.errors else None
         offline = error is not None and error.startswith("offline")

@@ -116,6 +116,8 @@ class SyncReport:
     thumbnails: int = 0
     conflicts: tuple[Decision, ...] = ()
     errors: tuple[str, ...] = ()
+    originals: int = 0  # fetched to keep offline (settings)
+    previews: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -123,6 +125,8 @@ class SyncReport:
             "pushed": self.pushed,
             "uploaded": self.uploaded,
             "thumbnails": self.thumbnails,
+            "originals": self.originals,
+            "previews": self.previews,
             "conflicts": [c.as_json() for c in self.conflicts],
             "errors": list(self.errors),
         }
@@ -164,10 +168,11 @@ class SyncState:
     last_sync: str | None
     pending: int
     error: str | None
+    progress: SyncProgress | None = None
 
     def text(self) -> str:
         if self.state == "syncing":
-            return "Syncing…"
+            return f"Syncing {self.progress.text()}" if self.progress else "Syncing…"
         if self.state == "offline":
             return f"Offline ({self.pending} to send)" if self.pending else "Offline"
         if self.state == "error":
@@ -176,3 +181,32 @@ class SyncState:
             return f"{self.pending} to sync"
         when = (self.last_sync or "")[11:16]
         return f"Synced {when}" if when else "Synced"
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Where a running round is: its step, n of m, rate and time left."""
+
+    step: str  # pull | thumbnails | upload | push | previews | originals
+    done: int
+    total: int
+    rate: float  # items per second in this step
+    eta_s: float | None
+
+    def text(self) -> str:
+        out = f"{self.step} {self.done} of {self.total}"
+        if self.rate > 0:
+            out += f" ({self.rate:.0f}/s"
+            if self.eta_s is not None and self.eta_s >= 1:
+                out += f", {_duration(self.eta_s)} left"
+            out += ")"
+        return out
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds + 0.5)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
