@@ -39,6 +39,12 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--json", action="store_true")
     s.add_argument("--offline", action="store_true", help="do not ask the server")
     rsub.add_parser("remove", help="unpair (photos and edits stay in this library)")
+    w = rsub.add_parser(
+        "worker",
+        help="let this computer analyse the server's photos (faces, smart search) in the "
+        "background while the app runs (the account must be the server's administrator)",
+    )
+    w.add_argument("state", choices=["on", "off", "status"])
     c = rsub.add_parser(
         "settings", help="previews always / on demand; originals on demand, per album or all"
     )
@@ -133,6 +139,15 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         if args.action == "remove":
             gone = pairing.remove(lib)
             print(f"unpaired from {gone.url}")
+            return 0
+        if args.action == "worker":
+            if args.state != "status":
+                lib.sync.allow_worker(args.state == "on")
+            on = lib.sync.worker_allowed()
+            print(
+                "working for the server: "
+                + ("on (the app, or `photodesk jobs run`, works its ML jobs)" if on else "off")
+            )
             return 0
         if args.action == "settings":
             now = lib.sync.set_settings(

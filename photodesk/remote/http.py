@@ -21,10 +21,15 @@ from photodesk.core.sync import (
     Decision,
     FeedPage,
     Mutation,
+    PeopleItem,
+    PeoplePage,
     PushResult,
     RemoteAccount,
     RemoteRefused,
     RemoteUnavailable,
+    SharedAlbumState,
+    VectorItem,
+    VectorPage,
 )
 
 CHUNK = 1 << 20
@@ -164,21 +169,49 @@ class HttpRemote:
             after=None if data.get("after") is None else int(data["after"]),
             resync=bool(data.get("resync")),
             snapshot=None if snapshot is None else (int(snapshot[0]), int(snapshot[1])),
+            heads={str(k): int(v) for k, v in (data.get("heads") or {}).items()},
         )
+
+    def people(self, cursor: int, limit: int) -> PeoplePage:
+        query = urlencode({"cursor": cursor, "limit": limit})
+        data = self._json("GET", f"/api/photodesk/sync/people?{query}")
+        return PeoplePage(
+            tuple(PeopleItem.from_json(item) for item in data["items"]),
+            int(data["cursor"]),
+            int(data["head"]),
+            bool(data["more"]),
+        )
+
+    def push_people(self, items: list[PeopleItem]) -> PushResult:
+        body = {"items": [i.as_json() for i in items]}
+        data = self._json("POST", "/api/photodesk/sync/people", body)
+        return _push_result(data)
+
+    def embeddings(self, after: int, limit: int) -> VectorPage:
+        query = urlencode({"after": after, "limit": limit})
+        data = self._json("GET", f"/api/photodesk/sync/embeddings?{query}")
+        return VectorPage(
+            tuple(VectorItem.from_json(item) for item in data["items"]),
+            int(data["cursor"]),
+            bool(data["more"]),
+        )
+
+    def shared(self) -> tuple[list[SharedAlbumState], int]:
+        data = self._json("GET", "/api/photodesk/sync/shared")
+        albums = [SharedAlbumState.from_json(a) for a in data["albums"]]
+        return albums, int(data["version"])
+
+    def push_embeddings(self, items: list[VectorItem]) -> PushResult:
+        data = self._json(
+            "POST", "/api/photodesk/sync/embeddings", {"items": [i.as_json() for i in items]}
+        )
+        return _push_result(data)
 
     def push(self, mutations: list[Mutation]) -> PushResult:
         data = self._json(
             "POST", "/api/photodesk/sync/push", {"mutations": [m.as_json() for m in mutations]}
         )
-        return PushResult(
-            int(data["applied"]),
-            int(data["skipped"]),
-            tuple(
-                Decision(c["checksum"], c["field"], c["winner"], c["kept"], c["dropped"])
-                for c in data.get("conflicts", [])
-            ),
-            tuple(str(e) for e in data.get("errors", [])),
-        )
+        return _push_result(data)
 
     def upload(self, path: Path, checksum: str) -> int:
         """Through the server's upload route (``POST /api/assets``), found first by checksum."""
@@ -271,3 +304,15 @@ class HttpRemote:
             os.replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _push_result(data: Any) -> PushResult:
+    return PushResult(
+        int(data["applied"]),
+        int(data["skipped"]),
+        tuple(
+            Decision(c["checksum"], c["field"], c["winner"], c["kept"], c["dropped"])
+            for c in data.get("conflicts", [])
+        ),
+        tuple(str(e) for e in data.get("errors", [])),
+    )

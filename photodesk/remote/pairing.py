@@ -15,6 +15,8 @@ from photodesk.remote import credentials
 from photodesk.remote.browser import WAIT_S, BrowserPairing
 from photodesk.remote.http import REVOKED, HttpRemote, normalize_url
 
+WORKER_SLOT = "worker"  # the worker token this desktop enrolled with (remote/assist.py)
+
 
 def add(
     lib: Library,
@@ -87,6 +89,7 @@ def status(lib: Library, *, check: bool = True) -> dict[str, Any]:
         "last_sync": pairing.last_sync,
         "pending": lib.sync.pending(),
         "key_store": pairing.extra.get("keys", "file"),
+        "worker": lib.sync.worker_allowed(),
         "state": "unknown",
         "errors": [pairing.last_error] if pairing.last_error else [],
     }
@@ -108,14 +111,20 @@ def remove(lib: Library) -> Pairing:
     pairing = lib.sync.pairing()
     if pairing is None:
         raise NotFound("this library is not paired")
-    credentials.delete(lib.root, pairing.url, str(pairing.extra.get("keys", "file")))
+    where = str(pairing.extra.get("keys", "file"))
+    credentials.delete(lib.root, pairing.url, where)
+    credentials.delete(lib.root, pairing.url, where, slot=WORKER_SLOT)
     lib.sync.unpair()
     return pairing
 
 
 def attach(lib: Library) -> None:
-    """Give the library's sync its HTTP transport (the composition root calls this)."""
+    """Give the library's sync its HTTP transport and its worker for the server's ML jobs
+    (the composition root calls this)."""
+    from photodesk.remote.assist import work
+
     lib.sync.attach_remote(lambda: remote_for(lib)[1])
+    lib.sync.attach_worker(lambda check: work(lib, check))
 
 
 def sync(lib: Library, progress: Progress | None = None) -> SyncReport:

@@ -9,14 +9,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
+from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
-from photodesk.core.sync import feed, journal, retention
+from photodesk.core.sharing.grants import album_grants_read
+from photodesk.core.sync import (
+    client_people,
+    feed,
+    journal,
+    people_state,
+    people_sync,
+    retention,
+    shared,
+    vectors_sync,
+)
 from photodesk.core.sync.client import CURSOR_KEY, SNAPSHOT_KEY, Progress, Round
 from photodesk.core.sync.offline import SETTINGS_KEY, SyncSettings
 from photodesk.core.sync.ports import Remote, RemoteRefused
@@ -25,10 +36,15 @@ from photodesk.core.sync.types import (
     FeedPage,
     Mutation,
     Pairing,
+    PeopleItem,
+    PeoplePage,
     PushResult,
+    SharedAlbumState,
     SyncProgress,
     SyncReport,
     SyncState,
+    VectorItem,
+    VectorPage,
 )
 
 if TYPE_CHECKING:
@@ -36,6 +52,9 @@ if TYPE_CHECKING:
     from photodesk.core.sync.jobs import BackgroundSync
 
 PAIRING_KEY = "sync.pairing"
+WORKER_KEY = "sync.worker"  # True: this desktop works its server's ML jobs in the background
+# What works the server's jobs here: called with a ``check`` that raises to stop; returns a report.
+WorkerRunner = Callable[[Callable[[], object]], dict[str, Any]]
 CONFLICTS_KEY = "sync.conflicts"
 MAX_CONFLICTS = 200  # the latest decisions the app lists
 
@@ -44,6 +63,7 @@ class SyncService:
     def __init__(self, library: Library) -> None:
         self._lib = library
         self._remote_factory: Callable[[], Remote] | None = None
+        self._worker_runner: WorkerRunner | None = None
         self.background: BackgroundSync | None = None
         self._progress: SyncProgress | None = None
         self._step_started = ("", 0.0)
@@ -57,6 +77,36 @@ class SyncService:
         if self._remote_factory is None:
             raise LookupError("no transport to the server is attached")
         return self._remote_factory()
+
+    def attach_worker(self, runner: WorkerRunner) -> None:
+        """How this desktop works its server's ML jobs (``photodesk.remote.assist``)."""
+        self._worker_runner = runner
+
+    def worker_allowed(self) -> bool:
+        """Whether the user lets this desktop work its paired server's ML jobs."""
+        return bool(self.setting(WORKER_KEY, False))
+
+    def allow_worker(self, allowed: bool) -> None:
+        """Turn working for the paired server on or off (a job is queued at once when on)."""
+        if allowed and self.pairing() is None:
+            raise NotFound("this library is not paired: `photodesk remote add URL` first")
+        with self._lib.write() as s:
+            self.put_setting(s, WORKER_KEY, bool(allowed))
+        if allowed:
+            from photodesk.core.jobs.kinds import JobName
+
+            self._lib.jobs.enqueue(JobName.ASSIST_SERVER)
+
+    def work_for_server(self, check: Callable[[], object]) -> dict[str, Any]:
+        """Work the server's waiting ML jobs here until none is left (the ``assist.server``
+        job); skipped when not paired, not allowed, or no runner is attached."""
+        if self.pairing() is None:
+            return {"skipped": "not paired"}
+        if not self.worker_allowed():
+            return {"skipped": "not allowed"}
+        if self._worker_runner is None:
+            return {"skipped": "no worker attached"}
+        return self._worker_runner(check)
 
     def run_attached(self, progress: Progress | None = None) -> SyncReport:
         """A round over the attached transport; a refused or missing key is a reported error."""
@@ -103,11 +153,22 @@ class SyncService:
         after: int | None = None,
         device: str | None = None,
     ) -> FeedPage:
-        return feed.changes(self._lib, user_id, cursor, limit, after=after, device=device)
+        """A page of the asset feed (or of a snapshot), with the people and embeddings feeds'
+        heads (a device asks those only when they moved)."""
+        page = feed.changes(self._lib, user_id, cursor, limit, after=after, device=device)
+        heads = {"people": self.people_head(user_id), "embeddings": self.embeddings_head()}
+        with self._lib.read() as s:
+            heads["shared"] = shared.version(s, user_id)
+        return replace(page, heads=heads)
 
     def trim(self, *, horizon_days: float = retention.RETENTION_DAYS) -> retention.TrimReport:
         """Trim the journal: rows every device has read, rows older than the horizon."""
         return retention.trim(self._lib, horizon_days=horizon_days)
+
+    def shared(self, user_id: int) -> tuple[list[SharedAlbumState], int]:
+        """Every album others shared with the account, whole, and its version."""
+        with self._lib.read() as s:
+            return shared.snapshot(s, user_id), shared.version(s, user_id)
 
     def head(self, user_id: int) -> int:
         return feed.head(self._lib, user_id)
@@ -115,10 +176,54 @@ class SyncService:
     def apply(self, user_id: int, mutations: Sequence[Mutation]) -> PushResult:
         return feed.apply(self._lib, user_id, mutations)
 
+    # -- server side: people and embeddings (docs/sync.md, "People") -----------------------
+    def people_head(self, user_id: int) -> int:
+        with self._lib.read() as s:
+            return people_sync.head(s, user_id)
+
+    def people_changes(self, user_id: int, cursor: int, limit: int) -> PeoplePage:
+        """The account's people and faces written after ``cursor``, each whole."""
+        with self._lib.read() as s:
+            pending = s.scalar(
+                select(SyncPeopleLog.seq).where(SyncPeopleLog.hlc.is_(None)).limit(1)
+            )
+        if pending is not None:
+            with self._lib.write() as s:
+                people_state.stamp(s)
+        with self._lib.read() as s:
+            return people_sync.feed(s, user_id, cursor, limit)
+
+    def people_apply(self, user_id: int, items: Sequence[PeopleItem]) -> PushResult:
+        """A device's people and faces: each field kept where it beats the server's."""
+        if len(items) > people_sync.MAX_PAGE:
+            raise ValueError(f"at most {people_sync.MAX_PAGE} people and faces per push")
+        with self._lib.write(Changes(people=True)) as s:
+            done = people_sync.apply(s, user_id, items, sender="device", log=True)
+        if done.assets:
+            self._lib.events.publish(Changes(people=True, assets=frozenset(done.assets)))
+        return PushResult(done.applied, done.skipped, tuple(done.decisions), tuple(done.errors))
+
+    def embeddings_head(self) -> int:
+        with self._lib.read() as s:
+            return vectors_sync.head(s)
+
+    def embeddings(self, user_id: int, after: int, limit: int) -> VectorPage:
+        with self._lib.read() as s:
+            return vectors_sync.page(s, user_id, after, limit)
+
+    def store_embeddings(self, user_id: int, items: Sequence[VectorItem]) -> PushResult:
+        """A device's CLIP embeddings of the account's assets that the server lacks."""
+        if len(items) > vectors_sync.MAX_PAGE:
+            raise ValueError(f"at most {vectors_sync.MAX_PAGE} embeddings per push")
+        with self._lib.write() as s:
+            stored, skipped, errors = vectors_sync.store(s, user_id, items)
+        return PushResult(stored, skipped, (), tuple(errors))
+
     def thumbnail_sources(
         self, user_id: int, ids: Sequence[int]
     ) -> list[tuple[int, str, str, str, str, int | None]]:
-        """(id, checksum, original path, file type, kind, orientation) of the user's own assets."""
+        """(id, checksum, original path, file type, kind, orientation) of the user's own assets
+        and those of albums shared with them."""
         with self._lib.read() as s:
             rows = s.execute(
                 select(
@@ -132,7 +237,10 @@ class SyncService:
                 .outerjoin(
                     AssetFile, (AssetFile.asset_id == Asset.id) & (AssetFile.role == "original")
                 )
-                .where(Asset.id.in_(list(ids)), Asset.owner_id == user_id)
+                .where(
+                    Asset.id.in_(list(ids)),
+                    or_(Asset.owner_id == user_id, album_grants_read(user_id)),
+                )
                 .group_by(Asset.id)
             ).all()
         return [(int(r[0]), r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
@@ -176,6 +284,7 @@ class SyncService:
                     ).where(Asset.owner_id == owner.id),
                 )
             )
+            people_state.log_all(s, owner.id)  # and every person and face
         return pairing
 
     def _save(self, s: Session, pairing: Pairing) -> None:
@@ -186,7 +295,7 @@ class SyncService:
     def unpair(self) -> None:
         """Forget the server: links and cursor go; photos, edits and the journal stay."""
         with self._lib.write() as s:
-            for key in (PAIRING_KEY, CURSOR_KEY, SNAPSHOT_KEY):
+            for key in (PAIRING_KEY, CURSOR_KEY, SNAPSHOT_KEY, WORKER_KEY, *client_people.CURSORS):
                 row = s.get(Setting, key)
                 if row is not None:
                     s.delete(row)
@@ -203,7 +312,8 @@ class SyncService:
             self._save(s, updated)
 
     def pending(self) -> int:
-        """Local writes waiting to go to the server, and originals not uploaded yet."""
+        """Local writes waiting to go to the server (people and faces too), and originals not
+        uploaded yet."""
         with self._lib.read() as s:
             outbox = (
                 select(SyncChange.asset_id, SyncChange.field)
@@ -220,7 +330,15 @@ class SyncService:
                     Asset.id.not_in(select(SyncRemote.asset_id)),
                 )
             )
-        return int(writes or 0) + int(unsent or 0)
+            people = s.scalar(  # people and faces written here, not sent yet
+                select(func.count()).select_from(
+                    select(SyncPeopleLog.kind, SyncPeopleLog.ref_id, SyncPeopleLog.uid)
+                    .where(SyncPeopleLog.owner_id == self._lib.owner_id)
+                    .distinct()
+                    .subquery()
+                )
+            )
+        return int(writes or 0) + int(unsent or 0) + int(people or 0)
 
     def remote_id(self, asset_id: int) -> int | None:
         with self._lib.read() as s:

@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -67,6 +68,15 @@ class ServerDialog(QDialog):
         self.status.setWordWrap(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.worker = QCheckBox(
+            "Let this computer analyse the server's photos (faces, smart search) in the "
+            "background while photodesk runs"
+        )
+        self.worker.setToolTip(
+            "Uses this computer's models and GPU, if any; the account must be the server's "
+            "administrator"
+        )
+        self.worker.toggled.connect(self.allow_worker)
         self.pair_button = QPushButton("Pair")
         self.browser_button = QPushButton("Sign in with the browser…")
         self.browser_button.setToolTip(
@@ -94,6 +104,7 @@ class ServerDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.form)
         layout.addWidget(self.status)
+        layout.addWidget(self.worker)
         layout.addLayout(row)
         layout.addWidget(self.message)
         layout.addWidget(self._build_settings())
@@ -155,6 +166,10 @@ class ServerDialog(QDialog):
             self._load_local()
         self.sync_button.setVisible(paired)
         self.unpair_button.setVisible(paired)
+        self.worker.setVisible(paired)
+        self.worker.blockSignals(True)
+        self.worker.setChecked(bool(info.get("worker")))
+        self.worker.blockSignals(False)
         if not paired:
             self.status.setText("Not paired.")
             return
@@ -252,6 +267,22 @@ class ServerDialog(QDialog):
         self.message.setText(f"Paired as {made.email}. The first sync starts now.")
         self.library.sync.start_background()
         self.refresh()
+
+    def allow_worker(self, on: bool) -> None:
+        """Work the server's ML jobs here, or stop (the write and the job queue off the GUI
+        thread; the work itself is an ``assist.server`` job on the job engine)."""
+        lib = self.library
+
+        def done(_: object) -> None:
+            self.message.setText(
+                "This computer now analyses the server's photos in the background."
+                if on
+                else "This computer no longer analyses the server's photos."
+            )
+            if on:
+                lib.sync.start_background()
+
+        ops.query(self, lambda: lib.sync.allow_worker(on), done, self._on_error)
 
     def sync_now(self) -> None:
         from photodesk.remote import pairing

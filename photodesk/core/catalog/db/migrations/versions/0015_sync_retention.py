@@ -1,7 +1,7 @@
 """sync: devices' read cursors and trimmed-journal floors; the journal's PostgreSQL triggers
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 18:30:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from photodesk.core.catalog.db import sync_log
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
