@@ -142,18 +142,34 @@ class HttpRemote:
     def head(self) -> int:
         return int(self._json("GET", "/api/photodesk/sync/account")["head"])
 
-    def changes(self, cursor: int, limit: int, wait: int = 0) -> FeedPage:
-        params = {"cursor": cursor, "limit": limit}
+    def changes(
+        self,
+        cursor: int,
+        limit: int,
+        wait: int = 0,
+        *,
+        after: int | None = None,
+        device: str | None = None,
+    ) -> FeedPage:
+        params: dict[str, Any] = {"cursor": cursor, "limit": limit}
         if wait:
             params["wait"] = wait
+        if after is not None:
+            params["after"] = after
+        if device:
+            params["device"] = device
         query = urlencode(params)
         data = self._json("GET", f"/api/photodesk/sync/changes?{query}")
+        snapshot = data.get("snapshot")
         return FeedPage(
             tuple(AssetState.from_json(item) for item in data["items"]),
             int(data["cursor"]),
             int(data["head"]),
             bool(data["more"]),
-            {str(k): int(v) for k, v in (data.get("heads") or {}).items()},
+            after=None if data.get("after") is None else int(data["after"]),
+            resync=bool(data.get("resync")),
+            snapshot=None if snapshot is None else (int(snapshot[0]), int(snapshot[1])),
+            heads={str(k): int(v) for k, v in (data.get("heads") or {}).items()},
         )
 
     def people(self, cursor: int, limit: int) -> PeoplePage:

@@ -7,7 +7,11 @@ and a push writes only to assets it owns (a viewer of a shared album cannot push
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import logging
 import struct
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,9 @@ MAX_BODY = 32 * 1024 * 1024
 MAX_THUMBS = 500
 MAX_WAIT_S = 60
 POLL_S = 0.25
+TRIM_FIRST_S = 60.0  # after start, then every TRIM_EVERY_S
+TRIM_EVERY_S = 6 * 3600.0
+log = logging.getLogger(__name__)
 
 
 def _require_sync(request: web.Request) -> int:
@@ -58,12 +65,19 @@ async def create_device(request: web.Request) -> web.Response:
 
 
 async def changes(request: web.Request) -> web.Response:
-    """The account's change feed after `cursor` (a page of `limit`; `wait=S` long-polls for one)."""
+    """The account's change feed after `cursor`, or a snapshot (`cursor=0`, paged by `after`)."""
     user_id = _require_sync(request)
     cursor = int_param(request.query.get("cursor"), "cursor", default=0, low=0, high=2**62)
     limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)
     # wait=S: a long poll; answer as soon as the account has a change after the cursor
     wait = int_param(request.query.get("wait"), "wait", default=0, low=0, high=MAX_WAIT_S)
+    after = request.query.get("after")
+    snapshot_after = (
+        None if after is None else int_param(after, "after", default=0, low=0, high=2**62)
+    )
+    device = request.query.get("device") or None
+    if device is not None and (len(device) > 64 or not device.isprintable()):
+        raise http_error(400, "device is a node id of at most 64 characters")
     sync = request.app[LIBRARY].sync
     if wait:
         deadline = asyncio.get_running_loop().time() + wait
@@ -71,16 +85,22 @@ async def changes(request: web.Request) -> web.Response:
             if asyncio.get_running_loop().time() >= deadline:
                 break
             await asyncio.sleep(POLL_S)
-    page = await asyncio.to_thread(sync.changes, user_id, cursor, limit)
-    return json_response(
-        {
-            "items": [item.as_json() for item in page.items],
-            "cursor": page.cursor,
-            "head": page.head,
-            "more": page.more,
-            "heads": page.heads,
-        }
+    page = await asyncio.to_thread(
+        functools.partial(sync.changes, after=snapshot_after, device=device),
+        user_id,
+        cursor,
+        limit,
     )
+    body = {
+        "items": [item.as_json() for item in page.items],
+        "cursor": page.cursor,
+        "head": page.head,
+        "more": page.more,
+        "heads": page.heads,
+    }
+    if page.snapshot is not None:  # a snapshot page: pass `after` back with the cursor
+        body.update(after=page.after, resync=page.resync, snapshot=list(page.snapshot))
+    return json_response(body)
 
 
 def _result(result: Any) -> web.Response:
@@ -208,19 +228,48 @@ def _frames(store: Any, sources: list[tuple[int, str, str, str, str, int | None]
 def _thumb_bytes(
     store: Any, checksum: str, path: str, file_type: str, kind: str, orientation: int | None
 ) -> bytes:
-    thumb = store.thumb_path(checksum)
-    if not thumb.is_file() and path:
-        try:
-            store.render(Path(path), checksum, file_type, kind, orientation)
-        except (CorruptFile, UnsupportedFormat, OSError):
-            return b""
     try:
-        return bytes(thumb.read_bytes())
+        with open(store.thumb_file(checksum), "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        pass
     except OSError:
+        return b""
+    if not path:
+        return b""
+    try:  # none yet: make it from the original
+        store.render(Path(path), checksum, file_type, kind, orientation)
+        with open(store.thumb_file(checksum), "rb") as fh:
+            return fh.read()
+    except (CorruptFile, UnsupportedFormat, OSError):
         return b""
 
 
+async def _trim_journal(app: web.Application) -> AsyncIterator[None]:
+    """Trim the change journal now and then while the server runs (see core/sync/retention)."""
+
+    async def loop() -> None:
+        await asyncio.sleep(TRIM_FIRST_S)
+        while True:
+            try:
+                report = await asyncio.to_thread(app[LIBRARY].sync.trim)
+                if report.rows:
+                    log.info("sync journal: %d rows every device has read trimmed", report.rows)
+            except Exception:
+                log.exception("trimming the sync journal failed")
+            await asyncio.sleep(TRIM_EVERY_S)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(_trim_journal)
     app.router.add_get(PREFIX + "/thumbnails", thumbnails)
     app.router.add_get(PREFIX + "/account", account)
     app.router.add_post(PREFIX + "/devices", create_device)

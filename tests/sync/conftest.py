@@ -57,18 +57,8 @@ class ServerInfo:
         return self.running.app
 
 
-# Test modules of features whose catalog SQL exists only for SQLite so far.
-SQLITE_ONLY = frozenset(
-    {
-        "test_sync_protocol",
-        "test_desktop_sync",
-        "test_desktop_sync_robust",
-        "test_desktop_offline",
-        "test_share_dialog",
-        "test_people_sync",
-        "test_shared_sync",
-    }
-)
+# Test modules of features whose catalog SQL exists only for SQLite so far (the people log).
+SQLITE_ONLY = frozenset({"test_people_sync", "test_shared_sync"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -85,8 +75,7 @@ def catalog(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     module = request.module.__name__.rsplit(".", 1)[-1]
     if dialect == "postgresql" and module in SQLITE_ONLY:
         pytest.skip(
-            "two-way sync journals writes with SQLite triggers (catalog/db/sync_log.py); "
-            "their PostgreSQL form is not written yet"
+            "people sync journals with SQLite triggers; their PostgreSQL form is not written"
         )
     server = request.getfixturevalue("postgres") if dialect == "postgresql" else None
     catalogs = Catalogs(dialect, server)

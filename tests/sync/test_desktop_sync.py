@@ -236,10 +236,10 @@ def test_a_full_disk_mid_round_is_an_error_and_the_next_round_finishes(
                              for i in range(2)])  # fmt: skip
     sync(a)
 
-    def full(path: Path, data: bytes) -> None:
+    def full(self: Any, checksum: str, data: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(client, "_write_atomically", full)
+    monkeypatch.setattr(client._ThumbWriter, "write", full)
     report = pairing.sync(b)
     assert report.errors and report.errors[0].startswith("local:")
     assert "No space left" in report.errors[0]

@@ -27,17 +27,16 @@ def _setup(tmp_path: Path, server: ServerInfo, make_user: MakeUser) -> tuple[int
     return uid, key, [mine.assets.get(i).checksum for i in ids]
 
 
-def test_the_feed_pages_with_a_cursor_and_carries_clocks(
-    tmp_path: Path, server: ServerInfo, make_user: MakeUser
-) -> None:
-    _, key, checksums = _setup(tmp_path, server, make_user)
+def _read_feed(server: ServerInfo, key: str, cursor: int, **extra: object) -> tuple[dict, int, int]:
+    """Every page from ``cursor`` as a device reads them (``after`` passed back in a snapshot)."""
     seen: dict[str, dict] = {}
-    cursor, pages = 0, 0
+    after, pages = None, 0
     while True:
+        params = {"cursor": cursor, "limit": 3, **extra}
+        if after is not None:
+            params["after"] = after
         r = requests.get(
-            server.url + "/api/photodesk/sync/changes",
-            params={"cursor": cursor, "limit": 3},
-            headers={"x-api-key": key},
+            server.url + "/api/photodesk/sync/changes", params=params, headers={"x-api-key": key}
         )
         assert r.status_code == 200
         page = r.json()
@@ -45,10 +44,25 @@ def test_the_feed_pages_with_a_cursor_and_carries_clocks(
         assert page["cursor"] >= cursor
         for item in page["items"]:
             seen[item["checksum"]] = item
-        cursor = page["cursor"]
+        cursor, after = page["cursor"], page.get("after")
         if not page["more"]:
-            break
-    assert pages > 2 and set(seen) == set(checksums)
+            return seen, cursor, pages
+
+
+def test_the_feed_pages_with_a_cursor_and_carries_clocks(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    uid, key, checksums = _setup(tmp_path, server, make_user)
+    # no cursor: a snapshot of every asset, paged by id, then the journal from its start
+    first = requests.get(
+        server.url + "/api/photodesk/sync/changes",
+        params={"cursor": 0, "limit": 3},
+        headers={"x-api-key": key},
+    ).json()
+    assert first["snapshot"] == [3, 5] and first["after"] is not None and first["more"]
+    assert first["resync"] is False
+    seen, cursor, pages = _read_feed(server, key, 0)
+    assert pages == 2 and set(seen) == set(checksums)
     value, clock = seen[checksums[0]]["fields"]["tag:Trip"]
     assert value is True and Hlc.parse(clock).wall_ms > 0
     # nothing after the end
@@ -57,7 +71,15 @@ def test_the_feed_pages_with_a_cursor_and_carries_clocks(
         params={"cursor": cursor},
         headers={"x-api-key": key},
     ).json()
-    assert tail["items"] == [] and tail["more"] is False
+    assert tail["items"] == [] and tail["more"] is False and "snapshot" not in tail
+    # then the journal: pages cut by changes, each asset whole
+    mine = server.lib.for_user(uid)
+    ids = [r.id for r in mine.assets.list()]
+    mine.assets.set_rating(ids, 4)
+    mine.tags.add(ids[:2], "Later")
+    later, end, pages = _read_feed(server, key, cursor)
+    assert pages > 2 and set(later) == set(checksums) and end > cursor
+    assert all(item["fields"]["rating"][0] == 4 for item in later.values())
 
 
 def test_a_replayed_or_stale_push_changes_nothing(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile
@@ -29,11 +31,13 @@ if TYPE_CHECKING:
     from photodesk.core.library import Library
 
 log = logging.getLogger(__name__)
-PAGE = 500
+PAGE = 1000
 PUSH_BATCH = 500
 THUMB_BATCH = 250
+AHEAD = 2  # thumbnail batches fetched ahead of the one being recorded
 CURSOR_KEY = "sync.cursor"
 THUMBS_KEY = "sync.thumbnails_missing"
+SNAPSHOT_KEY = "sync.snapshot_after"  # in a snapshot: the last asset id of it applied
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
@@ -81,16 +85,33 @@ class Round:
 
     # -- pull ------------------------------------------------------------------------------
     def pull(self) -> None:
+        """Pull every page from the saved cursor (or the saved place in a snapshot). The next
+        page is fetched on a second thread while this one is applied (server and client work
+        at once); what is saved is always a page applied whole."""
         start = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
-        while True:
-            cursor = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
-            page = self.remote.changes(cursor, PAGE)
-            self.apply_page(page)
-            self.heads = dict(page.heads)
-            # changes of the account read so far, of those there were when the page was read
-            self.progress("pull", page.cursor - start, max(page.head - start, 0))
-            if not page.more:
-                return
+        after = self.lib.sync.setting(SNAPSHOT_KEY)
+        pairing = self.lib.sync.pairing()
+        device = pairing.device_id if pairing is not None else None
+
+        def fetch(cursor: int, after: int | None) -> FeedPage:
+            return self.remote.changes(cursor, PAGE, after=after, device=device)
+
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as pool:
+            ahead = pool.submit(fetch, start, None if after is None else int(after))
+            while True:
+                page = ahead.result()
+                if page.more:
+                    ahead = pool.submit(fetch, page.cursor, page.after)
+                if page.resync:
+                    log.info("the server trimmed its journal past this library's cursor: resync")
+                self.apply_page(page)
+                self.heads = dict(page.heads)
+                if page.snapshot is not None:  # assets of the snapshot so far, of all of them
+                    self.progress("pull", *page.snapshot)
+                else:  # changes read so far, of those there were when the page was read
+                    self.progress("pull", page.cursor - start, max(page.head - start, 0))
+                if not page.more:
+                    return
 
     def apply_page(self, page: FeedPage) -> None:
         owner = self.lib.owner_id
@@ -153,6 +174,7 @@ class Round:
                     )
                 )  # fmt: skip
             self.lib.sync.put_setting(s, CURSOR_KEY, page.cursor)
+            self.lib.sync.put_setting(s, SNAPSHOT_KEY, page.after)  # None: not in a snapshot
         if touched:
             self.lib.events.publish(Changes(assets=frozenset(touched)))
 
@@ -205,6 +227,8 @@ class Round:
 
     # -- thumbnails ------------------------------------------------------------------------
     def fetch_thumbnails(self) -> None:
+        """Fetch the thumbnails of remote-only assets in batches: a second thread fetches and
+        writes the next batches while this one records the last."""
         if not self.lib.sync.setting(THUMBS_KEY, True):
             return  # none missing since the last look (a pull that makes assets sets it)
         with self.lib.read() as s:
@@ -215,33 +239,45 @@ class Round:
                     ~Asset.has_thumbnail,
                     ~exists().where(AssetFile.asset_id == Asset.id),
                 )
+                .order_by(Asset.id)
             ).all()
         missing = 0
-        for start in range(0, len(rows), THUMB_BATCH):
-            batch = rows[start : start + THUMB_BATCH]
-            wanted = {r.remote_id: r for r in batch if not self._has_thumb(r.checksum)}
-            got = self.remote.thumbnails(sorted(wanted)) if wanted else {}
-            done = [r.id for r in batch if r.remote_id not in wanted]
-            for remote_id, data in got.items():
-                row = wanted.get(remote_id)
-                if row is not None:
-                    _write_atomically(self.lib.thumbnails.thumb_path(row.checksum), data)
-                    done.append(row.id)
-            self._mark_thumbs(done)
-            self.thumbs += len(done)
-            missing += len(batch) - len(done)
-            self.progress("thumbnails", start + len(batch), len(rows))
+        batches = [rows[k : k + THUMB_BATCH] for k in range(0, len(rows), THUMB_BATCH)]
+        writer = _ThumbWriter(self.lib.thumbnails.thumb_file)
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-thumbs") as pool:
+            ahead = deque(pool.submit(self._fetch_batch, writer, b) for b in batches[:AHEAD])
+            for k, batch in enumerate(batches):
+                done = ahead.popleft().result()
+                if k + AHEAD < len(batches):
+                    ahead.append(pool.submit(self._fetch_batch, writer, batches[k + AHEAD]))
+                self._mark_thumbs(done)
+                self.thumbs += len(done)
+                missing += len(batch) - len(done)
+                self.progress("thumbnails", k * THUMB_BATCH + len(batch), len(rows))
         with self.lib.write() as s:
             self.lib.sync.put_setting(s, THUMBS_KEY, missing > 0)
 
-    def _has_thumb(self, checksum: str) -> bool:
-        return self.lib.thumbnails.thumb_path(checksum).is_file()
+    def _fetch_batch(self, writer: _ThumbWriter, batch: Sequence[Any]) -> list[int]:
+        """Fetch and write one batch (on the second thread); the asset ids that have one now."""
+        wanted = {r.remote_id: r for r in batch if not writer.exists(r.checksum)}
+        got = self.remote.thumbnails(sorted(wanted)) if wanted else {}
+        done = [r.id for r in batch if r.remote_id not in wanted]
+        for remote_id, data in got.items():
+            row = wanted.get(remote_id)
+            if row is not None:
+                writer.write(row.checksum, data)
+                done.append(row.id)
+        return done
 
     def _mark_thumbs(self, ids: list[int]) -> None:
         if ids:
             with self.lib.write(Changes(assets=frozenset(ids))) as s:
-                for a in s.scalars(select(Asset).where(Asset.id.in_(ids))):
-                    a.has_thumbnail = True
+                s.execute(
+                    update(Asset)
+                    .where(Asset.id.in_(ids))
+                    .values(has_thumbnail=True)
+                    .execution_options(synchronize_session=False)
+                )
 
     # -- push ------------------------------------------------------------------------------
     def upload(self) -> int:
@@ -359,9 +395,24 @@ class Round:
         return sent
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """A thumbnail appears whole or not at all (a cache: no fsync, it can be fetched again)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+class _ThumbWriter:
+    """Thumbnails written whole or not at all (a cache: no fsync, it can be fetched again)."""
+
+    def __init__(self, path_of: Callable[[str], str]) -> None:
+        self.path_of = path_of
+        self.dirs: set[str] = set()
+        self.pid = os.getpid()
+
+    def exists(self, checksum: str) -> bool:
+        return os.path.isfile(self.path_of(checksum))
+
+    def write(self, checksum: str, data: bytes) -> None:
+        path = self.path_of(checksum)
+        folder, name = os.path.split(path)
+        if folder not in self.dirs:
+            os.makedirs(folder, exist_ok=True)
+            self.dirs.add(folder)
+        tmp = os.path.join(folder, f".{name}.{self.pid}.part")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from photodesk.core.catalog.db.schema import Asset
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncMutation
 from photodesk.core.catalog.events import Changes
-from photodesk.core.sync import clock, fields, journal
+from photodesk.core.sync import clock, fields, journal, retention
 from photodesk.core.sync.types import AssetState, Decision, FeedPage, Mutation, PushResult
 
 if TYPE_CHECKING:
@@ -30,37 +30,93 @@ def _stamp_if_needed(lib: Library) -> None:
             journal.stamp(s)
 
 
+def _head(s: Any, user_id: int) -> int:
+    top = s.scalar(select(func.max(SyncChange.seq)).where(SyncChange.owner_id == user_id))
+    return max(int(top or 0), retention.floor(s, user_id))
+
+
 def head(lib: Library, user_id: int) -> int:
     with lib.read() as s:
-        return int(
-            s.scalar(select(func.max(SyncChange.seq)).where(SyncChange.owner_id == user_id)) or 0
-        )
+        return _head(s, user_id)
 
 
-def changes(lib: Library, user_id: int, cursor: int, limit: int) -> FeedPage:
-    """The assets of ``user_id`` written after ``cursor``, each whole, with its field clocks."""
+def _states(s: Any, user_id: int, ids: list[int]) -> tuple[AssetState, ...]:
+    found = fields.read(s, ids)
+    return tuple(
+        AssetState(a.id, a.checksum, fields.info(a, name), values)
+        for aid in ids
+        if aid in found
+        for a, name, values in (found[aid],)
+        if a.owner_id == user_id
+    )
+
+
+def changes(
+    lib: Library,
+    user_id: int,
+    cursor: int,
+    limit: int,
+    *,
+    after: int | None = None,
+    device: str | None = None,
+) -> FeedPage:
+    """The assets of ``user_id`` written after ``cursor``, each whole, with its field clocks.
+
+    A device with no cursor (0), or one older than the trimmed journal, gets a *snapshot*:
+    every asset of the account by id (``after`` pages it), then the journal from the head the
+    snapshot started at. ``device`` (its node id) records how far it has read, for trimming.
+    """
     limit = max(1, min(limit, MAX_PAGE))
     _stamp_if_needed(lib)
+    resync, continuing = False, after is not None
     with lib.read() as s:
-        rows = s.execute(
-            select(SyncChange.seq, SyncChange.asset_id)
-            .where(SyncChange.owner_id == user_id, SyncChange.seq > cursor)
-            .order_by(SyncChange.seq)
-            .limit(limit)
-        ).all()
-        top = int(
-            s.scalar(select(func.max(SyncChange.seq)).where(SyncChange.owner_id == user_id)) or 0
-        )
-        ids = list(dict.fromkeys(r.asset_id for r in rows))
-        found = fields.read(s, ids)
-        items = tuple(
-            AssetState(a.id, a.checksum, fields.info(a, name), values)
-            for aid in ids
-            if aid in found
-            for a, name, values in (found[aid],)
-            if a.owner_id == user_id
-        )
-    return FeedPage(items, rows[-1].seq if rows else max(cursor, 0), top, len(rows) == limit)
+        top = _head(s, user_id)
+        if after is None and (cursor <= 0 or cursor < retention.floor(s, user_id)):
+            resync = cursor > 0  # the journal after this device's cursor was trimmed
+            cursor, after = top, 0
+        if after is not None:
+            ids = list(
+                s.scalars(
+                    select(Asset.id)
+                    .where(Asset.owner_id == user_id, Asset.id > after)
+                    .order_by(Asset.id)
+                    .limit(limit)
+                )
+            )
+            total = int(s.scalar(select(func.count()).where(Asset.owner_id == user_id)) or 0)
+            done = int(
+                s.scalar(select(func.count()).where(Asset.owner_id == user_id, Asset.id <= after))
+                or 0
+            )
+            page = FeedPage(
+                _states(s, user_id, ids),
+                cursor,
+                max(top, cursor),
+                len(ids) == limit or top > cursor,
+                after=ids[-1] if len(ids) == limit else None,
+                resync=resync,
+                snapshot=(done + len(ids), total),
+            )
+        else:
+            rows = s.execute(
+                select(SyncChange.seq, SyncChange.asset_id)
+                .where(SyncChange.owner_id == user_id, SyncChange.seq > cursor)
+                .order_by(SyncChange.seq)
+                .limit(limit)
+            ).all()
+            ids = list(dict.fromkeys(r.asset_id for r in rows))
+            page = FeedPage(
+                _states(s, user_id, ids),
+                rows[-1].seq if rows else max(cursor, 0),
+                top,
+                len(rows) == limit,
+            )
+        acked = retention.acknowledged(s, user_id, device) if device else None
+    if device and not continuing and acked != cursor:
+        # a device reading the journal from `cursor` has everything before it; one starting a
+        # snapshot holds the journal back from the snapshot's start on
+        retention.acknowledge(lib, user_id, device, cursor)
+    return page
 
 
 def _default(field: str) -> fields.Versioned:

@@ -91,85 +91,102 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-def scalar_value(a: Any, place: dict[str, Any] | None, field: str) -> Any:
-    """A field's value from an asset row (ORM object or result row) and its place's names."""
-    if field == "trashed":
-        return _iso(a.trashed_at)
-    if field == "taken":
-        return None if a.taken_at is None else [_iso(a.taken_at), a.taken_offset]
-    if field == "location":
-        if a.latitude is None or a.longitude is None:
-            return None
-        return [a.latitude, a.longitude, place]
-    value = getattr(a, field)
-    return bool(value) if field in ("favorite", "archived") else value
-
-
-def info(a: Any, filename: str) -> dict[str, Any]:
-    data = {k: getattr(a, k) for k in INFO}
-    data["filename"] = filename
-    data["created_at"] = _iso(a.created_at)
-    return data
-
-
 def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+_COLUMNS = list(Asset.__table__.c)
+_AT = {c.key: i for i, c in enumerate(_COLUMNS)}
+_INFO_AT = tuple((k, _AT[k]) for k in INFO)
+_ID = _AT["id"]
+_PLACE_AT = len(_COLUMNS)  # place_found, then the names in _PLACE
+_LOOKUP = select(
+    *_COLUMNS,
+    Place.id.label("place_found"),
+    *(getattr(Place, k).label(f"place_{k}") for k in _PLACE),
+).outerjoin(Place, Place.id == Asset.place_id)
+
+
+def _scalars(r: Any, mine: dict[str, str]) -> dict[str, Versioned]:
+    """The scalar fields of an asset row (by position: this runs for every asset of a feed)."""
+    at, get = _AT, mine.get
+    trashed, taken = r[at["trashed_at"]], r[at["taken_at"]]
+    lat, lon = r[at["latitude"]], r[at["longitude"]]
+    if lat is None or lon is None:
+        location = None
+    else:
+        p = _PLACE_AT
+        place = (
+            None if r[p] is None else dict(zip(_PLACE, r[p + 1 : p + 1 + len(_PLACE)], strict=True))
+        )
+        location = [lat, lon, place]
+    return {
+        "title": (r[at["title"]], get("title", "")),
+        "description": (r[at["description"]], get("description", "")),
+        "rating": (r[at["rating"]], get("rating", "")),
+        "favorite": (bool(r[at["favorite"]]), get("favorite", "")),
+        "archived": (bool(r[at["archived"]]), get("archived", "")),
+        "trashed": (_iso(trashed), get("trashed", "")),
+        "taken": (
+            None if taken is None else [_iso(taken), r[at["taken_offset"]]],
+            get("taken", ""),
+        ),
+        "location": (location, get("location", "")),
+    }
+
+
+def info(r: Any, filename: str) -> dict[str, Any]:
+    """What an asset is (never edited), from a row as ``read`` returns it (by position)."""
+    data = {k: r[i] for k, i in _INFO_AT}
+    data["filename"] = filename
+    data["created_at"] = _iso(r[_AT["created_at"]])
+    return data
 
 
 def read(s: Session, asset_ids: Sequence[int]) -> dict[int, tuple[Any, str, dict[str, Versioned]]]:
     """For each asset: its row (columns as attributes), its original's file name, and every
     synced field with its clock."""
     out: dict[int, tuple[Any, str, dict[str, Versioned]]] = {}
+    conn = s.connection()  # Core statements: no ORM bookkeeping for rows read by the thousand
     for chunk in _chunks(list(asset_ids)):
         clocks: dict[int, dict[str, str]] = defaultdict(dict)
-        for aid, field, hlc in s.execute(
+        for aid, field, hlc in conn.execute(
             select(SyncClock.asset_id, SyncClock.field, SyncClock.hlc).where(
                 SyncClock.asset_id.in_(chunk)
             )
         ):
             clocks[aid][field] = hlc
-        present: dict[int, set[str]] = defaultdict(set)
-        for aid, path in s.execute(
+        present: dict[int, list[str]] = defaultdict(list)
+        for aid, path in conn.execute(
             select(AssetTag.asset_id, Tag.path)
             .join(Tag, Tag.id == AssetTag.tag_id)
             .where(AssetTag.asset_id.in_(chunk))
         ):
-            present[aid].add(TAG + path)
-        for aid, name in s.execute(
+            present[aid].append(TAG + path)
+        for aid, name in conn.execute(
             select(AlbumAsset.asset_id, Album.name)
             .join(Album, Album.id == AlbumAsset.album_id)
             .where(AlbumAsset.asset_id.in_(chunk))
         ):
-            present[aid].add(ALBUM + name)
+            present[aid].append(ALBUM + name)
         names: dict[int, str] = {}
-        for aid, path in s.execute(
+        for aid, path in conn.execute(
             select(AssetFile.asset_id, AssetFile.path)
             .where(AssetFile.asset_id.in_(chunk), AssetFile.role == "original")
             .order_by(AssetFile.id.desc())
         ):
             names[aid] = os.path.basename(path)
-        for a in s.execute(
-            select(
-                *Asset.__table__.c,
-                Place.id.label("place_found"),
-                *(getattr(Place, k).label(f"place_{k}") for k in _PLACE),
-            )
-            .outerjoin(Place, Place.id == Asset.place_id)
-            .where(Asset.id.in_(chunk))
-        ):
-            mine = clocks[a.id]
-            place = (
-                {k: getattr(a, f"place_{k}") for k in _PLACE} if a.place_found is not None else None
-            )
-            fields: dict[str, Versioned] = {
-                f: (scalar_value(a, place, f), mine.get(f, "")) for f in SCALAR_FIELDS
-            }
-            for element in present[a.id]:
+        empty: dict[str, str] = {}
+        for a in conn.execute(_LOOKUP.where(Asset.id.in_(chunk))):
+            aid = a[_ID]
+            mine = clocks.get(aid, empty)
+            fields = _scalars(a, mine)
+            for element in present.get(aid, ()):
                 fields[element] = (True, mine.get(element, ""))
-            for f, hlc in mine.items():
-                if f.startswith((TAG, ALBUM)) and f not in fields:
+            for f, hlc in mine.items():  # clocks of removed elements: false, with the clock
+                if f not in fields and f.startswith((TAG, ALBUM)):
                     fields[f] = (False, hlc)
-            out[a.id] = (a, names.get(a.id, ""), fields)
+            out[aid] = (a, names.get(aid, ""), fields)
     return out
 
 
@@ -223,56 +240,74 @@ def write(
         _write_tag(s, a, field[len(TAG) :], value, cache, fresh)
     elif field.startswith(ALBUM):
         _write_album(s, a, field[len(ALBUM) :], value, cache, fresh)
-    elif field in ("title", "description"):
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{field} must be text or null")
-        setattr(a, field, value or None)
-    elif field == "rating":
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
-            raise ValueError("rating must be 0 to 5")
-        a.rating = value
-    elif field in ("favorite", "archived"):
-        if not isinstance(value, bool):
-            raise ValueError(f"{field} must be true or false")
-        setattr(a, field, value)
-    elif field == "trashed":
-        a.trashed_at = _datetime(value, field)
-    elif field == "taken":
-        _write_taken(a, value)
-    elif field == "location":
-        _write_location(s, a, value)
     else:
-        raise ValueError(f"{field!r} is not a synced field")
+        for column, v in columns(s, field, value, cache).items():
+            setattr(a, column, v)
     a.updated_at = datetime.now()
 
 
-def _write_taken(a: Asset, value: Any) -> None:
+def columns(
+    s: Session, field: str, value: Any, cache: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The asset columns a scalar field's value sets (checked; a place is found or made).
+
+    Raises:
+        ValueError: the value does not fit the field (one line, for the sender).
+    """
+    if field in ("title", "description"):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{field} must be text or null")
+        return {field: value or None}
+    if field == "rating":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
+            raise ValueError("rating must be 0 to 5")
+        return {"rating": value}
+    if field in ("favorite", "archived"):
+        if not isinstance(value, bool):
+            raise ValueError(f"{field} must be true or false")
+        return {field: value}
+    if field == "trashed":
+        return {"trashed_at": _datetime(value, field)}
+    if field == "taken":
+        return _taken(value)
+    if field == "location":
+        return _location(s, value, {} if cache is None else cache)
+    raise ValueError(f"{field!r} is not a synced field")
+
+
+def _taken(value: Any) -> dict[str, Any]:
     if value is None:
-        a.taken_at, a.taken_offset, a.taken_month = None, None, None
-        return
+        return {"taken_at": None, "taken_offset": None, "taken_month": None}
     if not isinstance(value, list) or len(value) != 2:
         raise ValueError("taken is [ISO local time, UTC offset in minutes or null]")
     when = _datetime(value[0], "taken")
     offset = value[1]
     if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int)):
         raise ValueError("taken's offset is minutes east of UTC")
-    a.taken_at, a.taken_offset = when, offset
-    a.taken_month = when.year * 100 + when.month if when else None
-    a.taken_at_source = "user"
+    return {
+        "taken_at": when,
+        "taken_offset": offset,
+        "taken_month": when.year * 100 + when.month if when else None,
+        "taken_at_source": "user",
+    }
 
 
-def _write_location(s: Session, a: Asset, value: Any) -> None:
+def _location(s: Session, value: Any, cache: dict[str, int]) -> dict[str, Any]:
     if value is None:
-        a.latitude = a.longitude = a.altitude = None
-        a.place_id = None
-        return
+        return {"latitude": None, "longitude": None, "altitude": None, "place_id": None}
     if not isinstance(value, list) or len(value) not in (2, 3):
         raise ValueError("location is [latitude, longitude, place or null]")
     lat, lon = _number(value[0], "latitude"), _number(value[1], "longitude")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("location is out of range")
-    a.latitude, a.longitude = lat, lon
-    a.place_id = _place(s, lat, lon, value[2] if len(value) == 3 else None)
+    where = value[2] if len(value) == 3 else None
+    key = f"place:{_canonical(where)}"
+    if key not in cache:  # a first sync meets the same few places thousands of times
+        place = _place(s, lat, lon, where)
+        if place is None:
+            return {"latitude": lat, "longitude": lon, "place_id": None}
+        cache[key] = place
+    return {"latitude": lat, "longitude": lon, "place_id": cache[key]}
 
 
 def _write_tag(

@@ -19,7 +19,8 @@ from photodesk.core.catalog.db.tags import ensure_tag, normalize_path
 from photodesk.core.sync import fields
 from photodesk.core.sync.types import AssetState
 
-_COLUMNS = [c.key for c in Asset.__table__.columns if c.key != "id"]
+# left out: the id (made here) and the XMP state (none yet: SQL NULL, not JSON null)
+_COLUMNS = [c.key for c in Asset.__table__.columns if c.key not in ("id", "xmp_state")]
 _DEFAULTS = {"rating": 0, "favorite": False, "archived": False, "has_thumbnail": False}
 
 
@@ -30,21 +31,32 @@ def _parse_dt(text: Any) -> datetime | None:
         return None
 
 
-def _row(s: Session, owner: int, state: AssetState, errors: list[str]) -> dict[str, Any]:
+_BLANK: dict[str, Any] = {k: None for k in _COLUMNS}
+
+
+def _row(
+    s: Session,
+    owner: int,
+    state: AssetState,
+    cache: dict[str, int],
+    errors: list[str],
+    now: datetime,
+) -> dict[str, Any]:
     info = state.info
-    now = datetime.now()
-    shell = Asset()  # never added to the session: fields.write fills its columns
-    for key in fields.INFO:
-        setattr(shell, key, info.get(key))
+    row = dict(_BLANK)
+    row.update(zip(fields.INFO, map(info.get, fields.INFO), strict=True))
+    source = info.get("taken_at_source")
+    values = state.fields
     for field in fields.SCALAR_FIELDS:
-        value = state.fields.get(field, (None, ""))[0]
-        if value is None and field not in ("trashed", "taken", "location"):
-            continue
+        versioned = values.get(field)
+        if versioned is None or versioned[0] is None:
+            continue  # blank already
         try:
-            fields.write(s, shell, field, value)
+            row.update(fields.columns(s, field, versioned[0], cache))
         except ValueError as exc:
             errors.append(f"{state.checksum[:12]} {field}: {exc}")
-    row = {k: getattr(shell, k) for k in _COLUMNS}
+    if source:  # the server's word on where the capture time came from
+        row["taken_at_source"] = source
     for k, v in _DEFAULTS.items():
         if row[k] is None:
             row[k] = v
@@ -68,10 +80,22 @@ def insert_fresh(
     """Insert assets only the server has, with links, clocks, tags, albums: remote -> local id."""
     if not states:
         return {}
-    rows = [_row(s, owner, st, errors) for st in states]
-    made = dict(s.execute(insert(Asset).returning(Asset.checksum, Asset.id), rows).all())
+    now = datetime.now()
+    rows = [_row(s, owner, st, cache, errors, now) for st in states]
+    conn = s.connection()  # Core executemany: no ORM bookkeeping for a thousand rows a page
+    conn.execute(insert(Asset), rows)
+    made: dict[str, int] = {}
+    for k in range(0, len(states), 900):
+        made.update(
+            conn.execute(
+                select(Asset.checksum, Asset.id).where(
+                    Asset.owner_id == owner,
+                    Asset.checksum.in_([st.checksum for st in states[k : k + 900]]),
+                )
+            ).all()
+        )
     ids = {st.remote_id: int(made[st.checksum]) for st in states}
-    s.execute(
+    conn.execute(
         insert(SyncRemote),
         [
             {"asset_id": ids[st.remote_id], "remote_id": st.remote_id,
@@ -100,7 +124,7 @@ def insert_fresh(
                 errors.append(f"{st.checksum[:12]} {field[:60]}: {exc}")
     for table, values in ((SyncClock, clocks), (AssetTag, tags), (AlbumAsset, members)):
         if values:
-            s.execute(insert(table), values)
+            conn.execute(insert(table), values)
     return ids
 
 

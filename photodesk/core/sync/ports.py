@@ -33,8 +33,18 @@ class RemoteRefused(Exception):
 class Remote(Protocol):
     def account(self) -> RemoteAccount: ...
 
-    def changes(self, cursor: int, limit: int, wait: int = 0) -> FeedPage:
-        """A page of the feed; ``wait`` seconds: answer once there is something (long poll)."""
+    def changes(
+        self,
+        cursor: int,
+        limit: int,
+        wait: int = 0,
+        *,
+        after: int | None = None,
+        device: str | None = None,
+    ) -> FeedPage:
+        """A page of the feed; ``wait`` seconds: answer once there is something (long poll);
+        ``after``: the next page of a snapshot; ``device``: this library's node id (the server
+        notes how far it has read)."""
         ...
 
     def push(self, mutations: list[Mutation]) -> PushResult: ...

@@ -24,10 +24,11 @@ from photodesk.core.sync import (
     journal,
     people_state,
     people_sync,
+    retention,
     shared,
     vectors_sync,
 )
-from photodesk.core.sync.client import CURSOR_KEY, Progress, Round
+from photodesk.core.sync.client import CURSOR_KEY, SNAPSHOT_KEY, Progress, Round
 from photodesk.core.sync.offline import SETTINGS_KEY, SyncSettings
 from photodesk.core.sync.ports import Remote, RemoteRefused
 from photodesk.core.sync.types import (
@@ -143,14 +144,26 @@ class SyncService:
         s.merge(Setting(key=key, value=value))
 
     # -- server side -------------------------------------------------------------------------
-    def changes(self, user_id: int, cursor: int, limit: int) -> FeedPage:
-        """A page of the asset feed, with the people and embeddings feeds' heads (a device
-        asks those only when they moved)."""
-        page = feed.changes(self._lib, user_id, cursor, limit)
+    def changes(
+        self,
+        user_id: int,
+        cursor: int,
+        limit: int,
+        *,
+        after: int | None = None,
+        device: str | None = None,
+    ) -> FeedPage:
+        """A page of the asset feed (or of a snapshot), with the people and embeddings feeds'
+        heads (a device asks those only when they moved)."""
+        page = feed.changes(self._lib, user_id, cursor, limit, after=after, device=device)
         heads = {"people": self.people_head(user_id), "embeddings": self.embeddings_head()}
         with self._lib.read() as s:
             heads["shared"] = shared.version(s, user_id)
         return replace(page, heads=heads)
+
+    def trim(self, *, horizon_days: float = retention.RETENTION_DAYS) -> retention.TrimReport:
+        """Trim the journal: rows every device has read, rows older than the horizon."""
+        return retention.trim(self._lib, horizon_days=horizon_days)
 
     def shared(self, user_id: int) -> tuple[list[SharedAlbumState], int]:
         """Every album others shared with the account, whole, and its version."""
@@ -260,6 +273,7 @@ class SyncService:
             )  # fmt: skip
             self._save(s, pairing)
             self.put_setting(s, CURSOR_KEY, 0)
+            self.put_setting(s, SNAPSHOT_KEY, None)
             journal.stamp(s)  # edits made before pairing keep the time they were made
             # every photo here is new to the server until a round finds or uploads it
             s.execute(
@@ -281,7 +295,7 @@ class SyncService:
     def unpair(self) -> None:
         """Forget the server: links and cursor go; photos, edits and the journal stay."""
         with self._lib.write() as s:
-            for key in (PAIRING_KEY, CURSOR_KEY, WORKER_KEY, *client_people.CURSORS):
+            for key in (PAIRING_KEY, CURSOR_KEY, SNAPSHOT_KEY, WORKER_KEY, *client_people.CURSORS):
                 row = s.get(Setting, key)
                 if row is not None:
                     s.delete(row)

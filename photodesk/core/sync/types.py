@@ -23,7 +23,7 @@ class AssetState:
             "id": self.remote_id,
             "checksum": self.checksum,
             "info": self.info,
-            "fields": {k: [v[0], v[1]] for k, v in self.fields.items()},
+            "fields": self.fields,  # (value, clock) pairs are JSON arrays
         }
 
     @classmethod
@@ -38,6 +38,9 @@ class FeedPage:
     cursor: int  # the change sequence this page reaches; pass it back for the next page
     head: int  # the newest change sequence of the account when the page was read
     more: bool
+    after: int | None = None  # a snapshot page: the snapshot goes on after this asset id
+    resync: bool = False  # the device's cursor was trimmed: this starts a fresh snapshot
+    snapshot: tuple[int, int] | None = None  # a snapshot page: (assets sent so far, of total)
     # the newest change of the other feeds ("people", "embeddings"): fetch them only if moved
     heads: dict[str, int] = field(default_factory=dict)
 

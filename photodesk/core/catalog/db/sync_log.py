@@ -61,6 +61,30 @@ class SyncMutation(Base):
     applied_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class SyncDevice(Base):
+    """Server side: how far each paired device has read the feed (its acknowledged cursor), so
+    journal rows every device has read can be trimmed."""
+
+    __tablename__ = "sync_devices"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    device: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[int] = mapped_column(BigInt)
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SyncFloor(Base):
+    """Server side: the account's journal is trimmed through ``seq`` (a device whose cursor is
+    older must take a fresh snapshot)."""
+
+    __tablename__ = "sync_floors"
+    owner_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInt)
+
+
 NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 NOW_MS_POSTGRES = "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)"
 
@@ -161,8 +185,104 @@ def _triggers() -> list[tuple[str, str]]:
     return out
 
 
+def _pg_members(table: str, kind: str, row: str, name: str) -> str:
+    return (
+        "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
+        f"SELECT {row}.owner_id, m.asset_id, '{kind}:' || {name}, {NOW_MS_POSTGRES} "
+        f"FROM {table} m WHERE m.{kind}_id = {row}.id;"
+    )
+
+
+# A transaction that copies rows which are not edits (``db migrate-to``) turns the PostgreSQL
+# triggers off for itself: ``SELECT set_config('photodesk.sync_off', 'on', true)``.
+PG_OFF = "photodesk.sync_off"
+_PG_SKIP = f"IF current_setting('{PG_OFF}', true) = 'on' THEN RETURN {{0}}; END IF; "
+
+
+def pg_suppress(conn: Connection) -> None:
+    """Journal nothing for the rest of this transaction (PostgreSQL; a copy, not edits)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT set_config('{PG_OFF}', 'on', true)")
+
+
+def _pg_functions() -> list[tuple[str, str, str]]:
+    """PostgreSQL: (function, its body, the trigger that runs it) for the same writes as
+    ``_triggers`` (one row-level trigger per table)."""
+    log = (
+        "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
+        f"VALUES ({{0}}, {{1}}, {{2}}, {NOW_MS_POSTGRES});"
+    )
+    scalars = " ".join(
+        f"IF {' OR '.join(f'OLD.{c} IS DISTINCT FROM NEW.{c}' for c in cols)} THEN "
+        f"{log.format('NEW.owner_id', 'NEW.id', repr(field))} END IF;"
+        for field, cols in SCALARS
+    )
+    assets = (
+        "BEGIN " + _PG_SKIP.format("NULL") + "IF TG_OP = 'INSERT' THEN "
+        f"{log.format('NEW.owner_id', 'NEW.id', repr('asset'))} RETURN NULL; END IF; "
+        f"{scalars} RETURN NULL; END"
+    )
+    out = [
+        (
+            "sync_log_assets",
+            assets,
+            "AFTER INSERT OR UPDATE ON assets FOR EACH ROW",
+        )
+    ]
+    for table, kind, parent, name in (
+        ("asset_tags", "tag", "tags", "path"),
+        ("album_assets", "album", "albums", "name"),
+    ):
+        body = (
+            "DECLARE v_owner integer; v_element text; "
+            "BEGIN " + _PG_SKIP.format("NULL") + "IF TG_OP = 'INSERT' THEN r := NEW; "
+            "ELSE r := OLD; END IF; "
+            # a cascade from a deleted asset (or tag, album) is not an edit of the asset
+            "SELECT owner_id INTO v_owner FROM assets WHERE id = r.asset_id; "
+            "IF NOT FOUND THEN RETURN NULL; END IF; "
+            f"SELECT {name} INTO v_element FROM {parent} WHERE id = r.{kind}_id; "
+            "IF v_element IS NULL THEN RETURN NULL; END IF; "
+            + log.format("v_owner", "r.asset_id", f"'{kind}:' || v_element")
+            + " RETURN NULL; END"
+        ).replace("DECLARE ", f"DECLARE r {table}; ", 1)
+        out.append((f"sync_log_{table}", body, f"AFTER INSERT OR DELETE ON {table} FOR EACH ROW"))
+    for parent, table, kind, name in (
+        ("albums", "album_assets", "album", "name"),
+        ("tags", "asset_tags", "tag", "path"),
+    ):
+        body = (
+            "BEGIN IF TG_OP = 'DELETE' THEN "
+            + _PG_SKIP.format("OLD")
+            + f"{_pg_members(table, kind, 'OLD', f'OLD.{name}')} RETURN OLD; END IF; "
+            + _PG_SKIP.format("NEW")
+            + f"IF OLD.{name} IS DISTINCT FROM NEW.{name} THEN "
+            + f"{_pg_members(table, kind, 'NEW', f'OLD.{name}')} "
+            + f"{_pg_members(table, kind, 'NEW', f'NEW.{name}')} END IF; RETURN NEW; END"
+        )
+        # before a delete: its members are still there to be logged
+        out.append(
+            (
+                f"sync_log_{parent}",
+                body,
+                f"BEFORE UPDATE OF {name} OR DELETE ON {parent} FOR EACH ROW",
+            )
+        )
+    return out
+
+
 def create_triggers(conn: Connection) -> None:
-    """Make the journal's triggers (a migration step; SQLite only)."""
+    """Make the journal's triggers (a migration step), in ``conn``'s dialect."""
+    if conn.dialect.name == "postgresql":
+        for name, body, when in _pg_functions():
+            conn.exec_driver_sql(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$fn$ {body} $fn$"
+            )
+            conn.exec_driver_sql(
+                f"DROP TRIGGER IF EXISTS {name} ON {when.split(' ON ')[1].split()[0]}"
+            )
+            conn.exec_driver_sql(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {name}()")
+        return
     if conn.dialect.name != "sqlite":
         return
     for name, body in _triggers():
@@ -170,6 +290,10 @@ def create_triggers(conn: Connection) -> None:
 
 
 def drop_triggers(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        for name, _, _ in _pg_functions():
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
+        return
     if conn.dialect.name != "sqlite":
         return
     for name, _ in _triggers():

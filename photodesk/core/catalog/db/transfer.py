@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from photodesk.core.catalog.db import migrate
+from photodesk.core.catalog.db import migrate, sync_log
 from photodesk.core.catalog.db.postgres import CYCLE_KEYS
 from photodesk.core.catalog.db.schema import Base, Setting
 from photodesk.core.catalog.errors import LibraryError
@@ -139,6 +139,7 @@ def _copy_table(
             rows = [r for r in rows if r["key"] != MARKER]
         if rows:
             with target.begin() as conn:
+                sync_log.pg_suppress(conn)  # copied rows are not edits: the journal is copied too
                 conn.execute(pg_insert(table).on_conflict_do_nothing(), rows)
         done += len(rows)
         if progress is not None:
