@@ -73,6 +73,7 @@ class InboxImport:
                 os.path.basename(path),
                 staged.sha1,
                 file_modified_at=datetime.fromtimestamp(st.st_mtime),
+                checked=True,  # has_checksum above was the duplicate check
             )
             if outcome.asset_id is None:
                 return SyncResult(failed=(ImportFailure(path, outcome.error or "refused"),))
