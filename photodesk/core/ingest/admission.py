@@ -6,7 +6,7 @@ row (checksum, format from the file's first bytes, size, the client's date), its
 the staging area's ``pending/`` folder) and an ``upload.analyse`` job, so the client can put the
 asset into albums at once. The job reads the metadata, renders the derivatives (in worker
 processes), moves the file to its storage-template path and ``complete``s the row; a file that
-cannot be decoded is ``refuse``d: its row goes and an import error names it.
+cannot be decoded is ``refuse``d: its row and its bytes go and an import error names it.
 """
 
 from __future__ import annotations
@@ -168,8 +168,8 @@ def complete(store: Store, asset_id: int, a: Analysis) -> list[int] | None:
 
 
 def refuse(store: Store, asset_id: int, path: str, error: str) -> None:
-    """An admitted upload that cannot be imported: its row goes (with its album places), an
-    import error names the file, which stays where it is."""
+    """An admitted upload that cannot be imported: its row goes (with its album places) and an
+    import error names the file (``path``)."""
     with store.write(Changes(assets=frozenset({asset_id}), assets_removed=True)) as s:
         s.execute(delete(AssetFile).where(AssetFile.asset_id == asset_id))
         s.execute(delete(Asset).where(Asset.id == asset_id))

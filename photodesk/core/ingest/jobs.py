@@ -61,7 +61,7 @@ def analyse_upload(
     """An upload admitted on the request path: read its metadata, render its thumbnail and
     preview (in the upload worker processes), link it to its storage-template path and write
     what was found; then its follow-up jobs (ML). A file that cannot be decoded leaves the
-    catalog, with an import error saying why (the file stays in the pending folder)."""
+    catalog and the disk (as a refused upload always did), with an import error saying why."""
     original = _original(store, ctx.target)
     asset_id, path = original.asset_id, Path(original.path)
     pending = uploads.root in path.parents
@@ -70,7 +70,13 @@ def analyse_upload(
     if isinstance(result, Failure):
         if result.error.startswith("cannot read"):
             raise OSError(result.error)  # the disk, not the file: retried
-        ingest.refuse(asset_id, str(path), result.error)
+        if not pending:  # placed already (a retried job): never remove a stored original
+            raise PermanentJobError(f"{path.name} cannot be analysed: {result.error}")
+        # Named by content, so a client that sends it again does not add another error.
+        ingest.refuse(
+            asset_id, str(path.parent.with_name(original.checksum) / path.name), result.error
+        )
+        shutil.rmtree(path.parent, ignore_errors=True)
         raise PermanentJobError(f"{path.name} cannot be imported: {result.error}")
     placed = uploads.place(store.owner_id, result) if pending else result
     try:

@@ -4,7 +4,6 @@ request path; analysed and moved into storage by their ``upload.analyse`` job.""
 from __future__ import annotations
 
 import dataclasses
-import errno
 import hashlib
 import logging
 import os
@@ -20,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.errors import InvalidInput, UploadTooLarge
 from photodesk.core.catalog.procs import exit_with_parent
 from photodesk.core.ingest.admission import Admission, pending_paths
@@ -31,7 +31,7 @@ from photodesk.core.ingest.staging import (
     over_pixel_limit,
     upload_leftovers,
 )
-from photodesk.core.ingest.storage import COPY_TEMP_SUFFIX, expand_template
+from photodesk.core.ingest.storage import expand_template, fsync_dir, link_exclusive
 from photodesk.core.media.formats import sniff
 
 if TYPE_CHECKING:
@@ -260,6 +260,12 @@ class UploadService:
         wanted = [c for c in (normalize_sha1(x) for x in checksums) if c]
         return self._ingest_of(int(owner_id)).existing(wanted)
 
+    def analysed(self, owner_id: int, asset_id: int) -> bool:
+        """Whether an asset's upload was analysed (its file left the pending folder)."""
+        with self._store.read() as s:
+            row = asset_repo.originals(s, [int(asset_id)], int(owner_id)).get(int(asset_id))
+        return row is not None and self.pending_dir(owner_id) not in Path(row.path).parents
+
     def stage(self, owner_id: int, *, max_bytes: int | None = None) -> StagedFile:
         return StagedFile(self.staging_dir(owner_id), max_bytes=max_bytes)
 
@@ -404,12 +410,12 @@ class UploadService:
         path (never replacing a file); the pending copy stays until the catalog says so."""
         rel = expand_template(self.template, a)
         folder = self._accounts.storage_dir(owner_id, self.storage_root)
-        final = _link_exclusive(Path(a.path), folder / rel, keep_source=True)
+        final = link_exclusive(Path(a.path), folder / rel, keep_source=True)
         side = None
         try:
             if a.sidecar:
-                side = _link_exclusive(Path(a.sidecar), Path(str(final) + ".xmp"), keep_source=True)
-            _fsync_dir(final.parent)
+                side = link_exclusive(Path(a.sidecar), Path(str(final) + ".xmp"), keep_source=True)
+            fsync_dir(final.parent)
         except BaseException:
             final.unlink(missing_ok=True)
             raise
@@ -429,58 +435,6 @@ def _admissible(path: Path, size: int, max_pixels: int | None) -> tuple[FileForm
     if too_big:
         return None, too_big
     return fmt, ""
-
-
-def _link_exclusive(src: Path, target: Path, *, keep_source: bool = False) -> Path:
-    """Move ``src`` to ``target`` (or ``name_1.ext``...) atomically, never replacing a file
-    (``keep_source``: link or copy it there, and leave ``src``)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    stem, ext = os.path.splitext(target.name)
-    n = 0
-    while True:
-        candidate = target if n == 0 else target.with_name(f"{stem}_{n}{ext}")
-        n += 1
-        try:
-            os.link(src, candidate)  # atomic, and fails if the name is taken
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            if candidate.exists():
-                continue
-            if exc.errno == errno.EXDEV:  # another file system after all: copy, then link
-                tmp = candidate.with_name(f".{candidate.name}.{os.getpid()}{COPY_TEMP_SUFFIX}")
-                try:
-                    shutil.copyfile(src, tmp)
-                    with open(tmp, "rb+") as fh:
-                        os.fsync(fh.fileno())
-                    return _link_exclusive(tmp, candidate)
-                finally:
-                    tmp.unlink(missing_ok=True)
-            if keep_source:  # no hard links here (exFAT, some SMB mounts): a copy
-                tmp = candidate.with_name(f".{candidate.name}.{os.getpid()}{COPY_TEMP_SUFFIX}")
-                try:
-                    shutil.copyfile(src, tmp)
-                    return _link_exclusive(tmp, candidate)
-                finally:
-                    tmp.unlink(missing_ok=True)
-            os.replace(src, candidate)  # no hard links here (exFAT, some SMB mounts)
-            return candidate
-        if not keep_source:
-            src.unlink()
-        return candidate
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 __all__ = [
