@@ -111,22 +111,31 @@ def test_cli_backs_up_the_corpus(immich, serve_subprocess, corpus, tmp_path) -> 
     assert set(_failed(again)) == set(failed)
     _analysed(lib_dir)
     with Library.open(lib_dir) as lib:
-        assert sql(lib, "select count(*) from assets where owner_id=?", uid)[0][0] == kept
-        assert sql(lib, "select count(*) from import_errors")[0][0] == len(refused)
+        now = sql(lib, "select count(*) from assets where owner_id=?", uid)[0][0]
+        errors = sql(lib, "select count(*) from import_errors")[0][0]
+    # Each re-sent file is refused again (its import error replaced, not repeated) or, when its
+    # decoding failed for a passing reason (a timeout under load), kept now.
+    assert errors == len(refused) and kept <= now <= kept + len(refused)
     info = immich("server-info")
-    assert re.search(rf"Total:\s+{kept}\b", info), info
+    assert re.search(rf"Total:\s+{now}\b", info), info
 
 
-def _analysed(lib_dir: Path, timeout: float = 300.0) -> None:
-    """Wait until the server has no job queued or running (the uploads' analysis)."""
+def _analysed(lib_dir: Path, timeout: float = 900.0) -> None:
+    """Wait until the server has analysed every upload (no ``upload.analyse`` job is queued or
+    running; their ML follow-ups may still be)."""
     deadline = time.monotonic() + timeout
-    while True:
+    busy: list = []
+    while time.monotonic() < deadline:
         with Library.open(lib_dir) as lib:
-            busy = sql(lib, "select count(*) from jobs where state in ('queued', 'running')")
-        if busy[0][0] == 0:
+            busy = sql(
+                lib,
+                "select state, count(*) from jobs where kind = 'upload.analyse'"
+                " and state in ('queued', 'running') group by state",
+            )
+        if not busy:
             return
-        assert time.monotonic() < deadline, "the server's jobs did not finish"
         time.sleep(0.5)
+    raise AssertionError(f"the uploads were not analysed in time: {busy}")
 
 
 def test_cli_album_per_folder(immich, serve_subprocess, tmp_path) -> None:
