@@ -58,8 +58,8 @@ class ServerInfo:
         return self.running.app
 
     def analysed(self, timeout: float = 120.0) -> None:
-        """Wait until no job is queued or running: uploads are analysed (``upload.analyse``)
-        after the request that admitted them, and their follow-ups queued behind."""
+        """Wait until no ``upload.analyse`` job is queued or running: uploads are analysed
+        after the request that admitted them (their ML follow-ups may still wait)."""
         from sqlalchemy import select
 
         from photodesk.core.catalog.db.jobs import ACTIVE
@@ -68,7 +68,11 @@ class ServerInfo:
         deadline = time.monotonic() + timeout
         while True:
             with self.lib.read() as s:
-                busy = s.scalar(select(Job.id).where(Job.state.in_(ACTIVE)).limit(1))
+                busy = s.scalar(
+                    select(Job.id)
+                    .where(Job.kind == "upload.analyse", Job.state.in_(ACTIVE))
+                    .limit(1)
+                )
             if busy is None:
                 return
             assert time.monotonic() < deadline, "the server's jobs did not finish"

@@ -199,7 +199,7 @@ def test_an_upload_that_cannot_be_decoded_leaves_the_catalog_with_its_reason(
     with lib.read() as s:
         errors = s.execute(select(ImportError_.owner_id, ImportError_.path)).all()
     assert len(errors) == 1 and errors[0][0] == alice and errors[0][1].endswith(name)
-    assert Path(errors[0][1]).exists()  # the bytes the client sent are kept, named there
+    assert not Path(errors[0][1]).exists()  # nothing of it is kept, as before
     failed = lib.jobs.failures()
     assert len(failed) == 1 and name in (failed[0].last_error or "")
     assert _files_under(lib.originals_dir) == []

@@ -135,8 +135,14 @@ def complete(store: Store, asset_id: int, a: Analysis) -> list[int] | None:
     geo: list[tuple[int, float, float]] = []
     folder = os.path.dirname(a.path)
     with store.write(Changes(assets=frozenset({asset_id}))) as s:
-        if s.get(Asset, asset_id) is None:
+        row = s.get(Asset, asset_id)
+        if row is None:
             return None
+        # what the client set since the upload (a rating, a title) wins over the file's own
+        found = user_values(a)
+        mine = {"rating": row.rating == 0, "title": row.title is None}
+        mine["description"] = row.description is None
+        kept = {k: v for k, v in found.items() if mine.get(k, True)}
         st = os.stat(a.path)
         s.execute(
             update(AssetFile)
@@ -154,7 +160,7 @@ def complete(store: Store, asset_id: int, a: Analysis) -> list[int] | None:
             .where(Asset.id == asset_id)
             .values(
                 **asset_values(a),
-                **user_values(a),
+                **kept,
                 xmp_state=xmp_state(a),
                 has_thumbnail=a.has_thumbnail,
                 updated_at=datetime.now(),
