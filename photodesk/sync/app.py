@@ -35,8 +35,10 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.shares",
     "photodesk.sync.gallery",
     "photodesk.sync.web_albums",
+    "photodesk.sync.web_memories",
     "photodesk.sync.workers_api",
     "photodesk.sync.sync_api",
+    "photodesk.sync.device_pairing",
     "photodesk.sync.dav",
 )
 
