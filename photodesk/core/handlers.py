@@ -33,6 +33,10 @@ def _refresh_metadata(lib: Library, ctx: JobContext) -> Result:
     return ingest_jobs.refresh_metadata(lib.store, ctx)
 
 
+def _upload_analysis(lib: Library, ctx: JobContext) -> Result:
+    return ingest_jobs.analyse_upload(lib.store, lib.uploads, lib.ingest, ctx)
+
+
 def _thumbnails(lib: Library, ctx: JobContext) -> Result:
     return ingest_jobs.generate_thumbnails(lib.store, lib.thumbnails, ctx)
 
@@ -137,6 +141,7 @@ KINDS = (
     JobKind(JobName.IMPORT, Queue.IMPORT, _import),
     JobKind(JobName.METADATA_REFRESH, Queue.METADATA, _refresh_metadata),
     JobKind(JobName.THUMBNAILS, Queue.THUMBNAILS, _thumbnails),
+    JobKind(JobName.UPLOAD_ANALYSIS, Queue.METADATA, _upload_analysis),
     JobKind(JobName.BACKUP, Queue.MAINTENANCE, _backup),
     JobKind(JobName.CLIP, Queue.CLIP, _clip),
     JobKind(JobName.FACES, Queue.FACES, _faces),

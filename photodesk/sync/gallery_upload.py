@@ -9,7 +9,14 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from photodesk.core import PhotodeskError, Reservation, ShareLink, StagedFile, safe_filename
+from photodesk.core import (
+    NotFound,
+    PhotodeskError,
+    Reservation,
+    ShareLink,
+    StagedFile,
+    safe_filename,
+)
 from photodesk.sync.keys import CONFIG, LIBRARY
 from photodesk.sync.views import http_error
 
@@ -28,7 +35,7 @@ async def receive_upload(request: web.Request, link: ShareLink) -> list[dict[str
     """Import each ``file`` part of a multipart body into the link's album, as its owner's.
 
     Quota and free space are checked before any byte is read; every file goes through
-    ``lib.uploads.ingest`` (the import pipeline and its checks). One result per file.
+    ``lib.uploads.ingest`` (admitted at once, analysed by a job after). One result per file.
     """
     lib = request.app[LIBRARY]
     uploads = lib.uploads
@@ -80,7 +87,12 @@ async def _receive(
                 if not handed_over:
                     await asyncio.to_thread(staged.discard)
             if outcome.asset_id is not None:
-                await asyncio.to_thread(lib.shares.add_upload, link, outcome.asset_id)
+                try:
+                    await asyncio.to_thread(lib.shares.add_upload, link, outcome.asset_id)
+                except NotFound:  # its analysis (a job) refused it already: gone
+                    error = "the file could not be decoded"
+                    results.append({"name": name, "status": "rejected", "error": error})
+                    continue
                 results.append({"name": name, "status": outcome.status, "id": outcome.asset_id})
             else:
                 results.append({"name": name, "status": outcome.status, "error": outcome.error})

@@ -75,7 +75,11 @@ async def _stream(part: BodyPartReader, staged: StagedFile) -> None:
 
 
 async def upload_asset(request: web.Request) -> web.Response:
-    """Create an asset from ``assetData`` (+ ``sidecarData``): 201 created, 200 duplicate."""
+    """Create an asset from ``assetData`` (+ ``sidecarData``): 201 created, 200 duplicate.
+
+    The file is streamed to staging while hashed, checked for duplicates once (before the body
+    when ``x-immich-checksum`` names it) and admitted; its metadata and thumbnails come from a
+    job that runs after the answer (until then its thumbnail is rendered on demand)."""
     user = current_user(request)
     if not has_permission(request, "asset.upload"):
         raise http_error(403, 'Missing required permission: "asset.upload"')
@@ -171,6 +175,7 @@ async def _receive(
                 file_modified_at=modified,
                 device_asset_id=fields.get("deviceAssetId"),
                 sidecar_path=sidecar.path if sidecar else None,
+                checked=claimed is not None,  # the header's duplicate check ran: not twice
             )
         )
     except BaseException as exc:

@@ -431,8 +431,8 @@ def die(*args, **kwargs):
 
 point = sys.argv[1]
 if point == "batch-commit":  # the batch's copies are made, its transaction not committed yet
-    from photodesk.core.ingest.writer import ImportWriter
-    ImportWriter._geocode = die
+    import photodesk.core.ingest.writer as writer
+    writer.geocode = die
 elif point == "grouping":  # a batch's assets written, its stacks being made, nothing committed
     import photodesk.core.ingest.writer as writer
     writer.group_folders = die

@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,27 @@ class ServerInfo:
     @property
     def app(self) -> Any:
         return self.running.app
+
+    def analysed(self, timeout: float = 120.0) -> None:
+        """Wait until no ``upload.analyse`` job is queued or running: uploads are analysed
+        after the request that admitted them (their ML follow-ups may still wait)."""
+        from sqlalchemy import select
+
+        from photodesk.core.catalog.db.jobs import ACTIVE
+        from photodesk.core.catalog.db.schema import Job
+
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lib.read() as s:
+                busy = s.scalar(
+                    select(Job.id)
+                    .where(Job.kind == "upload.analyse", Job.state.in_(ACTIVE))
+                    .limit(1)
+                )
+            if busy is None:
+                return
+            assert time.monotonic() < deadline, "the server's jobs did not finish"
+            time.sleep(0.05)
 
 
 # Test modules of features whose catalog SQL exists only for SQLite so far (the people log).

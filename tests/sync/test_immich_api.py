@@ -150,6 +150,38 @@ def test_upload_created_duplicate_and_per_owner_dedup(server, alice, bob, tmp_pa
     assert _count(server, "select count(*) from assets where owner_id=?", b_id) == 1
     stats = a("GET", "/api/assets/statistics").json()
     assert stats == {"images": 1, "videos": 0, "total": 1}
+    server.analysed()
+    assert _nothing_staged(server)
+
+
+def test_an_upload_is_usable_before_its_analysis_ran(server, alice, tmp_path) -> None:
+    """The request only admits the file: until its ``upload.analyse`` job runs the client can
+    still put it in an album, read it, and get a thumbnail (rendered on demand, never a 500)."""
+    uid, _, a = alice
+    server.lib.jobs.pause("metadata")  # the upload's analysis waits
+    try:
+        data = make_jpeg(tmp_path / "p.jpg", seed=8).read_bytes()
+        sha1 = hashlib.sha1(data).hexdigest()
+        first = _upload(a, data, "p.jpg")
+        assert first.status_code == 201, first.text
+        asset_id = first.json()["id"]
+        assert a("GET", f"/api/photodesk/assets/{asset_id}").status_code == 200
+        album = a("POST", "/api/albums", json={"albumName": "Now"}).json()["id"]
+        added = a("PUT", f"/api/albums/{album}/assets", json={"ids": [asset_id]}).json()
+        assert added == [{"id": asset_id, "success": True}]
+        thumb = a("GET", f"/api/photodesk/assets/{asset_id}/thumbnail")
+        assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
+        check = {"assets": [{"id": "p", "checksum": sha1}]}
+        result = a("POST", "/api/assets/bulk-upload-check", json=check).json()["results"][0]
+        assert (result["action"], result["assetId"]) == ("reject", asset_id)
+        pending = server.lib.for_user(uid).assets.get(int(asset_id))
+        assert pending.make is None and "pending" in pending.path
+    finally:
+        server.lib.jobs.resume("metadata")
+    server.analysed()
+    done = server.lib.for_user(uid).assets.get(int(asset_id))
+    assert done.make == "Canon" and done.has_thumbnail and "pending" not in done.path
+    assert a("GET", f"/api/albums/{album}").json()["assetCount"] == 1
     assert _nothing_staged(server)
 
 
@@ -182,12 +214,9 @@ def test_albums_and_other_users_ids(server, alice, bob, tmp_path) -> None:
 
 
 def test_broken_files_get_a_clear_4xx_and_leave_nothing(server, alice, corpus) -> None:
-    _, _, a = alice
-    for name in (
-        "pillow__truncated_jpeg.jpg",
-        "photoprism__empty.jpg",
-        "filetype__fixture-json.webp",
-    ):
+    uid, _, a = alice
+    # What the first bytes show is refused on the request path.
+    for name in ("photoprism__empty.jpg", "filetype__fixture-json.webp"):
         r = _upload(a, (corpus / name).read_bytes(), name)
         assert r.status_code == 422, (name, r.status_code, r.text)
         body = r.json()
@@ -195,9 +224,18 @@ def test_broken_files_get_a_clear_4xx_and_leave_nothing(server, alice, corpus) -
     r = _upload(a, b"just some text, not a photo", "notes.jpg")
     assert r.status_code == 422 and "not a photo" in r.json()["message"]
     assert _count(server, "select count(*) from assets") == 0
-    assert _count(server, "select count(*) from import_errors") == 0
-    assert _files(server.library_dir / "originals") == []
     assert _nothing_staged(server)
+    # A JPEG by its header whose pixels cannot be decoded: admitted, then refused by its
+    # analysis (as Immich does): it leaves the catalog, an import error says why.
+    name = "pillow__truncated_jpeg.jpg"
+    r = _upload(a, (corpus / name).read_bytes(), name)
+    assert r.status_code == 201, r.text
+    server.analysed()
+    assert _count(server, "select count(*) from assets") == 0
+    assert _count(server, "select count(*) from import_errors where owner_id=?", uid) == 1
+    assert _files(server.library_dir / "originals") == []
+    # the bytes the client sent stay, where the import error names them
+    assert [p.name for p in _files(server.library_dir / "uploads")] == [name]
 
 
 @pytest.mark.parametrize(
@@ -208,6 +246,7 @@ def test_path_traversal_names_stay_in_the_users_folder(server, alice, tmp_path, 
     uid, _, a = alice
     r = _upload(a, make_jpeg(tmp_path / "t.jpg", seed=11).read_bytes(), name)
     assert r.status_code == 201, r.text
+    server.analysed()
     stored = _files(server.library_dir / "originals")
     assert len(stored) == 1
     user_root = (server.library_dir / "originals" / f"user-{uid}").resolve()
@@ -352,6 +391,7 @@ def test_sidecar_travels_with_its_photo(server, alice, tmp_path) -> None:
         },
     )
     assert r.status_code == 201, r.text
+    server.analysed()
     stored = [p.name for p in _files(server.library_dir / "originals")]
     assert sorted(stored) == ["s.jpg", "s.jpg.xmp"]
     assert _count(server, "select rating from assets where id=?", int(r.json()["id"])) == 4
@@ -441,6 +481,7 @@ def test_uploads_land_under_a_separate_storage_root(start_server, tmp_path) -> N
     call = _api(info, info.lib.accounts.create_api_key(uid, "t"))
     r = _upload(call, make_jpeg(tmp_path / "n.jpg", seed=91).read_bytes(), "n.jpg")
     assert r.status_code == 201, r.text
+    info.analysed()
     assert [p.relative_to(store).as_posix() for p in _files(store)] == ["nas/2023/07/n.jpg"]
     assert _files(info.library_dir / "originals") == []
 

@@ -47,6 +47,7 @@ def _server_with_uploads(start_server, corpus: Path, n: int):
     for photo in _face_photos(corpus, n):
         r = _upload(call, photo.read_bytes(), photo.name)
         assert r.status_code == 201, r.text
+    server.analysed()  # the uploads' analysis queues their faces jobs
     return server, uid
 
 

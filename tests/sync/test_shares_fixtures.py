@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
+import time
 from pathlib import Path
 
 import exifread
 import requests
 from PIL import Image
+from sqlalchemy import select
 
 from tests.conftest import require_corpus
 
@@ -30,7 +32,27 @@ def upload_photo(lib, user_id: int, name: str, tmp: Path) -> int:
         staged.finish()
     outcome = lib.uploads.ingest(user_id, staged.path, name, hashlib.sha1(data).hexdigest())
     assert outcome.asset_id is not None, outcome
+    analysed(lib, outcome.asset_id)
     return outcome.asset_id
+
+
+def analysed(lib, asset_id: int, timeout: float = 120.0) -> None:
+    """Wait for the server's jobs to analyse an upload (its ``upload.analyse`` job)."""
+    from photodesk.core.catalog.db.jobs import ACTIVE
+    from photodesk.core.catalog.db.schema import Job
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with lib.read() as s:
+            busy = s.scalar(
+                select(Job.id)
+                .where(Job.kind == "upload.analyse", Job.target == str(asset_id))
+                .where(Job.state.in_(ACTIVE))
+            )
+        if busy is None:
+            return
+        assert time.monotonic() < deadline, f"asset {asset_id} was not analysed"
+        time.sleep(0.05)
 
 
 def make_album(lib, user_id: int, name: str, asset_ids: list[int]) -> int:

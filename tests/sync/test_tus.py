@@ -22,7 +22,7 @@ from photodesk.sync.tus import TUS  # noqa: E402
 
 GOOD = "mei__Canon_EOS_REBEL_T3i.jpg"  # a 225 KB camera JPEG
 OTHER = "exiftool__Apple.jpg"
-BROKEN = "pillow__truncated_jpeg.jpg"
+BROKEN = "filetype__fixture-json.webp"  # a .webp whose bytes are JSON: refused at once
 TUS_HEADERS = {"Tus-Resumable": "1.0.0"}
 
 

@@ -19,9 +19,9 @@ PICKED = [
     "mei__Canon_EOS_REBEL_T3i.jpg",
     "exiftool__Apple.jpg",
     "facerec__obama2.jpg",
-    "pillow__truncated_jpeg.jpg",  # broken: the server refuses it with a reason
+    "filetype__fixture-json.webp",  # not a picture: the server refuses it with a reason
 ]
-BROKEN = "pillow__truncated_jpeg.jpg"
+BROKEN = "filetype__fixture-json.webp"
 PHONE = {"width": 390, "height": 844}
 
 

@@ -1,4 +1,5 @@
-"""UploadService: staging, space checks, dedup per owner, and ingest through the import pipeline."""
+"""UploadService: staging, space checks, dedup per owner, admission on the request path and the
+``upload.analyse`` job that completes it."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def _stage(lib, owner: int, data: bytes) -> tuple[Path, str]:
             staged.write(data[i : i + 4096])
         path = staged.finish()
     return path, staged.sha1
+
+
+def _analysed(lib) -> None:
+    """Run the queued jobs (the uploads' analysis, then their follow-ups)."""
+    assert lib.jobs.run_until_idle(timeout=120)
 
 
 def _files_under(root: Path) -> list[Path]:
@@ -101,8 +107,13 @@ def test_ingest_creates_asset_in_user_storage(users, tmp_path: Path) -> None:
     temp, sha1 = _stage(lib, alice, src.read_bytes())
     out = lib.uploads.ingest(alice, temp, "../../IMG_0001.jpg", sha1, album="Trip")
     assert out.status == "created" and out.error is None
+    # Admitted on the request path: the row exists (in its album) before anything is decoded.
     rec = lib.for_user(alice).assets.get(out.asset_id)
-    assert rec.owner_id == alice and rec.checksum == sha1
+    assert rec.owner_id == alice and rec.checksum == sha1 and rec.albums == ("Trip",)
+    assert rec.make is None and not rec.has_thumbnail and not lib.thumbnails.has(sha1)
+    assert Path(rec.path).read_bytes() == src.read_bytes()
+    _analysed(lib)
+    rec = lib.for_user(alice).assets.get(out.asset_id)
     assert rec.path == str(lib.originals_dir / "alice" / "2023" / "07" / "IMG_0001.jpg")
     assert Path(rec.path).read_bytes() == src.read_bytes()
     assert rec.make == "Canon" and rec.has_thumbnail and rec.city  # same pipeline as import
@@ -114,13 +125,14 @@ def test_ingest_creates_asset_in_user_storage(users, tmp_path: Path) -> None:
     temp2, _ = _stage(lib, alice, src.read_bytes())
     again = lib.uploads.ingest(alice, temp2, "other.jpg", sha1)
     assert (again.status, again.asset_id) == ("duplicate", out.asset_id)
-    assert not temp2.exists()
+    assert not temp2.exists() and _files_under(lib.uploads.staging_dir(alice)) == []
     assert lib.uploads.has_checksum(alice, sha1) == out.asset_id
     _, bob = users[1], users[2]
     assert lib.uploads.has_checksum(bob, sha1) is None
     temp3, _ = _stage(lib, bob, src.read_bytes())
     theirs = lib.uploads.ingest(bob, temp3, "IMG_0001.jpg", sha1)
     assert theirs.status == "created" and theirs.asset_id != out.asset_id
+    _analysed(lib)
     assert (
         lib.for_user(bob)
         .assets.get(theirs.asset_id)
@@ -137,6 +149,7 @@ def test_same_name_twice_never_overwrites(users, tmp_path: Path) -> None:
         temp, sha1 = _stage(lib, alice, data)
         out = lib.uploads.ingest(alice, temp, "IMG.jpg", sha1)
         assert out.status == "created"
+        _analysed(lib)
         paths.append(lib.for_user(alice).assets.get(out.asset_id).path)
     assert [Path(p).name for p in paths] == ["IMG.jpg", "IMG_1.jpg"]
 
@@ -148,17 +161,20 @@ def test_client_mtime_dates_a_file_without_exif(users, tmp_path: Path) -> None:
     when = datetime(2019, 3, 14, 12, 0, 0)
     out = lib.uploads.ingest(alice, temp, "scan.jpg", sha1, file_modified_at=when)
     rec = lib.for_user(alice).assets.get(out.asset_id)
+    assert rec.taken_at == when  # the client's date, until the file is read
+    _analysed(lib)
+    rec = lib.for_user(alice).assets.get(out.asset_id)
     assert "/2019/03/" in rec.path.replace(os.sep, "/")
 
 
 def test_broken_uploads_leave_nothing(users, corpus: Path) -> None:
     lib, alice, _ = users
-    for name in ("pillow__truncated_jpeg.jpg", "photoprism__empty.jpg"):
-        data = (corpus / name).read_bytes()
-        temp, sha1 = _stage(lib, alice, data)
+    # Refused on the request path: what the first bytes show (empty, not a photo or video).
+    for name, data in (("photoprism__empty.jpg", b""), ("notes.jpg", b"just some text")):
+        temp, sha1 = _stage(lib, alice, data or (corpus / name).read_bytes())
         out = lib.uploads.ingest(alice, temp, name, sha1)
         assert out.status == "rejected" and out.asset_id is None
-        assert out.error
+        assert out.error in ("empty file", "not a photo or video (content not recognised)")
     temp, _ = _stage(lib, alice, (corpus / "exiftool__Apple.jpg").read_bytes())
     with pytest.raises(InvalidInput):
         lib.uploads.ingest(alice, temp, "a.jpg", "not a checksum")
@@ -167,6 +183,26 @@ def test_broken_uploads_leave_nothing(users, corpus: Path) -> None:
     assert _count(lib, ImportError_) == 0
     assert _files_under(lib.originals_dir) == []
     assert _files_under(lib.uploads.root) == []
+
+
+def test_an_upload_that_cannot_be_decoded_leaves_the_catalog_with_its_reason(
+    users, corpus: Path
+) -> None:
+    lib, alice, _ = users
+    name = "pillow__truncated_jpeg.jpg"
+    temp, sha1 = _stage(lib, alice, (corpus / name).read_bytes())
+    out = lib.uploads.ingest(alice, temp, name, sha1, album="Trip")
+    assert out.status == "created"  # a JPEG by its first bytes: admitted, decoded later
+    _analysed(lib)
+    assert _count(lib, Asset, owner_id=alice) == 0
+    assert lib.for_user(alice).albums.assets("Trip") == []
+    with lib.read() as s:
+        errors = s.execute(select(ImportError_.owner_id, ImportError_.path)).all()
+    assert len(errors) == 1 and errors[0][0] == alice and errors[0][1].endswith(name)
+    assert not Path(errors[0][1]).exists()  # nothing of it is kept, as before
+    failed = lib.jobs.failures()
+    assert len(failed) == 1 and name in (failed[0].last_error or "")
+    assert _files_under(lib.originals_dir) == []
 
 
 def test_space_checks_come_before_the_bytes(users) -> None:
@@ -207,8 +243,9 @@ def test_live_photo_video_joins_its_still(users, tmp_path: Path) -> None:
     still = lib.uploads.ingest(alice, temp, "IMG_7.jpg", sha_photo)
     temp, sha_video = _stage(lib, alice, video)
     clip = lib.uploads.ingest(alice, temp, "IMG_7.mov", sha_video)
-    # The video became a file of the still: the upload is kept and reported as that asset.
-    assert (clip.status, clip.asset_id) == ("created", still.asset_id)
+    assert (clip.status, still.status) == ("created", "created")
+    _analysed(lib)
+    # The video became a file of the still once both were read.
     rec = lib.for_user(alice).assets.get(still.asset_id)
     movs = [f for f in rec.files if f.endswith(".mov")]
     assert len(movs) == 1 and Path(movs[0]).read_bytes() == video

@@ -1,10 +1,13 @@
 """``IngestService``: the one way new files enter the catalog.
 
-The importer (folders given by the user, and the watcher, which imports through it) and uploads
-(the server) analyse files in worker processes and submit the results here: one duplicate check
-(``existing``), one batched write through the single writer (``submit``), and the follow-up jobs
-of the new assets (``follow_ups``: missing thumbnails, then the attached models' stages), queued
-in one transaction.
+The importer (folders given by the user, and the watcher, which imports through it) analyses
+files in worker processes and ``submit``s the results: one batched write through the single
+writer. Uploads (the server: Immich, WebDAV, tus, the upload page, inboxes) are ``admit``ted on
+the request path without being decoded: a minimal row and a queued ``upload.analyse`` job, whose
+handler analyses the file off the request path and ``complete``s the row. Either way one
+duplicate check (``duplicates``) decides what is new, and the follow-up jobs of the new assets
+(``follow_ups``: missing thumbnails, then the attached models' stages) are queued in one
+transaction.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from photodesk.core.catalog.db import assets as asset_repo
+from photodesk.core.ingest import admission
 from photodesk.core.ingest.writer import ImportWriter, ReportBuilder
 from photodesk.core.jobs.engine import JobRequest
 from photodesk.core.jobs.kinds import JobName
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from photodesk.core.catalog.store import Store
     from photodesk.core.inference.models import MLModels
     from photodesk.core.ingest.results import Analysis, Failure
@@ -34,12 +40,32 @@ class IngestService:
         self._ml = ml
         self._xmp = xmp
 
+    def duplicates(self, session: Session, checksums: Sequence[str]) -> dict[str, int]:
+        """The duplicate check, in the caller's transaction: checksum (SHA-1 hex) -> the acting
+        user's asset with that content, for those present. A Live Photo video absorbed by its
+        still counts as present (as the still). Every way in runs it once per file or batch."""
+        return asset_repo.by_checksum(session, self._store.owner_id, sorted(set(checksums)))
+
     def existing(self, checksums: Sequence[str]) -> dict[str, int]:
-        """The duplicate check: checksum (SHA-1 hex) -> the acting user's asset with that
-        content, for those present. A Live Photo video absorbed by its still counts as present
-        (as the still)."""
+        """``duplicates`` in a read of its own (Immich's bulk-upload-check, its checksum
+        header)."""
         with self._store.read() as s:
-            return asset_repo.by_checksum(s, self._store.owner_id, sorted(set(checksums)))
+            return self.duplicates(s, checksums)
+
+    def admit(self, upload: admission.Admission) -> tuple[int, bool]:
+        """An upload, on the request path: its minimal row and its ``upload.analyse`` job in
+        one transaction, after the duplicate check (unless ``upload.checked``). Returns the
+        asset and whether it is new."""
+        return admission.admit(self._store, self._jobs, self.duplicates, upload)
+
+    def complete(self, asset_id: int, analysed: Analysis) -> list[int] | None:
+        """What the analysis of an admitted upload found, written (the ``upload.analyse`` job).
+        Returns the Live Photo videos absorbed by pairing; None if the asset was deleted."""
+        return admission.complete(self._store, asset_id, analysed)
+
+    def refuse(self, asset_id: int, path: str, error: str) -> None:
+        """An admitted upload that cannot be decoded: it leaves the catalog, with the reason."""
+        admission.refuse(self._store, asset_id, path, error)
 
     def submit(
         self,
@@ -50,7 +76,9 @@ class IngestService:
         template: str,
     ) -> None:
         """Write a batch of analysed files in one transaction (``report`` counts the outcome)."""
-        ImportWriter(self._store, report, copy=copy, template=template).write_batch(results)
+        ImportWriter(
+            self._store, report, copy=copy, template=template, duplicates=self.duplicates
+        ).write_batch(results)
 
     def sidecars_changed(self, paths: list[str]) -> int:
         """Known XMP sidecars whose size or mtime changed (the importer, the watcher): queue a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import re
@@ -117,3 +118,55 @@ def copy_exclusive(
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+def link_exclusive(src: Path, target: Path, *, keep_source: bool = False) -> Path:
+    """Move ``src`` to ``target`` (or ``name_1.ext``...) atomically, never replacing a file
+    (``keep_source``: link or copy it there, and leave ``src``)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stem, ext = os.path.splitext(target.name)
+    n = 0
+    while True:
+        candidate = target if n == 0 else target.with_name(f"{stem}_{n}{ext}")
+        n += 1
+        try:
+            os.link(src, candidate)  # atomic, and fails if the name is taken
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if candidate.exists():
+                continue
+            if exc.errno == errno.EXDEV:  # another file system after all: copy, then link
+                tmp = candidate.with_name(f".{candidate.name}.{os.getpid()}{COPY_TEMP_SUFFIX}")
+                try:
+                    shutil.copyfile(src, tmp)
+                    with open(tmp, "rb+") as fh:
+                        os.fsync(fh.fileno())
+                    return link_exclusive(tmp, candidate)
+                finally:
+                    tmp.unlink(missing_ok=True)
+            if keep_source:  # no hard links here (exFAT, some SMB mounts): a copy
+                tmp = candidate.with_name(f".{candidate.name}.{os.getpid()}{COPY_TEMP_SUFFIX}")
+                try:
+                    shutil.copyfile(src, tmp)
+                    return link_exclusive(tmp, candidate)
+                finally:
+                    tmp.unlink(missing_ok=True)
+            os.replace(src, candidate)  # no hard links here (exFAT, some SMB mounts)
+            return candidate
+        if not keep_source:
+            src.unlink()
+        return candidate
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

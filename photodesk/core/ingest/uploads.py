@@ -1,9 +1,9 @@
-"""Uploads from clients: staged while hashed, checked, moved into storage and imported as assets."""
+"""Uploads from clients: staged while hashed, checked for duplicates and admitted as assets on the
+request path; analysed and moved into storage by their ``upload.analyse`` job."""
 
 from __future__ import annotations
 
 import dataclasses
-import errno
 import hashlib
 import logging
 import os
@@ -21,19 +21,18 @@ from typing import TYPE_CHECKING, Literal
 
 from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.errors import InvalidInput, UploadTooLarge
-from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.procs import exit_with_parent
+from photodesk.core.ingest.admission import Admission, pending_paths
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
 from photodesk.core.ingest.quota import QuotaBook, Reservation
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
 from photodesk.core.ingest.staging import (
-    INGEST_PREFIX,
     STREAM_PREFIX,
     over_pixel_limit,
     upload_leftovers,
 )
-from photodesk.core.ingest.storage import COPY_TEMP_SUFFIX, expand_template
-from photodesk.core.ingest.writer import ReportBuilder
+from photodesk.core.ingest.storage import expand_template, fsync_dir, link_exclusive
+from photodesk.core.media.formats import sniff
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,11 +40,13 @@ if TYPE_CHECKING:
     from photodesk.core.accounts.service import AccountService
     from photodesk.core.catalog.store import Store
     from photodesk.core.ingest.service import IngestService
+    from photodesk.core.media.mediatypes import FileFormat
     from photodesk.core.organize.albums import AlbumService
 
 log = logging.getLogger(__name__)
 
 UPLOADS_DIR = "uploads"  # <library>/uploads/<user id>/: same file system as originals/
+PENDING_DIR = "pending"  # <uploads>/<user id>/pending/<hex>/<name>: admitted, not analysed yet
 FREE_SPACE_MARGIN = 512 * 1024 * 1024
 MAX_NAME_BYTES = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -154,12 +155,11 @@ class StagedFile:
 
 
 class AnalysisPool:
-    """The worker processes that decode uploads, shared by every user's view of the library;
-    one upload at a time is checked for duplicates, moved and written (``lock``)."""
+    """The worker processes that decode uploads (the ``upload.analyse`` jobs), shared by every
+    user's view of the library."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers  # 0: analyse in the calling thread
-        self.lock = threading.Lock()  # dedup check + move + catalog write
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
@@ -260,10 +260,20 @@ class UploadService:
         wanted = [c for c in (normalize_sha1(x) for x in checksums) if c]
         return self._ingest_of(int(owner_id)).existing(wanted)
 
+    def analysed(self, owner_id: int, asset_id: int) -> bool:
+        """Whether an asset's upload was analysed (its file left the pending folder)."""
+        with self._store.read() as s:
+            row = asset_repo.originals(s, [int(asset_id)], int(owner_id)).get(int(asset_id))
+        return row is not None and self.pending_dir(owner_id) not in Path(row.path).parents
+
     def stage(self, owner_id: int, *, max_bytes: int | None = None) -> StagedFile:
         return StagedFile(self.staging_dir(owner_id), max_bytes=max_bytes)
 
     # ----- after the bytes -----------------------------------------------------------------
+    def pending_dir(self, owner_id: int) -> Path:
+        """Where a user's admitted uploads wait for their analysis (one folder each)."""
+        return self.staging_dir(owner_id) / PENDING_DIR
+
     def ingest(
         self,
         owner_id: int,
@@ -276,66 +286,67 @@ class UploadService:
         file_modified_at: datetime | None = None,
         device_asset_id: str | None = None,
         sidecar_path: Path | None = None,
+        checked: bool = False,
     ) -> UploadOutcome:
-        """Import a received (fsynced) file for ``owner_id`` exactly like a desktop import.
+        """Admit a received (fsynced) file as an asset of ``owner_id``; its analysis (metadata,
+        thumbnails, placement under the storage template, then the ML jobs) is an
+        ``upload.analyse`` job that runs off the request path.
 
         ``sha1_hex`` is the SHA-1 the caller computed over the bytes it wrote (never a client's
         unverified claim): it becomes the asset's checksum without reading the file again.
-        The temp file (and sidecar) is always consumed: moved into storage, or removed.
+        ``checked``: the caller ran the duplicate check for it already (Immich's checksum
+        header), so it is not run twice. Only the file's first bytes are read here (its format,
+        and for pictures the pixel count its header declares). The temp file (and sidecar) is
+        always consumed: moved to the pending folder, or removed.
         """
-        del file_created_at, device_asset_id  # the file's own metadata decides; kept for clients
+        del device_asset_id  # the file's own metadata decides; kept for clients
         temp_path = Path(temp_path)
-        work = self.staging_dir(owner_id) / f"{INGEST_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
-        result: Analysis | Failure | None = None
+        work = self.pending_dir(owner_id) / uuid.uuid4().hex
+        outcome = UploadOutcome(None, "rejected", "not admitted")
         try:
             sha1 = normalize_sha1(sha1_hex)
             if sha1 is None:
                 raise InvalidInput(f"not a SHA-1 checksum: {sha1_hex!r}")
-            existing = self.has_checksum(owner_id, sha1)
-            if existing is not None:
-                outcome = UploadOutcome(existing, "duplicate")
+            name = safe_filename(filename)
+            work.mkdir(parents=True)
+            staged = work / name
+            os.replace(temp_path, staged)
+            if file_modified_at is not None:
+                ts = file_modified_at.timestamp()
+                os.utime(staged, (ts, ts))
+            side = None
+            if sidecar_path is not None and Path(sidecar_path).exists():
+                side = work / (name + ".xmp")
+                os.replace(sidecar_path, side)
+            st = staged.stat()
+            fmt, refused = _admissible(staged, st.st_size, self.max_pixels)
+            if fmt is None:
+                outcome = UploadOutcome(None, "rejected", refused)
             else:
-                name = safe_filename(filename)
-                work.mkdir()
-                staged = work / name
-                os.replace(temp_path, staged)
-                if file_modified_at is not None:
-                    ts = file_modified_at.timestamp()
-                    os.utime(staged, (ts, ts))
-                side = None
-                if sidecar_path is not None and Path(sidecar_path).exists():
-                    side = work / (name + ".xmp")
-                    os.replace(sidecar_path, side)
-                too_big = over_pixel_limit(staged, self.max_pixels)
-                if too_big:
-                    result = Failure(str(staged), None, None, too_big)
-                else:
-                    result = self._analyze(staged, side, sha1)
-                if isinstance(result, Failure):
-                    outcome = UploadOutcome(None, "rejected", result.error)
-                else:
-                    outcome = self._place(int(owner_id), result)
+                admitted = Admission(
+                    staged, side, sha1, st.st_size, st.st_mtime_ns, fmt,
+                    file_created_at or file_modified_at, checked,
+                )  # fmt: skip
+                asset_id, created = self._ingest_of(int(owner_id)).admit(admitted)
+                outcome = UploadOutcome(asset_id, "created" if created else "duplicate")
         finally:
             temp_path.unlink(missing_ok=True)
             if sidecar_path is not None:
                 Path(sidecar_path).unlink(missing_ok=True)
-            shutil.rmtree(work, ignore_errors=True)
-        if outcome.asset_id is not None:
-            if outcome.status == "created":
-                self._ingest_of(int(owner_id)).queue_follow_ups([outcome.asset_id])
-                self._store.events.publish(
-                    Changes(assets=frozenset({outcome.asset_id}), assets_added=True)
-                )
-            if album:
-                albums = self._albums_of(int(owner_id))
-                albums.add(albums.ensure(album), [outcome.asset_id])
+            if outcome.status != "created":
+                shutil.rmtree(work, ignore_errors=True)
+        if outcome.asset_id is not None and album:
+            albums = self._albums_of(int(owner_id))
+            albums.add(albums.ensure(album), [outcome.asset_id])
         return outcome
 
     def clear_stale(self, older_than: float = 24 * 3600) -> int:
         """Remove staged streams and ingest folders a crash left behind (their writer is gone,
-        or they were untouched for ``older_than`` s); returns how many."""
+        or they were untouched for ``older_than`` s), and pending folders no asset refers to;
+        returns how many."""
         removed = 0
-        for path in upload_leftovers(self.root, time.time() - older_than):
+        cutoff = time.time() - older_than
+        for path in upload_leftovers(self.root, cutoff) + self._orphans(cutoff):
             try:
                 if os.path.isdir(path):
                     shutil.rmtree(path)
@@ -346,11 +357,30 @@ class UploadService:
                 log.warning("cannot remove the stale upload %s: %s", path, exc)
         return removed
 
+    def _orphans(self, cutoff: float) -> list[str]:
+        """Pending folders untouched since ``cutoff`` whose files the catalog does not know (a
+        crash between the move and the commit, or after the analysis moved the file on)."""
+        folders: dict[str, list[str]] = {}
+        for pending in sorted(self.root.glob(f"*/{PENDING_DIR}/*")):
+            try:
+                if pending.stat().st_mtime > cutoff:
+                    continue
+                folders[str(pending)] = [str(p) for p in pending.iterdir()]
+            except OSError:
+                continue
+        if not folders:
+            return []
+        with self._store.read() as s:
+            known = pending_paths(s, [p for files in folders.values() for p in files])
+        return [f for f, files in folders.items() if not known.intersection(files)]
+
     def close(self) -> None:
         self._analysis.close()
 
-    # ----- steps ---------------------------------------------------------------------------
-    def _analyze(self, path: Path, sidecar: Path | None, sha1: str) -> Analysis | Failure:
+    # ----- the upload.analyse job ----------------------------------------------------------
+    def analyse(self, path: Path, sidecar: Path | None, sha1: str) -> Analysis | Failure:
+        """Everything about an admitted upload that needs no catalog access, decoded in the
+        worker processes (a hostile file that crashes one cannot stop the server)."""
         from photodesk.core.ingest.analyze import analyze
 
         st = path.stat()
@@ -365,7 +395,6 @@ class UploadService:
         )
         if self.analysis_workers <= 0:
             return analyze(task)
-        # Decoders run in worker processes: a hostile file that crashes one cannot stop the server.
         for attempt in (1, 2):
             pool = self._analysis.get()
             try:
@@ -376,89 +405,36 @@ class UploadService:
                     break
         return Failure(task.path, task.size, task.mtime_ns, "crashed the decoder (damaged file?)")
 
-    def _place(self, owner_id: int, a: Analysis) -> UploadOutcome:
-        """Dedup, move into storage, write the catalog: under one lock, so twins cannot race."""
-        with self._analysis.lock:
-            if (existing := self.has_checksum(owner_id, a.checksum)) is not None:
-                return UploadOutcome(existing, "duplicate")
-            rel = expand_template(self.template, a)
-            folder = self._accounts.storage_dir(owner_id, self.storage_root)
-            final = _link_exclusive(Path(a.path), folder / rel)
-            moved = [final]
-            try:
-                side = None
-                if a.sidecar:
-                    side = _link_exclusive(Path(a.sidecar), Path(str(final) + ".xmp"))
-                    moved.append(side)
-                _fsync_dir(final.parent)
-                placed = dataclasses.replace(
-                    a, path=str(final), sidecar=str(side) if side else None
-                )
-                report = ReportBuilder(scanned=1)
-                self._ingest_of(owner_id).submit(
-                    [placed], report, copy=False, template=self.template
-                )
-                built = report.build()
-            except BaseException:
-                for path in moved:
-                    path.unlink(missing_ok=True)
-                raise
-            if built.asset_ids:
-                return UploadOutcome(int(built.asset_ids[0]), "created")
-            if built.failed:
-                for path in moved:
-                    path.unlink(missing_ok=True)
-                return UploadOutcome(None, "rejected", built.failed[0].error)
-            with self._store.read() as s:
-                holder = asset_repo.asset_of_file(s, str(final))
-            if holder is not None:  # a Live Photo video: now a file of its still photo
-                return UploadOutcome(int(holder), "created")
-            for path in moved:
-                path.unlink(missing_ok=True)
-            return UploadOutcome(None, "rejected", "the catalog did not accept the file")
-
-
-def _link_exclusive(src: Path, target: Path) -> Path:
-    """Move ``src`` to ``target`` (or ``name_1.ext``...) atomically, never replacing a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    stem, ext = os.path.splitext(target.name)
-    n = 0
-    while True:
-        candidate = target if n == 0 else target.with_name(f"{stem}_{n}{ext}")
-        n += 1
+    def place(self, owner_id: int, a: Analysis) -> Analysis:
+        """Link an analysed upload (and its sidecar) into the user's storage, at its template
+        path (never replacing a file); the pending copy stays until the catalog says so."""
+        rel = expand_template(self.template, a)
+        folder = self._accounts.storage_dir(owner_id, self.storage_root)
+        final = link_exclusive(Path(a.path), folder / rel, keep_source=True)
+        side = None
         try:
-            os.link(src, candidate)  # atomic, and fails if the name is taken
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            if candidate.exists():
-                continue
-            if exc.errno == errno.EXDEV:  # another file system after all: copy, then link
-                tmp = candidate.with_name(f".{candidate.name}.{os.getpid()}{COPY_TEMP_SUFFIX}")
-                try:
-                    shutil.copyfile(src, tmp)
-                    with open(tmp, "rb+") as fh:
-                        os.fsync(fh.fileno())
-                    return _link_exclusive(tmp, candidate)
-                finally:
-                    tmp.unlink(missing_ok=True)
-            os.replace(src, candidate)  # no hard links here (exFAT, some SMB mounts)
-            return candidate
-        src.unlink()
-        return candidate
+            if a.sidecar:
+                side = link_exclusive(Path(a.sidecar), Path(str(final) + ".xmp"), keep_source=True)
+            fsync_dir(final.parent)
+        except BaseException:
+            final.unlink(missing_ok=True)
+            raise
+        return dataclasses.replace(a, path=str(final), sidecar=str(side) if side else None)
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _admissible(path: Path, size: int, max_pixels: int | None) -> tuple[FileFormat | None, str]:
+    """The format of a received file from its first bytes, or why it is refused at once."""
+    if size == 0:
+        return None, "empty file"
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    fmt = sniff(head, path.name)
+    if fmt is None:
+        return None, "not a photo or video (content not recognised)"
+    too_big = over_pixel_limit(path, max_pixels)
+    if too_big:
+        return None, too_big
+    return fmt, ""
 
 
 __all__ = [

@@ -15,23 +15,29 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.db.bursts import stack_bursts
-from photodesk.core.catalog.db.places import place_id_for
 from photodesk.core.catalog.db.schema import Asset, AssetFile, ImportError_
 from photodesk.core.catalog.db.stacks import group_folders
-from photodesk.core.catalog.db.tags import ensure_tag, tag_asset
-from photodesk.core.catalog.errors import InvalidInput
 from photodesk.core.catalog.pathcase import ExactNames
 from photodesk.core.catalog.types import AssetId, ImportFailure, ImportReport
+from photodesk.core.ingest.columns import (
+    asset_values,
+    attach_details,
+    geocode,
+    user_values,
+    xmp_state,
+)
 from photodesk.core.ingest.results import Analysis, Failure, sha1_file
 from photodesk.core.ingest.storage import copy_exclusive, expand_template
-from photodesk.core.media.metadata.xmp_merge import sidecar_snapshot
-from photodesk.core.media.places import reverse_geocode
-from photodesk.core.organize.regions import add_region_faces
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from photodesk.core.catalog.store import Store
-    from photodesk.core.media.mediatypes import Metadata, SidecarData
+
+    # The duplicate check: the checksums of ``sums`` the acting user holds -> their assets.
+    DuplicateCheck = Callable[[Session, Sequence[str]], dict[str, int]]
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +112,20 @@ def referenced_in_place(session: Session, paths: Sequence[str]) -> set[str]:
 class ImportWriter:
     """Applies analysed files to the catalog in batches, through the library's single writer."""
 
-    def __init__(self, store: Store, report: ReportBuilder, *, copy: bool, template: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        report: ReportBuilder,
+        *,
+        copy: bool,
+        template: str,
+        duplicates: DuplicateCheck | None = None,
+    ) -> None:
         self._store = store
+        # the ingest service's one duplicate check (checksum -> asset), run once per batch
+        self._duplicates = duplicates or (
+            lambda s, sums: asset_repo.by_checksum(s, store.owner_id, sums)
+        )
         self._report = report
         self._copy = copy
         self._template = template
@@ -152,7 +170,7 @@ class ImportWriter:
                         self._fail(
                             session, Failure(result.path, result.size, result.mtime_ns, reason)
                         )
-                self._geocode(session, geo)
+                geocode(session, geo)
                 # Stacks and Live Photos are made in the same transaction as their assets, so a
                 # crash can never leave a committed RAW + JPEG pair unstacked.
                 if self._folders:
@@ -189,15 +207,8 @@ class ImportWriter:
                 s.scalars(select(AssetFile.path).where(AssetFile.path.in_(chunk)))
             )
             s.execute(delete(ImportError_).where(ImportError_.path.in_(chunk)))
-        for i in range(0, len(sums), 500):
-            self._known_sums.update(
-                s.scalars(
-                    select(Asset.checksum).where(
-                        Asset.owner_id == self._store.owner_id,
-                        Asset.checksum.in_(sums[i : i + 500]),
-                    )
-                )
-            )
+        if sums:
+            self._known_sums.update(self._duplicates(s, sums))
 
     def _fail(self, session: Session, f: Failure) -> None:
         self._report.failed.append(ImportFailure(f.path, f.error))
@@ -263,7 +274,7 @@ class ImportWriter:
                         update(Asset)
                         .where(Asset.id == here.asset_id)
                         .values(
-                            **self._asset_values(a),
+                            **asset_values(a),
                             checksum=a.checksum,
                             has_thumbnail=a.has_thumbnail,
                             offline=False,
@@ -336,14 +347,9 @@ class ImportWriter:
                 "favorite": False,
                 "archived": False,
                 "offline": False,
-                **self._asset_values(a),
-                **self._user_values(a),
-                # what the sidecar said, for merging its later changes (core.organize.sidecars)
-                "xmp_state": (
-                    {"synced": sidecar_snapshot(a.sidecar_data), "edited": {}}
-                    if a.sidecar_data is not None
-                    else None
-                ),
+                **asset_values(a),
+                **user_values(a),
+                "xmp_state": xmp_state(a),
             },
         ).scalar_one()
         self._known_sums.add(a.checksum)
@@ -397,21 +403,7 @@ class ImportWriter:
             insert(FILES),
             [{"asset_id": asset_id, "missing": False, **row} for row in rows],
         )
-        keywords = set(a.meta.keywords) | set(a.sidecar_data.keywords if a.sidecar_data else ())
-        for kw in sorted(keywords):
-            try:
-                tag_id = ensure_tag(s, owner, kw)
-            except InvalidInput:
-                continue
-            tag_asset(s, asset_id, tag_id)
-        # named face regions (MWG, Microsoft) become faces of those people, the sidecar's first
-        regions = (a.sidecar_data.faces if a.sidecar_data else ()) + a.meta.faces
-        if regions:
-            add_region_faces(s, owner, asset_id, regions)
-        values = self._asset_values(a)
-        lat, lon = values["latitude"], values["longitude"]
-        if isinstance(lat, float | int) and isinstance(lon, float | int):
-            geo.append((asset_id, float(lat), float(lon)))
+        attach_details(s, owner, asset_id, a, geo)
         self._folders.add(os.path.dirname(path))
         rep.imported += 1
         rep.asset_ids.append(AssetId(asset_id))
@@ -422,70 +414,3 @@ class ImportWriter:
 
     def _inside_originals(self, path: str) -> bool:
         return path.startswith(str(self._store.originals_dir) + os.sep)
-
-    @staticmethod
-    def _asset_values(a: Analysis) -> dict[str, object]:
-        fmt = a.meta.format
-        return {
-            **({"phash": a.phash, "sharpness": a.sharpness} if a.phash is not None else {}),
-            "kind": fmt.kind,
-            "file_type": fmt.file_type,
-            "mime": fmt.mime,
-            "size": a.size,
-            **metadata_values(a.meta, a.sidecar_data),
-        }
-
-    @staticmethod
-    def _user_values(a: Analysis) -> dict[str, object]:
-        m, sc = a.meta, a.sidecar_data
-        rating = sc.rating if sc and sc.rating is not None else m.rating
-        return {
-            "rating": max(0, min(5, rating or 0)),
-            "title": (sc.title if sc and sc.title else None) or m.title,
-            "description": (sc.description if sc and sc.description else None) or m.description,
-        }
-
-    def _geocode(self, s: Session, geo: list[tuple[int, float, float]]) -> None:
-        if not geo:
-            return
-        try:
-            names = reverse_geocode([(lat, lon) for _, lat, lon in geo])
-        except Exception:  # the place name is a nicety; never fail an import over it
-            log.exception("reverse geocoding failed")
-            return
-        for (asset_id, _, _), name in zip(geo, names, strict=True):
-            if name is None:
-                continue
-            place_id = place_id_for(s, name)
-            s.execute(update(Asset).where(Asset.id == asset_id).values(place_id=place_id))
-
-
-def metadata_values(meta: Metadata, sidecar: SidecarData | None = None) -> dict[str, object]:
-    """The ``assets`` columns read from a file's metadata (an XMP sidecar's date and place win):
-    what an import writes and ``metadata.refresh`` rewrites. A new metadata field goes here."""
-    taken, offset, source = meta.taken_at, meta.taken_at_offset, meta.taken_at_source
-    if sidecar is not None and sidecar.taken_at is not None:
-        taken, offset, source = sidecar.taken_at, sidecar.taken_at_offset, "xmp-sidecar"
-    lat, lon, alt = meta.latitude, meta.longitude, meta.altitude
-    if sidecar is not None and sidecar.latitude is not None and sidecar.longitude is not None:
-        lat, lon, alt = sidecar.latitude, sidecar.longitude, sidecar.altitude
-    return {
-        "width": meta.width,
-        "height": meta.height,
-        "orientation": meta.orientation,
-        "duration": meta.duration,
-        "taken_at": taken,
-        "taken_offset": offset,
-        "taken_at_source": source,
-        "taken_month": taken.year * 100 + taken.month if taken else None,
-        "make": meta.make,
-        "model": meta.model,
-        "lens": meta.lens,
-        "iso": meta.iso,
-        "f_number": meta.f_number,
-        "exposure_time": meta.exposure_time,
-        "focal_length": meta.focal_length,
-        "latitude": lat,
-        "longitude": lon,
-        "altitude": alt,
-    }

@@ -273,6 +273,8 @@ class FolderWatcher:
         if time.monotonic() >= self._next_check:
             self._reload()  # folders and inboxes added or removed meanwhile (by the CLI)
             self._check_folders()
+            if self._inbox is not None:
+                self._inbox.sweep()  # inbox files whose uploads were analysed since
             self._next_check = time.monotonic() + self._check_every
         return False
 

@@ -3,7 +3,8 @@
 A sync tool (Syncthing, Resilio, an SMB share a phone app writes to) fills the folder; each
 settled photo or video is copied in through the same path as an Immich upload (dedup by SHA-1
 for that account, storage under the account's folder, thumbnails and ML jobs). With
-``delete_after_import`` the inbox file goes once the account is seen to hold its content.
+``delete_after_import`` the inbox file goes once the account is seen to hold its content,
+analysed (the watcher's periodic check ``sweep``s those whose analysis job had not run yet).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class InboxImport:
         self._uploads = uploads
         # (size, mtime_ns) of files this process already brought in: rescans skip them unread.
         self._done: dict[str, tuple[int, int]] = {}
+        # delete_after_import files whose upload is admitted but not analysed yet (a job): they
+        # are removed by ``sweep`` once the account holds the analysed asset.
+        self._awaiting: dict[str, tuple[int, str, tuple[int, int]]] = {}
 
     def apply(self, folder: WatchedFolder, paths: Sequence[str]) -> SyncResult:
         result = SyncResult()
@@ -73,6 +77,7 @@ class InboxImport:
                 os.path.basename(path),
                 staged.sha1,
                 file_modified_at=datetime.fromtimestamp(st.st_mtime),
+                checked=True,  # has_checksum above was the duplicate check
             )
             if outcome.asset_id is None:
                 return SyncResult(failed=(ImportFailure(path, outcome.error or "refused"),))
@@ -85,9 +90,23 @@ class InboxImport:
             self._remove_verified(path, owner, sha1, key)
         return result
 
+    def sweep(self) -> int:
+        """Remove the awaited inbox files whose uploads are analysed now (the watcher's periodic
+        check); returns how many are still awaited."""
+        for path, (owner, sha1, key) in list(self._awaiting.items()):
+            self._awaiting.pop(path, None)
+            self._remove_verified(path, owner, sha1, key)
+        return len(self._awaiting)
+
     def _remove_verified(self, path: str, owner: int, sha1: str, key: tuple[int, int]) -> None:
-        """Delete the inbox file only if the account holds its content and it did not change."""
-        if self._uploads.has_checksum(owner, sha1) is None:
+        """Delete the inbox file only if the account holds its content, analysed (a file its
+        analysis refuses stays), and it did not change."""
+        found = self._uploads.has_checksum(owner, sha1)
+        if found is None:
+            return
+        if not self._uploads.analysed(owner, found):
+            if len(self._awaiting) < MAX_REMEMBERED:
+                self._awaiting[path] = (owner, sha1, key)
             return
         try:
             st = os.stat(path)
