@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
 
 from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.db import jobs as repo
 from photodesk.core.catalog.db import vectors
+from photodesk.core.catalog.db import workers as worker_repo
 from photodesk.core.catalog.db.assets import Original
-from photodesk.core.catalog.db.schema import Job, RemoteWorker
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.inference.ports import DetectedFace
@@ -111,41 +110,28 @@ class RemoteWorkers:
         name = _check_name(name)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._store.write() as s:
-            if s.scalar(select(RemoteWorker.id).where(RemoteWorker.name == name)) is not None:
+            if worker_repo.name_taken(s, name):
                 raise Conflict(f"a worker called {name!r} exists (revoke it first)")
-            s.add(RemoteWorker(name=name, token_hash=_hash(token), created_at=datetime.now()))
+            worker_repo.add(s, name, _hash(token), datetime.now())
         return token
 
     def list(self) -> builtins.list[WorkerInfo]:
         with self._store.read() as s:
-            rows = s.scalars(select(RemoteWorker).order_by(RemoteWorker.id)).all()
-            return [
-                WorkerInfo(r.id, r.name, r.created_at, r.last_seen_at, r.revoked_at is not None)
-                for r in rows
-            ]
+            return [WorkerInfo(*row) for row in worker_repo.all_workers(s)]
 
     def revoke(self, name: str) -> None:
         """Revoke a worker's token and forget it; its running jobs go back to the queue."""
         with self._store.write(Changes(jobs=True)) as s:
-            row = s.scalar(select(RemoteWorker).where(RemoteWorker.name == name))
-            if row is None:
+            if not worker_repo.remove(s, name):
                 raise NotFound(f"no worker called {name!r}")
-            s.delete(row)
-            running = list(
-                s.scalars(select(Job.id).where(Job.state == "running", Job.worker == PREFIX + name))
-            )
-            repo.requeue(s, running)
+            repo.requeue(s, worker_repo.running_on(s, PREFIX + name))
 
     def resolve(self, token: str) -> str | None:
         """The name of the worker holding ``token`` (None: unknown or revoked)."""
         if not token.startswith(TOKEN_PREFIX):
             return None
         with self._store.write() as s:
-            row = s.scalar(select(RemoteWorker).where(RemoteWorker.token_hash == _hash(token)))
-            if row is None or row.revoked_at is not None:
-                return None
-            row.last_seen_at = datetime.now()
-            return row.name
+            return worker_repo.seen(s, _hash(token), datetime.now())
 
     # ----- jobs -------------------------------------------------------------------------------
     def claim(self, worker: str, queues: builtins.list[str]) -> RemoteJob | None:
@@ -181,7 +167,7 @@ class RemoteWorkers:
 
     def _held(self, worker: str, job_id: int) -> _Held:
         with self._store.read() as s:
-            job = s.get(Job, job_id)
+            job = worker_repo.job(s, job_id)
             if job is None or job.state != "running" or job.worker != PREFIX + worker:
                 raise Conflict(f"job {job_id} is not running for worker {worker!r}")
             return _Held(job.id, job.kind, job.target, job.owner_id, job.worker)
@@ -246,7 +232,7 @@ class RemoteWorkers:
         self, job: _Held, result: dict[str, Any], follow: tuple[str, str | None, Any] | None = None
     ) -> None:
         with self._store.write(Changes(jobs=True)) as s:
-            row = s.get(Job, job.id, with_for_update=True)
+            row = worker_repo.job(s, job.id, lock=True)
             if row is None or row.state != "running" or row.worker != job.worker:
                 raise Conflict(f"job {job.id} was taken back from this worker")
             repo.finish(s, job.id, result)
