@@ -340,3 +340,33 @@ class DavItem:
             return f'"d{int(self.modified_at.timestamp() * 1e6):x}"'
         return f'"{self.sha1 or "e"}"'
 
+
+
+# -- people (the repositories build these; people.service re-exports them) ------------------------
+
+PersonId = NewType("PersonId", int)
+FaceId = NewType("FaceId", int)
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """A person (named, or an unnamed cluster) as the people grid shows it."""
+
+    id: PersonId
+    name: str
+    face_count: int
+    photo_count: int
+    cover_face_id: FaceId | None
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    """One detected face: its photo, its box (0-1 on the upright image) and its person."""
+
+    id: FaceId
+    asset_id: AssetId
+    person_id: PersonId | None
+    box: tuple[float, float, float, float]
+    score: float
+    assigned_by_user: bool

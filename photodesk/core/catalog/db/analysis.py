@@ -45,3 +45,22 @@ def given_up(s: Session, task: str, model: str) -> set[int]:
             )
         )
     )
+
+
+def result(s: Session, asset_id: int, task: str) -> tuple[str, int] | None:
+    """(model, faces or vectors found) of the task's last run on the asset, if any."""
+    row = s.get(AssetAnalysis, (asset_id, task))
+    return None if row is None else (row.model, row.found)
+
+
+def analysed(s: Session, task: str, model: str) -> set[int]:
+    """Assets the task has analysed with this model (those it could not are left out)."""
+    return set(
+        s.scalars(
+            select(AssetAnalysis.asset_id).where(
+                AssetAnalysis.task == task,
+                AssetAnalysis.model == model,
+                AssetAnalysis.found != UNANALYSABLE,
+            )
+        )
+    )
