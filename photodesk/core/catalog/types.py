@@ -341,7 +341,6 @@ class DavItem:
         return f'"{self.sha1 or "e"}"'
 
 
-
 # -- people (the repositories build these; people.service re-exports them) ------------------------
 
 PersonId = NewType("PersonId", int)
