@@ -53,14 +53,12 @@ def result(s: Session, asset_id: int, task: str) -> tuple[str, int] | None:
     return None if row is None else (row.model, row.found)
 
 
-def analysed(s: Session, task: str, model: str) -> set[int]:
-    """Assets the task has analysed with this model (those it could not are left out)."""
-    return set(
-        s.scalars(
-            select(AssetAnalysis.asset_id).where(
-                AssetAnalysis.task == task,
-                AssetAnalysis.model == model,
-                AssetAnalysis.found != UNANALYSABLE,
-            )
-        )
+def analysed(s: Session, task: str, model: str | None) -> set[int]:
+    """Assets the task has analysed with this model (None: any model); those it could not are
+    left out."""
+    query = select(AssetAnalysis.asset_id).where(
+        AssetAnalysis.task == task, AssetAnalysis.found != UNANALYSABLE
     )
+    if model is not None:
+        query = query.where(AssetAnalysis.model == model)
+    return set(s.scalars(query))
