@@ -30,7 +30,6 @@ def lookup(root: Path, count: int) -> None:
     from bench.memories_bench import make_library
     from photodesk.core import Library
     from photodesk.core.catalog.db.schema import Asset
-    from photodesk.core.search.duplicates import DuplicateService
 
     lib = Library.open(make_library(root, count))
     rnd = np.random.default_rng(3)
@@ -40,7 +39,7 @@ def lookup(root: Path, count: int) -> None:
         hashes[i] = hashes[(i + 1) % count] ^ (1 << int(rnd.integers(0, 63)))
     with lib.write() as s:
         s.execute(update(Asset), [{"id": i + 1, "phash": int(h)} for i, h in enumerate(hashes)])
-    service = DuplicateService(lib)
+    service = lib.duplicates
     for bits in (4, 6, 8):
         t0 = time.perf_counter()
         groups = service.groups(bits)

@@ -31,11 +31,19 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="also photos that could not be analysed before (the start-up catch-up skips them)",
     )
+    p.add_argument(
+        "--for-workers",
+        action="store_true",
+        help="queue for remote workers (photodesk worker): photos their model has not analysed, "
+        "whatever models this machine has (a server started with --no-local-ml does this itself)",
+    )
     p.add_argument("--json", action="store_true", help="print what was queued as JSON")
 
 
 def run(lib: Library, args: argparse.Namespace) -> int:
     tasks = [t for t in ("clip", "faces") if getattr(args, t)] or ["clip", "faces"]
+    if args.for_workers:
+        return _for_workers(lib, args, tasks)
     models = {
         "clip": lib.ml.image() if lib.ml.attached else None,
         "faces": lib.ml.faces() if lib.ml.attached else None,
@@ -67,6 +75,23 @@ def run(lib: Library, args: argparse.Namespace) -> int:
     if args.until_idle and queued:
         _work(lib, [q for t in queued for q in QUEUES[t]])
     return 1 if missing and not queued else 0
+
+
+def _for_workers(lib: Library, args: argparse.Namespace, tasks: list[str]) -> int:
+    """Queue what the workers' model lacks; the workers run it (not this process)."""
+    if args.until_idle:
+        print("photodesk index: --for-workers leaves the work to the workers", file=sys.stderr)
+        return 2
+    queued = {
+        t: lib.queue_missing(t, retry_failed=args.retry_failed, for_workers=True) for t in tasks
+    }
+    models = {t: lib.workers.model(t) for t in tasks}
+    if args.json:
+        output.dump({"queued": queued, "missing": {}, "models": models, "for_workers": True})
+        return 0
+    for task, n in queued.items():
+        print(f"{task}: {n} photos queued for workers ({models[task] or 'any model'})")
+    return 0
 
 
 def _work(lib: Library, queues: list[str]) -> None:

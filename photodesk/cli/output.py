@@ -135,7 +135,7 @@ def _bytes(n: int) -> str:
 
 
 def _camera(make: str | None, model: str | None) -> str | None:
-    """"Canon EOS 6D", not "Canon Canon EOS 6D": the model often repeats the make."""
+    """ "Canon EOS 6D", not "Canon Canon EOS 6D": the model often repeats the make."""
     if make and model and model.lower().startswith(make.split()[0].lower()):
         return model
     return " ".join(x for x in (make, model) if x) or None

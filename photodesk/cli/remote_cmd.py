@@ -28,12 +28,40 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="read an API key from standard input (accounts with two factors or single sign-on)",
     )
+    how.add_argument(
+        "--browser",
+        action="store_true",
+        help="sign in in the web browser (two factors, single sign-on): it hands this device a key",
+    )
     a.add_argument("--device", help="this device's name on the server (default: the host name)")
     a.add_argument("--json", action="store_true")
     s = rsub.add_parser("status", help="server, account, last sync, pending changes, errors")
     s.add_argument("--json", action="store_true")
     s.add_argument("--offline", action="store_true", help="do not ask the server")
     rsub.add_parser("remove", help="unpair (photos and edits stay in this library)")
+    w = rsub.add_parser(
+        "worker",
+        help="let this computer analyse the server's photos (faces, smart search) in the "
+        "background while the app runs (the account must be the server's administrator)",
+    )
+    w.add_argument("state", choices=["on", "off", "status"])
+    c = rsub.add_parser(
+        "settings", help="previews always / on demand; originals on demand, per album or all"
+    )
+    c.add_argument("--previews", choices=("always", "on_demand"))
+    c.add_argument(
+        "--originals",
+        choices=("on_demand", "albums", "all"),
+        help="on_demand: fetched when opened 1:1 or exported; albums: kept offline for the "
+        "--offline-album albums; all: every original kept offline",
+    )
+    c.add_argument(
+        "--offline-album", action="append", metavar="NAME",
+        help="an album whose originals are kept offline (repeat; replaces the list)",
+    )  # fmt: skip
+    c.add_argument("--json", action="store_true")
+    k = rsub.add_parser("conflicts", help="the latest conflicts sync decided")
+    k.add_argument("--json", action="store_true")
     f = rsub.add_parser("fetch", help="download the originals of photos that are on the server")
     f.add_argument("ids", nargs="+", type=int, metavar="ID")
 
@@ -48,6 +76,16 @@ def _stdin_line(what: str) -> str:
     return line
 
 
+def _browser_opener(url: str) -> None:
+    import webbrowser
+
+    print("Sign in on the server's page to pair this device; if no browser opens, visit:",
+          file=sys.stderr)  # fmt: skip
+    print(f"  {url}", file=sys.stderr)
+    sys.stderr.flush()
+    webbrowser.open(url)
+
+
 def run(lib: Library, args: argparse.Namespace) -> int:
     from photodesk.remote import pairing
 
@@ -56,7 +94,12 @@ def run(lib: Library, args: argparse.Namespace) -> int:
             return _sync(lib, args)
         if args.action == "add":
             password = key = None
-            if args.api_key_stdin:
+            opener = None
+            if args.browser:
+                if args.email:
+                    raise InvalidInput("--browser signs in on the server's page: leave out --email")
+                opener = _browser_opener
+            elif args.api_key_stdin:
                 key = _stdin_line("API key")
             elif args.password_stdin:
                 if not args.email:
@@ -70,7 +113,7 @@ def run(lib: Library, args: argparse.Namespace) -> int:
                 password = getpass.getpass(f"Password for {args.email}: ")
             made = pairing.add(
                 lib, args.url, email=args.email, password=password, api_key=key,
-                device=args.device,
+                device=args.device, browser=opener,
             )  # fmt: skip
             if args.json:
                 output.dump(pairing.pairing_json(made))
@@ -96,6 +139,36 @@ def run(lib: Library, args: argparse.Namespace) -> int:
         if args.action == "remove":
             gone = pairing.remove(lib)
             print(f"unpaired from {gone.url}")
+            return 0
+        if args.action == "worker":
+            if args.state != "status":
+                lib.sync.allow_worker(args.state == "on")
+            on = lib.sync.worker_allowed()
+            print(
+                "working for the server: "
+                + ("on (the app, or `photodesk jobs run`, works its ML jobs)" if on else "off")
+            )
+            return 0
+        if args.action == "settings":
+            now = lib.sync.set_settings(
+                previews=args.previews, originals=args.originals,
+                offline_albums=args.offline_album,
+            )  # fmt: skip
+            if args.json:
+                output.dump(now.as_json())
+            else:
+                print(f"previews:  {now.previews}")
+                print(f"originals: {now.originals}")
+                if now.offline_albums:
+                    print(f"offline albums: {', '.join(now.offline_albums)}")
+            return 0
+        if args.action == "conflicts":
+            decided = lib.sync.conflicts()
+            if args.json:
+                output.dump([c.as_json() for c in decided])
+            for c in [] if args.json else decided:
+                print(f"{c.checksum[:12]}  {c.field}: kept {c.kept!r} ({c.winner}), "
+                      f"dropped {c.dropped!r}")  # fmt: skip
             return 0
         if args.action == "fetch":
             for asset_id in args.ids:
@@ -136,6 +209,8 @@ def _sync(lib: Library, args: argparse.Namespace) -> int:
         print(
             f"pulled {report.pulled}, pushed {report.pushed}, uploaded {report.uploaded}, "
             f"thumbnails {report.thumbnails}, conflicts {len(report.conflicts)}"
+            + (f", originals {report.originals}" if report.originals else "")
+            + (f", previews {report.previews}" if report.previews else "")
         )
         for err in report.errors:
             print(f"error: {err}", file=sys.stderr)

@@ -46,6 +46,14 @@ def add_worker_parser(sub: Any) -> None:
         metavar="DIR",
         help="where this machine keeps its model packs (default: the library's models/)",
     )
+    p.add_argument(
+        "--max-original-mb",
+        type=int,
+        default=2048,
+        metavar="MB",
+        help="download a video's original (for its frames) up to this size; larger ones are "
+        "analysed from their preview (default 2048)",
+    )
 
 
 def run(lib: Library, args: argparse.Namespace) -> int:
@@ -71,8 +79,8 @@ def run(lib: Library, args: argparse.Namespace) -> int:
 def run_worker(args: argparse.Namespace) -> int:
     """``photodesk worker``: no library is opened, only a models folder is read."""
     from photodesk.bootstrap import load_models
+    from photodesk.remote.worker import RemoteWorker, WorkerError
     from photodesk.settings import resolve_library_dir
-    from photodesk.sync.remote_worker import RemoteWorker, WorkerError
 
     if args.token_stdin:
         token = sys.stdin.readline().strip()
@@ -93,7 +101,13 @@ def run_worker(args: argparse.Namespace) -> int:
     models_dir = Path(args.models) if args.models else resolve_library_dir(None) / "models"
     queues = [q.strip() for q in args.queues.split(",") if q.strip()]
     try:
-        worker = RemoteWorker(args.server, token, load_models(models_dir), queues)
+        worker = RemoteWorker(
+            args.server,
+            token,
+            load_models(models_dir),
+            queues,
+            max_original_bytes=max(0, args.max_original_mb) * 1024 * 1024,
+        )
         signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
         stats = worker.run(until_idle=args.until_idle)
     except WorkerError as exc:

@@ -95,7 +95,7 @@ from photodesk.core.people.jobs import FACES_HELP
 from photodesk.core.people.service import FaceRecord, PeopleService, PersonSummary
 from photodesk.core.search.duplicates import DEFAULT_BITS as DUPLICATE_BITS
 from photodesk.core.search.duplicates import DuplicateService
-from photodesk.core.search.jobs import CLIP_HELP
+from photodesk.core.search.jobs import CLIP_HELP, video_frames
 from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
 from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum
 from photodesk.core.sharing.links import ShareLink, parse_expiry
@@ -217,5 +217,6 @@ __all__ = [
     "render_record",
     "safe_filename",
     "unproject",
+    "video_frames",
     "write_plain_jpeg",
 ]

@@ -67,10 +67,15 @@ def _sync_round(lib: Library, ctx: JobContext) -> Result:
     return sync_jobs.sync_round(lib, ctx)
 
 
+def _assist(lib: Library, ctx: JobContext) -> Result:
+    return sync_jobs.assist_server(lib, ctx)
+
+
 def _catch_up(lib: Library, ctx: JobContext) -> Result:
-    """Queue ``clip`` and ``faces`` jobs for every user's photos that the attached models have
-    not analysed yet: photos imported before the models were installed, or by an older model."""
-    if not lib.ml.attached:
+    """Queue ``clip`` and ``faces`` jobs for every user's photos that the attached models (or,
+    on a server leaving ML to remote workers, the workers' models) have not analysed yet:
+    photos imported before the models were installed or the workers came, or by an older model."""
+    if not lib.ml.attached and not lib.ml.remote:
         return {"queued": {}}
     queued: dict[str, int] = {}
     users = [u.id for u in lib.accounts.list_users()] or [lib.owner_id]
@@ -82,22 +87,45 @@ def _catch_up(lib: Library, ctx: JobContext) -> Result:
     return {"queued": queued}
 
 
-def lacking(lib: Library, task: str, *, retry_failed: bool = False) -> list[int]:
+def _model_of(lib: Library, task: str, for_workers: bool) -> tuple[bool, str | None]:
+    """(whether the task can be queued, the model to check against: None is any model).
+    The attached model; else, for a task left to remote workers, the model they last
+    reported (any, until one has)."""
+    if task not in (JobName.CLIP, JobName.FACES):
+        raise ValueError(task)
+    if not for_workers and lib.ml.attached:
+        model = lib.ml.image() if task == JobName.CLIP else lib.ml.faces()
+        if model is not None:
+            return True, model.model_name
+    if for_workers or task in lib.ml.remote:
+        return True, lib.workers.model(task)
+    return False, None
+
+
+def lacking(
+    lib: Library, task: str, *, retry_failed: bool = False, for_workers: bool = False
+) -> list[int]:
     """The acting user's assets that the ``clip`` or ``faces`` task has not done with the
-    attached model; empty when that model is not attached. Photos it could not analyse are
-    left out until they change, unless ``retry_failed``."""
+    attached model (``for_workers``, or no model here but the task is left to remote workers:
+    with the workers' model); empty when there is none. Photos it could not analyse are left
+    out until they change, unless ``retry_failed``."""
+    usable, model = _model_of(lib, task, for_workers)
+    if not usable:
+        return []
     if task == JobName.CLIP:
-        return search_jobs.lacking_clip(lib.store, lib.ml, retry_failed=retry_failed)
-    if task == JobName.FACES:
-        return people_jobs.lacking_faces(lib.store, lib.ml, retry_failed=retry_failed)
-    raise ValueError(task)
+        return search_jobs.lacking_clip(lib.store, model, retry_failed=retry_failed)
+    return people_jobs.lacking_faces(lib.store, model, retry_failed=retry_failed)
 
 
-def queue_missing(lib: Library, task: str, *, retry_failed: bool = False) -> int:
+def queue_missing(
+    lib: Library, task: str, *, retry_failed: bool = False, for_workers: bool = False
+) -> int:
     """Queue a ``clip`` or ``faces`` job for every asset of the acting user that lacks one;
-    returns how many were queued (``retry_failed``: also those it could not analyse before)."""
+    returns how many were queued (``retry_failed``: also those it could not analyse before;
+    ``for_workers``: lacking the remote workers' model, whatever is attached here)."""
     waiting = set(lib.jobs.active_targets(task))  # one query, not one per asset
-    ids = [i for i in lacking(lib, task, retry_failed=retry_failed) if str(i) not in waiting]
+    found = lacking(lib, task, retry_failed=retry_failed, for_workers=for_workers)
+    ids = [i for i in found if str(i) not in waiting]
     for start in range(0, len(ids), 2000):
         lib.jobs.enqueue_many(
             (JobRequest(task, aid) for aid in ids[start : start + 2000]), dedupe=False
@@ -117,6 +145,7 @@ KINDS = (
     JobKind(JobName.XMP_WRITE, Queue.METADATA, _xmp_write),
     JobKind(JobName.XMP_READ, Queue.METADATA, _xmp_read),
     JobKind(JobName.SYNC_ROUND, Queue.SYNC, _sync_round, max_attempts=1),
+    JobKind(JobName.ASSIST_SERVER, Queue.ASSIST, _assist, max_attempts=1),
 )
 
 

@@ -192,11 +192,16 @@ class Library:
         view._compose(self.jobs.for_user(view.store))
         return view
 
-    def queue_missing(self, task: str, *, retry_failed: bool = False) -> int:
+    def queue_missing(
+        self, task: str, *, retry_failed: bool = False, for_workers: bool = False
+    ) -> int:
         """Queue a ``clip`` or ``faces`` job for each of the acting user's photos that the
         attached model has not analysed; returns how many (``photodesk index``). Photos it
-        could not analyse wait until they change, unless ``retry_failed``."""
-        return handlers.queue_missing(self, task, retry_failed=retry_failed)
+        could not analyse wait until they change, unless ``retry_failed``. ``for_workers``:
+        those the remote workers' model has not analysed (a server without local ML)."""
+        return handlers.queue_missing(
+            self, task, retry_failed=retry_failed, for_workers=for_workers
+        )
 
     # ----- background work ------------------------------------------------------------------
     def start_background(self, *, jobs: bool = True, watch: bool = True) -> None:

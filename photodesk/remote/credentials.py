@@ -13,8 +13,13 @@ KEY_FILE = "remote.key"
 ENV = "PHOTODESK_KEYRING"  # "off": always the file (tests, headless boxes)
 
 
-def _user(root: Path, url: str) -> str:
-    return f"{root}::{url}"
+def _user(root: Path, url: str, slot: str = "") -> str:
+    return f"{root}::{url}" + (f"::{slot}" if slot else "")
+
+
+def _file(root: Path, slot: str) -> Path:
+    """``remote.key`` (the device key), ``remote-worker.key`` (slot "worker": a worker token)."""
+    return root / (f"remote-{slot}.key" if slot else KEY_FILE)
 
 
 def _keyring():  # type: ignore[no-untyped-def]
@@ -34,18 +39,18 @@ def _keyring():  # type: ignore[no-untyped-def]
     return keyring
 
 
-def save(root: Path, url: str, key: str) -> str:
+def save(root: Path, url: str, key: str, slot: str = "") -> str:
     """Store the key; returns where it went ("keyring" or "file")."""
     ring = _keyring()
     if ring is not None:
         try:
-            ring.set_password(SERVICE, _user(root, url), key)
-            (root / KEY_FILE).unlink(missing_ok=True)
+            ring.set_password(SERVICE, _user(root, url, slot), key)
+            _file(root, slot).unlink(missing_ok=True)
             return "keyring"
         except Exception as exc:  # no D-Bus session, locked keychain...
             log.info("keyring unusable (%s); keeping the device key in a 0600 file", exc)
-    path = root / KEY_FILE
-    tmp = path.with_name(KEY_FILE + ".tmp")
+    path = _file(root, slot)
+    tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
@@ -54,28 +59,28 @@ def save(root: Path, url: str, key: str) -> str:
     return "file"
 
 
-def load(root: Path, url: str, where: str) -> str | None:
+def load(root: Path, url: str, where: str, slot: str = "") -> str | None:
     if where == "keyring":
         ring = _keyring()
         if ring is None:
             return None
         try:
-            found = ring.get_password(SERVICE, _user(root, url))
+            found = ring.get_password(SERVICE, _user(root, url, slot))
             return str(found) if found else None
         except Exception:
             return None
     try:
-        return (root / KEY_FILE).read_text().strip() or None
+        return _file(root, slot).read_text().strip() or None
     except OSError:
         return None
 
 
-def delete(root: Path, url: str, where: str) -> None:
+def delete(root: Path, url: str, where: str, slot: str = "") -> None:
     if where == "keyring":
         ring = _keyring()
         if ring is not None:
             try:
-                ring.delete_password(SERVICE, _user(root, url))
+                ring.delete_password(SERVICE, _user(root, url, slot))
             except Exception:
                 pass
-    (root / KEY_FILE).unlink(missing_ok=True)
+    _file(root, slot).unlink(missing_ok=True)

@@ -21,10 +21,15 @@ from photodesk.core.sync import (
     Decision,
     FeedPage,
     Mutation,
+    PeopleItem,
+    PeoplePage,
     PushResult,
     RemoteAccount,
     RemoteRefused,
     RemoteUnavailable,
+    SharedAlbumState,
+    VectorItem,
+    VectorPage,
 )
 
 CHUNK = 1 << 20
@@ -109,6 +114,12 @@ class HttpRemote:
             raise RemoteRefused("server", f"{self.url} did not answer JSON ({path})") from None
 
     # -- pairing ---------------------------------------------------------------------------
+    def ping(self) -> None:
+        """Is a photodesk (or Immich-compatible) server there? RemoteUnavailable if not."""
+        data = self._json("GET", "/api/server/ping")
+        if not isinstance(data, dict) or data.get("res") != "pong":
+            raise RemoteRefused("server", f"{self.url} does not look like a photodesk server")
+
     def login(self, email: str, password: str) -> str:
         """A session token for the account (accounts with two factors pair with a key)."""
         data = self._json("POST", "/api/auth/login", {"email": email, "password": password})
@@ -142,21 +153,49 @@ class HttpRemote:
             int(data["cursor"]),
             int(data["head"]),
             bool(data["more"]),
+            {str(k): int(v) for k, v in (data.get("heads") or {}).items()},
         )
+
+    def people(self, cursor: int, limit: int) -> PeoplePage:
+        query = urlencode({"cursor": cursor, "limit": limit})
+        data = self._json("GET", f"/api/photodesk/sync/people?{query}")
+        return PeoplePage(
+            tuple(PeopleItem.from_json(item) for item in data["items"]),
+            int(data["cursor"]),
+            int(data["head"]),
+            bool(data["more"]),
+        )
+
+    def push_people(self, items: list[PeopleItem]) -> PushResult:
+        body = {"items": [i.as_json() for i in items]}
+        data = self._json("POST", "/api/photodesk/sync/people", body)
+        return _push_result(data)
+
+    def embeddings(self, after: int, limit: int) -> VectorPage:
+        query = urlencode({"after": after, "limit": limit})
+        data = self._json("GET", f"/api/photodesk/sync/embeddings?{query}")
+        return VectorPage(
+            tuple(VectorItem.from_json(item) for item in data["items"]),
+            int(data["cursor"]),
+            bool(data["more"]),
+        )
+
+    def shared(self) -> tuple[list[SharedAlbumState], int]:
+        data = self._json("GET", "/api/photodesk/sync/shared")
+        albums = [SharedAlbumState.from_json(a) for a in data["albums"]]
+        return albums, int(data["version"])
+
+    def push_embeddings(self, items: list[VectorItem]) -> PushResult:
+        data = self._json(
+            "POST", "/api/photodesk/sync/embeddings", {"items": [i.as_json() for i in items]}
+        )
+        return _push_result(data)
 
     def push(self, mutations: list[Mutation]) -> PushResult:
         data = self._json(
             "POST", "/api/photodesk/sync/push", {"mutations": [m.as_json() for m in mutations]}
         )
-        return PushResult(
-            int(data["applied"]),
-            int(data["skipped"]),
-            tuple(
-                Decision(c["checksum"], c["field"], c["winner"], c["kept"], c["dropped"])
-                for c in data.get("conflicts", [])
-            ),
-            tuple(str(e) for e in data.get("errors", [])),
-        )
+        return _push_result(data)
 
     def upload(self, path: Path, checksum: str) -> int:
         """Through the server's upload route (``POST /api/assets``), found first by checksum."""
@@ -216,6 +255,20 @@ class HttpRemote:
                 raise RemoteUnavailable(f"{self.url}: the answer was cut ({exc})") from None
         return out
 
+    def preview(self, remote_id: int) -> bytes | None:
+        try:
+            with self._open(
+                "GET", f"/api/photodesk/assets/{int(remote_id)}/thumbnail?size=preview"
+            ) as resp:
+                return bytes(resp.read())
+        except RemoteRefused as exc:
+            message = str(exc)
+            if exc.reason == "server" and ("no thumbnail" in message or "HTTP 404" in message):
+                return None
+            raise
+        except OSError as exc:
+            raise RemoteUnavailable(f"{self.url}: the answer was cut ({exc})") from None
+
     def original(self, remote_id: int, dest: Path, checksum: str | None = None) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
@@ -235,3 +288,15 @@ class HttpRemote:
             os.replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _push_result(data: Any) -> PushResult:
+    return PushResult(
+        int(data["applied"]),
+        int(data["skipped"]),
+        tuple(
+            Decision(c["checksum"], c["field"], c["winner"], c["kept"], c["dropped"])
+            for c in data.get("conflicts", [])
+        ),
+        tuple(str(e) for e in data.get("errors", [])),
+    )

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from photodesk.core import Conflict, InvalidInput, Library, NotFound
-from photodesk.core.sync import Pairing, RemoteRefused, RemoteUnavailable, SyncReport
+from photodesk.core.sync import Pairing, RemoteRefused, RemoteUnavailable, SyncReport, offline
 from photodesk.core.sync.client import Progress
 from photodesk.remote import credentials
+from photodesk.remote.browser import WAIT_S, BrowserPairing
 from photodesk.remote.http import REVOKED, HttpRemote, normalize_url
+
+WORKER_SLOT = "worker"  # the worker token this desktop enrolled with (remote/assist.py)
 
 
 def add(
@@ -22,9 +26,14 @@ def add(
     password: str | None = None,
     api_key: str | None = None,
     device: str | None = None,
+    browser: Callable[[str], object] | None = None,
+    browser_timeout: float = WAIT_S,
 ) -> Pairing:
-    """Sign in (or take a key), make a key for this device, and pair: the library's owner
-    becomes the server account. Raises RemoteRefused / RemoteUnavailable / InvalidInput."""
+    """Sign in (or take a key, or sign in in the browser), make a key for this device, and
+    pair: the library's owner becomes the server account. ``browser`` opens a URL (e.g.
+    ``webbrowser.open``): the server's sign-in page, which hands this device a key through a
+    loopback listener (two factors, single sign-on). Raises RemoteRefused / RemoteUnavailable /
+    InvalidInput."""
     if lib.sync.pairing() is not None:  # before any key is made or stored
         raise Conflict("this library is paired already: `photodesk remote remove` first")
     try:
@@ -33,7 +42,12 @@ def add(
         raise InvalidInput(str(exc)) from None
     device = (device or platform.node() or "desktop").strip()
     remote = HttpRemote(url)
-    if api_key:
+    if browser is not None:
+        remote.ping()  # a server that is down fails here, before the browser opens
+        attempt = BrowserPairing(remote, device)
+        attempt.open(browser)
+        key = attempt.wait(browser_timeout)
+    elif api_key:
         key = api_key.strip()
     elif email and password is not None:
         token = remote.login(email, password)
@@ -75,6 +89,7 @@ def status(lib: Library, *, check: bool = True) -> dict[str, Any]:
         "last_sync": pairing.last_sync,
         "pending": lib.sync.pending(),
         "key_store": pairing.extra.get("keys", "file"),
+        "worker": lib.sync.worker_allowed(),
         "state": "unknown",
         "errors": [pairing.last_error] if pairing.last_error else [],
     }
@@ -96,14 +111,20 @@ def remove(lib: Library) -> Pairing:
     pairing = lib.sync.pairing()
     if pairing is None:
         raise NotFound("this library is not paired")
-    credentials.delete(lib.root, pairing.url, str(pairing.extra.get("keys", "file")))
+    where = str(pairing.extra.get("keys", "file"))
+    credentials.delete(lib.root, pairing.url, where)
+    credentials.delete(lib.root, pairing.url, where, slot=WORKER_SLOT)
     lib.sync.unpair()
     return pairing
 
 
 def attach(lib: Library) -> None:
-    """Give the library's sync its HTTP transport (the composition root calls this)."""
+    """Give the library's sync its HTTP transport and its worker for the server's ML jobs
+    (the composition root calls this)."""
+    from photodesk.remote.assist import work
+
     lib.sync.attach_remote(lambda: remote_for(lib)[1])
+    lib.sync.attach_worker(lambda check: work(lib, check))
 
 
 def sync(lib: Library, progress: Progress | None = None) -> SyncReport:
@@ -114,17 +135,7 @@ def sync(lib: Library, progress: Progress | None = None) -> SyncReport:
 def fetch_original(lib: Library, asset_id: int) -> Path:
     """Download the original of a remote-only asset into the library's originals/ folder."""
     _, remote = remote_for(lib)
-    rec = lib.assets.get(asset_id)
-    if rec.path:
-        return Path(rec.path)
-    remote_id = lib.sync.remote_id(asset_id)
-    if remote_id is None:
-        raise NotFound(f"asset {asset_id} is not on the server")
-    name = lib.sync.original_name(asset_id) or f"{rec.checksum}.{rec.file_type.lower()}"
-    dest = lib.originals_dir / "from-server" / rec.checksum[:2] / name
-    remote.original(remote_id, dest, rec.checksum)
-    lib.sync.attach_original(asset_id, dest)
-    return dest
+    return offline.fetch_original(lib, remote, asset_id)
 
 
 def pairing_json(pairing: Pairing) -> dict[str, Any]:

@@ -35,8 +35,10 @@ ROUTE_MODULES: tuple[str, ...] = (
     "photodesk.sync.shares",
     "photodesk.sync.gallery",
     "photodesk.sync.web_albums",
+    "photodesk.sync.web_memories",
     "photodesk.sync.workers_api",
     "photodesk.sync.sync_api",
+    "photodesk.sync.device_pairing",
     "photodesk.sync.dav",
 )
 
@@ -72,7 +74,8 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(lib.accounts.purge_sessions)
     if config.jobs:
         await asyncio.to_thread(lib.start_background, watch=False)
-        if lib.ml.attached:  # every user's photos the models have not seen yet
+        # every user's photos the models (here or the remote workers') have not seen yet
+        if lib.ml.attached or lib.ml.remote:
             await asyncio.to_thread(lib.jobs.enqueue, JobName.ML_CATCH_UP)
         await asyncio.to_thread(lib.start_background, jobs=False)
     try:

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from photodesk.core import CorruptFile, UnsupportedFormat
-from photodesk.core.sync import Mutation
+from photodesk.core.sync import Mutation, PeopleItem, VectorItem
 from photodesk.sync.auth import AUTH_VIA, current_user, has_permission
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.views import http_error, int_param, json_object, json_response, read_json
@@ -78,8 +78,87 @@ async def changes(request: web.Request) -> web.Response:
             "cursor": page.cursor,
             "head": page.head,
             "more": page.more,
+            "heads": page.heads,
         }
     )
+
+
+def _result(result: Any) -> web.Response:
+    return json_response(
+        {
+            "applied": result.applied,
+            "skipped": result.skipped,
+            "conflicts": [c.as_json() for c in result.conflicts],
+            "errors": list(result.errors),
+        }
+    )
+
+
+async def people_changes(request: web.Request) -> web.Response:
+    """The account's people feed after `cursor`: people and faces, each whole with field clocks."""
+    user_id = _require_sync(request)
+    cursor = int_param(request.query.get("cursor"), "cursor", default=0, low=0, high=2**62)
+    limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)
+    sync = request.app[LIBRARY].sync
+    page = await asyncio.to_thread(sync.people_changes, user_id, cursor, limit)
+    return json_response(
+        {
+            "items": [item.as_json() for item in page.items],
+            "cursor": page.cursor,
+            "head": page.head,
+            "more": page.more,
+        }
+    )
+
+
+async def push_people(request: web.Request) -> web.Response:
+    """A device's people and faces (names, hidden, merges, faces, "not this person")."""
+    user_id = _require_sync(request)
+    body = json_object(await read_json(request, max_bytes=MAX_BODY))
+    raw = body.get("items")
+    if not isinstance(raw, list):
+        raise http_error(400, "items must be a list")
+    try:
+        items = [PeopleItem.from_json(i) for i in raw]
+        result = await asyncio.to_thread(request.app[LIBRARY].sync.people_apply, user_id, items)
+    except ValueError as exc:
+        raise http_error(400, str(exc)) from None
+    return _result(result)
+
+
+async def shared_albums(request: web.Request) -> web.Response:
+    """Albums others shared with the account (viewer or editor), whole, with their photos."""
+    user_id = _require_sync(request)
+    albums, version = await asyncio.to_thread(request.app[LIBRARY].sync.shared, user_id)
+    return json_response({"albums": [a.as_json() for a in albums], "version": version})
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    """The account's CLIP embeddings written after row `after` (base64 float32 vectors)."""
+    user_id = _require_sync(request)
+    after = int_param(request.query.get("after"), "after", default=0, low=0, high=2**62)
+    limit = int_param(request.query.get("limit"), "limit", default=250, low=1, high=1000)
+    sync = request.app[LIBRARY].sync
+    page = await asyncio.to_thread(sync.embeddings, user_id, after, limit)
+    return json_response(
+        {"items": [i.as_json() for i in page.items], "cursor": page.cursor, "more": page.more}
+    )
+
+
+async def push_embeddings(request: web.Request) -> web.Response:
+    """A device's CLIP embeddings of the account's photos; the server keeps those it lacks."""
+    user_id = _require_sync(request)
+    body = json_object(await read_json(request, max_bytes=MAX_BODY))
+    raw = body.get("items")
+    if not isinstance(raw, list):
+        raise http_error(400, "items must be a list")
+    try:
+        items = [VectorItem.from_json(i) for i in raw]
+        sync = request.app[LIBRARY].sync
+        result = await asyncio.to_thread(sync.store_embeddings, user_id, items)
+    except ValueError as exc:
+        raise http_error(400, str(exc)) from None
+    return _result(result)
 
 
 async def push(request: web.Request) -> web.Response:
@@ -94,14 +173,7 @@ async def push(request: web.Request) -> web.Response:
         result = await asyncio.to_thread(request.app[LIBRARY].sync.apply, user_id, mutations)
     except ValueError as exc:
         raise http_error(400, str(exc)) from None
-    return json_response(
-        {
-            "applied": result.applied,
-            "skipped": result.skipped,
-            "conflicts": [c.as_json() for c in result.conflicts],
-            "errors": list(result.errors),
-        }
-    )
+    return _result(result)
 
 
 async def thumbnails(request: web.Request) -> web.StreamResponse:
@@ -154,3 +226,8 @@ def setup(app: web.Application) -> None:
     app.router.add_post(PREFIX + "/devices", create_device)
     app.router.add_get(PREFIX + "/changes", changes)
     app.router.add_post(PREFIX + "/push", push)
+    app.router.add_get(PREFIX + "/people", people_changes)
+    app.router.add_post(PREFIX + "/people", push_people)
+    app.router.add_get(PREFIX + "/shared", shared_albums)
+    app.router.add_get(PREFIX + "/embeddings", embeddings)
+    app.router.add_post(PREFIX + "/embeddings", push_embeddings)

@@ -48,14 +48,14 @@ def _templates() -> jinja2.Environment:
     )
 
 
-def _html(name: str, status: int = 200, **ctx: Any) -> web.Response:
+def html_page(name: str, status: int = 200, **ctx: Any) -> web.Response:
     html = _templates().get_template(name).render(static=STATIC, referrer="same-origin", **ctx)
     return web.Response(
         text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
     )
 
 
-def _signed_in(request: web.Request) -> AuthUser:
+def signed_in(request: web.Request) -> AuthUser:
     """The caller; a browser without a session goes to the sign-in page and comes back."""
     user = request.get(USER)
     if not isinstance(user, AuthUser):
@@ -64,14 +64,14 @@ def _signed_in(request: web.Request) -> AuthUser:
 
 
 def _missing() -> web.Response:
-    return _html("album_missing.html", status=404)
+    return html_page("album_missing.html", status=404)
 
 
 @public  # answers signed-out browsers itself: a redirect to /login, not a JSON 401
 async def albums_page(request: web.Request) -> web.Response:
-    user = _signed_in(request)
+    user = signed_in(request)
     albums = await asyncio.to_thread(request.app[LIBRARY].shares.albums_for, user.id)
-    return _html(
+    return html_page(
         "albums.html",
         user=user,
         own=[a for a in albums if a.role == "owner"],
@@ -93,7 +93,7 @@ def _album(lib: Any, user_id: int, album_id: int) -> tuple[Any, list[Any], list[
 
 @public
 async def album_page(request: web.Request) -> web.Response:
-    user = _signed_in(request)
+    user = signed_in(request)
     album_id = parse_id(request.match_info["id"])
     if album_id is None:
         return _missing()
@@ -120,7 +120,7 @@ async def album_page(request: web.Request) -> web.Response:
         "metadata": True,
         "remove": f"{ALBUMS_API}/{album.id}/assets" if can_edit else None,
     }
-    return _html(
+    return html_page(
         "album.html",
         user=user,
         album=album,
@@ -156,7 +156,7 @@ async def sign_out(request: web.Request) -> web.Response:
 async def home(request: web.Request) -> web.Response:
     """``/``: a small landing page (sign in; or albums, upload and sign out)."""
     user = request.get(USER)
-    return _html("home.html", user=user, sign_out=SIGN_OUT)
+    return html_page("home.html", user=user, sign_out=SIGN_OUT)
 
 
 def setup(app: web.Application) -> None:

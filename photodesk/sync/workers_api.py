@@ -3,12 +3,16 @@ back the result or the failure. Not for users: each request carries ``X-Worker-T
 ``photodesk workers add NAME``) instead of a login, and acts as that worker only.
 
 - ``POST /api/workers/claim`` ``{"queues": ["faces", "clip"]}`` -> 200 ``{"job": {"id", "kind",
-  "assetId", "mediaKind"}}``, or 204 when nothing waits.
+  "assetId", "mediaKind", "size"}}``, or 204 when nothing waits.
 - ``GET /api/workers/jobs/{id}/preview`` -> the asset's preview JPEG.
+- ``GET /api/workers/jobs/{id}/original`` -> the original file (a video's frames for ``clip``).
 - ``POST /api/workers/jobs/{id}/heartbeat`` -> 204 (409: the job is no longer this worker's).
 - ``POST /api/workers/jobs/{id}/result`` clip: ``{"model", "embedding": [...]}``; faces:
   ``{"model", "faces": [{"box": [x1,y1,x2,y2], "score", "landmarks", "embedding"}]}`` -> 204.
-- ``POST /api/workers/jobs/{id}/fail`` ``{"error", "permanent": false}`` -> 204.
+- ``POST /api/workers/jobs/{id}/fail`` ``{"error", "permanent": false, "model"}`` -> 204.
+
+``POST /api/workers/enroll`` is the one route signed in as a user (an administrator: a desktop
+paired with its device key): it makes a worker named after the device and returns its token.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from photodesk.core import REMOTE_QUEUES
-from photodesk.sync.auth import public
+from photodesk.sync.auth import current_user, public
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.views import http_error, json_object, json_response, read_json
 
@@ -59,6 +63,7 @@ async def claim(request: web.Request) -> web.Response:
                 "kind": job.kind,
                 "assetId": job.asset_id,
                 "mediaKind": job.media_kind,
+                "size": job.size,
             }
         }
     )
@@ -69,6 +74,27 @@ async def preview(request: web.Request) -> web.StreamResponse:
     worker = await _worker(request)
     path = await asyncio.to_thread(request.app[LIBRARY].workers.preview, worker, _job_id(request))
     return web.FileResponse(path, headers={"Content-Type": "image/jpeg"})
+
+
+@public
+async def original(request: web.Request) -> web.StreamResponse:
+    """The original of a held job's asset, streamed (a worker takes a video's frames from it)."""
+    worker = await _worker(request)
+    path = await asyncio.to_thread(request.app[LIBRARY].workers.original, worker, _job_id(request))
+    return web.FileResponse(path, headers={"Content-Type": "application/octet-stream"})
+
+
+async def enroll(request: web.Request) -> web.Response:
+    """An administrator's device becomes a worker (``{"name"}``); the answer holds its token."""
+    user = current_user(request)
+    if not user.is_admin:
+        raise http_error(403, "only an administrator's device can work for this server")
+    body = json_object(await read_json(request))
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise http_error(400, "name (the worker's name) is required")
+    token = await asyncio.to_thread(request.app[LIBRARY].workers.add, name, replace=True)
+    return json_response({"name": name.strip(), "token": token})
 
 
 @public
@@ -108,15 +134,25 @@ async def fail(request: web.Request) -> web.Response:
     body = json_object(await read_json(request))
     error = str(body.get("error") or "failed")[:2000]
     permanent = bool(body.get("permanent"))
+    model = body.get("model")
+    if model is not None and not isinstance(model, str):
+        raise http_error(400, "model is the name of the model that failed")
     await asyncio.to_thread(
-        request.app[LIBRARY].workers.fail, worker, _job_id(request), error, permanent=permanent
+        request.app[LIBRARY].workers.fail,
+        worker,
+        _job_id(request),
+        error,
+        permanent=permanent,
+        model=model,
     )
     return web.Response(status=204)
 
 
 def setup(app: web.Application) -> None:
     app.router.add_post("/api/workers/claim", claim)
+    app.router.add_post("/api/workers/enroll", enroll)
     app.router.add_get("/api/workers/jobs/{job_id}/preview", preview)
+    app.router.add_get("/api/workers/jobs/{job_id}/original", original)
     app.router.add_post("/api/workers/jobs/{job_id}/heartbeat", heartbeat)
     app.router.add_post("/api/workers/jobs/{job_id}/result", result)
     app.router.add_post("/api/workers/jobs/{job_id}/fail", fail)

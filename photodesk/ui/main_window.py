@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from photodesk.core import JobProgress, Library, LibraryStats
 from photodesk.ui import icons, ops, style
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.event_names import EVENTS_SETTING, events_setting
 from photodesk.ui.identity import app_icon, show_about
 from photodesk.ui.views.base import ErrorView, View
 from photodesk.ui.widgets.jobs_status import JobsStatus
@@ -186,6 +187,10 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             appearance.addAction(act)
             self.theme_actions[mode] = act
+        self.events_action = QAction("Group timeline by &events", self, checkable=True)
+        self.events_action.setChecked(events_setting())
+        self.events_action.toggled.connect(self.set_events_grouping)
+        view_menu.addAction(self.events_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         act = QAction("&About photodesk", self)
@@ -226,6 +231,14 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.toolbar = bar
         self._on_theme(style.current())
+
+    def set_events_grouping(self, on: bool) -> None:
+        """The timeline's big titles name events ("Thursday in Berlin") or months."""
+        timeline = self.views.get("Timeline")
+        if timeline is not None and hasattr(timeline, "set_events_grouping"):
+            timeline.set_events_grouping(on)
+        else:
+            QSettings("photodesk", "photodesk").setValue(EVENTS_SETTING, on)
 
     def set_theme(self, mode: str) -> None:
         """Light, dark or the system's: saved, and applied to the whole app now."""

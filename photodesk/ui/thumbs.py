@@ -10,7 +10,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRect, QRunnable, QSize, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
 
 from photodesk.core import Library
 from photodesk.ui import ops, style
@@ -292,13 +292,23 @@ COVER_PX = 96
 
 
 def cover_of(library: Library, ids: tuple[int, ...] | list[int]) -> QImage:
-    """The first of ``ids`` with a thumbnail, as a square; a themed blank when none has one.
+    """The first of ``ids`` with a thumbnail that is not one flat colour, as a square; a flat
+    one framed when that is all there is (never a bare black or white square); a themed blank
+    when none has a thumbnail.
 
     Runs off the GUI thread (it reads files)."""
+    flat: QImage | None = None
     for asset_id in list(ids)[:12]:
         path = library.assets.thumbnail_path(asset_id)
         if path is not None and (image := decode_square(path, COVER_PX)) is not None:
-            return image
-    blank = QImage(COVER_PX, COVER_PX, QImage.Format.Format_ARGB32)
-    blank.fill(QColor(style.current().placeholder))
-    return blank
+            if not is_flat(image):
+                return image
+            flat = flat or image
+    framed = QImage(COVER_PX, COVER_PX, QImage.Format.Format_ARGB32)
+    framed.fill(QColor(style.current().placeholder))
+    if flat is not None:  # the colour inset in a frame, like the grid's "Blank image" tiles
+        painter = QPainter(framed)
+        inset = COVER_PX // 6
+        painter.drawImage(QRect(inset, inset, COVER_PX - 2 * inset, COVER_PX - 2 * inset), flat)
+        painter.end()
+    return framed

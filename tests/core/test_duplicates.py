@@ -9,7 +9,7 @@ from PIL import Image
 
 from photodesk.core import Library
 from photodesk.core.media.phash import distance, hash_file
-from photodesk.core.search.duplicates import close_pairs, group_pairs
+from photodesk.core.search.duplicates import close_pairs, group_pairs, near_groups
 
 
 def scene(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
@@ -170,3 +170,32 @@ def test_a_catalog_from_before_hashing_gets_the_columns_and_its_hashes(tmp_path:
         assert service.groups() == []  # the columns are back, empty
         assert service.backfill() == 2
         assert [len(g) for g in service.groups()] == [2]
+
+
+def test_every_distance_finds_exactly_the_brute_force_pairs_and_groups():
+    # each distance has its own slicing plan (exact slices up to 4 bits, wider slices with
+    # one-bit flips above): all must agree with a brute-force comparison
+    rnd = np.random.default_rng(11)
+    base = rnd.integers(-(2**63), 2**63 - 1, 300, dtype=np.int64)
+    flips = [np.int64(0)]
+    for k in range(1, 10):  # near copies 1..9 bits away, bits anywhere in the word
+        bits = rnd.choice(64, k, replace=False)
+        flips.append(np.bitwise_or.reduce([np.int64(1) << np.int64(b) for b in bits]))
+    near = np.array([base[i] ^ flips[i % 10] for i in range(100)], dtype=np.int64)
+    hashes = np.concatenate([base, near, base[:5]])  # and five exact copies
+    words = hashes.view(np.uint64)
+    d = np.bitwise_count(words[:, None] ^ words[None, :])
+    for bits in range(9):
+        brute = {(int(i), int(j)) for i, j in zip(*np.nonzero(d <= bits), strict=True) if i < j}
+        assert close_pairs(np.arange(len(hashes)), hashes, bits) == brute, bits
+        groups = near_groups(hashes, bits)
+        assert sorted(map(sorted, groups)) == sorted(
+            map(sorted, group_pairs(len(hashes), brute))
+        ), bits
+
+
+def test_a_thousand_identical_hashes_are_one_group():
+    hashes = np.full(1000, 12345, dtype=np.int64)
+    hashes[-1] = 12345 ^ 0b111
+    assert [sorted(g) for g in near_groups(hashes, 2)] == [list(range(999))]
+    assert [sorted(g) for g in near_groups(hashes, 3)] == [list(range(1000))]

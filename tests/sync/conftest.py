@@ -58,7 +58,17 @@ class ServerInfo:
 
 
 # Test modules of features whose catalog SQL exists only for SQLite so far.
-SQLITE_ONLY = frozenset({"test_sync_protocol", "test_desktop_sync", "test_desktop_sync_robust"})
+SQLITE_ONLY = frozenset(
+    {
+        "test_sync_protocol",
+        "test_desktop_sync",
+        "test_desktop_sync_robust",
+        "test_desktop_offline",
+        "test_share_dialog",
+        "test_people_sync",
+        "test_shared_sync",
+    }
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

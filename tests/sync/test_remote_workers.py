@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from photodesk.bootstrap import load_models
-from photodesk.sync.remote_worker import RemoteWorker
+from photodesk.remote.worker import RemoteWorker
 from tests.catalogs import sql
 from tests.sync.conftest import ROOT
 from tests.sync.test_immich_api import _api, _upload, _wait_until
@@ -163,3 +163,66 @@ def test_workers_cli_prints_the_token_last(tmp_path: Path, capsys, monkeypatch) 
     monkeypatch.setenv("PHOTODESK_WORKER_TOKEN", token)
     assert main(["worker", "--server", "ftp://x"]) == 2
     assert "http(s) URL" in capsys.readouterr().err
+
+
+def _worker_process(server, token: str, tmp_path: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PHOTODESK_FACE_MODEL": "dlib"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "photodesk", "worker", "--server", server.url, "--token-stdin",
+         "--queues", "faces", "--models", str(tmp_path / "empty")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(token + "\n")
+    proc.stdin.close()
+    return proc
+
+
+def test_two_worker_processes_one_killed_mid_job(
+    start_server, corpus: Path, tmp_path: Path
+) -> None:
+    """Two real worker processes; one is SIGKILLed while it holds a job. After the stale
+    window the job goes to the other: every job done exactly once, no asset analysed twice."""
+    server, uid = _server_with_uploads(start_server, corpus, 4)  # the corpus has 4 of them
+    total = len(_faces_jobs(server))
+    assert total == 4
+    token_a, token_b = server.lib.workers.add("a"), server.lib.workers.add("b")
+    held_by_a = "select id from jobs where kind = 'faces' and state = 'running' and worker = ?"
+    a = _worker_process(server, token_a, tmp_path)
+    b = None
+    try:
+        orphan = None
+        for _ in range(5):  # kill A while it holds a job (retry if it was between two)
+            assert _wait_until(lambda: sql(server.lib, held_by_a, "remote:a"), timeout=300)
+            a.kill()
+            a.wait(30)
+            held = sql(server.lib, held_by_a, "remote:a")
+            if held:
+                orphan = int(held[0][0])
+                break
+            a = _worker_process(server, token_a, tmp_path)
+        assert orphan is not None, "worker a never died holding a job"
+        assert a.returncode == -9
+        b = _worker_process(server, token_b, tmp_path)
+        # Time passes: a's beats stopped, the server's recovery requeues its job.
+        sql(server.lib, "update jobs set heartbeat_at = ? where id = ?",
+            datetime.now() - timedelta(hours=1), orphan)  # fmt: skip
+        assert server.lib.jobs.recover() >= 1
+        done = "select count(*) from jobs where kind = 'faces' and state = 'done'"
+        assert _wait_until(lambda: sql(server.lib, done)[0][0] == total, timeout=300)
+    finally:
+        for proc in (a, b):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(60)
+    jobs = {i: (state, worker, attempts) for i, state, worker, attempts in _faces_jobs(server)}
+    assert len(jobs) == total and {s for s, _, _ in jobs.values()} == {"done"}
+    assert jobs[orphan] == ("done", "remote:b", 2)
+    # each asset was searched once: one analysis row each, faces stored once per asset
+    rows = sql(server.lib, "select asset_id, found from asset_analysis where task = 'faces'")
+    assert len(rows) == total and len({r[0] for r in rows}) == total
+    per_asset = dict(sql(server.lib, "select faces.asset_id, count(*) from faces join assets "
+                         "on assets.id = faces.asset_id where assets.owner_id = ? "
+                         "group by faces.asset_id", uid))  # fmt: skip
+    assert all(per_asset.get(int(aid), 0) == found for aid, found in rows)

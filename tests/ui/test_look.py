@@ -172,6 +172,9 @@ def test_an_event_becomes_an_album_in_one_action(qtbot, lib: Library):
     view.make_album(key, "First of June")
     made = lambda: [(a.name, a.asset_count) for a in lib.albums.list()]  # noqa: E731
     qtbot.waitUntil(lambda: ("First of June", 2) in made(), timeout=20000)
+    # the event is renamed too: the list (and the timeline's event titles) show the new name
+    view.reload()
+    qtbot.waitUntil(lambda: view.labels.get(key) == "First of June", timeout=20000)
 
 
 def test_the_toolbar_search_field_opens_the_search_view_on_its_text(qtbot, lib: Library):
@@ -208,3 +211,20 @@ def test_the_duplicates_view_keeps_one_and_trashes_the_others(
         timeout=20000,
     )
     qtbot.waitUntil(lambda: len(view.items) == 0, timeout=20000)
+
+
+def test_a_list_cover_is_never_a_bare_flat_square(qapp, library: Library, tmp_path: Path):
+    from photodesk.ui.thumbs import COVER_PX, cover_of
+
+    src = tmp_path / "covers"
+    src.mkdir()
+    Image.new("RGB", (300, 200), (0, 0, 0)).save(src / "black.jpg")
+    make_jpeg(src / "photo.jpg", size=(300, 200), seed=5)
+    library.importer.import_paths([src], workers=1)
+    by_name = {Path(a.path).name: int(a.id) for a in library.assets.list()}
+    black, photo = by_name["black.jpg"], by_name["photo.jpg"]
+    assert not is_flat(cover_of(library, [black, photo]))  # the first real photo is the cover
+    framed = cover_of(library, [black])
+    assert not is_flat(framed)
+    assert framed.pixelColor(2, 2) == QColor(style.current().placeholder)
+    assert framed.pixelColor(COVER_PX // 2, COVER_PX // 2).lightness() < 10  # the colour, inset

@@ -276,3 +276,67 @@ def test_a_missing_thumbnail_is_queued_once_and_appears_when_made(
 
 def _queued(lib: Library) -> int:
     return next(q.queued for q in lib.jobs.status() if q.name == "thumbnails")
+
+
+def test_events_as_groups_name_the_titles_and_a_rename_makes_an_album(
+    library: Library, qtbot, tmp_path: Path
+) -> None:
+    from photodesk.ui.event_names import events_setting
+
+    berlin, rome = (52.52, 13.405), (41.9, 12.5)
+    shots = [  # newest first: Rome on Saturday, Berlin on Thursday, an undated-place day
+        ("2024:07:06 10:00:00", rome),
+        ("2024:07:06 11:00:00", rome),
+        ("2024:07:04 09:00:00", berlin),
+        ("2024:07:04 12:00:00", berlin),
+        ("2024:03:01 12:00:00", None),
+    ]
+    for i, (when, gps) in enumerate(shots):
+        make_jpeg(tmp_path / "ev" / f"e{i}.jpg", when=when, gps=gps, seed=40 + i)
+    library.importer.import_paths([tmp_path / "ev"], workers=1)
+    view = TimelineView(library, Bridge(library))
+    qtbot.addWidget(view)
+    view.resize(900, 900)
+    view.show()
+    view.activate()
+    qtbot.waitUntil(lambda: view.model.is_complete(), timeout=20000)
+    grid = view.grid
+    months = [grid._title(gi) for gi, s in enumerate(grid.layout_.month_starts) if s]
+    assert months == ["July 2024", "March 2024"]  # off by default: month titles
+
+    view.set_events_grouping(True)
+    assert events_setting()
+    qtbot.waitUntil(lambda: grid.event_titles is not None, timeout=20000)
+    lay = grid.layout_
+    titles = [grid._title(gi) for gi, s in enumerate(lay.month_starts) if s]
+    assert titles[0] == "Saturday in Rome" and titles[1].startswith("Thursday in "), titles
+    assert titles[2] == "Friday, 1 March 2024"  # no place: the date
+    assert len(titles) == 3 and all(lay.month_starts)  # each day starts its own event here
+
+    # Right-click on Thursday's header: one action names the event and makes the album
+    thursday = next(gi for gi, g in enumerate(lay.groups) if g.day and g.day.day == 4)
+    menu = view.body.header_menu(thursday)
+    assert menu is not None
+    [action] = menu.actions()
+    assert action.text() == f"Rename “{titles[1]}” and make album…"
+    [event] = view.events_at(thursday)
+    view.rename_event(event, "Conference in Berlin")
+
+    def album() -> list[int]:
+        if "Conference in Berlin" not in [a.name for a in library.albums.list()]:
+            return []
+        return sorted(int(i) for i in library.albums.assets("Conference in Berlin"))
+
+    qtbot.waitUntil(lambda: len(album()) == 2, timeout=20000)
+    assert album() == sorted(int(i) for i in event.asset_ids)
+    assert grid._title(thursday) == "Conference in Berlin"
+    # the name is kept: a new view of the same library shows it
+    again = TimelineView(library, Bridge(library))
+    qtbot.addWidget(again)
+    again.activate()
+    qtbot.waitUntil(lambda: again.grid.event_titles is not None, timeout=20000)
+    assert "Conference in Berlin" in again.grid.event_titles.values()
+
+    view.set_events_grouping(False)
+    assert not events_setting() and grid.event_titles is None
+    assert [grid._title(gi) for gi, s in enumerate(grid.layout_.month_starts) if s] == months

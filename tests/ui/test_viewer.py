@@ -293,3 +293,48 @@ def test_wheel_zooms_around_the_cursor_and_drag_pans(qtbot) -> None:
     canvas.set_zoom(1.0, QPointF(0, 0))  # panning stops at the picture's edge
     assert canvas.image_rect().left() <= 0
     assert canvas.image_rect().right() >= canvas.width()
+
+
+def test_location_picked_on_the_map_is_saved(
+    qtbot, viewer: ViewerView, library: Library, ids: list[int]
+) -> None:
+    from PySide6.QtCore import QPoint
+
+    from photodesk.core import unproject
+
+    open_on(qtbot, viewer, ids, 1)  # taken in Florence
+    panel = viewer.panel
+    qtbot.mouseClick(panel.pick_on_map, Qt.MouseButton.LeftButton)
+    picker = panel.picker
+    assert picker is not None
+    qtbot.waitUntil(picker.isVisible, timeout=WAIT)
+    canvas = picker.canvas
+    assert canvas.pin == pytest.approx((43.77, 11.25))  # opens on its place
+    assert not picker.ok.isEnabled()
+    assert canvas.zoom >= 9
+    qtbot.waitUntil(lambda: canvas.basemap is not None, timeout=WAIT)
+    spot = QPoint(canvas.width() // 2 + 120, canvas.height() // 2 - 60)  # north-east of it
+    x, y = canvas.to_world(spot.toPointF())
+    want_lat, want_lon = unproject(x, y)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=spot)
+    assert picker.ok.isEnabled() and canvas.pin is not None
+    assert canvas.pin == pytest.approx((want_lat, want_lon))
+    assert canvas.pin[0] > 43.77 and canvas.pin[1] > 11.25
+    image = canvas.grab().toImage()  # the pin is drawn where the click was
+    assert image.pixelColor(spot.x(), spot.y() - 21) == canvas.palette().highlight().color()
+    qtbot.mouseClick(picker.ok, Qt.MouseButton.LeftButton)
+    rec = lambda: library.assets.get(ids[1])  # noqa: E731
+    qtbot.waitUntil(lambda: rec().latitude == pytest.approx(want_lat, abs=1e-6), timeout=WAIT)
+    assert rec().longitude == pytest.approx(want_lon, abs=1e-6)
+    qtbot.waitUntil(lambda: panel.coords.text().startswith(f"{want_lat:.6f}"), timeout=WAIT)
+
+    # Cancel leaves the place as it is; a photo without a place opens on the world
+    open_on(qtbot, viewer, ids, 0)
+    qtbot.mouseClick(panel.pick_on_map, Qt.MouseButton.LeftButton)
+    other = panel.picker
+    assert other is not None and other is not picker and other.canvas.pin is None
+    qtbot.waitUntil(other.isVisible, timeout=WAIT)
+    qtbot.mouseClick(other.canvas, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(other, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not other.isVisible(), timeout=WAIT)
+    assert library.assets.get(ids[0]).latitude is None

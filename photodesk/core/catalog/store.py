@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session as Session  # re-exported: services type the sessions they get
 
 from photodesk.core.catalog.db import migrate
 from photodesk.core.catalog.db.engine import (

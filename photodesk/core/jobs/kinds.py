@@ -20,6 +20,7 @@ class Queue(StrEnum):
     CLUSTER = "cluster"
     MAINTENANCE = "maintenance"
     SYNC = "sync"  # rounds with a paired server (photodesk.core.sync)
+    ASSIST = "assist"  # the desktop working the paired server's ML jobs (when the user allows)
 
 
 class JobName(StrEnum):
@@ -36,6 +37,7 @@ class JobName(StrEnum):
     XMP_WRITE = "xmp.write"
     XMP_READ = "xmp.read"
     SYNC_ROUND = "sync.round"
+    ASSIST_SERVER = "assist.server"
 
 
 # Threads per queue. The import queue runs one job at a time; each import uses every core itself.
@@ -48,4 +50,5 @@ CONCURRENCY: dict[str, int] = {
     Queue.CLUSTER: 1,
     Queue.MAINTENANCE: 1,
     Queue.SYNC: 1,
+    Queue.ASSIST: 1,
 }

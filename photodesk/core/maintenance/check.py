@@ -11,12 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, select, update
-from sqlalchemy.exc import DatabaseError
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.integrity import damage, dangling_keys
-from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.catalog.db import file_checks as repo
+from photodesk.core.catalog.db.integrity import dangling_keys, unreadable_or_damaged
 from photodesk.core.catalog.events import Changes
 from photodesk.core.ingest.results import sha1_file
 from photodesk.core.maintenance.backups import (
@@ -151,38 +147,14 @@ def check(
     damaged catalog is only reported (restore a backup): nothing else is looked at or changed.
     """
     with store.read() as s:
-        try:
-            integrity = damage(s) or ["ok"]
-        except DatabaseError as exc:  # damaged so badly that the check itself cannot run
-            integrity = [f"the catalog cannot be read: {getattr(exc, 'orig', None) or exc}"]
+        integrity = unreadable_or_damaged(s) or ["ok"]
         if integrity != ["ok"]:
             return CheckReport(integrity=tuple(integrity), verified_checksums=verify_checksums)
         foreign_keys = dangling_keys(s)
-        rows = s.execute(
-            select(
-                AssetFile.id,
-                AssetFile.asset_id,
-                AssetFile.role,
-                AssetFile.path,
-                AssetFile.size,
-                AssetFile.mtime_ns,
-                AssetFile.checksum,
-                AssetFile.missing,
-            ).order_by(AssetFile.id)
-        ).all()
-        offline = {aid: bool(flag) for aid, flag in s.execute(select(Asset.id, Asset.offline))}
-        known = _known_checksums(s)
-        without_original = list(
-            s.scalars(
-                select(Asset.id)
-                .where(
-                    ~select(AssetFile.id)
-                    .where(and_(AssetFile.asset_id == Asset.id, AssetFile.role == "original"))
-                    .exists()
-                )
-                .order_by(Asset.id)
-            )
-        )
+        rows = repo.files(s)
+        offline = repo.offline_flags(s)
+        known = repo.known_checksums(s)
+        without_original = repo.without_original(s)
     files = _check_files(rows, verify_checksums, progress)
     cutoff = time.time() - grace.total_seconds()
     left = find_leftovers(store, known, {r.path for r in rows}, cutoff)
@@ -204,7 +176,7 @@ def check(
         return report
     # An import may have claimed old derivatives since (it reuses them by checksum): look again.
     with store.read() as s:
-        still = _known_checksums(s)
+        still = repo.known_checksums(s)
     orphans = [p for p in left.orphan_derivatives if Path(p).name[:-4] not in still]
     removed = remove_files(store, [*orphans, *left.temp_files])
     newly_offline = sorted(a for a in files.offline if not offline.get(a))
@@ -219,13 +191,6 @@ def check(
         marked_offline=tuple(newly_offline),
         back_online=tuple(back_online),
     )
-
-
-def _known_checksums(s: Session) -> set[str]:
-    """Content some catalogued file has (a Live Photo's video keeps its poster, too)."""
-    known = set(s.scalars(select(Asset.checksum)))
-    known.update(s.scalars(select(AssetFile.checksum).where(AssetFile.checksum.is_not(None))))
-    return known
 
 
 def _check_files(rows: Sequence[Any], verify: bool, progress: Progress | None) -> _Files:
@@ -279,21 +244,12 @@ def _write_marks(
         for file_id, path in files.to_mark:
             if os.path.lexists(path):  # back since we looked
                 continue
-            result = s.execute(
-                update(AssetFile)
-                .where(AssetFile.id == file_id, AssetFile.path == path)
-                .values(missing=True)
-            )
-            marked += int(getattr(result, "rowcount", 0) or 0)
+            marked += repo.mark_missing(s, file_id, path, True)
         for file_id, path in files.to_unmark:
             if os.path.exists(path):
-                s.execute(
-                    update(AssetFile)
-                    .where(AssetFile.id == file_id, AssetFile.path == path)
-                    .values(missing=False)
-                )
+                repo.mark_missing(s, file_id, path, False)
         if newly_offline:
-            s.execute(update(Asset).where(Asset.id.in_(newly_offline)).values(offline=True))
+            repo.set_offline(s, newly_offline, True)
         if back_online:
-            s.execute(update(Asset).where(Asset.id.in_(back_online)).values(offline=False))
+            repo.set_offline(s, back_online, False)
     return marked

@@ -7,10 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import delete, func, select
-
-from photodesk.core.catalog.db.schema import Album as AlbumRow
-from photodesk.core.catalog.db.schema import AlbumAsset, Asset
+from photodesk.core.catalog.db import albums as repo
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.types import Album, AlbumId, AssetId
@@ -18,9 +15,8 @@ from photodesk.core.catalog.types import Album, AlbumId, AssetId
 SortOrder = Literal["asc", "desc"]
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.db.schema import Album as AlbumRow
+    from photodesk.core.catalog.store import Session, Store
     from photodesk.core.organize.assets import AssetService
 
 
@@ -30,12 +26,7 @@ class AlbumService:
         self._assets = assets
 
     def _find(self, s: Session, name_or_id: str | int) -> AlbumRow:
-        owner = AlbumRow.owner_id == self._store.owner_id
-        row = None
-        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-            row = s.scalars(select(AlbumRow).where(owner, AlbumRow.id == int(name_or_id))).first()
-        if row is None:
-            row = s.scalars(select(AlbumRow).where(owner, AlbumRow.name == str(name_or_id))).first()
+        row = repo.find(s, self._store.owner_id, name_or_id)
         if row is None:
             raise NotFound(f"no album {name_or_id!r}")
         return row
@@ -46,23 +37,9 @@ class AlbumService:
             raise InvalidInput("an album needs a name")
         now = datetime.now()
         with self._store.write(Changes(albums=True)) as s:
-            taken = s.scalar(
-                select(AlbumRow.id).where(
-                    AlbumRow.owner_id == self._store.owner_id, AlbumRow.name == name
-                )
-            )
-            if taken is not None:
+            if repo.name_taken(s, self._store.owner_id, name):
                 raise Conflict(f"an album named {name!r} exists already")
-            row = AlbumRow(
-                owner_id=self._store.owner_id,
-                name=name,
-                description=description,
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(row)
-            s.flush()
-            return AlbumId(row.id)
+            return AlbumId(repo.create(s, self._store.owner_id, name, description, now))
 
     def ensure(self, name: str) -> AlbumId:
         try:
@@ -79,17 +56,16 @@ class AlbumService:
     def delete(self, album: str | int) -> None:
         """Delete the album; its photos stay in the library."""
         with self._store.write(Changes(albums=True)) as s:
-            s.delete(self._find(s, album))
+            repo.delete_album(s, self._find(s, album))
 
     def add(self, album: str | int, asset_ids: Iterable[int]) -> int:
         owned = self._assets.owned(asset_ids)
         with self._store.write(Changes(albums=True, assets=frozenset(owned))) as s:
             row = self._find(s, album)
-            have = set(s.scalars(select(AlbumAsset.asset_id).where(AlbumAsset.album_id == row.id)))
+            have = repo.member_ids(s, row.id)
             new = [a for a in owned if a not in have]
             now = datetime.now()
-            for aid in new:
-                s.add(AlbumAsset(album_id=row.id, asset_id=aid, added_at=now))
+            repo.add_members(s, row.id, new, now)
             if row.cover_asset_id is None and owned:
                 row.cover_asset_id = owned[0]
             row.updated_at = now
@@ -99,26 +75,13 @@ class AlbumService:
         ids = [int(i) for i in asset_ids]
         with self._store.write(Changes(albums=True, assets=frozenset(ids))) as s:
             row = self._find(s, album)
-            s.execute(
-                delete(AlbumAsset).where(
-                    AlbumAsset.album_id == row.id, AlbumAsset.asset_id.in_(ids)
-                )
-            )
+            repo.remove_members(s, row.id, ids)
             if row.cover_asset_id in ids:
-                row.cover_asset_id = s.scalar(
-                    select(AlbumAsset.asset_id).where(AlbumAsset.album_id == row.id).limit(1)
-                )
+                row.cover_asset_id = repo.any_member(s, row.id)
 
     def list(self) -> list[Album]:
         with self._store.read() as s:
-            counts: dict[int, int] = dict(
-                s.execute(
-                    select(AlbumAsset.album_id, func.count())
-                    .join(Asset, Asset.id == AlbumAsset.asset_id)
-                    .where(Asset.trashed_at.is_(None))
-                    .group_by(AlbumAsset.album_id)
-                ).all()
-            )
+            counts = repo.live_counts(s)
             return [
                 Album(
                     AlbumId(r.id),
@@ -128,23 +91,14 @@ class AlbumService:
                     AssetId(r.cover_asset_id) if r.cover_asset_id else None,
                     r.created_at,
                 )
-                for r in s.scalars(
-                    select(AlbumRow)
-                    .where(AlbumRow.owner_id == self._store.owner_id)
-                    .order_by(AlbumRow.name)
-                )
+                for r in repo.of_owner(s, self._store.owner_id)
             ]
 
     def set_cover(self, album: str | int, asset_id: int) -> None:
         """Show ``asset_id`` (a photo in the album) as the album's cover."""
         with self._store.write(Changes(albums=True)) as s:
             row = self._find(s, album)
-            inside = s.scalar(
-                select(AlbumAsset.asset_id).where(
-                    AlbumAsset.album_id == row.id, AlbumAsset.asset_id == int(asset_id)
-                )
-            )
-            if inside is None:
+            if not repo.holds(s, row.id, int(asset_id)):
                 raise InvalidInput(f"asset {asset_id} is not in the album {row.name!r}")
             row.cover_asset_id, row.updated_at = int(asset_id), datetime.now()
 
@@ -164,17 +118,5 @@ class AlbumService:
         """The album's photos (archived ones too, trashed ones not) in its sort order."""
         with self._store.read() as s:
             row = self._find(s, album)
-            order = (
-                (Asset.taken_at.desc(), Asset.id.desc())
-                if row.sort_order == "desc"
-                else (Asset.taken_at.asc(), Asset.id.asc())
-            )
-            return [
-                AssetId(i)
-                for i in s.scalars(
-                    select(Asset.id)
-                    .join(AlbumAsset, AlbumAsset.asset_id == Asset.id)
-                    .where(AlbumAsset.album_id == row.id, Asset.trashed_at.is_(None))
-                    .order_by(*order)
-                )
-            ]
+            newest_first = row.sort_order == "desc"
+            return [AssetId(i) for i in repo.live_members(s, row.id, newest_first=newest_first)]

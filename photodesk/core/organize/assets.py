@@ -9,19 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute
-
-from photodesk.core.catalog.db import assets as repo
-from photodesk.core.catalog.db.schema import (
-    Album,
-    Asset,
-    AssetFile,
-    ImportError_,
-    Person,
-    Stack,
-    Tag,
-)
+from photodesk.core.catalog.db import asset_state as repo
+from photodesk.core.catalog.db.assets import records
+from photodesk.core.catalog.db.stats import library_stats
 from photodesk.core.catalog.errors import InvalidInput, NotFound, PhotodeskError
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.types import AssetId, AssetQuery, AssetRecord, LibraryStats
@@ -44,19 +34,16 @@ class AssetService:
     def list(self, query: AssetQuery | None = None) -> list[AssetRecord]:
         q = query or AssetQuery()
         with self._store.read() as s:
-            ids = list(s.scalars(repo.filtered(self._store.owner_id, q)))
-            return repo.records(s, ids)
+            return records(s, repo.matching(s, self._store.owner_id, q))
 
     def ids(self, query: AssetQuery | None = None) -> builtins.list[AssetId]:
         with self._store.read() as s:
-            return [
-                AssetId(i)
-                for i in s.scalars(repo.filtered(self._store.owner_id, query or AssetQuery()))
-            ]
+            found = repo.matching(s, self._store.owner_id, query or AssetQuery())
+        return [AssetId(i) for i in found]
 
     def get(self, asset_id: int) -> AssetRecord:
         with self._store.read() as s:
-            found = repo.records(s, [asset_id])
+            found = records(s, [asset_id])
         if not found or found[0].owner_id != self._store.owner_id:
             raise NotFound(f"no asset with id {asset_id}")
         return found[0]
@@ -97,17 +84,7 @@ class AssetService:
         """``ids`` (sorted, once each) if the acting user owns them all; else ``NotFound``."""
         wanted = sorted(set(int(i) for i in ids))
         with self._store.read() as s:
-            have = (
-                set(
-                    s.scalars(
-                        select(Asset.id).where(
-                            Asset.id.in_(wanted), Asset.owner_id == self._store.owner_id
-                        )
-                    )
-                )
-                if wanted
-                else set()
-            )
+            have = repo.owned_among(s, self._store.owner_id, wanted)
         missing = [i for i in wanted if i not in have]
         if missing:
             raise NotFound(f"no asset with id {', '.join(map(str, missing))}")
@@ -116,9 +93,7 @@ class AssetService:
     def _set(self, ids: Iterable[int], xmp: tuple[str, ...] = (), **values: object) -> None:
         owned = self.owned(ids)
         with self._store.write(Changes(assets=frozenset(owned))) as s:
-            s.execute(
-                update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
-            )
+            repo.set_many(s, owned, {**values, "updated_at": datetime.now()})
             if xmp:
                 note_edit(s, owned, xmp)  # the XMP sidecar follows (lib.xmp)
 
@@ -144,38 +119,17 @@ class AssetService:
         """Forget assets trashed long ago; their copies in originals/ and derivatives go too."""
         cutoff = datetime.now() - timedelta(days=older_than_days)
         with self._store.read() as s:
-            rows = s.execute(
-                select(Asset.id, Asset.checksum).where(
-                    Asset.owner_id == self._store.owner_id, Asset.trashed_at < cutoff
-                )
-            ).all()
-            copies = (
-                list(
-                    s.scalars(
-                        select(AssetFile.path).where(
-                            AssetFile.asset_id.in_([r[0] for r in rows]), AssetFile.copied
-                        )
-                    )
-                )
-                if rows
-                else []
-            )
+            rows = repo.trashed_before(s, self._store.owner_id, cutoff)
+            copies = repo.copied_files(s, [r[0] for r in rows])
         if not rows:
             return 0
         ids = [r[0] for r in rows]
         with self._store.write(Changes(assets=frozenset(ids), assets_removed=True)) as s:
-            s.execute(delete(Asset).where(Asset.id.in_(ids)))
-            s.execute(
-                delete(Stack).where(
-                    ~Stack.id.in_(select(Asset.stack_id).where(Asset.stack_id.is_not(None)))
-                )
-            )
+            repo.forget(s, ids)
         for path in copies:
             Path(path).unlink(missing_ok=True)
         with self._store.read() as s:
-            still = set(
-                s.scalars(select(Asset.checksum).where(Asset.checksum.in_([r[1] for r in rows])))
-            )
+            still = repo.checksums_in_use(s, [r[1] for r in rows])
         for _, checksum in rows:
             if checksum not in still:
                 self._thumbnails.delete(checksum)
@@ -183,68 +137,8 @@ class AssetService:
 
     def import_errors(self) -> builtins.list[tuple[str, str]]:
         with self._store.read() as s:
-            return [
-                (p, e)
-                for p, e in s.execute(
-                    select(ImportError_.path, ImportError_.error)
-                    .where(ImportError_.owner_id == self._store.owner_id)
-                    .order_by(ImportError_.path)
-                )
-            ]
+            return repo.import_errors(s, self._store.owner_id)
 
     def stats(self) -> LibraryStats:
-        owner = self._store.owner_id
-        mine = Asset.owner_id == owner
         with self._store.read() as s:
-
-            def count(*conds: ColumnElement[bool] | InstrumentedAttribute[bool]) -> int:
-                return int(
-                    s.scalar(select(func.count()).select_from(Asset).where(mine, *conds)) or 0
-                )
-
-            live = Asset.trashed_at.is_(None)
-            oldest, newest, total = s.execute(
-                select(
-                    func.min(Asset.taken_at), func.max(Asset.taken_at), func.sum(Asset.size)
-                ).where(mine, live)
-            ).one()
-            return LibraryStats(
-                assets=count(live),
-                photos=count(live, Asset.kind == "photo"),
-                raws=count(live, Asset.kind == "raw"),
-                videos=count(live, Asset.kind == "video"),
-                total_bytes=int(total or 0),
-                with_gps=count(live, Asset.latitude.is_not(None)),
-                favorites=count(live, Asset.favorite),
-                archived=count(live, Asset.archived),
-                trashed=count(Asset.trashed_at.is_not(None)),
-                offline=count(Asset.offline),
-                stacks=int(
-                    s.scalar(select(func.count()).select_from(Stack).where(Stack.owner_id == owner))
-                    or 0
-                ),
-                albums=int(
-                    s.scalar(select(func.count()).select_from(Album).where(Album.owner_id == owner))
-                    or 0
-                ),
-                tags=int(
-                    s.scalar(select(func.count()).select_from(Tag).where(Tag.owner_id == owner))
-                    or 0
-                ),
-                people=int(
-                    s.scalar(
-                        select(func.count()).select_from(Person).where(Person.owner_id == owner)
-                    )
-                    or 0
-                ),
-                import_errors=int(
-                    s.scalar(
-                        select(func.count())
-                        .select_from(ImportError_)
-                        .where(ImportError_.owner_id == owner)
-                    )
-                    or 0
-                ),
-                oldest=oldest,
-                newest=newest,
-            )
+            return library_stats(s, self._store.owner_id)

@@ -14,10 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-
-from photodesk.core.catalog.db.places import place_id_for
-from photodesk.core.catalog.db.schema import Asset, Face, Person, Place
+from photodesk.core.catalog.db import asset_state, regions
+from photodesk.core.catalog.db.places import known_names, place_id_for
 from photodesk.core.catalog.errors import InvalidInput
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.types import PlaceName
@@ -115,9 +113,7 @@ class EditService:
         with self._store.write(Changes(assets=frozenset(owned))) as s:
             if lat is not None:
                 values["place_id"] = place_id_for(s, name) if name is not None else None
-            s.execute(
-                update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
-            )
+            asset_state.set_many(s, owned, {**values, "updated_at": datetime.now()})
             note_edit(s, owned, ("location",))
 
     # ----- faces -----------------------------------------------------------------------------
@@ -125,21 +121,7 @@ class EditService:
         """The faces found on an asset, left to right."""
         self._assets.owned([asset_id])  # NotFound unless it is the owner's
         with self._store.read() as s:
-            rows = s.execute(
-                select(
-                    Face.id,
-                    Face.x1,
-                    Face.y1,
-                    Face.x2,
-                    Face.y2,
-                    Face.score,
-                    Face.person_id,
-                    Person.name,
-                )
-                .outerjoin(Person, Person.id == Face.person_id)
-                .where(Face.asset_id == int(asset_id))
-                .order_by(Face.x1, Face.id)
-            ).all()
+            rows = regions.face_boxes(s, int(asset_id))
         return [
             FaceBox(
                 face_id=fid,
@@ -167,8 +149,8 @@ class EditService:
         if not key:
             return []
         with self._store.read() as s:
-            rows = s.execute(select(Place.city, Place.admin1, Place.country_code)).all()
-        known = {tuple(r) for r in rows}
+            rows = known_names(s)
+        known = set(rows)
         countries = {r[2] for r in rows}
         hits = [
             p for p in _cities() if p[0].startswith(key) and (not qualifier or qualifier in p[1])
@@ -187,9 +169,7 @@ class EditService:
     def _set(self, ids: Iterable[int], fields: tuple[str, ...], **values: object) -> None:
         owned = self._assets.owned(ids)
         with self._store.write(Changes(assets=frozenset(owned))) as s:
-            s.execute(
-                update(Asset).where(Asset.id.in_(owned)).values(**values, updated_at=datetime.now())
-            )
+            asset_state.set_many(s, owned, {**values, "updated_at": datetime.now()})
             note_edit(s, owned, fields)  # the XMP sidecar follows (lib.xmp)
 
 

@@ -16,9 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-
-from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.catalog.db import asset_state as repo
 from photodesk.core.catalog.events import Changes
 from photodesk.core.media.checksums import sha1_file
 from photodesk.core.media.metadata.xmp_write import temp_path
@@ -123,14 +121,8 @@ def embed_sidecar(store: Store, thumbnails: ThumbnailStore, st: SidecarState, si
             raise EmbedError(f"writing {original.name} would change its pixels: not done")
         checksum = sha1_file(os.fspath(work))
         with store.read() as s:
-            old, clash = s.execute(
-                select(Asset.checksum, Asset.owner_id).where(Asset.id == st.asset_id)
-            ).one()
-            other = s.scalar(
-                select(Asset.id).where(
-                    Asset.owner_id == clash, Asset.checksum == checksum, Asset.id != st.asset_id
-                )
-            )
+            old, clash = repo.checksum_and_owner(s, st.asset_id)
+            other = repo.other_with_checksum(s, clash, checksum, st.asset_id)
         if other is not None:
             raise EmbedError(f"the written file would be a duplicate of asset {other}")
         os.replace(work, original)
@@ -139,15 +131,8 @@ def embed_sidecar(store: Store, thumbnails: ThumbnailStore, st: SidecarState, si
     stat = original.stat()
     _copy_derivatives(thumbnails, old, checksum)
     with store.write(Changes(assets=frozenset({st.asset_id}))) as s:
-        s.execute(
-            update(Asset)
-            .where(Asset.id == st.asset_id)
-            .values(checksum=checksum, size=stat.st_size)
-        )
-        s.execute(
-            update(AssetFile)
-            .where(AssetFile.asset_id == st.asset_id, AssetFile.path == os.fspath(original))
-            .values(checksum=checksum, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        repo.set_content(
+            s, st.asset_id, os.fspath(original), checksum, stat.st_size, stat.st_mtime_ns
         )
     return "; embedded"
 

@@ -7,9 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from photodesk.core.catalog.db.schema import Asset, AssetFile
+from photodesk.core.catalog.db import folders as repo
 from photodesk.core.catalog.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
@@ -89,17 +87,8 @@ class FolderService:
 
     def tree(self) -> list[FolderNode]:
         with self._store.read() as s:
-            rows = s.execute(
-                select(AssetFile.asset_id, AssetFile.path)
-                .join(Asset, Asset.id == AssetFile.asset_id)
-                .where(
-                    Asset.owner_id == self._store.owner_id,
-                    Asset.trashed_at.is_(None),
-                    Asset.archived.is_(False),
-                    AssetFile.role.in_(FILE_ROLES),
-                )
-            ).all()
-        return build_tree([(aid, path) for aid, path in rows])
+            rows = repo.shown_files(s, self._store.owner_id, FILE_ROLES)
+        return build_tree(rows)
 
     @staticmethod
     def query(folder: str, *, newest_first: bool = True) -> AssetQuery:

@@ -9,10 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Select, or_
 
-from photodesk.core.catalog.db import assets as repo
-from photodesk.core.catalog.db.schema import Asset, Stack
+from photodesk.core.catalog.db import geo as repo
 from photodesk.core.catalog.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
@@ -294,33 +292,9 @@ class GeoService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def _located(self, query: AssetQuery | None, *columns: Any) -> Select[Any]:
-        stmt = repo.filtered(self._store.owner_id, query or AssetQuery()).with_only_columns(
-            *columns
-        )
-        # One marker per stack (the RAW+JPEG pair is one photo): its primary asset.
-        stmt = stmt.outerjoin(Stack, Stack.id == Asset.stack_id).where(
-            Asset.latitude.is_not(None),
-            Asset.longitude.is_not(None),
-            or_(
-                Asset.stack_id.is_(None),
-                Stack.primary_asset_id.is_(None),
-                Stack.primary_asset_id == Asset.id,
-            ),
-        )
-        return stmt
-
     def _rows(self, query: AssetQuery | None) -> Sequence[Any]:
-        stmt = self._located(
-            query, Asset.id, Asset.latitude, Asset.longitude, Asset.checksum, Asset.taken_at
-        )
-        rows: list[Any] = []
         with self._store.read() as s:
-            # Core rows (no ORM work per row), in slices: a front end's GUI thread gets the
-            # GIL between them instead of waiting for 100,000 rows to be converted at once.
-            for part in s.connection().execute(stmt).partitions(2000):
-                rows.extend(part)
-        return rows
+            return repo.points(s, self._store.owner_id, query or AssetQuery())
 
     def markers(self, query: AssetQuery | None = None) -> list[GeoPoint]:
         """Every geotagged asset matching ``query`` (default: the timeline's), newest first."""
@@ -344,15 +318,9 @@ class GeoService:
     def assets_in(self, area: Area, query: AssetQuery | None = None) -> list[AssetId]:
         """Ids of the geotagged assets inside a box or a (lat, lon) polygon, newest first."""
         box = _bbox(area)
-        stmt = self._located(query, Asset.id, Asset.latitude, Asset.longitude).where(
-            Asset.latitude >= box.south, Asset.latitude <= box.north
-        )
-        if box.west <= box.east:
-            stmt = stmt.where(Asset.longitude >= box.west, Asset.longitude <= box.east)
-        else:
-            stmt = stmt.where(or_(Asset.longitude >= box.west, Asset.longitude <= box.east))
+        q = query or AssetQuery()
         with self._store.read() as s:
-            rows = s.connection().execute(stmt).all()
+            rows = repo.in_box(s, self._store.owner_id, q, box.south, box.west, box.north, box.east)
         if not rows or isinstance(area, GeoBounds):
             return [AssetId(r[0]) for r in rows]
         lat = np.array([r[1] for r in rows], dtype=float)

@@ -7,13 +7,13 @@ keeps it (giving it the embedding of the face it finds there, so the person lear
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.schema import Face, Person
+from photodesk.core.catalog.db import regions as repo
 from photodesk.core.media.mediatypes import FaceRegion
+
+if TYPE_CHECKING:
+    from photodesk.core.catalog.store import Session
 
 REGION_MODEL = "xmp"  # Face.model of faces read from XMP regions (no embedding)
 SAME_FACE_IOU = 0.5
@@ -30,14 +30,10 @@ def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 def person_named(s: Session, owner_id: int, name: str) -> int:
     """The owner's person with this name (case-insensitive), created if there is none."""
     wanted = name.strip().casefold()
-    q = select(Person.id, Person.name).where(Person.owner_id == owner_id)
-    for pid, existing in s.execute(q):
+    for pid, existing in repo.people_names(s, owner_id):
         if existing and existing.casefold() == wanted:
-            return int(pid)
-    person = Person(owner_id=owner_id, name=name.strip(), hidden=False, created_at=datetime.now())
-    s.add(person)
-    s.flush()
-    return int(person.id)
+            return pid
+    return repo.add_person(s, owner_id, name.strip())
 
 
 def add_region_faces(
@@ -48,7 +44,7 @@ def add_region_faces(
     A region over a face the machine found (same face: IoU >= 0.5) names that face; a face the
     user placed on someone else stays theirs. A person already on the photo is not added twice.
     """
-    faces = list(s.scalars(select(Face).where(Face.asset_id == asset_id)))
+    faces = repo.faces_on(s, asset_id)
     changed = 0
     seen: set[str] = set()
     for r in regions:
@@ -67,8 +63,9 @@ def add_region_faces(
                 continue
             overlap.person_id, overlap.assigned_by_user = pid, True
         else:
-            face = Face(
-                asset_id=asset_id,
+            face = repo.add_face(
+                s,
+                asset_id,
                 person_id=pid,
                 x1=r.x1,
                 y1=r.y1,
@@ -78,22 +75,16 @@ def add_region_faces(
                 model=REGION_MODEL,
                 assigned_by_user=True,
             )
-            s.add(face)
             faces.append(face)
         changed += 1
     if changed:
-        s.flush()
+        repo.flush(s)
     return changed
 
 
 def named_regions(s: Session, asset_id: int) -> tuple[FaceRegion, ...]:
     """The photo's faces that belong to named people, as regions (left to right)."""
-    rows = s.execute(
-        select(Person.name, Face.x1, Face.y1, Face.x2, Face.y2)
-        .join(Person, Person.id == Face.person_id)
-        .where(Face.asset_id == asset_id, Person.name != "")
-        .order_by(Face.x1, Face.id)
-    ).all()
+    rows = repo.named_faces(s, asset_id)
     out: dict[str, FaceRegion] = {}
     for name, x1, y1, x2, y2 in rows:
         out.setdefault(

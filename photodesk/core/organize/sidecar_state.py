@@ -6,18 +6,20 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.schema import Asset, AssetFile, AssetTag, Tag
+from photodesk.core.catalog.db import xmp as repo
+from photodesk.core.catalog.db.assets import asset_of_file
+from photodesk.core.catalog.db.tags import paths_of
 from photodesk.core.catalog.errors import NotFound
 from photodesk.core.media.mediatypes import FaceRegion
 from photodesk.core.media.metadata import sidecar_path
 from photodesk.core.media.metadata.xmp_merge import Snapshot, snapshot
 from photodesk.core.media.metadata.xmp_write import SidecarValues
 from photodesk.core.organize.regions import named_regions
+
+if TYPE_CHECKING:
+    from photodesk.core.catalog.store import Session
 
 
 @dataclass(frozen=True)
@@ -92,24 +94,13 @@ class SidecarState:
 
 
 def load_state(s: Session, asset_id: int) -> SidecarState:
-    a = s.get(Asset, asset_id)
+    a = repo.asset(s, asset_id)
     if a is None:
         raise NotFound(f"no asset with id {asset_id}")
-    files = s.execute(
-        select(AssetFile.role, AssetFile.path, AssetFile.checksum, AssetFile.missing).where(
-            AssetFile.asset_id == asset_id, AssetFile.role.in_(("original", "sidecar"))
-        )
-    ).all()
+    files = repo.files_of(s, asset_id, ("original", "sidecar"))
     original = next((p for r, p, _, _ in files if r == "original"), None)
     side = next(((p, c) for r, p, c, m in files if r == "sidecar" and not m), None)
-    tags = tuple(
-        s.scalars(
-            select(Tag.path)
-            .join(AssetTag, AssetTag.tag_id == Tag.id)
-            .where(AssetTag.asset_id == asset_id)
-            .order_by(Tag.path)
-        )
-    )
+    tags = paths_of(s, asset_id)
     width, height = a.width, a.height
     if a.orientation in (5, 6, 7, 8):
         width, height = height, width
@@ -152,7 +143,7 @@ def sidecar_target(s: Session, st: SidecarState) -> Path | None:
     long, short = media.with_name(media.name + ".xmp"), media.with_suffix(".xmp")
     found = sidecar_path(media)
     if found is not None:
-        owner = s.scalar(select(AssetFile.asset_id).where(AssetFile.path == os.fspath(found)))
+        owner = asset_of_file(s, os.fspath(found))
         mine = owner in (None, st.asset_id)  # not the sidecar of a RAW sibling's asset
         is_long = found.name.lower() == long.name.lower()
         if mine and (is_long or st.kind == "raw" or not _raw_sibling(media)):

@@ -21,12 +21,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
-
+from photodesk.core.catalog.db import asset_state, settings, tags
 from photodesk.core.catalog.db import jobs as jobs_repo
+from photodesk.core.catalog.db import xmp as repo
 from photodesk.core.catalog.db.places import place_id_for
-from photodesk.core.catalog.db.schema import Asset, AssetFile, AssetTag, Job, Setting
 from photodesk.core.catalog.db.tags import ensure_tag
 from photodesk.core.catalog.errors import CorruptFile, InvalidInput, UnsupportedFormat
 from photodesk.core.catalog.events import Changes
@@ -39,7 +37,7 @@ from photodesk.core.organize.regions import add_region_faces
 from photodesk.core.organize.sidecar_state import SidecarState, load_state, sidecar_target
 
 if TYPE_CHECKING:
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.store import Session, Store
     from photodesk.core.jobs.service import JobService
     from photodesk.core.media.thumbnails import ThumbnailStore
     from photodesk.core.organize.assets import AssetService
@@ -59,8 +57,7 @@ def _lock(asset_id: int) -> threading.Lock:
 
 
 def mode_of(s: Session) -> str:
-    row = s.get(Setting, MODE_KEY)
-    value = row.value if row is not None else None
+    value = settings.get(s, MODE_KEY)
     return value if isinstance(value, str) and value in MODES else DEFAULT_MODE
 
 
@@ -73,24 +70,14 @@ def note_edit(s: Session, asset_ids: Iterable[int], fields: Iterable[str]) -> No
     wanted = list(fields)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = s.execute(
-            select(Asset.id, Asset.owner_id, Asset.xmp_state).where(Asset.id.in_(chunk))
-        ).all()
+        rows = repo.states(s, chunk)
         for asset_id, _, state in rows:
             state = dict(state or {})
             state["edited"] = {**(state.get("edited") or {}), **{f: now for f in wanted}}
-            s.execute(update(Asset).where(Asset.id == asset_id).values(xmp_state=state))
+            repo.set_state(s, asset_id, state)
         if mode_of(s) == "off":
             continue
-        queued = set(
-            s.scalars(
-                select(Job.target).where(
-                    Job.kind == WRITE_JOB,
-                    Job.state == "queued",
-                    Job.target.in_([str(i) for i in chunk]),
-                )
-            )
-        )
+        queued = repo.queued_targets(s, WRITE_JOB, [str(i) for i in chunk])
         for asset_id, owner_id, _ in rows:
             if str(asset_id) not in queued:
                 _enqueue(s, WRITE_JOB, asset_id, owner_id)
@@ -118,23 +105,7 @@ def _record_sidecar(
     s: Session, asset_id: int, path: Path, size: int, mtime_ns: int, sha1: str
 ) -> None:
     """Point the asset's sidecar row at ``path`` with this stat and checksum."""
-    text = os.fspath(path)
-    row = s.scalars(select(AssetFile).where(AssetFile.path == text)).first()
-    if row is None:
-        s.execute(
-            insert(AssetFile).values(
-                asset_id=asset_id,
-                role="sidecar",
-                path=text,
-                size=size,
-                mtime_ns=mtime_ns,
-                checksum=sha1,
-                copied=False,
-                missing=False,
-            )
-        )
-    else:
-        row.size, row.mtime_ns, row.checksum, row.missing = size, mtime_ns, sha1, False
+    repo.record_sidecar(s, asset_id, os.fspath(path), size, mtime_ns, sha1)
 
 
 # ----- writing -------------------------------------------------------------------------------
@@ -169,11 +140,7 @@ def write_asset(
         state = {"synced": st.snapshot(), "edited": st.edited}
         with store.write(Changes(assets=frozenset({asset_id}))) as s:
             _record_sidecar(s, asset_id, target, stat.st_size, stat.st_mtime_ns, _sha1(data))
-            s.execute(
-                update(Asset)
-                .where(Asset.id == asset_id)
-                .values(xmp_state=state, xmp_written_at=datetime.now())
-            )
+            repo.set_state(s, asset_id, state, written_at=datetime.now())
         if mode == "embedded" and st.original:
             from photodesk.core.organize.embedded import EmbedError, embed_sidecar
 
@@ -224,7 +191,7 @@ def read_asset(store: Store, asset_id: int) -> dict[str, Any]:
             _apply(s, st, sc, take, place)
             _record_sidecar(s, asset_id, path, stat.st_size, stat.st_mtime_ns, _sha1(data))
             state = {"synced": synced, "edited": st.edited}
-            s.execute(update(Asset).where(Asset.id == asset_id).values(xmp_state=state))
+            repo.set_state(s, asset_id, state)
             if keep & st.values().fields and mode_of(s) != "off":
                 _enqueue(s, WRITE_JOB, asset_id, st.owner_id)  # the sidecar lags: catch it up
         return {"asset": asset_id, "from_sidecar": sorted(take), "kept": sorted(keep)}
@@ -263,18 +230,14 @@ def _apply(s: Session, st: SidecarState, sc: Any, take: set[str], place: Any) ->
         values["place_id"] = place_id_for(s, place) if place is not None else None
     if values:
         values["updated_at"] = datetime.now()
-        s.execute(update(Asset).where(Asset.id == st.asset_id).values(**values))
+        asset_state.set_many(s, [st.asset_id], values)
     if "keywords" in take:
         wanted = {ensure_tag(s, st.owner_id, k) for k in sc.keywords if k}
-        have = set(s.scalars(select(AssetTag.tag_id).where(AssetTag.asset_id == st.asset_id)))
+        have = tags.tag_ids_of(s, st.asset_id)
         if have - wanted:
-            s.execute(
-                delete(AssetTag).where(
-                    AssetTag.asset_id == st.asset_id, AssetTag.tag_id.in_(have - wanted)
-                )
-            )
+            tags.untag(s, sorted(have - wanted), [st.asset_id])
         for tag_id in wanted - have:
-            s.add(AssetTag(asset_id=st.asset_id, tag_id=tag_id))
+            tags.add_tagging(s, tag_id, [st.asset_id])
     if "faces" in take:
         add_region_faces(s, st.owner_id, st.asset_id, sc.faces)
 
@@ -299,18 +262,12 @@ class XmpService:
         if mode not in MODES:
             raise InvalidInput(f"metadata.write_xmp is one of {', '.join(MODES)}, not {mode!r}")
         with self._store.write() as s:
-            s.merge(Setting(key=MODE_KEY, value=mode))
+            settings.put(s, MODE_KEY, mode)
 
     def _targets(self, ids: Iterable[int] | None) -> list[int]:
         if ids is None:
             with self._store.read() as s:
-                return list(
-                    s.scalars(
-                        select(Asset.id)
-                        .where(Asset.owner_id == self._store.owner_id, Asset.offline.is_(False))
-                        .order_by(Asset.id)
-                    )
-                )
+                return repo.online_assets(s, self._store.owner_id)
         return self._assets.owned(ids)
 
     def write(self, ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -336,15 +293,7 @@ class XmpService:
     def flush(self) -> int:
         """Run the queued write-backs now, on this thread (the command line after an edit)."""
         with self._store.read() as s:
-            ids = list(
-                s.scalars(
-                    select(Job.id).where(
-                        Job.kind.in_((WRITE_JOB, READ_JOB)),
-                        Job.state == "queued",
-                        Job.owner_id == self._store.owner_id,
-                    )
-                )
-            )
+            ids = repo.queued_jobs(s, (WRITE_JOB, READ_JOB), self._store.owner_id)
         done = 0
         for job_id in ids:
             try:
@@ -362,25 +311,8 @@ class XmpService:
         """
         wanted = [os.path.abspath(p) for p in paths]
         queued = 0
-        rows: list[Any] = []
         with self._store.read() as s:
-            for start in range(0, len(wanted), 500):
-                rows += s.execute(
-                    select(
-                        AssetFile.path,
-                        AssetFile.asset_id,
-                        AssetFile.size,
-                        AssetFile.mtime_ns,
-                        AssetFile.checksum,
-                        Asset.owner_id,
-                    )
-                    .join(Asset, Asset.id == AssetFile.asset_id)
-                    .where(
-                        AssetFile.path.in_(wanted[start : start + 500]),
-                        AssetFile.role == "sidecar",
-                        Asset.owner_id == self._store.owner_id,
-                    )
-                ).all()
+            rows = repo.sidecar_files(s, self._store.owner_id, wanted)
         changed: list[tuple[int, int, str, int, int]] = []
         for path, asset_id, size, mtime_ns, checksum, owner in rows:
             try:
@@ -400,11 +332,7 @@ class XmpService:
         with self._store.write(Changes(jobs=True)) as s:
             for asset_id, owner, path, size, mtime_ns in changed:
                 if path:
-                    s.execute(
-                        update(AssetFile)
-                        .where(AssetFile.path == path)
-                        .values(size=size, mtime_ns=mtime_ns)
-                    )
+                    repo.set_file_stat(s, path, size, mtime_ns)
                 else:
                     _enqueue(s, READ_JOB, asset_id, owner)
                     queued += 1

@@ -6,9 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, or_, select
-
-from photodesk.core.catalog.db.schema import Asset, AssetTag, Tag
+from photodesk.core.catalog.db import tags as repo
 from photodesk.core.catalog.db.tags import ensure_tag, normalize_path
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
@@ -16,9 +14,8 @@ from photodesk.core.catalog.types import TagNode
 from photodesk.core.organize.sidecars import note_edit
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.db.schema import Tag
+    from photodesk.core.catalog.store import Session, Store
     from photodesk.core.organize.assets import AssetService
 
 
@@ -36,65 +33,39 @@ class TagService:
         path = normalize_path(path)
         with self._store.write(Changes(assets=frozenset(owned), tags=True)) as s:
             tag_id = ensure_tag(s, self._store.owner_id, path)
-            have = set(s.scalars(select(AssetTag.asset_id).where(AssetTag.tag_id == tag_id)))
-            for aid in owned:
-                if aid not in have:
-                    s.add(AssetTag(asset_id=aid, tag_id=tag_id))
+            have = set(repo.tagged(s, tag_id))
+            repo.add_tagging(s, tag_id, [a for a in owned if a not in have])
             note_edit(s, [a for a in owned if a not in have], KEYWORDS)
 
     def remove(self, asset_ids: Iterable[int], path: str) -> None:
         owned = self._assets.owned(asset_ids)
         path = normalize_path(path)
         with self._store.write(Changes(assets=frozenset(owned), tags=True)) as s:
-            tag_id = s.scalar(
-                select(Tag.id).where(Tag.owner_id == self._store.owner_id, Tag.path == path)
-            )
+            tag_id = repo.id_of(s, self._store.owner_id, path)
             if tag_id is None:
                 raise NotFound(f"no tag {path}")
-            had = s.scalars(
-                select(AssetTag.asset_id).where(
-                    AssetTag.tag_id == tag_id, AssetTag.asset_id.in_(owned)
-                )
-            ).all()
-            s.execute(
-                delete(AssetTag).where(AssetTag.tag_id == tag_id, AssetTag.asset_id.in_(owned))
-            )
+            had = repo.tagged(s, tag_id, owned)
+            repo.untag(s, [tag_id], owned)
             note_edit(s, had, KEYWORDS)
 
     def delete(self, path: str) -> None:
         """Delete a tag and everything below it (the photos stay)."""
         path = normalize_path(path)
         with self._store.write(Changes(tags=True)) as s:
-            ids = list(
-                s.scalars(
-                    select(Tag.id).where(
-                        Tag.owner_id == self._store.owner_id,
-                        or_(Tag.path == path, Tag.path.startswith(path + "/", autoescape=True)),
-                    )
-                )
-            )
+            ids = repo.ids_at_or_below(s, self._store.owner_id, path)
             if not ids:
                 raise NotFound(f"no tag {path}")
             note_edit(s, self._tagged_under(s, path), KEYWORDS)
-            s.execute(delete(AssetTag).where(AssetTag.tag_id.in_(ids)))
-            s.execute(delete(Tag).where(Tag.id.in_(ids)))
+            repo.untag(s, ids)
+            repo.delete_tags(s, ids)
 
     def tree(self) -> list[TagNode]:
         """Every tag, sorted by path, with the number of (non-trashed) assets tagged exactly so."""
         with self._store.read() as s:
-            counts: dict[int, int] = dict(
-                s.execute(
-                    select(AssetTag.tag_id, func.count())
-                    .join(Asset, Asset.id == AssetTag.asset_id)
-                    .where(Asset.trashed_at.is_(None))
-                    .group_by(AssetTag.tag_id)
-                ).all()
-            )
+            counts = repo.live_counts(s)
             return [
                 TagNode(t.id, t.path, t.name, t.parent_id, counts.get(t.id, 0))
-                for t in s.scalars(
-                    select(Tag).where(Tag.owner_id == self._store.owner_id).order_by(Tag.path)
-                )
+                for t in repo.of_owner(s, self._store.owner_id)
             ]
 
     def totals(self) -> dict[str, int]:
@@ -103,13 +74,8 @@ class TagService:
         owner = self._store.owner_id
         below: dict[str, set[int]] = defaultdict(set)
         with self._store.read() as s:
-            paths = list(s.scalars(select(Tag.path).where(Tag.owner_id == owner)))
-            for path, aid in s.execute(
-                select(Tag.path, AssetTag.asset_id)
-                .join(AssetTag, AssetTag.tag_id == Tag.id)
-                .join(Asset, Asset.id == AssetTag.asset_id)
-                .where(Tag.owner_id == owner, Asset.trashed_at.is_(None), Asset.archived.is_(False))
-            ):
+            paths = [t.path for t in repo.of_owner(s, owner)]
+            for path, aid in repo.shown_taggings(s, owner):
                 parts = path.split("/")
                 for depth in range(1, len(parts) + 1):
                     below["/".join(parts[:depth])].add(aid)
@@ -117,47 +83,27 @@ class TagService:
 
     # ----- editing the tree ------------------------------------------------------------------
     def _get(self, s: Session, path: str) -> Tag:
-        tag = s.scalars(
-            select(Tag).where(Tag.owner_id == self._store.owner_id, Tag.path == path)
-        ).first()
+        tag = repo.find(s, self._store.owner_id, path)
         if tag is None:
             raise NotFound(f"no tag {path}")
         return tag
 
     def _exists(self, s: Session, path: str) -> bool:
-        return (
-            s.scalar(select(Tag.id).where(Tag.owner_id == self._store.owner_id, Tag.path == path))
-            is not None
-        )
+        return repo.id_of(s, self._store.owner_id, path) is not None
 
     def _tagged_under(self, s: Session, path: str) -> list[int]:
         """Assets tagged with ``path`` or a tag below it (their sidecars list the paths)."""
-        return list(
-            s.scalars(
-                select(AssetTag.asset_id)
-                .join(Tag, Tag.id == AssetTag.tag_id)
-                .where(
-                    Tag.owner_id == self._store.owner_id,
-                    or_(Tag.path == path, Tag.path.startswith(path + "/", autoescape=True)),
-                )
-                .distinct()
-            )
-        )
+        return repo.tagged_under(s, self._store.owner_id, path)
 
     def _repath(self, s: Session, tag: Tag, new_path: str) -> None:
         """Give ``tag`` the path ``new_path``, and every tag below it the matching path."""
         old = tag.path
         note_edit(s, self._tagged_under(s, old), KEYWORDS)
-        below = s.scalars(
-            select(Tag).where(
-                Tag.owner_id == self._store.owner_id,
-                Tag.path.startswith(old + "/", autoescape=True),
-            )
-        ).all()
+        below = repo.below(s, self._store.owner_id, old)
         tag.path, tag.name = new_path, new_path.rsplit("/", 1)[-1]
         for child in below:
             child.path = new_path + child.path[len(old) :]
-        s.flush()
+        repo.flush(s)
 
     def rename(self, path: str, new_name: str) -> str:
         """Rename the tag at ``path`` (its children follow); returns its new path."""
@@ -210,21 +156,14 @@ class TagService:
 
     def _merge(self, s: Session, src: Tag, dst: Tag) -> None:
         owner = self._store.owner_id
-        kids = s.scalars(select(Tag).where(Tag.owner_id == owner, Tag.parent_id == src.id)).all()
-        for child in kids:
-            twin = s.scalars(
-                select(Tag).where(Tag.owner_id == owner, Tag.path == f"{dst.path}/{child.name}")
-            ).first()
+        for child in repo.children(s, owner, src.id):
+            twin = repo.find(s, owner, f"{dst.path}/{child.name}")
             if twin is not None:
                 self._merge(s, child, twin)
             else:
                 child.parent_id = dst.id
                 self._repath(s, child, f"{dst.path}/{child.name}")
-        have = set(s.scalars(select(AssetTag.asset_id).where(AssetTag.tag_id == dst.id)))
-        for aid in s.scalars(select(AssetTag.asset_id).where(AssetTag.tag_id == src.id)).all():
-            if aid not in have:
-                s.add(AssetTag(asset_id=aid, tag_id=dst.id))
-        s.execute(delete(AssetTag).where(AssetTag.tag_id == src.id))
-        s.flush()
-        s.delete(src)
-        s.flush()
+        have = set(repo.tagged(s, dst.id))
+        repo.add_tagging(s, dst.id, [a for a in repo.tagged(s, src.id) if a not in have])
+        repo.untag(s, [src.id])
+        repo.delete_tag(s, src)

@@ -9,45 +9,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db import assets as repo
-from photodesk.core.catalog.db.schema import Asset, Stack
+from photodesk.core.catalog.db import timeline as repo
 from photodesk.core.catalog.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.store import Session, Store
 
 __all__ = ["PAGE", "Cursor", "DayBucket", "GridItem", "MonthBucket", "Page", "TimelineService"]
 
 PAGE = 500
-CHUNK = 900  # below SQLite's bound-parameter limit
 _LAST_ID = 2**31 - 1  # keyset start of the undated section, newest first (PostgreSQL INTEGER max)
-# SQLite has no statistics on a fresh catalog and may scan a low-selectivity index (owner_id,
-# trashed_at IS NULL) instead of the one that fits; these hints pin the plan (other dialects
-# ignore them). NOT INDEXED still looks rows up by rowid.
-_BY_TIME = "INDEXED BY ix_assets_owner_taken"
-_BY_STACK = "INDEXED BY ix_assets_stack_id"
-_BY_ID = "NOT INDEXED"
-
-_COLUMNS = (
-    Asset.id,
-    Asset.checksum,
-    Asset.kind,
-    Asset.taken_at,
-    Asset.rating,
-    Asset.favorite,
-    Asset.stack_id,
-    Asset.width,
-    Asset.height,
-    Asset.orientation,
-    Asset.offline,
-    Asset.archived,
-    Asset.trashed_at,
-    Asset.duration,
-    Stack.primary_asset_id,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +100,11 @@ class TimelineService:
     def months(self, query: AssetQuery | None = None) -> list[MonthBucket]:
         """Tile counts per month, in display order, from the indexed ``taken_month`` column."""
         q = _unlimited(query)
+        owner = self._store.owner_id
         with self._store.read() as s:
-            base = self._where(q)
-            stmt = base.with_only_columns(Asset.taken_month, func.count()).group_by(
-                Asset.taken_month
-            )
-            counts: Counter[int] = Counter(
-                {int(m or 0): int(n) for m, n in s.execute(stmt.order_by(None))}
-            )
-            for row in self._hidden_members(s, q, Asset.taken_month):
-                counts[int(row[1] or 0)] -= 1
+            counts: Counter[int] = Counter(dict(repo.month_counts(s, owner, q)))
+            for _, month in repo.hidden_members(s, owner, q):
+                counts[int(month or 0)] -= 1
         months = sorted((m for m in counts if m and counts[m] > 0), reverse=q.newest_first)
         if counts[0] > 0:
             months.append(0)
@@ -147,20 +113,13 @@ class TimelineService:
     def days(self, query: AssetQuery | None = None, month: int | None = None) -> list[DayBucket]:
         """Tile counts per day (of one YYYYMM ``month``, or all), in display order."""
         q = _unlimited(query)
+        owner = self._store.owner_id
         with self._store.read() as s:
-            base = self._where(q)
-            if month is not None:
-                base = base.where(
-                    Asset.taken_month == month if month else Asset.taken_month.is_(None)
-                )
-            day = func.date(Asset.taken_at)
-            stmt = base.with_only_columns(day, func.count()).group_by(day).order_by(None)
             counts: Counter[date | None] = Counter()
-            for d, n in s.execute(stmt):
-                counts[_as_date(d)] += int(n)
-            hidden = self._hidden_members(s, q, Asset.taken_at, where=base)
-            for row in hidden:
-                counts[row[1].date() if row[1] else None] -= 1
+            for d, n in repo.day_counts(s, owner, q, month):
+                counts[d] += n
+            for _, taken in repo.hidden_members(s, owner, q, month=month, by_day=True):
+                counts[taken.date() if taken else None] -= 1
         days = sorted((d for d in counts if d and counts[d] > 0), reverse=q.newest_first)
         out = [DayBucket(d, counts[d]) for d in days]
         if counts[None] > 0:
@@ -178,53 +137,27 @@ class TimelineService:
         """
         q = _unlimited(query)
         newest = q.newest_first
+        owner = self._store.owner_id
         with self._store.read() as s:
-            base = self._where(q)
-            cols = (
-                base.with_only_columns(*_COLUMNS)
-                .outerjoin(Stack, Stack.id == Asset.stack_id)
-                .with_hint(Asset, _BY_TIME, "sqlite")
-            )
-            conn = s.connection()
             rows: list[Any] = []
             cursor = after
             if cursor is None or cursor.taken_at is not None:
-                stmt = cols.where(Asset.taken_at.is_not(None))
-                if cursor is not None:
-                    key, at = tuple_(Asset.taken_at, Asset.id), tuple_(cursor.taken_at, cursor.id)
-                    stmt = stmt.where(key < at if newest else key > at)
-                order = (Asset.taken_at, Asset.id)
-                stmt = stmt.order_by(*(c.desc() if newest else c.asc() for c in order))
-                rows = list(conn.execute(stmt.limit(limit)))
+                key = None if cursor is None else (cursor.taken_at, cursor.id)
+                rows = repo.dated_page(s, owner, q, key, limit)
                 if len(rows) == limit:
                     last = rows[-1]
                     return Page(self._fold(s, q, rows), Cursor(last.taken_at, last.id))
                 cursor = Cursor(None, _LAST_ID if newest else 0)
             left = limit - len(rows)
-            stmt = cols.where(
-                Asset.taken_at.is_(None), Asset.id < cursor.id if newest else Asset.id > cursor.id
-            )
-            more = list(
-                conn.execute(
-                    stmt.order_by(Asset.id.desc() if newest else Asset.id.asc()).limit(left)
-                )
-            )
+            more = repo.undated_page(s, owner, q, cursor.id, left)
             rows += more
             nxt = Cursor(None, more[-1].id) if len(more) == left and more else None
             return Page(self._fold(s, q, rows), nxt)
 
     def items(self, ids: Sequence[int]) -> list[GridItem]:
         """Tiles for these assets (whatever their state), in the same order; unknown ids skipped."""
-        found: dict[int, Any] = {}
         with self._store.read() as s:
-            for chunk in _chunks(list(ids)):
-                stmt = (
-                    select(*_COLUMNS)
-                    .outerjoin(Stack, Stack.id == Asset.stack_id)
-                    .where(Asset.owner_id == self._store.owner_id, Asset.id.in_(chunk))
-                    .with_hint(Asset, _BY_ID, "sqlite")
-                )
-                found.update((r.id, r) for r in s.connection().execute(stmt))
+            found = repo.tiles_of(s, self._store.owner_id, ids)
             rows = [found[i] for i in ids if i in found]
             sizes = _stack_sizes(s, {r.stack_id for r in rows if r.stack_id}, None)
         return [_item(r, sizes) for r in rows]
@@ -234,15 +167,7 @@ class TimelineService:
         q = _unlimited(query)
         wanted = set(self.stack_members(ids))
         with self._store.read() as s:
-            base = self._where(q)
-            cols = (
-                base.with_only_columns(*_COLUMNS)
-                .outerjoin(Stack, Stack.id == Asset.stack_id)
-                .with_hint(Asset, _BY_ID, "sqlite")
-            )
-            rows: list[Any] = []
-            for chunk in _chunks(sorted(wanted)):
-                rows += s.connection().execute(cols.where(Asset.id.in_(chunk)))
+            rows = repo.matching_tiles(s, self._store.owner_id, q, sorted(wanted))
             items = self._fold(s, q, rows)
         return Refresh(tuple(items), frozenset(AssetId(i) for i in wanted))
 
@@ -251,60 +176,11 @@ class TimelineService:
         wanted = sorted({int(i) for i in ids})
         out = set(wanted)
         with self._store.read() as s:
-            stacks: set[int] = set()
-            for chunk in _chunks(wanted):
-                stacks.update(
-                    s.scalars(
-                        select(Asset.stack_id)
-                        .where(
-                            Asset.id.in_(chunk),
-                            Asset.stack_id.is_not(None),
-                            Asset.owner_id == self._store.owner_id,
-                        )
-                        .with_hint(Asset, _BY_ID, "sqlite")
-                    )
-                )
-            for chunk in _chunks(sorted(stacks)):
-                out.update(
-                    s.scalars(
-                        select(Asset.id)
-                        .where(Asset.stack_id.in_(chunk))
-                        .with_hint(Asset, _BY_STACK, "sqlite")
-                    )
-                )
+            stacks = repo.stacks_of(s, self._store.owner_id, wanted)
+            out.update(repo.members(s, sorted(stacks)))
         return [AssetId(i) for i in sorted(out)]
 
     # ----- helpers ------------------------------------------------------------------------------
-    def _where(self, q: AssetQuery) -> Select[Any]:
-        """The query's filters (owner, trash, archive, tags...) with no order and no limit."""
-        return repo.filtered(self._store.owner_id, q).order_by(None)
-
-    def _hidden_members(
-        self, s: Session, q: AssetQuery, extra: Any, where: Select[Any] | None = None
-    ) -> list[Any]:
-        """Stack members folded into a primary that the query shows: (id, ``extra``) rows."""
-        base = where if where is not None else self._where(q)
-        rows = list(
-            s.connection().execute(
-                base.with_only_columns(Asset.id, extra, Stack.primary_asset_id)
-                .join(Stack, Stack.id == Asset.stack_id)
-                .where(Asset.stack_id.is_not(None), Stack.primary_asset_id != Asset.id)
-                .with_hint(Asset, _BY_STACK, "sqlite")
-            )
-        )
-        shown = self._shown(s, q, {r[2] for r in rows})
-        return [r for r in rows if r[2] in shown]
-
-    def _shown(self, s: Session, q: AssetQuery, ids: set[int]) -> set[int]:
-        """Which of ``ids`` the query matches (primaries of stacks)."""
-        out: set[int] = set()
-        base = self._where(q)
-        for chunk in _chunks(sorted(ids)):
-            out.update(
-                s.scalars(base.where(Asset.id.in_(chunk)).with_hint(Asset, _BY_ID, "sqlite"))
-            )
-        return out
-
     def _fold(self, s: Session, q: AssetQuery, rows: list[Any]) -> tuple[GridItem, ...]:
         members = {
             r.primary_asset_id
@@ -313,7 +189,7 @@ class TimelineService:
             and r.primary_asset_id is not None
             and r.primary_asset_id != r.id
         }
-        shown = self._shown(s, q, members) if members else set()
+        shown = repo.matching(s, self._store.owner_id, q, members) if members else set()
         keep = [
             r
             for r in rows
@@ -328,33 +204,12 @@ def _unlimited(query: AssetQuery | None) -> AssetQuery:
     return dataclasses.replace(q, limit=None) if q.limit else q
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
-
-
-def _as_date(value: object) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def _stack_sizes(s: Session, stacks: set[int], trashed: bool | None) -> Counter[int]:
     """Members per stack; those in the trash count only in the trash (None: all)."""
     sizes: Counter[int] = Counter()
-    for chunk in _chunks(sorted(stacks)):
-        stmt = (
-            select(Asset.stack_id, Asset.trashed_at)
-            .where(Asset.stack_id.in_(chunk))
-            .with_hint(Asset, _BY_STACK, "sqlite")
-        )
-        for stack_id, trashed_at in s.connection().execute(stmt):
-            if stack_id is not None and (trashed is None or trashed == (trashed_at is not None)):
-                sizes[stack_id] += 1
+    for stack_id, in_trash in repo.member_states(s, sorted(stacks)):
+        if trashed is None or trashed == in_trash:
+            sizes[stack_id] += 1
     return sizes
 
 

@@ -114,15 +114,12 @@ def cluster_faces(store: Store, ml: MLModels, ctx: JobContext) -> dict[str, Any]
     }
 
 
-def lacking_faces(store: Store, ml: MLModels, *, retry_failed: bool = False) -> list[int]:
-    """The acting user's assets (not trashed) not yet searched for faces with the attached
-    model; empty when no face model is attached. Those it could not analyse are left out unless
-    they changed since or ``retry_failed``."""
-    analyzer = ml.faces_if_attached()
-    if analyzer is None:
-        return []
+def lacking_faces(store: Store, model: str | None, *, retry_failed: bool = False) -> list[int]:
+    """The acting user's assets (not trashed) not yet searched for faces with ``model`` (None:
+    with any model). Those it could not analyse are left out unless they changed since or
+    ``retry_failed``."""
     with store.read() as s:
-        done = analysis.analysed(s, JobName.FACES, analyzer.model_name)
+        done = analysis.analysed(s, JobName.FACES, model)
         if not retry_failed:
-            done |= analysis.given_up(s, JobName.FACES, analyzer.model_name)
+            done |= analysis.given_up(s, JobName.FACES, model)
         return [i for i in asset_repo.untrashed_ids(s, store.owner_id) if i not in done]

@@ -264,9 +264,14 @@ class PeopleService:
         preview = self._thumbnails.preview_path(checksum)
         if not preview.is_file() and not self.crops.path(checksum, box, size).is_file():
             rec = self._assets.get(asset_id)
-            self._thumbnails.render(
-                Path(rec.path), checksum, rec.file_type, rec.kind, rec.orientation
-            )
+            if not rec.path:  # on the server only (sync): cut from its thumbnail
+                preview = self._thumbnails.thumb_path(checksum)
+                if not preview.is_file():
+                    raise NotFound(f"photo {asset_id} has no file or thumbnail here yet")
+            else:
+                self._thumbnails.render(
+                    Path(rec.path), checksum, rec.file_type, rec.kind, rec.orientation
+                )
         return self.crops.get(checksum, box, size, preview)
 
     # ----- helpers ---------------------------------------------------------------------------

@@ -145,15 +145,12 @@ def embed_clip(
     return {"asset": target, "embedded": len(rows), "model": model}
 
 
-def lacking_clip(store: Store, ml: MLModels, *, retry_failed: bool = False) -> list[int]:
-    """The acting user's assets (not trashed) without an embedding of the attached model;
-    empty when no image model is attached. Those it could not analyse are left out unless they
-    changed since or ``retry_failed``."""
-    embedder = ml.image_if_attached()
-    if embedder is None:
-        return []
+def lacking_clip(store: Store, model: str | None, *, retry_failed: bool = False) -> list[int]:
+    """The acting user's assets (not trashed) without an embedding of ``model`` (None: of any
+    model; a server whose workers have not said which they run). Those it could not analyse
+    are left out unless they changed since or ``retry_failed``."""
     with store.read() as s:
-        done = set(vectors.embedded_all(s, embedder.model_name))
+        done = set(vectors.embedded_all(s, model))
         if not retry_failed:
-            done |= analysis.given_up(s, JobName.CLIP, embedder.model_name)
+            done |= analysis.given_up(s, JobName.CLIP, model)
         return [i for i in asset_repo.untrashed_ids(s, store.owner_id) if i not in done]

@@ -1,5 +1,6 @@
 """Two-way, offline-first sync of a desktop library with a server account (docs/sync.md)."""
 
+from photodesk.core.sync.offline import SyncSettings
 from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
 from photodesk.core.sync.types import (
     AssetState,
@@ -7,10 +8,16 @@ from photodesk.core.sync.types import (
     FeedPage,
     Mutation,
     Pairing,
+    PeopleItem,
+    PeoplePage,
     PushResult,
     RemoteAccount,
+    SharedAlbumState,
+    SyncProgress,
     SyncReport,
     SyncState,
+    VectorItem,
+    VectorPage,
 )
 
 __all__ = [
@@ -19,11 +26,18 @@ __all__ = [
     "FeedPage",
     "Mutation",
     "Pairing",
+    "PeopleItem",
+    "PeoplePage",
     "PushResult",
     "Remote",
     "RemoteAccount",
     "RemoteRefused",
     "RemoteUnavailable",
+    "SharedAlbumState",
+    "SyncProgress",
     "SyncReport",
+    "SyncSettings",
     "SyncState",
+    "VectorItem",
+    "VectorPage",
 ]

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.events import Changes
-from photodesk.core.sync import clock, fields, journal
+from photodesk.core.sync import client_people, clock, fields, journal
 from photodesk.core.sync.feed import mutation_id
 from photodesk.core.sync.fresh import insert_fresh
 from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
@@ -45,6 +45,9 @@ class Round:
         self.remote = remote
         self.progress = progress or (lambda step, done, total: None)
         self.pulled = self.pushed = self.uploaded = self.thumbs = 0
+        self.people = self.embeddings = 0
+        self.heads: dict[str, int] = {}  # the other feeds' newest changes, from the last page
+        self.refused_shared = False
         self.decisions: list[Decision] = []
         self.errors: list[str] = []
 
@@ -54,9 +57,15 @@ class Round:
             journal.stamp(s)
         try:
             self.pull()
+            client_people.sync_shared(self)  # albums others shared with the account
             self.fetch_thumbnails()
             if self.upload() + self.push():
                 self.pull()  # our own writes come back as no-ops; others' may have arrived
+            if self.refused_shared:  # the owner's values replace what was changed here
+                client_people.sync_shared(self, force=True)
+            # people and embeddings name assets by checksum: both sides have them all by now
+            client_people.sync_people(self)
+            client_people.sync_embeddings(self)
         except RemoteUnavailable as exc:
             self.errors.append(f"offline: {exc}")
         except RemoteRefused as exc:
@@ -67,6 +76,7 @@ class Round:
         return SyncReport(
             self.pulled, self.pushed, self.uploaded, self.thumbs,
             tuple(self.decisions), tuple(self.errors),
+            people=self.people, embeddings=self.embeddings,
         )  # fmt: skip
 
     # -- pull ------------------------------------------------------------------------------
@@ -76,6 +86,7 @@ class Round:
             cursor = int(self.lib.sync.setting(CURSOR_KEY, 0) or 0)
             page = self.remote.changes(cursor, PAGE)
             self.apply_page(page)
+            self.heads = dict(page.heads)
             # changes of the account read so far, of those there were when the page was read
             self.progress("pull", page.cursor - start, max(page.head - start, 0))
             if not page.more:
@@ -200,8 +211,7 @@ class Round:
             rows = s.execute(
                 select(Asset.id, Asset.checksum, SyncRemote.remote_id)
                 .join(SyncRemote, SyncRemote.asset_id == Asset.id)
-                .where(
-                    Asset.owner_id == self.lib.owner_id,
+                .where(  # own photos and those of albums shared with the account
                     ~Asset.has_thumbnail,
                     ~exists().where(AssetFile.asset_id == Asset.id),
                 )
@@ -290,6 +300,8 @@ class Round:
         with self.lib.read() as s:
             if s.scalar(select(SyncChange.seq).limit(1)) is None:
                 return 0  # an empty outbox: no request, no write
+        with self.lib.write() as s:
+            self.refused_shared = client_people.refuse_shared_edits(self, s)
         with self.lib.write() as s:
             journal.stamp(s)
             node = journal.node(s)

@@ -24,7 +24,14 @@ log = logging.getLogger(__name__)
 KIND = JobName.SYNC_ROUND
 SETTLE_S = 3.0  # local writes come in bursts (a tag on 200 photos): one round after them
 INTERVAL_S = 300.0
+ASSIST_INTERVAL_S = 60.0  # how often an allowed desktop looks for its server's ML jobs
 LONG_POLL_S = 25
+
+
+def assist_server(lib: Library, ctx: JobContext) -> dict[str, Any]:
+    """The ``assist.server`` job: work the paired server's ML jobs until none waits (only when
+    the user allows it); cancelling the job stops it between two of them."""
+    return lib.sync.work_for_server(ctx.check)
 
 
 def sync_round(lib: Library, ctx: JobContext) -> dict[str, Any]:
@@ -51,7 +58,11 @@ class BackgroundSync:
         if self._threads:
             return
         self._unsubscribe = self.lib.events.subscribe(self._on_event)
-        for target, name in ((self._tick, "sync-timer"), (self._listen, "sync-long-poll")):
+        for target, name in (
+            (self._tick, "sync-timer"),
+            (self._listen, "sync-long-poll"),
+            (self._assist_tick, "sync-assist-timer"),
+        ):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
@@ -74,6 +85,21 @@ class BackgroundSync:
             self.lib.jobs.enqueue(KIND)
         except Exception:  # a closing library
             log.debug("could not queue a sync round", exc_info=True)
+
+    def queue_assist(self) -> None:
+        """Queue an ``assist.server`` job if the user allows this desktop to work for its
+        server (one at a time: the queue deduplicates it)."""
+        if self._stop.is_set() or not self.lib.sync.worker_allowed():
+            return
+        try:
+            self.lib.jobs.enqueue(JobName.ASSIST_SERVER)
+        except Exception:  # a closing library
+            log.debug("could not queue work for the server", exc_info=True)
+
+    def _assist_tick(self) -> None:
+        self.queue_assist()
+        while not self._stop.wait(ASSIST_INTERVAL_S):
+            self.queue_assist()
 
     def _on_event(self, event: object) -> None:
         if not isinstance(event, Changes) or not (event.assets or event.tags or event.albums):

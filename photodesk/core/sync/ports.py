@@ -5,7 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from photodesk.core.sync.types import FeedPage, Mutation, PushResult, RemoteAccount
+from photodesk.core.sync.types import (
+    FeedPage,
+    Mutation,
+    PeopleItem,
+    PeoplePage,
+    PushResult,
+    RemoteAccount,
+    SharedAlbumState,
+    VectorItem,
+    VectorPage,
+)
 
 
 class RemoteUnavailable(Exception):
@@ -37,6 +47,26 @@ class Remote(Protocol):
         """The server's thumbnails of these assets (an asset without one is left out)."""
         ...
 
-    def original(self, remote_id: int, dest: Path) -> None:
-        """Download the original to ``dest`` (written whole or not at all)."""
+    def original(self, remote_id: int, dest: Path, checksum: str | None = None) -> None:
+        """Download the original to ``dest`` (written whole or not at all, SHA-1 checked)."""
+        ...
+
+    def preview(self, remote_id: int) -> bytes | None:
+        """The server's preview (JPEG) of an asset; None if it has none."""
+        ...
+
+    def people(self, cursor: int, limit: int) -> PeoplePage:
+        """A page of the account's people feed (people and faces written after ``cursor``)."""
+        ...
+
+    def push_people(self, items: list[PeopleItem]) -> PushResult: ...
+
+    def embeddings(self, after: int, limit: int) -> VectorPage:
+        """A page of the account's CLIP embeddings written after the server's row ``after``."""
+        ...
+
+    def push_embeddings(self, items: list[VectorItem]) -> PushResult: ...
+
+    def shared(self) -> tuple[list[SharedAlbumState], int]:
+        """Every album others shared with the account, whole, and the version of that answer."""
         ...

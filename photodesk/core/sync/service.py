@@ -2,29 +2,48 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
+from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
-from photodesk.core.sync import feed, journal
+from photodesk.core.catalog.db.grants import album_grants_read
+from photodesk.core.sync import (
+    client_people,
+    feed,
+    journal,
+    people_state,
+    people_sync,
+    shared,
+    vectors_sync,
+)
 from photodesk.core.sync.client import CURSOR_KEY, Progress, Round
+from photodesk.core.sync.offline import SETTINGS_KEY, SyncSettings
 from photodesk.core.sync.ports import Remote, RemoteRefused
 from photodesk.core.sync.types import (
+    Decision,
     FeedPage,
     Mutation,
     Pairing,
+    PeopleItem,
+    PeoplePage,
     PushResult,
+    SharedAlbumState,
+    SyncProgress,
     SyncReport,
     SyncState,
+    VectorItem,
+    VectorPage,
 )
 
 if TYPE_CHECKING:
@@ -32,13 +51,21 @@ if TYPE_CHECKING:
     from photodesk.core.sync.jobs import BackgroundSync
 
 PAIRING_KEY = "sync.pairing"
+WORKER_KEY = "sync.worker"  # True: this desktop works its server's ML jobs in the background
+# What works the server's jobs here: called with a ``check`` that raises to stop; returns a report.
+WorkerRunner = Callable[[Callable[[], object]], dict[str, Any]]
+CONFLICTS_KEY = "sync.conflicts"
+MAX_CONFLICTS = 200  # the latest decisions the app lists
 
 
 class SyncService:
     def __init__(self, library: Library) -> None:
         self._lib = library
         self._remote_factory: Callable[[], Remote] | None = None
+        self._worker_runner: WorkerRunner | None = None
         self.background: BackgroundSync | None = None
+        self._progress: SyncProgress | None = None
+        self._step_started = ("", 0.0)
 
     # -- the transport, plugged in by the composition root -------------------------------------
     def attach_remote(self, factory: Callable[[], Remote]) -> None:
@@ -49,6 +76,36 @@ class SyncService:
         if self._remote_factory is None:
             raise LookupError("no transport to the server is attached")
         return self._remote_factory()
+
+    def attach_worker(self, runner: WorkerRunner) -> None:
+        """How this desktop works its server's ML jobs (``photodesk.remote.assist``)."""
+        self._worker_runner = runner
+
+    def worker_allowed(self) -> bool:
+        """Whether the user lets this desktop work its paired server's ML jobs."""
+        return bool(self.setting(WORKER_KEY, False))
+
+    def allow_worker(self, allowed: bool) -> None:
+        """Turn working for the paired server on or off (a job is queued at once when on)."""
+        if allowed and self.pairing() is None:
+            raise NotFound("this library is not paired: `photodesk remote add URL` first")
+        with self._lib.write() as s:
+            self.put_setting(s, WORKER_KEY, bool(allowed))
+        if allowed:
+            from photodesk.core.jobs.kinds import JobName
+
+            self._lib.jobs.enqueue(JobName.ASSIST_SERVER)
+
+    def work_for_server(self, check: Callable[[], object]) -> dict[str, Any]:
+        """Work the server's waiting ML jobs here until none is left (the ``assist.server``
+        job); skipped when not paired, not allowed, or no runner is attached."""
+        if self.pairing() is None:
+            return {"skipped": "not paired"}
+        if not self.worker_allowed():
+            return {"skipped": "not allowed"}
+        if self._worker_runner is None:
+            return {"skipped": "no worker attached"}
+        return self._worker_runner(check)
 
     def run_attached(self, progress: Progress | None = None) -> SyncReport:
         """A round over the attached transport; a refused or missing key is a reported error."""
@@ -87,7 +144,18 @@ class SyncService:
 
     # -- server side -------------------------------------------------------------------------
     def changes(self, user_id: int, cursor: int, limit: int) -> FeedPage:
-        return feed.changes(self._lib, user_id, cursor, limit)
+        """A page of the asset feed, with the people and embeddings feeds' heads (a device
+        asks those only when they moved)."""
+        page = feed.changes(self._lib, user_id, cursor, limit)
+        heads = {"people": self.people_head(user_id), "embeddings": self.embeddings_head()}
+        with self._lib.read() as s:
+            heads["shared"] = shared.version(s, user_id)
+        return replace(page, heads=heads)
+
+    def shared(self, user_id: int) -> tuple[list[SharedAlbumState], int]:
+        """Every album others shared with the account, whole, and its version."""
+        with self._lib.read() as s:
+            return shared.snapshot(s, user_id), shared.version(s, user_id)
 
     def head(self, user_id: int) -> int:
         return feed.head(self._lib, user_id)
@@ -95,10 +163,54 @@ class SyncService:
     def apply(self, user_id: int, mutations: Sequence[Mutation]) -> PushResult:
         return feed.apply(self._lib, user_id, mutations)
 
+    # -- server side: people and embeddings (docs/sync.md, "People") -----------------------
+    def people_head(self, user_id: int) -> int:
+        with self._lib.read() as s:
+            return people_sync.head(s, user_id)
+
+    def people_changes(self, user_id: int, cursor: int, limit: int) -> PeoplePage:
+        """The account's people and faces written after ``cursor``, each whole."""
+        with self._lib.read() as s:
+            pending = s.scalar(
+                select(SyncPeopleLog.seq).where(SyncPeopleLog.hlc.is_(None)).limit(1)
+            )
+        if pending is not None:
+            with self._lib.write() as s:
+                people_state.stamp(s)
+        with self._lib.read() as s:
+            return people_sync.feed(s, user_id, cursor, limit)
+
+    def people_apply(self, user_id: int, items: Sequence[PeopleItem]) -> PushResult:
+        """A device's people and faces: each field kept where it beats the server's."""
+        if len(items) > people_sync.MAX_PAGE:
+            raise ValueError(f"at most {people_sync.MAX_PAGE} people and faces per push")
+        with self._lib.write(Changes(people=True)) as s:
+            done = people_sync.apply(s, user_id, items, sender="device", log=True)
+        if done.assets:
+            self._lib.events.publish(Changes(people=True, assets=frozenset(done.assets)))
+        return PushResult(done.applied, done.skipped, tuple(done.decisions), tuple(done.errors))
+
+    def embeddings_head(self) -> int:
+        with self._lib.read() as s:
+            return vectors_sync.head(s)
+
+    def embeddings(self, user_id: int, after: int, limit: int) -> VectorPage:
+        with self._lib.read() as s:
+            return vectors_sync.page(s, user_id, after, limit)
+
+    def store_embeddings(self, user_id: int, items: Sequence[VectorItem]) -> PushResult:
+        """A device's CLIP embeddings of the account's assets that the server lacks."""
+        if len(items) > vectors_sync.MAX_PAGE:
+            raise ValueError(f"at most {vectors_sync.MAX_PAGE} embeddings per push")
+        with self._lib.write() as s:
+            stored, skipped, errors = vectors_sync.store(s, user_id, items)
+        return PushResult(stored, skipped, (), tuple(errors))
+
     def thumbnail_sources(
         self, user_id: int, ids: Sequence[int]
     ) -> list[tuple[int, str, str, str, str, int | None]]:
-        """(id, checksum, original path, file type, kind, orientation) of the user's own assets."""
+        """(id, checksum, original path, file type, kind, orientation) of the user's own assets
+        and those of albums shared with them."""
         with self._lib.read() as s:
             rows = s.execute(
                 select(
@@ -112,7 +224,10 @@ class SyncService:
                 .outerjoin(
                     AssetFile, (AssetFile.asset_id == Asset.id) & (AssetFile.role == "original")
                 )
-                .where(Asset.id.in_(list(ids)), Asset.owner_id == user_id)
+                .where(
+                    Asset.id.in_(list(ids)),
+                    or_(Asset.owner_id == user_id, album_grants_read(user_id)),
+                )
                 .group_by(Asset.id)
             ).all()
         return [(int(r[0]), r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
@@ -155,6 +270,7 @@ class SyncService:
                     ).where(Asset.owner_id == owner.id),
                 )
             )
+            people_state.log_all(s, owner.id)  # and every person and face
         return pairing
 
     def _save(self, s: Session, pairing: Pairing) -> None:
@@ -165,7 +281,7 @@ class SyncService:
     def unpair(self) -> None:
         """Forget the server: links and cursor go; photos, edits and the journal stay."""
         with self._lib.write() as s:
-            for key in (PAIRING_KEY, CURSOR_KEY):
+            for key in (PAIRING_KEY, CURSOR_KEY, WORKER_KEY, *client_people.CURSORS):
                 row = s.get(Setting, key)
                 if row is not None:
                     s.delete(row)
@@ -182,7 +298,8 @@ class SyncService:
             self._save(s, updated)
 
     def pending(self) -> int:
-        """Local writes waiting to go to the server, and originals not uploaded yet."""
+        """Local writes waiting to go to the server (people and faces too), and originals not
+        uploaded yet."""
         with self._lib.read() as s:
             outbox = (
                 select(SyncChange.asset_id, SyncChange.field)
@@ -199,7 +316,15 @@ class SyncService:
                     Asset.id.not_in(select(SyncRemote.asset_id)),
                 )
             )
-        return int(writes or 0) + int(unsent or 0)
+            people = s.scalar(  # people and faces written here, not sent yet
+                select(func.count()).select_from(
+                    select(SyncPeopleLog.kind, SyncPeopleLog.ref_id, SyncPeopleLog.uid)
+                    .where(SyncPeopleLog.owner_id == self._lib.owner_id)
+                    .distinct()
+                    .subquery()
+                )
+            )
+        return int(writes or 0) + int(unsent or 0) + int(people or 0)
 
     def remote_id(self, asset_id: int) -> int | None:
         with self._lib.read() as s:
@@ -226,12 +351,76 @@ class SyncService:
             )  # fmt: skip
             asset.offline = False
 
+    # -- what of remote-only assets comes here (photodesk.core.sync.offline) ------------------
+    def settings(self) -> SyncSettings:
+        return SyncSettings.from_json(self.setting(SETTINGS_KEY))
+
+    def set_settings(
+        self, *, previews: str | None = None, originals: str | None = None,
+        offline_albums: Sequence[str] | None = None,
+    ) -> SyncSettings:  # fmt: skip
+        """Change some of the settings (None: keep); answers all of them."""
+        now = self.settings()
+        new = SyncSettings(
+            previews if previews is not None else now.previews,
+            originals if originals is not None else now.originals,
+            tuple(offline_albums) if offline_albums is not None else now.offline_albums,
+        ).checked()
+        with self._lib.write() as s:
+            self.put_setting(s, SETTINGS_KEY, new.as_json())
+        return new
+
+    def fetch_original(self, asset_id: int) -> Path:
+        """Download a remote-only original over the attached transport (never on a GUI thread)."""
+        from photodesk.core.sync import offline
+
+        return offline.fetch_original(self._lib, self.attached_remote(), asset_id)
+
+    def fetch_preview(self, asset_id: int) -> Path | None:
+        """The server's preview of a remote-only asset, cached (previews on demand)."""
+        from photodesk.core.sync import offline
+
+        return offline.fetch_preview(self._lib, self.attached_remote(), asset_id)
+
+    def is_remote_only(self, asset_id: int) -> bool:
+        with self._lib.read() as s:
+            has_file = s.scalar(select(AssetFile.id).where(AssetFile.asset_id == asset_id).limit(1))
+            return has_file is None and s.get(SyncRemote, asset_id) is not None
+
+    # -- progress and decisions, for the app -----------------------------------------------
+    def progress(self) -> SyncProgress | None:
+        """Where the running round is (None: no round running in this process)."""
+        return self._progress
+
+    def _track(self, progress: Progress | None) -> Progress:
+        import time
+
+        def track(step: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if step != self._step_started[0]:
+                self._step_started = (step, now)
+            elapsed = now - self._step_started[1]
+            rate = done / elapsed if elapsed > 0.2 else 0.0
+            eta = (total - done) / rate if rate > 0 and total > done else None
+            self._progress = SyncProgress(step, done, total, rate, eta)
+            if progress is not None:
+                progress(step, done, total)
+
+        return track
+
+    def conflicts(self) -> list[Decision]:
+        """The latest decisions of rounds (newest first), as ``sync --json`` reported them."""
+        rows = self.setting(CONFLICTS_KEY) or []
+        return [Decision(**row) for row in rows if isinstance(row, dict)]
+
     def state(self) -> SyncState | None:
         """The pairing's state for a status bar (None: not paired)."""
         pairing = self.pairing()
         if pairing is None:
             return None
-        running = any(q.name == "sync" and q.running for q in self._lib.jobs.status())
+        running = self._progress is not None or any(
+            q.name == "sync" and q.running for q in self._lib.jobs.status()
+        )
         pending = self.pending()
         error = pairing.last_error
         if running:
@@ -242,13 +431,37 @@ class SyncService:
             state = "error"
         else:
             state = "pending" if pending else "synced"
-        return SyncState(state, pairing.url, pairing.email, pairing.last_sync, pending, error)
+        progress = self._progress if running else None
+        return SyncState(
+            state, pairing.url, pairing.email, pairing.last_sync, pending, error, progress
+        )
 
     def run(self, remote: Remote, progress: Progress | None = None) -> SyncReport:
         """One full round with the paired server (see photodesk.core.sync.client)."""
         if self.pairing() is None:
             raise InvalidInput("this library is not paired: `photodesk remote add URL` first")
-        report = Round(self._lib, remote, progress).run()
+        from photodesk.core.sync import offline as extras
+
+        track = self._track(progress)
+        self._progress, self._step_started = None, ("", 0.0)
+        try:
+            report = Round(self._lib, remote, track).run()
+            if not report.errors:
+                originals, previews, errors = extras.after_round(self._lib, remote, track)
+                report = replace(
+                    report, originals=originals, previews=previews, errors=tuple(errors)
+                )
+        finally:
+            self._progress = None
+        if report.conflicts:  # one decision may be reported by the pull and by the push
+            # (the pull says "local", the server's answer "device": the same side)
+            kept = list({
+                json.dumps([c.checksum, c.field, c.kept, c.dropped], default=str): c.as_json()
+                for c in reversed(report.conflicts)
+            }.values())  # fmt: skip
+            with self._lib.write() as s:
+                old = self.setting(CONFLICTS_KEY) or []
+                self.put_setting(s, CONFLICTS_KEY, (kept + list(old))[:MAX_CONFLICTS])
         now = datetime.now().isoformat(timespec="seconds")
         error = report.errors[0] if report.errors else None
         offline = error is not None and error.startswith("offline")

@@ -7,6 +7,13 @@ stores it exactly as the local job would (faces then queue clustering, which run
 server). Heartbeats keep a claim; a worker that stops beating loses its job back to the queue
 (``JobService.recover``, on the server's heartbeat thread). Results and failures are accepted
 only from the worker that holds the job, while it is running.
+
+What a worker analyses is what the local job analyses: the preview (a RAW's preview is rendered
+from the RAW, a video's from a frame), except that a ``clip`` job of a video may download the
+original (streamed, bounded in size by the worker) to take the same few frames the local job
+takes. A failure the worker calls permanent (an undecodable file), or a job whose workers kept
+dying on it, marks the asset unanalysable for that task and model, as a local failure does: the
+catch-up does not queue it again until it changes (``photodesk index --retry-failed``).
 """
 
 from __future__ import annotations
@@ -15,15 +22,15 @@ import builtins
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from photodesk.core.catalog.db import analysis, settings, vectors
 from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.db import jobs as repo
-from photodesk.core.catalog.db import vectors
 from photodesk.core.catalog.db import workers as worker_repo
 from photodesk.core.catalog.db.assets import Original
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
@@ -47,6 +54,8 @@ if TYPE_CHECKING:
 REMOTE_QUEUES: tuple[str, ...] = (JobName.CLIP.value, JobName.FACES.value)
 TOKEN_PREFIX = "pdw_"
 PREFIX = "remote:"
+SEEN_EVERY = timedelta(seconds=60)
+MODELS_KEY = "workers.models"  # {task: the model the workers last analysed it with}
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ class RemoteJob:
     id: int
     kind: str
     asset_id: int
-    media_kind: str  # photo, raw or video (the worker is sent the preview either way)
+    media_kind: str  # photo, raw or video
+    size: int | None = None  # the original's size in bytes (a worker decides whether to fetch it)
 
 
 @dataclass(frozen=True)
@@ -105,14 +115,14 @@ class RemoteWorkers:
         self._people_for = people_for
 
     # ----- tokens -----------------------------------------------------------------------------
-    def add(self, name: str) -> str:
-        """Register a worker; returns its token (shown once)."""
+    def add(self, name: str, *, replace: bool = False) -> str:
+        """Register a worker; returns its token (shown once). ``replace``: a worker of that
+        name gets a new token (its old one stops working; a desktop enrolling again)."""
         name = _check_name(name)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._store.write() as s:
-            if worker_repo.name_taken(s, name):
+            if not worker_repo.add(s, name, _hash(token), datetime.now(), replace=replace):
                 raise Conflict(f"a worker called {name!r} exists (revoke it first)")
-            worker_repo.add(s, name, _hash(token), datetime.now())
         return token
 
     def list(self) -> builtins.list[WorkerInfo]:
@@ -130,8 +140,18 @@ class RemoteWorkers:
         """The name of the worker holding ``token`` (None: unknown or revoked)."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        with self._store.write() as s:
-            return worker_repo.seen(s, _hash(token), datetime.now())
+        digest = _hash(token)
+        with self._store.read() as s:
+            row = worker_repo.by_token(s, digest)
+        if row is None or row[1]:
+            return None
+        name, _, last_seen = row
+        now = datetime.now()
+        if last_seen is None or now - last_seen > SEEN_EVERY:
+            # "last seen" to the minute: not a write on every request of a busy worker
+            with self._store.write() as s:
+                worker_repo.stamp_seen(s, digest, now)
+        return name
 
     # ----- jobs -------------------------------------------------------------------------------
     def claim(self, worker: str, queues: builtins.list[str]) -> RemoteJob | None:
@@ -149,6 +169,8 @@ class RemoteWorkers:
                 if row is None:
                     return None
                 job_id, kind, target, owner = row.id, row.kind, row.target, row.owner_id
+                tries = row.max_attempts
+                died = row.attempts > tries  # the workers that took it all died on it
             try:
                 aid = asset_id_of(target)
                 src = self._source(owner, aid)
@@ -156,7 +178,11 @@ class RemoteWorkers:
                 with self._store.write(Changes(jobs=True)) as s:
                     repo.fail(s, job_id, str(exc), retry=False)
                 continue
-            return RemoteJob(job_id, kind, aid, src.kind)
+            if died:
+                error = f"{tries} workers stopped while analysing it (killed? crashed?)"
+                self._give_up(job_id, kind, aid, error, None)
+                continue
+            return RemoteJob(job_id, kind, aid, src.kind, _size(src.path))
 
     def _source(self, owner: int | None, aid: int) -> Original:
         with self._store.read() as s:
@@ -182,15 +208,67 @@ class RemoteWorkers:
             self.fail(worker, job_id, str(exc), permanent=True)
             raise NotFound(str(exc)) from exc
 
+    def original(self, worker: str, job_id: int) -> Path:
+        """The original file of the job's asset (a video whose frames the worker takes)."""
+        job = self._held(worker, job_id)
+        aid = asset_id_of(job.target)
+        try:
+            path = Path(self._source(job.owner_id, aid).path)
+        except PermanentJobError as exc:
+            raise NotFound(str(exc)) from exc
+        if not path.is_file():
+            raise NotFound(f"the original of asset {aid} is not on the server's disk")
+        return path
+
+    def model(self, task: str) -> str | None:
+        """The model the workers last analysed ``task`` with (None: no worker has yet)."""
+        with self._store.read() as s:
+            known = settings.get(s, MODELS_KEY)
+        value = known.get(task) if isinstance(known, dict) else None
+        return value if isinstance(value, str) else None
+
+    def _remember_model(self, s: Any, task: str, model: str) -> None:
+        known = settings.get(s, MODELS_KEY)
+        known = dict(known) if isinstance(known, dict) else {}
+        if known.get(task) != model:
+            known[task] = model
+            settings.put(s, MODELS_KEY, known)
+
     def heartbeat(self, worker: str, job_id: int) -> None:
         self._held(worker, job_id)
         with self._store.write() as s:
             repo.heartbeat(s, [job_id])
 
-    def fail(self, worker: str, job_id: int, error: str, *, permanent: bool = False) -> None:
-        self._held(worker, job_id)
+    def fail(
+        self,
+        worker: str,
+        job_id: int,
+        error: str,
+        *,
+        permanent: bool = False,
+        model: str | None = None,
+    ) -> None:
+        """The worker could not do the job: retried later (elsewhere, maybe) unless
+        ``permanent``; a job that fails for good marks its asset unanalysable for ``model``."""
+        job = self._held(worker, job_id)
+        if model is not None:
+            model = _model(model)
+        message = f"{PREFIX}{worker}: {error}"
         with self._store.write(Changes(jobs=True)) as s:
-            repo.fail(s, job_id, f"{PREFIX}{worker}: {error}", retry=not permanent)
+            state = repo.fail(s, job_id, message, retry=not permanent)
+        if state == "failed" and job.target and job.target.isdigit():
+            self._mark(job.kind, int(job.target), model)
+
+    def _give_up(self, job_id: int, kind: str, aid: int, error: str, model: str | None) -> None:
+        with self._store.write(Changes(jobs=True)) as s:
+            repo.fail(s, job_id, error, retry=False)
+        self._mark(kind, aid, model)
+
+    def _mark(self, kind: str, aid: int, model: str | None) -> None:
+        """No catch-up queues the asset again for this task and model until it changes."""
+        model = model or self.model(kind) or kind
+        with self._store.write() as s:
+            analysis.mark_unanalysable(s, aid, kind, model)
 
     def complete_clip(
         self, worker: str, job_id: int, model: str, vector: builtins.list[float]
@@ -204,6 +282,7 @@ class RemoteWorkers:
         aid = asset_id_of(job.target)
         with self._store.write() as s:
             vectors.save(s, _model(model), [(aid, _unit(vec))])
+            self._remember_model(s, job.kind, _model(model))
         self._finish(job, {"asset": aid, "embedded": 1, "model": model, "worker": worker})
 
     def complete_faces(
@@ -216,6 +295,8 @@ class RemoteWorkers:
         aid = asset_id_of(job.target)
         owner = job.owner_id if job.owner_id is not None else self._store.owner_id
         ids = face_store.store_faces(self._store.for_user(owner), aid, _model(model), found)
+        with self._store.write() as s:
+            self._remember_model(s, job.kind, _model(model))
         people = self._people_for(owner)
         for face_id in ids:
             try:
@@ -248,6 +329,13 @@ class RemoteWorkers:
                     owner_id=job.owner_id,
                     max_attempts=spec.max_attempts,
                 )
+
+
+def _size(path: str | None) -> int | None:
+    try:
+        return Path(path).stat().st_size if path else None
+    except OSError:
+        return None
 
 
 def _model(name: str) -> str:

@@ -59,7 +59,9 @@ class AlbumsView(TreeGridView):
         self.cover_button.clicked.connect(self._cover_from_selection)
         self.remove_button = QPushButton("Remove from album")
         self.remove_button.clicked.connect(lambda: self.remove_from_album(self.grid.selected_ids()))
-        for widget in (self.sort_box, self.cover_button, self.remove_button):
+        self.share_button = QPushButton("Share…")  # with the paired server's accounts, links
+        self.share_button.clicked.connect(lambda: self.share_album(self.selected_key()))
+        for widget in (self.sort_box, self.cover_button, self.remove_button, self.share_button):
             self.header_row.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
         self.grid.key_handlers[Qt.Key.Key_Delete] = self._remove_selection
         self.grid.customContextMenuRequested.connect(self._on_grid_menu)
@@ -110,10 +112,12 @@ class AlbumsView(TreeGridView):
     def menu(self, key: str, menu: QMenu) -> None:
         menu.addAction("Rename…").triggered.connect(lambda: self.tree.edit(self.items[key].index()))
         menu.addAction("Delete album…").triggered.connect(lambda: self._ask_delete(key))
+        menu.addAction("Share…").triggered.connect(lambda: self.share_album(key))
 
     def _update_buttons(self) -> None:
         album, chosen = self.selected_key(), len(self.grid.selected_ids())
         self.sort_box.setEnabled(album is not None)
+        self.share_button.setEnabled(album is not None)
         self.cover_button.setEnabled(album is not None and chosen == 1)
         self.remove_button.setEnabled(album is not None and chosen > 0)
 
@@ -168,6 +172,13 @@ class AlbumsView(TreeGridView):
             lambda: self.remove_from_album(chosen)
         )
         menu.exec(self.grid.viewport().mapToGlobal(pos))
+
+    def share_album(self, key: str | None) -> None:
+        if key is None or key not in self.items:
+            return
+        from photodesk.ui.dialogs.share_dialog import ShareDialog
+
+        ShareDialog(self.library, self.items[key].text(), self).exec()
 
     def _ask_create(self) -> None:
         name, ok = QInputDialog.getText(self, "New album", "Name of the new album:")

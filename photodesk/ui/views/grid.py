@@ -353,6 +353,12 @@ class AssetGridView(View):
             similar.setEnabled(len(items) == 1)
         return menu
 
+    def header_menu(self, gi: int) -> QMenu | None:
+        """The menu of a right-click on group ``gi``'s header (None: the photos' menu);
+        ``header_menu_for`` set by the owner (the timeline's events) makes one."""
+        make = getattr(self, "header_menu_for", None)
+        return make(gi) if make is not None else None
+
     def find_similar(self) -> None:
         """Smart search for photos that look like the selected one (in the Search view)."""
         ids = self.selected_ids()
@@ -360,7 +366,9 @@ class AssetGridView(View):
             self.similar_wanted.emit(ids[0])
 
     def _on_context_menu(self, pos: QPoint) -> None:
-        menu = self.build_menu()
+        gi = self.grid.layout_.header_at(pos.x(), pos.y() + self.grid.verticalOffset())
+        header_menu = self.header_menu(gi) if gi is not None else None
+        menu = header_menu or self.build_menu()
         menu.exec(self.grid.viewport().mapToGlobal(pos))
         menu.deleteLater()
 
@@ -439,7 +447,9 @@ class TrashView(AssetGridView):
         self.toolbar.insertWidget(4, self.empty_button)
         note = QLabel(f"Items are deleted for good after {TRASH_DAYS} days")
         note.setEnabled(False)
+        note.setContentsMargins(0, 0, 12, 0)  # room before the buttons
         self.toolbar.insertWidget(3, note)
+        self.toolbar.setSpacing(max(self.toolbar.spacing(), 6))
 
     def empty_trash(self) -> None:
         if confirm(self, "Empty Trash", "Delete everything in the Trash for good?"):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from photodesk.core import AssetQuery, Changes, Library
 from photodesk.ui import icons, style
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.event_names import EventNames
 from photodesk.ui.thumbs import cover_of
 from photodesk.ui.views.base import ExtraRole, Row, TreeGridView, count_label
 from photodesk.ui.widgets.memories_strip import today
@@ -102,10 +103,11 @@ class EventsView(MomentsView):
         self.header_row.addWidget(self.album_button)
 
     def rows(self) -> list[Row]:
-        rows = []
+        rows, names = [], EventNames(self.library)
         for e in self.library.event_groups.events()[:500]:
             cover = cover_of(self.library, e.asset_ids)
-            rows.append(Row(e.key, None, e.title, len(e.asset_ids), cover, tuple(e.asset_ids)))
+            label = names.get(e)  # a name given in the timeline (or here) wins
+            rows.append(Row(e.key, None, label, len(e.asset_ids), cover, tuple(e.asset_ids)))
         return rows
 
     def menu(self, key: str, menu: object) -> None:
@@ -117,6 +119,8 @@ class EventsView(MomentsView):
 
         def write() -> int:
             return albums.add(albums.ensure(name), ids)
+
+        EventNames(self.library).set(key, name)  # the event takes the album's name
 
         def done(added: int) -> None:
             self.header.setText(self.describe(key) + f"<br>Saved as the album “{escape(name)}”")

@@ -33,6 +33,7 @@ from photodesk.core import (
     RenderedImage,
     render_record,
 )
+from photodesk.core.sync import RemoteRefused, RemoteUnavailable
 from photodesk.ui import ops, style
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.views.base import View
@@ -93,11 +94,25 @@ def full_size(rec: AssetRecord, preview: QImage) -> QSize:
 
 
 def load_preview(library: Library, asset_id: int) -> Loaded:
-    """The record and its 1440 px preview; without a cached preview, decode one (worker thread)."""
+    """The record and its 1440 px preview; without a cached preview, decode one (worker thread).
+    A photo whose original is only on the paired server gets the server's preview (or, offline,
+    its thumbnail)."""
     rec = library.assets.get(asset_id)
     path = library.thumbnails.preview_path(rec.checksum)
     image = QImage(str(path)) if path.is_file() else QImage()
     error = ""
+    if image.isNull() and not rec.path and library.sync.is_remote_only(asset_id):
+        try:
+            fetched = library.sync.fetch_preview(asset_id)
+            image = QImage(str(fetched)) if fetched is not None else QImage()
+        except (RemoteUnavailable, RemoteRefused, LookupError, OSError) as exc:
+            log.info("no preview from the server: %s", exc)
+        if image.isNull():
+            thumb = library.thumbnails.thumb_path(rec.checksum)
+            image = QImage(str(thumb)) if thumb.is_file() else QImage()
+        if image.isNull():
+            error = "This photo is on the server, which cannot be reached now"
+        return Loaded(rec, image, full_size(rec, image), error)
     if image.isNull():
         try:
             image = to_qimage(render_record(rec, PREVIEW_SIZE))
@@ -106,8 +121,12 @@ def load_preview(library: Library, asset_id: int) -> Loaded:
     return Loaded(rec, image, full_size(rec, image), error)
 
 
-def load_original(rec: AssetRecord) -> tuple[int, list[QImage]]:
-    """The whole original, decoded by the core, with halvings for smooth zooming (worker)."""
+def load_original(library: Library, rec: AssetRecord) -> tuple[int, list[QImage]]:
+    """The whole original, decoded by the core, with halvings for smooth zooming (worker).
+    An original that is only on the paired server is downloaded first (and stays here)."""
+    if not rec.path and library.sync.is_remote_only(rec.id):
+        library.sync.fetch_original(rec.id)
+        rec = library.assets.get(rec.id)
     return rec.id, mip_levels(to_qimage(render_record(rec)), PREVIEW_SIZE)
 
 
@@ -301,7 +320,14 @@ class ViewerView(View):
         if rec is None or rec.kind == "video" or self._original == rec.id or self._decoding:
             return
         self._original, self._decoding = rec.id, True
-        ops.query(self, lambda: load_original(rec), self._on_original, self._on_original_failed)
+        if not rec.path:  # only on the paired server: downloaded on a worker first
+            self.canvas.set_message("Fetching the original from the server…")
+        ops.query(
+            self,
+            lambda: load_original(self.library, rec),
+            self._on_original,
+            self._on_original_failed,
+        )
 
     def _on_original(self, result: tuple[int, list[QImage]]) -> None:
         self._decoding = False
@@ -309,6 +335,7 @@ class ViewerView(View):
         if aid == self.current_id():
             self._original = aid
             self.canvas.add_levels(levels)
+            self.canvas.set_message("")
         else:
             self._original_timer.start()  # the user moved on meanwhile: decode the current one
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
@@ -87,6 +88,7 @@ class AssetGrid(QAbstractItemView):
         self.layout_ = GridLayout([], 1, self.tile)
         self._hover_row: int | None = None
         self._hover_header: int | None = None
+        self.event_titles: dict[date, str] | None = None  # set_event_titles
         self._band: QRect | None = None
         self._press: QPoint | None = None  # content coordinates of the last left press
         self._pending_jump: tuple[int, float] | None = None
@@ -117,7 +119,9 @@ class AssetGrid(QAbstractItemView):
         anchor = self._top_anchor()
         groups = model.groups() if model else []
         headers = bool(model and model.grouped)
-        self.layout_ = GridLayout(groups, self.viewport().width(), self.tile, headers=headers)
+        self.layout_ = GridLayout(
+            groups, self.viewport().width(), self.tile, headers=headers, titles=self.event_titles
+        )
         if model is not None:
             dpr = self.devicePixelRatioF()
             model.thumb_px = max(16, round((self.layout_.pitch - GAP) * dpr))
@@ -130,6 +134,17 @@ class AssetGrid(QAbstractItemView):
             self.jump_to(*self._pending_jump)
         self.viewport().update()
         self._emit_position()
+
+    def set_event_titles(self, titles: dict[date, str] | None) -> None:
+        """Big titles over these days (events) instead of over each month; None: months."""
+        self.event_titles = titles
+        self.relayout()
+
+    def _title(self, gi: int) -> str:
+        day = self.layout_.groups[gi].day
+        if self.event_titles is not None and day is not None:
+            return self.event_titles.get(day, "")
+        return month_title(day.year * 100 + day.month if day else 0)
 
     def _top_anchor(self) -> tuple[int, int] | None:
         model, lay = self.grid_model(), self.layout_
@@ -321,9 +336,7 @@ class AssetGrid(QAbstractItemView):
                     paint_header(
                         painter,
                         rect,
-                        month=month_title(g.day.year * 100 + g.day.month if g.day else 0)
-                        if lay.month_starts[gi]
-                        else None,
+                        month=self._title(gi) if lay.month_starts[gi] else None,
                         day=day_title(g.day),
                         count=g.count,
                         palette=palette,

@@ -35,6 +35,8 @@ from photodesk.core import (
 )
 from photodesk.ui import ops, style
 from photodesk.ui.bridge import Bridge
+from photodesk.ui.widgets.location_picker import LocationPicker
+from photodesk.ui.widgets.map_thumbs import MapThumbs
 
 OFFSETS = [None, *range(-12 * 60, 14 * 60 + 1, 15)]
 
@@ -259,9 +261,11 @@ class InfoPanel(QScrollArea):
         self.clear_location = _tool(
             "Remove", "Remove the location", lambda: self._set_location(None)
         )
+        self.pick_on_map = _tool("Map…", "Pick the place on a map", self._open_picker)
+        self.picker: LocationPicker | None = None
         col.addWidget(self.place)
         col.addLayout(_row(self.coords, self.clear_location))
-        col.addWidget(self.location)
+        col.addLayout(_row(self.location, self.pick_on_map))
 
         col.addWidget(_label("People", heading=True))
         self.people = _label()
@@ -465,6 +469,23 @@ class InfoPanel(QScrollArea):
             self._set_location((places[0].latitude, places[0].longitude))
         else:
             self.error.setText(f"No place called {self.location.text().strip()!r}")
+
+    def _open_picker(self) -> None:
+        """The map in a dialog, on the photo's place if it has one; OK saves the pin."""
+        rec = self.record
+        if rec is None:
+            return
+        has_gps = rec.latitude is not None and rec.longitude is not None
+        start = (rec.latitude, rec.longitude) if has_gps else None
+        thumbs = MapThumbs(self.library.thumbnails.thumb_path, parent=self)
+        self.picker = LocationPicker(thumbs, start, self.window())  # type: ignore[arg-type]
+        self.picker.accepted.connect(self._on_picked)
+        self.picker.finished.connect(thumbs.deleteLater)
+        self.picker.open()
+
+    def _on_picked(self) -> None:
+        if self.picker is not None and self.picker.location is not None:
+            self._set_location(self.picker.location)
 
     def _set_location(self, coords: tuple[float, float] | None) -> None:
         lat, lon = coords if coords is not None else (None, None)

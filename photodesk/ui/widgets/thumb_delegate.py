@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
@@ -319,8 +320,15 @@ class GridLayout:
     """
 
     def __init__(
-        self, groups: Sequence[DayGroup], width: int, target: int, *, headers: bool = True
+        self,
+        groups: Sequence[DayGroup],
+        width: int,
+        target: int,
+        *,
+        headers: bool = True,
+        titles: Mapping[date, str] | None = None,
     ) -> None:
+        """``titles``: a big title over these days instead of over each month (events)."""
         avail = max(1, width - 2 * PAD)
         self.cols = max(1, (avail + GAP) // max(16, target))
         self.pitch = max(16, (avail + GAP) // self.cols)  # tile plus gap: tiles fill the width
@@ -328,12 +336,16 @@ class GridLayout:
         self.firsts = [g.first for g in self.groups]
         self.tops: list[int] = []  # y of each group's header
         self.bodies: list[int] = []  # y of each group's first row of tiles
-        self.month_starts: list[bool] = []
+        self.month_starts: list[bool] = []  # a big title over the group (a month, an event)
+        self.titles = titles
         self.months: dict[int, tuple[int, int]] = {}  # YYYYMM -> (first row, rows)
         y, prev = PAD, -1
         for g in self.groups:
             month = g.day.year * 100 + g.day.month if g.day else 0
-            starts = headers and month != prev
+            if titles is None:
+                starts = headers and month != prev
+            else:
+                starts = headers and g.day is not None and g.day in titles
             self.tops.append(y)
             self.month_starts.append(starts)
             y += (MONTH_HEADER if starts else HEADER) if headers else 0

@@ -31,20 +31,21 @@ def mark_unanalysable(s: Session, asset_id: int, task: str, model: str) -> None:
         )
 
 
-def given_up(s: Session, task: str, model: str) -> set[int]:
-    """Assets the task could not analyse with this model and that have not changed since."""
-    return set(
-        s.scalars(
-            select(AssetAnalysis.asset_id)
-            .join(Asset, Asset.id == AssetAnalysis.asset_id)
-            .where(
-                AssetAnalysis.task == task,
-                AssetAnalysis.model == model,
-                AssetAnalysis.found == UNANALYSABLE,
-                Asset.updated_at <= AssetAnalysis.done_at,
-            )
+def given_up(s: Session, task: str, model: str | None) -> set[int]:
+    """Assets the task could not analyse with this model (None: any) and that have not
+    changed since."""
+    query = (
+        select(AssetAnalysis.asset_id)
+        .join(Asset, Asset.id == AssetAnalysis.asset_id)
+        .where(
+            AssetAnalysis.task == task,
+            AssetAnalysis.found == UNANALYSABLE,
+            Asset.updated_at <= AssetAnalysis.done_at,
         )
     )
+    if model is not None:
+        query = query.where(AssetAnalysis.model == model)
+    return set(s.scalars(query))
 
 
 def result(s: Session, asset_id: int, task: str) -> tuple[str, int] | None:

@@ -7,6 +7,7 @@ written, so both report nothing wrong there.
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 
@@ -26,3 +27,11 @@ def dangling_keys(s: Session) -> list[str]:
         f"{table} row {rowid} -> {parent}"
         for table, rowid, parent, _ in s.execute(text("PRAGMA foreign_key_check"))
     ]
+
+
+def unreadable_or_damaged(s: Session) -> list[str]:
+    """``damage``, or the one error that stops the database from checking itself at all."""
+    try:
+        return damage(s)
+    except DatabaseError as exc:  # damaged so badly that the check itself cannot run
+        return [f"the catalog cannot be read: {getattr(exc, 'orig', None) or exc}"]

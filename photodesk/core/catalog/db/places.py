@@ -34,3 +34,9 @@ def place_id_for(s: Session, name: PlaceName) -> int:
             .returning(Place.id)
         ).scalar_one()
     return int(place_id)
+
+
+def known_names(s: Session) -> list[tuple[str, str, str]]:
+    """(city, admin1, country code) of every place in the catalog."""
+    rows = s.execute(select(Place.city, Place.admin1, Place.country_code))
+    return [(c, a, cc) for c, a, cc in rows]

@@ -143,8 +143,12 @@ def vectors_of(s: Session, model: str, asset_ids: Iterable[int]) -> dict[int, ND
     return out
 
 
-def embedded_all(s: Session, model: str) -> list[int]:
-    return list(s.scalars(select(Embedding.asset_id).where(Embedding.model == model)))
+def embedded_all(s: Session, model: str | None) -> list[int]:
+    """The assets with an embedding of ``model`` (None: of any model)."""
+    query = select(Embedding.asset_id).distinct()
+    if model is not None:
+        query = query.where(Embedding.model == model)
+    return list(s.scalars(query))
 
 
 def embedded(s: Session, model: str, asset_ids: Iterable[int]) -> set[int]:
@@ -160,3 +164,37 @@ def embedded(s: Session, model: str, asset_ids: Iterable[int]) -> set[int]:
             )
         )
     return found
+
+
+def of_owner_after(
+    s: Session, owner: int, after: int, limit: int
+) -> list[tuple[int, int, str, str, bytes]]:
+    """``(row position, asset id, checksum, model, vector)`` of ``owner``'s embeddings written
+    after ``after``, in write order (sync's embeddings feed)."""
+    order = _order(s)
+    rows = s.execute(
+        text(
+            f"SELECT e.{order}, a.id, a.checksum, e.model, e.vector FROM embeddings e "
+            "JOIN assets a ON a.id = e.asset_id "
+            f"WHERE a.owner_id = :owner AND e.{order} > :after "
+            f"ORDER BY e.{order} LIMIT :limit"
+        ),
+        {"owner": owner, "after": after, "limit": limit},
+    ).all()
+    return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), bytes(r[4])) for r in rows]
+
+
+def of_assets(s: Session, pairs: Iterable[tuple[int, str]]) -> list[tuple[int, str, str, bytes]]:
+    """``(asset id, checksum, model, vector)`` of the given (asset id, model) pairs."""
+    from photodesk.core.catalog.db.schema import Asset
+
+    out = []
+    for aid, model in pairs:
+        row = s.execute(
+            select(Asset.checksum, Embedding.vector)
+            .join(Asset, Asset.id == Embedding.asset_id)
+            .where(Embedding.asset_id == aid, Embedding.model == model)
+        ).first()
+        if row is not None:
+            out.append((int(aid), str(row[0]), model, bytes(row[1])))
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Job, RemoteWorker
@@ -29,8 +29,33 @@ def name_taken(s: Session, name: str) -> bool:
     return s.scalar(select(RemoteWorker.id).where(RemoteWorker.name == name)) is not None
 
 
-def add(s: Session, name: str, token_hash: str, now: datetime) -> None:
-    s.add(RemoteWorker(name=name, token_hash=token_hash, created_at=now))
+def add(s: Session, name: str, token_hash: str, now: datetime, *, replace: bool = False) -> bool:
+    """Register a worker (``replace``: a worker of that name gets the new token and is no longer
+    revoked); False if the name is taken and ``replace`` is off."""
+    row = s.scalar(select(RemoteWorker).where(RemoteWorker.name == name))
+    if row is not None and not replace:
+        return False
+    if row is not None:
+        row.token_hash, row.revoked_at = token_hash, None
+    else:
+        s.add(RemoteWorker(name=name, token_hash=token_hash, created_at=now))
+    return True
+
+
+def by_token(s: Session, token_hash: str) -> tuple[str, bool, datetime | None] | None:
+    """(name, revoked, last seen) of the worker with this token."""
+    row = s.execute(
+        select(RemoteWorker.name, RemoteWorker.revoked_at, RemoteWorker.last_seen_at).where(
+            RemoteWorker.token_hash == token_hash
+        )
+    ).first()
+    return None if row is None else (str(row.name), row.revoked_at is not None, row.last_seen_at)
+
+
+def stamp_seen(s: Session, token_hash: str, now: datetime) -> None:
+    s.execute(
+        update(RemoteWorker).where(RemoteWorker.token_hash == token_hash).values(last_seen_at=now)
+    )
 
 
 def all_workers(s: Session) -> list[WorkerRow]:
@@ -45,15 +70,6 @@ def remove(s: Session, name: str) -> bool:
         return False
     s.delete(row)
     return True
-
-
-def seen(s: Session, token_hash: str, now: datetime) -> str | None:
-    """The name of the (unrevoked) worker with this token, stamped as seen ``now``."""
-    row = s.scalar(select(RemoteWorker).where(RemoteWorker.token_hash == token_hash))
-    if row is None or row.revoked_at is not None:
-        return None
-    row.last_seen_at = now
-    return row.name
 
 
 def running_on(s: Session, worker: str) -> list[int]:

@@ -1,0 +1,205 @@
+"""Desktop side of people and embeddings sync: the steps a round runs after assets are in step.
+
+People: stamp local edits, push the outbox (people and faces written here), then pull the
+account's people feed from the saved cursor. Embeddings: pull the server's CLIP embeddings this
+library lacks, push those computed here. Each page is applied with its cursor in one
+transaction, so a killed round resumes where it stopped (docs/sync.md, "People").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, select, tuple_
+
+from photodesk.core.catalog.db import vectors
+from photodesk.core.catalog.db.schema import Asset
+from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
+from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
+from photodesk.core.catalog.events import Changes
+from photodesk.core.sync import clock, journal, people_state, people_sync, shared, vectors_sync
+from photodesk.core.sync.types import PeopleItem, VectorItem
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from photodesk.core.sync.client import Round
+
+PEOPLE_CURSOR = "sync.people_cursor"
+VECTORS_CURSOR = "sync.embeddings_cursor"  # the server's row this library has read up to
+VECTORS_PUSHED = "sync.embeddings_pushed"  # this library's row it has sent up to
+VECTORS_WAITING = "sync.embeddings_waiting"  # [asset id, model] of photos not uploaded yet
+CURSORS = (
+    PEOPLE_CURSOR, VECTORS_CURSOR, VECTORS_PUSHED, VECTORS_WAITING,
+    shared.ALBUMS_KEY, shared.VERSION_KEY,
+)  # fmt: skip
+PAGE = 500
+THUMBS_KEY = "sync.thumbnails_missing"  # (client.THUMBS_KEY) a pull made assets: look again
+VECTOR_PAGE = 250
+
+
+def _cursor(rnd: Round, key: str) -> int:
+    return int(rnd.lib.sync.setting(key, 0) or 0)
+
+
+def sync_people(rnd: Round) -> None:
+    pushed = push_people(rnd)
+    cursor = _cursor(rnd, PEOPLE_CURSOR)
+    if not pushed and rnd.heads.get("people", cursor + 1) <= cursor:
+        return  # the server has nothing new: no request
+    while True:
+        page = rnd.remote.people(_cursor(rnd, PEOPLE_CURSOR), PAGE)
+        apply_people(rnd, page.items, page.cursor)
+        if not page.more:
+            return
+
+
+def apply_people(rnd: Round, items: tuple[PeopleItem, ...], cursor: int) -> None:
+    lib = rnd.lib
+    with lib.write(Changes(people=True)) as s:
+        people_state.stamp(s)  # edits made here first sort first
+        done = people_sync.apply(s, lib.owner_id, items, sender="remote", log=False)
+        hlc = str(journal.last(s) or "")
+        for kind, uid in sorted(set(done.repush)):  # ours won: it goes up next round
+            s.add(SyncPeopleLog(owner_id=lib.owner_id, kind=kind, ref_id=0,
+                                wall_ms=clock.now_ms(), hlc=hlc or "-", uid=uid))  # fmt: skip
+        lib.sync.put_setting(s, PEOPLE_CURSOR, cursor)
+    rnd.people += done.applied
+    rnd.decisions.extend(done.decisions)
+    rnd.errors.extend(done.errors)
+    if done.applied:
+        lib.events.publish(Changes(people=True, assets=frozenset(done.assets)))
+
+
+def push_people(rnd: Round) -> bool:
+    """Send the people and faces written here; rows leave the outbox once the server answered."""
+    lib = rnd.lib
+    with lib.read() as s:
+        if s.scalar(select(SyncPeopleLog.seq).limit(1)) is None:
+            return False
+    with lib.write() as s:
+        people_state.stamp(s)
+    with lib.read() as s:
+        top = int(s.scalar(select(func.max(SyncPeopleLog.seq))) or 0)
+        keys: list[tuple[str, str]] = [
+            (str(kind), people_state.main_uid(s, kind, str(uid)) or str(uid))
+            for kind, uid in s.execute(
+                select(SyncPeopleLog.kind, SyncPeopleLog.uid)
+                .where(SyncPeopleLog.seq <= top, SyncPeopleLog.uid != "")
+                .group_by(SyncPeopleLog.kind, SyncPeopleLog.uid)
+                .order_by(func.min(SyncPeopleLog.seq))
+            )
+        ]
+    keys = list(dict.fromkeys(keys))
+    keys.sort(key=lambda k: k[0] != people_state.PERSON)  # people before the faces naming them
+    sent = False
+    for start in range(0, len(keys), PAGE):
+        batch = keys[start : start + PAGE]
+        with lib.read() as s:
+            items = people_state.items(s, batch)
+        if items:
+            result = rnd.remote.push_people(items)
+            rnd.people += result.applied
+            rnd.decisions.extend(result.conflicts)
+            rnd.errors.extend(result.errors)
+            sent = True
+        with lib.write() as s:
+            s.execute(
+                delete(SyncPeopleLog).where(
+                    SyncPeopleLog.seq <= top,
+                    tuple_(SyncPeopleLog.kind, SyncPeopleLog.uid).in_(batch),
+                )
+            )
+    with lib.write() as s:  # rows of things made and deleted before anyone saw them
+        s.execute(delete(SyncPeopleLog).where(SyncPeopleLog.seq <= top, SyncPeopleLog.uid == ""))
+    return sent
+
+
+def sync_embeddings(rnd: Round) -> None:
+    lib = rnd.lib
+    seen = _cursor(rnd, VECTORS_CURSOR)
+    if rnd.heads.get("embeddings", seen + 1) > seen:
+        while True:
+            page = rnd.remote.embeddings(_cursor(rnd, VECTORS_CURSOR), VECTOR_PAGE)
+            with lib.write() as s:
+                mine_sent = _cursor(rnd, VECTORS_PUSHED)
+                had = vectors.head(s)
+                stored, _, errors = vectors_sync.store(s, lib.owner_id, page.items)
+                if mine_sent >= had:  # nothing of ours waiting: what came down need not go up
+                    lib.sync.put_setting(s, VECTORS_PUSHED, vectors.head(s))
+                lib.sync.put_setting(s, VECTORS_CURSOR, page.cursor)
+            rnd.embeddings += stored
+            rnd.errors.extend(errors)
+            if not page.more:
+                break
+    push_embeddings(rnd)
+
+
+def push_embeddings(rnd: Round) -> None:
+    """Send embeddings computed here; one of a photo not uploaded yet waits for its upload."""
+    lib = rnd.lib
+    while True:
+        with lib.read() as s:
+            after = _cursor(rnd, VECTORS_PUSHED)
+            rows = vectors.of_owner_after(s, lib.owner_id, after, VECTOR_PAGE)
+            waiting = {(int(a), str(m)) for a, m in lib.sync.setting(VECTORS_WAITING, []) or []}
+            linked = set(
+                s.scalars(
+                    select(SyncRemote.asset_id).where(
+                        SyncRemote.asset_id.in_({r[1] for r in rows} | {a for a, _ in waiting})
+                    )
+                )
+            )
+            ready = [(a, m) for a, m in waiting if a in linked]
+            send = [(c, m, v) for _, a, c, m, v in rows if a in linked]
+            send += [(c, m, v) for _, c, m, v in vectors.of_assets(s, ready)]
+            waiting = (waiting - set(ready)) | {(a, m) for _, a, _, m, _ in rows if a not in linked}
+        if send:
+            result = rnd.remote.push_embeddings([VectorItem(c, m, v) for c, m, v in send])
+            rnd.embeddings += result.applied
+            rnd.errors.extend(result.errors)
+        with lib.write() as s:
+            lib.sync.put_setting(s, VECTORS_PUSHED, rows[-1][0] if rows else after)
+            lib.sync.put_setting(s, VECTORS_WAITING, sorted([a, m] for a, m in waiting))
+        if len(rows) < VECTOR_PAGE:
+            return
+
+
+def sync_shared(rnd: Round, *, force: bool = False) -> None:
+    """Mirror the albums others shared with the account (when the server's version moved)."""
+    lib = rnd.lib
+    seen = lib.sync.setting(shared.VERSION_KEY)
+    wanted = rnd.heads.get("shared", 0)
+    if not force and seen == wanted and (wanted or not lib.sync.setting(shared.ALBUMS_KEY)):
+        return
+    albums, at = rnd.remote.shared()
+    with lib.write(Changes(albums=True, assets_added=True, assets_removed=True)) as s:
+        mapping = dict(lib.sync.setting(shared.ALBUMS_KEY, {}) or {})
+        new, touched, decisions, errors = shared.apply(s, lib.owner_id, albums, mapping)
+        lib.sync.put_setting(s, shared.ALBUMS_KEY, new)
+        lib.sync.put_setting(s, shared.VERSION_KEY, at)
+        lib.sync.put_setting(s, THUMBS_KEY, True)
+    rnd.pulled += len(touched)
+    rnd.decisions.extend(decisions)
+    rnd.errors.extend(errors)
+    if touched:
+        lib.events.publish(Changes(assets=frozenset(touched), albums=True))
+
+
+def refuse_shared_edits(rnd: Round, s: Session) -> bool:
+    """Outbox rows of photos the account does not own (a shared album's): the server would
+    refuse them, so they are reported, dropped, and the owner's values come back."""
+    rows = s.execute(
+        select(SyncChange.asset_id, SyncChange.field, Asset.checksum)
+        .join(Asset, Asset.id == SyncChange.asset_id)
+        .where(Asset.owner_id != rnd.lib.owner_id, SyncChange.field != "asset")
+        .distinct()
+    ).all()
+    for _asset_id, field, checksum in rows:
+        rnd.errors.append(
+            f"conflict: {checksum[:12]} {field}: the photo is in an album shared with this "
+            "account; only its owner can change it (the owner's value is kept)"
+        )
+    if rows:
+        s.execute(delete(SyncChange).where(SyncChange.asset_id.in_({r[0] for r in rows})))
+    return bool(rows)
