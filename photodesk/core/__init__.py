@@ -93,13 +93,13 @@ from photodesk.core.organize.memories import Memory, MemoryService
 from photodesk.core.organize.timeline import Cursor, GridItem, MonthBucket, TimelineService
 from photodesk.core.people.jobs import FACES_HELP
 from photodesk.core.people.service import FaceRecord, PeopleService, PersonSummary
-from photodesk.core.remote_jobs import REMOTE_QUEUES, RemoteWorkers, WorkerInfo
 from photodesk.core.search.duplicates import DEFAULT_BITS as DUPLICATE_BITS
 from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.jobs import CLIP_HELP, video_frames
 from photodesk.core.search.query import SearchFacets, SearchQuery, SearchService
 from photodesk.core.sharing.grants import AlbumGrant, SharedAlbum
 from photodesk.core.sharing.links import ShareLink, parse_expiry
+from photodesk.core.workers.remote import REMOTE_QUEUES, RemoteWorkers, WorkerInfo
 
 __all__ = [
     "CLIP_HELP",

@@ -43,11 +43,11 @@ from photodesk.core.organize.sidecars import XmpService
 from photodesk.core.organize.tags import TagService
 from photodesk.core.organize.timeline import TimelineService
 from photodesk.core.people.service import PeopleService
-from photodesk.core.remote_jobs import RemoteWorkers
 from photodesk.core.search.duplicates import DuplicateService
 from photodesk.core.search.query import SearchService
 from photodesk.core.sharing.grants import ShareService
 from photodesk.core.sync.service import SyncService
+from photodesk.core.workers.remote import RemoteWorkers
 
 if TYPE_CHECKING:
     from photodesk.core.search.smart import SmartSearch

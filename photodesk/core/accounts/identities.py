@@ -6,15 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from photodesk.core.accounts.service import Account, AccountService, normalize_email
-from photodesk.core.catalog.db.schema import User, UserIdentity
+from photodesk.core.catalog.db import users as user_repo
 from photodesk.core.catalog.errors import Forbidden, InvalidInput
 
 if TYPE_CHECKING:
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.store import Session, Store
 
 
 @dataclass(frozen=True)
@@ -58,35 +55,24 @@ class IdentityService:
             raise InvalidInput("the identity has no issuer or subject")
         now = datetime.now()
         with self._store.write() as s:
-            link = s.scalars(
-                select(UserIdentity).where(
-                    UserIdentity.issuer == ident.issuer, UserIdentity.subject == ident.subject
-                )
-            ).first()
-            user: User | None
-            if link is None:
-                user = self._match(s, ident, auto_register, now)
-                link = UserIdentity(
-                    user_id=user.id, issuer=ident.issuer, subject=ident.subject, created_at=now
-                )
-                s.add(link)
-            else:
-                user = s.get(User, link.user_id)
-            if user is None:  # cannot happen with the foreign key; be safe
+            uid = user_repo.identity_user(s, ident.issuer, ident.subject)
+            if uid is None:
+                uid = self._match(s, ident, auto_register, now)
+                user_repo.add_identity(s, uid, ident.issuer, ident.subject, now)
+            elif not user_repo.exists(s, uid):  # cannot happen with the foreign key; be safe
                 raise Forbidden("the linked account no longer exists")
-            link.email = ident.email
-            link.last_login_at = now
-            if ident.name:
-                user.name = ident.name.strip()[:200]
-            if ident.has_quota:
-                user.quota_bytes = ident.quota_bytes
-            s.flush()
-            uid = user.id
+            user_repo.record_login(s, ident.issuer, ident.subject, ident.email, now)
+            user_repo.set_profile(
+                s,
+                uid,
+                name=ident.name.strip()[:200] if ident.name else None,
+                quota=(ident.quota_bytes,) if ident.has_quota else None,
+            )
         return self._accounts.get(uid)
 
     def _match(
         self, s: Session, ident: ExternalIdentity, auto_register: bool, now: datetime
-    ) -> User:
+    ) -> int:
         if not ident.email:
             raise Forbidden(
                 "the identity provider sent no email address, so this sign-in cannot be matched "
@@ -101,23 +87,19 @@ class IdentityService:
                 f"the identity provider has not verified the email address {email}; "
                 "photodesk links accounts only by a verified email"
             )
-        user = s.scalars(select(User).where(User.email == email)).first()
-        if user is not None:
-            other = s.scalar(
-                select(UserIdentity.id).where(
-                    UserIdentity.user_id == user.id, UserIdentity.issuer == ident.issuer
-                )
-            )
-            if other is not None:
+        uid = user_repo.id_by_email(s, email)
+        if uid is not None:
+            if user_repo.linked_at(s, uid, ident.issuer):
                 raise Forbidden(
                     f"the account {email} is already linked to another identity at this provider"
                 )
-            return user
+            return uid
         if not auto_register:
             raise Forbidden(
                 f"there is no photodesk account for {email}; ask the server's admin to create one"
             )
-        user = User(
+        return user_repo.add(
+            s,
             email=email,
             name=(ident.name or "").strip()[:200],
             is_admin=False,
@@ -125,18 +107,7 @@ class IdentityService:
             quota_bytes=ident.quota_bytes if ident.has_quota else None,
             created_at=now,
         )
-        s.add(user)
-        s.flush()
-        return user
 
     def links(self, user_id: int) -> list[IdentityLink]:
         with self._store.read() as s:
-            rows = s.scalars(
-                select(UserIdentity)
-                .where(UserIdentity.user_id == user_id)
-                .order_by(UserIdentity.id)
-            )
-            return [
-                IdentityLink(r.user_id, r.issuer, r.subject, r.email, r.created_at, r.last_login_at)
-                for r in rows
-            ]
+            return [IdentityLink(*row) for row in user_repo.identities(s, user_id)]

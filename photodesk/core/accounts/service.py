@@ -5,27 +5,26 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-
-from sqlalchemy import delete, func, select, update
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from photodesk.core.catalog.db import assets as asset_repo
-from photodesk.core.catalog.db.schema import ApiKey, Asset, User, UserSession
+from photodesk.core.catalog.db import grants as grant_repo
+from photodesk.core.catalog.db import users as user_repo
 from photodesk.core.catalog.errors import Conflict, InvalidInput, LibraryError, NotFound
-from photodesk.core.catalog.types import AssetQuery, AssetRecord
+from photodesk.core.catalog.types import Account, ApiKeyInfo, AssetQuery, AssetRecord, KeyGrant
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement
-
     from photodesk.core.accounts.identities import IdentityService
     from photodesk.core.accounts.totp import TotpService
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.db.users import LiveSession
+    from photodesk.core.catalog.store import Session, Store
     from photodesk.core.media.thumbnails import ThumbnailStore
 
+_T = TypeVar("_T")
 MIN_PASSWORD = 8
 SESSION_DAYS = 30
 KEY_PREFIX = "pd_"
@@ -38,41 +37,6 @@ _TOUCH_EVERY = timedelta(minutes=5)  # how stale last-used stamps may be (saves 
 
 class QuotaExceeded(Conflict):
     """An upload would take the user past their storage quota."""
-
-
-@dataclass(frozen=True)
-class Account:
-    """A user as front ends see it (never with the password hash)."""
-
-    id: int
-    email: str
-    name: str
-    is_admin: bool
-    quota_bytes: int | None
-    storage_label: str | None
-    has_password: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ApiKeyInfo:
-    """An API key's public facts; the secret itself is shown once, when created."""
-
-    id: int
-    user_id: int
-    name: str
-    prefix: str
-    permissions: tuple[str, ...]
-    created_at: datetime
-    last_used_at: datetime | None
-
-
-@dataclass(frozen=True)
-class KeyGrant:
-    """Who an API key acts for, and what it may do."""
-
-    user: Account
-    key: ApiKeyInfo
 
 
 def sha256(secret: str) -> str:
@@ -115,37 +79,10 @@ def _check_password(password: str) -> None:
         raise InvalidInput("a password may have at most 1024 characters")
 
 
-def _account(u: User) -> Account:
-    return Account(
-        id=u.id,
-        email=u.email,
-        name=u.name or "",
-        is_admin=bool(u.is_admin),
-        quota_bytes=u.quota_bytes,
-        storage_label=u.storage_label,
-        has_password=u.password_hash is not None,
-        created_at=u.created_at,
-    )
-
-
-def _key_info(k: ApiKey) -> ApiKeyInfo:
-    return ApiKeyInfo(
-        id=k.id,
-        user_id=k.user_id,
-        name=k.name,
-        prefix=k.prefix,
-        permissions=tuple(k.permissions or ()),
-        created_at=k.created_at,
-        last_used_at=k.last_used_at,
-    )
-
-
 class ReadGrants(Protocol):
     """What read access asks of sharing (``lib.shares``): who else may see an asset."""
 
     def grants_read(self, user_id: int, asset_id: int) -> bool: ...
-
-    def read_condition(self, user_id: int) -> ColumnElement[bool]: ...
 
 
 class AccountService:
@@ -194,13 +131,12 @@ class AccountService:
             )
         hashed = password_hasher().hash(password) if password is not None else None
         with self._store.write() as s:
-            if s.scalar(select(User.id).where(User.email == email)) is not None:
+            if user_repo.id_by_email(s, email) is not None:
                 raise Conflict(f"there is already a user {email}")
-            if storage_label and s.scalar(
-                select(User.id).where(User.storage_label == storage_label)
-            ):
+            if storage_label and user_repo.label_taken(s, storage_label):
                 raise Conflict(f"the storage label {storage_label!r} is taken")
-            user = User(
+            return user_repo.add(
+                s,
                 email=email,
                 name=name.strip(),
                 is_admin=admin,
@@ -209,9 +145,6 @@ class AccountService:
                 storage_label=storage_label,
                 created_at=datetime.now(),
             )
-            s.add(user)
-            s.flush()
-            return user.id
 
     def claim_owner(self, email: str, password: str, *, admin: bool = True, name: str = "") -> int:
         """Make the desktop library's hidden owner (``local@photodesk``) a real account that can
@@ -220,54 +153,55 @@ class AccountService:
         _check_password(password)
         hashed = password_hasher().hash(password)
         with self._store.write() as s:
-            owner = s.get(User, self._store.owner_id)
+            owner = user_repo.get(s, self._store.owner_id)
             if owner is None or owner.email != HIDDEN_OWNER:
                 raise Conflict(
                     f"this library's owner is {owner.email if owner else '?'} already; "
                     "add other users without --owner"
                 )
-            if s.scalar(select(User.id).where(User.email == email)) is not None:
+            if user_repo.id_by_email(s, email) is not None:
                 raise Conflict(f"there is already a user {email}")
-            owner.email, owner.password_hash = email, hashed
-            owner.is_admin = admin or owner.is_admin
-            owner.name = name.strip() or owner.name
+            user_repo.claim(s, owner.id, email, hashed, admin, name.strip())
             return owner.id
 
     def list_users(self) -> list[Account]:
         with self._store.read() as s:
-            return [_account(u) for u in s.scalars(select(User).order_by(User.id))]
+            return user_repo.all_accounts(s)
 
     def get(self, user_id: int) -> Account:
         with self._store.read() as s:
-            u = s.get(User, user_id)
-            if u is None:
-                raise NotFound(f"no user with id {user_id}")
-            return _account(u)
+            found = user_repo.get(s, user_id)
+        if found is None:
+            raise NotFound(f"no user with id {user_id}")
+        return found
 
     def by_email(self, email: str) -> Account:
         with self._store.read() as s:
-            u = s.scalars(select(User).where(User.email == email.strip().lower())).first()
-            if u is None:
-                raise NotFound(f"no user {email}")
-            return _account(u)
+            found = user_repo.by_email(s, email.strip().lower())
+        if found is None:
+            raise NotFound(f"no user {email}")
+        return found
 
     def set_password(self, user_id: int, password: str) -> None:
         """Change a password; every session of the user ends (API keys stay)."""
         _check_password(password)
         hashed = password_hasher().hash(password)
         with self._store.write() as s:
-            if s.get(User, user_id) is None:
-                raise NotFound(f"no user with id {user_id}")
-            s.execute(update(User).where(User.id == user_id).values(password_hash=hashed))
-            s.execute(delete(UserSession).where(UserSession.user_id == user_id))
+            self._known(s, user_id)
+            user_repo.set_password_hash(s, user_id, hashed)
+            user_repo.delete_sessions_of(s, user_id)
 
     def set_quota(self, user_id: int, quota_bytes: int | None) -> None:
         if quota_bytes is not None and quota_bytes < 0:
             raise InvalidInput("a quota cannot be negative")
         with self._store.write() as s:
-            if s.get(User, user_id) is None:
-                raise NotFound(f"no user with id {user_id}")
-            s.execute(update(User).where(User.id == user_id).values(quota_bytes=quota_bytes))
+            self._known(s, user_id)
+            user_repo.set_quota(s, user_id, quota_bytes)
+
+    @staticmethod
+    def _known(s: Session, user_id: int) -> None:
+        if not user_repo.exists(s, user_id):
+            raise NotFound(f"no user with id {user_id}")
 
     def verify_password(self, email: str, password: str) -> Account | None:
         """The user if the password is right, else None (as slow for unknown users)."""
@@ -279,9 +213,8 @@ class AccountService:
         except InvalidInput:
             email = ""
         with self._store.read() as s:
-            u = s.scalars(select(User).where(User.email == email)).first() if email else None
-            stored = u.password_hash if u is not None else None
-            account = _account(u) if u is not None else None
+            found = user_repo.password_hash(s, email) if email else None
+        account, stored = found if found is not None else (None, None)
         try:
             ph.verify(stored or _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
@@ -290,71 +223,65 @@ class AccountService:
             return None
         if ph.check_needs_rehash(stored):
             with self._store.write() as s:
-                s.execute(
-                    update(User)
-                    .where(User.id == account.id)
-                    .values(password_hash=ph.hash(password))
-                )
+                user_repo.set_password_hash(s, account.id, ph.hash(password))
         return account
 
-    # -- sessions ----------------------------------------------------------------------------
+    # -- sessions and API keys: a secret's hash finds its row; last-used stamps lag a little -----
+
+    def _resolve(
+        self,
+        secret: str,
+        find: Callable[[Session, str, datetime], tuple[_T, datetime | None] | None],
+        touch: Callable[[Session, _T, datetime], None],
+    ) -> _T | None:
+        """What ``find`` makes of a secret's hash (None: unknown or dead); ``touch`` runs in a
+        write when its last-used stamp is older than ``_TOUCH_EVERY``."""
+        if not secret or len(secret) > 200:
+            return None
+        now = datetime.now()
+        with self._store.read() as s:
+            found = find(s, sha256(secret), now)
+        if found is None:
+            return None
+        value, last = found
+        if last is None or now - last > _TOUCH_EVERY:
+            with self._store.write() as s:
+                touch(s, value, now)
+        return value
 
     def create_session(self, user_id: int, *, days: int = SESSION_DAYS) -> str:
         """A new login session; returns its token (only its hash is kept)."""
         token = secrets.token_urlsafe(32)
         now = datetime.now()
         with self._store.write() as s:
-            if s.get(User, user_id) is None:
-                raise NotFound(f"no user with id {user_id}")
-            s.add(
-                UserSession(
-                    user_id=user_id,
-                    token_hash=sha256(token),
-                    created_at=now,
-                    expires_at=now + timedelta(days=days),
-                    last_seen_at=now,
-                )
-            )
+            self._known(s, user_id)
+            user_repo.add_session(s, user_id, sha256(token), now, now + timedelta(days=days))
         return token
 
     def resolve_session(self, token: str) -> Account | None:
         """The user of a live session token, or None; sessions slide forward while used."""
-        if not token or len(token) > 200:
-            return None
-        now = datetime.now()
-        with self._store.read() as s:
-            row = s.execute(
-                select(UserSession, User)
-                .join(User, User.id == UserSession.user_id)
-                .where(UserSession.token_hash == sha256(token))
-            ).first()
-            if row is None:
+
+        def find(s: Session, token_hash: str, now: datetime) -> tuple[LiveSession, datetime] | None:
+            found = user_repo.session_by_hash(s, token_hash)
+            if found is None or found.expires_at <= now:
                 return None
-            sess, user = row
-            if sess.expires_at <= now:
-                return None
-            account, sid, seen = _account(user), sess.id, sess.last_seen_at
-            lifetime = sess.expires_at - sess.last_seen_at
-        if now - seen > _TOUCH_EVERY:
-            with self._store.write() as s:
-                s.execute(
-                    update(UserSession)
-                    .where(UserSession.id == sid)
-                    .values(last_seen_at=now, expires_at=now + lifetime)
-                )
-        return account
+            return found, found.last_seen_at
+
+        def slide(s: Session, found: LiveSession, now: datetime) -> None:
+            lifetime = found.expires_at - found.last_seen_at
+            user_repo.slide_session(s, found.id, now, now + lifetime)
+
+        live = self._resolve(token, find, slide)
+        return live.user if live is not None else None
 
     def revoke_session(self, token: str) -> None:
         with self._store.write() as s:
-            s.execute(delete(UserSession).where(UserSession.token_hash == sha256(token)))
+            user_repo.delete_session(s, sha256(token))
 
     def purge_sessions(self) -> int:
         """Forget expired sessions; returns how many."""
         with self._store.write() as s:
-            result = s.execute(delete(UserSession).where(UserSession.expires_at <= datetime.now()))
-            return int(getattr(result, "rowcount", 0) or 0)
-
-    # -- API keys ----------------------------------------------------------------------------
+            return user_repo.purge_sessions(s, datetime.now())
 
     def create_api_key(
         self, user_id: int, name: str = "", permissions: tuple[str, ...] | list[str] = ("all",)
@@ -368,55 +295,40 @@ class AccountService:
             raise InvalidInput(f"not a permission name: {bad[0]!r}")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         with self._store.write() as s:
-            if s.get(User, user_id) is None:
-                raise NotFound(f"no user with id {user_id}")
-            s.add(
-                ApiKey(
-                    user_id=user_id,
-                    name=name.strip()[:200],
-                    key_hash=sha256(secret),
-                    prefix=secret[: len(KEY_PREFIX) + 6],
-                    permissions=list(perms),
-                    created_at=datetime.now(),
-                )
+            self._known(s, user_id)
+            user_repo.add_api_key(
+                s,
+                user_id,
+                name=name.strip()[:200],
+                key_hash=sha256(secret),
+                prefix=secret[: len(KEY_PREFIX) + 6],
+                permissions=list(perms),
+                created_at=datetime.now(),
             )
         return secret
 
     def list_api_keys(self, user_id: int | None = None) -> list[ApiKeyInfo]:
         with self._store.read() as s:
-            stmt = select(ApiKey).order_by(ApiKey.id)
-            if user_id is not None:
-                stmt = stmt.where(ApiKey.user_id == user_id)
-            return [_key_info(k) for k in s.scalars(stmt)]
+            return user_repo.api_keys(s, user_id)
 
     def resolve_api_key(self, secret: str) -> KeyGrant | None:
         """The user and key behind a secret, or None."""
-        if not secret or len(secret) > 200:
-            return None
-        now = datetime.now()
-        with self._store.read() as s:
-            row = s.execute(
-                select(ApiKey, User)
-                .join(User, User.id == ApiKey.user_id)
-                .where(ApiKey.key_hash == sha256(secret))
-            ).first()
-            if row is None:
-                return None
-            key, user = row
-            grant = KeyGrant(user=_account(user), key=_key_info(key))
-        last = grant.key.last_used_at
-        if last is None or now - last > _TOUCH_EVERY:
-            with self._store.write() as s:
-                s.execute(update(ApiKey).where(ApiKey.id == grant.key.id).values(last_used_at=now))
-        return grant
+
+        def find(
+            s: Session, key_hash: str, now: datetime
+        ) -> tuple[KeyGrant, datetime | None] | None:
+            grant = user_repo.api_key_by_hash(s, key_hash)
+            return None if grant is None else (grant, grant.key.last_used_at)
+
+        def touch(s: Session, grant: KeyGrant, now: datetime) -> None:
+            user_repo.touch_api_key(s, grant.key.id, now)
+
+        return self._resolve(secret, find, touch)
 
     def revoke_api_key(self, key_id: int, *, user_id: int | None = None) -> None:
         """Delete a key (only the given user's, when ``user_id`` is set)."""
         with self._store.write() as s:
-            stmt = delete(ApiKey).where(ApiKey.id == key_id)
-            if user_id is not None:
-                stmt = stmt.where(ApiKey.user_id == user_id)
-            if not getattr(s.execute(stmt), "rowcount", 0):
+            if not user_repo.delete_api_key(s, key_id, user_id):
                 raise NotFound(f"no API key with id {key_id}")
 
     # -- storage -----------------------------------------------------------------------------
@@ -433,7 +345,7 @@ class AccountService:
 
     def usage_bytes(self, user_id: int) -> int:
         with self._store.read() as s:
-            return int(s.scalar(select(func.sum(Asset.size)).where(Asset.owner_id == user_id)) or 0)
+            return user_repo.usage_bytes(s, user_id)
 
     def check_quota(self, user_id: int, incoming_bytes: int) -> None:
         """Raise QuotaExceeded if ``incoming_bytes`` more would pass the user's quota."""
@@ -452,7 +364,7 @@ class AccountService:
     def can_read(self, user_id: int, asset_id: int) -> bool:
         """Whether this user may see this asset: owns it, or an album shared with them holds it."""
         with self._store.read() as s:
-            owner = s.scalar(select(Asset.owner_id).where(Asset.id == asset_id))
+            owner = grant_repo.asset_owner(s, asset_id)
         if owner is None:
             return False
         return owner == user_id or self._shares.grants_read(user_id, asset_id)
@@ -477,13 +389,10 @@ class AccountService:
     ) -> list[AssetRecord]:
         """The user's assets matching ``query`` (a page: ``query.limit`` rows after ``offset``);
         ``include_shared`` adds the others ``can_read`` lets them see (albums shared with them)."""
-        also = self._shares.read_condition(user_id) if include_shared else None
-        stmt = asset_repo.filtered(user_id, query or AssetQuery(), also=also)
-        if offset:
-            stmt = stmt.offset(offset)
         with self._store.read() as s:
-            ids: list[int] = list(s.scalars(stmt))
-            return asset_repo.records(s, ids)
+            return grant_repo.readable_records(
+                s, user_id, query or AssetQuery(), offset=offset, include_shared=include_shared
+            )
 
     def thumbnail_path(self, user_id: int, asset_id: int, *, preview: bool = False) -> Path | None:
         """The cached thumbnail (or preview) file of a readable asset, if it has been made."""

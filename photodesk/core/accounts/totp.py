@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import delete, func, select, update
-
-from photodesk.core.catalog.db.schema import User, UserRecoveryCode, UserTotp
+from photodesk.core.catalog.db import two_factor as totp_repo
+from photodesk.core.catalog.db import users as user_repo
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -123,41 +122,32 @@ class TotpService:
 
     def status(self, user_id: int) -> TotpStatus:
         with self._store.read() as s:
-            row = s.get(UserTotp, user_id)
-            left = s.scalar(
-                select(func.count())
-                .select_from(UserRecoveryCode)
-                .where(UserRecoveryCode.user_id == user_id, UserRecoveryCode.used_at.is_(None))
-            )
+            row = totp_repo.get(s, user_id)
             enabled = row is not None and row.enabled
-            return TotpStatus(
-                enabled=enabled,
-                recovery_codes_left=int(left or 0) if enabled else 0,
-                enabled_at=row.enabled_at if row is not None and enabled else None,
-            )
+            left = totp_repo.codes_left(s, user_id) if enabled else 0
+        return TotpStatus(
+            enabled=enabled,
+            recovery_codes_left=left,
+            enabled_at=row.enabled_at if row is not None and enabled else None,
+        )
 
     def is_enabled(self, user_id: int) -> bool:
         with self._store.read() as s:
-            row = s.get(UserTotp, user_id)
-            return row is not None and row.enabled
+            row = totp_repo.get(s, user_id)
+        return row is not None and row.enabled
 
     def begin(self, user_id: int, issuer: str = "photodesk") -> TotpSetup:
         """Start enrolment with a new secret; two-factor is on only after ``confirm``."""
         secret = new_secret()
         with self._store.write() as s:
-            user = s.get(User, user_id)
+            user = user_repo.get(s, user_id)
             if user is None:
                 raise NotFound(f"no user with id {user_id}")
-            row = s.get(UserTotp, user_id)
+            row = totp_repo.get(s, user_id)
             if row is not None and row.enabled:
                 raise Conflict("two-factor sign-in is already on; turn it off first")
-            if row is None:
-                s.add(UserTotp(user_id=user_id, secret=secret, enabled=False,
-                               created_at=datetime.now()))  # fmt: skip
-            else:
-                row.secret, row.last_step, row.created_at = secret, None, datetime.now()
-            email = user.email
-        return TotpSetup(secret=secret, uri=otpauth_uri(secret, email, issuer))
+            totp_repo.start(s, user_id, secret, datetime.now())
+        return TotpSetup(secret=secret, uri=otpauth_uri(secret, user.email, issuer))
 
     def confirm(self, user_id: int, code: str) -> list[str]:
         """Turn two-factor on once the app shows the right code; returns the recovery codes.
@@ -167,7 +157,7 @@ class TotpService:
         codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
         now = datetime.now()
         with self._store.write() as s:
-            row = s.get(UserTotp, user_id)
+            row = totp_repo.get(s, user_id)
             if row is None:
                 raise InvalidInput("start two-factor enrolment first")
             if row.enabled:
@@ -175,12 +165,8 @@ class TotpService:
             step = match_step(row.secret, code, self.clock())
             if step is None:
                 raise InvalidInput("that code is not right; check the phone's clock and try again")
-            row.enabled, row.enabled_at, row.last_step = True, now, step
-            s.execute(delete(UserRecoveryCode).where(UserRecoveryCode.user_id == user_id))
-            s.add_all(
-                UserRecoveryCode(user_id=user_id, code_hash=_hash_code(c), created_at=now)
-                for c in codes
-            )
+            totp_repo.enable(s, user_id, step, now)
+            totp_repo.replace_codes(s, user_id, [_hash_code(c) for c in codes], now)
         return codes
 
     def verify(self, user_id: int, code: str) -> bool:
@@ -189,56 +175,32 @@ class TotpService:
             return False
         digits = code.strip().replace(" ", "")
         with self._store.write() as s:
-            row = s.get(UserTotp, user_id)
+            row = totp_repo.get(s, user_id)
             if row is None or not row.enabled:
                 return False
             if digits.isdigit() and len(digits) == DIGITS:  # else: a recovery code
                 step = match_step(row.secret, digits, self.clock(), after=row.last_step)
                 if step is None:
                     return False
-                # Conditional update: of two racing logins with one code, one wins.
-                done = s.execute(
-                    update(UserTotp)
-                    .where(
-                        UserTotp.user_id == user_id,
-                        (UserTotp.last_step.is_(None)) | (UserTotp.last_step < step),
-                    )
-                    .values(last_step=step)
-                )
-                return bool(getattr(done, "rowcount", 0))
-            used = s.execute(
-                update(UserRecoveryCode)
-                .where(
-                    UserRecoveryCode.user_id == user_id,
-                    UserRecoveryCode.code_hash == _hash_code(code),
-                    UserRecoveryCode.used_at.is_(None),
-                )
-                .values(used_at=datetime.now())
-            )
-            return bool(getattr(used, "rowcount", 0))
+                return totp_repo.use_step(s, user_id, step)
+            return totp_repo.use_code(s, user_id, _hash_code(code), datetime.now())
 
     def new_recovery_codes(self, user_id: int) -> list[str]:
         """Replace the recovery codes (the old ones stop working); shown once."""
         codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
         now = datetime.now()
         with self._store.write() as s:
-            row = s.get(UserTotp, user_id)
+            row = totp_repo.get(s, user_id)
             if row is None or not row.enabled:
                 raise InvalidInput("two-factor sign-in is off")
-            s.execute(delete(UserRecoveryCode).where(UserRecoveryCode.user_id == user_id))
-            s.add_all(
-                UserRecoveryCode(user_id=user_id, code_hash=_hash_code(c), created_at=now)
-                for c in codes
-            )
+            totp_repo.replace_codes(s, user_id, [_hash_code(c) for c in codes], now)
         return codes
 
     def disable(self, user_id: int) -> bool:
         """Turn two-factor off (and forget the secret and codes); False if it was off."""
         with self._store.write() as s:
-            if s.get(User, user_id) is None:
+            if not user_repo.exists(s, user_id):
                 raise NotFound(f"no user with id {user_id}")
-            row = s.get(UserTotp, user_id)
-            was_on = row is not None and row.enabled
-            s.execute(delete(UserRecoveryCode).where(UserRecoveryCode.user_id == user_id))
-            s.execute(delete(UserTotp).where(UserTotp.user_id == user_id))
-            return was_on
+            row = totp_repo.get(s, user_id)
+            totp_repo.remove(s, user_id)
+        return row is not None and row.enabled

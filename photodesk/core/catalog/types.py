@@ -191,3 +191,181 @@ class PlaceName:
     country: str
     latitude: float
     longitude: float
+
+
+# -- accounts (the repositories build these; accounts.service re-exports them) ---------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as front ends see it (never with the password hash)."""
+
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+    quota_bytes: int | None
+    storage_label: str | None
+    has_password: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """An API key's public facts; the secret itself is shown once, when created."""
+
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    permissions: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """Who an API key acts for, and what it may do."""
+
+    user: Account
+    key: ApiKeyInfo
+
+
+# -- sharing (the repositories build these; sharing.grants and sharing.links re-export them) ------
+
+
+@dataclass(frozen=True)
+class AlbumGrant:
+    """One user's access to someone else's album."""
+
+    album_id: int
+    album_name: str
+    user_id: int
+    email: str
+    role: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SharedAlbum:
+    """An album as a user sees it: their own (role ``owner``) or shared with them."""
+
+    id: int
+    name: str
+    description: str
+    owner_id: int
+    owner_email: str
+    role: str  # owner | editor | viewer
+    asset_count: int
+    cover_asset_id: int | None
+    created_at: datetime
+    owner_name: str = ""
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    """A public link's facts (the key is the secret that opens it)."""
+
+    id: int
+    owner_id: int
+    key: str
+    slug: str | None
+    album_id: int | None
+    album_name: str | None
+    title: str
+    has_password: bool
+    expires_at: datetime | None
+    allow_download: bool
+    allow_upload: bool
+    show_metadata: bool
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def active(self, now: datetime | None = None) -> bool:
+        now = now or datetime.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True)
+class LinkItem:
+    """What a public gallery needs of one photo (no paths, no metadata)."""
+
+    id: int
+    kind: str
+    mime: str
+    width: int | None
+    height: int | None
+    duration: float | None
+    filename: str
+
+
+@dataclass(frozen=True)
+class LinkFile:
+    """What serving one file of a link needs (one query; no tags, albums or people)."""
+
+    id: int
+    kind: str
+    file_type: str
+    mime: str
+    checksum: str
+    path: str
+    orientation: int | None
+    offline: bool
+
+
+# -- WebDAV (the repository builds these; dav.space re-exports them) ------------------------------
+
+
+@dataclass(frozen=True)
+class DavItem:
+    """One name of the space as clients see it."""
+
+    path: str  # "" is the root
+    is_dir: bool
+    size: int
+    sha1: str | None
+    content_type: str | None
+    modified_at: datetime
+    created_at: datetime
+    asset_id: int | None = None
+    props: dict[str, str] = field(default_factory=dict)  # dead properties: "{ns}name" -> XML
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def etag(self) -> str:
+        if self.is_dir:
+            return f'"d{int(self.modified_at.timestamp() * 1e6):x}"'
+        return f'"{self.sha1 or "e"}"'
+
+
+# -- people (the repositories build these; people.service re-exports them) ------------------------
+
+PersonId = NewType("PersonId", int)
+FaceId = NewType("FaceId", int)
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """A person (named, or an unnamed cluster) as the people grid shows it."""
+
+    id: PersonId
+    name: str
+    face_count: int
+    photo_count: int
+    cover_face_id: FaceId | None
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    """One detected face: its photo, its box (0-1 on the upright image) and its person."""
+
+    id: FaceId
+    asset_id: AssetId
+    person_id: PersonId | None
+    box: tuple[float, float, float, float]
+    score: float
+    assigned_by_user: bool

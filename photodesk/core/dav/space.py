@@ -11,16 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.schema import Asset, AssetFile, DavEntry
+from photodesk.core.catalog.db import dav as dav_repo
 from photodesk.core.catalog.errors import (
     Conflict,
     CorruptFile,
@@ -30,6 +25,7 @@ from photodesk.core.catalog.errors import (
     UnsupportedFormat,
 )
 from photodesk.core.catalog.events import Changes
+from photodesk.core.catalog.types import DavItem
 from photodesk.core.dav.locks import LockManager, is_below
 from photodesk.core.media.formats import MEDIA_EXTENSIONS
 
@@ -55,31 +51,6 @@ class MissingParent(Conflict):
 
 class PreconditionFailed(Conflict):
     """The destination exists and overwriting was refused (HTTP 412)."""
-
-
-@dataclass(frozen=True)
-class DavItem:
-    """One name of the space as clients see it."""
-
-    path: str  # "" is the root
-    is_dir: bool
-    size: int
-    sha1: str | None
-    content_type: str | None
-    modified_at: datetime
-    created_at: datetime
-    asset_id: int | None = None
-    props: dict[str, str] = field(default_factory=dict)  # dead properties: "{ns}name" -> XML
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-    @property
-    def etag(self) -> str:
-        if self.is_dir:
-            return f'"d{int(self.modified_at.timestamp() * 1e6):x}"'
-        return f'"{self.sha1 or "e"}"'
 
 
 def norm_path(text: str) -> str:
@@ -109,51 +80,6 @@ def is_media_name(path: str) -> bool:
     return os.path.splitext(path)[1].lower() in MEDIA_EXTENSIONS
 
 
-def _item(row: DavEntry) -> DavItem:
-    return DavItem(
-        row.path,
-        bool(row.is_dir),
-        int(row.size or 0),
-        row.sha1,
-        row.content_type,
-        row.modified_at,
-        row.created_at,
-        row.asset_id,
-        dict(row.props or {}),
-    )
-
-
-def _under(owner_id: int, path: str) -> ColumnElement[bool]:
-    """The SQL condition for ``path`` and everything below it."""
-    cond = DavEntry.owner_id == owner_id
-    if path == "":
-        return cond
-    return cond & ((DavEntry.path == path) | DavEntry.path.startswith(path + "/", autoescape=True))
-
-
-def _trash_unnamed(s: Session, owner_id: int, assets: set[int | None]) -> list[int]:
-    """Move to the trash those of ``assets`` that no name of the space shows any more."""
-    wanted = {a for a in assets if a is not None}
-    if not wanted:
-        return []
-    still = set(
-        s.scalars(
-            select(DavEntry.asset_id).where(
-                DavEntry.owner_id == owner_id, DavEntry.asset_id.in_(wanted)
-            )
-        ).all()
-    )
-    trash = sorted(wanted - still)
-    if trash:
-        s.execute(
-            update(Asset)
-            .where(Asset.owner_id == owner_id, Asset.id.in_(trash))
-            .where(Asset.trashed_at.is_(None))
-            .values(trashed_at=datetime.now(), updated_at=datetime.now())
-        )
-    return trash
-
-
 class DavSpace:
     """The accounts' WebDAV spaces (``lib.dav``); every call names the acting account."""
 
@@ -170,42 +96,25 @@ class DavSpace:
             now = datetime.now().replace(microsecond=0)
             return DavItem("", True, 0, None, None, now, now)
         with self._store.read() as s:
-            row = s.scalars(
-                select(DavEntry).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
-            ).first()
-            return _item(row) if row is not None else None
+            return dav_repo.entry(s, owner_id, path)
 
     def children(self, owner_id: int, path: str) -> list[DavItem]:
-        prefix = path + "/" if path else ""
         with self._store.read() as s:
-            rows = s.scalars(
-                select(DavEntry)
-                .where(_under(owner_id, path), DavEntry.path != path)
-                .order_by(DavEntry.path)
-            ).all()
-            return [_item(r) for r in rows if "/" not in r.path[len(prefix) :]]
+            return dav_repo.children(s, owner_id, path)
 
     def file_path(self, owner_id: int, item: DavItem) -> Path:
         """The file on disk with this item's bytes (the asset's original, or the plain file)."""
         with self._store.read() as s:
-            row = s.scalars(
-                select(DavEntry).where(DavEntry.owner_id == owner_id, DavEntry.path == item.path)
-            ).first()
-            if row is None or row.is_dir:
-                raise NotFound(f"/{item.path} is not a file")
-            if row.blob:
-                return self.plain_dir(owner_id) / row.blob
-            sha1 = row.sha1
-            files = s.execute(
-                select(AssetFile.path, AssetFile.checksum, AssetFile.role).where(
-                    AssetFile.asset_id == row.asset_id, AssetFile.missing.is_(False)
-                )
-            ).all()
+            source = dav_repo.file_source(s, owner_id, item.path)
+        if source is None or source.is_dir:
+            raise NotFound(f"/{item.path} is not a file")
+        if source.blob:
+            return self.plain_dir(owner_id) / source.blob
         # The very bytes uploaded (a Live Photo's video is a file of its still), else the original.
-        for wanted in (lambda f: f.checksum == sha1, lambda f: f.role == "original"):
-            for f in files:
-                if wanted(f) and os.path.isfile(f.path):
-                    return Path(f.path)
+        for wanted in (lambda c, r: c == source.sha1, lambda c, r: r == "original"):
+            for path, checksum, role in source.files:
+                if wanted(checksum, role) and os.path.isfile(path):
+                    return Path(path)
         raise NotFound(f"the file of /{item.path} is missing from the library")
 
     def plain_dir(self, owner_id: int) -> Path:
@@ -214,12 +123,7 @@ class DavSpace:
     def plain_bytes(self, owner_id: int) -> int:
         """What the account's plain files take (they count toward its quota)."""
         with self._store.read() as s:
-            total = s.scalar(
-                select(func.sum(DavEntry.size)).where(
-                    DavEntry.owner_id == owner_id, DavEntry.blob.is_not(None)
-                )
-            )
-        return int(total or 0)
+            return dav_repo.plain_bytes(s, owner_id)
 
     def quota(self, owner_id: int) -> tuple[int, int]:
         """(bytes used, bytes still available) for the account (RFC 4331's quota properties)."""
@@ -312,28 +216,18 @@ class DavSpace:
         modified_at: datetime | None = None,
     ) -> bool:
         now = datetime.now()
-        old_blob: str | None = None
         with self._store.write() as s:
-            row = s.scalars(
-                select(DavEntry).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
-            ).first()
-            created = row is None
-            if row is None:
-                row = DavEntry(owner_id=owner_id, path=path, is_dir=False, created_at=now)
-                s.add(row)
-            elif row.is_dir:
+            bound = dav_repo.bind(
+                s, owner_id, path, asset_id=asset_id, blob=blob, size=size, sha1=sha1,
+                modified_at=modified_at or now, now=now,
+            )  # fmt: skip
+            if bound is None:
                 raise Exists(f"/{path} is a folder")
-            old_blob, old_asset = row.blob, row.asset_id
-            row.asset_id, row.blob, row.size, row.sha1 = asset_id, blob, size, sha1
-            row.modified_at = modified_at or now
-            s.flush()
-            # new content under an old name: the photo it showed goes to the trash, as on DELETE
-            trashed = _trash_unnamed(s, owner_id, {old_asset} - {asset_id, None})
-        if trashed:
-            self._store.events.publish(Changes(assets=frozenset(trashed)))
-        if old_blob:
-            (self.plain_dir(owner_id) / old_blob).unlink(missing_ok=True)
-        return created
+        if bound.trashed:
+            self._store.events.publish(Changes(assets=frozenset(bound.trashed)))
+        if bound.old_blob:
+            (self.plain_dir(owner_id) / bound.old_blob).unlink(missing_ok=True)
+        return bound.created
 
     def touch(self, owner_id: int, path: str) -> None:
         """An empty plain file (locking a name that does not exist creates one)."""
@@ -354,17 +248,8 @@ class DavSpace:
         self._need_folder(owner_id, parent_of(path))
         now = datetime.now()
         with self._store.write() as s:  # checked again under the writer: clients MKCOL in parallel
-            taken = s.scalar(
-                select(DavEntry.id).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
-            )
-            if taken is not None:
+            if not dav_repo.add_folder(s, owner_id, path, now):
                 raise Exists(f"/{path} exists already")
-            s.add(
-                DavEntry(
-                    owner_id=owner_id, path=path, is_dir=True, size=0, modified_at=now,
-                    created_at=now,
-                )
-            )  # fmt: skip
 
     def delete(self, owner_id: int, path: str) -> None:
         """Remove a name (and all below it); assets no other name shows go to the trash."""
@@ -379,14 +264,10 @@ class DavSpace:
 
     def _remove(self, owner_id: int, path: str) -> list[str]:
         with self._store.write() as s:
-            rows = s.execute(
-                select(DavEntry.id, DavEntry.asset_id, DavEntry.blob).where(_under(owner_id, path))
-            ).all()
-            s.execute(delete(DavEntry).where(DavEntry.id.in_([r.id for r in rows])))
-            trash = _trash_unnamed(s, owner_id, {r.asset_id for r in rows})
+            blobs, trash = dav_repo.remove(s, owner_id, path)
         if trash:
             self._store.events.publish(Changes(assets=frozenset(trash)))
-        return [r.blob for r in rows if r.blob]
+        return blobs
 
     def transfer(
         self, owner_id: int, src: str, dst: str, *, move: bool, deep: bool, overwrite: bool
@@ -409,51 +290,29 @@ class DavSpace:
             if not overwrite:
                 raise PreconditionFailed(f"/{dst} exists")
             self.delete(owner_id, dst)
-        try:
-            if move:
-                self._move_rows(owner_id, src, dst)
-                self.locks.forget(owner_id, src)
-            else:
-                self._copy_rows(owner_id, src, dst, deep=deep)
-        except IntegrityError:  # a client created the destination meanwhile
-            raise Conflict(f"/{dst} was created meanwhile; try again") from None
+        if move:  # Conflict when a client created the destination meanwhile
+            with self._store.write() as s:
+                dav_repo.move(s, owner_id, src, dst)
+            self.locks.forget(owner_id, src)
+        else:
+            self._copy_rows(owner_id, src, dst, deep=deep)
         return not existed
 
-    def _move_rows(self, owner_id: int, src: str, dst: str) -> None:
-        with self._store.write() as s:
-            rows = s.scalars(select(DavEntry).where(_under(owner_id, src))).all()
-            old = {row.id: row.path for row in rows}
-            step = uuid.uuid4().hex  # two steps: no clash with the unique (owner, path) on the way
-            for row in rows:  # (no NUL: PostgreSQL text cannot hold one)
-                row.path = f"\x01moving-{step}-{row.id}"
-            s.flush()
-            for row in rows:
-                row.path = dst + old[row.id][len(src) :]
-
     def _copy_rows(self, owner_id: int, src: str, dst: str, *, deep: bool) -> None:
-        now = datetime.now()
         folder = self.plain_dir(owner_id)
         made: list[Path] = []
+
+        def copy_blob(blob: str) -> str:
+            new = uuid.uuid4().hex
+            shutil.copyfile(folder / blob, folder / new)
+            made.append(folder / new)
+            return new
+
         try:
             with self._store.write() as s:
-                rows = s.scalars(
-                    select(DavEntry).where(_under(owner_id, src) if deep else (
-                        (DavEntry.owner_id == owner_id) & (DavEntry.path == src)))
-                ).all()  # fmt: skip
-                for row in rows:
-                    blob = None
-                    if row.blob:
-                        blob = uuid.uuid4().hex
-                        shutil.copyfile(folder / row.blob, folder / blob)
-                        made.append(folder / blob)
-                    s.add(
-                        DavEntry(
-                            owner_id=owner_id, path=dst + row.path[len(src) :],
-                            is_dir=row.is_dir, asset_id=row.asset_id, blob=blob, size=row.size,
-                            sha1=row.sha1, content_type=row.content_type, props=row.props,
-                            modified_at=row.modified_at, created_at=now,
-                        )
-                    )  # fmt: skip
+                dav_repo.copy(
+                    s, owner_id, src, dst, deep=deep, now=datetime.now(), copy_blob=copy_blob
+                )
         except BaseException:
             for p in made:
                 p.unlink(missing_ok=True)
@@ -464,18 +323,8 @@ class DavSpace:
         if path == "":
             raise Forbidden("the root has no properties of its own")
         with self._store.write() as s:
-            row = s.scalars(
-                select(DavEntry).where(DavEntry.owner_id == owner_id, DavEntry.path == path)
-            ).first()
-            if row is None:
+            if not dav_repo.set_props(s, owner_id, path, changes):
                 raise NotFound(f"/{path} does not exist")
-            props = dict(row.props or {})
-            for name, value in changes:
-                if value is None:
-                    props.pop(name, None)
-                else:
-                    props[name] = value
-            row.props = props or None
 
 
 __all__ = [

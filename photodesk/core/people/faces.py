@@ -9,16 +9,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
 
-from photodesk.core.catalog.db.schema import Asset, AssetAnalysis, Face, FaceRejection, Person
+from photodesk.core.catalog.db import faces as face_repo
+from photodesk.core.catalog.db import people as people_repo
 from photodesk.core.catalog.events import Changes
 from photodesk.core.people import clustering
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.store import Session, Store
     from photodesk.core.inference.ports import DetectedFace, FaceAnalyzer
 
 log = logging.getLogger(__name__)
@@ -58,55 +56,37 @@ def store_faces(
     A found face that overlaps one the user placed (same face, box IoU >= 0.5) is not added.
     """
     with store.write(Changes(people=True, assets=frozenset({int(asset_id)}))) as s:
-        kept = s.scalars(
-            select(Face).where(Face.asset_id == asset_id, Face.assigned_by_user.is_(True))
-        ).all()
-        machine = (Face.asset_id == asset_id, Face.assigned_by_user.is_(False))
-        had = set(s.scalars(select(Face.person_id).where(*machine, Face.person_id.is_not(None))))
-        s.execute(delete(Face).where(*machine))
+        kept = face_repo.user_faces(s, asset_id)
+        had = face_repo.clear_machine_faces(s, asset_id)
         ids = []
         for f in found:
             box = tuple(float(min(max(v, 0.0), 1.0)) for v in f.box)
             if not (box[0] < box[2] and box[1] < box[3]):
                 continue
-            same = [k for k in kept if _iou(box, (k.x1, k.y1, k.x2, k.y2)) >= 0.5]
+            embedding = np.asarray(f.embedding, dtype="<f4").tobytes()
+            landmarks = [float(v) for v in f.landmarks]
+            same = [k for k in kept if _iou(box, k[1]) >= 0.5]
             if same:
-                for k in same:
-                    if k.embedding is None:  # a face named in XMP: it learns what it looks like
-                        k.embedding = np.asarray(f.embedding, dtype="<f4").tobytes()
-                        k.model, k.score = model, float(f.score)
-                        k.landmarks = [float(v) for v in f.landmarks]
+                for face_id, _, has_embedding in same:
+                    if not has_embedding:  # a face named in XMP: it learns what it looks like
+                        face_repo.teach(s, face_id, embedding, model, float(f.score), landmarks)
                 continue
-            row = Face(
-                asset_id=asset_id,
-                x1=box[0],
-                y1=box[1],
-                x2=box[2],
-                y2=box[3],
-                score=float(f.score),
-                landmarks=[float(v) for v in f.landmarks],
-                model=model,
-                embedding=np.asarray(f.embedding, dtype="<f4").tobytes(),
-                assigned_by_user=False,
+            ids.append(
+                people_repo.add_face(
+                    s,
+                    asset_id=asset_id,
+                    person_id=None,
+                    box=(box[0], box[1], box[2], box[3]),
+                    score=float(f.score),
+                    landmarks=landmarks,
+                    model=model,
+                    embedding=embedding,
+                    assigned_by_user=False,
+                )
             )
-            s.add(row)
-            s.flush()
-            ids.append(row.id)
-        s.merge(
-            AssetAnalysis(
-                asset_id=asset_id, task="faces", model=model, found=len(ids), done_at=datetime.now()
-            )
-        )
+        face_repo.record_analysis(s, asset_id, "faces", model, len(ids))
         # unnamed clusters whose only faces were on this photo (re-detected) go away
-        s.execute(
-            delete(Person).where(
-                Person.id.in_(list(had)),
-                Person.name == "",
-                Person.hidden.is_(False),
-                ~select(Face.id).where(Face.person_id == Person.id).exists(),
-                ~select(FaceRejection.face_id).where(FaceRejection.person_id == Person.id).exists(),
-            )
-        )
+        face_repo.drop_empty_clusters(s, list(had))
         return ids
 
 
@@ -121,14 +101,7 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 def face_models(store: Store) -> list[str]:
     """Embedding models of the owner's faces, the most used first."""
     with store.read() as s:
-        rows = s.execute(
-            select(Face.model, func.count())
-            .join(Asset, Asset.id == Face.asset_id)
-            .where(Asset.owner_id == store.owner_id, Face.embedding.is_not(None))
-            .group_by(Face.model)
-            .order_by(func.count().desc())
-        ).all()
-    return [m for m, _ in rows]
+        return face_repo.models(s, store.owner_id)
 
 
 def cluster(
@@ -165,43 +138,12 @@ def recluster(
     are clustered again with all the unplaced ones.
     """
     with store.write(Changes(people=True)) as s:
-        touched = (
-            select(Person.id)
-            .where(Person.owner_id == store.owner_id)
-            .where(
-                (Person.name != "")
-                | Person.hidden.is_(True)
-                | select(Face.id)
-                .where(Face.person_id == Person.id, Face.assigned_by_user.is_(True))
-                .exists()
-                | select(FaceRejection.face_id).where(FaceRejection.person_id == Person.id).exists()
-            )
-        )
-        kept = set(s.scalars(touched))
-        dissolve = [
-            p
-            for p in s.scalars(select(Person.id).where(Person.owner_id == store.owner_id))
-            if p not in kept
-        ]
-        for start in range(0, len(dissolve), 900):
-            part = dissolve[start : start + 900]
-            s.execute(update(Face).where(Face.person_id.in_(part)).values(person_id=None))
-            s.execute(delete(Person).where(Person.id.in_(part)))
+        face_repo.dissolve_untouched(s, store.owner_id)
     return cluster(store, analyzer, model, min_faces=min_faces)
 
 
 def _load(s: Session, owner_id: int, model: str) -> clustering.FaceSet | None:
-    rows = s.execute(
-        select(Face.id, Face.asset_id, Face.person_id, Face.embedding)
-        .join(Asset, Asset.id == Face.asset_id)
-        .where(
-            Asset.owner_id == owner_id,
-            Asset.trashed_at.is_(None),
-            Face.model == model,
-            Face.embedding.is_not(None),
-        )
-        .order_by(Face.id)
-    ).all()
+    rows = face_repo.embeddings(s, owner_id, model)
     if not rows:
         return None
     dim = len(rows[0][3] or b"") // 4
@@ -211,11 +153,10 @@ def _load(s: Session, owner_id: int, model: str) -> clustering.FaceSet | None:
     vecs = np.frombuffer(b"".join(r[3] or b"" for r in rows), dtype="<f4").reshape(-1, dim)
     row_of = {int(f): i for i, f in enumerate(ids)}
     rejected: dict[int, set[int]] = {}
-    c = FaceRejection.__table__.c
-    for fid, pid in s.execute(select(c.face_id, c.person_id)):
-        if int(fid) in row_of:
-            rejected.setdefault(row_of[int(fid)], set()).add(int(pid))
-    named = set(s.scalars(select(Person.id).where(Person.owner_id == owner_id, Person.name != "")))
+    for fid, pid in face_repo.rejections(s):
+        if fid in row_of:
+            rejected.setdefault(row_of[fid], set()).add(pid)
+    named = face_repo.named_people(s, owner_id)
     return clustering.FaceSet(
         ids=ids,
         assets=np.array([r[1] for r in rows], dtype=np.int64),
@@ -240,28 +181,21 @@ def _save(
     with store.write(Changes(people=True, assets=changed)) as s:
         now = datetime.now()
         existing = {p for p in moves.values() if p >= 0}
-        alive = set(s.scalars(select(Person.id).where(Person.id.in_(list(existing)))))
-        taken: dict[int, set[int]] = {}
-        for pid, aid in s.execute(
-            select(Face.person_id, Face.asset_id).where(Face.person_id.in_(list(alive)))
-        ):
-            if pid is not None:
-                taken.setdefault(int(pid), set()).add(int(aid))
+        alive = face_repo.alive(s, list(existing))
+        taken = face_repo.photos_taken(s, list(alive))
         for row, label in sorted(moves.items(), key=lambda kv: int(faces.ids[kv[0]])):
-            face = s.get(Face, int(faces.ids[row]))
-            if face is None or face.person_id is not None or face.assigned_by_user:
+            face_id = int(faces.ids[row])
+            asset_id = face_repo.placeable(s, face_id)
+            if asset_id is None:
                 continue  # the user (or another run) got there first
             if label >= 0 and label not in alive:
                 continue
             if label < 0 and label not in created:
-                person = Person(owner_id=store.owner_id, name="", hidden=False, created_at=now)
-                s.add(person)
-                s.flush()
-                created[label] = person.id
+                created[label] = people_repo.add_person(s, store.owner_id, "", False, now)
             pid = created[label] if label < 0 else label
-            if face.asset_id in taken.setdefault(pid, set()):
+            if asset_id in taken.setdefault(pid, set()):
                 continue
-            face.person_id = pid
-            taken[pid].add(face.asset_id)
+            face_repo.place(s, face_id, pid)
+            taken[pid].add(asset_id)
             done += 1
     return ClusterReport(model, len(faces.ids), done, len(created), waiting + len(moves) - done)

@@ -6,12 +6,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from photodesk.core.catalog.db import analysis, settings
 from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.db import jobs as jobs_repo
-from photodesk.core.catalog.db.schema import AssetAnalysis
 from photodesk.core.jobs.engine import JobContext, PermanentJobError
 from photodesk.core.jobs.kinds import JobName
 from photodesk.core.jobs.payloads import AssetPayload, ClusterPayload
@@ -47,8 +44,8 @@ def detect_faces(
         raise PermanentJobError(FACES_HELP)
     model = analyzer.model_name
     with store.read() as s:
-        row = s.get(AssetAnalysis, (aid, JobName.FACES))
-        done = row is not None and row.model == model and row.found != analysis.UNANALYSABLE
+        last = analysis.result(s, aid, JobName.FACES)
+        done = last is not None and last[0] == model and last[1] != analysis.UNANALYSABLE
         if done and not AssetPayload.of(ctx.payload).force:
             return {"asset": aid, "skipped": True}
         src = asset_repo.originals(s, [aid], store.owner_id, trashed=False).get(aid)
@@ -122,12 +119,7 @@ def lacking_faces(store: Store, model: str | None, *, retry_failed: bool = False
     with any model). Those it could not analyse are left out unless they changed since or
     ``retry_failed``."""
     with store.read() as s:
-        searched = select(AssetAnalysis.asset_id).where(
-            AssetAnalysis.task == JobName.FACES, AssetAnalysis.found != analysis.UNANALYSABLE
-        )
-        if model is not None:
-            searched = searched.where(AssetAnalysis.model == model)
-        done = set(s.scalars(searched))
+        done = analysis.analysed(s, JobName.FACES, model)
         if not retry_failed:
             done |= analysis.given_up(s, JobName.FACES, model)
         return [i for i in asset_repo.untrashed_ids(s, store.owner_id) if i not in done]

@@ -4,67 +4,26 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NewType, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import (
-    Table,
-    delete,
-    func,
-    or_,
-    select,
-    update,
-)
-
-from photodesk.core.catalog.db.schema import Asset, Face, FaceRejection, Person
+from photodesk.core.catalog.db import people as people_repo
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
-from photodesk.core.catalog.types import AssetId
+from photodesk.core.catalog.types import AssetId, FaceId, FaceRecord, PersonId, PersonSummary
 from photodesk.core.organize.sidecars import note_edit
 from photodesk.core.people.crops import Box, FaceCropStore
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.db.people import PersonRow
+    from photodesk.core.catalog.store import Session, Store
     from photodesk.core.inference.models import MLModels
     from photodesk.core.media.thumbnails import ThumbnailStore
     from photodesk.core.organize.assets import AssetService
     from photodesk.core.people.faces import ClusterReport
 
-PersonId = NewType("PersonId", int)
-FaceId = NewType("FaceId", int)
-
-# "This face is not that person", one row per decision (migration 0003). Clustering and
-# assignments by the machine never put a face back into a person it was rejected for.
-face_rejections = cast(Table, FaceRejection.__table__)
-
-
-@dataclass(frozen=True)
-class PersonSummary:
-    """A person (named, or an unnamed cluster) as the people grid shows it."""
-
-    id: PersonId
-    name: str
-    face_count: int
-    photo_count: int
-    cover_face_id: FaceId | None
-    hidden: bool
-
-
-@dataclass(frozen=True)
-class FaceRecord:
-    """One detected face: its photo, its box (0-1 on the upright image) and its person."""
-
-    id: FaceId
-    asset_id: AssetId
-    person_id: PersonId | None
-    box: Box
-    score: float
-    assigned_by_user: bool
-
+__all__ = ["FaceId", "FaceRecord", "PeopleService", "PersonId", "PersonSummary"]
 
 FACES = ("faces",)  # the XMP face regions follow these edits (lib.xmp)
 
@@ -90,70 +49,36 @@ class PeopleService:
     def list(self, include_hidden: bool = False) -> list[PersonSummary]:
         """People with at least one face: named ones first by photo count, then unnamed clusters."""
         with self._store.read() as s:
-            q = (
-                select(Person, func.count(Face.id), func.count(func.distinct(Face.asset_id)))
-                .join(Face, Face.person_id == Person.id)
-                .join(Asset, Asset.id == Face.asset_id)
-                .where(Person.owner_id == self._store.owner_id, Asset.trashed_at.is_(None))
-                .group_by(Person.id)
-            )
-            if not include_hidden:
-                q = q.where(Person.hidden.is_(False))
-            rows = s.execute(q).all()
-            covers = self._covers(s, [p for p, _, _ in rows])
-            people = [
-                PersonSummary(
-                    PersonId(p.id), p.name, faces, photos, covers.get(p.id), bool(p.hidden)
-                )
-                for p, faces, photos in rows
-            ]
+            people = people_repo.summaries(s, self._store.owner_id, include_hidden)
         return sorted(people, key=lambda p: (not p.name, -p.photo_count, p.name.casefold(), p.id))
 
     def photos(self, person_id: int) -> builtins.list[AssetId]:
         """The person's photos (not trashed), newest first."""
         with self._store.read() as s:
             self._person(s, person_id)
-            q = (
-                select(Asset.id)
-                .join(Face, Face.asset_id == Asset.id)
-                .where(Face.person_id == person_id, Asset.trashed_at.is_(None))
-                .group_by(Asset.id)
-                .order_by(Asset.taken_at.desc(), Asset.id.desc())
-            )
-            return [AssetId(i) for i in s.scalars(q)]
+            return [AssetId(i) for i in people_repo.photos(s, person_id)]
 
     def faces(
         self, *, person_id: int | None = None, asset_id: int | None = None
     ) -> builtins.list[FaceRecord]:
         """Faces of a person, of a photo, or both."""
-        q = select(Face).join(Asset, Asset.id == Face.asset_id)
-        q = q.where(Asset.owner_id == self._store.owner_id).order_by(Face.id)
-        if person_id is not None:
-            q = q.where(Face.person_id == person_id)
-        if asset_id is not None:
-            q = q.where(Face.asset_id == asset_id)
         with self._store.read() as s:
             if person_id is not None:
                 self._person(s, person_id)  # an unknown person is NotFound, not "no faces"
-            return [_record(f) for f in s.scalars(q)]
+            return people_repo.faces(
+                s, self._store.owner_id, person_id=person_id, asset_id=asset_id
+            )
 
     def rejected(self, face_id: int) -> set[PersonId]:
         """The people this face was said not to be."""
         with self._store.read() as s:
-            return {PersonId(i) for i in self._rejected_people(s, face_id)}
+            return {PersonId(i) for i in people_repo.rejected_people(s, face_id)}
 
     # ----- people ----------------------------------------------------------------------------
     def create(self, name: str = "", *, hidden: bool = False) -> PersonId:
         with self._store.write(Changes(people=True)) as s:
-            row = Person(
-                owner_id=self._store.owner_id,
-                name=name.strip(),
-                hidden=hidden,
-                created_at=datetime.now(),
-            )
-            s.add(row)
-            s.flush()
-            return PersonId(row.id)
+            owner = self._store.owner_id
+            return PersonId(people_repo.add_person(s, owner, name.strip(), hidden, datetime.now()))
 
     def rename(self, person_id: int, name: str) -> None:
         """Name a person ("" makes it an unnamed cluster again).
@@ -169,7 +94,7 @@ class PeopleService:
                 raise Conflict(f"another person is named {name!r}")
             if person.name != name:
                 note_edit(s, changes.assets, FACES)
-            person.name = name
+            people_repo.set_person(s, person.id, name=name)
 
     def find(self, name: str) -> PersonId | None:
         """The person with this name (case-insensitive), if any."""
@@ -179,14 +104,14 @@ class PeopleService:
 
     def hide(self, person_id: int, hidden: bool = True) -> None:
         with self._store.write(Changes(people=True)) as s:
-            self._person(s, person_id).hidden = hidden
+            people_repo.set_person(s, self._person(s, person_id).id, hidden=hidden)
 
     def set_cover(self, person_id: int, face_id: int) -> None:
         with self._store.write(Changes(people=True)) as s:
             person = self._person(s, person_id)
             if self._face(s, face_id).person_id != person.id:
                 raise InvalidInput(f"face {face_id} is not one of this person's faces")
-            person.cover_face_id = face_id
+            people_repo.set_cover(s, person.id, face_id)
 
     def merge(self, source_id: int, into_id: int) -> int:
         """Move every face of ``source_id`` to ``into_id`` and delete ``source_id``.
@@ -201,28 +126,23 @@ class PeopleService:
         with self._store.write(changes) as s:
             source, into = self._person(s, source_id), self._person(s, into_id)
             note_edit(s, changes.assets, FACES)
-            taken = set(s.scalars(select(Face.asset_id).where(Face.person_id == into.id)))
-            refused = self._rejected_faces(s, into.id)
+            taken = people_repo.person_asset_ids(s, into.id)
+            refused = people_repo.rejected_faces(s, into.id)
             moved = 0
-            for face in s.scalars(select(Face).where(Face.person_id == source.id)).all():
+            for face in people_repo.person_faces(s, source.id):
                 if face.asset_id in taken or face.id in refused:
-                    face.person_id, face.assigned_by_user = None, False
+                    people_repo.set_face(s, face.id, None, False)
                 else:
-                    face.person_id, face.assigned_by_user = into.id, True
+                    people_repo.set_face(s, face.id, into.id, True)
                     taken.add(face.asset_id)
                     moved += 1
-            carried = [
-                {"face_id": fid, "person_id": into.id, "created_at": datetime.now()}
-                for fid in self._rejected_faces(s, source.id) - refused
-            ]
-            if carried:
-                s.execute(face_rejections.insert(), carried)
+            carried = people_repo.rejected_faces(s, source.id) - refused
+            people_repo.add_rejections(s, [(fid, into.id) for fid in carried], datetime.now())
             if not into.name and source.name:
-                into.name = source.name
+                people_repo.set_person(s, into.id, name=source.name)
             if into.cover_face_id is None:
-                into.cover_face_id = source.cover_face_id
-            s.flush()
-            s.delete(source)
+                people_repo.set_cover(s, into.id, source.cover_face_id)
+            people_repo.delete_person(s, source.id)
             return moved
 
     # ----- clustering ------------------------------------------------------------------------
@@ -266,24 +186,20 @@ class PeopleService:
             if person_id is not None:
                 self._person(s, person_id)
                 self._check_free(s, person_id, asset_id)
-            face = Face(
+            face_id = people_repo.add_face(
+                s,
                 asset_id=asset_id,
                 person_id=person_id,
-                x1=x1,
-                y1=y1,
-                x2=x2,
-                y2=y2,
+                box=(x1, y1, x2, y2),
                 score=score,
                 landmarks=[float(v) for v in landmarks] if landmarks is not None else None,
                 model=model,
                 embedding=_embedding_bytes(embedding),
                 assigned_by_user=by_user and person_id is not None,
             )
-            s.add(face)
-            s.flush()
             if person_id is not None:
                 note_edit(s, [int(asset_id)], FACES)
-            return FaceId(face.id)
+            return FaceId(face_id)
 
     def assign_face(self, face_id: int, person_id: int | None, *, by_user: bool = True) -> None:
         """Put a face into a person (or none). By hand, this also lifts an earlier rejection.
@@ -303,18 +219,13 @@ class PeopleService:
             if not by_user:
                 if face.assigned_by_user and face.person_id != person_id:
                     raise Conflict(f"face {face_id} was placed by hand")
-                if person_id in self._rejected_people(s, face.id):
+                if person_id in people_repo.rejected_people(s, face.id):
                     raise Conflict(f"face {face_id} was rejected for person {person_id}")
             elif person_id is not None:
-                s.execute(
-                    delete(face_rejections).where(
-                        face_rejections.c.face_id == face.id,
-                        face_rejections.c.person_id == person_id,
-                    )
-                )
+                people_repo.lift_rejection(s, face.id, person_id)
             if face.person_id != person_id:
-                self._unset_cover(s, face)
-            face.person_id, face.assigned_by_user = person_id, by_user and person_id is not None
+                people_repo.unset_cover(s, face.id)
+            people_repo.set_face(s, face.id, person_id, by_user and person_id is not None)
 
     def remove_face(self, face_id: int) -> PersonId | None:
         """ "This is not <name>": unassign the face and remember it is not that person.
@@ -327,16 +238,14 @@ class PeopleService:
             if person_id is None:
                 return None
             note_edit(s, [face.asset_id], FACES)
-            self._unset_cover(s, face)
-            face.person_id, face.assigned_by_user = None, False
-            if person_id not in self._rejected_people(s, face.id):
-                row = {"face_id": face.id, "person_id": person_id, "created_at": datetime.now()}
-                s.execute(face_rejections.insert().values(**row))
+            people_repo.unset_cover(s, face.id)
+            people_repo.set_face(s, face.id, None, False)
+            if person_id not in people_repo.rejected_people(s, face.id):
+                people_repo.add_rejections(s, [(face.id, person_id)], datetime.now())
             s.flush()
             person = self._person(s, person_id)
-            left = s.scalar(select(func.count()).where(Face.person_id == person_id))
-            if not left and not person.name:
-                s.delete(person)
+            if not people_repo.face_count(s, person_id) and not person.name:
+                people_repo.delete_person(s, person_id)
             return PersonId(person_id)
 
     def face_crop(self, face_id: int, size: int = 256) -> bytes:
@@ -348,8 +257,8 @@ class PeopleService:
             raise InvalidInput("a face crop is 16 to 1024 px")
         with self._store.read() as s:
             face = self._face(s, face_id)
-            box: Box = (face.x1, face.y1, face.x2, face.y2)
-            checksum = s.scalar(select(Asset.checksum).where(Asset.id == face.asset_id))
+            box: Box = face.box
+            checksum = people_repo.asset_checksum(s, face.asset_id)
             asset_id = face.asset_id
         assert checksum is not None
         preview = self._thumbnails.preview_path(checksum)
@@ -368,88 +277,32 @@ class PeopleService:
     # ----- helpers ---------------------------------------------------------------------------
     def _changes(self, people: Iterable[int] = (), faces: Iterable[int] = ()) -> Changes:
         """``Changes(people=True)`` naming the photos whose list of people changes."""
-        where = or_(Face.person_id.in_(list(people)), Face.id.in_(list(faces)))
         with self._store.read() as s:
-            ids = frozenset(s.scalars(select(Face.asset_id).where(where).distinct()))
+            ids = people_repo.photos_of(s, list(people), list(faces))
         return Changes(people=True, assets=ids)
 
-    def _person(self, s: Session, person_id: int) -> Person:
-        row = s.get(Person, person_id)
+    def _person(self, s: Session, person_id: int) -> PersonRow:
+        row = people_repo.person(s, person_id)
         if row is None or row.owner_id != self._store.owner_id:
             raise NotFound(f"no person with id {person_id}")
         return row
 
-    def _face(self, s: Session, face_id: int) -> Face:
-        row = s.get(Face, face_id)
-        owner = s.scalar(select(Asset.owner_id).where(Asset.id == row.asset_id)) if row else None
-        if row is None or owner != self._store.owner_id:
+    def _face(self, s: Session, face_id: int) -> FaceRecord:
+        found = people_repo.face(s, face_id)
+        if found is None or found[1] != self._store.owner_id:
             raise NotFound(f"no face with id {face_id}")
-        return row
+        return found[0]
 
     def _named(self, s: Session, name: str) -> int | None:
-        q = select(Person.id, Person.name).where(Person.owner_id == self._store.owner_id)
         wanted = name.casefold()
-        return next((pid for pid, n in s.execute(q) if n and n.casefold() == wanted), None)
-
-    @staticmethod
-    def _rejected_faces(s: Session, person_id: int) -> set[int]:
-        c = face_rejections.c
-        return set(s.scalars(select(c.face_id).where(c.person_id == person_id)))
-
-    @staticmethod
-    def _rejected_people(s: Session, face_id: int) -> set[int]:
-        c = face_rejections.c
-        return set(s.scalars(select(c.person_id).where(c.face_id == face_id)))
+        rows = people_repo.person_names(s, self._store.owner_id)
+        return next((pid for pid, n in rows if n and n.casefold() == wanted), None)
 
     @staticmethod
     def _check_free(s: Session, person_id: int, asset_id: int, except_face: int = -1) -> None:
-        other = s.scalar(
-            select(Face.id).where(
-                Face.person_id == person_id, Face.asset_id == asset_id, Face.id != except_face
-            )
-        )
+        other = people_repo.other_face(s, person_id, asset_id, except_face)
         if other is not None:
             raise Conflict(f"person {person_id} already has face {other} on photo {asset_id}")
-
-    @staticmethod
-    def _unset_cover(s: Session, face: Face) -> None:
-        s.execute(update(Person).where(Person.cover_face_id == face.id).values(cover_face_id=None))
-
-    @staticmethod
-    def _covers(s: Session, people: Iterable[Person]) -> dict[int, FaceId]:
-        """The chosen cover face where it is still the person's, else their largest (in pixels)."""
-        ids = [p.id for p in people]
-        if not ids:
-            return {}
-        pixels = func.coalesce(Asset.width * Asset.height, 1)
-        area = (Face.x2 - Face.x1) * (Face.y2 - Face.y1) * pixels
-        q = (
-            select(Face.person_id, Face.id)
-            .join(Asset, Asset.id == Face.asset_id)
-            .where(Face.person_id.in_(ids), Asset.trashed_at.is_(None))
-            .order_by(Face.person_id, area.desc(), Face.id)
-        )
-        best: dict[int | None, FaceId] = {}
-        valid: set[int] = set()
-        for pid, fid in s.execute(q):
-            best.setdefault(pid, FaceId(fid))
-            valid.add(fid)
-        return {
-            p.id: FaceId(p.cover_face_id) if p.cover_face_id in valid else best[p.id]
-            for p in people
-            if p.id in best
-        }
-
-
-def _record(f: Face) -> FaceRecord:
-    return FaceRecord(
-        FaceId(f.id),
-        AssetId(f.asset_id),
-        PersonId(f.person_id) if f.person_id is not None else None,
-        (f.x1, f.y1, f.x2, f.y2),
-        f.score,
-        bool(f.assigned_by_user),
-    )
 
 
 def _embedding_bytes(embedding: Sequence[float] | bytes | None) -> bytes | None:

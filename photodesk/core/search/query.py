@@ -8,27 +8,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db import assets as repo
+from photodesk.core.catalog.db import search as search_repo
 from photodesk.core.catalog.db import text_index
-from photodesk.core.catalog.db.schema import (
-    Album,
-    Asset,
-    AssetTag,
-    Face,
-    Person,
-    Place,
-    Tag,
-)
 from photodesk.core.catalog.errors import InvalidInput, NotFound
 from photodesk.core.catalog.types import AssetId, AssetQuery
 
 if TYPE_CHECKING:
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.db.search import AssetFilter
+    from photodesk.core.catalog.store import Session, Store
 
 Sort = Literal["date", "relevance"]
 KINDS = ("photo", "raw", "video")
@@ -186,11 +175,11 @@ class SearchService:
         try:
             with self._store.read() as s:
                 if not words:
-                    return [AssetId(i) for i in s.scalars(base.limit(query.limit or -1))]
+                    return [AssetId(i) for i in search_repo.ids(s, base, query.limit or None)]
                 scores = self._text_scores(s, words)
                 if smart and ahead is None:
                     # A plain port ranks among every id the filters let through.
-                    ordered = list(s.scalars(base))
+                    ordered = search_repo.ids(s, base)
         finally:
             ranked = ahead.result() if ahead is not None else None
         if smart:
@@ -201,19 +190,19 @@ class SearchService:
                 scores[aid] = scores.get(aid, 0.0) + SEMANTIC_WEIGHT * similarity
         with self._store.read() as s:
             # The hits that pass the filters, in date order (by id lookups, not a scan).
-            hits = list(s.scalars(_among(s, base, scores, query.newest_first))) if scores else []
+            hits = search_repo.among(s, base, list(scores), query.newest_first) if scores else []
         if query.sort == "relevance":
             hits.sort(key=lambda i: -scores[i])  # stable: equal scores stay in date order
         return [AssetId(i) for i in hits[: query.limit or None]]
 
-    def _within(self, base: Select[Any]) -> Within:
+    def _within(self, base: AssetFilter) -> Within:
         def keep(ids: Sequence[int]) -> set[int]:
             with self._store.read() as s:
-                return set(s.scalars(_among(s, base, dict.fromkeys(ids, 0.0)).order_by(None)))
+                return search_repo.passing(s, base, list(dict.fromkeys(ids)))
 
         def everything() -> list[int]:
             with self._store.read() as s:
-                return list(s.scalars(base.order_by(None)))
+                return search_repo.ids(s, base, ordered=False)
 
         return Within(keep, everything)
 
@@ -242,11 +231,10 @@ class SearchService:
         groups = smart.near_duplicates(threshold, within=self._within(base))
         return [[AssetId(i) for i in g] for g in groups]
 
-    def _filtered(self, q: SearchQuery) -> Select[Any]:
+    def _filtered(self, q: SearchQuery) -> AssetFilter:
         """The structured filters, in date order, as one SELECT of asset ids."""
-        owner = self._store.owner_id
-        stmt: Select[Any] = repo.filtered(
-            owner,
+        return search_repo.filtered(
+            self._store.owner_id,
             AssetQuery(
                 kind=q.kind,
                 taken_from=q.taken_from,
@@ -258,41 +246,11 @@ class SearchService:
                 archived=q.archived,
                 newest_first=q.newest_first,
             ),
+            camera=(q.camera or "").strip() or None,
+            lens=(q.lens or "").strip() or None,
+            place=(q.place or "").strip() or None,
+            person=(q.person or "").strip() or None,
         )
-        if q.camera and (camera := q.camera.strip()):
-            both = func.coalesce(Asset.make, "") + " " + func.coalesce(Asset.model, "")
-            stmt = stmt.where(
-                or_(
-                    Asset.make.contains(camera, autoescape=True),
-                    Asset.model.contains(camera, autoescape=True),
-                    both.contains(camera, autoescape=True),
-                )
-            )
-        if q.lens and (lens := q.lens.strip()):
-            stmt = stmt.where(Asset.lens.contains(lens, autoescape=True))
-        if q.place and (place := q.place.strip()):
-            stmt = stmt.where(
-                exists().where(
-                    Place.id == Asset.place_id,
-                    or_(
-                        func.lower(Place.city) == place.lower(),
-                        func.lower(Place.admin1) == place.lower(),
-                        func.lower(Place.admin2) == place.lower(),
-                        func.lower(Place.country) == place.lower(),
-                        func.lower(Place.country_code) == place.lower(),
-                    ),
-                )
-            )
-        if q.person and (person := q.person.strip()):
-            stmt = stmt.where(
-                exists().where(
-                    Face.asset_id == Asset.id,
-                    Person.id == Face.person_id,
-                    Person.owner_id == owner,
-                    func.lower(Person.name) == person.lower(),
-                )
-            )
-        return stmt
 
     def _text_scores(self, s: Session, words: list[str]) -> dict[int, float]:
         """Assets matching every word in some field, with their summed match quality."""
@@ -319,19 +277,13 @@ class SearchService:
         weight = WEIGHTS["tag"]
         tag_scores = {
             tid: max(match_score(word, path, weight), match_score(word, name, weight))
-            for tid, path, name in s.execute(
-                select(Tag.id, Tag.path, Tag.name).where(
-                    Tag.owner_id == self._store.owner_id, Tag.path.icontains(word, autoescape=True)
-                )
-            )
+            for tid, path, name in search_repo.tags_containing(s, self._store.owner_id, word)
         }
         tag_scores = {tid: sc for tid, sc in tag_scores.items() if sc > 0}
         if not tag_scores:
             return
         best: dict[int, float] = defaultdict(float)
-        for aid, tid in s.execute(
-            select(AssetTag.asset_id, AssetTag.tag_id).where(AssetTag.tag_id.in_(list(tag_scores)))
-        ):
+        for aid, tid in search_repo.tagged(s, list(tag_scores)):
             best[aid] = max(best[aid], tag_scores[tid])
         for aid, sc in best.items():
             found[aid] += sc
@@ -339,17 +291,7 @@ class SearchService:
     def _place_scores(self, s: Session, word: str, found: dict[int, float]) -> None:
         weight = WEIGHTS["place"]
         place_scores: dict[int, float] = {}
-        for pid, city, admin1, country, code in s.execute(
-            select(Place.id, Place.city, Place.admin1, Place.country, Place.country_code).where(
-                or_(
-                    # any case on every dialect (SQLite's LIKE ignores ASCII case, PostgreSQL's not)
-                    Place.city.icontains(word, autoescape=True),
-                    Place.admin1.icontains(word, autoescape=True),
-                    Place.country.icontains(word, autoescape=True),
-                    func.lower(Place.country_code) == word,
-                )
-            )
-        ):
+        for pid, city, admin1, country, code in search_repo.places_matching(s, word):
             sc = max(
                 match_score(word, city, weight),
                 match_score(word, admin1, weight),
@@ -360,74 +302,26 @@ class SearchService:
                 place_scores[pid] = sc
         if not place_scores:
             return
-        for aid, place_id in s.execute(
-            select(Asset.id, Asset.place_id).where(Asset.place_id.in_(list(place_scores)))
-        ):
-            if place_id is not None:
-                found[aid] += place_scores[place_id]
+        for aid, place_id in search_repo.placed(s, list(place_scores)):
+            found[aid] += place_scores[place_id]
 
     # ----- completion ------------------------------------------------------------------------
     def facets(self) -> SearchFacets:
         """People, places, cameras, lenses, albums and tags the owner's photos have."""
-        owner = self._store.owner_id
-        mine = (Asset.owner_id == owner, Asset.trashed_at.is_(None))
         with self._store.read() as s:
-            people = s.scalars(
-                select(Person.name)
-                .where(Person.owner_id == owner, Person.name != "", Person.hidden.is_(False))
-                .distinct()
-                .order_by(Person.name)
-            )
-            places: set[str] = set()
-            for row in s.execute(
-                select(Place.city, Place.admin1, Place.country)
-                .where(exists().where(Asset.place_id == Place.id, *mine))
-                .distinct()
-            ):
-                places.update(v for v in row if v)
-            cameras = {
-                _camera_label(make, model)
-                for make, model in s.execute(
-                    select(Asset.make, Asset.model).where(*mine).distinct()
-                )
-                if make or model
-            }
-            lenses = s.scalars(
-                select(Asset.lens)
-                .where(*mine, Asset.lens.is_not(None), Asset.lens != "")
-                .distinct()
-                .order_by(Asset.lens)
-            )
-            albums = s.scalars(
-                select(Album.name).where(Album.owner_id == owner).order_by(Album.name)
-            )
-            tags = s.scalars(select(Tag.path).where(Tag.owner_id == owner).order_by(Tag.path))
-            return SearchFacets(
-                people=tuple(p for p in people if p),
-                places=tuple(sorted(places, key=str.casefold)),
-                cameras=tuple(sorted(cameras, key=str.casefold)),
-                lenses=tuple(lens for lens in lenses if lens),
-                albums=tuple(albums),
-                tags=tuple(tags),
-            )
-
-
-def _among(
-    s: Session, stmt: Select[Any], scores: dict[int, float], newest_first: bool = True
-) -> Select[Any]:
-    """The ids in ``scores`` that pass ``stmt``'s filters, in date order.
-
-    One JSON parameter however many ids, and driven by the ids: each is checked with a rowid
-    lookup (a correlated EXISTS), so the cost follows the number of ids, never the size of
-    the library (joining instead lets SQLite scan the owner's index: 14 s at 200k assets).
-    """
-    ids = repo.id_values(s, list(scores))
-    passes = select(Asset.id).where(Asset.id == ids.c.value)
-    if stmt.whereclause is not None:
-        passes = passes.where(stmt.whereclause)
-    taken = select(Asset.taken_at).where(Asset.id == ids.c.value).scalar_subquery()
-    order = (taken.desc(), ids.c.value.desc()) if newest_first else (taken, ids.c.value)
-    return select(ids.c.value).where(passes.exists()).order_by(*order)
+            raw = search_repo.facet_values(s, self._store.owner_id)
+        places: set[str] = set()
+        for row in raw["places"]:
+            places.update(v for v in row if v)
+        cameras = {_camera_label(make, model) for make, model in raw["cameras"] if make or model}
+        return SearchFacets(
+            people=tuple(p for p in raw["people"] if p),
+            places=tuple(sorted(places, key=str.casefold)),
+            cameras=tuple(sorted(cameras, key=str.casefold)),
+            lenses=tuple(lens for lens in raw["lenses"] if lens),
+            albums=tuple(raw["albums"]),
+            tags=tuple(raw["tags"]),
+        )
 
 
 def _camera_label(make: str | None, model: str | None) -> str:

@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from photodesk.core.catalog.db import vectors
-from photodesk.core.catalog.db.schema import Setting
+from photodesk.core.catalog.db import settings, vectors
 from photodesk.core.catalog.errors import NotFound
 from photodesk.core.inference.models import MLModels
 from photodesk.core.search.query import Within
@@ -125,7 +124,7 @@ class SmartSearch:
 
     def _save_meta(self, model: str, after: int) -> None:
         with self._store.write() as s:
-            s.merge(Setting(key=f"search.snapshot.{model}", value=after))
+            settings.put(s, f"search.snapshot.{model}", after)
 
     def _from_snapshot(self, model: str, dim: int, head: int) -> _Loaded:
         """The saved index when it is there and older than the catalog, else an empty one."""
@@ -167,8 +166,8 @@ class SmartSearch:
 
     def _setting(self, key: str) -> object:
         with self._store.read() as s:
-            row = s.get(Setting, key)
-            return row.value if row is not None else None
+            value: object = settings.get(s, key)
+            return value
 
     def embed_text(self, text: str) -> NDArray[np.float32] | None:
         embedder = self._models.text()

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from photodesk.core.catalog.db.grants import album_grants_read
 from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
-from photodesk.core.sharing.grants import album_grants_read
 from photodesk.core.sync import (
     client_people,
     feed,

@@ -46,3 +46,20 @@ def given_up(s: Session, task: str, model: str | None) -> set[int]:
     if model is not None:
         query = query.where(AssetAnalysis.model == model)
     return set(s.scalars(query))
+
+
+def result(s: Session, asset_id: int, task: str) -> tuple[str, int] | None:
+    """(model, faces or vectors found) of the task's last run on the asset, if any."""
+    row = s.get(AssetAnalysis, (asset_id, task))
+    return None if row is None else (row.model, row.found)
+
+
+def analysed(s: Session, task: str, model: str | None) -> set[int]:
+    """Assets the task has analysed with this model (None: any model); those it could not are
+    left out."""
+    query = select(AssetAnalysis.asset_id).where(
+        AssetAnalysis.task == task, AssetAnalysis.found != UNANALYSABLE
+    )
+    if model is not None:
+        query = query.where(AssetAnalysis.model == model)
+    return set(s.scalars(query))

@@ -27,13 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select, update
 
 from photodesk.core.catalog.db import analysis, settings, vectors
 from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.db import jobs as repo
+from photodesk.core.catalog.db import workers as worker_repo
 from photodesk.core.catalog.db.assets import Original
-from photodesk.core.catalog.db.schema import Job, RemoteWorker
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.inference.ports import DetectedFace
@@ -122,34 +121,20 @@ class RemoteWorkers:
         name = _check_name(name)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._store.write() as s:
-            row = s.scalar(select(RemoteWorker).where(RemoteWorker.name == name))
-            if row is not None and not replace:
+            if not worker_repo.add(s, name, _hash(token), datetime.now(), replace=replace):
                 raise Conflict(f"a worker called {name!r} exists (revoke it first)")
-            if row is not None:
-                row.token_hash, row.revoked_at = _hash(token), None
-            else:
-                s.add(RemoteWorker(name=name, token_hash=_hash(token), created_at=datetime.now()))
         return token
 
     def list(self) -> builtins.list[WorkerInfo]:
         with self._store.read() as s:
-            rows = s.scalars(select(RemoteWorker).order_by(RemoteWorker.id)).all()
-            return [
-                WorkerInfo(r.id, r.name, r.created_at, r.last_seen_at, r.revoked_at is not None)
-                for r in rows
-            ]
+            return [WorkerInfo(*row) for row in worker_repo.all_workers(s)]
 
     def revoke(self, name: str) -> None:
         """Revoke a worker's token and forget it; its running jobs go back to the queue."""
         with self._store.write(Changes(jobs=True)) as s:
-            row = s.scalar(select(RemoteWorker).where(RemoteWorker.name == name))
-            if row is None:
+            if not worker_repo.remove(s, name):
                 raise NotFound(f"no worker called {name!r}")
-            s.delete(row)
-            running = list(
-                s.scalars(select(Job.id).where(Job.state == "running", Job.worker == PREFIX + name))
-            )
-            repo.requeue(s, running)
+            repo.requeue(s, worker_repo.running_on(s, PREFIX + name))
 
     def resolve(self, token: str) -> str | None:
         """The name of the worker holding ``token`` (None: unknown or revoked)."""
@@ -157,23 +142,16 @@ class RemoteWorkers:
             return None
         digest = _hash(token)
         with self._store.read() as s:
-            row = s.execute(
-                select(RemoteWorker.name, RemoteWorker.revoked_at, RemoteWorker.last_seen_at).where(
-                    RemoteWorker.token_hash == digest
-                )
-            ).first()
-        if row is None or row.revoked_at is not None:
+            row = worker_repo.by_token(s, digest)
+        if row is None or row[1]:
             return None
+        name, _, last_seen = row
         now = datetime.now()
-        if row.last_seen_at is None or now - row.last_seen_at > SEEN_EVERY:
+        if last_seen is None or now - last_seen > SEEN_EVERY:
             # "last seen" to the minute: not a write on every request of a busy worker
             with self._store.write() as s:
-                s.execute(
-                    update(RemoteWorker)
-                    .where(RemoteWorker.token_hash == digest)
-                    .values(last_seen_at=now)
-                )
-        return str(row.name)
+                worker_repo.stamp_seen(s, digest, now)
+        return name
 
     # ----- jobs -------------------------------------------------------------------------------
     def claim(self, worker: str, queues: builtins.list[str]) -> RemoteJob | None:
@@ -215,7 +193,7 @@ class RemoteWorkers:
 
     def _held(self, worker: str, job_id: int) -> _Held:
         with self._store.read() as s:
-            job = s.get(Job, job_id)
+            job = worker_repo.job(s, job_id)
             if job is None or job.state != "running" or job.worker != PREFIX + worker:
                 raise Conflict(f"job {job_id} is not running for worker {worker!r}")
             return _Held(job.id, job.kind, job.target, job.owner_id, job.worker)
@@ -335,7 +313,7 @@ class RemoteWorkers:
         self, job: _Held, result: dict[str, Any], follow: tuple[str, str | None, Any] | None = None
     ) -> None:
         with self._store.write(Changes(jobs=True)) as s:
-            row = s.get(Job, job.id, with_for_update=True)
+            row = worker_repo.job(s, job.id, lock=True)
             if row is None or row.state != "running" or row.worker != job.worker:
                 raise Conflict(f"job {job.id} was taken back from this worker")
             repo.finish(s, job.id, result)
