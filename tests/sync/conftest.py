@@ -79,10 +79,6 @@ class ServerInfo:
             time.sleep(0.05)
 
 
-# Test modules of features whose catalog SQL exists only for SQLite so far (the people log).
-SQLITE_ONLY = frozenset({"test_people_sync", "test_shared_sync"})
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Every test that starts a server runs on each catalog dialect (tests/catalogs.py).
     if "catalog" in metafunc.fixturenames:
@@ -94,11 +90,6 @@ def catalog(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """The catalog dialect of this run: with ``postgresql`` every library the test opens (and
     every ``serve`` it spawns) keeps its catalog in a fresh PostgreSQL database."""
     dialect = getattr(request, "param", "sqlite")
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    if dialect == "postgresql" and module in SQLITE_ONLY:
-        pytest.skip(
-            "people sync journals with SQLite triggers; their PostgreSQL form is not written"
-        )
     server = request.getfixturevalue("postgres") if dialect == "postgresql" else None
     catalogs = Catalogs(dialect, server)
     catalogs.install(monkeypatch)

@@ -131,3 +131,74 @@ def test_a_desktop_whose_cursor_was_trimmed_converges_through_a_snapshot(
         assert all("Everyone" in r.tags for r in by_sum.values())
         assert server_rows[local.checksum].rating == 2  # the outbox went up
         assert len(desk.assets.list()) == 3  # no duplicates from the snapshot
+
+
+def _people_feed(server: ServerInfo, key: str, cursor: int) -> tuple[dict[str, dict], int]:
+    """Read the people feed to its end; (items by uid, cursor)."""
+    seen: dict[str, dict] = {}
+    while True:
+        r = requests.get(
+            server.url + "/api/photodesk/sync/people",
+            params={"cursor": cursor, "limit": 2},
+            headers={"x-api-key": key},
+        )
+        assert r.status_code == 200, r.text
+        page = r.json()
+        seen.update({item["uid"]: item for item in page["items"]})
+        cursor = page["cursor"]
+        if not page["more"]:
+            return seen, cursor
+
+
+def _people_log(server: ServerInfo, uid: int) -> list[tuple[int, str]]:
+    rows = sql(
+        server.lib, "SELECT seq, uid FROM sync_people_log WHERE owner_id = ? ORDER BY seq", uid
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def test_the_people_log_keeps_only_the_newest_row_of_each_person_and_face(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser, catalog: Catalogs
+) -> None:
+    uid, key, ids = _setup(tmp_path, server, make_user)
+    people = server.lib.for_user(uid).people
+    ann, bo = people.create("Ann"), people.create("Bo")
+    face = people.add_face(ids[0], (0.1, 0.1, 0.3, 0.3), ann)
+    people.add_face(ids[1], (0.2, 0.2, 0.4, 0.4), bo)
+    _, start = _people_feed(server, key, 0)  # a device that has read everything so far
+    for name in ("Ann B", "Ann C", "Annie"):
+        people.rename(ann, name)
+    people.assign_face(face, bo)
+    people.hide(bo)
+    _, middle = _people_feed(server, key, start)  # stamps the new rows (each has its uid)
+    people.rename(bo, "Bo Z")
+    before = _people_log(server, uid)
+    assert len(before) > 4 + 1  # 2 people + 2 faces, then repeated writes to them
+    report = server.lib.sync.trim()
+    after = _people_log(server, uid)
+    objects = {u for _, u in before if u is not None}
+    kept = [u for _, u in after if u is not None]
+    assert report.people_rows > 0 and len(after) == len(before) - report.people_rows
+    assert sorted(kept) == sorted(objects)  # one row each: the newest
+    assert after[-1] == before[-1]  # the newest row of the log stays (not stamped yet)
+    newest = {u: max(s for s, v in before if v == u) for u in objects}
+    assert all(seq == newest[u] for seq, u in after if u is not None)
+    # a device that pairs now still gets every person and face, as they are now
+    fresh, end = _people_feed(server, key, 0)
+    names = {i["fields"]["name"][0] for i in fresh.values() if i["kind"] == "person"}
+    assert names == {"Annie", "Bo Z"} and len(fresh) == 4
+    hidden = [i["fields"]["hidden"][0] for i in fresh.values() if i["kind"] == "person"]
+    assert sorted(hidden) == [False, True]
+    # one that had read part of it gets what changed since, and nothing is lost
+    since, end_mid = _people_feed(server, key, middle)
+    assert end_mid == end
+    assert {i["fields"]["name"][0] for i in since.values() if i["kind"] == "person"} == {"Bo Z"}
+    since_start, _ = _people_feed(server, key, start)
+    assert {i["fields"]["name"][0] for i in since_start.values() if i["kind"] == "person"} == {
+        "Annie",
+        "Bo Z",
+    }
+    assert any(i["kind"] == "face" for i in since_start.values())  # the face moved to Bo
+    # Bo's rename was stamped by that read: Bo's row before it goes next time, then nothing
+    assert server.lib.sync.trim().people_rows == 1
+    assert server.lib.sync.trim().people_rows == 0

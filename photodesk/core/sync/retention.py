@@ -5,6 +5,11 @@ the feed from cursor N has applied everything up to N (it asks with ``device=<it
 rows every device of the account has read are trimmed, and so are rows older than the retention
 horizon, whoever has not read them. The account's *floor* records how far its journal was
 trimmed: a device whose cursor is below it is told to take a fresh snapshot (docs/sync.md).
+
+The people log (``sync_people_log``) is compacted instead: the feed sends each person and face
+whole under its uid, so a row is never needed once a later row names the same person or face;
+those rows go, and the newest row of each stays (it is how a device that pairs later, or one
+reading from any cursor, still gets every person and face).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncDevice, SyncFloor, SyncMutation
+from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -29,6 +35,7 @@ class TrimReport:
     rows: int  # journal rows removed
     devices: int  # devices forgotten (not seen within the horizon)
     mutations: int  # applied-mutation ids forgotten (older than the horizon)
+    people_rows: int = 0  # people log rows removed (a later row names the same person or face)
 
 
 def floor(s: Any, user_id: int) -> int:
@@ -68,9 +75,10 @@ def trim(
     with lib.write() as s:
         devices = _count(s.execute(delete(SyncDevice).where(SyncDevice.seen_at < cutoff)))
         mutations = _count(s.execute(delete(SyncMutation).where(SyncMutation.applied_at < cutoff)))
+        people = _trim_people(s, outbox_owner)
         newest = s.scalar(select(func.max(SyncChange.seq)))
         if newest is None:
-            return TrimReport(0, devices, mutations)
+            return TrimReport(0, devices, mutations, people)
         owners = s.execute(
             select(SyncChange.owner_id, func.max(SyncChange.seq)).group_by(SyncChange.owner_id)
         ).all()
@@ -100,7 +108,24 @@ def trim(
                 )
             )
             s.merge(SyncFloor(owner_id=owner, seq=upto))
-    return TrimReport(rows, devices, mutations)
+    return TrimReport(rows, devices, mutations, people)
+
+
+def _trim_people(s: Any, outbox_owner: int | None) -> int:
+    """Remove people log rows a later row of the same person or face makes unneeded. Rows not
+    stamped yet (no uid) stay, and so does the log's newest row (SQLite would hand its seq out
+    again)."""
+    log = SyncPeopleLog
+    newest = s.scalar(select(func.max(log.seq)))
+    if newest is None:
+        return 0
+    latest = select(func.max(log.seq)).where(log.uid.is_not(None)).group_by(log.kind, log.uid)
+    stmt = delete(log).where(
+        log.uid.is_not(None), log.seq < newest, log.seq.not_in(latest.scalar_subquery())
+    )
+    if outbox_owner is not None:
+        stmt = stmt.where(log.owner_id != outbox_owner)
+    return _count(s.execute(stmt.execution_options(synchronize_session=False)))
 
 
 def _count(result: Any) -> int:

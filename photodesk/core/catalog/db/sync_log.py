@@ -194,7 +194,8 @@ def _pg_members(table: str, kind: str, row: str, name: str) -> str:
 
 
 # A transaction that copies rows which are not edits (``db migrate-to``) turns the PostgreSQL
-# triggers off for itself: ``SELECT set_config('photodesk.sync_off', 'on', true)``.
+# triggers (this journal's and the people log's) off for itself:
+# ``SELECT set_config('photodesk.sync_off', 'on', true)``.
 PG_OFF = "photodesk.sync_off"
 _PG_SKIP = f"IF current_setting('{PG_OFF}', true) = 'on' THEN RETURN {{0}}; END IF; "
 

@@ -1,11 +1,12 @@
 """People sync bookkeeping: a log of people and face writes, global ids, and synced field state.
 
-``sync_people_log`` gets a row from a trigger, in the same transaction, for every write to a
-person (name, hidden, made, deleted), a face (made, placed, deleted) or a "not this person"
-decision, whoever writes. On the server its ``seq`` is the people feed's cursor; on the desktop
-it is the outbox. ``sync_people_ids`` gives people and faces ids that mean the same thing on
-every side; ``sync_people_state`` keeps each synced field's last value and clock (including
-tombstones of deleted and merged people). See docs/sync.md ("People").
+``sync_people_log`` gets a row from a trigger (SQLite's, or PL/pgSQL on PostgreSQL), in the
+same transaction, for every write to a person (name, hidden, made, deleted), a face (made,
+placed, deleted) or a "not this person" decision, whoever writes. On the server its ``seq`` is
+the people feed's cursor; on the desktop it is the outbox. ``sync_people_ids`` gives people and
+faces ids that mean the same thing on every side; ``sync_people_state`` keeps each synced
+field's last value and clock (including tombstones of deleted and merged people). See
+docs/sync.md ("People").
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import JSON, Boolean, Connection, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photodesk.core.catalog.db.schema import Base, BigInt
-from photodesk.core.catalog.db.sync_log import NOW_MS
+from photodesk.core.catalog.db.sync_log import NOW_MS, NOW_MS_POSTGRES, PG_OFF
 
 
 class SyncPeopleLog(Base):
@@ -107,8 +108,62 @@ def _triggers() -> list[tuple[str, str]]:
     return out
 
 
+def _pg_log(owner: str, kind: str, ref: str) -> str:
+    return (
+        f"SELECT {owner} INTO v_owner; IF v_owner IS NOT NULL THEN "
+        "INSERT INTO sync_people_log(owner_id, kind, ref_id, wall_ms) "
+        f"VALUES (v_owner, '{kind}', {ref}, {NOW_MS_POSTGRES}); END IF;"
+    )
+
+
+def _pg_functions() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """PostgreSQL: (function, its body, [(trigger, when)]) for the same writes as ``_triggers``.
+    Rows are deleted BEFORE (a face's owner is found through its asset), the rest AFTER; a
+    transaction that set ``photodesk.sync_off`` (a catalog copy) logs nothing."""
+    skip = f"IF current_setting('{PG_OFF}', true) = 'on' THEN RETURN r; END IF; "
+    tables = (
+        ("people", "person", "r.owner_id", "r.id", "UPDATE OF name, hidden"),
+        (
+            "faces",
+            "face",
+            _face_owner("r"),
+            "r.id",
+            "UPDATE OF person_id, assigned_by_user, embedding",
+        ),
+        ("face_rejections", "face", _face_of_rejection_owner("r"), "r.face_id", None),
+    )
+    out = []
+    for table, kind, owner, ref, update in tables:
+        body = (
+            f"DECLARE r {table}; v_owner integer; BEGIN "
+            "IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF; "
+            + skip
+            + _pg_log(owner, kind, ref)
+            + " RETURN r; END"
+        )
+        after = "INSERT" if update is None else f"INSERT OR {update}"
+        triggers = [
+            (f"sync_people_log_{table}", f"AFTER {after} ON {table} FOR EACH ROW"),
+            (f"sync_people_log_{table}_delete", f"BEFORE DELETE ON {table} FOR EACH ROW"),
+        ]
+        out.append((f"sync_people_log_{table}", body, triggers))
+    return out
+
+
 def create_triggers(conn: Connection) -> None:
-    """Make the people log's triggers (a migration step; SQLite only, like sync_log's)."""
+    """Make the people log's triggers (a migration step), in ``conn``'s dialect (PostgreSQL:
+    idempotent, so 0016 can make them on catalogs that passed 0014 without them)."""
+    if conn.dialect.name == "postgresql":
+        for name, body, triggers in _pg_functions():
+            conn.exec_driver_sql(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$fn$ {body} $fn$"
+            )
+            for trigger, when in triggers:
+                table = when.split(" ON ")[1].split()[0]
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+                conn.exec_driver_sql(f"CREATE TRIGGER {trigger} {when} EXECUTE FUNCTION {name}()")
+        return
     if conn.dialect.name != "sqlite":
         return
     for name, body in _triggers():
@@ -116,6 +171,10 @@ def create_triggers(conn: Connection) -> None:
 
 
 def drop_triggers(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        for name, _, _ in _pg_functions():
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
+        return
     if conn.dialect.name != "sqlite":
         return
     for name, _ in _triggers():

@@ -139,7 +139,8 @@ def _copy_table(
             rows = [r for r in rows if r["key"] != MARKER]
         if rows:
             with target.begin() as conn:
-                sync_log.pg_suppress(conn)  # copied rows are not edits: the journal is copied too
+                # copied rows are not edits: the journals (assets, people) are copied too
+                sync_log.pg_suppress(conn)
                 conn.execute(pg_insert(table).on_conflict_do_nothing(), rows)
         done += len(rows)
         if progress is not None:
@@ -191,6 +192,7 @@ def _fill_cycles(source: Engine, target: Engine, cycles: dict[str, str]) -> None
             continue
         stmt = update(table).where(table.c.id == bindparam("rid")).values({column: bindparam("v")})
         with target.begin() as conn:
+            sync_log.pg_suppress(conn)  # filling in a copied key is not an edit either
             conn.execute(stmt, [{"rid": row_id, "v": value} for row_id, value in pairs])
 
 
