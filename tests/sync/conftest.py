@@ -80,7 +80,7 @@ class ServerInfo:
 
 
 # Test modules of features whose catalog SQL exists only for SQLite so far (the people log).
-SQLITE_ONLY = frozenset({"test_people_sync", "test_shared_sync"})
+SQLITE_ONLY = frozenset({"test_people_sync", "test_shared_sync", "test_shared_ui"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
