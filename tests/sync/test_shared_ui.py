@@ -21,6 +21,7 @@ from photodesk.ui.views.albums import SHARED_GROUP, AlbumsView, shared_albums, s
 from photodesk.ui.views.viewer import ViewerView
 from photodesk.ui.widgets.photo_grid import ids_mime
 from photodesk.ui.widgets.sidebar import KindRole, NameRole, Sidebar
+from tests.conftest import make_jpeg
 from tests.sync.test_desktop_sync import desktops, sync  # noqa: F401
 from tests.sync.test_shared_sync import shared_album, trip  # noqa: F401
 
@@ -129,23 +130,46 @@ def test_the_sidebar_lists_shared_albums_without_drops(qtbot: Any, synced: dict[
     assert item.data(NameRole) == shared_key(album.id)
 
 
-def test_the_viewer_names_a_remote_only_original_on_the_server(
-    qtbot: Any, synced: dict[str, Any]
-) -> None:
-    a = synced["A"]
-    ids = sorted(a.shares.album_asset_ids(a.owner_id, shared_album(a).id))
-    bridge = Bridge(a)
-    viewer = ViewerView(a, bridge)
+def open_viewer(qtbot: Any, lib: Library, ids: list[int]) -> tuple[ViewerView, Bridge]:
+    bridge = Bridge(lib)
+    viewer = ViewerView(lib, bridge)
     qtbot.addWidget(viewer)
     viewer.resize(1000, 700)
     viewer.show()
     viewer.show_assets(ids, 0)
-    qtbot.waitUntil(lambda: viewer.canvas.has_image(), timeout=WAIT)
-    qtbot.waitUntil(lambda: viewer.name.text() != "", timeout=WAIT)
-    assert viewer.name.text() in {"b0.jpg · on the server", "b1.jpg · on the server"}
+    qtbot.waitUntil(lambda: viewer.canvas.has_image() and viewer.name.text() != "", timeout=WAIT)
+    return viewer, bridge
+
+
+def close_viewer(viewer: ViewerView, bridge: Bridge) -> None:
     viewer._original_timer.stop()
     QThreadPool.globalInstance().waitForDone(WAIT)
     bridge.close()
+
+
+def test_the_viewer_names_a_remote_only_original_on_the_server(
+    qtbot: Any, synced: dict[str, Any]
+) -> None:
+    a, b = synced["A"], synced["B"]
+    # the account's own photo, imported on A: on B only on the server
+    a.importer.import_paths([str(make_jpeg(a.root.parent / "own" / "harbour.jpg", seed=91))])
+    sync(a)
+    sync(b)
+    own = [r for r in b.assets.list() if not r.path]
+    assert len(own) == 1
+    viewer, bridge = open_viewer(qtbot, b, [int(own[0].id)])
+    assert viewer.name.text() == "harbour.jpg · on the server"
+    close_viewer(viewer, bridge)
+    # a photo of Bea's shared album: her file name, the server's preview, read-only
+    ids = sorted(a.shares.album_asset_ids(a.owner_id, shared_album(a).id))
+    viewer, bridge = open_viewer(qtbot, a, ids[:1])
+    assert viewer.name.text() in {"b0.jpg · on the server", "b1.jpg · on the server"}
+    assert viewer.panel.paths.text() == "On the paired server"
+    viewer.panel._rater(1)()
+    assert "only its owner can change it" in viewer.panel.error.text()
+    qtbot.waitUntil(lambda: "shared photo" in viewer.canvas._message, timeout=WAIT)
+    close_viewer(viewer, bridge)
+    assert synced["view"].assets.get(synced["ids"][0]).rating == 4
 
 
 def test_album_list_json_includes_shared_albums(synced: dict[str, Any], catalog: Any) -> None:
