@@ -6,9 +6,10 @@ Albums other accounts shared with the paired account (synced from the server) co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QStandardItem
@@ -76,11 +77,11 @@ def blank_cover() -> QImage:
     return cover
 
 
-def first_cover(ids: list[int | None], thumb: Callable[[int], object]) -> QImage:
+def first_cover(ids: Sequence[int | None], thumb: Callable[[int], Path | None]) -> QImage:
     """The first of ``ids`` with a thumbnail (a RAW may have none), else a blank tile."""
     for asset_id in ids:
         path = thumb(asset_id) if asset_id is not None else None
-        if path is not None and (cover := decode_square(path, COVER_PX)) is not None:  # type: ignore[arg-type]
+        if path is not None and (cover := decode_square(path, COVER_PX)) is not None:
             return cover
     return blank_cover()
 
@@ -144,15 +145,13 @@ class AlbumsView(TreeGridView):
         if shared:
             total = sum(a.asset_count for a in shared)
             rows.append(Row(SHARED_GROUP, None, "Shared with you", total, None, None))
-        for album in sorted(shared, key=lambda a: (a.name.casefold(), a.id)):
-            ids = [album.cover_asset_id, *lib.shares.album_asset_ids(me, album.id)[:12]]
-            cover = first_cover(ids, lambda i: lib.accounts.thumbnail_path(me, i))
-            owner = album.owner_name or album.owner_email
-            info = SharedInfo(album.id, album.name, owner, album.owner_email, album.role)
-            label = f"{album.name} · {owner}, {album.role}"
-            rows.append(
-                Row(shared_key(album.id), SHARED_GROUP, label, album.asset_count, cover, info)
-            )
+        for one in sorted(shared, key=lambda a: (a.name.casefold(), a.id)):
+            members = [one.cover_asset_id, *lib.shares.album_asset_ids(me, one.id)[:12]]
+            cover = first_cover(members, lambda i: lib.accounts.thumbnail_path(me, i))
+            owner = one.owner_name or one.owner_email
+            info = SharedInfo(one.id, one.name, owner, one.owner_email, one.role)
+            label = f"{one.name} · {owner}, {one.role}"
+            rows.append(Row(shared_key(one.id), SHARED_GROUP, label, one.asset_count, cover, info))
         return rows
 
     def shared_info(self, key: str | None) -> SharedInfo | None:
