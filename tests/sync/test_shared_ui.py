@@ -159,6 +159,8 @@ def test_the_viewer_names_a_remote_only_original_on_the_server(
     assert len(own) == 1
     viewer, bridge = open_viewer(qtbot, b, [int(own[0].id)])
     assert viewer.name.text() == "harbour.jpg · on the server"
+    if shots := os.environ.get("PHOTODESK_SHOT_DIR"):  # to look at
+        viewer.grab().save(str(Path(shots) / "remote-only-viewer.png"))
     close_viewer(viewer, bridge)
     # a photo of Bea's shared album: her file name, the server's preview, read-only
     ids = sorted(a.shares.album_asset_ids(a.owner_id, shared_album(a).id))
