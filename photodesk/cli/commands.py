@@ -157,6 +157,8 @@ def cmd_album(lib: Library, args: argparse.Namespace) -> int:
         lib.albums.delete(args.album)
     else:
         albums = lib.albums.list()
+        # albums other accounts shared with this one (synced from the paired server)
+        shared = [a for a in lib.shares.albums_for(lib.owner_id) if a.role != "owner"]
         if args.json:
             output.dump(
                 [
@@ -166,13 +168,30 @@ def cmd_album(lib: Library, args: argparse.Namespace) -> int:
                         "description": a.description,
                         "count": a.asset_count,
                         "cover": a.cover_asset_id,
+                        "shared_by": None,
+                        "role": "owner",
                     }
                     for a in albums
+                ]
+                + [
+                    {
+                        "id": a.id,
+                        "name": a.name,
+                        "description": a.description,
+                        "count": a.asset_count,
+                        "cover": a.cover_asset_id,
+                        "shared_by": {"email": a.owner_email, "name": a.owner_name or None},
+                        "role": a.role,
+                    }
+                    for a in shared
                 ]
             )
         else:
             for a in albums:
                 print(f"{a.id:>5}  {a.name} ({a.asset_count})")
+            for s in shared:
+                by = s.owner_name or s.owner_email
+                print(f"{s.id:>5}  {s.name} ({s.asset_count})  shared by {by}, {s.role}")
     return 0
 
 

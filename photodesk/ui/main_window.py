@@ -30,6 +30,7 @@ from photodesk.ui import icons, ops, style
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.event_names import EVENTS_SETTING, events_setting
 from photodesk.ui.identity import app_icon, show_about
+from photodesk.ui.views.albums import shared_albums
 from photodesk.ui.views.base import ErrorView, View
 from photodesk.ui.widgets.jobs_status import JobsStatus
 from photodesk.ui.widgets.sidebar import Sidebar
@@ -390,13 +391,16 @@ class MainWindow(QMainWindow):
     def _refresh_empty(self) -> None:
         library = self.library
 
-        def read() -> tuple[LibraryStats, list[tuple[str, int]]]:
-            return library.assets.stats(), [(a.name, a.asset_count) for a in library.albums.list()]
+        def read() -> tuple[LibraryStats, list[tuple[str, int]], list[tuple[str, str, int, str]]]:
+            own = [(a.name, a.asset_count) for a in library.albums.list()]
+            return library.assets.stats(), own, shared_albums(library)
 
         ops.query(self, read, self._on_stats, self._on_error)
 
-    def _on_stats(self, read: tuple[LibraryStats, list[tuple[str, int]]]) -> None:
-        stats, albums = read
+    def _on_stats(
+        self, read: tuple[LibraryStats, list[tuple[str, int]], list[tuple[str, str, int, str]]]
+    ) -> None:
+        stats, albums, shared = read
         self.sidebar.set_counts(
             {
                 "Timeline": stats.assets - stats.archived,
@@ -408,7 +412,7 @@ class MainWindow(QMainWindow):
                 "Trash": stats.trashed,
             }
         )
-        self.sidebar.set_albums(albums)
+        self.sidebar.set_albums(albums, shared)
         was = self._library_empty
         self._library_empty = stats.assets == 0 and stats.trashed == 0
         if was != self._library_empty:

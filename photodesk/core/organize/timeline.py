@@ -155,7 +155,8 @@ class TimelineService:
             return Page(self._fold(s, q, rows), nxt)
 
     def items(self, ids: Sequence[int]) -> list[GridItem]:
-        """Tiles for these assets (whatever their state), in the same order; unknown ids skipped."""
+        """Tiles for these assets (whatever their state), in the same order; unknown ids skipped.
+        Photos of albums shared with the acting user are tiles too (untrashed)."""
         with self._store.read() as s:
             found = repo.tiles_of(s, self._store.owner_id, ids)
             rows = [found[i] for i in ids if i in found]

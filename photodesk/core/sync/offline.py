@@ -107,8 +107,9 @@ def fetch_original(lib: Library, remote: Remote, asset_id: int) -> Path:
 
 
 def fetch_preview(lib: Library, remote: Remote, asset_id: int) -> Path | None:
-    """The server's preview of a remote-only asset, cached where local previews are."""
-    rec = lib.assets.get(asset_id)
+    """The server's preview of a remote-only asset, cached where local previews are: the
+    account's own, or one of an album shared with it (the server serves those too)."""
+    rec = lib.accounts.readable_asset(lib.owner_id, asset_id)
     path = lib.thumbnails.preview_path(rec.checksum)
     if path.is_file():
         return path

@@ -1,8 +1,15 @@
-"""The albums view: albums with cover and count; create, rename, delete, fill by drag and drop."""
+"""The albums view: albums with cover and count; create, rename, delete, fill by drag and drop.
+
+Albums other accounts shared with the paired account (synced from the server) come under
+"Shared with you", with the sharer and the role; they are read-only here (docs/sync.md).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QStandardItem
@@ -24,6 +31,59 @@ from photodesk.ui.views.base import ExtraRole, KeyRole, Row, TreeGridView, count
 
 COVER_PX = 96  # decoded cover size; shown at 48 px (sharp on 2x screens)
 SORTS = {"asc": "Oldest first", "desc": "Newest first"}
+SHARED_GROUP = "shared"  # the "Shared with you" row; its albums' keys are "shared:<id>"
+
+
+@dataclass(frozen=True)
+class SharedInfo:
+    """What the list knows of an album another account shared with this one."""
+
+    album_id: int
+    name: str
+    owner: str  # the sharer's name, else e-mail
+    owner_email: str
+    role: str  # viewer | editor
+
+    @property
+    def why_read_only(self) -> str:
+        """Why this album's photos and name cannot be changed here (a tooltip)."""
+        if self.role == "viewer":
+            return f"{self.owner} shared this album with you as a viewer: only they can change it"
+        return (
+            f"You can edit this album of {self.owner} on the server; the desktop shows shared"
+            " albums read-only (edits to them are not synced yet)"
+        )
+
+
+def shared_key(album_id: int) -> str:
+    return f"shared:{album_id}"
+
+
+def shared_albums(library: Library) -> list[tuple[str, str, int, str]]:
+    """The albums shared with the acting user, for the sidebar: key, label, photos, tooltip."""
+    out = []
+    for a in library.shares.albums_for(library.owner_id):
+        if a.role == "owner":
+            continue
+        owner = a.owner_name or a.owner_email
+        tip = f"{a.name}: shared by {owner} ({a.owner_email}) as {a.role}; read-only here"
+        out.append((shared_key(a.id), f"{a.name} · {owner}", a.asset_count, tip))
+    return sorted(out, key=lambda t: t[1].casefold())
+
+
+def blank_cover() -> QImage:
+    cover = QImage(COVER_PX, COVER_PX, QImage.Format.Format_ARGB32)
+    cover.fill(QColor(128, 128, 128, 70))
+    return cover
+
+
+def first_cover(ids: Sequence[int | None], thumb: Callable[[int], Path | None]) -> QImage:
+    """The first of ``ids`` with a thumbnail (a RAW may have none), else a blank tile."""
+    for asset_id in ids:
+        path = thumb(asset_id) if asset_id is not None else None
+        if path is not None and (cover := decode_square(path, COVER_PX)) is not None:
+            return cover
+    return blank_cover()
 
 
 class AlbumsView(TreeGridView):
@@ -72,36 +132,97 @@ class AlbumsView(TreeGridView):
     def rows(self) -> list[Row]:
         lib, rows = self.library, []
         for album in lib.albums.list():
-            cover = None
             # The cover, else the first photos that have a thumbnail (a RAW may have none).
-            for asset_id in [album.cover_asset_id, *lib.albums.assets(int(album.id))[:12]]:
-                path = lib.assets.thumbnail_path(asset_id) if asset_id is not None else None
-                if path is not None and (cover := decode_square(path, COVER_PX)) is not None:
-                    break
-            if cover is None:  # empty, or a cover with no thumbnail (yet): a blank tile
-                cover = QImage(COVER_PX, COVER_PX, QImage.Format.Format_ARGB32)
-                cover.fill(QColor(128, 128, 128, 70))
+            ids = [album.cover_asset_id, *lib.albums.assets(int(album.id))[:12]]
+            cover = first_cover(ids, lib.assets.thumbnail_path)
             key = str(album.id)
             rows.append(
                 Row(key, None, album.name, album.asset_count, cover, lib.albums.sort_order(key))
             )
-        return sorted(rows, key=lambda r: r.label.casefold())
+        rows.sort(key=lambda r: r.label.casefold())
+        me = lib.owner_id
+        shared = [a for a in lib.shares.albums_for(me) if a.role != "owner"]
+        if shared:
+            total = sum(a.asset_count for a in shared)
+            rows.append(Row(SHARED_GROUP, None, "Shared with you", total, None, None))
+        for one in sorted(shared, key=lambda a: (a.name.casefold(), a.id)):
+            members = [one.cover_asset_id, *lib.shares.album_asset_ids(me, one.id)[:12]]
+            cover = first_cover(members, lambda i: lib.accounts.thumbnail_path(me, i))
+            owner = one.owner_name or one.owner_email
+            info = SharedInfo(one.id, one.name, owner, one.owner_email, one.role)
+            label = f"{one.name} · {owner}, {one.role}"
+            rows.append(Row(shared_key(one.id), SHARED_GROUP, label, one.asset_count, cover, info))
+        return rows
+
+    def shared_info(self, key: str | None) -> SharedInfo | None:
+        """The sharer and role of a shared album's key (None: one's own album)."""
+        item = self.items.get(key) if key is not None else None
+        info = item.data(ExtraRole) if item is not None else None
+        return info if isinstance(info, SharedInfo) else None
+
+    def is_own(self, key: str | None) -> bool:
+        return key is not None and key in self.items and key.isdigit()
 
     def query(self, key: str) -> AssetQuery:
         desc = self.items[key].data(ExtraRole) == "desc"
         return AssetQuery(album=self.items[key].text(), archived=None, newest_first=desc)
 
+    def ids_reader(self, key: str) -> Callable[[], list[int]]:
+        if key == SHARED_GROUP:
+            return list
+        if (info := self.shared_info(key)) is not None:
+            shares, me = self.library.shares, self.library.owner_id
+            return lambda: [int(i) for i in shares.album_asset_ids(me, info.album_id)]
+        return super().ids_reader(key)
+
+    def _on_rows(self, rows: list[Row]) -> None:
+        super()._on_rows(rows)
+        for key, item in self.items.items():  # shared: no rename, no drops
+            if key.isdigit():
+                continue
+            item.setEditable(False)
+            item.setDropEnabled(False)
+            if (info := self.shared_info(key)) is not None:
+                item.setToolTip(
+                    f"{info.name}: shared by {info.owner} ({info.owner_email}) as {info.role}."
+                    f"\n{info.why_read_only}"
+                )
+            else:
+                item.setToolTip("Albums other accounts of the paired server shared with you")
+
+    def show_collection(self, key: str) -> None:
+        """Select an album by key, or an own album by name (the sidebar's albums)."""
+        if key not in self.items:
+            named = [k for k, label in self.labels.items() if k.isdigit() and label == key]
+            key = named[0] if named else key
+        super().show_collection(key)
+
     def concerns(self, changes: Changes) -> bool:
         return changes.albums or super().concerns(changes)
 
     def describe(self, key: str) -> str:
-        return f"<b style='font-size: large'>{escape(self.items[key].text())}</b><br>" + (
-            f"<span style='color: gray'>{count_label(self.counts[key])}</span>"
+        if key == SHARED_GROUP:
+            return (
+                "<b style='font-size: large'>Shared with you</b><br><span style='color: gray'>"
+                "Albums other accounts of the paired server shared with you: pick one on the"
+                " left</span>"
+            )
+        info = self.shared_info(key)
+        name = info.name if info is not None else self.items[key].text()
+        line = count_label(self.counts[key])
+        if info is not None:
+            line += f" · shared by {escape(info.owner)} · you are {info.role}"
+        return f"<b style='font-size: large'>{escape(name)}</b><br>" + (
+            f"<span style='color: gray'>{line}</span>"
         )
 
     def show_selected(self) -> None:
         super().show_selected()
         key = self.selected_key()
+        if key is not None and not self.is_own(key) and not self._rebuilding:
+            self.grid.empty_text = (
+                "Choose a shared album" if key == SHARED_GROUP else "This shared album is empty"
+            )
         if key is not None:
             self.sort_box.setCurrentIndex(list(SORTS).index(self.sort_of(key)))
         self._update_buttons()
@@ -110,40 +231,65 @@ class AlbumsView(TreeGridView):
         return "desc" if self.items[key].data(ExtraRole) == "desc" else "asc"
 
     def menu(self, key: str, menu: QMenu) -> None:
+        if not self.is_own(key):
+            if (info := self.shared_info(key)) is not None:
+                for text in ("Rename…", "Delete album…"):
+                    action = menu.addAction(text)
+                    action.setEnabled(False)
+                    action.setToolTip(info.why_read_only)
+                menu.setToolTipsVisible(True)
+            return
         menu.addAction("Rename…").triggered.connect(lambda: self.tree.edit(self.items[key].index()))
         menu.addAction("Delete album…").triggered.connect(lambda: self._ask_delete(key))
         menu.addAction("Share…").triggered.connect(lambda: self.share_album(key))
 
     def _update_buttons(self) -> None:
         album, chosen = self.selected_key(), len(self.grid.selected_ids())
-        self.sort_box.setEnabled(album is not None)
-        self.share_button.setEnabled(album is not None)
-        self.cover_button.setEnabled(album is not None and chosen == 1)
-        self.remove_button.setEnabled(album is not None and chosen > 0)
+        own = self.is_own(album)
+        self.sort_box.setEnabled(own)
+        self.share_button.setEnabled(own)
+        self.cover_button.setEnabled(own and chosen == 1)
+        self.remove_button.setEnabled(own and chosen > 0)
+        info = self.shared_info(album)
+        why = info.why_read_only if info is not None else ""
+        for button in (self.cover_button, self.remove_button, self.share_button):
+            button.setToolTip(why)
 
     # ----- edits (each one write off the GUI thread; the list reloads on the change event) ----
     def create_album(self, name: str) -> None:
         self.write(lambda: self.library.albums.create(name), str)
 
     def rename_album(self, key: str, name: str) -> None:
+        if self._refused(key):
+            return
         self.write(lambda: self.library.albums.rename(int(key), name), lambda _: key)
 
     def delete_album(self, key: str) -> None:
         self.write(lambda: self.library.albums.delete(int(key)), lambda _: None)
 
+    def _refused(self, key: str | None) -> bool:
+        """A shared album (or the group): say why it cannot change, and change nothing."""
+        if key is None or self.is_own(key):
+            return False
+        info = self.shared_info(key)
+        self.notice.setText(info.why_read_only if info is not None else "Choose an album")
+        self.notice.show()
+        return True
+
     def add_to_album(self, ids: list[int], key: str) -> None:
-        self.write(lambda: self.library.albums.add(int(key), ids), lambda _: key)
+        if not self._refused(key):
+            self.write(lambda: self.library.albums.add(int(key), ids), lambda _: key)
 
     def remove_from_album(self, ids: list[int]) -> None:
-        if (key := self.selected_key()) is not None and ids:
+        if (key := self.selected_key()) is not None and ids and not self._refused(key):
             self.write(lambda: self.library.albums.remove(int(key), ids), lambda _: key)
 
     def set_cover(self, asset_id: int) -> None:
-        if (key := self.selected_key()) is not None:
+        if (key := self.selected_key()) is not None and not self._refused(key):
             self.write(lambda: self.library.albums.set_cover(int(key), asset_id), lambda _: key)
 
     def set_sort(self, order: str) -> None:
-        if (key := self.selected_key()) is not None:
+        if (key := self.selected_key()) is not None and not self._refused(key):
             self.write(lambda: self.library.albums.set_sort(int(key), order), lambda _: key)
 
     def _remove_selection(self) -> None:
@@ -161,7 +307,7 @@ class AlbumsView(TreeGridView):
 
     def _on_grid_menu(self, pos: QPoint) -> None:
         chosen = self.grid.selected_ids()
-        if not chosen or self.selected_key() is None:
+        if not chosen or not self.is_own(self.selected_key()):
             return
         menu = QMenu(self)
         if len(chosen) == 1:
@@ -174,7 +320,7 @@ class AlbumsView(TreeGridView):
         menu.exec(self.grid.viewport().mapToGlobal(pos))
 
     def share_album(self, key: str | None) -> None:
-        if key is None or key not in self.items:
+        if key is None or not self.is_own(key):
             return
         from photodesk.ui.dialogs.share_dialog import ShareDialog
 

@@ -282,19 +282,23 @@ class TreeGridView(View):
             self.grid.show_ids([])
             return
         self.header.setText(self.describe(key))
-        query = self.query(key)
         if not self.by_day:  # read the ids (off the GUI thread), then show them as they come
             self._block_gen += 1
-            gen, assets = self._block_gen, self.library.assets
+            gen, read = self._block_gen, self.ids_reader(key)
 
             def show(ids: list[int]) -> None:
                 if gen == self._block_gen and ids != self._block_ids:
                     self._block_ids = ids  # unchanged: no reload (the selection stays)
                     self.grid.show_ids(ids, by_date=False)
 
-            ops.query(self, lambda: [int(i) for i in assets.ids(query)], show, self.show_error)
-        elif query != self.grid.grid.query:
+            ops.query(self, read, show, self.show_error)
+        elif (query := self.query(key)) != self.grid.grid.query:
             self.grid.show_query(query)
+
+    def ids_reader(self, key: str) -> Callable[[], list[int]]:
+        """What reads collection ``key``'s photo ids off the GUI thread (plain-block views)."""
+        query, assets = self.query(key), self.library.assets
+        return lambda: [int(i) for i in assets.ids(query)]
 
     def _on_menu(self, pos: QPoint) -> None:
         key = self.selected_key()

@@ -70,6 +70,22 @@ class Loaded:
     image: QImage
     full: QSize  # the original's upright size
     error: str = ""
+    label: str = ""  # the file's name (a remote-only original's: "IMG_1.jpg · on the server")
+
+
+def record_of(library: Library, asset_id: int) -> AssetRecord:
+    """The record of a photo the acting user may see: their own, or one of an album another
+    account shared with them (synced from the server). NotFound otherwise."""
+    return library.accounts.readable_asset(library.owner_id, asset_id)
+
+
+def file_label(library: Library, rec: AssetRecord) -> str:
+    """The viewer's file-name label: the file's name, or for an original that is only on the
+    paired server its original name and where it is (reads the catalog: a worker thread)."""
+    if rec.path:
+        return Path(rec.path).name
+    name = library.sync.original_name(rec.id)
+    return f"{name or 'Original'} · on the server"
 
 
 def to_qimage(rendered: RenderedImage) -> QImage:
@@ -97,7 +113,8 @@ def load_preview(library: Library, asset_id: int) -> Loaded:
     """The record and its 1440 px preview; without a cached preview, decode one (worker thread).
     A photo whose original is only on the paired server gets the server's preview (or, offline,
     its thumbnail)."""
-    rec = library.assets.get(asset_id)
+    rec = record_of(library, asset_id)
+    label = file_label(library, rec)
     path = library.thumbnails.preview_path(rec.checksum)
     image = QImage(str(path)) if path.is_file() else QImage()
     error = ""
@@ -112,13 +129,13 @@ def load_preview(library: Library, asset_id: int) -> Loaded:
             image = QImage(str(thumb)) if thumb.is_file() else QImage()
         if image.isNull():
             error = "This photo is on the server, which cannot be reached now"
-        return Loaded(rec, image, full_size(rec, image), error)
+        return Loaded(rec, image, full_size(rec, image), error, label)
     if image.isNull():
         try:
             image = to_qimage(render_record(rec, PREVIEW_SIZE))
         except (OSError, PhotodeskError) as exc:
             error = f"This {'video' if rec.kind == 'video' else 'photo'} cannot be shown: {exc}"
-    return Loaded(rec, image, full_size(rec, image), error)
+    return Loaded(rec, image, full_size(rec, image), error, label)
 
 
 def load_original(library: Library, rec: AssetRecord) -> tuple[int, list[QImage]]:
@@ -126,7 +143,7 @@ def load_original(library: Library, rec: AssetRecord) -> tuple[int, list[QImage]
     An original that is only on the paired server is downloaded first (and stays here)."""
     if not rec.path and library.sync.is_remote_only(rec.id):
         library.sync.fetch_original(rec.id)
-        rec = library.assets.get(rec.id)
+        rec = record_of(library, rec.id)
     return rec.id, mip_levels(to_qimage(render_record(rec)), PREVIEW_SIZE)
 
 
@@ -307,7 +324,7 @@ class ViewerView(View):
         self.canvas.set_image(loaded.image, loaded.full)
         if loaded.error:
             self.canvas.clear(loaded.error)
-        self.name.setText(Path(rec.path).name)
+        self.name.setText(Path(rec.path).name if rec.path else loaded.label)
         self.play_button.setVisible(rec.kind == "video")
         self.panel.set_record(rec)
         self._load_faces(aid)
@@ -318,6 +335,10 @@ class ViewerView(View):
     def _load_original(self) -> None:
         rec = self.current_record()
         if rec is None or rec.kind == "video" or self._original == rec.id or self._decoding:
+            return
+        if not rec.path and rec.owner_id != self.library.owner_id:
+            self._original = rec.id  # another account's (a shared album): its preview is all
+            self.canvas.set_message("Showing the server's preview of a shared photo")
             return
         self._original, self._decoding = rec.id, True
         if not rec.path:  # only on the paired server: downloaded on a worker first
@@ -374,7 +395,7 @@ class ViewerView(View):
     def _refresh_record(self, aid: int) -> None:
         ops.query(
             self,
-            lambda: self.library.assets.get(aid),
+            lambda: record_of(self.library, aid),
             self._on_record,
             lambda exc: self._on_load_failed(aid, exc),
         )
@@ -383,7 +404,9 @@ class ViewerView(View):
         self.records[int(rec.id)] = rec
         if rec.id == self.current_id():
             self.panel.set_record(rec)
-            self.name.setText(Path(rec.path).name)
+            held = self.cache.get(int(rec.id))
+            label = held.label if held is not None else ""
+            self.name.setText(Path(rec.path).name if rec.path else label)
 
     def _on_zoom(self) -> None:
         fit = " (fit)" if self.canvas.is_fit() else ""

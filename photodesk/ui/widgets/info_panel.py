@@ -39,6 +39,9 @@ from photodesk.ui.widgets.location_picker import LocationPicker
 from photodesk.ui.widgets.map_thumbs import MapThumbs
 
 OFFSETS = [None, *range(-12 * 60, 14 * 60 + 1, 15)]
+SHARED_READ_ONLY = (
+    "This photo is in an album another account shared with you: only its owner can change it"
+)
 
 
 def star_style(color: str) -> str:
@@ -330,7 +333,7 @@ class InfoPanel(QScrollArea):
         if rec.duration:
             dims += f" · {rec.duration:.1f} s"
         self.dimensions.setText(f"{dims} · {rec.file_type} · {format_size(rec.size)}")
-        self.paths.setText("\n".join(rec.files or (rec.path,)))
+        self.paths.setText("\n".join(rec.files or (rec.path or "On the paired server",)))
         names = ", ".join(x for x in (rec.city, rec.admin1, rec.country_name) if x)
         self.place.setText(names or "No place")
         has_gps = rec.latitude is not None and rec.longitude is not None
@@ -373,6 +376,9 @@ class InfoPanel(QScrollArea):
     def _write(self, fn: Callable[[list[int]], object]) -> None:
         """Run ``fn([asset id])`` off the GUI thread; the change event refreshes the panel."""
         if self.record is None:
+            return
+        if self.record.owner_id != self.library.owner_id:  # a photo of a shared album
+            self.error.setText(SHARED_READ_ONLY)
             return
         ids = [int(self.record.id)]
         self.error.clear()

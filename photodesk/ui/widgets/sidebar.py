@@ -22,9 +22,9 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Collections", ("Albums", "Tags", "Folders", "Duplicates")),
     ("", ("Favourites", "Archive", "Trash")),
 )
-KindRole = Qt.ItemDataRole.UserRole + 20  # "header", "section" or "album"
+KindRole = Qt.ItemDataRole.UserRole + 20  # "header", "section", "album" or "shared"
 CountRole = Qt.ItemDataRole.UserRole + 21
-NameRole = Qt.ItemDataRole.UserRole + 22  # the section, or the album's name
+NameRole = Qt.ItemDataRole.UserRole + 22  # the section, the album's name, a shared album's key
 ROW_HEIGHT = 30
 ALBUMS_SHOWN = 8
 
@@ -77,8 +77,9 @@ class SidebarDelegate(QStyledItemDelegate):
 
 
 class Sidebar(QListWidget):
-    """``section_chosen(name)`` when a section is picked, ``album_chosen(name)`` for an album;
-    ``assets_dropped(ids, kind, name)`` when photos are dropped on an album or on Favourites."""
+    """``section_chosen(name)`` when a section is picked, ``album_chosen(name)`` for an album
+    (a shared album's key for one shared with the account); ``assets_dropped(ids, kind, name)``
+    when photos are dropped on an own album or on Favourites (shared albums take no drops)."""
 
     section_chosen = Signal(str)
     album_chosen = Signal(str)
@@ -133,21 +134,31 @@ class Sidebar(QListWidget):
         item = self.currentItem()
         if item is None:
             return "Timeline"
-        return "Albums" if item.data(KindRole) == "album" else str(item.data(NameRole))
+        return "Albums" if item.data(KindRole) in ("album", "shared") else str(item.data(NameRole))
 
     def set_counts(self, counts: dict[str, int | None]) -> None:
         for name, count in counts.items():
             if (item := self.sections.get(name)) is not None:
                 item.setData(CountRole, count)
 
-    def set_albums(self, albums: list[tuple[str, int]]) -> None:
-        """The first albums (name, photos) under Albums, where photos can be dropped on them."""
+    def set_albums(
+        self,
+        albums: list[tuple[str, int]],
+        shared: list[tuple[str, str, int, str]] | None = None,
+    ) -> None:
+        """The first albums (name, photos) under Albums, where photos can be dropped on them,
+        then those shared with the account (key, label, photos, tooltip): no drops there."""
         shown = albums[:ALBUMS_SHOWN]
-        if [(n, i.data(CountRole)) for n, i in self.albums.items()] == shown:
+        others = (shared or [])[:ALBUMS_SHOWN]
+        now = [(n, i.data(CountRole), i.toolTip()) for n, i in self.albums.items()]
+        want = [(n, c, f"{n}: drop photos here to add them") for n, c in shown]
+        if now == want + [(k, c, tip) for k, _, c, tip in others]:
             return
         keep = self.currentItem()
         keep_album = (
-            keep.data(NameRole) if keep is not None and keep.data(KindRole) == "album" else None
+            keep.data(NameRole)
+            if keep is not None and keep.data(KindRole) in ("album", "shared")
+            else None
         )
         self.blockSignals(True)
         for item in self.albums.values():
@@ -163,6 +174,16 @@ class Sidebar(QListWidget):
             item.setToolTip(f"{name}: drop photos here to add them")
             self.insertItem(at + offset, item)
             self.albums[name] = item
+        at += len(shown)
+        for offset, (key, label, count, tip) in enumerate(others):
+            item = QListWidgetItem("    " + label)
+            item.setData(KindRole, "shared")
+            item.setData(NameRole, key)
+            item.setData(CountRole, count)
+            item.setIcon(icons.icon("album"))
+            item.setToolTip(tip)
+            self.insertItem(at + offset, item)
+            self.albums[key] = item
         if keep_album in self.albums:
             self.setCurrentItem(self.albums[keep_album])
         self.blockSignals(False)
@@ -170,7 +191,7 @@ class Sidebar(QListWidget):
     def _on_current(self, item: QListWidgetItem | None, _previous: object) -> None:
         if item is None:
             return
-        if item.data(KindRole) == "album":
+        if item.data(KindRole) in ("album", "shared"):
             self.album_chosen.emit(str(item.data(NameRole)))
         else:
             self.section_chosen.emit(str(item.data(NameRole)))

@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.assets import filtered
+from photodesk.core.catalog.db.grants import album_grants_read
 from photodesk.core.catalog.db.schema import Asset, Stack
 from photodesk.core.catalog.types import AssetQuery
 
@@ -154,13 +155,16 @@ def undated_page(s: Session, owner_id: int, q: AssetQuery, after_id: int, limit:
 
 
 def tiles_of(s: Session, owner_id: int, ids: Sequence[int]) -> dict[int, Any]:
-    """Id -> tile row of the owner's assets among ``ids``, whatever their state."""
+    """Id -> tile row of the owner's assets among ``ids``, whatever their state, and of those an
+    album shared with the owner holds (the one read rule, ``album_grants_read``)."""
     found: dict[int, Any] = {}
     for chunk in _chunks(list(ids)):
         stmt = (
             select(*COLUMNS)
             .outerjoin(Stack, Stack.id == Asset.stack_id)
-            .where(Asset.owner_id == owner_id, Asset.id.in_(chunk))
+            .where(
+                or_(Asset.owner_id == owner_id, album_grants_read(owner_id)), Asset.id.in_(chunk)
+            )
             .with_hint(Asset, _BY_ID, "sqlite")
         )
         found.update((r.id, r) for r in s.connection().execute(stmt))
