@@ -60,23 +60,9 @@ class ServerInfo:
     def analysed(self, timeout: float = 120.0) -> None:
         """Wait until no ``upload.analyse`` job is queued or running: uploads are analysed
         after the request that admitted them (their ML follow-ups may still wait)."""
-        from sqlalchemy import select
+        from tests.sync.hostile import wait_analysed
 
-        from photodesk.core.catalog.db.jobs import ACTIVE
-        from photodesk.core.catalog.db.schema import Job
-
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.lib.read() as s:
-                busy = s.scalar(
-                    select(Job.id)
-                    .where(Job.kind == "upload.analyse", Job.state.in_(ACTIVE))
-                    .limit(1)
-                )
-            if busy is None:
-                return
-            assert time.monotonic() < deadline, "the server's jobs did not finish"
-            time.sleep(0.05)
+        wait_analysed(self.lib, timeout)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -26,7 +27,28 @@ def add_photo(lib: Any, user_id: int, data: bytes, name: str = "photo.jpg") -> i
         staged.finish()
     outcome = lib.uploads.ingest(user_id, staged.path, name, hashlib.sha1(data).hexdigest())
     assert outcome.asset_id is not None, outcome
+    wait_analysed(lib)  # the tests look at the analysed photo, as a visitor would a minute later
     return int(outcome.asset_id)
+
+
+def wait_analysed(lib: Any, timeout: float = 120.0) -> None:
+    """Wait until no ``upload.analyse`` job is queued or running in ``lib``: an upload is
+    analysed by a job after the request that admitted it."""
+    from sqlalchemy import select
+
+    from photodesk.core.catalog.db.jobs import ACTIVE
+    from photodesk.core.catalog.db.schema import Job
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with lib.read() as s:
+            busy = s.scalar(
+                select(Job.id).where(Job.kind == "upload.analyse", Job.state.in_(ACTIVE)).limit(1)
+            )
+        if busy is None:
+            return
+        assert time.monotonic() < deadline, "the server's jobs did not finish"
+        time.sleep(0.05)
 
 
 def album_with(lib: Any, user_id: int, name: str, asset_ids: Iterable[int] = ()) -> int:

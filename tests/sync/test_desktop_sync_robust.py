@@ -140,6 +140,7 @@ def test_the_whole_scenario_from_the_command_line(
     assert cli(b, "remote", "add", server.url, "--api-key-stdin", stdin=key + "\n").returncode == 0
     first = json.loads(cli(a, "sync", "--json").stdout)
     assert {"pulled", "pushed", "conflicts", "errors"} <= set(first) and first["errors"] == []
+    server.analysed()  # the uploads' own analysis on the server (a job after each upload)
     second = json.loads(cli(b, "sync", "--json").stdout)
     assert second["errors"] == [] and second["thumbnails"] == 2
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import requests
 
 from tests.conftest import make_jpeg
+from tests.sync.hostile import wait_analysed
 
 
 def _upload(lib, user_id: int, path: Path) -> int:
@@ -19,6 +20,7 @@ def _upload(lib, user_id: int, path: Path) -> int:
         staged.finish()
     outcome = lib.uploads.ingest(user_id, staged.path, path.name, hashlib.sha1(data).hexdigest())
     assert outcome.asset_id is not None, outcome
+    wait_analysed(lib)  # the photo's own date replaces the upload's once it is analysed
     return outcome.asset_id
 
 
