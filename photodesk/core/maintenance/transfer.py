@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
-
-from photodesk.core.catalog.db.engine import is_database_url, make_server_engine, redact
-from photodesk.core.catalog.db.transfer import Progress, TransferReport, copy_catalog
-from photodesk.core.catalog.errors import InvalidInput, LibraryError
+from photodesk.core.catalog.db.engine import is_database_url, redact
+from photodesk.core.catalog.db.transfer import Progress, TransferReport, copy_into
+from photodesk.core.catalog.errors import InvalidInput
 
 if TYPE_CHECKING:
     from photodesk.core.catalog.store import Store
@@ -28,12 +25,4 @@ def migrate_to(store: Store, url: str, progress: Progress | None = None) -> Tran
     if not is_database_url(url):
         raise InvalidInput(f"not a PostgreSQL URL: {redact(url)!r} (postgresql://...)")
     with store.read() as s:
-        source = cast(Engine, s.get_bind())
-    target = make_server_engine(url, writer=True)
-    try:
-        return copy_catalog(source, target, source_label=str(store.db_path), progress=progress)
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise LibraryError(f"cannot use the database {redact(url)}: {reason}") from exc
-    finally:
-        target.dispose()
+        return copy_into(s, url, source_label=str(store.db_path), progress=progress)

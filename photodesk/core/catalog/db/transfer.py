@@ -34,8 +34,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db import migrate, sync_log
+from photodesk.core.catalog.db.engine import make_server_engine, redact
 from photodesk.core.catalog.db.postgres import CYCLE_KEYS
 from photodesk.core.catalog.db.schema import Base, Setting
 from photodesk.core.catalog.errors import LibraryError
@@ -98,6 +101,24 @@ def _state(target: Engine, source_label: str) -> bool:
         if resumed is None:
             conn.execute(insert(SETTINGS).values(key=MARKER, value=source_label))
     return resumed is not None
+
+
+def copy_into(
+    s: Session, url: str, *, source_label: str, progress: Progress | None = None
+) -> TransferReport:
+    """Copy the catalog that session ``s`` reads into the PostgreSQL database at ``url``.
+
+    A database that cannot be reached or used is one clear :class:`LibraryError`.
+    """
+    source = cast(Engine, s.get_bind())
+    target = make_server_engine(url, writer=True)
+    try:
+        return copy_catalog(source, target, source_label=source_label, progress=progress)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise LibraryError(f"cannot use the database {redact(url)}: {reason}") from exc
+    finally:
+        target.dispose()
 
 
 def copy_catalog(
