@@ -369,3 +369,31 @@ class FaceRecord:
     box: tuple[float, float, float, float]
     score: float
     assigned_by_user: bool
+
+
+@dataclass(frozen=True)
+class WatchedFolder:
+    """A folder whose new, changed, moved and deleted files the catalog follows."""
+
+    id: int
+    path: str
+    copy: bool  # copy new files into the library's originals/ instead of referencing them
+    enabled: bool
+    polling: bool | None  # None: decided automatically (network shares are polled)
+    last_scan_at: datetime | None
+    owner_id: int = 0  # whose assets its new files become
+    inbox: bool = False  # new files are copied in as uploads of owner_id (any account)
+    delete_after_import: bool = False  # an inbox file goes once its import is verified
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    """One file the catalog knows: an original, a sidecar, a Live Photo video, a duplicate..."""
+
+    asset_id: AssetId
+    path: str
+    role: str
+    size: int
+    mtime_ns: int
+    checksum: str | None
+    missing: bool
