@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from PySide6.QtCore import (
     QItemSelection,
@@ -17,7 +16,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QColor,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -35,6 +33,12 @@ from PySide6.QtWidgets import (
 from photodesk.core import GridItem
 from photodesk.ui.models.asset_grid import AssetGridModel
 from photodesk.ui.thumbs import ThumbnailCache
+from photodesk.ui.widgets.grid_painting import (
+    paint_band,
+    paint_headers,
+    paint_sticky,
+    range_selected,
+)
 from photodesk.ui.widgets.scrubber import month_title
 from photodesk.ui.widgets.thumb_delegate import (
     GAP,
@@ -42,17 +46,10 @@ from photodesk.ui.widgets.thumb_delegate import (
     PAD,
     GridLayout,
     ThumbDelegate,
-    paint_header,
 )
 
 MIN_TILE, MAX_TILE, DEFAULT_TILE = 64, 400, 150
 AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-def day_title(group_day: object) -> str:
-    if group_day is None:
-        return "No date"
-    return f"{group_day:%a} {group_day.day} {group_day:%b %Y}"  # type: ignore[attr-defined]
 
 
 class AssetGrid(QAbstractItemView):
@@ -325,25 +322,18 @@ class AssetGrid(QAbstractItemView):
         current = self.currentIndex()
         self.delegate.selection_mode = sel is not None and sel.hasSelection()
         if lay.groups and model.grouped:
-            gi = lay.group_at(y0) or 0
-            while gi < len(lay.groups) and lay.tops[gi] <= y1:
-                g = lay.groups[gi]
-                rect = lay.header_rect(gi)
-                if region.intersects(rect):
-                    all_selected = self.delegate.selection_mode and _range_selected(
-                        sel, model, g.first, g.count
-                    )
-                    paint_header(
-                        painter,
-                        rect,
-                        month=self._title(gi) if lay.month_starts[gi] else None,
-                        day=day_title(g.day),
-                        count=g.count,
-                        palette=palette,
-                        hover=self._hover_header == gi,
-                        all_selected=all_selected,
-                    )
-                gi += 1
+            selecting = self.delegate.selection_mode
+            paint_headers(
+                painter,
+                lay,
+                region,
+                y0,
+                y1,
+                palette=palette,
+                title=self._title,
+                hover_header=self._hover_header,
+                all_selected=lambda first, n: selecting and range_selected(sel, model, first, n),
+            )
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
@@ -368,37 +358,11 @@ class AssetGrid(QAbstractItemView):
             )
         painter.restore()
         if model.grouped:
-            self._paint_sticky(painter, offset, palette)
+            paint_sticky(painter, lay, offset, self.viewport().width(), palette)
         if self._band is not None:
-            color = palette.color(QPalette.ColorRole.Highlight)
-            painter.setPen(color)
-            fill = QColor(color)
-            fill.setAlpha(50)
-            painter.setBrush(fill)
-            painter.drawRect(self._band.translated(0, offset))
+            paint_band(painter, self._band.translated(0, offset), palette)
         painter.end()
         self._after_paint(model)
-
-    def _paint_sticky(self, painter: QPainter, offset: int, palette: QPalette) -> None:
-        """Once a day's own header scrolls away, its date stays pinned at the top."""
-        lay = self.layout_
-        gi = lay.group_at(offset)
-        if gi is None or offset <= lay.bodies[gi] - HEADER:  # its own day line is in full view
-            return
-        g = lay.groups[gi]
-        bar = QRect(0, offset, self.viewport().width(), HEADER)
-        fill = QColor(palette.color(QPalette.ColorRole.Base))
-        fill.setAlpha(232)
-        painter.fillRect(bar, fill)
-        title = day_title(g.day) if g.day else "No date"
-        paint_header(
-            painter,
-            bar.adjusted(PAD, 0, -PAD, 0),
-            month=None,
-            day=title,
-            count=g.count,
-            palette=palette,
-        )
 
     def _after_paint(self, model: AssetGridModel) -> None:
         """Keep only on-screen loads queued; report whether the screen is complete."""
@@ -456,7 +420,7 @@ class AssetGrid(QAbstractItemView):
         whole = QItemSelection(model.index(g.first, 0), model.index(g.first + g.count - 1, 0))
         F = QItemSelectionModel.SelectionFlag
         if toggle:
-            flag = F.Deselect if _range_selected(sel, model, g.first, g.count) else F.Select
+            flag = F.Deselect if range_selected(sel, model, g.first, g.count) else F.Select
         else:
             flag = F.ClearAndSelect
         sel.select(whole, flag)
@@ -510,9 +474,3 @@ class AssetGrid(QAbstractItemView):
             super().keyPressEvent(event)
             return
         event.accept()
-
-
-def _range_selected(sel: QItemSelectionModel | None, model: Any, first: int, count: int) -> bool:
-    if sel is None or not sel.isSelected(model.index(first + count - 1, 0)):
-        return False
-    return all(sel.isSelected(model.index(r, 0)) for r in range(first, first + count))
