@@ -11,7 +11,8 @@ from PySide6.QtGui import QColor, QImage
 from photodesk.core import AssetQuery, Changes, Library
 from photodesk.ui.bridge import Bridge
 from photodesk.ui.models import asset_grid
-from photodesk.ui.models.asset_grid import AssetGridModel, DayGroup
+from photodesk.ui.models.asset_grid import AssetGridModel
+from photodesk.ui.models.grid_rows import DayGroup
 from photodesk.ui.thumbs import ThumbnailCache
 from photodesk.ui.views import grid as grid_module
 from photodesk.ui.views.grid import ArchiveView, AssetGridView, FavouritesView, TrashView

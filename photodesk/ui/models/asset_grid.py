@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import bisect
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
-from datetime import date, datetime
+from collections.abc import Iterable
 from functools import partial
-from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import (
@@ -31,97 +27,37 @@ from photodesk.core import (
     TimelineService,
 )
 from photodesk.ui import ops
+from photodesk.ui.models.grid_rows import (
+    CHECKSUM,
+    ID,
+    Batch,
+    DayGroup,
+    Row,
+    SortKey,
+    as_row,
+    group_days,
+    indexed,
+    make_batch,
+    months_of,
+    sort_key,
+    with_inserted,
+    without,
+)
 from photodesk.ui.thumbs import ThumbnailCache
 
 FIRST_PAGE = 400  # the first screen (and then some) of a large window
 PAGE = 4000
 FIRST_SCREEN_MS = 150  # the rest waits this long after the first page: its thumbnails go first
-UNDATED = -1  # day ordinal of assets with no capture time
 RELOAD_ABOVE = 20_000  # changed ids past which a reload is cheaper than a refresh
 ItemRole = Qt.ItemDataRole.UserRole + 1  # the GridItem
 IdRole = Qt.ItemDataRole.UserRole + 2
 ThumbnailRole = Qt.ItemDataRole.UserRole + 3  # QPixmap, or None then dataChanged once loaded
-_EPOCH = datetime(1970, 1, 1)
 AnyIndex = QModelIndex | QPersistentModelIndex
-SortKey = tuple[int, float, int]
-
-
-@dataclass(slots=True)
-class DayGroup:
-    """A run of rows taken on one day (``day`` None: undated, or an ungrouped list)."""
-
-    day: date | None
-    first: int
-    count: int
-
-
-# A row is kept as a plain tuple of GridItem's fields: the GC untracks tuples of plain values, so
-# 100,000 rows add nothing to its full collections (100,000 dataclasses would: tens of ms each).
-Row = tuple[Any, ...]
-_as_row = attrgetter(*(f.name for f in fields(GridItem)))
-ID, CHECKSUM = 0, 1
-
-
-@dataclass
-class _Batch:
-    """Rows with their sort keys and days; ``index``/``groups`` are filled in off the GUI
-    thread when the batch replaces every row."""
-
-    items: list[Row]
-    keys: list[SortKey]
-    days: list[int]
-    next: Cursor | None = None
-    index: dict[int, Any] | None = None
-    groups: list[DayGroup] | None = None
-    months: list[MonthBucket] | None = None
 
 
 def timeline_of(library: Library) -> TimelineService:
     """``library.timeline``: the grid's reads."""
     return library.timeline
-
-
-def sort_key(item: GridItem, newest_first: bool = True) -> SortKey:
-    """Display order as a sortable key: dated by time then id, undated last (as the core pages)."""
-    sign = -1 if newest_first else 1
-    if item.taken_at is None:
-        return (1, 0.0, sign * item.id)
-    return (0, sign * (item.taken_at - _EPOCH).total_seconds(), sign * item.id)
-
-
-def _batch(items: Sequence[GridItem], newest: bool, nxt: Cursor | None = None) -> _Batch:
-    return _Batch(
-        [_as_row(i) for i in items],
-        [sort_key(i, newest) for i in items],
-        [i.taken_at.toordinal() if i.taken_at else UNDATED for i in items],
-        nxt,
-    )
-
-
-def _indexed(batch: _Batch, grouped: bool, newest: bool, *, months: bool = False) -> _Batch:
-    """Fill in the index, day groups (and months): O(rows), so run it off the GUI thread."""
-    if grouped:  # sorted: an asset's key finds its row by bisection, and never changes
-        batch.index = {t[ID]: k for t, k in zip(batch.items, batch.keys, strict=True)}
-    else:
-        batch.index = {t[ID]: r for r, t in enumerate(batch.items)}
-    batch.groups = group_days(batch.days, grouped)
-    if months:
-        batch.months = months_of(batch.days, newest)
-    return batch
-
-
-def group_days(days: Sequence[int], grouped: bool = True, start: int = 0) -> list[DayGroup]:
-    """Runs of equal day ordinals as DayGroups (one group for an ungrouped list)."""
-    if not grouped:
-        return [DayGroup(None, 0, len(days))] if days else []
-    groups: list[DayGroup] = []
-    for r in range(start, len(days)):
-        d = days[r]
-        if groups and days[groups[-1].first] == d:
-            groups[-1].count += 1
-        else:
-            groups.append(DayGroup(date.fromordinal(d) if d != UNDATED else None, r, 1))
-    return groups
 
 
 class AssetGridModel(QAbstractListModel):
@@ -207,15 +143,15 @@ class AssetGridModel(QAbstractListModel):
             by_date = self.grouped
             newest = True
 
-            def fetch() -> _Batch:
+            def fetch() -> Batch:
                 items = [i for i in tl.items(source) if not i.trashed]
                 if by_date:
                     items.sort(key=lambda i: sort_key(i, newest))
-                return _indexed(_batch(items, newest), by_date, newest, months=True)
+                return indexed(make_batch(items, newest), by_date, newest, months=True)
 
             ops.query(self, fetch, lambda b: self._on_batch(gen, b, reset=True))
 
-    def _on_first(self, gen: int, batch: _Batch) -> None:
+    def _on_first(self, gen: int, batch: Batch) -> None:
         """The first screen first; month counts (for the scrubber) only then, not competing."""
         if batch.next is None:  # it was all there is: count its months here
             batch.months = months_of(batch.days, self.newest_first)
@@ -230,10 +166,10 @@ class AssetGridModel(QAbstractListModel):
 
         QTimer.singleShot(FIRST_SCREEN_MS, months)
 
-    def _fetch(self, query: AssetQuery, after: Cursor | None, limit: int) -> _Batch:
+    def _fetch(self, query: AssetQuery, after: Cursor | None, limit: int) -> Batch:
         page = self.timeline.page(query, after, limit)
-        batch = _batch(page.items, query.newest_first, page.next)
-        return _indexed(batch, True, query.newest_first) if after is None else batch
+        batch = make_batch(page.items, query.newest_first, page.next)
+        return indexed(batch, True, query.newest_first) if after is None else batch
 
     # ----- reading ------------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -277,7 +213,7 @@ class AssetGridModel(QAbstractListModel):
         return self._complete
 
     # ----- loading ------------------------------------------------------------------------------
-    def _on_batch(self, gen: int, batch: _Batch, *, reset: bool = False) -> None:
+    def _on_batch(self, gen: int, batch: Batch, *, reset: bool = False) -> None:
         if gen != self._gen:
             return
         self._version += 1
@@ -385,7 +321,7 @@ class AssetGridModel(QAbstractListModel):
             row = self.row_of(it.id)
             key = sort_key(it, newest)
             if row is not None and (not ordered or key == self._keys[row]):
-                self._items[row] = _as_row(it)
+                self._items[row] = as_row(it)
                 self._version += 1  # a merge in flight must not bring the old item back
                 idx = self.index(row)
                 self.dataChanged.emit(idx, idx, [ItemRole, Qt.ItemDataRole.ToolTipRole])
@@ -404,22 +340,22 @@ class AssetGridModel(QAbstractListModel):
         cut = sorted(r for i in gone if (r := self.row_of(i)) is not None)
         months = self._complete
 
-        def merge() -> _Batch:
-            merged = _Batch(_without(items, cut), _without(keys, cut), _without(days, cut))
+        def merge() -> Batch:
+            merged = Batch(without(items, cut), without(keys, cut), without(days, cut))
             if new:
                 new.sort(key=lambda kv: kv[0])
                 at = [bisect.bisect_left(merged.keys, k) for k, _ in new]
-                fresh = _batch([it for _, it in new], newest)
-                merged.items = _with(merged.items, at, fresh.items)
-                merged.keys = _with(merged.keys, at, fresh.keys)
-                merged.days = _with(merged.days, at, fresh.days)
+                fresh = make_batch([it for _, it in new], newest)
+                merged.items = with_inserted(merged.items, at, fresh.items)
+                merged.keys = with_inserted(merged.keys, at, fresh.keys)
+                merged.days = with_inserted(merged.days, at, fresh.days)
             if grouped:  # the index maps ids to keys: only the changed ones change (in _swap)
                 merged.groups = group_days(merged.days, True)
                 merged.months = months_of(merged.days, newest) if months else None
                 return merged
-            return _indexed(merged, grouped, newest, months=months)
+            return indexed(merged, grouped, newest, months=months)
 
-        def done(merged: _Batch) -> None:
+        def done(merged: Batch) -> None:
             if gen != self._gen:
                 return
             if version != self._version:  # rows changed meanwhile: merge into the new ones
@@ -429,7 +365,7 @@ class AssetGridModel(QAbstractListModel):
 
         ops.query(self, merge, done)
 
-    def _swap(self, merged: _Batch, gone: set[int], new: list[tuple[SortKey, GridItem]]) -> None:
+    def _swap(self, merged: Batch, gone: set[int], new: list[tuple[SortKey, GridItem]]) -> None:
         """Install merged rows in one layout change; selections follow their assets."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
@@ -473,42 +409,6 @@ class AssetGridModel(QAbstractListModel):
             if row is not None:
                 idx = self.index(row)
                 self.dataChanged.emit(idx, idx, [ThumbnailRole])
-
-
-def _without(seq: list[Any], cut: list[int]) -> list[Any]:
-    out: list[Any] = []
-    prev = 0
-    for r in cut:
-        out += seq[prev:r]
-        prev = r + 1
-    out += seq[prev:]
-    return out
-
-
-def _with(seq: list[Any], at: list[int], values: list[Any]) -> list[Any]:
-    """``values`` inserted before positions ``at`` (sorted) of ``seq``."""
-    out: list[Any] = []
-    prev = 0
-    for pos, value in zip(at, values, strict=True):
-        out += seq[prev:pos]
-        out.append(value)
-        prev = pos
-    out += seq[prev:]
-    return out
-
-
-def months_of(days: Sequence[int], newest_first: bool = True) -> list[MonthBucket]:
-    """Month buckets counted from day ordinals (for lists that are not a core query)."""
-    counts: Counter[int] = Counter(days)
-    months: Counter[int] = Counter()
-    for d, n in counts.items():
-        if d == UNDATED:
-            months[0] += n
-        else:
-            day = date.fromordinal(d)
-            months[day.year * 100 + day.month] += n
-    order = sorted((m for m in months if m), reverse=newest_first)
-    return [MonthBucket(m, months[m]) for m in order + ([0] if months[0] else [])]
 
 
 def describe(item: GridItem) -> str:

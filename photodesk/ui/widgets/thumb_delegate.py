@@ -22,7 +22,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from photodesk.core import GridItem
-from photodesk.ui.models.asset_grid import AssetGridModel, DayGroup, ItemRole, ThumbnailRole
+from photodesk.ui.models.asset_grid import AssetGridModel, ItemRole, ThumbnailRole
+from photodesk.ui.models.grid_rows import DayGroup
 
 GAP = 4  # pixels between tiles
 _WHITE = QColor(255, 255, 255)
