@@ -234,8 +234,8 @@ def test_broken_files_get_a_clear_4xx_and_leave_nothing(server, alice, corpus) -
     assert _count(server, "select count(*) from assets") == 0
     assert _count(server, "select count(*) from import_errors where owner_id=?", uid) == 1
     assert _files(server.library_dir / "originals") == []
-    # the bytes the client sent stay, where the import error names them
-    assert [p.name for p in _files(server.library_dir / "uploads")] == [name]
+    # as for a file refused on the request path, none of its bytes stay behind
+    assert _files(server.library_dir / "uploads") == []
 
 
 @pytest.mark.parametrize(

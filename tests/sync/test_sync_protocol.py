@@ -132,3 +132,30 @@ def test_an_idle_round_is_one_request(
             http.HttpRemote._open = real  # type: ignore[method-assign]
         assert report.errors == () and (report.pulled, report.pushed) == (0, 0)
         assert len(calls) == 1 and calls[0].startswith("GET /api/photodesk/sync/changes")
+
+
+def test_a_desktops_date_survives_the_uploads_guessed_one(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """The server guesses an upload's date from the client until its analysis job runs: the
+    desktop's own date (from the file) must win over that guess, not be replaced by it."""
+    uid, email, password, _ = make_user()
+    with Library.open(tmp_path / "desk") as lib:
+        pairing.add(lib, server.url, email=email, password=password)
+        photo = make_jpeg(tmp_path / "dated.jpg", seed=660, when="2019:05:06 07:08:09")
+        os.utime(photo, (1_700_000_000, 1_700_000_000))  # the upload's guess: the file's mtime
+        lib.importer.import_paths([str(photo)])
+        before = lib.assets.list()[0].taken_at
+        assert before is not None and before.year == 2019
+        server.lib.jobs.pause("metadata")  # the server has not read the file yet
+        try:
+            report = pairing.sync(lib)
+            assert report.errors == ()
+            assert lib.assets.list()[0].taken_at == before
+            on_server = server.lib.for_user(uid).assets.list()
+            assert [a.taken_at for a in on_server] == [before]
+        finally:
+            server.lib.jobs.resume("metadata")
+        server.analysed()
+        assert pairing.sync(lib).errors == ()
+        assert lib.assets.list()[0].taken_at == before

@@ -143,6 +143,10 @@ def complete(store: Store, asset_id: int, a: Analysis) -> list[int] | None:
         mine = {"rating": row.rating == 0, "title": row.title is None}
         mine["description"] = row.description is None
         kept = {k: v for k, v in found.items() if mine.get(k, True)}
+        columns = asset_values(a)
+        if row.taken_at_source == "user":  # a date set (or synced from a desktop) since upload
+            for key in ("taken_at", "taken_offset", "taken_month", "taken_at_source"):
+                columns.pop(key, None)
         st = os.stat(a.path)
         s.execute(
             update(AssetFile)
@@ -159,7 +163,7 @@ def complete(store: Store, asset_id: int, a: Analysis) -> list[int] | None:
             update(Asset)
             .where(Asset.id == asset_id)
             .values(
-                **asset_values(a),
+                **columns,
                 **kept,
                 xmp_state=xmp_state(a),
                 has_thumbnail=a.has_thumbnail,

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from photodesk.core.catalog.db.schema import Asset
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncMutation
 from photodesk.core.catalog.events import Changes
+from photodesk.core.ingest.admission import PROVISIONAL_DATE
 from photodesk.core.sync import clock, fields, journal, retention
 from photodesk.core.sync.types import AssetState, Decision, FeedPage, Mutation, PushResult
 
@@ -149,8 +150,10 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
                 errors.append(f"{m.id}: no asset {m.checksum[:40]} in this account")
                 continue
             current = fields.read(s, [asset.id])[asset.id][2].get(m.field, _default(m.field))
+            # the date an upload only guessed (before its analysis): any pushed one replaces it
+            guessed = m.field == "taken" and asset.taken_at_source == PROVISIONAL_DATE
             incoming = (m.value, m.hlc)
-            if fields.wins(incoming, current):
+            if guessed or fields.wins(incoming, current):
                 try:
                     with s.begin_nested():
                         before = journal.mark(s)
