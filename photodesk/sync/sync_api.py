@@ -11,7 +11,7 @@ import contextlib
 import functools
 import logging
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,17 +133,7 @@ async def people_changes(request: web.Request) -> web.Response:
 
 async def push_people(request: web.Request) -> web.Response:
     """A device's people and faces (names, hidden, merges, faces, "not this person")."""
-    user_id = _require_sync(request)
-    body = json_object(await read_json(request, max_bytes=MAX_BODY))
-    raw = body.get("items")
-    if not isinstance(raw, list):
-        raise http_error(400, "items must be a list")
-    try:
-        items = [PeopleItem.from_json(i) for i in raw]
-        result = await asyncio.to_thread(request.app[LIBRARY].sync.people_apply, user_id, items)
-    except ValueError as exc:
-        raise http_error(400, str(exc)) from None
-    return _result(result)
+    return await _apply_list(request, "items", PeopleItem.from_json, _sync(request).people_apply)
 
 
 async def shared_albums(request: web.Request) -> web.Response:
@@ -167,30 +157,36 @@ async def embeddings(request: web.Request) -> web.Response:
 
 async def push_embeddings(request: web.Request) -> web.Response:
     """A device's CLIP embeddings of the account's photos; the server keeps those it lacks."""
-    user_id = _require_sync(request)
-    body = json_object(await read_json(request, max_bytes=MAX_BODY))
-    raw = body.get("items")
-    if not isinstance(raw, list):
-        raise http_error(400, "items must be a list")
-    try:
-        items = [VectorItem.from_json(i) for i in raw]
-        sync = request.app[LIBRARY].sync
-        result = await asyncio.to_thread(sync.store_embeddings, user_id, items)
-    except ValueError as exc:
-        raise http_error(400, str(exc)) from None
-    return _result(result)
+    return await _apply_list(
+        request, "items", VectorItem.from_json, _sync(request).store_embeddings
+    )
 
 
 async def push(request: web.Request) -> web.Response:
     """A device's edits as mutations with ids and clocks; a replay is answered, not reapplied."""
+    return await _apply_list(request, "mutations", Mutation.from_json, _sync(request).apply)
+
+
+def _sync(request: web.Request) -> Any:
+    return request.app[LIBRARY].sync
+
+
+async def _apply_list(
+    request: web.Request,
+    key: str,
+    parse: Callable[[Any], Any],
+    apply: Callable[[int, list[Any]], Any],
+) -> web.Response:
+    """The pushes' common steps: the caller's account, the body's list ``key`` parsed item by
+    item, then ``apply(user, items)`` off the event loop; bad input is a 400."""
     user_id = _require_sync(request)
     body = json_object(await read_json(request, max_bytes=MAX_BODY))
-    raw = body.get("mutations")
+    raw = body.get(key)
     if not isinstance(raw, list):
-        raise http_error(400, "mutations must be a list")
+        raise http_error(400, f"{key} must be a list")
     try:
-        mutations = [Mutation.from_json(m) for m in raw]
-        result = await asyncio.to_thread(request.app[LIBRARY].sync.apply, user_id, mutations)
+        items = [parse(i) for i in raw]
+        result = await asyncio.to_thread(apply, user_id, items)
     except ValueError as exc:
         raise http_error(400, str(exc)) from None
     return _result(result)

@@ -9,6 +9,7 @@ The trigger SQL is the only dialect-specific part (see docs/sync.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import Connection, DateTime, ForeignKey, Index, Integer, String, Text
@@ -273,29 +274,41 @@ def _pg_functions() -> list[tuple[str, str, str]]:
 
 def create_triggers(conn: Connection) -> None:
     """Make the journal's triggers (a migration step), in ``conn``'s dialect."""
+    install_triggers(conn, _triggers, lambda: [(n, b, [(n, w)]) for n, b, w in _pg_functions()])
+
+
+def drop_triggers(conn: Connection) -> None:
+    remove_triggers(conn, _triggers, lambda: [(n, b, [(n, w)]) for n, b, w in _pg_functions()])
+
+
+# SQLite: (trigger name, "AFTER ... BEGIN ... END"); PostgreSQL: (function name, PL/pgSQL body,
+# [(trigger name, "AFTER ... ON table FOR EACH ROW")]): each log's own lists, made on demand.
+SqliteTriggers = Callable[[], Iterable[tuple[str, str]]]
+PgFunctions = Callable[[], Iterable[tuple[str, str, Iterable[tuple[str, str]]]]]
+
+
+def install_triggers(conn: Connection, sqlite: SqliteTriggers, pg: PgFunctions) -> None:
+    """Create a log's triggers in ``conn``'s dialect (PostgreSQL: replaced if there, so a
+    migration may run it on a catalog that has them)."""
     if conn.dialect.name == "postgresql":
-        for name, body, when in _pg_functions():
+        for name, body, triggers in pg():
             conn.exec_driver_sql(
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
                 f"$fn$ {body} $fn$"
             )
-            conn.exec_driver_sql(
-                f"DROP TRIGGER IF EXISTS {name} ON {when.split(' ON ')[1].split()[0]}"
-            )
-            conn.exec_driver_sql(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {name}()")
-        return
-    if conn.dialect.name != "sqlite":
-        return
-    for name, body in _triggers():
-        conn.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
+            for trigger, when in triggers:
+                table = when.split(" ON ")[1].split()[0]
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+                conn.exec_driver_sql(f"CREATE TRIGGER {trigger} {when} EXECUTE FUNCTION {name}()")
+    elif conn.dialect.name == "sqlite":
+        for name, body in sqlite():
+            conn.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
 
 
-def drop_triggers(conn: Connection) -> None:
+def remove_triggers(conn: Connection, sqlite: SqliteTriggers, pg: PgFunctions) -> None:
     if conn.dialect.name == "postgresql":
-        for name, _, _ in _pg_functions():
+        for name, _, _ in pg():
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
-        return
-    if conn.dialect.name != "sqlite":
-        return
-    for name, _ in _triggers():
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    elif conn.dialect.name == "sqlite":
+        for name, _ in sqlite():
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")

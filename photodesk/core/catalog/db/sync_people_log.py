@@ -17,7 +17,13 @@ from sqlalchemy import JSON, Boolean, Connection, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from photodesk.core.catalog.db.schema import Base, BigInt
-from photodesk.core.catalog.db.sync_log import NOW_MS, NOW_MS_POSTGRES, PG_OFF
+from photodesk.core.catalog.db.sync_log import (
+    NOW_MS,
+    NOW_MS_POSTGRES,
+    PG_OFF,
+    install_triggers,
+    remove_triggers,
+)
 
 
 class SyncPeopleLog(Base):
@@ -153,29 +159,8 @@ def _pg_functions() -> list[tuple[str, str, list[tuple[str, str]]]]:
 def create_triggers(conn: Connection) -> None:
     """Make the people log's triggers (a migration step), in ``conn``'s dialect (PostgreSQL:
     idempotent, so 0016 can make them on catalogs that passed 0014 without them)."""
-    if conn.dialect.name == "postgresql":
-        for name, body, triggers in _pg_functions():
-            conn.exec_driver_sql(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$fn$ {body} $fn$"
-            )
-            for trigger, when in triggers:
-                table = when.split(" ON ")[1].split()[0]
-                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
-                conn.exec_driver_sql(f"CREATE TRIGGER {trigger} {when} EXECUTE FUNCTION {name}()")
-        return
-    if conn.dialect.name != "sqlite":
-        return
-    for name, body in _triggers():
-        conn.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
+    install_triggers(conn, _triggers, _pg_functions)
 
 
 def drop_triggers(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        for name, _, _ in _pg_functions():
-            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
-        return
-    if conn.dialect.name != "sqlite":
-        return
-    for name, _ in _triggers():
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    remove_triggers(conn, _triggers, _pg_functions)
