@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
-from photodesk.core.catalog.db.schema import Asset
-from photodesk.core.catalog.db.sync_log import SyncChange, SyncMutation
+from photodesk.core.catalog.db import sync_fields, sync_journal
 from photodesk.core.catalog.events import Changes
 from photodesk.core.ingest.admission import PROVISIONAL_DATE
 from photodesk.core.sync import clock, fields, journal, retention
@@ -25,15 +21,14 @@ MAX_PUSH = 1000
 
 def _stamp_if_needed(lib: Library) -> None:
     with lib.read() as s:
-        pending = s.scalar(select(SyncChange.seq).where(SyncChange.hlc.is_(None)).limit(1))
-    if pending is not None:
+        pending = sync_journal.any_unstamped(s)
+    if pending:
         with lib.write() as s:
             journal.stamp(s)
 
 
 def _head(s: Any, user_id: int) -> int:
-    top = s.scalar(select(func.max(SyncChange.seq)).where(SyncChange.owner_id == user_id))
-    return max(int(top or 0), retention.floor(s, user_id))
+    return max(sync_journal.newest(s, user_id), retention.floor(s, user_id))
 
 
 def head(lib: Library, user_id: int) -> int:
@@ -76,19 +71,9 @@ def changes(
             resync = cursor > 0  # the journal after this device's cursor was trimmed
             cursor, after = top, 0
         if after is not None:
-            ids = list(
-                s.scalars(
-                    select(Asset.id)
-                    .where(Asset.owner_id == user_id, Asset.id > after)
-                    .order_by(Asset.id)
-                    .limit(limit)
-                )
-            )
-            total = int(s.scalar(select(func.count()).where(Asset.owner_id == user_id)) or 0)
-            done = int(
-                s.scalar(select(func.count()).where(Asset.owner_id == user_id, Asset.id <= after))
-                or 0
-            )
+            ids = sync_fields.ids_after(s, user_id, after, limit)
+            total = sync_fields.count(s, user_id)
+            done = sync_fields.count(s, user_id, upto=after)
             page = FeedPage(
                 _states(s, user_id, ids),
                 cursor,
@@ -99,12 +84,7 @@ def changes(
                 snapshot=(done + len(ids), total),
             )
         else:
-            rows = s.execute(
-                select(SyncChange.seq, SyncChange.asset_id)
-                .where(SyncChange.owner_id == user_id, SyncChange.seq > cursor)
-                .order_by(SyncChange.seq)
-                .limit(limit)
-            ).all()
+            rows = sync_journal.after(s, user_id, cursor, limit)
             ids = list(dict.fromkeys(r.asset_id for r in rows))
             page = FeedPage(
                 _states(s, user_id, ids),
@@ -140,12 +120,10 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
             if (m.hlc and not clock.valid(m.hlc)) or not fields.is_synced(m.field):
                 errors.append(f"{m.id}: bad clock or field {m.field[:60]!r}")
                 continue
-            if s.get(SyncMutation, m.id) is not None:
+            if sync_journal.applied(s, m.id):
                 skipped += 1
                 continue
-            asset = s.scalars(
-                select(Asset).where(Asset.owner_id == user_id, Asset.checksum == m.checksum)
-            ).first()
+            asset = sync_fields.by_checksum(s, user_id, m.checksum)
             if asset is None:  # not this account's: a shared album's viewer cannot write here
                 errors.append(f"{m.id}: no asset {m.checksum[:40]} in this account")
                 continue
@@ -161,15 +139,7 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
                         journal.set_clock(s, asset.id, m.field, m.hlc)
                         s.flush()
                         if journal.head(s) == before:  # same value, newer clock: still news
-                            s.add(
-                                SyncChange(
-                                    owner_id=user_id,
-                                    asset_id=asset.id,
-                                    field=m.field,
-                                    wall_ms=clock.now_ms(),
-                                    hlc=m.hlc,
-                                )
-                            )
+                            sync_journal.add(s, user_id, asset.id, m.field, clock.now_ms(), m.hlc)
                         journal.label_since(s, before, m.hlc)
                 except ValueError as exc:
                     errors.append(f"{m.id}: {exc}")
@@ -183,7 +153,7 @@ def apply(lib: Library, user_id: int, mutations: Sequence[Mutation]) -> PushResu
                 skipped += 1
                 if m.hlc and current[0] != m.value:
                     decisions.append(Decision(m.checksum, m.field, "server", current[0], m.value))
-            s.add(SyncMutation(id=m.id, user_id=user_id, applied_at=datetime.now()))
+            sync_journal.note_applied(s, m.id, user_id)
         journal.observe(s, [m.hlc for m in mutations])
         fields.note_sidecars(s, edited)
     if touched:

@@ -10,29 +10,21 @@ decides the same way.
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
+from photodesk.core.catalog.db import sync_fields as repo
 from photodesk.core.catalog.db.places import place_id_for
-from photodesk.core.catalog.db.schema import (
-    Album,
-    AlbumAsset,
-    Asset,
-    AssetFile,
-    AssetTag,
-    Place,
-    Tag,
-)
-from photodesk.core.catalog.db.sync_log import SCALARS, SyncClock
+from photodesk.core.catalog.db.sync_log import SCALARS
 from photodesk.core.catalog.db.tags import ensure_tag, normalize_path
 from photodesk.core.media.places import PlaceName
 from photodesk.core.sync.types import Versioned
+
+if TYPE_CHECKING:
+    from photodesk.core.catalog.db.schema import Asset
+    from photodesk.core.catalog.store import Session
 
 SCALAR_FIELDS = tuple(name for name, _ in SCALARS)
 TAG, ALBUM = "tag:", "album:"
@@ -41,8 +33,7 @@ INFO = (
     "taken_at_source", "make", "model", "lens", "iso", "f_number", "exposure_time",
     "focal_length", "altitude",
 )  # fmt: skip
-CHUNK = 900
-_PLACE = ("city", "admin1", "admin2", "country_code", "country")
+_PLACE = repo.PLACE_NAMES
 
 
 # What an XMP sidecar carries of each synced field (photodesk.core.organize.sidecars.note_edit)
@@ -60,9 +51,7 @@ def note_sidecars(s: Session, edited: dict[int, set[str]]) -> None:
 
     if not edited:
         return
-    with_files = set(  # an original only on the server has no sidecar here
-        s.scalars(select(AssetFile.asset_id).where(AssetFile.asset_id.in_(list(edited))))
-    )
+    with_files = repo.with_files(s, list(edited))  # an original only on the server: no sidecar
     groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for asset_id, names in edited.items():
         if asset_id not in with_files:
@@ -91,20 +80,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-
-
-_COLUMNS = list(Asset.__table__.c)
-_AT = {c.key: i for i, c in enumerate(_COLUMNS)}
+_AT = repo.AT
 _INFO_AT = tuple((k, _AT[k]) for k in INFO)
 _ID = _AT["id"]
-_PLACE_AT = len(_COLUMNS)  # place_found, then the names in _PLACE
-_LOOKUP = select(
-    *_COLUMNS,
-    Place.id.label("place_found"),
-    *(getattr(Place, k).label(f"place_{k}") for k in _PLACE),
-).outerjoin(Place, Place.id == Asset.place_id)
+_PLACE_AT = repo.PLACE_AT  # place_found, then the names in _PLACE
 
 
 def _scalars(r: Any, mine: dict[str, str]) -> dict[str, Versioned]:
@@ -147,41 +126,19 @@ def read(s: Session, asset_ids: Sequence[int]) -> dict[int, tuple[Any, str, dict
     """For each asset: its row (columns as attributes), its original's file name, and every
     synced field with its clock."""
     out: dict[int, tuple[Any, str, dict[str, Versioned]]] = {}
-    conn = s.connection()  # Core statements: no ORM bookkeeping for rows read by the thousand
-    for chunk in _chunks(list(asset_ids)):
-        clocks: dict[int, dict[str, str]] = defaultdict(dict)
-        for aid, field, hlc in conn.execute(
-            select(SyncClock.asset_id, SyncClock.field, SyncClock.hlc).where(
-                SyncClock.asset_id.in_(chunk)
-            )
-        ):
-            clocks[aid][field] = hlc
-        present: dict[int, list[str]] = defaultdict(list)
-        for aid, path in conn.execute(
-            select(AssetTag.asset_id, Tag.path)
-            .join(Tag, Tag.id == AssetTag.tag_id)
-            .where(AssetTag.asset_id.in_(chunk))
-        ):
-            present[aid].append(TAG + path)
-        for aid, name in conn.execute(
-            select(AlbumAsset.asset_id, Album.name)
-            .join(Album, Album.id == AlbumAsset.album_id)
-            .where(AlbumAsset.asset_id.in_(chunk))
-        ):
-            present[aid].append(ALBUM + name)
-        names: dict[int, str] = {}
-        for aid, path in conn.execute(
-            select(AssetFile.asset_id, AssetFile.path)
-            .where(AssetFile.asset_id.in_(chunk), AssetFile.role == "original")
-            .order_by(AssetFile.id.desc())
-        ):
-            names[aid] = os.path.basename(path)
+    for chunk in repo.read(s, asset_ids):
+        clocks, tags, albums, names = chunk.clocks, chunk.tags, chunk.albums, chunk.names
         empty: dict[str, str] = {}
-        for a in conn.execute(_LOOKUP.where(Asset.id.in_(chunk))):
+        nothing: list[str] = []
+        for a in chunk.rows:
             aid = a[_ID]
             mine = clocks.get(aid, empty)
             fields = _scalars(a, mine)
-            for element in present.get(aid, ()):
+            for path in tags.get(aid, nothing):
+                element = TAG + path
+                fields[element] = (True, mine.get(element, ""))
+            for name in albums.get(aid, nothing):
+                element = ALBUM + name
                 fields[element] = (True, mine.get(element, ""))
             for f, hlc in mine.items():  # clocks of removed elements: false, with the clock
                 if f not in fields and f.startswith((TAG, ALBUM)):
@@ -320,13 +277,9 @@ def _write_tag(
         key = f"{a.owner_id}/tag:{path}"
         if key not in cache:
             cache[key] = ensure_tag(s, a.owner_id, path)
-        tag_id = cache[key]
-        if fresh or s.get(AssetTag, (a.id, tag_id)) is None:
-            s.add(AssetTag(asset_id=a.id, tag_id=tag_id))
+        repo.tag(s, a.id, cache[key], fresh=fresh)
         return
-    found = s.scalar(select(Tag.id).where(Tag.owner_id == a.owner_id, Tag.path == path))
-    if found is not None:
-        s.execute(delete(AssetTag).where(AssetTag.asset_id == a.id, AssetTag.tag_id == found))
+    repo.untag(s, a.owner_id, a.id, path)
 
 
 def _write_album(
@@ -337,21 +290,12 @@ def _write_album(
     name = name.strip()
     if not name:
         raise ValueError("an album needs a name")
-    album = s.scalars(select(Album).where(Album.owner_id == a.owner_id, Album.name == name)).first()
+    album = repo.album(s, a.owner_id, name)
     if not value:
         if album is not None:
-            s.execute(
-                delete(AlbumAsset).where(
-                    AlbumAsset.album_id == album.id, AlbumAsset.asset_id == a.id
-                )
-            )
+            repo.remove_member(s, album.id, a.id)
         return
     now = datetime.now()
     if album is None:
-        album = Album(
-            owner_id=a.owner_id, name=name, description="", created_at=now, updated_at=now
-        )
-        s.add(album)
-        s.flush()
-    if s.get(AlbumAsset, (album.id, a.id)) is None:
-        s.add(AlbumAsset(album_id=album.id, asset_id=a.id, added_at=now))
+        album = repo.make_album(s, a.owner_id, name, now)
+    repo.add_member(s, album.id, a.id, now)

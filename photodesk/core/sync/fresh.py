@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.schema import Album, AlbumAsset, Asset, AssetTag
-from photodesk.core.catalog.db.sync_log import SyncClock, SyncRemote
+from photodesk.core.catalog.db import sync_fields as repo
 from photodesk.core.catalog.db.tags import ensure_tag, normalize_path
 from photodesk.core.sync import fields
 from photodesk.core.sync.types import AssetState
 
-# left out: the id (made here) and the XMP state (none yet: SQL NULL, not JSON null)
-_COLUMNS = [c.key for c in Asset.__table__.columns if c.key not in ("id", "xmp_state")]
+if TYPE_CHECKING:
+    from photodesk.core.catalog.store import Session
+
+_COLUMNS = repo.FRESH_COLUMNS  # all but the id (made here) and the XMP state (none yet)
 _DEFAULTS = {"rating": 0, "favorite": False, "archived": False, "has_thumbnail": False}
 
 
@@ -82,22 +80,11 @@ def insert_fresh(
         return {}
     now = datetime.now()
     rows = [_row(s, owner, st, cache, errors, now) for st in states]
-    conn = s.connection()  # Core executemany: no ORM bookkeeping for a thousand rows a page
-    conn.execute(insert(Asset), rows)
-    made: dict[str, int] = {}
-    for k in range(0, len(states), 900):
-        made.update(
-            conn.execute(
-                select(Asset.checksum, Asset.id).where(
-                    Asset.owner_id == owner,
-                    Asset.checksum.in_([st.checksum for st in states[k : k + 900]]),
-                )
-            ).all()
-        )
+    made = repo.insert_assets(s, owner, rows)  # Core executemany: no ORM bookkeeping
     ids = {st.remote_id: int(made[st.checksum]) for st in states}
-    conn.execute(
-        insert(SyncRemote),
-        [
+    repo.insert_rows(
+        s,
+        links=[
             {"asset_id": ids[st.remote_id], "remote_id": st.remote_id,
              "filename": str(st.info.get("filename") or "")}
             for st in states
@@ -122,9 +109,7 @@ def insert_fresh(
                     members.append({"album_id": album, "asset_id": aid, "added_at": now})
             except Exception as exc:  # a bad name (empty tag path): one line, the rest goes on
                 errors.append(f"{st.checksum[:12]} {field[:60]}: {exc}")
-    for table, values in ((SyncClock, clocks), (AssetTag, tags), (AlbumAsset, members)):
-        if values:
-            conn.execute(insert(table), values)
+    repo.insert_rows(s, clocks=clocks, tags=tags, members=members)
     return ids
 
 
@@ -142,12 +127,8 @@ def _album(s: Session, owner: int, field: str, cache: dict[str, int]) -> int:
         raise ValueError("an album needs a name")
     key = f"{owner}/album:{name}"
     if key not in cache:
-        found = s.scalar(select(Album.id).where(Album.owner_id == owner, Album.name == name))
+        found = repo.album_id(s, owner, name)
         if found is None:
-            now = datetime.now()
-            album = Album(owner_id=owner, name=name, description="", created_at=now, updated_at=now)
-            s.add(album)
-            s.flush()
-            found = album.id
+            found = repo.make_album(s, owner, name, datetime.now()).id
         cache[key] = int(found)
     return cache[key]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.schema import Asset, Setting
-from photodesk.core.catalog.db.sync_log import SyncChange, SyncClock
+from photodesk.core.catalog.db import settings
+from photodesk.core.catalog.db import sync_journal as repo
 from photodesk.core.sync import clock
 from photodesk.core.sync.clock import Hlc
 from photodesk.core.sync.fields import is_synced
+
+if TYPE_CHECKING:
+    from photodesk.core.catalog.store import Session
 
 CLOCK_KEY = "sync.clock"
 NODE_KEY = "sync.node"
@@ -19,26 +20,26 @@ NODE_KEY = "sync.node"
 
 def node(s: Session) -> str:
     """This catalog's node name in clocks (made once, random)."""
-    row = s.get(Setting, NODE_KEY)
-    if row is not None and isinstance(row.value, str):
-        return row.value
+    value = settings.get(s, NODE_KEY)
+    if isinstance(value, str):
+        return value
     import secrets
 
     name = secrets.token_hex(6)
-    s.merge(Setting(key=NODE_KEY, value=name))
+    settings.put(s, NODE_KEY, name)
     return name
 
 
 def last(s: Session) -> Hlc | None:
-    row = s.get(Setting, CLOCK_KEY)
-    if row is None or not isinstance(row.value, str) or not clock.valid(row.value):
+    value = settings.get(s, CLOCK_KEY)
+    if not isinstance(value, str) or not clock.valid(value):
         return None
-    return Hlc.parse(row.value)
+    return Hlc.parse(value)
 
 
 def save(s: Session, value: Hlc | None) -> None:
     if value is not None:
-        s.merge(Setting(key=CLOCK_KEY, value=str(value)))
+        settings.put(s, CLOCK_KEY, str(value))
 
 
 def observe(s: Session, seen: Iterable[str]) -> None:
@@ -52,16 +53,12 @@ def observe(s: Session, seen: Iterable[str]) -> None:
 
 
 def head(s: Session) -> int:
-    return int(s.scalar(select(func.max(SyncChange.seq))) or 0)
+    return repo.newest(s)
 
 
 def set_clock(s: Session, asset_id: int, field: str, hlc: str, *, new: bool = False) -> None:
     """Record the clock of a field's last write (``new``: the asset has no clocks yet)."""
-    row = None if new else s.get(SyncClock, (asset_id, field))
-    if row is None:
-        s.add(SyncClock(asset_id=asset_id, field=field, hlc=hlc))
-    else:
-        row.hlc = hlc
+    repo.set_clock(s, asset_id, field, hlc, new=new)
 
 
 def stamp(s: Session) -> int:
@@ -70,15 +67,11 @@ def stamp(s: Session) -> int:
     Run inside the writer before anything from another node is applied, so an edit made here
     before it was received sorts before what was received.
     """
-    rows = s.execute(
-        select(SyncChange.seq, SyncChange.asset_id, SyncChange.field, SyncChange.wall_ms)
-        .where(SyncChange.hlc.is_(None))
-        .order_by(SyncChange.seq)
-    ).all()
+    rows = repo.unstamped(s)
     if not rows:
         return 0
     me, current = node(s), last(s)
-    live = set(s.scalars(select(Asset.id).where(Asset.id.in_({r.asset_id for r in rows}))))
+    live = repo.live_assets(s, {r.asset_id for r in rows})
     stamps: list[dict[str, object]] = []
     fields: dict[tuple[int, str], str] = {}
     for row in rows:
@@ -87,7 +80,7 @@ def stamp(s: Session) -> int:
         stamps.append({"seq": row.seq, "hlc": text})
         if row.asset_id in live and is_synced(row.field):
             fields[(row.asset_id, row.field)] = text
-    s.execute(update(SyncChange), stamps)
+    repo.label(s, stamps)
     for (asset_id, field), text in fields.items():
         set_clock(s, asset_id, field, text)
     save(s, current)
@@ -101,11 +94,9 @@ def mark(s: Session) -> int:
 
 def forget_since(s: Session, seq: int) -> None:
     """Drop journal rows after ``seq``: writes received from the server are not local edits."""
-    s.execute(delete(SyncChange).where(SyncChange.seq > seq))
+    repo.drop_after(s, seq)
 
 
 def label_since(s: Session, seq: int, hlc: str) -> None:
     """Give the journal rows after ``seq`` the clock of the write received (server side)."""
-    s.execute(
-        update(SyncChange).where(SyncChange.seq > seq, SyncChange.hlc.is_(None)).values(hlc=hlc)
-    )
+    repo.label_after(s, seq, hlc)

@@ -18,10 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
-
-from photodesk.core.catalog.db.sync_log import SyncChange, SyncDevice, SyncFloor, SyncMutation
-from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
+from photodesk.core.catalog.db import sync_retention as repo
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -40,24 +37,22 @@ class TrimReport:
 
 def floor(s: Any, user_id: int) -> int:
     """The account's journal is trimmed through this change (0: never trimmed)."""
-    return int(s.scalar(select(SyncFloor.seq).where(SyncFloor.owner_id == user_id)) or 0)
+    return repo.floor(s, user_id)
 
 
 def acknowledged(s: Any, user_id: int, device: str) -> int | None:
     """The cursor ``device`` last read from, or None if it was seen over an hour ago (or never):
     either way the caller writes it again."""
-    row = s.get(SyncDevice, (user_id, device[:64]))
-    if row is None or (datetime.now() - row.seen_at).total_seconds() > STALE_ACK_S:
+    row = repo.device(s, user_id, device[:64])
+    if row is None or (datetime.now() - row[1]).total_seconds() > STALE_ACK_S:
         return None
-    return int(row.cursor)
+    return row[0]
 
 
 def acknowledge(lib: Library, user_id: int, device: str, cursor: int) -> None:
     """``device`` has every change of the account up to ``cursor``."""
     with lib.write() as s:
-        s.merge(
-            SyncDevice(user_id=user_id, device=device[:64], cursor=cursor, seen_at=datetime.now())
-        )
+        repo.save_device(s, user_id, device[:64], cursor, datetime.now())
 
 
 def trim(
@@ -73,60 +68,23 @@ def trim(
     outbox_owner = lib.owner_id if pairing is not None else None
     rows = devices = mutations = 0
     with lib.write() as s:
-        devices = _count(s.execute(delete(SyncDevice).where(SyncDevice.seen_at < cutoff)))
-        mutations = _count(s.execute(delete(SyncMutation).where(SyncMutation.applied_at < cutoff)))
-        people = _trim_people(s, outbox_owner)
-        newest = s.scalar(select(func.max(SyncChange.seq)))
+        devices = repo.forget_devices(s, cutoff)
+        mutations = repo.forget_mutations(s, cutoff)
+        people = repo.compact_people(s, outbox_owner)
+        newest = repo.newest(s)
         if newest is None:
             return TrimReport(0, devices, mutations, people)
-        owners = s.execute(
-            select(SyncChange.owner_id, func.max(SyncChange.seq)).group_by(SyncChange.owner_id)
-        ).all()
-        acks = dict(
-            s.execute(
-                select(SyncDevice.user_id, func.min(SyncDevice.cursor)).group_by(SyncDevice.user_id)
-            ).all()
-        )
-        for owner, top in owners:
+        acks = repo.slowest_devices(s)
+        for owner, top in repo.owners(s):
             if owner == outbox_owner:
                 continue
             # read by every device (an account with none: nobody needs the rows)
             upto = min(int(acks.get(owner, top)), int(top))
-            old = s.scalar(
-                select(func.max(SyncChange.seq)).where(
-                    SyncChange.owner_id == owner, SyncChange.wall_ms < cutoff_ms
-                )
-            )
-            upto = max(upto, int(old or 0))
+            upto = max(upto, repo.newest_before(s, owner, cutoff_ms))
             # the newest row of the journal stays: SQLite would hand its seq out again
             upto = min(upto, int(newest) - 1) if upto >= newest else upto
             if upto <= floor(s, owner):
                 continue
-            rows += _count(
-                s.execute(
-                    delete(SyncChange).where(SyncChange.owner_id == owner, SyncChange.seq <= upto)
-                )
-            )
-            s.merge(SyncFloor(owner_id=owner, seq=upto))
+            rows += repo.drop_through(s, owner, upto)
+            repo.set_floor(s, owner, upto)
     return TrimReport(rows, devices, mutations, people)
-
-
-def _trim_people(s: Any, outbox_owner: int | None) -> int:
-    """Remove people log rows a later row of the same person or face makes unneeded. Rows not
-    stamped yet (no uid) stay, and so does the log's newest row (SQLite would hand its seq out
-    again)."""
-    log = SyncPeopleLog
-    newest = s.scalar(select(func.max(log.seq)))
-    if newest is None:
-        return 0
-    latest = select(func.max(log.seq)).where(log.uid.is_not(None)).group_by(log.kind, log.uid)
-    stmt = delete(log).where(
-        log.uid.is_not(None), log.seq < newest, log.seq.not_in(latest.scalar_subquery())
-    )
-    if outbox_owner is not None:
-        stmt = stmt.where(log.owner_id != outbox_owner)
-    return _count(s.execute(stmt.execution_options(synchronize_session=False)))
-
-
-def _count(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
