@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError as OperationalError  # re-exported: a refused write
 from sqlalchemy.orm import Session as Session  # re-exported: services type the sessions they get
 
 from photodesk.core.catalog.db import migrate

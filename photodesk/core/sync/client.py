@@ -15,12 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
-from sqlalchemy.exc import OperationalError
-
-from photodesk.core.catalog.db.schema import Asset, AssetFile
-from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
+from photodesk.core.catalog.db import sync_fields, sync_journal, sync_remote
 from photodesk.core.catalog.events import Changes
+from photodesk.core.catalog.store import OperationalError
 from photodesk.core.sync import client_people, clock, fields, journal
 from photodesk.core.sync.feed import mutation_id
 from photodesk.core.sync.fresh import insert_fresh
@@ -28,6 +25,7 @@ from photodesk.core.sync.ports import Remote, RemoteRefused, RemoteUnavailable
 from photodesk.core.sync.types import AssetState, Decision, FeedPage, Mutation, SyncReport
 
 if TYPE_CHECKING:
+    from photodesk.core.catalog.db.schema import Asset
     from photodesk.core.library import Library
 
 log = logging.getLogger(__name__)
@@ -167,12 +165,7 @@ class Round:
             s.flush()
             journal.forget_since(s, before)  # what the server sent is not a local edit
             for asset_id, field in repush:
-                s.add(
-                    SyncChange(
-                        owner_id=owner, asset_id=asset_id, field=field,
-                        wall_ms=clock.now_ms(), hlc="-",
-                    )
-                )  # fmt: skip
+                sync_journal.add(s, owner, asset_id, field, clock.now_ms(), "-")
             self.lib.sync.put_setting(s, CURSOR_KEY, page.cursor)
             self.lib.sync.put_setting(s, SNAPSHOT_KEY, page.after)  # None: not in a snapshot
         if touched:
@@ -187,22 +180,11 @@ class Round:
         if not items:
             return out, []
         remote_ids = [st.remote_id for st in items]
-        linked = dict(
-            s.execute(
-                select(SyncRemote.remote_id, SyncRemote.asset_id).where(
-                    SyncRemote.remote_id.in_(remote_ids)
-                )
-            ).all()
-        )
+        linked = sync_remote.linked(s, remote_ids)
         by_sum = {
-            a.checksum: a
-            for a in s.scalars(
-                select(Asset).where(
-                    Asset.owner_id == owner, Asset.checksum.in_([st.checksum for st in items])
-                )
-            )
+            a.checksum: a for a in sync_fields.by_checksums(s, owner, [st.checksum for st in items])
         }
-        rows = {a.id: a for a in s.scalars(select(Asset).where(Asset.id.in_(linked.values())))}
+        rows = sync_fields.by_ids(s, list(linked.values()))
         fresh: list[AssetState] = []
         relink: list[tuple[AssetState, Asset]] = []
         for st in items:
@@ -213,16 +195,9 @@ class Round:
             if st.remote_id not in linked:
                 relink.append((st, asset))
             out[st.remote_id] = asset
-        if relink:
-            s.execute(delete(SyncRemote).where(SyncRemote.asset_id.in_([a.id for _, a in relink])))
-            s.add_all(
-                SyncRemote(
-                    asset_id=a.id, remote_id=st.remote_id,
-                    filename=str(st.info.get("filename") or ""),
-                )
-                for st, a in relink
-            )  # fmt: skip
-            s.flush()
+        sync_remote.relink(
+            s, [(a.id, st.remote_id, str(st.info.get("filename") or "")) for st, a in relink]
+        )
         return out, fresh
 
     # -- thumbnails ------------------------------------------------------------------------
@@ -232,15 +207,7 @@ class Round:
         if not self.lib.sync.setting(THUMBS_KEY, True):
             return  # none missing since the last look (a pull that makes assets sets it)
         with self.lib.read() as s:
-            rows = s.execute(
-                select(Asset.id, Asset.checksum, SyncRemote.remote_id)
-                .join(SyncRemote, SyncRemote.asset_id == Asset.id)
-                .where(  # own photos and those of albums shared with the account
-                    ~Asset.has_thumbnail,
-                    ~exists().where(AssetFile.asset_id == Asset.id),
-                )
-                .order_by(Asset.id)
-            ).all()
+            rows = sync_remote.without_thumbnail(s)
         missing = 0
         batches = [rows[k : k + THUMB_BATCH] for k in range(0, len(rows), THUMB_BATCH)]
         writer = _ThumbWriter(self.lib.thumbnails.thumb_file)
@@ -272,30 +239,13 @@ class Round:
     def _mark_thumbs(self, ids: list[int]) -> None:
         if ids:
             with self.lib.write(Changes(assets=frozenset(ids))) as s:
-                s.execute(
-                    update(Asset)
-                    .where(Asset.id.in_(ids))
-                    .values(has_thumbnail=True)
-                    .execution_options(synchronize_session=False)
-                )
+                sync_remote.mark_thumbnails(s, ids)
 
     # -- push ------------------------------------------------------------------------------
     def upload(self) -> int:
         """Upload the originals of assets the server does not have yet."""
         with self.lib.read() as s:
-            rows = s.execute(
-                select(Asset.id, Asset.checksum, func.min(AssetFile.path))
-                .join(AssetFile, and_(AssetFile.asset_id == Asset.id, AssetFile.role == "original"))
-                .where(
-                    Asset.owner_id == self.lib.owner_id,
-                    # new here: the journal's "asset" row (pairing writes one for every asset)
-                    Asset.id.in_(select(SyncChange.asset_id).where(SyncChange.field == "asset")),
-                    ~exists().where(SyncRemote.asset_id == Asset.id),
-                    ~AssetFile.missing,
-                )
-                .group_by(Asset.id)
-                .order_by(Asset.id)
-            ).all()
+            rows = sync_journal.to_upload(s, self.lib.owner_id)
         for i, (asset_id, checksum, path) in enumerate(rows, 1):
             try:
                 remote_id = self.remote.upload(Path(path), checksum)
@@ -308,24 +258,14 @@ class Round:
                 self.errors.append(f"upload of {Path(path).name}: {exc.strerror or exc}")
                 continue
             with self.lib.write() as s:
-                s.execute(delete(SyncRemote).where(SyncRemote.remote_id == remote_id))
-                s.add(SyncRemote(asset_id=asset_id, remote_id=remote_id, filename=Path(path).name))
+                sync_remote.link_upload(s, asset_id, remote_id, Path(path).name)
                 # everything about a new asset goes up, edited or not
+                owner = self.lib.owner_id
                 for field in fields.SCALAR_FIELDS:
-                    s.add(
-                        SyncChange(
-                            owner_id=self.lib.owner_id, asset_id=asset_id, field=field,
-                            wall_ms=clock.now_ms(), hlc="-",
-                        )
-                    )  # fmt: skip
+                    sync_journal.add(s, owner, asset_id, field, clock.now_ms(), "-")
                 for field in fields.read(s, [asset_id])[asset_id][2]:
                     if ":" in field:
-                        s.add(
-                            SyncChange(
-                                owner_id=self.lib.owner_id, asset_id=asset_id, field=field,
-                                wall_ms=clock.now_ms(), hlc="-",
-                            )
-                        )  # fmt: skip
+                        sync_journal.add(s, owner, asset_id, field, clock.now_ms(), "-")
             self.uploaded += 1
             self.progress("upload", i, len(rows))
         return len(rows)
@@ -334,7 +274,7 @@ class Round:
         """Push the outbox: the current value and clock of every field written here."""
         owner = self.lib.owner_id
         with self.lib.read() as s:
-            if s.scalar(select(SyncChange.seq).limit(1)) is None:
+            if not sync_journal.any_row(s):
                 return 0  # an empty outbox: no request, no write
         with self.lib.write() as s:
             self.refused_shared = client_people.refuse_shared_edits(self, s)
@@ -343,14 +283,7 @@ class Round:
             node = journal.node(s)
         with self.lib.read() as s:
             top = journal.head(s)
-            pending = s.execute(
-                select(SyncChange.asset_id, SyncChange.field, Asset.checksum)
-                .join(Asset, Asset.id == SyncChange.asset_id)
-                .join(SyncRemote, SyncRemote.asset_id == Asset.id)
-                .where(SyncChange.owner_id == owner, SyncChange.seq <= top)
-                .group_by(SyncChange.asset_id, SyncChange.field, Asset.checksum)
-                .order_by(SyncChange.asset_id)
-            ).all()
+            pending = sync_journal.outbox(s, owner, top)
         pending = [p for p in pending if fields.is_synced(p.field)]
         sent = 0
         for start in range(0, len(pending), PUSH_BATCH):
@@ -370,28 +303,10 @@ class Round:
             sent += len(mutations)
             self.pushed += result.applied
             with self.lib.write() as s:
-                for p in batch:
-                    s.execute(
-                        delete(SyncChange).where(
-                            SyncChange.asset_id == p.asset_id,
-                            SyncChange.field == p.field,
-                            SyncChange.seq <= top,
-                        )
-                    )
+                sync_journal.drop_sent(s, [(p.asset_id, p.field) for p in batch], top)
             self.progress("push", start + len(batch), len(pending))
         with self.lib.write() as s:  # upload markers of linked assets, rows of deleted ones
-            s.execute(
-                delete(SyncChange).where(
-                    SyncChange.seq <= top,
-                    SyncChange.field == "asset",
-                    SyncChange.asset_id.in_(select(SyncRemote.asset_id)),
-                )
-            )
-            s.execute(
-                delete(SyncChange).where(
-                    SyncChange.seq <= top, SyncChange.asset_id.not_in(select(Asset.id))
-                )
-            )
+            sync_journal.drop_settled(s, top)
         return sent
 
 

@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select, tuple_
-
-from photodesk.core.catalog.db import vectors
-from photodesk.core.catalog.db.schema import Asset
-from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
-from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
+from photodesk.core.catalog.db import sync_journal, sync_remote, vectors
+from photodesk.core.catalog.db import sync_people as people_log
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import clock, journal, people_state, people_sync, shared, vectors_sync
 from photodesk.core.sync.types import PeopleItem, VectorItem
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
+    from photodesk.core.catalog.store import Session
     from photodesk.core.sync.client import Round
 
 PEOPLE_CURSOR = "sync.people_cursor"
@@ -60,9 +55,13 @@ def apply_people(rnd: Round, items: tuple[PeopleItem, ...], cursor: int) -> None
         people_state.stamp(s)  # edits made here first sort first
         done = people_sync.apply(s, lib.owner_id, items, sender="remote", log=False)
         hlc = str(journal.last(s) or "")
-        for kind, uid in sorted(set(done.repush)):  # ours won: it goes up next round
-            s.add(SyncPeopleLog(owner_id=lib.owner_id, kind=kind, ref_id=0,
-                                wall_ms=clock.now_ms(), hlc=hlc or "-", uid=uid))  # fmt: skip
+        people_log.add_rows(  # ours won: it goes up next round
+            s,
+            (
+                (lib.owner_id, kind, 0, clock.now_ms(), hlc or "-", uid)
+                for kind, uid in sorted(set(done.repush))
+            ),
+        )
         lib.sync.put_setting(s, PEOPLE_CURSOR, cursor)
     rnd.people += done.applied
     rnd.decisions.extend(done.decisions)
@@ -75,20 +74,15 @@ def push_people(rnd: Round) -> bool:
     """Send the people and faces written here; rows leave the outbox once the server answered."""
     lib = rnd.lib
     with lib.read() as s:
-        if s.scalar(select(SyncPeopleLog.seq).limit(1)) is None:
+        if not people_log.any_row(s):
             return False
     with lib.write() as s:
         people_state.stamp(s)
     with lib.read() as s:
-        top = int(s.scalar(select(func.max(SyncPeopleLog.seq))) or 0)
+        top = people_log.newest(s)
         keys: list[tuple[str, str]] = [
-            (str(kind), people_state.main_uid(s, kind, str(uid)) or str(uid))
-            for kind, uid in s.execute(
-                select(SyncPeopleLog.kind, SyncPeopleLog.uid)
-                .where(SyncPeopleLog.seq <= top, SyncPeopleLog.uid != "")
-                .group_by(SyncPeopleLog.kind, SyncPeopleLog.uid)
-                .order_by(func.min(SyncPeopleLog.seq))
-            )
+            (kind, people_state.main_uid(s, kind, uid) or uid)
+            for kind, uid in people_log.outbox(s, top)
         ]
     keys = list(dict.fromkeys(keys))
     keys.sort(key=lambda k: k[0] != people_state.PERSON)  # people before the faces naming them
@@ -104,14 +98,9 @@ def push_people(rnd: Round) -> bool:
             rnd.errors.extend(result.errors)
             sent = True
         with lib.write() as s:
-            s.execute(
-                delete(SyncPeopleLog).where(
-                    SyncPeopleLog.seq <= top,
-                    tuple_(SyncPeopleLog.kind, SyncPeopleLog.uid).in_(batch),
-                )
-            )
+            people_log.drop_sent(s, batch, top)
     with lib.write() as s:  # rows of things made and deleted before anyone saw them
-        s.execute(delete(SyncPeopleLog).where(SyncPeopleLog.seq <= top, SyncPeopleLog.uid == ""))
+        people_log.drop_unnamed(s, top)
     return sent
 
 
@@ -143,13 +132,7 @@ def push_embeddings(rnd: Round) -> None:
             after = _cursor(rnd, VECTORS_PUSHED)
             rows = vectors.of_owner_after(s, lib.owner_id, after, VECTOR_PAGE)
             waiting = {(int(a), str(m)) for a, m in lib.sync.setting(VECTORS_WAITING, []) or []}
-            linked = set(
-                s.scalars(
-                    select(SyncRemote.asset_id).where(
-                        SyncRemote.asset_id.in_({r[1] for r in rows} | {a for a, _ in waiting})
-                    )
-                )
-            )
+            linked = sync_remote.linked_assets(s, {r[1] for r in rows} | {a for a, _ in waiting})
             ready = [(a, m) for a, m in waiting if a in linked]
             send = [(c, m, v) for _, a, c, m, v in rows if a in linked]
             send += [(c, m, v) for _, c, m, v in vectors.of_assets(s, ready)]
@@ -189,17 +172,12 @@ def sync_shared(rnd: Round, *, force: bool = False) -> None:
 def refuse_shared_edits(rnd: Round, s: Session) -> bool:
     """Outbox rows of photos the account does not own (a shared album's): the server would
     refuse them, so they are reported, dropped, and the owner's values come back."""
-    rows = s.execute(
-        select(SyncChange.asset_id, SyncChange.field, Asset.checksum)
-        .join(Asset, Asset.id == SyncChange.asset_id)
-        .where(Asset.owner_id != rnd.lib.owner_id, SyncChange.field != "asset")
-        .distinct()
-    ).all()
+    rows = sync_journal.of_others(s, rnd.lib.owner_id)
     for _asset_id, field, checksum in rows:
         rnd.errors.append(
             f"conflict: {checksum[:12]} {field}: the photo is in an album shared with this "
             "account; only its owner can change it (the owner's value is kept)"
         )
     if rows:
-        s.execute(delete(SyncChange).where(SyncChange.asset_id.in_({r[0] for r in rows})))
+        sync_journal.drop_assets(s, {r[0] for r in rows})
     return bool(rows)

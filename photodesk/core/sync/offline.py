@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, select
-
-from photodesk.core.catalog.db.schema import Album, AlbumAsset, Asset, AssetFile
-from photodesk.core.catalog.db.sync_log import SyncRemote
+from photodesk.core.catalog.db import sync_remote
 from photodesk.core.catalog.errors import InvalidInput, NotFound
 from photodesk.core.sync.ports import Remote, RemoteRefused
 
@@ -67,24 +64,11 @@ class SyncSettings:
 
 def remote_only(lib: Library, settings: SyncSettings, *, with_previews: bool) -> list[Any]:
     """(id, checksum, remote_id, filename, file_type) of remote-only assets to fetch."""
-    query = (
-        select(Asset.id, Asset.checksum, SyncRemote.remote_id, SyncRemote.filename, Asset.file_type)
-        .join(SyncRemote, SyncRemote.asset_id == Asset.id)
-        .where(
-            Asset.owner_id == lib.owner_id,
-            Asset.trashed_at.is_(None),
-            ~exists().where(AssetFile.asset_id == Asset.id),
-        )
-        .order_by(Asset.id)
-    )
+    albums = None
     if not with_previews and settings.originals == "albums":
-        query = query.where(
-            exists()
-            .where(AlbumAsset.asset_id == Asset.id, AlbumAsset.album_id == Album.id)
-            .where(Album.owner_id == lib.owner_id, Album.name.in_(settings.offline_albums))
-        )
+        albums = settings.offline_albums  # only the photos of these albums
     with lib.read() as s:
-        return list(s.execute(query).all())
+        return sync_remote.remote_only(s, lib.owner_id, albums)
 
 
 def original_dest(lib: Library, checksum: str, filename: str | None, file_type: str) -> Path:

@@ -9,20 +9,20 @@ is gone is a merge when its faces went to one other person (``merged``), else ``
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Text, cast, insert, literal, select, update
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.schema import Asset, Face, FaceRejection, Person
-from photodesk.core.catalog.db.sync_people_log import SyncPeopleId, SyncPeopleLog, SyncPeopleState
+from photodesk.core.catalog.db import sync_people as repo
+from photodesk.core.catalog.db import sync_people_rows as rows_repo
 from photodesk.core.sync import clock, journal
 from photodesk.core.sync.fields import wins
 from photodesk.core.sync.types import PeopleItem, Versioned
+
+if TYPE_CHECKING:
+    from photodesk.core.catalog.db.sync_people_log import SyncPeopleId
+    from photodesk.core.catalog.store import Session
 
 PERSON, FACE = "person", "face"
 REJECT = "reject:"
@@ -40,11 +40,7 @@ def default(field: str) -> Versioned:
 
 def uid_of(s: Session, kind: str, local_id: int) -> str | None:
     """The main uid of a live local person or face (None: never stamped)."""
-    return s.scalar(
-        select(SyncPeopleId.uid).where(
-            SyncPeopleId.kind == kind, SyncPeopleId.local_id == local_id, SyncPeopleId.main
-        )
-    )
+    return repo.uid_of(s, kind, local_id)
 
 
 def make_uid(s: Session, kind: str, local_id: int, owner: int) -> str:
@@ -52,13 +48,12 @@ def make_uid(s: Session, kind: str, local_id: int, owner: int) -> str:
     if found is not None:
         return found
     uid = f"{journal.node(s)}-{kind[0]}{local_id}-{secrets.token_hex(3)}"
-    s.add(SyncPeopleId(kind=kind, uid=uid, owner_id=owner, local_id=local_id, main=True))
-    s.flush()
+    repo.add_id(s, kind, uid, owner, local_id)
     return uid
 
 
 def lookup(s: Session, kind: str, uid: str) -> SyncPeopleId | None:
-    return s.get(SyncPeopleId, (kind, uid))
+    return repo.lookup(s, kind, uid)
 
 
 def main_uid(s: Session, kind: str, uid: str) -> str | None:
@@ -80,21 +75,11 @@ def local_id(s: Session, kind: str, uid: str) -> int | None:
 
 
 def state(s: Session, kind: str, uid: str) -> dict[str, Versioned]:
-    return {
-        r.field: (r.value, r.hlc)
-        for r in s.scalars(
-            select(SyncPeopleState).where(SyncPeopleState.kind == kind, SyncPeopleState.uid == uid)
-        )
-    }
+    return repo.state(s, kind, uid)
 
 
 def put(s: Session, kind: str, uid: str, field: str, value: Versioned) -> None:
-    row = s.get(SyncPeopleState, (kind, uid, field))
-    if row is None:
-        s.add(SyncPeopleState(kind=kind, uid=uid, field=field, value=value[0], hlc=value[1]))
-    else:
-        row.value, row.hlc = value[0], value[1]
-    s.flush()
+    repo.put(s, kind, uid, field, value[0], value[1])
 
 
 class People:
@@ -105,15 +90,11 @@ class People:
         self.s = s
         self.merged: dict[str, str] = {}
         self.gone: set[str] = set()
-        for r in s.scalars(
-            select(SyncPeopleState).where(
-                SyncPeopleState.kind == PERSON, SyncPeopleState.field.in_(("merged", "gone"))
-            )
-        ):
-            if r.field == "merged" and isinstance(r.value, str) and r.value:
-                self.merged[r.uid] = r.value
-            elif r.field == "gone" and r.value is True:
-                self.gone.add(r.uid)
+        for uid, name, value in repo.of_fields(s, PERSON, ("merged", "gone")):
+            if name == "merged" and isinstance(value, str) and value:
+                self.merged[uid] = value
+            elif name == "gone" and value is True:
+                self.gone.add(uid)
 
     def note(self, uid: str, field: str, value: Any) -> None:
         if field == "merged":
@@ -153,12 +134,7 @@ class People:
 
 def stamp(s: Session) -> int:
     """Give the people log's new rows clocks and record the fields they changed."""
-    rows = s.execute(
-        select(SyncPeopleLog.seq, SyncPeopleLog.owner_id, SyncPeopleLog.kind,
-               SyncPeopleLog.ref_id, SyncPeopleLog.wall_ms)
-        .where(SyncPeopleLog.hlc.is_(None))
-        .order_by(SyncPeopleLog.seq)
-    ).all()  # fmt: skip
+    rows = repo.unstamped(s)
     if not rows:
         return 0
     me, current = journal.node(s), journal.last(s)
@@ -177,8 +153,8 @@ def stamp(s: Session) -> int:
             uids[(kind, ref)] = _stamp_person(s, people, ref, owner, hlc)
         else:
             uids[(kind, ref)] = _stamp_face(s, people, ref, owner, hlc)
-    s.execute(
-        update(SyncPeopleLog),
+    repo.label(
+        s,
         [
             {"seq": seq, "hlc": touched[key][0], "uid": uids[key] or ""}
             for key in touched
@@ -189,7 +165,7 @@ def stamp(s: Session) -> int:
 
 
 def _stamp_person(s: Session, people: People, pid: int, owner: int, hlc: str) -> str | None:
-    row = s.get(Person, pid)
+    row = rows_repo.person(s, pid)
     uid = uid_of(s, PERSON, pid)
     if row is None:
         if uid is None:
@@ -209,26 +185,18 @@ def _stamp_person(s: Session, people: People, pid: int, owner: int, hlc: str) ->
 
 def _person_gone(s: Session, people: People, uid: str, hlc: str) -> None:
     """A person deleted here: merged into the person most of its faces went to, else gone."""
-    ids = s.get(SyncPeopleId, (PERSON, uid))
+    ids = lookup(s, PERSON, uid)
     if ids is not None:
         ids.local_id = None
     now = state(s, PERSON, uid)
     if now.get("gone", NONE)[0] is True or now.get("merged", NONE)[0]:
         return
-    faces = list(
-        s.scalars(
-            select(SyncPeopleState.uid).where(
-                SyncPeopleState.kind == FACE,
-                SyncPeopleState.field == "person",
-                cast(SyncPeopleState.value, Text) == json.dumps(uid),  # JSON text of the uid
-            )
-        )
-    )
+    faces = repo.with_value(s, FACE, "person", uid)
     went: Counter[str] = Counter()
     owner = ids.owner_id if ids is not None else 0
     for face_uid in faces:
         fid = local_id(s, FACE, face_uid)
-        pid = s.scalar(select(Face.person_id).where(Face.id == fid)) if fid is not None else None
+        pid = rows_repo.person_of_face(s, fid) if fid is not None else None
         target = make_uid(s, PERSON, pid, owner) if pid is not None else None
         if target is not None and target != uid:
             went[target] += 1
@@ -242,15 +210,12 @@ def _person_gone(s: Session, people: People, uid: str, hlc: str) -> None:
 
 
 def _stamp_face(s: Session, people: People, fid: int, owner: int, hlc: str) -> str | None:
-    row = s.get(Face, fid)
+    row = rows_repo.face(s, fid)
     uid = uid_of(s, FACE, fid)
     if row is None:
         if uid is None:
             return None
-        for alias in s.scalars(
-            select(SyncPeopleId).where(SyncPeopleId.kind == FACE, SyncPeopleId.local_id == fid)
-        ):
-            alias.local_id = None
+        repo.unlink_local(s, FACE, fid)
         if state(s, FACE, uid).get("gone", NONE)[0] is not True:
             put(s, FACE, uid, "gone", (True, hlc))
         return uid
@@ -263,10 +228,7 @@ def _stamp_face(s: Session, people: People, fid: int, owner: int, hlc: str) -> s
         put(s, FACE, uid, "by_user", (bool(row.assigned_by_user), hlc))
     if "gone" not in now:
         put(s, FACE, uid, "gone", (False, hlc))
-    live = {
-        make_uid(s, PERSON, pid, owner)
-        for pid in s.scalars(select(FaceRejection.person_id).where(FaceRejection.face_id == fid))
-    }
+    live = {make_uid(s, PERSON, pid, owner) for pid in rows_repo.rejected_people(s, fid)}
     said = {
         people.resolve(f[len(REJECT) :]) for f, v in now.items() if f.startswith(REJECT) and v[0]
     }
@@ -302,39 +264,18 @@ def items(s: Session, keys: Iterable[tuple[str, str]]) -> list[PeopleItem]:
 
 def _face_infos(s: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
-    for k in range(0, len(ids), 500):
-        for f, checksum in s.execute(
-            select(Face, Asset.checksum)
-            .join(Asset, Asset.id == Face.asset_id)
-            .where(Face.id.in_(ids[k : k + 500]))
-        ):
-            out[f.id] = {
-                "checksum": checksum,
-                "box": [f.x1, f.y1, f.x2, f.y2],
-                "score": f.score,
-                "landmarks": f.landmarks,
-                "model": f.model,
-                "embedding": base64.b64encode(f.embedding).decode() if f.embedding else None,
-            }
+    for f, checksum in rows_repo.infos(s, ids):
+        out[f.id] = {
+            "checksum": checksum,
+            "box": [f.x1, f.y1, f.x2, f.y2],
+            "score": f.score,
+            "landmarks": f.landmarks,
+            "model": f.model,
+            "embedding": base64.b64encode(f.embedding).decode() if f.embedding else None,
+        }
     return out
 
 
 def log_all(s: Session, owner: int) -> None:
     """Put every person and face of ``owner`` in the outbox (pairing: the server has none)."""
-    now = clock.now_ms()
-    s.execute(
-        insert(SyncPeopleLog).from_select(
-            ["owner_id", "kind", "ref_id", "wall_ms"],
-            select(Person.owner_id, literal(PERSON), Person.id, literal(now)).where(
-                Person.owner_id == owner
-            ),
-        )
-    )
-    s.execute(
-        insert(SyncPeopleLog).from_select(
-            ["owner_id", "kind", "ref_id", "wall_ms"],
-            select(Asset.owner_id, literal(FACE), Face.id, literal(now))
-            .join(Asset, Asset.id == Face.asset_id)
-            .where(Asset.owner_id == owner),
-        )
-    )
+    repo.log_all(s, owner, PERSON, FACE, clock.now_ms())

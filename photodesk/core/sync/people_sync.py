@@ -14,18 +14,17 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.schema import Asset, AssetAnalysis, Face, FaceRejection, Person
-from photodesk.core.catalog.db.sync_people_log import SyncPeopleId, SyncPeopleLog
+from photodesk.core.catalog.db import sync_fields, sync_people
+from photodesk.core.catalog.db import sync_people_rows as rows
 from photodesk.core.sync import clock, journal
 from photodesk.core.sync import people_state as ps
 from photodesk.core.sync.fields import wins
 from photodesk.core.sync.types import Decision, PeopleItem, PeoplePage
+
+if TYPE_CHECKING:
+    from photodesk.core.catalog.store import Session
 
 MAX_PAGE = 2000
 PERSON_FIELDS = ("name", "hidden", "merged", "gone")
@@ -43,26 +42,19 @@ class Applied:
 
 
 def head(s: Session, owner: int) -> int:
-    return int(
-        s.scalar(select(func.max(SyncPeopleLog.seq)).where(SyncPeopleLog.owner_id == owner)) or 0
-    )
+    return sync_people.newest(s, owner)
 
 
 def feed(s: Session, owner: int, cursor: int, limit: int) -> PeoplePage:
     """The owner's people and faces written after ``cursor`` (the caller stamped first)."""
     limit = max(1, min(limit, MAX_PAGE))
-    rows = s.execute(
-        select(SyncPeopleLog.seq, SyncPeopleLog.kind, SyncPeopleLog.uid)
-        .where(SyncPeopleLog.owner_id == owner, SyncPeopleLog.seq > cursor)
-        .order_by(SyncPeopleLog.seq)
-        .limit(limit)
-    ).all()
-    keys = [(r.kind, ps.main_uid(s, r.kind, r.uid) or r.uid) for r in rows if r.uid]
+    found = sync_people.after(s, owner, cursor, limit)
+    keys = [(r.kind, ps.main_uid(s, r.kind, r.uid) or r.uid) for r in found if r.uid]
     return PeoplePage(
         tuple(ps.items(s, keys)),
-        rows[-1].seq if rows else cursor,
+        found[-1].seq if found else cursor,
         head(s, owner),
-        len(rows) == limit,
+        len(found) == limit,
     )
 
 
@@ -91,7 +83,7 @@ def apply(
     in the people feed (the server)."""
     out = Applied()
     ps.stamp(s)  # edits made here before this arrived sort before it
-    before = int(s.scalar(select(func.max(SyncPeopleLog.seq))) or 0)
+    before = sync_people.newest(s)
     people = ps.People(s)
     touched_people: set[str] = set()
     touched_faces: set[str] = set()
@@ -140,18 +132,20 @@ def apply(
             out.skipped += 1
     journal.observe(s, [h for i in items for _, h in i.fields.values() if h])
     _materialize(s, owner, people, touched_people, touched_faces, out)
-    s.flush()
+    rows.flush(s)
     # the rows the triggers wrote while following the other side are not edits made here;
     # on the server what changed goes in the feed under its uid (a deleted row has no id)
-    s.execute(delete(SyncPeopleLog).where(SyncPeopleLog.seq > before))
+    sync_people.drop_after(s, before)
     if log:
         hlc, now = str(journal.last(s) or "-"), clock.now_ms()
-        s.add_all(
-            SyncPeopleLog(owner_id=owner, kind=kind, ref_id=ps.local_id(s, kind, uid) or 0,
-                          wall_ms=now, hlc=hlc, uid=uid)
-            for kind, uids in ((ps.PERSON, touched_people), (ps.FACE, touched_faces))
-            for uid in sorted(uids)
-        )  # fmt: skip
+        sync_people.add_rows(
+            s,
+            (
+                (owner, kind, ps.local_id(s, kind, uid) or 0, now, hlc, uid)
+                for kind, uids in ((ps.PERSON, touched_people), (ps.FACE, touched_faces))
+                for uid in sorted(uids)
+            ),
+        )
     return out
 
 
@@ -165,8 +159,7 @@ def local_missing(s: Session, kind: str, uid: str) -> bool:
 def _person_uid(s: Session, owner: int, uid: str) -> str | None:
     row = ps.lookup(s, ps.PERSON, uid)
     if row is None:
-        s.add(SyncPeopleId(kind=ps.PERSON, uid=uid, owner_id=owner, local_id=None, main=True))
-        s.flush()
+        sync_people.add_id(s, ps.PERSON, uid, owner, None)
         return uid
     return uid if row.owner_id == owner else None
 
@@ -181,11 +174,10 @@ def _face_uid(s: Session, owner: int, item: PeopleItem, out: Applied) -> str | N
     info = item.info
     if item.fields.get("gone", ps.NONE)[0] is True or not info:
         # a face this side never had, already deleted there: remember it stays deleted
-        s.add(SyncPeopleId(kind=ps.FACE, uid=item.uid, owner_id=owner, local_id=None, main=True))
-        s.flush()
+        sync_people.add_id(s, ps.FACE, item.uid, owner, None)
         return item.uid
-    asset = s.scalar(
-        select(Asset.id).where(Asset.owner_id == owner, Asset.checksum == str(info.get("checksum")))
+    asset = sync_fields.ids_by_checksum(s, owner, [str(info.get("checksum"))]).get(
+        str(info.get("checksum"))
     )
     if asset is None:
         out.errors.append(f"face {item.uid[:40]}: no asset {str(info.get('checksum'))[:40]} here")
@@ -198,29 +190,21 @@ def _face_uid(s: Session, owner: int, item: PeopleItem, out: Applied) -> str | N
     except (KeyError, TypeError, ValueError, binascii.Error):
         out.errors.append(f"face {item.uid[:40]}: a face needs a box within 0-1")
         return None
-    for f in s.scalars(select(Face).where(Face.asset_id == asset)):
+    for f in rows.faces_of_asset(s, asset):
         if _iou(box, (f.x1, f.y1, f.x2, f.y2)) >= 0.5:
             main = ps.make_uid(s, ps.FACE, f.id, owner)
-            s.add(SyncPeopleId(kind=ps.FACE, uid=item.uid, owner_id=owner, local_id=f.id,
-                               main=False))  # fmt: skip
-            s.flush()
+            sync_people.add_id(s, ps.FACE, item.uid, owner, f.id, main=False)
             return main
     model = str(info.get("model") or "")[:100]
-    face = Face(
-        asset_id=asset, person_id=None, x1=box[0], y1=box[1], x2=box[2], y2=box[3],
+    face = rows.make_face(
+        s, asset, x1=box[0], y1=box[1], x2=box[2], y2=box[3],
         score=float(info.get("score") or 0.0), model=model, embedding=embedding,
         landmarks=[float(v) for v in info["landmarks"]] if info.get("landmarks") else None,
-        assigned_by_user=False,
     )  # fmt: skip
-    s.add(face)
-    s.flush()
-    s.add(SyncPeopleId(kind=ps.FACE, uid=item.uid, owner_id=owner, local_id=face.id, main=True))
-    if model and s.get(AssetAnalysis, (asset, "faces")) is None:
-        # found there with this model: this side's detection need not look again
-        found = s.scalar(select(func.count()).where(Face.asset_id == asset)) or 0
-        s.add(AssetAnalysis(asset_id=asset, task="faces", model=model, found=int(found),
-                            done_at=datetime.now()))  # fmt: skip
-    s.flush()
+    sync_people.add_id(s, ps.FACE, item.uid, owner, face.id)
+    if model:  # found there with this model: this side's detection need not look again
+        rows.note_faces_found(s, asset, model)
+    rows.flush(s)
     out.assets.add(asset)
     return item.uid
 
@@ -255,20 +239,18 @@ def _materialize(
 
 def _live_person(s: Session, owner: int, people: ps.People, uid: str) -> int:
     pid = ps.local_id(s, ps.PERSON, uid)
-    row = s.get(Person, pid) if pid is not None else None
+    row = rows.person(s, pid)
     fields = ps.state(s, ps.PERSON, uid)
     name = str(people.name(uid)[0] or "")
     hidden = bool(fields.get("hidden", (False, ""))[0])
     if row is None:
-        row = Person(owner_id=owner, name=name, hidden=hidden, created_at=datetime.now())
-        s.add(row)
-        s.flush()
-        ids = s.get(SyncPeopleId, (ps.PERSON, uid))
+        row = rows.make_person(s, owner, name, hidden)
+        ids = ps.lookup(s, ps.PERSON, uid)
         assert ids is not None
         ids.local_id = row.id
     else:
         row.name, row.hidden = name, hidden
-    s.flush()
+    rows.flush(s)
     return row.id
 
 
@@ -278,54 +260,45 @@ def _person_row(s: Session, owner: int, people: ps.People, uid: str | None) -> i
     if live is None:
         return None
     pid = ps.local_id(s, ps.PERSON, live)
-    if pid is not None and s.get(Person, pid) is not None:
+    if pid is not None and rows.person(s, pid) is not None:
         return pid
     if ps.lookup(s, ps.PERSON, live) is None:
-        s.add(SyncPeopleId(kind=ps.PERSON, uid=live, owner_id=owner, local_id=None, main=True))
-        s.flush()
+        sync_people.add_id(s, ps.PERSON, live, owner, None)
     return _live_person(s, owner, people, live)
 
 
 def _dead_person(s: Session, owner: int, people: ps.People, uid: str, out: Applied) -> None:
     pid = ps.local_id(s, ps.PERSON, uid)
-    row = s.get(Person, pid) if pid is not None else None
+    row = rows.person(s, pid)
     if row is None:
         return
     into = _person_row(s, owner, people, uid)  # None: deleted, not merged
-    out.assets.update(s.scalars(select(Face.asset_id).where(Face.person_id == row.id)))
-    for face in s.scalars(select(Face).where(Face.person_id == row.id)):
+    out.assets.update(rows.assets_of_person(s, row.id))
+    for face in rows.faces_of_person(s, row.id):
         face.person_id = into
         if into is None:
             face.assigned_by_user = False
     if into is not None:
-        have = set(s.scalars(select(FaceRejection.face_id).where(FaceRejection.person_id == into)))
-        for fid in s.scalars(
-            select(FaceRejection.face_id).where(FaceRejection.person_id == row.id)
-        ):
-            if fid not in have:
-                s.add(FaceRejection(face_id=fid, person_id=into, created_at=datetime.now()))
-    s.flush()
-    s.delete(row)
-    ids = s.get(SyncPeopleId, (ps.PERSON, uid))
-    if ids is not None:
-        ids.local_id = None
-    s.flush()
+        have = rows.rejected_faces(s, into)
+        for fid in sorted(rows.rejected_faces(s, row.id) - have):
+            rows.reject(s, fid, into)
+    rows.flush(s)
+    rows.delete_person(s, row)
+    sync_people.set_local(s, ps.PERSON, uid, None)
+    rows.flush(s)
 
 
 def _face(s: Session, owner: int, people: ps.People, uid: str, out: Applied) -> None:
     fid = ps.local_id(s, ps.FACE, uid)
-    row = s.get(Face, fid) if fid is not None else None
+    row = rows.face(s, fid)
     fields = ps.state(s, ps.FACE, uid)
     if row is None:
         return
     out.assets.add(row.asset_id)
     if fields.get("gone", ps.NONE)[0] is True:
-        s.delete(row)
-        for alias in s.scalars(select(SyncPeopleId).where(
-            SyncPeopleId.kind == ps.FACE, SyncPeopleId.local_id == row.id
-        )):  # fmt: skip
-            alias.local_id = None
-        s.flush()
+        rows.delete_face(s, row)
+        sync_people.unlink_local(s, ps.FACE, row.id)
+        rows.flush(s)
         return
     row.person_id = _person_row(s, owner, people, _str(fields.get("person", ps.NONE)[0]))
     row.assigned_by_user = bool(fields.get("by_user", (False, ""))[0]) and row.person_id is not None
@@ -336,16 +309,12 @@ def _face(s: Session, owner: int, people: ps.People, uid: str, out: Applied) -> 
         for p in (_person_row(s, owner, people, name[len(ps.REJECT) :]),)
         if p is not None
     }
-    have = set(s.scalars(select(FaceRejection.person_id).where(FaceRejection.face_id == row.id)))
+    have = rows.rejected_people(s, row.id)
     if have - wanted:
-        s.execute(
-            delete(FaceRejection).where(
-                FaceRejection.face_id == row.id, FaceRejection.person_id.in_(have - wanted)
-            )
-        )
+        rows.unreject(s, row.id, have - wanted)
     for p in wanted - have:
-        s.add(FaceRejection(face_id=row.id, person_id=p, created_at=datetime.now()))
-    s.flush()
+        rows.reject(s, row.id, p)
+    rows.flush(s)
 
 
 def _str(value: Any) -> str | None:

@@ -9,13 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, literal, or_, select
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.grants import album_grants_read
-from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
-from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
-from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
+from photodesk.core.catalog.db import settings as setting_rows
+from photodesk.core.catalog.db import sync_journal, sync_people, sync_remote
 from photodesk.core.catalog.errors import Conflict, InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import (
@@ -48,6 +43,7 @@ from photodesk.core.sync.types import (
 )
 
 if TYPE_CHECKING:
+    from photodesk.core.catalog.store import Session
     from photodesk.core.library import Library
     from photodesk.core.sync.jobs import BackgroundSync
 
@@ -137,11 +133,10 @@ class SyncService:
     # -- settings ----------------------------------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
         with self._lib.read() as s:
-            row = s.get(Setting, key)
-            return default if row is None else row.value
+            return setting_rows.get_or(s, key, default)
 
     def put_setting(self, s: Session, key: str, value: Any) -> None:
-        s.merge(Setting(key=key, value=value))
+        setting_rows.put(s, key, value)
 
     # -- server side -------------------------------------------------------------------------
     def changes(
@@ -184,10 +179,8 @@ class SyncService:
     def people_changes(self, user_id: int, cursor: int, limit: int) -> PeoplePage:
         """The account's people and faces written after ``cursor``, each whole."""
         with self._lib.read() as s:
-            pending = s.scalar(
-                select(SyncPeopleLog.seq).where(SyncPeopleLog.hlc.is_(None)).limit(1)
-            )
-        if pending is not None:
+            pending = sync_people.any_unstamped(s)
+        if pending:
             with self._lib.write() as s:
                 people_state.stamp(s)
         with self._lib.read() as s:
@@ -225,25 +218,7 @@ class SyncService:
         """(id, checksum, original path, file type, kind, orientation) of the user's own assets
         and those of albums shared with them."""
         with self._lib.read() as s:
-            rows = s.execute(
-                select(
-                    Asset.id,
-                    Asset.checksum,
-                    func.min(AssetFile.path),
-                    Asset.file_type,
-                    Asset.kind,
-                    Asset.orientation,
-                )
-                .outerjoin(
-                    AssetFile, (AssetFile.asset_id == Asset.id) & (AssetFile.role == "original")
-                )
-                .where(
-                    Asset.id.in_(list(ids)),
-                    or_(Asset.owner_id == user_id, album_grants_read(user_id)),
-                )
-                .group_by(Asset.id)
-            ).all()
-        return [(int(r[0]), r[1], r[2] or "", r[3], r[4], r[5]) for r in rows]
+            return sync_remote.thumbnail_sources(s, user_id, ids)
 
     # -- desktop side ------------------------------------------------------------------------
     def pairing(self) -> Pairing | None:
@@ -260,12 +235,9 @@ class SyncService:
         if self.pairing() is not None:
             raise Conflict("this library is paired already: `photodesk remote remove` first")
         with self._lib.write() as s:
-            owner = s.get(User, self._lib.owner_id)
-            assert owner is not None
-            other = s.scalar(select(User.id).where(User.email == email, User.id != owner.id))
-            if other is not None:
+            owner = self._lib.owner_id
+            if not sync_remote.take_account(s, owner, email, name):
                 raise Conflict(f"{email} is another user of this library already")
-            owner.email, owner.name = email, name or owner.name
             pairing = Pairing(
                 url=url, user_id=user_id, email=email, name=name, device=device,
                 device_id=journal.node(s), paired_at=datetime.now().isoformat(timespec="seconds"),
@@ -276,15 +248,8 @@ class SyncService:
             self.put_setting(s, SNAPSHOT_KEY, None)
             journal.stamp(s)  # edits made before pairing keep the time they were made
             # every photo here is new to the server until a round finds or uploads it
-            s.execute(
-                insert(SyncChange).from_select(
-                    ["owner_id", "asset_id", "field", "wall_ms", "hlc"],
-                    select(
-                        Asset.owner_id, Asset.id, literal("asset"), literal(0), literal("-")
-                    ).where(Asset.owner_id == owner.id),
-                )
-            )
-            people_state.log_all(s, owner.id)  # and every person and face
+            sync_journal.log_every_asset(s, owner)
+            people_state.log_all(s, owner)  # and every person and face
         return pairing
 
     def _save(self, s: Session, pairing: Pairing) -> None:
@@ -295,11 +260,9 @@ class SyncService:
     def unpair(self) -> None:
         """Forget the server: links and cursor go; photos, edits and the journal stay."""
         with self._lib.write() as s:
-            for key in (PAIRING_KEY, CURSOR_KEY, SNAPSHOT_KEY, WORKER_KEY, *client_people.CURSORS):
-                row = s.get(Setting, key)
-                if row is not None:
-                    s.delete(row)
-            s.query(SyncRemote).delete()
+            keys = (PAIRING_KEY, CURSOR_KEY, SNAPSHOT_KEY, WORKER_KEY, *client_people.CURSORS)
+            setting_rows.remove(s, keys)
+            sync_remote.unlink_all(s)
 
     def record(self, *, last_sync: str | None = None, last_error: str | None = None) -> None:
         current = self.pairing()
@@ -314,56 +277,28 @@ class SyncService:
     def pending(self) -> int:
         """Local writes waiting to go to the server (people and faces too), and originals not
         uploaded yet."""
+        owner = self._lib.owner_id
         with self._lib.read() as s:
-            outbox = (
-                select(SyncChange.asset_id, SyncChange.field)
-                .where(SyncChange.owner_id == self._lib.owner_id, SyncChange.field != "asset")
-                .distinct()
-                .subquery()
-            )
-            writes = s.scalar(select(func.count()).select_from(outbox))
-            unsent = s.scalar(
-                select(func.count())
-                .select_from(Asset)
-                .where(
-                    Asset.owner_id == self._lib.owner_id,
-                    Asset.id.not_in(select(SyncRemote.asset_id)),
-                )
-            )
-            people = s.scalar(  # people and faces written here, not sent yet
-                select(func.count()).select_from(
-                    select(SyncPeopleLog.kind, SyncPeopleLog.ref_id, SyncPeopleLog.uid)
-                    .where(SyncPeopleLog.owner_id == self._lib.owner_id)
-                    .distinct()
-                    .subquery()
-                )
-            )
-        return int(writes or 0) + int(unsent or 0) + int(people or 0)
+            return sync_journal.pending_writes(s, owner) + sync_people.pending(s, owner)
 
     def remote_id(self, asset_id: int) -> int | None:
         with self._lib.read() as s:
-            row = s.get(SyncRemote, asset_id)
-            return None if row is None else row.remote_id
+            link = sync_remote.link(s, asset_id)
+            return None if link is None else link[0]
 
     def original_name(self, asset_id: int) -> str | None:
         with self._lib.read() as s:
-            row = s.get(SyncRemote, asset_id)
-            return Path(row.filename).name if row is not None and row.filename else None
+            link = sync_remote.link(s, asset_id)
+            return Path(link[1]).name if link is not None and link[1] else None
 
     def attach_original(self, asset_id: int, path: Path) -> None:
         """A downloaded original becomes the asset's file (it is no longer remote-only)."""
         stat = path.stat()
         with self._lib.write(Changes(assets=frozenset({asset_id}))) as s:
-            asset = s.get(Asset, asset_id)
-            if asset is None:
+            if not sync_remote.attach_original(
+                s, asset_id, str(path), stat.st_size, stat.st_mtime_ns
+            ):
                 raise NotFound(f"no asset with id {asset_id}")
-            s.add(
-                AssetFile(
-                    asset_id=asset_id, role="original", path=str(path), size=stat.st_size,
-                    mtime_ns=stat.st_mtime_ns, checksum=asset.checksum, copied=True,
-                )
-            )  # fmt: skip
-            asset.offline = False
 
     # -- what of remote-only assets comes here (photodesk.core.sync.offline) ------------------
     def settings(self) -> SyncSettings:
@@ -398,8 +333,9 @@ class SyncService:
 
     def is_remote_only(self, asset_id: int) -> bool:
         with self._lib.read() as s:
-            has_file = s.scalar(select(AssetFile.id).where(AssetFile.asset_id == asset_id).limit(1))
-            return has_file is None and s.get(SyncRemote, asset_id) is not None
+            return (
+                not sync_remote.has_file(s, asset_id) and sync_remote.link(s, asset_id) is not None
+            )
 
     # -- progress and decisions, for the app -----------------------------------------------
     def progress(self) -> SyncProgress | None:

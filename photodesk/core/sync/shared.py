@@ -14,15 +14,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
-
-from photodesk.core.catalog.db.schema import Album, AlbumAsset, AlbumShare, Asset, User
-from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
+from photodesk.core.catalog.db import sync_fields, sync_journal, sync_remote
+from photodesk.core.catalog.db import sync_shared as repo
 from photodesk.core.sync import fields, journal
 from photodesk.core.sync.fresh import insert_fresh
 from photodesk.core.sync.types import AssetState, Decision, SharedAlbumState, Versioned
+
+if TYPE_CHECKING:
+    from photodesk.core.catalog.db.schema import Album
+    from photodesk.core.catalog.store import Session
 
 ALBUMS_KEY = "sync.shared_albums"  # desktop: {remote album id: local album id}
 VERSION_KEY = "sync.shared_version"
@@ -32,28 +34,11 @@ VERSION_KEY = "sync.shared_version"
 
 
 def _grants(s: Session, user_id: int) -> list[tuple[Album, str, str, str]]:
-    return [
-        (album, role, email, name or "")
-        for album, role, email, name in s.execute(
-            select(Album, AlbumShare.role, User.email, User.name)
-            .join(AlbumShare, AlbumShare.album_id == Album.id)
-            .join(User, User.id == Album.owner_id)
-            .where(AlbumShare.user_id == user_id, Album.owner_id != user_id)
-            .order_by(Album.id)
-        ).all()
-    ]
+    return repo.grants(s, user_id)
 
 
 def _members(s: Session, album_ids: Sequence[int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {a: [] for a in album_ids}
-    for album_id, asset_id in s.execute(
-        select(AlbumAsset.album_id, AlbumAsset.asset_id)
-        .join(Asset, Asset.id == AlbumAsset.asset_id)
-        .where(AlbumAsset.album_id.in_(list(album_ids)), Asset.trashed_at.is_(None))
-        .order_by(AlbumAsset.album_id, AlbumAsset.asset_id)
-    ):
-        out[album_id].append(asset_id)
-    return out
+    return repo.live_members(s, album_ids)
 
 
 def version(s: Session, user_id: int) -> int:
@@ -63,12 +48,7 @@ def version(s: Session, user_id: int) -> int:
         return 0
     members = _members(s, [a.id for a, _, _, _ in grants])
     ids = sorted({i for m in members.values() for i in m})
-    newest = 0
-    for k in range(0, len(ids), 900):
-        got = s.scalar(
-            select(func.max(SyncChange.seq)).where(SyncChange.asset_id.in_(ids[k : k + 900]))
-        )
-        newest = max(newest, int(got or 0))
+    newest = sync_journal.newest_of_assets(s, ids)
     text = repr(
         [(a.id, a.name, a.description, role, email, members[a.id]) for a, role, email, _ in grants]
     )
@@ -106,13 +86,7 @@ def snapshot(s: Session, user_id: int) -> list[SharedAlbumState]:
 
 def _sharer(s: Session, email: str, name: str) -> int:
     """The sharer as a user of this catalog (no password: nobody signs in as them here)."""
-    found = s.scalar(select(User.id).where(User.email == email))
-    if found is not None:
-        return int(found)
-    user = User(email=email, name=name, is_admin=False, created_at=datetime.now())
-    s.add(user)
-    s.flush()
-    return user.id
+    return repo.sharer(s, email, name)
 
 
 def apply(
@@ -129,51 +103,26 @@ def apply(
     now = datetime.now()
     for shared in albums:
         owner = _sharer(s, shared.owner_email, shared.owner_name)
-        album = s.get(Album, mapping.get(str(shared.remote_id), -1))
+        album = repo.album(s, mapping.get(str(shared.remote_id), -1))
         if album is None or album.owner_id != owner:
-            album = Album(owner_id=owner, name=shared.name, description=shared.description,
-                          created_at=now, updated_at=now)  # fmt: skip
-            s.add(album)
-            s.flush()
+            album = repo.make_album(s, owner, shared.name, shared.description, now)
         album.name, album.description = shared.name, shared.description
         new_mapping[str(shared.remote_id)] = album.id
-        grant = s.scalar(
-            select(AlbumShare).where(AlbumShare.album_id == album.id, AlbumShare.user_id == me)
-        )
-        if grant is None:
-            s.add(AlbumShare(album_id=album.id, user_id=me, role=shared.role, created_at=now))
-        else:
-            grant.role = shared.role
+        repo.grant(s, album.id, me, shared.role, now)
         ids = _assets(s, owner, shared.assets, cache, touched, decisions, errors)
-        have = set(s.scalars(select(AlbumAsset.asset_id).where(AlbumAsset.album_id == album.id)))
-        for aid in set(ids) - have:
-            s.add(AlbumAsset(album_id=album.id, asset_id=aid, added_at=now))
+        have = repo.members(s, album.id)
+        repo.add_members(s, album.id, set(ids) - have, now)
         if have - set(ids):
-            s.execute(
-                delete(AlbumAsset).where(
-                    AlbumAsset.album_id == album.id, AlbumAsset.asset_id.in_(have - set(ids))
-                )
-            )
+            repo.remove_members(s, album.id, have - set(ids))
         touched.update(set(ids) ^ have)
     for old in set(mapping.values()) - set(new_mapping.values()):  # no longer shared with us
-        row = s.get(Album, old)
+        row = repo.album(s, old)
         if row is not None and row.owner_id != me:
-            s.delete(row)
-    s.flush()
+            repo.delete_album(s, row)
+    repo.flush(s)
     # photos of others that no shared album holds any more leave the mirror
-    orphans = list(
-        s.scalars(
-            select(Asset.id).where(
-                Asset.owner_id != me,
-                Asset.id.in_(select(SyncRemote.asset_id)),
-                ~Asset.id.in_(select(AlbumAsset.asset_id)),
-            )
-        )
-    )
-    if orphans:
-        s.execute(delete(Asset).where(Asset.id.in_(orphans)))
-        touched.update(orphans)
-    s.flush()
+    touched.update(repo.drop_orphans(s, me))
+    repo.flush(s)
     journal.forget_since(s, before)  # the owner's values, not edits made here
     return new_mapping, touched, decisions, errors
 
@@ -187,19 +136,13 @@ def _assets(
     decisions: list[Decision],
     errors: list[str],
 ) -> list[int]:
-    linked = dict(
-        s.execute(
-            select(SyncRemote.remote_id, SyncRemote.asset_id).where(
-                SyncRemote.remote_id.in_([st.remote_id for st in states])
-            )
-        ).all()
-    )
+    linked = sync_remote.linked(s, [st.remote_id for st in states])
     out: list[int] = []
     fresh = [st for st in states if st.remote_id not in linked]
     made = insert_fresh(s, owner, fresh, cache, errors)
     out += made.values()
     touched.update(made.values())
-    rows = {a.id: a for a in s.scalars(select(Asset).where(Asset.id.in_(list(linked.values()))))}
+    rows = sync_fields.by_ids(s, list(linked.values()))
     current = fields.read(s, list(rows))
     for st in states:
         aid = linked.get(st.remote_id)

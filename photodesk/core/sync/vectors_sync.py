@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from photodesk.core.catalog.db import vectors
-from photodesk.core.catalog.db.schema import Asset
+from photodesk.core.catalog.db import sync_fields, vectors
 from photodesk.core.sync.types import VectorItem, VectorPage
+
+if TYPE_CHECKING:
+    from photodesk.core.catalog.store import Session
 
 MAX_PAGE = 1000
 
@@ -36,14 +37,7 @@ def page(s: Session, owner: int, after: int, limit: int) -> VectorPage:
 def store(s: Session, owner: int, items: Sequence[VectorItem]) -> tuple[int, int, list[str]]:
     """Save the embeddings this catalog lacks (by the owner's asset checksum and model):
     (stored, already there or unknown, errors)."""
-    by_sum = {
-        c: i
-        for c, i in s.execute(
-            select(Asset.checksum, Asset.id).where(
-                Asset.owner_id == owner, Asset.checksum.in_({it.checksum for it in items})
-            )
-        )
-    }
+    by_sum = sync_fields.ids_by_checksum(s, owner, {it.checksum for it in items})
     wanted: dict[str, list[tuple[int, np.ndarray]]] = defaultdict(list)
     errors: list[str] = []
     skipped = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,3 +19,17 @@ def get(s: Session, key: str) -> Any:
 def put(s: Session, key: str, value: Any) -> None:
     """Store ``value`` under ``key`` (replacing what was there)."""
     s.merge(Setting(key=key, value=value))
+
+
+def get_or(s: Session, key: str, default: Any = None) -> Any:
+    """The value stored under ``key`` (None when stored so), or ``default`` when none is."""
+    row = s.get(Setting, key)
+    return default if row is None else row.value
+
+
+def remove(s: Session, keys: Iterable[str]) -> None:
+    """Forget these keys (those not stored: nothing)."""
+    for key in keys:
+        row = s.get(Setting, key)
+        if row is not None:
+            s.delete(row)
