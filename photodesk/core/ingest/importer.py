@@ -44,7 +44,8 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     # Forking a process that runs Qt or SQLAlchemy pools is unsafe; forkserver forks a clean server.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["photodesk.core.ingest.analyze"])
+        # scipy.fft: the perceptual hash's DCT, imported lazily by the CLI but by every worker
+        ctx.set_forkserver_preload(["photodesk.core.ingest.analyze", "scipy.fft"])
         return ctx
     return multiprocessing.get_context("spawn")
 
