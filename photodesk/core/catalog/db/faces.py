@@ -23,6 +23,16 @@ def user_faces(s: Session, asset_id: int) -> list[tuple[int, Box, bool]]:
     return [(f.id, (f.x1, f.y1, f.x2, f.y2), f.embedding is not None) for f in rows]
 
 
+def boxes(s: Session, asset_id: int) -> list[tuple[int, Box]]:
+    """(id, box) of every face on a photo, oldest first."""
+    rows = s.execute(
+        select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2)
+        .where(Face.asset_id == asset_id)
+        .order_by(Face.id)
+    )
+    return [(int(r[0]), (r[1], r[2], r[3], r[4])) for r in rows]
+
+
 def clear_machine_faces(s: Session, asset_id: int) -> set[int]:
     """Delete the faces the machine found on a photo; returns the people they were in."""
     machine = (Face.asset_id == asset_id, Face.assigned_by_user.is_(False))
