@@ -242,3 +242,56 @@ def test_bad_people_pushes_are_refused_in_one_line(
     status, data = post("/api/photodesk/sync/embeddings", {"items": [{"vector": "??"}]})
     assert status == 400
     assert pairing  # the module under test's client is used by the other tests
+
+
+def people_rows(lib: Library) -> int:
+    """Every person row of the account, those left without faces too (list() leaves them out)."""
+    from sqlalchemy import func, select
+
+    from photodesk.core.catalog.db.schema import Person
+
+    with lib.read() as s:
+        return int(s.scalar(select(func.count()).where(Person.owner_id == lib.owner_id)) or 0)
+
+
+@pytest.mark.parametrize("name", ["Zoe", ""])
+def test_one_person_clustered_on_both_sides_is_one_person(
+    tmp_path: Path,
+    desktops: dict[str, Any],  # noqa: F811
+    server: ServerInfo,
+    name: str,
+) -> None:
+    """A clustered photos 0 and 1 into a person (named Zoe, or not); the server clustered the
+    same faces (boxes a little off) and photo 2's into a cluster of its own. One person after
+    sync, on every side, with all three faces; nothing to report; nothing left to do."""
+    a, b = desktops["A"], desktops["B"]
+    files = [make_jpeg(tmp_path / "in" / f"z{i}.jpg", seed=40 + i) for i in range(3)]
+    ids = list(a.importer.import_paths([str(f) for f in files]).asset_ids)
+    sync(a)  # the photos go up (the phone uploaded them too: one asset each)
+    srv = server.lib.for_user(desktops["uid"])
+    cluster = srv.people.create("")
+    srv_ids = {c: r.id for c, r in by_checksum(srv).items()}
+    sums = {r.id: c for c, r in by_checksum(a).items()}
+    for n, aid in enumerate(ids):
+        box = (0.12, 0.1, 0.32, 0.42) if n < 2 else (0.5, 0.5, 0.7, 0.8)
+        srv.people.add_face(srv_ids[sums[aid]], box, cluster, unit(60 + n), model="dlib_test")
+    zoe = a.people.create(name)
+    for aid in ids[:2]:
+        a.people.add_face(aid, (0.1, 0.1, 0.3, 0.4), zoe, unit(50), model="dlib_test")
+    first = sync(a)
+    assert first.conflicts == ()
+    sync(a)
+    sync(b)
+
+    def photos(lib: Library) -> dict[str, list[str]]:  # each side keeps its own box
+        return {k: [c for c, _ in v] for k, v in people_view(lib).items()}
+
+    view = photos(a)
+    assert view == photos(srv) == photos(b)
+    assert list(view) == [name or "?"] and len(view[name or "?"]) == 3
+    assert people_rows(a) == people_rows(srv) == people_rows(b) == 1
+    for lib in (a, b, srv):
+        assert all(len(lib.people.faces(asset_id=r.id)) == 1 for r in by_checksum(lib).values())
+    for lib in (a, b, a):
+        again = sync(lib)
+        assert (again.people, again.conflicts) == (0, ())
