@@ -295,3 +295,45 @@ def test_one_person_clustered_on_both_sides_is_one_person(
     for lib in (a, b, a):
         again = sync(lib)
         assert (again.people, again.conflicts) == (0, ())
+
+
+class OneFace:
+    """A face model of another kind than the server's: one face, where the server found it."""
+
+    model_name = "other-faces"
+    metric = "cosine"
+    match_distance = 0.5
+
+    def analyze(self, path: str) -> list[Any]:
+        from photodesk.core.inference.ports import DetectedFace
+
+        box = (0.11, 0.12, 0.31, 0.41)
+        return [DetectedFace(box, 0.9, (0.0,) * 10, unit(77))]
+
+
+def test_detecting_here_after_a_pull_keeps_the_synced_face(
+    tmp_path: Path,
+    desktops: dict[str, Any],  # noqa: F811
+    server: ServerInfo,
+) -> None:
+    """The server's face came down before this desktop looked at the photo with its own model:
+    what the desktop finds there is that face (kept, still Bo's), not a second or a new one."""
+    from photodesk.core.inference.models import Models
+
+    a, b = desktops["A"], desktops["B"]
+    aid = a.importer.import_paths([str(make_jpeg(tmp_path / "in" / "o.jpg", seed=70))]).asset_ids[0]
+    sync(a)
+    srv = server.lib.for_user(desktops["uid"])
+    checksum = next(c for c, r in by_checksum(a).items() if r.id == aid)
+    bo = srv.people.create("Bo")
+    srv.people.add_face(by_checksum(srv)[checksum].id, BOXES[0], bo, unit(5), model="dlib_test")
+    sync(a)
+    assert people_view(a) == {"Bo": [(checksum, BOXES[0])]}
+    a.attach_ml(Models(faces=OneFace()))
+    assert a.queue_missing("faces") == 1
+    assert a.jobs.run_until_idle(timeout=120)
+    sync(a)
+    sync(b)
+    for lib in (a, srv, b):
+        faces = lib.people.faces(asset_id=by_checksum(lib)[checksum].id)
+        assert len(faces) == 1 and faces[0].person_id == lib.people.find("Bo"), faces
