@@ -337,3 +337,27 @@ def test_detecting_here_after_a_pull_keeps_the_synced_face(
     for lib in (a, srv, b):
         faces = lib.people.faces(asset_id=by_checksum(lib)[checksum].id)
         assert len(faces) == 1 and faces[0].person_id == lib.people.find("Bo"), faces
+
+
+def test_two_sides_merging_each_person_into_the_other_keep_one(shared: dict[str, Any]) -> None:
+    """A merges the cluster into Bo while the server merges Bo into the cluster (by hand, or
+    by the one-person rule seeing different names for a moment): one person stays, with every
+    face, the same everywhere, and it can still be renamed."""
+    a, b, srv, sums = shared["A"], shared["B"], shared["srv"], shared["sums"]
+    sync(a)
+
+    def cluster(lib: Library) -> int:
+        return next(p.id for p in lib.people.list() if not p.name)
+
+    a.people.merge(cluster(a), a.people.find("Bo") or -1)
+    srv.people.merge(srv.people.find("Bo") or -1, cluster(srv))
+    sync(a)
+    sync(a)
+    sync(b)
+    view = people_view(a)
+    assert view == people_view(srv) == people_view(b)
+    assert list(view) == ["Bo"] and sorted(c for c, _ in view["Bo"]) == sorted(sums)
+    a.people.rename(a.people.find("Bo") or -1, "Bob")
+    sync(a)
+    sync(b)
+    assert list(people_view(b)) == ["Bob"] == list(people_view(srv))

@@ -62,15 +62,35 @@ class Links:
                 continue
             winner = min((a, b), key=lambda u: (not names[u], u))
             loser = b if winner == a else a
-            if not hlc:
-                now = clock.tick(journal.last(s), clock.now_ms(), journal.node(s))
-                journal.save(s, now)
-                hlc = str(now)
+            hlc = hlc or fresh(s)
             ps.put(s, ps.PERSON, loser, "merged", (winner, hlc))
             people.note(loser, "merged", winner)
             touched |= {winner, loser}
         self.pairs.clear()
         return touched, apart
+
+
+def break_loops(s: Session, people: ps.People, uids: set[str]) -> set[str]:
+    """Two sides that merged each person into the other (by hand, or by this rule while they
+    saw different names) made a loop; the smallest uid of it stands for all of them (as
+    ``People.resolve`` says) and is made live again with a fresh clock, so it can be edited."""
+    hlc = ""
+    live: set[str] = set()
+    for uid in sorted(uids):
+        root = people.resolve(uid)
+        if root is not None and root in people.merged:
+            hlc = hlc or fresh(s)
+            ps.put(s, ps.PERSON, root, "merged", (None, hlc))
+            people.note(root, "merged", None)
+            live.add(root)
+    return live
+
+
+def fresh(s: Session) -> str:
+    """The clock of a decision made here now (after every clock seen)."""
+    now = clock.tick(journal.last(s), clock.now_ms(), journal.node(s))
+    journal.save(s, now)
+    return str(now)
 
 
 def same_person(people: ps.People, d: Decision) -> bool:

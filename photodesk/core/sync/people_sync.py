@@ -28,7 +28,7 @@ from photodesk.core.catalog.db.sync_people_log import SyncPeopleId, SyncPeopleLo
 from photodesk.core.sync import clock, journal
 from photodesk.core.sync import people_state as ps
 from photodesk.core.sync.fields import wins
-from photodesk.core.sync.people_links import Links, same_person
+from photodesk.core.sync.people_links import Links, break_loops, same_person
 from photodesk.core.sync.types import Decision, PeopleItem, PeoplePage
 
 MAX_PAGE = 2000
@@ -155,6 +155,7 @@ def apply(
             out.skipped += 1
     journal.observe(s, [h for i in items for _, h in i.fields.values() if h])
     merged, apart = links.decide(s, people)  # one person found on both sides
+    merged |= break_loops(s, people, touched_people)
     touched_people |= merged
     out.repush += [(ps.PERSON, uid) for uid in sorted(merged)]
     out.decisions = [d for d in out.decisions if not same_person(people, d)] + apart
