@@ -361,3 +361,37 @@ def test_two_sides_merging_each_person_into_the_other_keep_one(shared: dict[str,
     sync(a)
     sync(b)
     assert list(people_view(b)) == ["Bob"] == list(people_view(srv))
+
+
+def test_three_sides_that_each_clustered_the_same_faces_end_with_one_person(
+    tmp_path: Path,
+    desktops: dict[str, Any],  # noqa: F811
+    server: ServerInfo,
+) -> None:
+    """A named its cluster Zoe, B and the server each made an unnamed one of the same faces
+    (each box a little off): after A, B, A, B one person Zoe everywhere, one face a photo."""
+    a, b = desktops["A"], desktops["B"]
+    sides: dict[str, list[int]] = {}
+    for side, lib in (("A", a), ("B", b)):
+        files = [make_jpeg(tmp_path / side / f"t{i}.jpg", seed=80 + i) for i in range(2)]
+        sides[side] = list(lib.importer.import_paths([str(f) for f in files]).asset_ids)
+    sync(a)
+    srv = server.lib.for_user(desktops["uid"])
+    srv_ids = [r.id for r in sorted(by_checksum(srv).values(), key=lambda r: r.checksum)]
+    for lib, ids, name, box in (
+        (srv, srv_ids, "", (0.12, 0.1, 0.32, 0.42)),
+        (b, sides["B"], "", (0.1, 0.12, 0.3, 0.42)),
+        (a, sides["A"], "Zoe", (0.1, 0.1, 0.3, 0.4)),
+    ):
+        person = lib.people.create(name)
+        for n, aid in enumerate(ids):
+            lib.people.add_face(aid, box, person, unit(90 + n), model="dlib_test")
+    for lib in (a, b, a, b):
+        assert sync(lib).conflicts == ()
+    for lib in (a, srv, b):
+        assert {k: len(v) for k, v in people_view(lib).items()} == {"Zoe": 2}
+        assert people_rows(lib) == 1
+        assert all(len(lib.people.faces(asset_id=r.id)) == 1 for r in by_checksum(lib).values())
+    for lib in (a, b):
+        again = sync(lib)
+        assert (again.people, again.conflicts) == (0, ())
