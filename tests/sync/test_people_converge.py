@@ -6,7 +6,11 @@ two people after sync (faces were one, people were not)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -111,17 +115,29 @@ def test_one_person_after_sync_named_by_the_desktop(indexed: dict[str, Any]) -> 
     assert view(a) == view(srv) == view(b)
 
 
-def test_two_names_for_one_person_stay_two_and_are_reported(indexed: dict[str, Any]) -> None:
+def test_two_names_for_one_person_stay_two_and_are_reported(
+    indexed: dict[str, Any], catalog: Any
+) -> None:
     a, b, srv = indexed["A"], indexed["B"], indexed["srv"]
     indexed["index_server"]()
     sums = {r.id: c for c, r in by_checksum(srv).items()}
     barack = next(p.id for p in srv.people.list()
                   if {sums[x] for x in srv.people.photos(p.id)} == indexed["obama"])  # fmt: skip
     srv.people.rename(barack, "Barack")  # named on the server's web page
-    report = sync(a)
-    apart = [c.as_json() for c in report.conflicts if c.field == "same person"]
+    env = {**os.environ, **catalog.env_for(a.root), "PHOTODESK_KEYRING": "off"}
+
+    def cli(*args: str) -> str:
+        cmd = [sys.executable, "-m", "photodesk", "--library", str(a.root), *args]
+        return subprocess.run(
+            cmd, capture_output=True, text=True, env=env, check=True, timeout=300
+        ).stdout
+
+    report = json.loads(cli("sync", "--json"))
+    assert report["errors"] == []
+    apart = [c for c in report["conflicts"] if c["field"] == "same person"]
     assert len(apart) == 1 and {apart[0]["kept"], apart[0]["dropped"]} == {"Anna", "Barack"}
     assert apart[0]["winner"] == "both"
+    assert "share faces: both kept" in cli("remote", "conflicts")
     sync(a)
     sync(b)
     assert view(a) == view(srv) == view(b)
