@@ -201,6 +201,14 @@ class HttpRemote:
         albums = [SharedAlbumState.from_json(a) for a in data["albums"]]
         return albums, int(data["version"])
 
+    def edit_shared(self, album_id: int, add: list[int], remove: list[int]) -> None:
+        """Through the server's album routes (the same rules as the web app's)."""
+        path = f"/api/photodesk/albums/{int(album_id)}/assets"
+        if add:
+            self._json("PUT", path, {"ids": add})
+        if remove:
+            self._json("DELETE", path, {"ids": remove})
+
     def push_embeddings(self, items: list[VectorItem]) -> PushResult:
         data = self._json(
             "POST", "/api/photodesk/sync/embeddings", {"items": [i.as_json() for i in items]}

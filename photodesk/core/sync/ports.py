@@ -80,3 +80,8 @@ class Remote(Protocol):
     def shared(self) -> tuple[list[SharedAlbumState], int]:
         """Every album others shared with the account, whole, and the version of that answer."""
         ...
+
+    def edit_shared(self, album_id: int, add: list[int], remove: list[int]) -> None:
+        """Add the account's own photos to a server album it owns or edits, and remove photos
+        from it (server ids; the server's album rules decide: RemoteRefused for a viewer)."""
+        ...
