@@ -78,7 +78,7 @@ def test_an_editor_adds_and_removes_from_the_desktop_and_everyone_follows(
     mine = int(a.importer.import_paths([str(photo)]).asset_ids[0])
     env = {**os.environ, **catalog.env_for(a.root), "PHOTODESK_KEYRING": "off"}
     cli = [sys.executable, "-m", "photodesk", "--library", str(a.root), "album"]
-    subprocess.run(cli + ["add", "Trip", str(mine)], env=env, check=True, timeout=120)
+    subprocess.run([*cli, "add", "Trip", str(mine)], env=env, check=True, timeout=120)
     with a.read() as s:
         theirs = s.scalar(select(Asset.id).where(Asset.checksum == sums[1]))
     # and removes Bea's photo 1 (the app's service: an editor may)
