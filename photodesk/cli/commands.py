@@ -161,14 +161,14 @@ def cmd_album(lib: Library, args: argparse.Namespace) -> int:
         album_id = lib.albums.create(args.name, args.description)
         print(album_id)
     elif args.action in ("add", "remove"):
-        shared = _shared_album(lib, args.album)
-        if shared is None:  # one of this account's albums (NotFound if none)
+        theirs = _shared_album(lib, args.album)
+        if theirs is None:  # one of this account's albums (NotFound if none)
             change = lib.albums.add if args.action == "add" else lib.albums.remove
             change(args.album, args.ids)
         elif args.action == "add":  # an album shared with this account: an editor's rules
-            lib.shares.add_to_album(lib.owner_id, shared, args.ids)
+            lib.shares.add_to_album(lib.owner_id, theirs, args.ids)
         else:
-            lib.shares.remove_from_album(lib.owner_id, shared, args.ids)
+            lib.shares.remove_from_album(lib.owner_id, theirs, args.ids)
     elif args.action == "rename":
         lib.albums.rename(args.album, args.new_name)
     elif args.action == "delete":

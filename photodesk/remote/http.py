@@ -150,10 +150,12 @@ class HttpRemote:
         *,
         after: int | None = None,
         device: str | None = None,
+        known: dict[str, int] | None = None,
     ) -> FeedPage:
         params: dict[str, Any] = {"cursor": cursor, "limit": limit}
         if wait:
             params["wait"] = wait
+            params.update(known or {})
         if after is not None:
             params["after"] = after
         if device:

@@ -242,3 +242,18 @@ def test_bad_people_pushes_are_refused_in_one_line(
     status, data = post("/api/photodesk/sync/embeddings", {"items": [{"vector": "??"}]})
     assert status == 400
     assert pairing  # the module under test's client is used by the other tests
+
+
+def test_a_person_renamed_on_another_device_wakes_a_waiting_desktop(
+    shared: dict[str, Any],
+) -> None:
+    from tests.sync.test_shared_edits import Poll
+
+    a, b = shared["A"], shared["B"]
+    sync(a)
+    sync(b)
+    poll = Poll(a)
+    b.people.rename(b.people.find("Bo") or -1, "Bob")
+    sync(b)
+    assert poll.woke()
+    assert poll.page.items == () and poll.page.heads["people"] > poll.known["people"]

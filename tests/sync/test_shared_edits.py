@@ -8,6 +8,8 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -137,3 +139,39 @@ def test_a_viewers_album_change_is_refused_reported_and_undone(team: dict[str, A
     assert checksums(a, album.id) == set(sums)  # the server's album is back
     assert len(team["view"].shares.album_asset_ids(team["bea"], team["album"])) == 2
     assert sync(a).errors == ()
+
+
+class Poll:
+    """A long poll of ``lib``'s feed on a thread, as the app's listener makes it (wait=60 s,
+    with what the library has of the people feed and the shared albums)."""
+
+    def __init__(self, lib: Library) -> None:
+        from photodesk.core.sync.jobs import BackgroundSync
+
+        self.known = BackgroundSync(lib).known()
+        _, remote = pairing.remote_for(lib)
+        cursor = lib.sync.cursor()
+        self.page: Any = None
+        self.thread = threading.Thread(
+            target=lambda: setattr(self, "page", remote.changes(cursor, 1, 60, known=self.known))
+        )
+        self.thread.start()
+        time.sleep(1.0)  # let it reach the server and wait there (the change comes after)
+
+    def woke(self) -> bool:
+        """Whether the poll answered (well before its 60 s) with something for a round."""
+        from photodesk.core.sync.jobs import BackgroundSync
+
+        self.thread.join(30)
+        return not self.thread.is_alive() and BackgroundSync.behind(self.page, self.known)
+
+
+def test_an_album_change_on_another_device_wakes_a_waiting_desktop(team: dict[str, Any]) -> None:
+    a, desk = team["A"], team["bea_desk"]
+    sync(a)
+    sync(desk)
+    poll = Poll(a)
+    desk.albums.remove(own_album(desk, "Trip"), [desk.assets.list()[0].id])
+    sync(desk)
+    assert poll.woke()
+    assert poll.page.items == () and poll.page.heads["shared"] != poll.known["shared"]

@@ -41,10 +41,12 @@ class Remote(Protocol):
         *,
         after: int | None = None,
         device: str | None = None,
+        known: dict[str, int] | None = None,
     ) -> FeedPage:
-        """A page of the feed; ``wait`` seconds: answer once there is something (long poll);
-        ``after``: the next page of a snapshot; ``device``: this library's node id (the server
-        notes how far it has read)."""
+        """A page of the feed; ``wait`` seconds: answer once there is something (long poll),
+        also in the people feed or the shared albums when ``known`` says what this library has
+        of them (``people``: cursor, ``shared``: version); ``after``: the next page of a
+        snapshot; ``device``: this library's node id (the server notes how far it has read)."""
         ...
 
     def push(self, mutations: list[Mutation]) -> PushResult: ...
