@@ -395,3 +395,18 @@ def test_three_sides_that_each_clustered_the_same_faces_end_with_one_person(
     for lib in (a, b):
         again = sync(lib)
         assert (again.people, again.conflicts) == (0, ())
+
+
+def test_a_person_renamed_on_another_device_wakes_a_waiting_desktop(
+    shared: dict[str, Any],
+) -> None:
+    from tests.sync.test_shared_edits import Poll
+
+    a, b = shared["A"], shared["B"]
+    sync(a)
+    sync(b)
+    poll = Poll(a)
+    b.people.rename(b.people.find("Bo") or -1, "Bob")
+    sync(b)
+    assert poll.woke()
+    assert poll.page.items == () and poll.page.heads["people"] > poll.known["people"]
