@@ -14,6 +14,8 @@ from photodesk.core.catalog.db import sync_journal, sync_remote, vectors
 from photodesk.core.catalog.db import sync_people as people_log
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import clock, journal, people_state, people_sync, shared, vectors_sync
+from photodesk.core.sync.people_links import SAME_PERSON
+from photodesk.core.sync.ports import RemoteRefused
 from photodesk.core.sync.types import PeopleItem, VectorItem
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ VECTORS_PUSHED = "sync.embeddings_pushed"  # this library's row it has sent up t
 VECTORS_WAITING = "sync.embeddings_waiting"  # [asset id, model] of photos not uploaded yet
 CURSORS = (
     PEOPLE_CURSOR, VECTORS_CURSOR, VECTORS_PUSHED, VECTORS_WAITING,
-    shared.ALBUMS_KEY, shared.VERSION_KEY,
+    shared.ALBUMS_KEY, shared.VERSION_KEY, shared.MEMBERS_KEY,
 )  # fmt: skip
 PAGE = 500
 THUMBS_KEY = "sync.thumbnails_missing"  # (client.THUMBS_KEY) a pull made assets: look again
@@ -64,7 +66,10 @@ def apply_people(rnd: Round, items: tuple[PeopleItem, ...], cursor: int) -> None
         )
         lib.sync.put_setting(s, PEOPLE_CURSOR, cursor)
     rnd.people += done.applied
-    rnd.decisions.extend(done.decisions)
+    # a link kept apart is seen by the server (our push) and here (its feed): report it once
+    rnd.decisions.extend(
+        d for d in done.decisions if d.field != SAME_PERSON or d not in rnd.decisions
+    )
     rnd.errors.extend(done.errors)
     if done.applied:
         lib.events.publish(Changes(people=True, assets=frozenset(done.assets)))
@@ -149,17 +154,25 @@ def push_embeddings(rnd: Round) -> None:
 
 
 def sync_shared(rnd: Round, *, force: bool = False) -> None:
-    """Mirror the albums others shared with the account (when the server's version moved)."""
+    """Send album edits made here to shared albums (and to others' photos in own albums), then
+    mirror the albums others shared with the account (when the server's version moved)."""
     lib = rnd.lib
+    pushed, waiting = push_shared_edits(rnd)
+    rnd.shared_waiting = any(waiting.values())
     seen = lib.sync.setting(shared.VERSION_KEY)
     wanted = rnd.heads.get("shared", 0)
-    if not force and seen == wanted and (wanted or not lib.sync.setting(shared.ALBUMS_KEY)):
+    if (
+        not (force or pushed)
+        and seen == wanted
+        and (wanted or not lib.sync.setting(shared.ALBUMS_KEY))
+    ):
         return
     albums, at = rnd.remote.shared()
     with lib.write(Changes(albums=True, assets_added=True, assets_removed=True)) as s:
         mapping = dict(lib.sync.setting(shared.ALBUMS_KEY, {}) or {})
-        new, touched, decisions, errors = shared.apply(s, lib.owner_id, albums, mapping)
+        new, touched, decisions, errors = shared.apply(s, lib.owner_id, albums, mapping, waiting)
         lib.sync.put_setting(s, shared.ALBUMS_KEY, new)
+        lib.sync.put_setting(s, shared.MEMBERS_KEY, shared.members(albums))
         lib.sync.put_setting(s, shared.VERSION_KEY, at)
         lib.sync.put_setting(s, THUMBS_KEY, True)
     rnd.pulled += len(touched)
@@ -169,10 +182,42 @@ def sync_shared(rnd: Round, *, force: bool = False) -> None:
         lib.events.publish(Changes(assets=frozenset(touched), albums=True))
 
 
+def push_shared_edits(rnd: Round) -> tuple[bool, dict[int, set[int]]]:
+    """Photos added to or removed from a mirrored album here since the server last said what it
+    holds go to the server's album routes (its rules decide: an editor adds own photos and
+    removes any, a viewer nothing). A refusal is one error line; the next snapshot puts the
+    server's album back here. Returns whether anything was sent, and per local album the own
+    photos added here that wait for their upload."""
+    lib = rnd.lib
+    base = lib.sync.setting(shared.MEMBERS_KEY)
+    if not base:
+        return False, {}
+    mapping = dict(lib.sync.setting(shared.ALBUMS_KEY, {}) or {})
+    with lib.read() as s:
+        edits, waiting = shared.pending(s, lib.owner_id, base, mapping)
+    sent = False
+    for remote_album, name, add, remove in edits:
+        try:
+            rnd.remote.edit_shared(remote_album, add, remove)
+            rnd.pushed += len(add) + len(remove)
+        except RemoteRefused as exc:
+            if exc.reason in ("auth", "quota"):
+                raise
+            rnd.errors.append(
+                f'shared album "{name}": the server refused the change made here ({exc}); '
+                "the server's album is kept here"
+            )
+        sent = True
+    return sent, waiting
+
+
 def refuse_shared_edits(rnd: Round, s: Session) -> bool:
     """Outbox rows of photos the account does not own (a shared album's): the server would
     refuse them, so they are reported, dropped, and the owner's values come back."""
     rows = sync_journal.of_others(s, rnd.lib.owner_id)
+    # album membership of a mirrored album goes by push_shared_edits, not this outbox
+    sync_journal.drop_fields(s, {r[0] for r in rows}, prefix="album:")
+    rows = [r for r in rows if not r[1].startswith("album:")]
     for _asset_id, field, checksum in rows:
         rnd.errors.append(
             f"conflict: {checksum[:12]} {field}: the photo is in an album shared with this "

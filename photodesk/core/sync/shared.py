@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from photodesk.core.catalog.db import sync_fields, sync_journal, sync_remote
-from photodesk.core.catalog.db import sync_shared as repo
+from photodesk.core.catalog.db import shared_albums as repo
+from photodesk.core.catalog.db import sync_journal
+from photodesk.core.catalog.db import sync_shared as mirror
 from photodesk.core.sync import fields, journal
 from photodesk.core.sync.fresh import insert_fresh
 from photodesk.core.sync.types import AssetState, Decision, SharedAlbumState, Versioned
@@ -28,40 +29,58 @@ if TYPE_CHECKING:
 
 ALBUMS_KEY = "sync.shared_albums"  # desktop: {remote album id: local album id}
 VERSION_KEY = "sync.shared_version"
+MEMBERS_KEY = "sync.shared_members"  # desktop: {remote album id: [remote asset ids]}, as last said
 
 
 # -- server ----------------------------------------------------------------------------------
 
 
 def _grants(s: Session, user_id: int) -> list[tuple[Album, str, str, str]]:
-    return repo.grants(s, user_id)
+    return mirror.grants(s, user_id)
 
 
 def _members(s: Session, album_ids: Sequence[int]) -> dict[int, list[int]]:
-    return repo.live_members(s, album_ids)
+    return mirror.live_members(s, album_ids)
+
+
+def _view(
+    s: Session, user_id: int
+) -> tuple[list[tuple[Album, str, str, str, list[int]]], dict[int, tuple[int, str, str]]]:
+    """Albums shared with the user (all their members) and the user's own albums that hold
+    others' photos (those members only), with the owner of every member."""
+    albums = _grants(s, user_id)
+    me = mirror.account(s, user_id)
+    if me is not None:
+        albums += [(a, "owner", me[0], me[1]) for a in repo.own_with_others(s, user_id)]
+    members = _members(s, [a.id for a, _, _, _ in albums])
+    owners = repo.owners_of(s, sorted({i for m in members.values() for i in m}))
+    out = []
+    for album, role, email, name in albums:
+        ids = members[album.id]
+        if role == "owner":
+            ids = [i for i in ids if owners[i][0] != user_id]
+        out.append((album, role, email, name, ids))
+    return out, owners
 
 
 def version(s: Session, user_id: int) -> int:
     """A number that changes when anything the account sees of shared albums changes (0: none)."""
-    grants = _grants(s, user_id)
-    if not grants:
+    albums, _ = _view(s, user_id)
+    if not albums:
         return 0
-    members = _members(s, [a.id for a, _, _, _ in grants])
-    ids = sorted({i for m in members.values() for i in m})
+    ids = sorted({i for *_, m in albums for i in m})
     newest = sync_journal.newest_of_assets(s, ids)
-    text = repr(
-        [(a.id, a.name, a.description, role, email, members[a.id]) for a, role, email, _ in grants]
-    )
+    text = repr([(a.id, a.name, a.description, role, email, m) for a, role, email, _, m in albums])
     return int(hashlib.sha1(f"{text}/{newest}".encode()).hexdigest()[:12], 16)
 
 
 def snapshot(s: Session, user_id: int) -> list[SharedAlbumState]:
-    """Every album shared with ``user_id``, with its photos and their scalar fields."""
-    grants = _grants(s, user_id)
-    members = _members(s, [a.id for a, _, _, _ in grants])
-    found = fields.read(s, sorted({i for m in members.values() for i in m}))
+    """Every album shared with ``user_id``, with its photos and their scalar fields, and the
+    user's own albums that hold others' photos, with those."""
+    albums, owners = _view(s, user_id)
+    found = fields.read(s, sorted({i for *_, m in albums for i in m}))
     out = []
-    for album, role, email, name in grants:
+    for album, role, email, name, ids in albums:
         assets = tuple(
             AssetState(
                 row.id,
@@ -69,13 +88,18 @@ def snapshot(s: Session, user_id: int) -> list[SharedAlbumState]:
                 fields.info(row, filename),
                 {f: v for f, v in values.items() if f in fields.SCALAR_FIELDS},
             )
-            for aid in members[album.id]
+            for aid in ids
             if aid in found
             for row, filename, values in (found[aid],)
         )
+        others = tuple(
+            (aid, owners[aid][1], owners[aid][2])
+            for aid in ids
+            if aid in found and owners[aid][0] != album.owner_id
+        )
         out.append(
             SharedAlbumState(
-                album.id, album.name, album.description or "", email, name, role, assets
+                album.id, album.name, album.description or "", email, name, role, assets, others
             )
         )
     return out
@@ -86,13 +110,18 @@ def snapshot(s: Session, user_id: int) -> list[SharedAlbumState]:
 
 def _sharer(s: Session, email: str, name: str) -> int:
     """The sharer as a user of this catalog (no password: nobody signs in as them here)."""
-    return repo.sharer(s, email, name)
+    return mirror.sharer(s, email, name)
 
 
 def apply(
-    s: Session, me: int, albums: Sequence[SharedAlbumState], mapping: dict[str, int]
+    s: Session,
+    me: int,
+    albums: Sequence[SharedAlbumState],
+    mapping: dict[str, int],
+    keep: dict[int, set[int]] | None = None,
 ) -> tuple[dict[str, int], set[int], list[Decision], list[str]]:
-    """Make this catalog's mirror of the shared albums say what the server said. Returns the new
+    """Make this catalog's mirror of the shared albums say what the server said. ``keep``: per
+    local album, own photos added here that wait for their upload (they stay). Returns the new
     album mapping, the assets touched, decisions (a local value the server's replaced), errors."""
     before = journal.mark(s)
     touched: set[int] = set()
@@ -101,53 +130,122 @@ def apply(
     new_mapping: dict[str, int] = {}
     cache: dict[str, int] = {}
     now = datetime.now()
+    user = mirror.account(s, me)
+    my_email = user[0] if user is not None else ""
     for shared in albums:
-        owner = _sharer(s, shared.owner_email, shared.owner_name)
-        album = repo.album(s, mapping.get(str(shared.remote_id), -1))
-        if album is None or album.owner_id != owner:
-            album = repo.make_album(s, owner, shared.name, shared.description, now)
-        album.name, album.description = shared.name, shared.description
+        if shared.role == "owner":  # an own album: its photos of others only
+            album = _own_album(s, me, shared, mapping)
+            owner = me
+        else:
+            owner = _sharer(s, shared.owner_email, shared.owner_name)
+            found = mirror.album(s, mapping.get(str(shared.remote_id), -1))
+            if found is not None and found.owner_id == owner:
+                album = found
+            else:
+                album = mirror.make_album(s, owner, shared.name, shared.description, now)
+            album.name, album.description = shared.name, shared.description
+            mirror.grant(s, album.id, me, shared.role, now)
         new_mapping[str(shared.remote_id)] = album.id
-        repo.grant(s, album.id, me, shared.role, now)
-        ids = _assets(s, owner, shared.assets, cache, touched, decisions, errors)
-        have = repo.members(s, album.id)
-        repo.add_members(s, album.id, set(ids) - have, now)
-        if have - set(ids):
-            repo.remove_members(s, album.id, have - set(ids))
-        touched.update(set(ids) ^ have)
+        owners = {rid: (email, name) for rid, email, name in shared.others}
+        ids = _assets(s, me, my_email, owner, shared, owners, cache, touched, decisions, errors)
+        have = {
+            aid for aid, who, _ in repo.members(s, album.id) if shared.role != "owner" or who != me
+        }
+        mirror.add_members(s, album.id, set(ids) - have, now)
+        gone = have - set(ids) - (keep or {}).get(album.id, set())
+        if gone:
+            mirror.remove_members(s, album.id, gone)
+        touched.update((set(ids) - have) | gone)
     for old in set(mapping.values()) - set(new_mapping.values()):  # no longer shared with us
-        row = repo.album(s, old)
+        row = mirror.album(s, old)
         if row is not None and row.owner_id != me:
-            repo.delete_album(s, row)
-    repo.flush(s)
+            mirror.delete_album(s, row)
+        elif row is not None:  # an own album without others' photos now
+            others = [aid for aid, who, _ in repo.members(s, row.id) if who != me]
+            mirror.remove_members(s, row.id, others)
+    mirror.flush(s)
     # photos of others that no shared album holds any more leave the mirror
-    touched.update(repo.drop_orphans(s, me))
-    repo.flush(s)
+    touched.update(mirror.drop_orphans(s, me))
+    mirror.flush(s)
     journal.forget_since(s, before)  # the owner's values, not edits made here
     return new_mapping, touched, decisions, errors
 
 
+def _own_album(s: Session, me: int, shared: SharedAlbumState, mapping: dict[str, int]) -> Album:
+    """This catalog's album for one of the account's own albums (found by name, as sync names
+    albums; else the one it was; else made)."""
+    album = repo.own_album(s, me, shared.name)
+    if album is None:
+        album = mirror.album(s, mapping.get(str(shared.remote_id), -1))
+        if album is None or album.owner_id != me:
+            album = mirror.make_album(s, me, shared.name, shared.description, datetime.now())
+    return album
+
+
+def pending(
+    s: Session, me: int, base: dict[str, list[int]], mapping: dict[str, int]
+) -> tuple[list[tuple[int, str, list[int], list[int]]], dict[int, set[int]]]:
+    """Album edits made here since the server's last word (``base``): (server album id, name,
+    server ids added, server ids removed) per album, and per local album the own photos added
+    that have no server id yet (not uploaded: they wait). In an own album only others' photos
+    count (the account's own go by the feed as ``album:<name>``)."""
+    edits: list[tuple[int, str, list[int], list[int]]] = []
+    waiting: dict[int, set[int]] = {}
+    for remote_album, local_album in mapping.items():
+        album = mirror.album(s, local_album)
+        if album is None or remote_album not in base:
+            continue
+        rows = repo.members(s, album.id)
+        if album.owner_id == me:
+            rows = [r for r in rows if r[1] != me]
+        here = {rid for _, _, rid in rows if rid is not None}
+        waiting[album.id] = {aid for aid, who, rid in rows if rid is None and who == me}
+        was = set(base[remote_album])
+        if here != was:
+            edits.append((int(remote_album), album.name, sorted(here - was), sorted(was - here)))
+    return edits, waiting
+
+
+def members(albums: Sequence[SharedAlbumState]) -> dict[str, list[int]]:
+    """What the server said each album holds (server ids): the base local changes are made on."""
+    return {str(a.remote_id): sorted(st.remote_id for st in a.assets) for a in albums}
+
+
 def _assets(
     s: Session,
+    me: int,
+    my_email: str,
     owner: int,
-    states: Sequence[AssetState],
+    shared: SharedAlbumState,
+    owners: dict[int, tuple[str, str]],
     cache: dict[str, int],
     touched: set[int],
     decisions: list[Decision],
     errors: list[str],
 ) -> list[int]:
-    linked = sync_remote.linked(s, [st.remote_id for st in states])
+    states = shared.assets
+    linked = repo.linked(s, [st.remote_id for st in states])
     out: list[int] = []
-    fresh = [st for st in states if st.remote_id not in linked]
-    made = insert_fresh(s, owner, fresh, cache, errors)
-    out += made.values()
-    touched.update(made.values())
-    rows = sync_fields.by_ids(s, list(linked.values()))
+    fresh: dict[int, list[AssetState]] = {}
+    for st in states:
+        if st.remote_id in linked:
+            continue
+        email, name = owners.get(st.remote_id, ("", ""))
+        if email == my_email:
+            continue  # the account's own photo not pulled yet: the next round links it
+        who = owner if not email else _sharer(s, email, name)
+        fresh.setdefault(who, []).append(st)
+    for who, group in fresh.items():
+        made = insert_fresh(s, who, group, cache, errors)
+        out += made.values()
+        touched.update(made.values())
+    rows = mirror.others_assets(s, list(linked.values()), me)
+    out += [aid for aid in linked.values() if aid not in rows]  # the account's own photos
     current = fields.read(s, list(rows))
     for st in states:
         aid = linked.get(st.remote_id)
         if aid is None or aid not in rows:
-            continue
+            continue  # own photos follow the account's own feed, never this snapshot
         out.append(aid)
         mine = current[aid][2]
         for name, theirs in st.fields.items():

@@ -69,13 +69,17 @@ def read(s: Session, asset_ids: Sequence[int]) -> Iterator[Chunk]:
         for aid, path in conn.execute(
             select(AssetTag.asset_id, Tag.path)
             .join(Tag, Tag.id == AssetTag.tag_id)
-            .where(AssetTag.asset_id.in_(chunk))
+            .join(Asset, Asset.id == AssetTag.asset_id)
+            .where(AssetTag.asset_id.in_(chunk), Tag.owner_id == Asset.owner_id)
         ):
             out.tags[aid].append(path)
         for aid, name in conn.execute(
             select(AlbumAsset.asset_id, Album.name)
             .join(Album, Album.id == AlbumAsset.album_id)
-            .where(AlbumAsset.asset_id.in_(chunk))
+            .join(Asset, Asset.id == AlbumAsset.asset_id)
+            # the owner's own albums only: one of another account that an editor put the
+            # photo in travels with that album (docs/sync.md, "Shared albums")
+            .where(AlbumAsset.asset_id.in_(chunk), Album.owner_id == Asset.owner_id)
         ):
             out.albums[aid].append(name)
         for aid, path in conn.execute(

@@ -196,6 +196,15 @@ def drop_assets(s: Session, asset_ids: Collection[int]) -> None:
     s.execute(delete(SyncChange).where(SyncChange.asset_id.in_(set(asset_ids))))
 
 
+def drop_fields(s: Session, asset_ids: Collection[int], *, prefix: str) -> None:
+    """The rows of these assets whose field starts with ``prefix``."""
+    s.execute(
+        delete(SyncChange).where(
+            SyncChange.asset_id.in_(set(asset_ids)), SyncChange.field.startswith(prefix)
+        )
+    )
+
+
 def to_upload(s: Session, owner: int) -> list[tuple[int, str, str]]:
     """(id, checksum, original path) of ``owner``'s assets new here (the journal's "asset"
     row; pairing writes one for every asset) that the server has not got."""

@@ -119,3 +119,17 @@ def drop_orphans(s: Session, me: int) -> list[int]:
 
 def flush(s: Session) -> None:
     s.flush()
+
+
+def account(s: Session, user_id: int) -> tuple[str, str] | None:
+    """(email, name) of a user of this catalog (None: no such user)."""
+    user = s.get(User, user_id)
+    return None if user is None else (user.email, user.name or "")
+
+
+def others_assets(s: Session, asset_ids: Sequence[int], me: int) -> dict[int, Asset]:
+    """id -> row of those of these assets that ``me`` does not own (for writing)."""
+    return {
+        a.id: a
+        for a in s.scalars(select(Asset).where(Asset.id.in_(list(asset_ids)), Asset.owner_id != me))
+    }
