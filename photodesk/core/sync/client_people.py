@@ -18,6 +18,7 @@ from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import clock, journal, people_state, people_sync, shared, vectors_sync
+from photodesk.core.sync.people_links import SAME_PERSON
 from photodesk.core.sync.types import PeopleItem, VectorItem
 
 if TYPE_CHECKING:
@@ -65,7 +66,10 @@ def apply_people(rnd: Round, items: tuple[PeopleItem, ...], cursor: int) -> None
                                 wall_ms=clock.now_ms(), hlc=hlc or "-", uid=uid))  # fmt: skip
         lib.sync.put_setting(s, PEOPLE_CURSOR, cursor)
     rnd.people += done.applied
-    rnd.decisions.extend(done.decisions)
+    # a link kept apart is seen by the server (our push) and here (its feed): report it once
+    rnd.decisions.extend(
+        d for d in done.decisions if d.field != SAME_PERSON or d not in rnd.decisions
+    )
     rnd.errors.extend(done.errors)
     if done.applied:
         lib.events.publish(Changes(people=True, assets=frozenset(done.assets)))
