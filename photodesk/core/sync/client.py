@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 
+from photodesk.core.catalog.db import asset_files
 from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.events import Changes
@@ -130,12 +131,15 @@ class Round:
                 self.pulled += sum(1 for v, c in st.fields.values() if c or v not in (None, False))
             touched.update(fresh_ids.values())
             known = fields.read(s, [a.id for a in local.values()])
+            here = asset_files.with_originals(s, [a.id for a in local.values()])
             repush: list[tuple[int, str]] = []
             edited: dict[int, set[str]] = {}
             for state in page.items:
                 if state.remote_id not in local:
                     continue
                 asset = local[state.remote_id]
+                if asset.id not in here and fields.refresh_info(asset, state.info):
+                    touched.add(asset.id)  # read by the server since this library saw it
                 mine_all = known[asset.id][2]
                 for field, theirs in state.fields.items():
                     if not fields.is_synced(field):
