@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from photodesk.core.catalog.db import search as search_repo
 from photodesk.core.catalog.db import text_index
@@ -90,6 +90,7 @@ class Within:
 
     keep: Callable[[Sequence[int]], set[int]]  # which of these ids pass
     all: Callable[[], list[int]]  # every id that passes (asked only when the filter is narrow)
+    where: Any = None  # the same filters as a WHERE clause on assets (a catalog that searches)
 
 
 @runtime_checkable
@@ -204,7 +205,7 @@ class SearchService:
             with self._store.read() as s:
                 return search_repo.ids(s, base, ordered=False)
 
-        return Within(keep, everything)
+        return Within(keep, everything, base.whereclause)
 
     # ----- more like this, near duplicates ---------------------------------------------------
     def similar(self, asset_id: int, limit: int = 50) -> list[AssetId]:

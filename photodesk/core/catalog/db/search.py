@@ -32,13 +32,13 @@ def filtered(
         both = func.coalesce(Asset.make, "") + " " + func.coalesce(Asset.model, "")
         stmt = stmt.where(
             or_(
-                Asset.make.contains(camera, autoescape=True),
-                Asset.model.contains(camera, autoescape=True),
-                both.contains(camera, autoescape=True),
+                Asset.make.icontains(camera, autoescape=True),
+                Asset.model.icontains(camera, autoescape=True),
+                both.icontains(camera, autoescape=True),
             )
         )
     if lens:
-        stmt = stmt.where(Asset.lens.contains(lens, autoescape=True))
+        stmt = stmt.where(Asset.lens.icontains(lens, autoescape=True))
     if place:
         stmt = stmt.where(
             exists().where(
