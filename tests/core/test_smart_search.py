@@ -321,3 +321,44 @@ def test_more_like_this_is_exact_and_scoped_to_the_user(library: Library, clip: 
     everyone = np.sort(np.delete(vecs, probe, axis=0) @ vecs[probe])[::-1][:3]
     pairs = library.smart.similar(ids[probe], 3)
     assert [round(v, 5) for _, v in pairs] == [round(float(v), 5) for v in everyone]
+
+
+def test_text_matches_are_scored_among_the_users_own_photos(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Another user's thousand "beach" files are never read nor scored by this user's search
+    (they used to be: the cost of a text search followed every user's matches)."""
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from photodesk.core.catalog.db.schema import Asset, AssetFile, User
+    from photodesk.core.search import query
+
+    photo(tmp_path / "s" / "beach.jpg", COLOURS["beach"], "2021:07:01 10:00:00")
+    library.importer.import_paths([tmp_path / "s"], workers=1)
+    (mine,) = library.assets.ids()
+    now = datetime(2024, 1, 1)
+    with library.write() as s:
+        other = User(email="o@example.org", name="O", is_admin=False, created_at=now)
+        s.add(other)
+        s.flush()
+        rows = [
+            {"owner_id": other.id, "checksum": f"{i:040x}", "kind": "photo", "file_type": "jpeg",
+             "mime": "image/jpeg", "size": 1, "taken_at": now, "taken_month": 202401,
+             "rating": 0, "favorite": False, "archived": False, "offline": False,
+             "has_thumbnail": False, "created_at": now, "updated_at": now}
+            for i in range(1000)
+        ]  # fmt: skip
+        theirs = list(s.scalars(insert(Asset).returning(Asset.id), rows))
+        s.execute(
+            insert(AssetFile),
+            [{"asset_id": a, "role": "original", "path": f"/o/beach {a}.jpg", "size": 1,
+              "mtime_ns": 1, "copied": False, "missing": False} for a in theirs],
+        )  # fmt: skip
+    scored: list[str] = []
+    real = query._file_score
+    monkeypatch.setattr(query, "_file_score", lambda w, p: scored.append(p) or real(w, p))
+    assert library.search.search(SearchQuery(text="beach")) == [mine]
+    assert len(scored) == 1
+    assert len(library.for_user(other.id).search.search(SearchQuery(text="beach"))) == 1000
