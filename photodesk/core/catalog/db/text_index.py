@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile
@@ -98,14 +98,16 @@ def file_matches(
         stmt = select(AssetFile.asset_id, AssetFile.path).where(
             AssetFile.id.in_(ids), AssetFile.role.in_(roles)
         )
-        stmt = _scoped(stmt, AssetFile.asset_id, where)
+        if where is not None:
+            stmt = stmt.join(Asset, Asset.id == AssetFile.asset_id).where(where)
         return [(int(a), str(p)) for a, p in s.execute(stmt, {"q": _phrase(word)})]
     # SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE (served by the trigram index).
     has = AssetFile.path.icontains if _postgres(s) else AssetFile.path.contains
     stmt = select(AssetFile.asset_id, AssetFile.path).where(
         AssetFile.role.in_(roles), has(word, autoescape=True)
     )
-    stmt = _scoped(stmt, AssetFile.asset_id, where)
+    if where is not None:
+        stmt = stmt.join(Asset, Asset.id == AssetFile.asset_id).where(where)
     return [(int(a), str(p)) for a, p in s.execute(stmt)]
 
 
@@ -136,10 +138,3 @@ def text_matches(
     if where is not None:
         stmt = stmt.where(where)
     return [(int(a), t, d) for a, t, d in s.execute(stmt)]
-
-
-def _scoped(stmt: Select[Any], asset_id: Any, where: Any) -> Select[Any]:
-    """``stmt`` joined to the assets ``where`` lets through (unchanged without one)."""
-    if where is None:
-        return stmt
-    return stmt.join(Asset, Asset.id == asset_id).where(where)
