@@ -47,8 +47,7 @@ def _embedded_before(engine: Engine, vecs: np.ndarray) -> list[int]:
             ).scalar_one()
             conn.execute(
                 text(
-                    "INSERT INTO embeddings (asset_id, model, dim, vector) "
-                    "VALUES (:a, 'm', :d, :v)"
+                    "INSERT INTO embeddings (asset_id, model, dim, vector) VALUES (:a, 'm', :d, :v)"
                 ),
                 {"a": aid, "d": len(vec), "v": np.asarray(vec, "<f4").tobytes()},
             )
