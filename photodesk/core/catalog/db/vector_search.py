@@ -149,7 +149,7 @@ def nearest(
     ).bindparams(q=literal(query))
     stmt = (
         select(Embedding.asset_id, Embedding.vector)
-        .where(Embedding.model == model, Embedding.dim == dim)
+        .where(Embedding.model == model, Embedding.dim == dim, text("embedding IS NOT NULL"))
         .order_by(distance)
         .limit(int(k))
     )
