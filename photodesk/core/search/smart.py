@@ -230,22 +230,33 @@ class SmartSearch:
 
         In memory, exact: the unfiltered top ``limit`` is re-checked against the filters; when
         the filters drop so much that more matches may lie beyond it, the search runs again
-        among only the ids the filters let through. In the catalog (pgvector): the filters
-        apply inside the index scan; the first ``FIRST_HITS`` are asked first, ``limit`` only
-        when all of them pass the floor and the margin.
+        among only the ids the filters let through. In the catalog (pgvector) alike: the
+        unfiltered top ``FIRST_HITS`` first; only when all of them pass the floor, a filtered
+        index scan; ``limit`` rows only when all of those pass the floor and the margin.
         """
         q = self.embed_text(text)
         if q is None:
             return []
         rel = self.relevance()
-        found = self.nearest(q, min(limit, FIRST_HITS), within=within)
+        first = min(limit, FIRST_HITS)
+        sql = within is None or within.where is not None
+        found = self.nearest(q, first) if sql else None
         if found is not None:
-            ids, sims = found
-            more = limit > FIRST_HITS and len(ids) >= FIRST_HITS  # all asked for came back
-            if more and sims[-1] >= max(rel.floor, sims[0] - rel.margin):
+            ids, sims = found  # unfiltered: the cheapest index scan
+            above = sims >= rel.floor
+            if within is not None and (not above.all() or len(ids) < first):
+                # every match above the floor is in hand: keep those the filters let through
+                # (a filtered scan would go on visiting rows until ``first`` of them passed)
+                passed = within.keep([int(i) for i in ids[above]])
+                above &= np.fromiter((int(i) in passed for i in ids), dtype=bool, count=len(ids))
+            elif within is not None:
+                ids, sims = self.nearest(q, first, within=within) or found
+                above = sims >= rel.floor
+            more = limit > first and len(ids) >= first and bool(above.all())
+            if more and sims[-1] >= sims[0] - rel.margin:  # past the best ``first`` all count
                 ids, sims = self.nearest(q, limit, within=within) or found
-            ok = sims >= rel.floor
-            ids, sims = ids[ok], sims[ok]
+                above = sims >= rel.floor
+            ids, sims = ids[above], sims[above]
         else:
             index = self.index()
             if index is None or not len(index):
