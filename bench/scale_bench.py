@@ -8,7 +8,7 @@ like camera files, dates over 20 years, 3 cameras), then times, per dialect:
 * a filtered search with smart search: the same filters plus CLIP ranking over E embeddings
   (512-d; the text encoder is replaced by a fixed vector, the index and the filters are real);
 * smart search alone, top 100, the route the server takes: on SQLite the in-memory index loaded
-  from the catalog, on PostgreSQL the catalog's pgvector ``halfvec`` HNSW index (migration 0017,
+  from the catalog, on PostgreSQL the catalog's pgvector ``halfvec`` HNSW index (migration 0019,
   maintained as the embeddings are written, so the write time includes it);
 * an import of 1,000 generated camera JPEGs (1200x900 with EXIF) into one user's library;
 * job claiming: 2,000 jobs claimed and finished by 1 claimer, then by 8 concurrent claimers
@@ -180,7 +180,7 @@ def populate_embeddings(lib: Library, n: int) -> dict[str, float]:
     """CLIP-sized rows for assets 1..n, written the way the clip job writes them.
 
     On PostgreSQL with pgvector all but the last ``LIVE_ROWS`` are written before the HNSW
-    index exists, which is then built in one go (what migration 0017 and ``db migrate-to`` do
+    index exists, which is then built in one go (what migration 0019 and ``db migrate-to`` do
     with existing rows; row by row it is several times slower); the last ones are written with
     the index in place, as a running server does: ``live_ms`` is their cost per row."""
     chunk = 20_000

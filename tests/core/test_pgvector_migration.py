@@ -1,4 +1,4 @@
-"""Migration 0017: a PostgreSQL catalog's embeddings get their pgvector ``halfvec`` copy and an
+"""Migration 0019: a PostgreSQL catalog's embeddings get their pgvector ``halfvec`` copy and an
 HNSW index per vector size, and smart search then runs in the catalog; SQLite is unchanged."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _to(engine: Engine, revision: str) -> None:
 
 
 def _embedded_before(engine: Engine, vecs: np.ndarray) -> list[int]:
-    """Assets with float32 embeddings written as photodesk wrote them before 0017."""
+    """Assets with float32 embeddings written as photodesk wrote them before 0019."""
     now = datetime(2024, 1, 1)
     ids = []
     with engine.begin() as conn:
@@ -64,7 +64,7 @@ def test_existing_embeddings_are_copied_into_halfvec_and_indexed(
     vecs = rng.standard_normal((30, 12)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     try:
-        _to(engine, "0016")
+        _to(engine, "0018")
         ids = _embedded_before(engine, vecs)
         migrate.upgrade(engine, None)
         assert migrate.current_revision(engine) == migrate.HEAD

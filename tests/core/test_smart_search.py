@@ -1,7 +1,7 @@
 """Smart search end to end: clip jobs after import, the vector index, floors, filters, sorting.
 
 Each test that opens a library runs on both catalog dialects: SQLite searches the in-memory
-index, PostgreSQL its pgvector HNSW index (migration 0017); the results must be the same.
+index, PostgreSQL its pgvector HNSW index (migration 0019); the results must be the same.
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ class Round:
         self.people = self.embeddings = 0
         self.heads: dict[str, int] = {}  # the other feeds' newest changes, from the last page
         self.refused_shared = False
+        self.shared_waiting = False  # own photos added to a shared album wait for their upload
         self.decisions: list[Decision] = []
         self.errors: list[str] = []
 
@@ -65,7 +66,8 @@ class Round:
             self.fetch_thumbnails()
             if self.upload() + self.push():
                 self.pull()  # our own writes come back as no-ops; others' may have arrived
-            if self.refused_shared:  # the owner's values replace what was changed here
+            if self.refused_shared or self.shared_waiting:  # the owner's values come back;
+                # photos uploaded just now go to the shared albums they were added to
                 client_people.sync_shared(self, force=True)
             # people and embeddings name assets by checksum: both sides have them all by now
             client_people.sync_people(self)

@@ -163,13 +163,17 @@ def read(s: Session, asset_ids: Sequence[int]) -> dict[int, tuple[Any, str, dict
         for aid, path in conn.execute(
             select(AssetTag.asset_id, Tag.path)
             .join(Tag, Tag.id == AssetTag.tag_id)
-            .where(AssetTag.asset_id.in_(chunk))
+            .join(Asset, Asset.id == AssetTag.asset_id)
+            .where(AssetTag.asset_id.in_(chunk), Tag.owner_id == Asset.owner_id)
         ):
             present[aid].append(TAG + path)
         for aid, name in conn.execute(
             select(AlbumAsset.asset_id, Album.name)
             .join(Album, Album.id == AlbumAsset.album_id)
-            .where(AlbumAsset.asset_id.in_(chunk))
+            .join(Asset, Asset.id == AlbumAsset.asset_id)
+            # the owner's own albums only: one of another account that an editor put the
+            # photo in travels with that album (docs/sync.md, "Shared albums")
+            .where(AlbumAsset.asset_id.in_(chunk), Album.owner_id == Asset.owner_id)
         ):
             present[aid].append(ALBUM + name)
         names: dict[int, str] = {}

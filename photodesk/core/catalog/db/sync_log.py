@@ -115,12 +115,18 @@ def _log(owner: str, asset: str, field: str) -> str:
     )
 
 
+# Album membership is an element of the *photo owner's* album set: a photo of another account in
+# an album (an editor of a shared album added it) is not journalled as either account's element;
+# shared albums carry such members whole (docs/sync.md, "Shared albums").
+_OWN_MEMBER = "m.asset_id IN (SELECT id FROM assets WHERE owner_id = {0}.owner_id)"
+
+
 def _members_log(album: str, name: str) -> str:
-    """Log ``album:<name>`` for every member of an album (a rename or delete of the album)."""
+    """Log ``album:<name>`` for every own member of an album (a rename or delete of it)."""
     return (
         "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
         f"SELECT {album}.owner_id, m.asset_id, 'album:' || {name}, {NOW_MS} "
-        f"FROM album_assets m WHERE m.album_id = {album}.id;"
+        f"FROM album_assets m WHERE m.album_id = {album}.id AND {_OWN_MEMBER.format(album)};"
     )
 
 
@@ -128,7 +134,7 @@ def _tag_members_log(tag: str, path: str) -> str:
     return (
         "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
         f"SELECT {tag}.owner_id, m.asset_id, 'tag:' || {path}, {NOW_MS} "
-        f"FROM asset_tags m WHERE m.tag_id = {tag}.id;"
+        f"FROM asset_tags m WHERE m.tag_id = {tag}.id AND {_OWN_MEMBER.format(tag)};"
     )
 
 
@@ -146,8 +152,10 @@ def _triggers() -> list[tuple[str, str]]:
     new_asset = _log("new.owner_id", "new.id", "'asset'")
     out.append(("sync_assets_new", f"AFTER INSERT ON assets BEGIN {new_asset} END"))
     owner_of = "(SELECT owner_id FROM assets WHERE id = {0}.asset_id)"
-    tag_of = "(SELECT path FROM tags WHERE id = {0}.tag_id)"
-    album_of = "(SELECT name FROM albums WHERE id = {0}.album_id)"
+    # NULL (nothing logged) when the tag or album is not the photo owner's
+    same_owner = "owner_id = (SELECT owner_id FROM assets WHERE id = {0}.asset_id)"
+    tag_of = "(SELECT path FROM tags WHERE id = {0}.tag_id AND " + same_owner + ")"
+    album_of = "(SELECT name FROM albums WHERE id = {0}.album_id AND " + same_owner + ")"
     for row, when in (("new", "INSERT"), ("old", "DELETE")):
         # a cascade from a deleted asset is not an edit
         live = f"EXISTS (SELECT 1 FROM assets WHERE id = {row}.asset_id)"
@@ -190,7 +198,7 @@ def _pg_members(table: str, kind: str, row: str, name: str) -> str:
     return (
         "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
         f"SELECT {row}.owner_id, m.asset_id, '{kind}:' || {name}, {NOW_MS_POSTGRES} "
-        f"FROM {table} m WHERE m.{kind}_id = {row}.id;"
+        f"FROM {table} m WHERE m.{kind}_id = {row}.id AND {_OWN_MEMBER.format(row)};"
     )
 
 
@@ -242,7 +250,8 @@ def _pg_functions() -> list[tuple[str, str, str]]:
             # a cascade from a deleted asset (or tag, album) is not an edit of the asset
             "SELECT owner_id INTO v_owner FROM assets WHERE id = r.asset_id; "
             "IF NOT FOUND THEN RETURN NULL; END IF; "
-            f"SELECT {name} INTO v_element FROM {parent} WHERE id = r.{kind}_id; "
+            f"SELECT {name} INTO v_element FROM {parent} WHERE id = r.{kind}_id "
+            "AND owner_id = v_owner; "  # another account's tag or album: not logged
             "IF v_element IS NULL THEN RETURN NULL; END IF; "
             + log.format("v_owner", "r.asset_id", f"'{kind}:' || v_element")
             + " RETURN NULL; END"

@@ -1,7 +1,7 @@
 """Smart search inside PostgreSQL: pgvector's ``halfvec`` column and HNSW indexes (the only
 pgvector SQL).
 
-On PostgreSQL with the ``vector`` extension (migration 0017), each ``embeddings`` row also holds
+On PostgreSQL with the ``vector`` extension (migration 0019), each ``embeddings`` row also holds
 its vector as ``embedding halfvec`` (float16, half the bytes of the float32 ``vector`` blob that
 sync and "more like this" read), and each vector size has a partial HNSW index on
 ``embedding::halfvec(dim)`` with cosine distance. A search asks the index for the ``k`` nearest
@@ -163,7 +163,7 @@ def nearest(
 
 
 def add_column(conn: Connection) -> None:
-    """Migration 0017 on PostgreSQL: the extension, the column, every row copied, the indexes."""
+    """Migration 0019 on PostgreSQL: the extension, the column, every row copied, the indexes."""
     conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
     conn.exec_driver_sql("ALTER TABLE embeddings ADD COLUMN IF NOT EXISTS embedding halfvec")
     _native.clear()

@@ -9,7 +9,7 @@ index here (750 ms at 1M), so it is not used for search.
 
 On PostgreSQL the same order comes from the ``seq`` identity column (migration 0001 adds it
 there only): every insert takes the next value, and a rewrite is a delete plus an insert. With
-pgvector (migration 0017) PostgreSQL searches its own HNSW index (vector_search.py, 3x faster
+pgvector (migration 0019) PostgreSQL searches its own HNSW index (vector_search.py, 3x faster
 than the in-memory index at 1M); without it the in-memory index is fed from PostgreSQL the same
 way as from SQLite. Near-duplicate grouping uses the in-memory index on both.
 """

@@ -1,7 +1,7 @@
 """pgvector embeddings: a halfvec column with HNSW indexes on PostgreSQL (nothing on SQLite)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 22:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from photodesk.core.catalog.db import vector_search
 
-revision = "0017"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
