@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -170,3 +171,43 @@ def test_a_desktops_date_survives_the_uploads_guessed_one(
         server.analysed()
         assert pairing.sync(lib).errors == ()
         assert lib.assets.list()[0].taken_at == before
+
+
+def test_where_a_date_came_from_travels_with_it(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """A camera's date imported on one desktop is still the camera's date on the other desktop
+    (not shown as typed in by the user); a date the user edits is the user's on every side."""
+    _, email, password, _ = make_user()
+    with Library.open(tmp_path / "a") as a, Library.open(tmp_path / "b") as b:
+        for lib, name in ((a, "A"), (b, "B")):
+            pairing.add(lib, server.url, email=email, password=password, device=name)
+        photo = make_jpeg(tmp_path / "camera.jpg", seed=670, when="2018:04:05 06:07:08")
+        a.importer.import_paths([str(photo)])
+        assert a.assets.list()[0].taken_at_source == "exif:DateTimeOriginal"
+        assert pairing.sync(a).errors == ()
+        assert pairing.sync(b).errors == ()
+        [seen] = b.assets.list()
+        assert (seen.taken_at.year, seen.taken_at_source) == (2018, "exif:DateTimeOriginal")
+
+        b.edits.set_taken_at([seen.id], datetime(2018, 4, 5, 9, 0))
+        assert pairing.sync(b).errors == ()
+        assert pairing.sync(a).errors == ()
+        [back] = a.assets.list()
+        assert (back.taken_at.hour, back.taken_at_source) == (9, "user")
+
+
+def test_a_hostile_date_source_is_the_users_word(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """A source that does not look like one (markup, a long string) is not stored as given."""
+    uid, key, checksums = _setup(tmp_path, server, make_user)
+    m = {
+        "id": "evil-1", "checksum": checksums[0], "field": "taken",
+        "value": ["2020-01-02T03:04:05", None, "<script>alert(1)</script>"],
+        "hlc": str(Hlc(now_ms() + 1000, 0, "evil")),
+    }  # fmt: skip
+    url, headers = server.url + "/api/photodesk/sync/push", {"x-api-key": key}
+    assert requests.post(url, json={"mutations": [m]}, headers=headers).json()["applied"] == 1
+    rec = next(r for r in server.lib.for_user(uid).assets.list() if r.checksum == checksums[0])
+    assert (rec.taken_at.year, rec.taken_at_source) == (2020, "user")

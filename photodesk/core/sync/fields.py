@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -128,7 +129,9 @@ def _scalars(r: Any, mine: dict[str, str]) -> dict[str, Versioned]:
         "archived": (bool(r[at["archived"]]), get("archived", "")),
         "trashed": (_iso(trashed), get("trashed", "")),
         "taken": (
-            None if taken is None else [_iso(taken), r[at["taken_offset"]]],
+            None
+            if taken is None
+            else [_iso(taken), r[at["taken_offset"]], r[at["taken_at_source"]]],
             get("taken", ""),
         ),
         "location": (location, get("location", "")),
@@ -278,8 +281,8 @@ def columns(
 def _taken(value: Any) -> dict[str, Any]:
     if value is None:
         return {"taken_at": None, "taken_offset": None, "taken_month": None}
-    if not isinstance(value, list) or len(value) != 2:
-        raise ValueError("taken is [ISO local time, UTC offset in minutes or null]")
+    if not isinstance(value, list) or len(value) not in (2, 3):
+        raise ValueError("taken is [ISO local time, UTC offset in minutes or null, source]")
     when = _datetime(value[0], "taken")
     offset = value[1]
     if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int)):
@@ -288,8 +291,20 @@ def _taken(value: Any) -> dict[str, Any]:
         "taken_at": when,
         "taken_offset": offset,
         "taken_month": when.year * 100 + when.month if when else None,
-        "taken_at_source": "user",
+        "taken_at_source": _source(value[2] if len(value) == 3 else None),
     }
+
+
+_SOURCE = re.compile(r"[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)*")
+
+
+def _source(value: Any) -> str:
+    """Where a synced capture time came from (``exif:DateTimeOriginal``, ``mtime``, ``user``):
+    it travels with the date so every device can tell a camera's date from a guess. Anything
+    that does not look like a source (an old client sends none) counts as the user's word."""
+    if isinstance(value, str) and len(value) <= 64 and _SOURCE.fullmatch(value):
+        return value
+    return "user"
 
 
 def _location(s: Session, value: Any, cache: dict[str, int]) -> dict[str, Any]:
