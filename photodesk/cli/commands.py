@@ -143,14 +143,32 @@ def cmd_tag(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+def _shared_album(lib: Library, album: str) -> int | None:
+    """The id of an album another account shared with this one, named by id or name, when no
+    own album has that id or name (own albums come first)."""
+    own = lib.albums.list()
+    if any(str(a.id) == album or a.name == album for a in own):
+        return None
+    shared = [a for a in lib.shares.albums_for(lib.owner_id) if a.role != "owner"]
+    found = [a.id for a in shared if str(a.id) == album] or [
+        a.id for a in shared if a.name == album
+    ]
+    return found[0] if found else None
+
+
 def cmd_album(lib: Library, args: argparse.Namespace) -> int:
     if args.action == "create":
         album_id = lib.albums.create(args.name, args.description)
         print(album_id)
-    elif args.action == "add":
-        lib.albums.add(args.album, args.ids)
-    elif args.action == "remove":
-        lib.albums.remove(args.album, args.ids)
+    elif args.action in ("add", "remove"):
+        theirs = _shared_album(lib, args.album)
+        if theirs is None:  # one of this account's albums (NotFound if none)
+            change = lib.albums.add if args.action == "add" else lib.albums.remove
+            change(args.album, args.ids)
+        elif args.action == "add":  # an album shared with this account: an editor's rules
+            lib.shares.add_to_album(lib.owner_id, theirs, args.ids)
+        else:
+            lib.shares.remove_from_album(lib.owner_id, theirs, args.ids)
     elif args.action == "rename":
         lib.albums.rename(args.album, args.new_name)
     elif args.action == "delete":

@@ -167,6 +167,10 @@ def run(lib: Library, args: argparse.Namespace) -> int:
             if args.json:
                 output.dump([c.as_json() for c in decided])
             for c in [] if args.json else decided:
+                if c.field == "same person":  # two names for people that share faces
+                    print(f"{c.kept!r} and {c.dropped!r} share faces: both kept "
+                          "(people merge A B if they are one person)")  # fmt: skip
+                    continue
                 print(f"{c.checksum[:12]}  {c.field}: kept {c.kept!r} ({c.winner}), "
                       f"dropped {c.dropped!r}")  # fmt: skip
             return 0

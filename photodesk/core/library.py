@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
 from photodesk.core import handlers
 from photodesk.core.accounts.service import AccountService
 from photodesk.core.catalog.events import Changes, EventBus
-from photodesk.core.catalog.store import CATALOG, LOCAL_USER_EMAIL, Store
+from photodesk.core.catalog.store import CATALOG, LOCAL_USER_EMAIL, Session, Store
 from photodesk.core.catalog.types import UserId
 from photodesk.core.dav.space import DavSpace
 from photodesk.core.inference.models import Loader, MLModels, Models

@@ -150,10 +150,12 @@ class HttpRemote:
         *,
         after: int | None = None,
         device: str | None = None,
+        known: dict[str, int] | None = None,
     ) -> FeedPage:
         params: dict[str, Any] = {"cursor": cursor, "limit": limit}
         if wait:
             params["wait"] = wait
+            params.update(known or {})
         if after is not None:
             params["after"] = after
         if device:
@@ -200,6 +202,14 @@ class HttpRemote:
         data = self._json("GET", "/api/photodesk/sync/shared")
         albums = [SharedAlbumState.from_json(a) for a in data["albums"]]
         return albums, int(data["version"])
+
+    def edit_shared(self, album_id: int, add: list[int], remove: list[int]) -> None:
+        """Through the server's album routes (the same rules as the web app's)."""
+        path = f"/api/photodesk/albums/{int(album_id)}/assets"
+        if add:
+            self._json("PUT", path, {"ids": add})
+        if remove:
+            self._json("DELETE", path, {"ids": remove})
 
     def push_embeddings(self, items: list[VectorItem]) -> PushResult:
         data = self._json(

@@ -5,24 +5,21 @@ The desktop app opens ``/pair/device?redirect_uri=http://127.0.0.1:PORT/cb&state
 lead back here), the account holder allows the device; the daemon then redirects to the loopback
 address only, with a one-shot ``code`` and the ``state``. The desktop trades the code and the
 verifier of ``challenge`` (SHA-256, as PKCE) for a device API key at
-``POST /api/photodesk/sync/devices/claim``. Codes live five minutes, in memory, and work once.
+``POST /api/photodesk/sync/devices/claim``. Codes live five minutes and work once; the core keeps
+them hashed in the catalog (``lib.accounts.pairing_codes``): a restart between the two keeps them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import ipaddress
 import re
-import secrets
-import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
+from photodesk.core import Conflict
 from photodesk.sync.auth import AUTH_VIA, USER, AuthUser, public, same_origin
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.login import _form, _templates
@@ -30,22 +27,9 @@ from photodesk.sync.views import ApiError, http_error, json_object, json_respons
 
 PAGE = "/pair/device"
 CLAIM = "/api/photodesk/sync/devices/claim"
-CODE_TTL_S = 300.0
-MAX_CODES = 1000
 STATE_RE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
-
-
-@dataclass(frozen=True)
-class _Code:
-    user_id: int
-    device: str
-    challenge: str
-    expires: float
-
-
-CODES = web.AppKey("device_pairing_codes", dict)
 
 
 class BadRequest(ValueError):
@@ -152,15 +136,13 @@ async def decide(request: web.Request) -> web.Response:
         return _page(None, None, error="sign in first", status=401)
     answer: dict[str, str] = {"state": params["state"]}
     if form.get("decision") == "allow":
-        codes: dict[str, _Code] = request.app[CODES]
-        now = time.monotonic()
-        for stale in [k for k, c in codes.items() if c.expires < now]:
-            del codes[stale]
-        if len(codes) >= MAX_CODES:
-            return _page(params, user, error="too many pairings at once; try later", status=429)
-        code = secrets.token_urlsafe(32)
-        codes[code] = _Code(user.id, params["name"], params["challenge"], now + CODE_TTL_S)
-        answer["code"] = code
+        codes = request.app[LIBRARY].accounts.pairing_codes
+        try:
+            answer["code"] = await asyncio.to_thread(
+                codes.issue, user.id, params["name"], params["challenge"]
+            )
+        except Conflict as exc:
+            return _page(params, user, error=str(exc), status=429)
     else:
         answer["error"] = "access_denied"
     location = f"{params['redirect_uri']}?{urlencode(answer)}"
@@ -174,14 +156,13 @@ async def claim(request: web.Request) -> web.Response:
     code, verifier = body.get("code"), body.get("verifier")
     if not isinstance(code, str) or not isinstance(verifier, str):
         raise http_error(400, 'give "code" and "verifier"')
-    entry: _Code | None = request.app[CODES].pop(code, None)  # one try per code
-    if entry is None or entry.expires < time.monotonic():
-        raise http_error(400, "this pairing code is unknown, used or expired: start again")
-    digest = hashlib.sha256(verifier.encode()).digest()
-    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    if not VERIFIER_RE.fullmatch(verifier) or not secrets.compare_digest(expected, entry.challenge):
-        raise http_error(400, "the verifier does not match this pairing: start again")
     lib = request.app[LIBRARY]
+    if len(code) > 200 or len(verifier) > 200:
+        raise http_error(400, "this pairing code is unknown, used or expired: start again")
+    # one try per code: spent here whatever the verifier (InvalidInput: 400, one line)
+    entry = await asyncio.to_thread(lib.accounts.pairing_codes.claim, code, verifier)
+    if not VERIFIER_RE.fullmatch(verifier):
+        raise http_error(400, "the verifier does not match this pairing: start again")
     key = await asyncio.to_thread(lib.accounts.create_api_key, entry.user_id,
                                   f"device: {entry.device}")  # fmt: skip
     account = await asyncio.to_thread(lib.accounts.get, entry.user_id)
@@ -192,7 +173,6 @@ async def claim(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[CODES] = {}
     app.router.add_get(PAGE, page)
     app.router.add_post(PAGE, decide)
     app.router.add_post(CLAIM, claim)

@@ -65,7 +65,9 @@ async def create_device(request: web.Request) -> web.Response:
 
 
 async def changes(request: web.Request) -> web.Response:
-    """The account's change feed after `cursor`, or a snapshot (`cursor=0`, paged by `after`)."""
+    """The account's change feed after `cursor`, or a snapshot (`cursor=0`, paged by `after`);
+    `wait=S` long-polls until the account has a change after `cursor`, or (given `people=N`,
+    `shared=V`) its people feed or shared albums moved past what the device has."""
     user_id = _require_sync(request)
     cursor = int_param(request.query.get("cursor"), "cursor", default=0, low=0, high=2**62)
     limit = int_param(request.query.get("limit"), "limit", default=500, low=1, high=2000)
@@ -78,10 +80,16 @@ async def changes(request: web.Request) -> web.Response:
     device = request.query.get("device") or None
     if device is not None and (len(device) > 64 or not device.isprintable()):
         raise http_error(400, "device is a node id of at most 64 characters")
+    # what the device has of the other feeds: the long poll answers when one of them moves too
+    known = {
+        k: int_param(request.query[k], k, default=0, low=0, high=2**62)
+        for k in ("people", "shared")
+        if k in request.query
+    }
     sync = request.app[LIBRARY].sync
     if wait:
         deadline = asyncio.get_running_loop().time() + wait
-        while await asyncio.to_thread(sync.head, user_id) <= cursor:
+        while not await asyncio.to_thread(sync.moved, user_id, cursor, known):
             if asyncio.get_running_loop().time() >= deadline:
                 break
             await asyncio.sleep(POLL_S)

@@ -174,6 +174,69 @@ def test_a_code_works_once_and_only_with_its_verifier(
     assert requests.post(claim, json={"code": "nope", "verifier": "x"}).status_code == 400
 
 
+def test_a_code_outlives_a_restart_of_the_daemon_and_still_works_once(
+    server: ServerInfo,
+    start_server: Callable[..., ServerInfo],
+    make_user: Callable[..., tuple[int, str, str, str]],
+) -> None:
+    from sqlalchemy import select
+
+    from photodesk.core.catalog.db.pairing_codes import PairingCode
+
+    uid, email, password, _ = make_user()
+    attempt = BrowserPairing(HttpRemote(server.url), "laptop")
+    seen: list[str] = []
+
+    class Keep(ScriptedBrowser):
+        async def _get(self, s, url):  # type: ignore[no-untyped-def]
+            if url.startswith(attempt.redirect_uri):
+                seen.append(url)
+                return 200, "", url
+            return await super()._get(s, url)
+
+    Keep(email, password).open(attempt.url)
+    attempt.close()
+    code = seen[0].split("code=")[1].split("&")[0]
+    with server.lib.read() as s:  # kept hashed, never as the code itself
+        stored = list(s.scalars(select(PairingCode.code_hash)))
+    assert len(stored) == 1 and code not in stored[0] and len(stored[0]) == 64
+    server.running.stop()  # "Allow" was clicked; the daemon restarts before the desktop claims
+    again = start_server(lib=server.lib)
+    claim = f"{again.url}/api/photodesk/sync/devices/claim"
+    r = requests.post(claim, json={"code": code, "verifier": attempt.verifier})
+    assert r.status_code == 201, r.text
+    assert r.json()["user_id"] == uid and r.json()["key"]
+    r = requests.post(claim, json={"code": code, "verifier": attempt.verifier})
+    assert r.status_code == 400 and "unknown, used or expired" in r.json()["message"]
+    with server.lib.read() as s:
+        assert list(s.scalars(select(PairingCode.code_hash))) == []
+
+
+def test_an_expired_code_is_refused(
+    server: ServerInfo, make_user: Callable[..., tuple[int, str, str, str]]
+) -> None:
+    import base64
+    import hashlib
+    from datetime import datetime, timedelta
+
+    from photodesk.core import InvalidInput
+
+    uid, *_ = make_user()
+    codes = server.lib.accounts.pairing_codes
+    verifier = "v" * 50
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    code = codes.issue(uid, "laptop", challenge.rstrip(b"=").decode())
+    start = datetime.now()
+    codes.clock = lambda: start + timedelta(minutes=6)
+    with pytest.raises(InvalidInput, match="expired"):
+        codes.claim(code, verifier)
+    codes.clock = datetime.now
+    with pytest.raises(InvalidInput, match="used"):  # and gone
+        codes.claim(code, verifier)
+    fresh = codes.issue(uid, "laptop", challenge.rstrip(b"=").decode())
+    assert codes.claim(fresh, verifier).user_id == uid
+
+
 def test_the_listener_ignores_an_answer_with_another_state(server: ServerInfo) -> None:
     attempt = BrowserPairing(HttpRemote(server.url), "laptop")
     try:

@@ -242,3 +242,171 @@ def test_bad_people_pushes_are_refused_in_one_line(
     status, data = post("/api/photodesk/sync/embeddings", {"items": [{"vector": "??"}]})
     assert status == 400
     assert pairing  # the module under test's client is used by the other tests
+
+
+def people_rows(lib: Library) -> int:
+    """Every person row of the account, those left without faces too (list() leaves them out)."""
+    from sqlalchemy import func, select
+
+    from photodesk.core.catalog.db.schema import Person
+
+    with lib.read() as s:
+        return int(s.scalar(select(func.count()).where(Person.owner_id == lib.owner_id)) or 0)
+
+
+@pytest.mark.parametrize("name", ["Zoe", ""])
+def test_one_person_clustered_on_both_sides_is_one_person(
+    tmp_path: Path,
+    desktops: dict[str, Any],  # noqa: F811
+    server: ServerInfo,
+    name: str,
+) -> None:
+    """A clustered photos 0 and 1 into a person (named Zoe, or not); the server clustered the
+    same faces (boxes a little off) and photo 2's into a cluster of its own. One person after
+    sync, on every side, with all three faces; nothing to report; nothing left to do."""
+    a, b = desktops["A"], desktops["B"]
+    files = [make_jpeg(tmp_path / "in" / f"z{i}.jpg", seed=40 + i) for i in range(3)]
+    ids = list(a.importer.import_paths([str(f) for f in files]).asset_ids)
+    sync(a)  # the photos go up (the phone uploaded them too: one asset each)
+    srv = server.lib.for_user(desktops["uid"])
+    cluster = srv.people.create("")
+    srv_ids = {c: r.id for c, r in by_checksum(srv).items()}
+    sums = {r.id: c for c, r in by_checksum(a).items()}
+    for n, aid in enumerate(ids):
+        box = (0.12, 0.1, 0.32, 0.42) if n < 2 else (0.5, 0.5, 0.7, 0.8)
+        srv.people.add_face(srv_ids[sums[aid]], box, cluster, unit(60 + n), model="dlib_test")
+    zoe = a.people.create(name)
+    for aid in ids[:2]:
+        a.people.add_face(aid, (0.1, 0.1, 0.3, 0.4), zoe, unit(50), model="dlib_test")
+    first = sync(a)
+    assert first.conflicts == ()
+    sync(a)
+    sync(b)
+
+    def photos(lib: Library) -> dict[str, list[str]]:  # each side keeps its own box
+        return {k: [c for c, _ in v] for k, v in people_view(lib).items()}
+
+    view = photos(a)
+    assert view == photos(srv) == photos(b)
+    assert list(view) == [name or "?"] and len(view[name or "?"]) == 3
+    assert people_rows(a) == people_rows(srv) == people_rows(b) == 1
+    for lib in (a, b, srv):
+        assert all(len(lib.people.faces(asset_id=r.id)) == 1 for r in by_checksum(lib).values())
+    for lib in (a, b, a):
+        again = sync(lib)
+        assert (again.people, again.conflicts) == (0, ())
+
+
+class OneFace:
+    """A face model of another kind than the server's: one face, where the server found it."""
+
+    model_name = "other-faces"
+    metric = "cosine"
+    match_distance = 0.5
+
+    def analyze(self, path: str) -> list[Any]:
+        from photodesk.core.inference.ports import DetectedFace
+
+        box = (0.11, 0.12, 0.31, 0.41)
+        return [DetectedFace(box, 0.9, (0.0,) * 10, unit(77))]
+
+
+def test_detecting_here_after_a_pull_keeps_the_synced_face(
+    tmp_path: Path,
+    desktops: dict[str, Any],  # noqa: F811
+    server: ServerInfo,
+) -> None:
+    """The server's face came down before this desktop looked at the photo with its own model:
+    what the desktop finds there is that face (kept, still Bo's), not a second or a new one."""
+    from photodesk.core.inference.models import Models
+
+    a, b = desktops["A"], desktops["B"]
+    aid = a.importer.import_paths([str(make_jpeg(tmp_path / "in" / "o.jpg", seed=70))]).asset_ids[0]
+    sync(a)
+    srv = server.lib.for_user(desktops["uid"])
+    checksum = next(c for c, r in by_checksum(a).items() if r.id == aid)
+    bo = srv.people.create("Bo")
+    srv.people.add_face(by_checksum(srv)[checksum].id, BOXES[0], bo, unit(5), model="dlib_test")
+    sync(a)
+    assert people_view(a) == {"Bo": [(checksum, BOXES[0])]}
+    a.attach_ml(Models(faces=OneFace()))
+    assert a.queue_missing("faces") == 1
+    assert a.jobs.run_until_idle(timeout=120)
+    sync(a)
+    sync(b)
+    for lib in (a, srv, b):
+        faces = lib.people.faces(asset_id=by_checksum(lib)[checksum].id)
+        assert len(faces) == 1 and faces[0].person_id == lib.people.find("Bo"), faces
+
+
+def test_two_sides_merging_each_person_into_the_other_keep_one(shared: dict[str, Any]) -> None:
+    """A merges the cluster into Bo while the server merges Bo into the cluster (by hand, or
+    by the one-person rule seeing different names for a moment): one person stays, with every
+    face, the same everywhere, and it can still be renamed."""
+    a, b, srv, sums = shared["A"], shared["B"], shared["srv"], shared["sums"]
+    sync(a)
+
+    def cluster(lib: Library) -> int:
+        return next(p.id for p in lib.people.list() if not p.name)
+
+    a.people.merge(cluster(a), a.people.find("Bo") or -1)
+    srv.people.merge(srv.people.find("Bo") or -1, cluster(srv))
+    sync(a)
+    sync(a)
+    sync(b)
+    view = people_view(a)
+    assert view == people_view(srv) == people_view(b)
+    assert list(view) == ["Bo"] and sorted(c for c, _ in view["Bo"]) == sorted(sums)
+    a.people.rename(a.people.find("Bo") or -1, "Bob")
+    sync(a)
+    sync(b)
+    assert list(people_view(b)) == ["Bob"] == list(people_view(srv))
+
+
+def test_three_sides_that_each_clustered_the_same_faces_end_with_one_person(
+    tmp_path: Path,
+    desktops: dict[str, Any],  # noqa: F811
+    server: ServerInfo,
+) -> None:
+    """A named its cluster Zoe, B and the server each made an unnamed one of the same faces
+    (each box a little off): after A, B, A, B one person Zoe everywhere, one face a photo."""
+    a, b = desktops["A"], desktops["B"]
+    sides: dict[str, list[int]] = {}
+    for side, lib in (("A", a), ("B", b)):
+        files = [make_jpeg(tmp_path / side / f"t{i}.jpg", seed=80 + i) for i in range(2)]
+        sides[side] = list(lib.importer.import_paths([str(f) for f in files]).asset_ids)
+    sync(a)
+    srv = server.lib.for_user(desktops["uid"])
+    srv_ids = [r.id for r in sorted(by_checksum(srv).values(), key=lambda r: r.checksum)]
+    for lib, ids, name, box in (
+        (srv, srv_ids, "", (0.12, 0.1, 0.32, 0.42)),
+        (b, sides["B"], "", (0.1, 0.12, 0.3, 0.42)),
+        (a, sides["A"], "Zoe", (0.1, 0.1, 0.3, 0.4)),
+    ):
+        person = lib.people.create(name)
+        for n, aid in enumerate(ids):
+            lib.people.add_face(aid, box, person, unit(90 + n), model="dlib_test")
+    for lib in (a, b, a, b):
+        assert sync(lib).conflicts == ()
+    for lib in (a, srv, b):
+        assert {k: len(v) for k, v in people_view(lib).items()} == {"Zoe": 2}
+        assert people_rows(lib) == 1
+        assert all(len(lib.people.faces(asset_id=r.id)) == 1 for r in by_checksum(lib).values())
+    for lib in (a, b):
+        again = sync(lib)
+        assert (again.people, again.conflicts) == (0, ())
+
+
+def test_a_person_renamed_on_another_device_wakes_a_waiting_desktop(
+    shared: dict[str, Any],
+) -> None:
+    from tests.sync.test_shared_edits import Poll
+
+    a, b = shared["A"], shared["B"]
+    sync(a)
+    sync(b)
+    poll = Poll(a)
+    b.people.rename(b.people.find("Bo") or -1, "Bob")
+    sync(b)
+    assert poll.woke()
+    assert poll.page.items == () and poll.page.heads["people"] > poll.known["people"]

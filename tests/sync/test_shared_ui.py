@@ -1,5 +1,6 @@
 """Albums another account shared with the paired account, in the desktop app and the CLI:
-listed with the sharer and the role, their photos shown, and read-only (docs/sync.md)."""
+listed with the sharer and the role, their photos shown, read-only for a viewer, photos added and
+removed by an editor (docs/sync.md)."""
 
 from __future__ import annotations
 
@@ -98,18 +99,31 @@ def test_the_albums_view_lists_and_shows_a_shared_album_read_only(
     bridge.close()
 
 
-def test_an_editor_is_read_only_too_and_says_why(qtbot: Any, synced: dict[str, Any]) -> None:
+def test_an_editor_adds_and_removes_photos_in_the_app(qtbot: Any, synced: dict[str, Any]) -> None:
     a = synced["A"]
     synced["view"].shares.share_album(synced["bea"], synced["album"], synced["uid"], "editor")
     sync(a)
     album = shared_album(a)
     assert album.role == "editor"
+    mine = list(
+        a.importer.import_paths([str(make_jpeg(a.root.parent / "m.jpg", seed=61))]).asset_ids
+    )
     view, bridge = albums_view(qtbot, a)
     key = shared_key(album.id)
-    assert view.items[key].text() == "Trip · Bea, editor"
+    assert view.items[key].text() == "Trip · Bea, editor" and view.items[key].isDropEnabled()
+    assert not view.items[key].isEditable()  # the name is Bea's
+    view.tree_model.dropMimeData(
+        ids_mime(mine), Qt.DropAction.CopyAction, -1, -1, view.items[key].index()
+    )
+    qtbot.waitUntil(lambda: shared_album(a).asset_count == 3, timeout=WAIT)
     view.select_key(key)
-    assert not view.remove_button.isEnabled()
-    assert "not synced yet" in view.remove_button.toolTip()
+    qtbot.waitUntil(lambda: sorted(view.grid.ids()) == sorted(
+        a.shares.album_asset_ids(a.owner_id, album.id)), timeout=WAIT)  # fmt: skip
+    view.grid.selectAll()
+    assert view.remove_button.isEnabled() and not view.cover_button.isEnabled()
+    assert "its name, cover and order are theirs" in view.cover_button.toolTip()
+    view.remove_from_album(mine)
+    qtbot.waitUntil(lambda: shared_album(a).asset_count == 2, timeout=WAIT)
     bridge.close()
 
 

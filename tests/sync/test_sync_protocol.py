@@ -211,3 +211,47 @@ def test_a_hostile_date_source_is_the_users_word(
     assert requests.post(url, json={"mutations": [m]}, headers=headers).json()["applied"] == 1
     rec = next(r for r in server.lib.for_user(uid).assets.list() if r.checksum == checksums[0])
     assert (rec.taken_at.year, rec.taken_at_source) == (2020, "user")
+
+
+def test_an_edit_made_before_pairing_beats_the_servers_reading_of_the_file(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """A place corrected on the desktop before it was paired is the user's word: the server's
+    analysis of the uploaded file (EXIF GPS, read after the upload) must not replace it, on the
+    server or back on the desktop."""
+    uid, email, password, _ = make_user()
+    with Library.open(tmp_path / "desk") as lib:
+        photo = make_jpeg(tmp_path / "gps.jpg", seed=680, gps=(48.8584, 2.2945))  # Paris
+        [aid] = lib.importer.import_paths([str(photo)]).asset_ids
+        lib.edits.set_location([aid], 45.7640, 4.8357)  # Lyon
+        pairing.add(lib, server.url, email=email, password=password)
+        report = pairing.sync(lib)
+        assert report.errors == ()
+        server.analysed()
+        report = pairing.sync(lib)
+        assert (report.errors, report.conflicts) == ((), ())
+        assert round(lib.assets.get(aid).latitude or 0, 2) == 45.76
+        [there] = server.lib.for_user(uid).assets.list()
+        assert round(there.latitude or 0, 2) == 45.76
+
+
+def test_a_remote_only_copy_learns_what_the_server_read_from_the_file(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """Device B can see an upload of device A before the server has read the file (size and
+    camera unknown then): once it has, B's copy gets its dimensions and camera."""
+    _, email, password, _ = make_user()
+    with Library.open(tmp_path / "a") as a, Library.open(tmp_path / "b") as b:
+        for lib, name in ((a, "A"), (b, "B")):
+            pairing.add(lib, server.url, email=email, password=password, device=name)
+        a.importer.import_paths([str(make_jpeg(tmp_path / "p.jpg", seed=681, size=(160, 90)))])
+        server.lib.jobs.pause("metadata")
+        try:
+            assert pairing.sync(a).errors == ()
+            assert pairing.sync(b).errors == ()
+        finally:
+            server.lib.jobs.resume("metadata")
+        server.analysed()
+        assert pairing.sync(b).errors == ()
+        [seen] = b.assets.list()
+        assert (seen.width, seen.height, seen.make) == (160, 90, "Canon")

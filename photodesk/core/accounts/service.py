@@ -19,6 +19,7 @@ from photodesk.core.catalog.types import Account, ApiKeyInfo, AssetQuery, AssetR
 
 if TYPE_CHECKING:
     from photodesk.core.accounts.identities import IdentityService
+    from photodesk.core.accounts.pairing_codes import PairingCodes
     from photodesk.core.accounts.totp import TotpService
     from photodesk.core.catalog.db.users import LiveSession
     from photodesk.core.catalog.store import Session, Store
@@ -92,6 +93,13 @@ class AccountService:
         self._store = store
         self._thumbnails = thumbnails
         self._shares = shares
+
+    @cached_property
+    def pairing_codes(self) -> PairingCodes:
+        """One-shot codes of browser pairings (kept hashed in the catalog, five minutes)."""
+        from photodesk.core.accounts.pairing_codes import PairingCodes
+
+        return PairingCodes(self._store)
 
     @cached_property
     def totp(self) -> TotpService:

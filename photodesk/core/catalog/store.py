@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError as SQLAlchemyError  # re-exported: a failed write
 from sqlalchemy.orm import Session as Session  # re-exported: services type the sessions they get
 
 from photodesk.core.catalog.db import migrate

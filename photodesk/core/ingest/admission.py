@@ -16,14 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Table, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
+from photodesk.core.catalog.db import asset_files as file_repo
+from photodesk.core.catalog.db import assets as asset_repo
+from photodesk.core.catalog.db import import_errors, sync_log
 from photodesk.core.catalog.db.bursts import stack_bursts
-from photodesk.core.catalog.db.schema import Asset, AssetFile, ImportError_
 from photodesk.core.catalog.db.stacks import group_folders
 from photodesk.core.catalog.events import Changes
 from photodesk.core.ingest.columns import (
@@ -37,16 +35,15 @@ from photodesk.core.jobs.engine import JobRequest
 from photodesk.core.jobs.kinds import JobName
 
 if TYPE_CHECKING:
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.store import Session, Store
     from photodesk.core.ingest.results import Analysis
     from photodesk.core.jobs.service import JobService
     from photodesk.core.media.mediatypes import FileFormat
 
-ASSETS = cast(Table, Asset.__table__)
-FILES = cast(Table, AssetFile.__table__)
-PROVISIONAL_DATE = "upload"  # taken_at_source of a date the client sent, until the file is read
+    # The duplicate check: checksum -> the acting user's asset with that content.
+    DuplicateCheck = Callable[[Session, Sequence[str]], dict[str, int]]
 
-DuplicateCheck = Callable[[Session, Sequence[str]], dict[str, int]]
+PROVISIONAL_DATE = "upload"  # taken_at_source of a date the client sent, until the file is read
 
 
 @dataclass(frozen=True)
@@ -77,38 +74,35 @@ def admit(
         if a.taken_at is not None and a.taken_at.tzinfo is not None:
             taken = a.taken_at.astimezone().replace(tzinfo=None)  # local wall-clock time
         now = datetime.now()
-        try:
-            with s.begin_nested():  # a twin upload that won the race: the unique checksum says
-                asset_id = s.execute(
-                    insert(ASSETS).returning(ASSETS.c.id),
-                    {
-                        "owner_id": store.owner_id,
-                        "checksum": a.checksum,
-                        "created_at": now,
-                        "updated_at": now,
-                        "has_thumbnail": False,
-                        "rating": 0,
-                        "favorite": False,
-                        "archived": False,
-                        "offline": False,
-                        "kind": a.format.kind,
-                        "file_type": a.format.file_type,
-                        "mime": a.format.mime,
-                        "size": a.size,
-                        "taken_at": taken,
-                        "taken_at_source": PROVISIONAL_DATE if taken else None,
-                        "taken_month": taken.year * 100 + taken.month if taken else None,
-                    },
-                ).scalar_one()
-        except IntegrityError:
-            found = duplicates(s, [a.checksum]).get(a.checksum)
-            if found is None:
-                raise
-            return found, False
+        # a twin upload that won the race: the unique checksum says, the duplicate check names it
+        asset_id, new = asset_repo.insert_unless_taken(
+            s,
+            {
+                "owner_id": store.owner_id,
+                "checksum": a.checksum,
+                "created_at": now,
+                "updated_at": now,
+                "has_thumbnail": False,
+                "rating": 0,
+                "favorite": False,
+                "archived": False,
+                "offline": False,
+                "kind": a.format.kind,
+                "file_type": a.format.file_type,
+                "mime": a.format.mime,
+                "size": a.size,
+                "taken_at": taken,
+                "taken_at_source": PROVISIONAL_DATE if taken else None,
+                "taken_month": taken.year * 100 + taken.month if taken else None,
+            },
+            lambda: duplicates(s, [a.checksum]).get(a.checksum),
+        )
+        if not new:
+            return asset_id, False
         rows = [_file_row("original", a.path, a.checksum)]
         if a.sidecar is not None:
             rows.append(_file_row("sidecar", a.sidecar, None))
-        s.execute(insert(FILES), [{"asset_id": asset_id, **row} for row in rows])
+        file_repo.insert_rows(s, [{"asset_id": asset_id, **row} for row in rows])
         jobs.enqueue_many([JobRequest(JobName.UPLOAD_ANALYSIS, str(asset_id))], session=s)
     store.events.publish(Changes(assets=frozenset({asset_id}), assets_added=True))
     return int(asset_id), True
@@ -135,43 +129,40 @@ def complete(store: Store, asset_id: int, a: Analysis) -> list[int] | None:
     geo: list[tuple[int, float, float]] = []
     folder = os.path.dirname(a.path)
     with store.write(Changes(assets=frozenset({asset_id}))) as s:
-        row = s.get(Asset, asset_id)
+        row = asset_repo.row(s, asset_id)
         if row is None:
             return None
-        # what the client set since the upload (a rating, a title) wins over the file's own
+        # what the client set since the upload (a rating, a title) wins over the file's own,
+        # and so does every field a device pushed or someone edited (it has a sync clock)
+        edited = sync_log.edited_columns(s, asset_id)
         found = user_values(a)
         mine = {"rating": row.rating == 0, "title": row.title is None}
         mine["description"] = row.description is None
-        kept = {k: v for k, v in found.items() if mine.get(k, True)}
-        columns = asset_values(a)
+        kept = {k: v for k, v in found.items() if mine.get(k, True) and k not in edited}
+        columns = {k: v for k, v in asset_values(a).items() if k not in edited}
         if row.taken_at_source == "user":  # a date set (or synced from a desktop) since upload
             for key in ("taken_at", "taken_offset", "taken_month", "taken_at_source"):
                 columns.pop(key, None)
+        since = sync_log.journal_head(s)
         st = os.stat(a.path)
-        s.execute(
-            update(AssetFile)
-            .where(AssetFile.asset_id == asset_id, AssetFile.role == "original")
-            .values(path=a.path, size=st.st_size, mtime_ns=st.st_mtime_ns, missing=False)
-        )
+        file_repo.place_original(s, asset_id, a.path, st.st_size, st.st_mtime_ns)
         if a.sidecar is not None:
-            s.execute(
-                update(AssetFile)
-                .where(AssetFile.asset_id == asset_id, AssetFile.role == "sidecar")
-                .values(path=a.sidecar)
-            )
-        s.execute(
-            update(Asset)
-            .where(Asset.id == asset_id)
-            .values(
+            file_repo.move_sidecar(s, asset_id, a.sidecar)
+        asset_repo.set_columns(
+            s,
+            asset_id,
+            {
                 **columns,
                 **kept,
-                xmp_state=xmp_state(a),
-                has_thumbnail=a.has_thumbnail,
-                updated_at=datetime.now(),
-            )
+                "xmp_state": xmp_state(a),
+                "has_thumbnail": a.has_thumbnail,
+                "updated_at": datetime.now(),
+            },
         )
         attach_details(s, owner, asset_id, a, geo)
-        geocode(s, geo)
+        if "latitude" not in edited:
+            geocode(s, geo)
+        sync_log.mark_file_values(s, row.owner_id, asset_id, since)
         absorbed = group_folders(s, owner, {folder})
         stack_bursts(s, owner, {folder})
     return absorbed
@@ -181,30 +172,9 @@ def refuse(store: Store, asset_id: int, path: str, error: str) -> None:
     """An admitted upload that cannot be imported: its row goes (with its album places) and an
     import error names the file (``path``)."""
     with store.write(Changes(assets=frozenset({asset_id}), assets_removed=True)) as s:
-        s.execute(delete(AssetFile).where(AssetFile.asset_id == asset_id))
-        s.execute(delete(Asset).where(Asset.id == asset_id))
-        s.execute(delete(ImportError_).where(ImportError_.path == path))
+        asset_repo.delete_with_files(s, asset_id)
         try:
             size: int | None = os.path.getsize(path)
         except OSError:
             size = None
-        s.execute(
-            insert(ImportError_).values(
-                owner_id=store.owner_id,
-                path=path,
-                error=error,
-                size=size,
-                mtime_ns=None,
-                created_at=datetime.now(),
-            )
-        )
-
-
-def pending_paths(s: Session, paths: Sequence[str]) -> set[str]:
-    """Which of ``paths`` (files in the staging area's ``pending/`` folders) the catalog holds."""
-    found: set[str] = set()
-    for i in range(0, len(paths), 500):
-        found.update(
-            s.scalars(select(AssetFile.path).where(AssetFile.path.in_(paths[i : i + 500])))
-        )
-    return found
+        import_errors.replace(s, store.owner_id, path, error, size, None)

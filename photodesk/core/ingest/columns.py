@@ -7,11 +7,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
-
+from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.db.places import place_id_for
-from photodesk.core.catalog.db.schema import Asset
 from photodesk.core.catalog.db.tags import ensure_tag, tag_asset
 from photodesk.core.catalog.errors import InvalidInput
 from photodesk.core.media.metadata.xmp_merge import sidecar_snapshot
@@ -19,6 +16,7 @@ from photodesk.core.media.places import reverse_geocode
 from photodesk.core.organize.regions import add_region_faces
 
 if TYPE_CHECKING:
+    from photodesk.core.catalog.store import Session
     from photodesk.core.ingest.results import Analysis
     from photodesk.core.media.mediatypes import Metadata, SidecarData
 
@@ -91,7 +89,7 @@ def geocode(s: Session, geo: list[tuple[int, float, float]]) -> None:
         if name is None:
             continue
         place_id = place_id_for(s, name)
-        s.execute(update(Asset).where(Asset.id == asset_id).values(place_id=place_id))
+        asset_repo.set_columns(s, asset_id, {"place_id": place_id})
 
 
 def metadata_values(meta: Metadata, sidecar: SidecarData | None = None) -> dict[str, object]:

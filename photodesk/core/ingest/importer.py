@@ -12,6 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from photodesk.core.catalog.db import asset_files as file_repo
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.procs import exit_with_parent
 from photodesk.core.catalog.types import AssetId, ImportFailure, ImportProgress, ImportReport
@@ -44,7 +45,8 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     # Forking a process that runs Qt or SQLAlchemy pools is unsafe; forkserver forks a clean server.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["photodesk.core.ingest.analyze"])
+        # scipy.fft: the perceptual hash's DCT, imported lazily by the CLI but by every worker
+        ctx.set_forkserver_preload(["photodesk.core.ingest.analyze", "scipy.fft"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -77,10 +79,10 @@ class Importer:
             report.failed.append(ImportFailure(folder, why))
         originals = str(lib.originals_dir) + os.sep
         with lib.read() as session:
-            known = import_writer.known_files(session, [f.path for f in scanned.media])
+            known = file_repo.known_files(session, [f.path for f in scanned.media])
             # --copy of files imported in place before: the library takes its copy now.
             in_place = (
-                import_writer.referenced_in_place(
+                file_repo.referenced_in_place(
                     session, [f.path for f in scanned.media if not f.path.startswith(originals)]
                 )
                 if copy

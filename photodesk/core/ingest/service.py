@@ -22,9 +22,7 @@ from photodesk.core.jobs.engine import JobRequest
 from photodesk.core.jobs.kinds import JobName
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.store import Session, Store
     from photodesk.core.inference.models import MLModels
     from photodesk.core.ingest.results import Analysis, Failure
     from photodesk.core.jobs.service import JobService

@@ -19,10 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from photodesk.core.catalog.db import asset_files as file_repo
 from photodesk.core.catalog.db import assets as asset_repo
 from photodesk.core.catalog.errors import InvalidInput, UploadTooLarge
 from photodesk.core.catalog.procs import exit_with_parent
-from photodesk.core.ingest.admission import Admission, pending_paths
+from photodesk.core.ingest.admission import Admission
 from photodesk.core.ingest.importer import DEFAULT_TEMPLATE, _mp_context
 from photodesk.core.ingest.quota import QuotaBook, Reservation
 from photodesk.core.ingest.results import Analysis, Failure, FileTask
@@ -371,7 +372,7 @@ class UploadService:
         if not folders:
             return []
         with self._store.read() as s:
-            known = pending_paths(s, [p for files in folders.values() for p in files])
+            known = file_repo.present_paths(s, [p for files in folders.values() for p in files])
         return [f for f, files in folders.items() if not known.intersection(files)]
 
     def close(self) -> None:

@@ -9,17 +9,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Table, delete, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
-
+from photodesk.core.catalog.db import asset_files as file_repo
 from photodesk.core.catalog.db import assets as asset_repo
+from photodesk.core.catalog.db import import_errors
 from photodesk.core.catalog.db.bursts import stack_bursts
-from photodesk.core.catalog.db.schema import Asset, AssetFile, ImportError_
 from photodesk.core.catalog.db.stacks import group_folders
 from photodesk.core.catalog.pathcase import ExactNames
+from photodesk.core.catalog.store import SQLAlchemyError
 from photodesk.core.catalog.types import AssetId, ImportFailure, ImportReport
 from photodesk.core.ingest.columns import (
     asset_values,
@@ -34,17 +32,12 @@ from photodesk.core.ingest.storage import copy_exclusive, expand_template
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.store import Session, Store
 
     # The duplicate check: the checksums of ``sums`` the acting user holds -> their assets.
     DuplicateCheck = Callable[[Session, Sequence[str]], dict[str, int]]
 
 log = logging.getLogger(__name__)
-
-ASSETS = cast(Table, Asset.__table__)
-FILES = cast(Table, AssetFile.__table__)
-# Above this many scanned files, reading every known path at once is cheaper than lookups.
-KNOWN_LOOKUP_LIMIT = 5000
 
 
 @dataclass
@@ -73,40 +66,6 @@ class ReportBuilder:
             warnings=tuple(self.warnings),
             asset_ids=tuple(self.asset_ids),
         )
-
-
-def known_files(session: Session, paths: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
-    """The size and mtime each media path had when imported; only ``paths`` when given.
-
-    Looking up just the scanned paths keeps a small import into a big library from reading every
-    row (and from holding the GIL long enough to stall the desktop's GUI thread).
-    """
-    base = select(AssetFile.path, AssetFile.size, AssetFile.mtime_ns).where(
-        AssetFile.role != "sidecar", AssetFile.missing.is_(False)
-    )
-    if paths is None or len(paths) > KNOWN_LOOKUP_LIMIT:
-        rows = session.execute(base)
-        return {path: (size, mtime) for path, size, mtime in rows}
-    found: dict[str, tuple[int, int]] = {}
-    for start in range(0, len(paths), 900):
-        chunk = paths[start : start + 900]
-        for path, size, mtime in session.execute(base.where(AssetFile.path.in_(chunk))):
-            found[path] = (size, mtime)
-    return found
-
-
-def referenced_in_place(session: Session, paths: Sequence[str]) -> set[str]:
-    """Which of ``paths`` the library references where they are (imported without --copy)."""
-    found: set[str] = set()
-    for start in range(0, len(paths), 900):
-        found.update(
-            session.scalars(
-                select(AssetFile.path).where(
-                    AssetFile.path.in_(paths[start : start + 900]), AssetFile.role == "original"
-                )
-            )
-        )
-    return found
 
 
 class ImportWriter:
@@ -199,29 +158,15 @@ class ImportWriter:
         """One query each for what the batch may collide with, instead of several per file."""
         paths = [r.path for r in results]
         sums = [r.checksum for r in results if isinstance(r, Analysis)]
-        self._known_paths: set[str] = set()
+        self._known_paths: set[str] = file_repo.present_paths(s, paths)
         self._known_sums: set[str] = set()
-        for i in range(0, len(paths), 500):
-            chunk = paths[i : i + 500]
-            self._known_paths.update(
-                s.scalars(select(AssetFile.path).where(AssetFile.path.in_(chunk)))
-            )
-            s.execute(delete(ImportError_).where(ImportError_.path.in_(chunk)))
+        import_errors.clear(s, paths)  # the batch tries them again
         if sums:
             self._known_sums.update(self._duplicates(s, sums))
 
     def _fail(self, session: Session, f: Failure) -> None:
         self._report.failed.append(ImportFailure(f.path, f.error))
-        session.execute(
-            insert(ImportError_).values(
-                owner_id=self._store.owner_id,
-                path=f.path,
-                error=f.error,
-                size=f.size,
-                mtime_ns=f.mtime_ns,
-                created_at=datetime.now(),
-            )
-        )
+        import_errors.record(session, self._store.owner_id, f.path, f.error, f.size, f.mtime_ns)
 
     def _apply(
         self, s: Session, a: Analysis, copied: list[str], geo: list[tuple[int, float, float]]
@@ -233,7 +178,7 @@ class ImportWriter:
         if a.path not in self._known_paths and a.checksum not in self._known_sums:
             self._insert(s, a, copied, geo)
             return
-        here = s.scalars(select(AssetFile).where(AssetFile.path == a.path)).first()
+        here = file_repo.row_at(s, a.path)
         if here is not None:
             if (
                 here.checksum == a.checksum
@@ -256,64 +201,42 @@ class ImportWriter:
                 return
             if here.checksum == a.checksum:  # touched, not changed
                 here.size, here.mtime_ns, here.missing = a.size, a.mtime_ns, False
-                s.execute(update(Asset).where(Asset.id == here.asset_id).values(offline=False))
+                asset_repo.set_columns(s, here.asset_id, {"offline": False})
                 rep.unchanged += 1
                 return
-            if here.role == "original":  # edited in place: same asset, new content
-                clash = s.scalar(
-                    select(Asset.id).where(Asset.owner_id == owner, Asset.checksum == a.checksum)
+            # edited in place: same asset, new content (unless the new content is another asset)
+            if here.role == "original" and asset_repo.with_checksum(s, owner, a.checksum) is None:
+                here.size, here.mtime_ns, here.checksum, here.missing = (
+                    a.size,
+                    a.mtime_ns,
+                    a.checksum,
+                    False,
                 )
-                if clash is None:
-                    here.size, here.mtime_ns, here.checksum, here.missing = (
-                        a.size,
-                        a.mtime_ns,
-                        a.checksum,
-                        False,
-                    )
-                    s.execute(
-                        update(Asset)
-                        .where(Asset.id == here.asset_id)
-                        .values(
-                            **asset_values(a),
-                            checksum=a.checksum,
-                            has_thumbnail=a.has_thumbnail,
-                            offline=False,
-                            updated_at=datetime.now(),
-                        )
-                    )
-                    rep.imported += 1
-                    rep.asset_ids.append(AssetId(here.asset_id))
-                    return
-            s.delete(here)
-            s.flush()
-        same = s.scalars(
-            select(Asset).where(Asset.owner_id == owner, Asset.checksum == a.checksum)
-        ).first()
+                asset_repo.set_columns(
+                    s,
+                    here.asset_id,
+                    {
+                        **asset_values(a),
+                        "checksum": a.checksum,
+                        "has_thumbnail": a.has_thumbnail,
+                        "offline": False,
+                        "updated_at": datetime.now(),
+                    },
+                )
+                rep.imported += 1
+                rep.asset_ids.append(AssetId(here.asset_id))
+                return
+            file_repo.drop_row(s, here)
+        same = asset_repo.row_with_checksum(s, owner, a.checksum)
         if same is not None:
-            original = s.scalars(
-                select(AssetFile).where(AssetFile.asset_id == same.id, AssetFile.role == "original")
-            ).first()
+            original = file_repo.original_row(s, same.id)
             if original is None or not ExactNames().exists(original.path):
                 # The file moved (or was renamed): keep the asset and all that hangs on it.
-                if original is None:
-                    original = AssetFile(asset_id=same.id, role="original", checksum=a.checksum)
-                    s.add(original)
-                original.path, original.size, original.mtime_ns = a.path, a.size, a.mtime_ns
-                original.missing, original.copied = False, False
-                same.offline = False
+                file_repo.relink_original(s, same, original, a.path, a.size, a.mtime_ns, a.checksum)
                 rep.relinked += 1
                 rep.asset_ids.append(AssetId(same.id))
             else:
-                s.add(
-                    AssetFile(
-                        asset_id=same.id,
-                        role="duplicate",
-                        path=a.path,
-                        size=a.size,
-                        mtime_ns=a.mtime_ns,
-                        checksum=a.checksum,
-                    )
-                )
+                file_repo.add_duplicate(s, same.id, a.path, a.size, a.mtime_ns, a.checksum)
                 rep.duplicates += 1
             return
         self._insert(s, a, copied, geo)
@@ -321,7 +244,7 @@ class ImportWriter:
     def _insert(
         self, s: Session, a: Analysis, copied: list[str], geo: list[tuple[int, float, float]]
     ) -> None:
-        """A new asset: Core inserts (the ORM unit of work is several times slower in bulk)."""
+        """A new asset: Core inserts (``assets.insert_row``, ``asset_files.insert_rows``)."""
         owner = self._store.owner_id
         rep = self._report
         path = a.path
@@ -335,8 +258,8 @@ class ImportWriter:
             )
             copied.append(path)
         now = datetime.now()
-        asset_id = s.execute(
-            insert(ASSETS).returning(ASSETS.c.id),
+        asset_id = asset_repo.insert_row(
+            s,
             {
                 "owner_id": owner,
                 "checksum": a.checksum,
@@ -351,7 +274,7 @@ class ImportWriter:
                 **user_values(a),
                 "xmp_state": xmp_state(a),
             },
-        ).scalar_one()
+        )
         self._known_sums.add(a.checksum)
         st = os.stat(path)
         rows = [
@@ -386,7 +309,7 @@ class ImportWriter:
                     referenced=lambda p: self._referenced(s, p),
                 )
                 copied.append(side)
-            if s.scalar(select(AssetFile.id).where(AssetFile.path == side)) is None:
+            if not file_repo.has_path(s, side):
                 sst = os.stat(side)
                 rows.append(
                     {
@@ -399,10 +322,7 @@ class ImportWriter:
                     }
                 )
                 rep.sidecars += 1
-        s.execute(
-            insert(FILES),
-            [{"asset_id": asset_id, "missing": False, **row} for row in rows],
-        )
+        file_repo.insert_rows(s, [{"asset_id": asset_id, "missing": False, **row} for row in rows])
         attach_details(s, owner, asset_id, a, geo)
         self._folders.add(os.path.dirname(path))
         rep.imported += 1
@@ -410,7 +330,7 @@ class ImportWriter:
 
     @staticmethod
     def _referenced(s: Session, path: str) -> bool:
-        return s.scalar(select(AssetFile.id).where(AssetFile.path == path)) is not None
+        return file_repo.has_path(s, path)
 
     def _inside_originals(self, path: str) -> bool:
         return path.startswith(str(self._store.originals_dir) + os.sep)

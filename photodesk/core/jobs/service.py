@@ -11,11 +11,8 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
 from photodesk.core.catalog.db import jobs as repo
 from photodesk.core.catalog.db import settings
-from photodesk.core.catalog.db.schema import Job
 from photodesk.core.catalog.errors import InvalidInput, NotFound
 from photodesk.core.catalog.events import Changes
 from photodesk.core.jobs.engine import (
@@ -39,7 +36,7 @@ from photodesk.core.jobs.kinds import JobName
 from photodesk.core.jobs.payloads import Payload
 
 if TYPE_CHECKING:
-    from photodesk.core.catalog.store import Store
+    from photodesk.core.catalog.store import Session, Store
 
 log = logging.getLogger(__name__)
 RATE_WINDOW = 60.0
@@ -151,7 +148,7 @@ class JobService:
 
     def get(self, job_id: int) -> JobInfo:
         with self._store.read() as s:
-            row = s.get(Job, job_id)
+            row = repo.get(s, job_id)
             if row is None:
                 raise NotFound(f"no job {job_id}")
             return JobInfo.of(row)
@@ -329,7 +326,7 @@ class JobService:
                 repo.fail(s, info.id, f"{type(exc).__name__}: {exc}")
         else:
             with self._store.write(Changes(jobs=True)) as s:
-                if s.get(Job, info.id) is not None and not ctx.cancelled():
+                if repo.get(s, info.id) is not None and not ctx.cancelled():
                     repo.finish(s, info.id, result)
                     for kind, target, extra in ctx.follow_ups:
                         follow = REGISTRY.get(kind)

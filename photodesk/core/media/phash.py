@@ -19,6 +19,7 @@ SIZE, LOW = 32, 8
 def dct_hash(image: Image.Image) -> int:
     """The perceptual hash of ``image`` as a signed 64-bit integer."""
     from scipy.fft import dctn  # here, not at the top: every CLI command would pay ~0.3 s for it
+
     grey = image.convert("L").resize((SIZE, SIZE), Image.Resampling.BILINEAR)
     pixels = np.asarray(grey, dtype=np.float32)
     low = dctn(pixels, norm="ortho")[:LOW, :LOW].ravel()

@@ -54,11 +54,16 @@ def store_faces(
     """Replace the machine's faces of a photo with ``found``; faces the user placed stay.
 
     A found face that overlaps one the user placed (same face, box IoU >= 0.5) is not added.
+    One that overlaps a face the machine found before (here, or on a synced side and pulled)
+    is that face: it keeps its id, box and person and takes the new embedding, so detecting
+    again, or with another model, never makes a second face or loses a placement.
     """
     with store.write(Changes(people=True, assets=frozenset({int(asset_id)}))) as s:
         kept = face_repo.user_faces(s, asset_id)
-        had = face_repo.clear_machine_faces(s, asset_id)
-        ids = []
+        before = face_repo.machine_faces(s, asset_id)
+        ids: list[int] = []
+        refound: list[int] = []
+        todo = []
         for f in found:
             box = tuple(float(min(max(v, 0.0), 1.0)) for v in f.box)
             if not (box[0] < box[2] and box[1] < box[3]):
@@ -71,6 +76,15 @@ def store_faces(
                     if not has_embedding:  # a face named in XMP: it learns what it looks like
                         face_repo.teach(s, face_id, embedding, model, float(f.score), landmarks)
                 continue
+            near = [(_iou(box, b), -i, i) for i, b in before if i not in refound]
+            best = max(near, default=(0.0, 0, 0))
+            if best[0] >= 0.5:
+                face_repo.teach(s, best[2], embedding, model, float(f.score), landmarks)
+                refound.append(best[2])
+                continue
+            todo.append((box, embedding, landmarks, f))
+        had = face_repo.clear_machine_faces(s, asset_id, keep=refound)
+        for box, embedding, landmarks, f in todo:
             ids.append(
                 people_repo.add_face(
                     s,
@@ -84,7 +98,7 @@ def store_faces(
                     assigned_by_user=False,
                 )
             )
-        face_repo.record_analysis(s, asset_id, "faces", model, len(ids))
+        face_repo.record_analysis(s, asset_id, "faces", model, len(ids) + len(refound))
         # unnamed clusters whose only faces were on this photo (re-detected) go away
         face_repo.drop_empty_clusters(s, list(had))
         return ids

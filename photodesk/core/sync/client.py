@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 
+from photodesk.core.catalog.db import asset_files
 from photodesk.core.catalog.db.schema import Asset, AssetFile
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.events import Changes
@@ -52,6 +53,7 @@ class Round:
         self.people = self.embeddings = 0
         self.heads: dict[str, int] = {}  # the other feeds' newest changes, from the last page
         self.refused_shared = False
+        self.shared_waiting = False  # own photos added to a shared album wait for their upload
         self.decisions: list[Decision] = []
         self.errors: list[str] = []
 
@@ -65,7 +67,8 @@ class Round:
             self.fetch_thumbnails()
             if self.upload() + self.push():
                 self.pull()  # our own writes come back as no-ops; others' may have arrived
-            if self.refused_shared:  # the owner's values replace what was changed here
+            if self.refused_shared or self.shared_waiting:  # the owner's values come back;
+                # photos uploaded just now go to the shared albums they were added to
                 client_people.sync_shared(self, force=True)
             # people and embeddings name assets by checksum: both sides have them all by now
             client_people.sync_people(self)
@@ -131,12 +134,15 @@ class Round:
                 self.pulled += sum(1 for v, c in st.fields.values() if c or v not in (None, False))
             touched.update(fresh_ids.values())
             known = fields.read(s, [a.id for a in local.values()])
+            here = asset_files.with_originals(s, [a.id for a in local.values()])
             repush: list[tuple[int, str]] = []
             edited: dict[int, set[str]] = {}
             for state in page.items:
                 if state.remote_id not in local:
                     continue
                 asset = local[state.remote_id]
+                if asset.id not in here and fields.refresh_info(asset, state.info):
+                    touched.add(asset.id)  # read by the server since this library saw it
                 mine_all = known[asset.id][2]
                 for field, theirs in state.fields.items():
                     if not fields.is_synced(field):

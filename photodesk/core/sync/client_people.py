@@ -18,6 +18,8 @@ from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
 from photodesk.core.catalog.db.sync_people_log import SyncPeopleLog
 from photodesk.core.catalog.events import Changes
 from photodesk.core.sync import clock, journal, people_state, people_sync, shared, vectors_sync
+from photodesk.core.sync.people_links import SAME_PERSON
+from photodesk.core.sync.ports import RemoteRefused
 from photodesk.core.sync.types import PeopleItem, VectorItem
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ VECTORS_PUSHED = "sync.embeddings_pushed"  # this library's row it has sent up t
 VECTORS_WAITING = "sync.embeddings_waiting"  # [asset id, model] of photos not uploaded yet
 CURSORS = (
     PEOPLE_CURSOR, VECTORS_CURSOR, VECTORS_PUSHED, VECTORS_WAITING,
-    shared.ALBUMS_KEY, shared.VERSION_KEY,
+    shared.ALBUMS_KEY, shared.VERSION_KEY, shared.MEMBERS_KEY,
 )  # fmt: skip
 PAGE = 500
 THUMBS_KEY = "sync.thumbnails_missing"  # (client.THUMBS_KEY) a pull made assets: look again
@@ -65,7 +67,10 @@ def apply_people(rnd: Round, items: tuple[PeopleItem, ...], cursor: int) -> None
                                 wall_ms=clock.now_ms(), hlc=hlc or "-", uid=uid))  # fmt: skip
         lib.sync.put_setting(s, PEOPLE_CURSOR, cursor)
     rnd.people += done.applied
-    rnd.decisions.extend(done.decisions)
+    # a link kept apart is seen by the server (our push) and here (its feed): report it once
+    rnd.decisions.extend(
+        d for d in done.decisions if d.field != SAME_PERSON or d not in rnd.decisions
+    )
     rnd.errors.extend(done.errors)
     if done.applied:
         lib.events.publish(Changes(people=True, assets=frozenset(done.assets)))
@@ -168,17 +173,25 @@ def push_embeddings(rnd: Round) -> None:
 
 
 def sync_shared(rnd: Round, *, force: bool = False) -> None:
-    """Mirror the albums others shared with the account (when the server's version moved)."""
+    """Send album edits made here to shared albums (and to others' photos in own albums), then
+    mirror the albums others shared with the account (when the server's version moved)."""
     lib = rnd.lib
+    pushed, waiting = push_shared_edits(rnd)
+    rnd.shared_waiting = any(waiting.values())
     seen = lib.sync.setting(shared.VERSION_KEY)
     wanted = rnd.heads.get("shared", 0)
-    if not force and seen == wanted and (wanted or not lib.sync.setting(shared.ALBUMS_KEY)):
+    if (
+        not (force or pushed)
+        and seen == wanted
+        and (wanted or not lib.sync.setting(shared.ALBUMS_KEY))
+    ):
         return
     albums, at = rnd.remote.shared()
     with lib.write(Changes(albums=True, assets_added=True, assets_removed=True)) as s:
         mapping = dict(lib.sync.setting(shared.ALBUMS_KEY, {}) or {})
-        new, touched, decisions, errors = shared.apply(s, lib.owner_id, albums, mapping)
+        new, touched, decisions, errors = shared.apply(s, lib.owner_id, albums, mapping, waiting)
         lib.sync.put_setting(s, shared.ALBUMS_KEY, new)
+        lib.sync.put_setting(s, shared.MEMBERS_KEY, shared.members(albums))
         lib.sync.put_setting(s, shared.VERSION_KEY, at)
         lib.sync.put_setting(s, THUMBS_KEY, True)
     rnd.pulled += len(touched)
@@ -186,6 +199,35 @@ def sync_shared(rnd: Round, *, force: bool = False) -> None:
     rnd.errors.extend(errors)
     if touched:
         lib.events.publish(Changes(assets=frozenset(touched), albums=True))
+
+
+def push_shared_edits(rnd: Round) -> tuple[bool, dict[int, set[int]]]:
+    """Photos added to or removed from a mirrored album here since the server last said what it
+    holds go to the server's album routes (its rules decide: an editor adds own photos and
+    removes any, a viewer nothing). A refusal is one error line; the next snapshot puts the
+    server's album back here. Returns whether anything was sent, and per local album the own
+    photos added here that wait for their upload."""
+    lib = rnd.lib
+    base = lib.sync.setting(shared.MEMBERS_KEY)
+    if not base:
+        return False, {}
+    mapping = dict(lib.sync.setting(shared.ALBUMS_KEY, {}) or {})
+    with lib.read() as s:
+        edits, waiting = shared.pending(s, lib.owner_id, base, mapping)
+    sent = False
+    for remote_album, name, add, remove in edits:
+        try:
+            rnd.remote.edit_shared(remote_album, add, remove)
+            rnd.pushed += len(add) + len(remove)
+        except RemoteRefused as exc:
+            if exc.reason in ("auth", "quota"):
+                raise
+            rnd.errors.append(
+                f'shared album "{name}": the server refused the change made here ({exc}); '
+                "the server's album is kept here"
+            )
+        sent = True
+    return sent, waiting
 
 
 def refuse_shared_edits(rnd: Round, s: Session) -> bool:
@@ -197,6 +239,13 @@ def refuse_shared_edits(rnd: Round, s: Session) -> bool:
         .where(Asset.owner_id != rnd.lib.owner_id, SyncChange.field != "asset")
         .distinct()
     ).all()
+    # album membership of a mirrored album goes by push_shared_edits, not this outbox
+    s.execute(
+        delete(SyncChange).where(
+            SyncChange.asset_id.in_({r[0] for r in rows}), SyncChange.field.startswith("album:")
+        )
+    )
+    rows = [r for r in rows if not r[1].startswith("album:")]
     for _asset_id, field, checksum in rows:
         rnd.errors.append(
             f"conflict: {checksum[:12]} {field}: the photo is in an album shared with this "

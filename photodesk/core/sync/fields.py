@@ -138,6 +138,24 @@ def _scalars(r: Any, mine: dict[str, str]) -> dict[str, Versioned]:
     }
 
 
+def refresh_info(asset: Asset, info: dict[str, Any]) -> bool:
+    """Bring what a remote-only asset is (dimensions, camera, size) up to the server's word: the
+    server reads an upload after the request, so a device can first see the asset before its
+    file was read. ``taken_at_source`` travels with ``taken``. True if anything changed."""
+    changed = False
+    for key in INFO:
+        value = info.get(key)
+        if key == "taken_at_source" or (value is None and key in _REQUIRED):
+            continue
+        if getattr(asset, key) != value:
+            setattr(asset, key, value)
+            changed = True
+    return changed
+
+
+_REQUIRED = frozenset({"kind", "file_type", "mime", "size"})
+
+
 def info(r: Any, filename: str) -> dict[str, Any]:
     """What an asset is (never edited), from a row as ``read`` returns it (by position)."""
     data = {k: r[i] for k, i in _INFO_AT}
@@ -163,13 +181,17 @@ def read(s: Session, asset_ids: Sequence[int]) -> dict[int, tuple[Any, str, dict
         for aid, path in conn.execute(
             select(AssetTag.asset_id, Tag.path)
             .join(Tag, Tag.id == AssetTag.tag_id)
-            .where(AssetTag.asset_id.in_(chunk))
+            .join(Asset, Asset.id == AssetTag.asset_id)
+            .where(AssetTag.asset_id.in_(chunk), Tag.owner_id == Asset.owner_id)
         ):
             present[aid].append(TAG + path)
         for aid, name in conn.execute(
             select(AlbumAsset.asset_id, Album.name)
             .join(Album, Album.id == AlbumAsset.album_id)
-            .where(AlbumAsset.asset_id.in_(chunk))
+            .join(Asset, Asset.id == AlbumAsset.asset_id)
+            # the owner's own albums only: one of another account that an editor put the
+            # photo in travels with that album (docs/sync.md, "Shared albums")
+            .where(AlbumAsset.asset_id.in_(chunk), Album.owner_id == Asset.owner_id)
         ):
             present[aid].append(ALBUM + name)
         names: dict[int, str] = {}
@@ -295,7 +317,7 @@ def _taken(value: Any) -> dict[str, Any]:
     }
 
 
-_SOURCE = re.compile(r"[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)*")
+_SOURCE = re.compile(r"[a-z][a-z0-9_-]*(:[A-Za-z0-9_.-]+)*")
 
 
 def _source(value: Any) -> str:

@@ -16,6 +16,7 @@ from photodesk.core.catalog.events import Changes
 from photodesk.core.jobs.engine import JobContext
 from photodesk.core.jobs.kinds import JobName
 from photodesk.core.sync.ports import RemoteRefused, RemoteUnavailable
+from photodesk.core.sync.types import FeedPage
 
 if TYPE_CHECKING:
     from photodesk.core.library import Library
@@ -116,14 +117,36 @@ class BackgroundSync:
         while not self._stop.wait(self.interval_s):
             self.queue()
 
+    def known(self) -> dict[str, int]:
+        """What this library has of the people feed and the shared albums (the long poll
+        answers as soon as the server has more of either)."""
+        from photodesk.core.sync import client_people, shared
+
+        out = {"people": int(self.lib.sync.setting(client_people.PEOPLE_CURSOR, 0) or 0)}
+        version = self.lib.sync.setting(shared.VERSION_KEY)
+        if version is not None:
+            out["shared"] = int(version)
+        return out
+
+    @staticmethod
+    def behind(page: FeedPage, known: dict[str, int]) -> bool:
+        """Whether a long poll's answer has something for a round: an asset change, or the
+        people feed or shared albums moved."""
+        heads = page.heads
+        return bool(page.items) or any(
+            k in heads and (heads[k] > v if k == "people" else heads[k] != v)
+            for k, v in known.items()
+        )
+
     def _listen(self) -> None:
         """Long-poll the feed; another device's change queues a round at once."""
         while not self._stop.is_set():
             try:
                 remote = self.lib.sync.attached_remote()
                 cursor = int(self.lib.sync.cursor())
-                page = remote.changes(cursor, 1, wait=LONG_POLL_S)
-                if page.items and not self._stop.is_set():
+                known = self.known()
+                page = remote.changes(cursor, 1, wait=LONG_POLL_S, known=known)
+                if self.behind(page, known) and not self._stop.is_set():
                     self.queue()
                     self._stop.wait(SETTLE_S)  # let the round move the cursor
             except (RemoteUnavailable, RemoteRefused, LookupError) as exc:

@@ -126,10 +126,13 @@ class People:
 
     def resolve(self, uid: str | None) -> str | None:
         """The live person ``uid`` stands for (following merges); None if it is gone."""
-        seen: set[str] = set()
+        seen: list[str] = []
         while uid is not None and uid in self.merged and uid not in seen:
-            seen.add(uid)
+            seen.append(uid)
             uid = self.merged[uid]
+        if uid is not None and uid in seen:  # two sides merged each into the other:
+            uid = min(seen[seen.index(uid) :])  # the smallest uid stands for them, everywhere
+            return None if uid in self.gone else uid
         return None if uid is None or uid in self.gone or uid in self.merged else uid
 
     def members(self, uid: str) -> list[str]:

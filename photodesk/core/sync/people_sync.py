@@ -5,7 +5,8 @@ Applying an item writes its winning fields to the synced state, then makes the c
 rows say the same (``_materialize``): people made, renamed, hidden, merged or deleted; faces
 made (from the other side's box and embedding), placed, rejected or deleted. A face the other
 side found where this side found one too (same photo, box IoU >= 0.5) is the same face: its uid
-becomes an alias, so two detections never make two faces.
+becomes an alias, so two detections never make two faces; and the two people it was in are one
+(``people_links``: merged by a rule every side applies alike).
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from photodesk.core.catalog.db import faces as face_repo
+from photodesk.core.catalog.db import people as people_repo
 from photodesk.core.catalog.db.schema import Asset, AssetAnalysis, Face, FaceRejection, Person
 from photodesk.core.catalog.db.sync_people_log import SyncPeopleId, SyncPeopleLog
 from photodesk.core.sync import clock, journal
 from photodesk.core.sync import people_state as ps
 from photodesk.core.sync.fields import wins
+from photodesk.core.sync.people_links import Links, break_loops, same_person
 from photodesk.core.sync.types import Decision, PeopleItem, PeoplePage
 
 MAX_PAGE = 2000
@@ -58,6 +62,16 @@ def feed(s: Session, owner: int, cursor: int, limit: int) -> PeoplePage:
         .limit(limit)
     ).all()
     keys = [(r.kind, ps.main_uid(s, r.kind, r.uid) or r.uid) for r in rows if r.uid]
+    # the people its faces are in come along (already sent or not), so a receiver that finds
+    # one of its own faces among them knows whose face it was (name included) before deciding
+    people = ps.People(s)
+    keys += [
+        (ps.PERSON, p)
+        for kind, uid in keys
+        if kind == ps.FACE
+        for p in (people.resolve(ps.state(s, kind, uid).get("person", ps.NONE)[0]),)
+        if p is not None
+    ]
     return PeoplePage(
         tuple(ps.items(s, keys)),
         rows[-1].seq if rows else cursor,
@@ -93,6 +107,7 @@ def apply(
     ps.stamp(s)  # edits made here before this arrived sort before it
     before = int(s.scalar(select(func.max(SyncPeopleLog.seq))) or 0)
     people = ps.People(s)
+    links = Links()
     touched_people: set[str] = set()
     touched_faces: set[str] = set()
     ordered = sorted(items, key=lambda i: i.kind != ps.PERSON)
@@ -104,7 +119,7 @@ def apply(
         if item.kind == ps.PERSON:
             uid = _person_uid(s, owner, item.uid)
         else:
-            got = _face_uid(s, owner, item, out)
+            got = _face_uid(s, owner, item, out, people, links)
             if got is None:
                 continue
             uid = got
@@ -139,6 +154,11 @@ def apply(
         else:
             out.skipped += 1
     journal.observe(s, [h for i in items for _, h in i.fields.values() if h])
+    merged, apart = links.decide(s, people)  # one person found on both sides
+    merged |= break_loops(s, people, touched_people)
+    touched_people |= merged
+    out.repush += [(ps.PERSON, uid) for uid in sorted(merged)]
+    out.decisions = [d for d in out.decisions if not same_person(people, d)] + apart
     _materialize(s, owner, people, touched_people, touched_faces, out)
     s.flush()
     # the rows the triggers wrote while following the other side are not edits made here;
@@ -171,7 +191,9 @@ def _person_uid(s: Session, owner: int, uid: str) -> str | None:
     return uid if row.owner_id == owner else None
 
 
-def _face_uid(s: Session, owner: int, item: PeopleItem, out: Applied) -> str | None:
+def _face_uid(
+    s: Session, owner: int, item: PeopleItem, out: Applied, people: ps.People, links: Links
+) -> str | None:
     row = ps.lookup(s, ps.FACE, item.uid)
     if row is not None:
         if row.owner_id != owner:
@@ -198,13 +220,15 @@ def _face_uid(s: Session, owner: int, item: PeopleItem, out: Applied) -> str | N
     except (KeyError, TypeError, ValueError, binascii.Error):
         out.errors.append(f"face {item.uid[:40]}: a face needs a box within 0-1")
         return None
-    for f in s.scalars(select(Face).where(Face.asset_id == asset)):
-        if _iou(box, (f.x1, f.y1, f.x2, f.y2)) >= 0.5:
-            main = ps.make_uid(s, ps.FACE, f.id, owner)
-            s.add(SyncPeopleId(kind=ps.FACE, uid=item.uid, owner_id=owner, local_id=f.id,
-                               main=False))  # fmt: skip
-            s.flush()
-            return main
+    near = [(_iou(box, other), fid) for fid, other in face_repo.boxes(s, asset)]
+    best = max(near, key=lambda n: (n[0], -n[1]), default=(0.0, 0))
+    if best[0] >= 0.5:  # the same face: the closest box (the oldest of equals)
+        main = ps.make_uid(s, ps.FACE, best[1], owner)
+        s.add(SyncPeopleId(kind=ps.FACE, uid=item.uid, owner_id=owner, local_id=best[1],
+                           main=False))  # fmt: skip
+        s.flush()
+        links.note(s, people, main, dict(item.fields))
+        return main
     model = str(info.get("model") or "")[:100]
     face = Face(
         asset_id=asset, person_id=None, x1=box[0], y1=box[1], x2=box[2], y2=box[3],
@@ -293,9 +317,10 @@ def _dead_person(s: Session, owner: int, people: ps.People, uid: str, out: Appli
         return
     into = _person_row(s, owner, people, uid)  # None: deleted, not merged
     out.assets.update(s.scalars(select(Face.asset_id).where(Face.person_id == row.id)))
+    refused = people_repo.rejected_faces(s, into) if into is not None else set()
     for face in s.scalars(select(Face).where(Face.person_id == row.id)):
-        face.person_id = into
-        if into is None:
+        face.person_id = None if face.id in refused else into
+        if face.person_id is None:
             face.assigned_by_user = False
     if into is not None:
         have = set(s.scalars(select(FaceRejection.face_id).where(FaceRejection.person_id == into)))
@@ -327,8 +352,6 @@ def _face(s: Session, owner: int, people: ps.People, uid: str, out: Applied) -> 
             alias.local_id = None
         s.flush()
         return
-    row.person_id = _person_row(s, owner, people, _str(fields.get("person", ps.NONE)[0]))
-    row.assigned_by_user = bool(fields.get("by_user", (False, ""))[0]) and row.person_id is not None
     wanted = {
         p
         for name, (value, _) in fields.items()
@@ -336,6 +359,10 @@ def _face(s: Session, owner: int, people: ps.People, uid: str, out: Applied) -> 
         for p in (_person_row(s, owner, people, name[len(ps.REJECT) :]),)
         if p is not None
     }
+    person = _person_row(s, owner, people, _str(fields.get("person", ps.NONE)[0]))
+    # "not this person" wins over a placement made on another side (two people that became one)
+    row.person_id = None if person in wanted else person
+    row.assigned_by_user = bool(fields.get("by_user", (False, ""))[0]) and row.person_id is not None
     have = set(s.scalars(select(FaceRejection.person_id).where(FaceRejection.face_id == row.id)))
     if have - wanted:
         s.execute(

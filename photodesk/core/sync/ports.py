@@ -41,10 +41,12 @@ class Remote(Protocol):
         *,
         after: int | None = None,
         device: str | None = None,
+        known: dict[str, int] | None = None,
     ) -> FeedPage:
-        """A page of the feed; ``wait`` seconds: answer once there is something (long poll);
-        ``after``: the next page of a snapshot; ``device``: this library's node id (the server
-        notes how far it has read)."""
+        """A page of the feed; ``wait`` seconds: answer once there is something (long poll),
+        also in the people feed or the shared albums when ``known`` says what this library has
+        of them (``people``: cursor, ``shared``: version); ``after``: the next page of a
+        snapshot; ``device``: this library's node id (the server notes how far it has read)."""
         ...
 
     def push(self, mutations: list[Mutation]) -> PushResult: ...
@@ -79,4 +81,9 @@ class Remote(Protocol):
 
     def shared(self) -> tuple[list[SharedAlbumState], int]:
         """Every album others shared with the account, whole, and the version of that answer."""
+        ...
+
+    def edit_shared(self, album_id: int, add: list[int], remove: list[int]) -> None:
+        """Add the account's own photos to a server album it owns or edits, and remove photos
+        from it (server ids; the server's album rules decide: RemoteRefused for a viewer)."""
         ...

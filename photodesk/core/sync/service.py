@@ -176,6 +176,17 @@ class SyncService:
     def head(self, user_id: int) -> int:
         return feed.head(self._lib, user_id)
 
+    def moved(self, user_id: int, cursor: int, known: dict[str, int]) -> bool:
+        """Whether a device that has the feed up to ``cursor`` and ``known`` of the other feeds
+        (``people``: its people cursor, ``shared``: the shared albums' version) lacks something:
+        what wakes a long poll (docs/sync.md, "In the background")."""
+        if feed.head(self._lib, user_id) > cursor:
+            return True
+        with self._lib.read() as s:
+            if "people" in known and people_sync.head(s, user_id) > known["people"]:
+                return True
+            return "shared" in known and shared.version(s, user_id) != known["shared"]
+
     def apply(self, user_id: int, mutations: Sequence[Mutation]) -> PushResult:
         return feed.apply(self._lib, user_id, mutations)
 

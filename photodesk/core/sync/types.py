@@ -48,15 +48,19 @@ class FeedPage:
 @dataclass(frozen=True)
 class SharedAlbumState:
     """An album someone else shared with the account, whole: its photos with their owner's
-    scalar fields (never the owner's own tags or albums)."""
+    scalar fields (never the owner's own tags or albums); or (role ``owner``) an album of the
+    account's own that holds photos of others, with those photos only."""
 
     remote_id: int
     name: str
     description: str
     owner_email: str
     owner_name: str
-    role: str  # viewer | editor
+    role: str  # viewer | editor | owner (an own album holding others' photos: those only)
     assets: tuple[AssetState, ...]
+    # members owned by someone other than the album's owner (an editor added them):
+    # (server asset id, owner e-mail, owner name)
+    others: tuple[tuple[int, str, str], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +70,7 @@ class SharedAlbumState:
             "owner": {"email": self.owner_email, "name": self.owner_name},
             "role": self.role,
             "assets": [a.as_json() for a in self.assets],
+            "others": [{"id": i, "email": e, "name": n} for i, e, n in self.others],
         }
 
     @classmethod
@@ -79,6 +84,10 @@ class SharedAlbumState:
             str(owner.get("name") or ""),
             str(data["role"]),
             tuple(AssetState.from_json(a) for a in data.get("assets") or []),
+            tuple(
+                (int(o["id"]), str(o["email"]), str(o.get("name") or ""))
+                for o in data.get("others") or []
+            ),
         )
 
 

@@ -208,6 +208,12 @@ class ServerDialog(QDialog):
         for c in decided:
             side = {"local": "this device", "device": "this device", "remote": "the server",
                     "server": "the server"}.get(c.winner, c.winner)  # fmt: skip
+            if c.field == "same person":  # two names for people that share faces
+                self.conflicts.addItem(
+                    f"{c.kept!r} and {c.dropped!r} share faces: both kept (merge them in "
+                    "People if they are one person)"
+                )
+                continue
             self.conflicts.addItem(
                 f"{c.field} of photo {c.checksum[:10]}: kept {c.kept!r} (from {side}), "
                 f"dropped {c.dropped!r}"

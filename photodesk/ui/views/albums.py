@@ -1,7 +1,9 @@
 """The albums view: albums with cover and count; create, rename, delete, fill by drag and drop.
 
 Albums other accounts shared with the paired account (synced from the server) come under
-"Shared with you", with the sharer and the role; they are read-only here (docs/sync.md).
+"Shared with you", with the sharer and the role. A viewer's are read-only here; an editor adds
+their own photos (drop them on it) and removes photos, and the next sync takes that to the server
+(docs/sync.md, "Shared albums").
 """
 
 from __future__ import annotations
@@ -45,13 +47,18 @@ class SharedInfo:
     role: str  # viewer | editor
 
     @property
+    def editable(self) -> bool:
+        """Whether photos may be added and removed here (an editor's album)."""
+        return self.role == "editor"
+
+    @property
     def why_read_only(self) -> str:
-        """Why this album's photos and name cannot be changed here (a tooltip)."""
+        """What of this album cannot be changed here, and why (a tooltip)."""
         if self.role == "viewer":
             return f"{self.owner} shared this album with you as a viewer: only they can change it"
         return (
-            f"You can edit this album of {self.owner} on the server; the desktop shows shared"
-            " albums read-only (edits to them are not synced yet)"
+            f"You are an editor of this album of {self.owner}: add your own photos (drop them"
+            " on it) and remove photos; its name, cover and order are theirs"
         )
 
 
@@ -66,7 +73,8 @@ def shared_albums(library: Library) -> list[tuple[str, str, int, str]]:
         if a.role == "owner":
             continue
         owner = a.owner_name or a.owner_email
-        tip = f"{a.name}: shared by {owner} ({a.owner_email}) as {a.role}; read-only here"
+        what = "read-only here" if a.role == "viewer" else "you can add and remove photos"
+        tip = f"{a.name}: shared by {owner} ({a.owner_email}) as {a.role}; {what}"
         out.append((shared_key(a.id), f"{a.name} · {owner}", a.asset_count, tip))
     return sorted(out, key=lambda t: t[1].casefold())
 
@@ -163,6 +171,11 @@ class AlbumsView(TreeGridView):
     def is_own(self, key: str | None) -> bool:
         return key is not None and key in self.items and key.isdigit()
 
+    def can_fill(self, key: str | None) -> bool:
+        """Whether photos may be added to and removed from this album here (own, or editor)."""
+        info = self.shared_info(key)
+        return self.is_own(key) or (info is not None and info.editable)
+
     def query(self, key: str) -> AssetQuery:
         desc = self.items[key].data(ExtraRole) == "desc"
         return AssetQuery(album=self.items[key].text(), archived=None, newest_first=desc)
@@ -177,12 +190,13 @@ class AlbumsView(TreeGridView):
 
     def _on_rows(self, rows: list[Row]) -> None:
         super()._on_rows(rows)
-        for key, item in self.items.items():  # shared: no rename, no drops
+        for key, item in self.items.items():  # shared: no rename; drops for an editor only
             if key.isdigit():
                 continue
             item.setEditable(False)
-            item.setDropEnabled(False)
-            if (info := self.shared_info(key)) is not None:
+            info = self.shared_info(key)
+            item.setDropEnabled(info is not None and info.editable)
+            if info is not None:
                 item.setToolTip(
                     f"{info.name}: shared by {info.owner} ({info.owner_email}) as {info.role}."
                     f"\n{info.why_read_only}"
@@ -249,11 +263,11 @@ class AlbumsView(TreeGridView):
         self.sort_box.setEnabled(own)
         self.share_button.setEnabled(own)
         self.cover_button.setEnabled(own and chosen == 1)
-        self.remove_button.setEnabled(own and chosen > 0)
+        self.remove_button.setEnabled(self.can_fill(album) and chosen > 0)
         info = self.shared_info(album)
         why = info.why_read_only if info is not None else ""
         for button in (self.cover_button, self.remove_button, self.share_button):
-            button.setToolTip(why)
+            button.setToolTip("" if button is self.remove_button and self.can_fill(album) else why)
 
     # ----- edits (each one write off the GUI thread; the list reloads on the change event) ----
     def create_album(self, name: str) -> None:
@@ -277,12 +291,25 @@ class AlbumsView(TreeGridView):
         return True
 
     def add_to_album(self, ids: list[int], key: str) -> None:
-        if not self._refused(key):
-            self.write(lambda: self.library.albums.add(int(key), ids), lambda _: key)
+        info, lib = self.shared_info(key), self.library
+        if info is not None and info.editable:  # the sharing rules: an editor adds own photos
+            self.write(
+                lambda: lib.shares.add_to_album(lib.owner_id, info.album_id, ids), lambda _: key
+            )
+        elif not self._refused(key):
+            self.write(lambda: lib.albums.add(int(key), ids), lambda _: key)
 
     def remove_from_album(self, ids: list[int]) -> None:
-        if (key := self.selected_key()) is not None and ids and not self._refused(key):
-            self.write(lambda: self.library.albums.remove(int(key), ids), lambda _: key)
+        if (key := self.selected_key()) is None or not ids:
+            return
+        info, lib = self.shared_info(key), self.library
+        if info is not None and info.editable:
+            self.write(
+                lambda: lib.shares.remove_from_album(lib.owner_id, info.album_id, ids),
+                lambda _: key,
+            )
+        elif not self._refused(key):
+            self.write(lambda: lib.albums.remove(int(key), ids), lambda _: key)
 
     def set_cover(self, asset_id: int) -> None:
         if (key := self.selected_key()) is not None and not self._refused(key):
@@ -307,10 +334,10 @@ class AlbumsView(TreeGridView):
 
     def _on_grid_menu(self, pos: QPoint) -> None:
         chosen = self.grid.selected_ids()
-        if not chosen or not self.is_own(self.selected_key()):
+        if not chosen or not self.can_fill(self.selected_key()):
             return
         menu = QMenu(self)
-        if len(chosen) == 1:
+        if len(chosen) == 1 and self.is_own(self.selected_key()):
             menu.addAction("Set as album cover").triggered.connect(
                 lambda: self.set_cover(chosen[0])
             )

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetFile, ImportError_
@@ -16,6 +16,9 @@ from photodesk.core.catalog.db.schema import WatchedFolder as WatchedRow
 from photodesk.core.catalog.types import AssetId, CatalogFile
 
 CHUNK = 900  # below SQLite's bound-parameter limit
+# The table, not the ORM class: a Core executemany (the ORM's bulk insert splits the rows by
+# which values are None).
+FILES = cast(Table, AssetFile.__table__)
 
 
 def _under(column: InstrumentedAttribute[str], folder: str) -> ColumnElement[bool]:
@@ -193,6 +196,20 @@ def place_sidecar(s: Session, asset_id: int, path: str, size: int, mtime_ns: int
     )
 
 
+def with_originals(s: Session, asset_ids: Collection[int]) -> set[int]:
+    """Those of ``asset_ids`` that have an original file in this library (present or not)."""
+    out: set[int] = set()
+    for chunk in _chunks(sorted(asset_ids)):
+        out.update(
+            s.scalars(
+                select(AssetFile.asset_id).where(
+                    AssetFile.asset_id.in_(chunk), AssetFile.role == "original"
+                )
+            )
+        )
+    return out
+
+
 def refresh_offline(s: Session, asset_ids: Collection[int]) -> None:
     """An asset is offline when no original of it is on disk; a present copy takes over."""
     s.flush()
@@ -225,3 +242,128 @@ def refresh_offline(s: Session, asset_ids: Collection[int]) -> None:
         s.execute(update(Asset).where(Asset.id.in_(chunk)).values(offline=True))
     for chunk in _chunks(online):
         s.execute(update(Asset).where(Asset.id.in_(chunk)).values(offline=False))
+
+
+# -- what an import reads and writes --------------------------------------------------------------
+
+# Above this many scanned files, reading every known path at once is cheaper than lookups.
+KNOWN_LOOKUP_LIMIT = 5000
+PRESENT_CHUNK = 500  # paths per lookup of an import batch (or of the pending uploads)
+
+
+def known_files(s: Session, paths: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
+    """The size and mtime each media path had when imported; only ``paths`` when given.
+
+    Looking up just the scanned paths keeps a small import into a big library from reading every
+    row (and from holding the GIL long enough to stall the desktop's GUI thread).
+    """
+    base = select(AssetFile.path, AssetFile.size, AssetFile.mtime_ns).where(
+        AssetFile.role != "sidecar", AssetFile.missing.is_(False)
+    )
+    if paths is None or len(paths) > KNOWN_LOOKUP_LIMIT:
+        rows = s.execute(base)
+        return {path: (size, mtime) for path, size, mtime in rows}
+    found: dict[str, tuple[int, int]] = {}
+    for chunk in _chunks(paths):
+        for path, size, mtime in s.execute(base.where(AssetFile.path.in_(chunk))):
+            found[path] = (size, mtime)
+    return found
+
+
+def referenced_in_place(s: Session, paths: Sequence[str]) -> set[str]:
+    """Which of ``paths`` the library references where they are (imported without --copy)."""
+    found: set[str] = set()
+    for chunk in _chunks(paths):
+        found.update(
+            s.scalars(
+                select(AssetFile.path).where(
+                    AssetFile.path.in_(chunk), AssetFile.role == "original"
+                )
+            )
+        )
+    return found
+
+
+def present_paths(s: Session, paths: Sequence[str]) -> set[str]:
+    """Which of ``paths`` have a file row (of any role, missing or not)."""
+    found: set[str] = set()
+    for i in range(0, len(paths), PRESENT_CHUNK):
+        chunk = paths[i : i + PRESENT_CHUNK]
+        found.update(s.scalars(select(AssetFile.path).where(AssetFile.path.in_(chunk))))
+    return found
+
+
+def row_at(s: Session, path: str) -> AssetFile | None:
+    """The row at ``path``, for the writer to change inside its transaction."""
+    return s.scalars(select(AssetFile).where(AssetFile.path == path)).first()
+
+
+def original_row(s: Session, asset_id: int) -> AssetFile | None:
+    """The asset's (first) original row."""
+    return s.scalars(
+        select(AssetFile).where(AssetFile.asset_id == asset_id, AssetFile.role == "original")
+    ).first()
+
+
+def insert_rows(s: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """New rows (each with every column but ``id``), in one executemany."""
+    s.execute(insert(FILES), list(rows))
+
+
+def drop_row(s: Session, row: AssetFile) -> None:
+    """Delete ``row`` now (flushed: its path is free for a row of this transaction)."""
+    s.delete(row)
+    s.flush()
+
+
+def add_duplicate(
+    s: Session, asset_id: int, path: str, size: int, mtime_ns: int, checksum: str
+) -> None:
+    """Another copy of the asset's content, at ``path``."""
+    s.add(
+        AssetFile(
+            asset_id=asset_id,
+            role="duplicate",
+            path=path,
+            size=size,
+            mtime_ns=mtime_ns,
+            checksum=checksum,
+        )
+    )
+
+
+def relink_original(
+    s: Session,
+    asset: Asset,
+    original: AssetFile | None,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    checksum: str,
+) -> None:
+    """The asset's original moved (or was renamed) to ``path``: its row follows (one is added
+    if it had none), and the asset is online."""
+    if original is None:
+        original = AssetFile(asset_id=asset.id, role="original", checksum=checksum)
+        s.add(original)
+    original.path, original.size, original.mtime_ns = path, size, mtime_ns
+    original.missing, original.copied = False, False
+    asset.offline = False
+
+
+def place_original(s: Session, asset_id: int, path: str, size: int, mtime_ns: int) -> None:
+    """The asset's original is now at ``path`` (an analysed upload moved into storage)."""
+    s.execute(
+        update(AssetFile)
+        .where(AssetFile.asset_id == asset_id, AssetFile.role == "original")
+        .values(path=path, size=size, mtime_ns=mtime_ns, missing=False)
+    )
+
+
+def move_sidecar(s: Session, asset_id: int, path: str) -> None:
+    """The asset's sidecar is now at ``path``."""
+    s.execute(
+        update(AssetFile)
+        .where(AssetFile.asset_id == asset_id, AssetFile.role == "sidecar")
+        .values(path=path)
+    )

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Table,
     and_,
+    delete,
     exists,
     func,
+    insert,
     literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import (
@@ -37,6 +41,7 @@ from photodesk.core.catalog.db.schema import (
 from photodesk.core.catalog.types import AssetId, AssetQuery, AssetRecord, UserId
 
 CHUNK = 900  # below SQLite's bound-parameter limit
+ASSETS = cast(Table, Asset.__table__)
 T = TypeVar("T")
 
 
@@ -320,3 +325,49 @@ def asset_of_file(s: Session, path: str) -> int | None:
     """The asset a file (original, sidecar, Live Photo video...) belongs to, if any."""
     found = s.scalar(select(AssetFile.asset_id).where(AssetFile.path == path))
     return None if found is None else int(found)
+
+
+def with_checksum(s: Session, owner_id: int, checksum: str) -> int | None:
+    """The owner's asset with exactly this content, if any (Live Photo videos not counted)."""
+    found = s.scalar(select(Asset.id).where(Asset.owner_id == owner_id, Asset.checksum == checksum))
+    return None if found is None else int(found)
+
+
+def row_with_checksum(s: Session, owner_id: int, checksum: str) -> Asset | None:
+    """``with_checksum``'s row, for the import writer to change inside its transaction."""
+    return s.scalars(
+        select(Asset).where(Asset.owner_id == owner_id, Asset.checksum == checksum)
+    ).first()
+
+
+def row(s: Session, asset_id: int) -> Asset | None:
+    """The asset's row, if it exists."""
+    return s.get(Asset, asset_id)
+
+
+def insert_row(s: Session, values: dict[str, Any]) -> int:
+    """A new asset (``values``: every column it sets); its id. A Core insert: the ORM unit of
+    work is several times slower in bulk, and an import inserts one per new file."""
+    return int(s.execute(insert(ASSETS).returning(ASSETS.c.id), values).scalar_one())
+
+
+def insert_unless_taken(
+    s: Session, values: dict[str, Any], taken_by: Callable[[], int | None]
+) -> tuple[int, bool]:
+    """``insert_row`` in a savepoint; if the unique checksum refuses it (a twin upload won the
+    race), ``taken_by()`` names the winner: (asset, False). (id, True) for a new row; an
+    integrity error ``taken_by`` cannot explain is raised."""
+    try:
+        with s.begin_nested():
+            return insert_row(s, values), True
+    except IntegrityError:
+        found = taken_by()
+        if found is None:
+            raise
+        return found, False
+
+
+def delete_with_files(s: Session, asset_id: int) -> None:
+    """The asset's file rows, then its row (its album places and the rest go by cascade)."""
+    s.execute(delete(AssetFile).where(AssetFile.asset_id == asset_id))
+    s.execute(delete(Asset).where(Asset.id == asset_id))

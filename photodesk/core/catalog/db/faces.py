@@ -23,9 +23,30 @@ def user_faces(s: Session, asset_id: int) -> list[tuple[int, Box, bool]]:
     return [(f.id, (f.x1, f.y1, f.x2, f.y2), f.embedding is not None) for f in rows]
 
 
-def clear_machine_faces(s: Session, asset_id: int) -> set[int]:
-    """Delete the faces the machine found on a photo; returns the people they were in."""
-    machine = (Face.asset_id == asset_id, Face.assigned_by_user.is_(False))
+def boxes(s: Session, asset_id: int) -> list[tuple[int, Box]]:
+    """(id, box) of every face on a photo, oldest first."""
+    rows = s.execute(
+        select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2)
+        .where(Face.asset_id == asset_id)
+        .order_by(Face.id)
+    )
+    return [(int(r[0]), (r[1], r[2], r[3], r[4])) for r in rows]
+
+
+def machine_faces(s: Session, asset_id: int) -> list[tuple[int, Box]]:
+    """(id, box) of the faces the machine found on a photo (here or on a synced side)."""
+    rows = s.execute(
+        select(Face.id, Face.x1, Face.y1, Face.x2, Face.y2)
+        .where(Face.asset_id == asset_id, Face.assigned_by_user.is_(False))
+        .order_by(Face.id)
+    )
+    return [(int(r[0]), (r[1], r[2], r[3], r[4])) for r in rows]
+
+
+def clear_machine_faces(s: Session, asset_id: int, keep: Sequence[int] = ()) -> set[int]:
+    """Delete the faces the machine found on a photo but ``keep``; returns the people they
+    were in."""
+    machine = (Face.asset_id == asset_id, Face.assigned_by_user.is_(False), Face.id.not_in(keep))
     had = s.scalars(select(Face.person_id).where(*machine, Face.person_id.is_not(None)))
     people = {int(p) for p in had if p is not None}
     s.execute(delete(Face).where(*machine))
@@ -35,7 +56,8 @@ def clear_machine_faces(s: Session, asset_id: int) -> set[int]:
 def teach(
     s: Session, face_id: int, embedding: bytes, model: str, score: float, landmarks: list[float]
 ) -> None:
-    """Give a face placed without one (named in XMP) what the machine saw of it."""
+    """Give a face what the machine saw of it now (one placed without an embedding, named in
+    XMP; one found before, here or on a synced side, found again)."""
     row = s.get(Face, face_id)
     assert row is not None
     row.embedding, row.model, row.score, row.landmarks = embedding, model, score, landmarks

@@ -58,6 +58,11 @@ def enqueue(
     return job.id
 
 
+def get(s: Session, job_id: int) -> Job | None:
+    """The job's row, if it exists (finished jobs are pruned after a while)."""
+    return s.get(Job, job_id)
+
+
 def _identity(payload: dict[str, Any] | None) -> dict[str, Any]:
     """What makes two jobs the same work: keys starting with "_" are tuning, not identity."""
     return {k: v for k, v in (payload or {}).items() if not k.startswith("_")}

@@ -484,4 +484,4 @@ class ShareLinkAsset(Base):
 
 # The sync journal's tables (photodesk.core.sync) live in their own module; importing it here
 # keeps every table on Base.metadata whoever imports the schema first.
-from photodesk.core.catalog.db import sync_log, sync_people_log  # noqa: E402, F401
+from photodesk.core.catalog.db import pairing_codes, sync_log, sync_people_log  # noqa: E402, F401

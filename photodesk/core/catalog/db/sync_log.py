@@ -9,11 +9,24 @@ The trigger SQL is the only dialect-specific part (see docs/sync.md).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)  # fmt: skip
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from photodesk.core.catalog.db.schema import Base, BigInt
 
@@ -115,12 +128,18 @@ def _log(owner: str, asset: str, field: str) -> str:
     )
 
 
+# Album membership is an element of the *photo owner's* album set: a photo of another account in
+# an album (an editor of a shared album added it) is not journalled as either account's element;
+# shared albums carry such members whole (docs/sync.md, "Shared albums").
+_OWN_MEMBER = "m.asset_id IN (SELECT id FROM assets WHERE owner_id = {0}.owner_id)"
+
+
 def _members_log(album: str, name: str) -> str:
-    """Log ``album:<name>`` for every member of an album (a rename or delete of the album)."""
+    """Log ``album:<name>`` for every own member of an album (a rename or delete of it)."""
     return (
         "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
         f"SELECT {album}.owner_id, m.asset_id, 'album:' || {name}, {NOW_MS} "
-        f"FROM album_assets m WHERE m.album_id = {album}.id;"
+        f"FROM album_assets m WHERE m.album_id = {album}.id AND {_OWN_MEMBER.format(album)};"
     )
 
 
@@ -128,7 +147,7 @@ def _tag_members_log(tag: str, path: str) -> str:
     return (
         "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
         f"SELECT {tag}.owner_id, m.asset_id, 'tag:' || {path}, {NOW_MS} "
-        f"FROM asset_tags m WHERE m.tag_id = {tag}.id;"
+        f"FROM asset_tags m WHERE m.tag_id = {tag}.id AND {_OWN_MEMBER.format(tag)};"
     )
 
 
@@ -146,8 +165,10 @@ def _triggers() -> list[tuple[str, str]]:
     new_asset = _log("new.owner_id", "new.id", "'asset'")
     out.append(("sync_assets_new", f"AFTER INSERT ON assets BEGIN {new_asset} END"))
     owner_of = "(SELECT owner_id FROM assets WHERE id = {0}.asset_id)"
-    tag_of = "(SELECT path FROM tags WHERE id = {0}.tag_id)"
-    album_of = "(SELECT name FROM albums WHERE id = {0}.album_id)"
+    # NULL (nothing logged) when the tag or album is not the photo owner's
+    same_owner = "owner_id = (SELECT owner_id FROM assets WHERE id = {0}.asset_id)"
+    tag_of = "(SELECT path FROM tags WHERE id = {0}.tag_id AND " + same_owner + ")"
+    album_of = "(SELECT name FROM albums WHERE id = {0}.album_id AND " + same_owner + ")"
     for row, when in (("new", "INSERT"), ("old", "DELETE")):
         # a cascade from a deleted asset is not an edit
         live = f"EXISTS (SELECT 1 FROM assets WHERE id = {row}.asset_id)"
@@ -190,7 +211,7 @@ def _pg_members(table: str, kind: str, row: str, name: str) -> str:
     return (
         "INSERT INTO sync_changes(owner_id, asset_id, field, wall_ms) "
         f"SELECT {row}.owner_id, m.asset_id, '{kind}:' || {name}, {NOW_MS_POSTGRES} "
-        f"FROM {table} m WHERE m.{kind}_id = {row}.id;"
+        f"FROM {table} m WHERE m.{kind}_id = {row}.id AND {_OWN_MEMBER.format(row)};"
     )
 
 
@@ -242,7 +263,8 @@ def _pg_functions() -> list[tuple[str, str, str]]:
             # a cascade from a deleted asset (or tag, album) is not an edit of the asset
             "SELECT owner_id INTO v_owner FROM assets WHERE id = r.asset_id; "
             "IF NOT FOUND THEN RETURN NULL; END IF; "
-            f"SELECT {name} INTO v_element FROM {parent} WHERE id = r.{kind}_id; "
+            f"SELECT {name} INTO v_element FROM {parent} WHERE id = r.{kind}_id "
+            "AND owner_id = v_owner; "  # another account's tag or album: not logged
             "IF v_element IS NULL THEN RETURN NULL; END IF; "
             + log.format("v_owner", "r.asset_id", f"'{kind}:' || v_element")
             + " RETURN NULL; END"
@@ -312,3 +334,42 @@ def remove_triggers(conn: Connection, sqlite: SqliteTriggers, pg: PgFunctions) -
     elif conn.dialect.name == "sqlite":
         for name, _ in sqlite():
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+# --- values read from a file (an upload's analysis) ----------------------------------------
+INFO_FIELD = "info"  # journal row: what an asset is (size, camera, dimensions) changed
+FILE_CLOCK = ""  # the clock of a value no one edited (photodesk.core.sync.clock.NEVER)
+# the columns each scalar field's value decides, beyond those its trigger watches
+_ALSO = {"taken": ("taken_month", "taken_at_source"), "location": ("altitude", "place_id")}
+
+
+def journal_head(s: Session) -> int:
+    """The journal's newest row (0 when empty)."""
+    return int(s.scalar(select(func.max(SyncChange.seq))) or 0)
+
+
+def edited_columns(s: Session, asset_id: int) -> set[str]:
+    """The ``assets`` columns of the synced fields someone has written (their clock is set:
+    an edit here, or one pushed by a device), which a re-read of the file must leave alone."""
+    written = set(s.scalars(select(SyncClock.field).where(SyncClock.asset_id == asset_id)))
+    return {
+        col for field, cols in SCALARS if field in written for col in cols + _ALSO.get(field, ())
+    }
+
+
+def mark_file_values(s: Session, owner_id: int, asset_id: int, since: int) -> None:
+    """The journal rows an asset got after ``since`` came from reading its file: they carry the
+    clock of a value no one edited, so an edit made on any device, before or after, wins over
+    them; an ``info`` row sends the asset's new description to paired devices."""
+    s.flush()
+    s.execute(
+        update(SyncChange)
+        .where(SyncChange.seq > since, SyncChange.asset_id == asset_id, SyncChange.hlc.is_(None))
+        .values(hlc=FILE_CLOCK)
+    )
+    s.execute(
+        insert(SyncChange).values(
+            owner_id=owner_id, asset_id=asset_id, field=INFO_FIELD,
+            wall_ms=int(time.time() * 1000), hlc=FILE_CLOCK,
+        )
+    )  # fmt: skip
