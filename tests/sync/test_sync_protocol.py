@@ -126,13 +126,24 @@ def test_an_idle_round_is_one_request(
             calls.append(f"{method} {path}")
             return real(self, method, path, **kw)  # type: ignore[arg-type]
 
+        writes: list[object] = []
+        real_write = lib.store.write
+
+        def counted_write(changes: object = None) -> object:
+            writes.append(changes)
+            return real_write(changes)  # type: ignore[arg-type]
+
         http.HttpRemote._open = counted  # type: ignore[method-assign,assignment]
+        lib.store.write = counted_write  # type: ignore[method-assign,assignment]
         try:
             report = pairing.sync(lib)
         finally:
             http.HttpRemote._open = real  # type: ignore[method-assign]
+            del lib.store.write
         assert report.errors == () and (report.pulled, report.pushed) == (0, 0)
         assert len(calls) == 1 and calls[0].startswith("GET /api/photodesk/sync/changes")
+        # nothing to write: the single writer only stamps the clock and records the round
+        assert len(writes) == 2, writes
 
 
 def test_a_desktops_date_survives_the_uploads_guessed_one(

@@ -99,15 +99,18 @@ class Round:
         def fetch(cursor: int, after: int | None) -> FeedPage:
             return self.remote.changes(cursor, PAGE, after=after, device=device)
 
+        saved = (start, None if after is None else int(after))
         with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as pool:
-            ahead = pool.submit(fetch, start, None if after is None else int(after))
+            ahead = pool.submit(fetch, *saved)
             while True:
                 page = ahead.result()
                 if page.more:
                     ahead = pool.submit(fetch, page.cursor, page.after)
                 if page.resync:
                     log.info("the server trimmed its journal past this library's cursor: resync")
-                self.apply_page(page)
+                if page.items or (page.cursor, page.after) != saved:  # else: nothing to write
+                    self.apply_page(page)
+                    saved = (page.cursor, page.after)
                 self.heads = dict(page.heads)
                 if page.snapshot is not None:  # assets of the snapshot so far, of all of them
                     self.progress("pull", *page.snapshot)

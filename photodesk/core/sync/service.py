@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from photodesk.core.catalog.db import settings as setting_rows
 from photodesk.core.catalog.db.grants import album_grants_read
 from photodesk.core.catalog.db.schema import Asset, AssetFile, Setting, User
 from photodesk.core.catalog.db.sync_log import SyncChange, SyncRemote
@@ -137,8 +138,7 @@ class SyncService:
     # -- settings ----------------------------------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
         with self._lib.read() as s:
-            row = s.get(Setting, key)
-            return default if row is None else row.value
+            return setting_rows.read(s, [key]).get(key, default)
 
     def put_setting(self, s: Session, key: str, value: Any) -> None:
         s.merge(Setting(key=key, value=value))
@@ -156,9 +156,12 @@ class SyncService:
         """A page of the asset feed (or of a snapshot), with the people and embeddings feeds'
         heads (a device asks those only when they moved)."""
         page = feed.changes(self._lib, user_id, cursor, limit, after=after, device=device)
-        heads = {"people": self.people_head(user_id), "embeddings": self.embeddings_head()}
-        with self._lib.read() as s:
-            heads["shared"] = shared.version(s, user_id)
+        with self._lib.read() as s:  # one session: a device's idle round asks only this
+            heads = {
+                "people": people_sync.head(s, user_id),
+                "embeddings": vectors_sync.head(s),
+                "shared": shared.version(s, user_id),
+            }
         return replace(page, heads=heads)
 
     def trim(self, *, horizon_days: float = retention.RETENTION_DAYS) -> retention.TrimReport:
@@ -258,11 +261,12 @@ class SyncService:
 
     # -- desktop side ------------------------------------------------------------------------
     def pairing(self) -> Pairing | None:
-        data = self.setting(PAIRING_KEY)
+        with self._lib.read() as s:  # one statement: a round asks a few times
+            found = setting_rows.read(s, [PAIRING_KEY, CURSOR_KEY])
+        data, cursor = found.get(PAIRING_KEY), found.get(CURSOR_KEY)
         if not isinstance(data, dict):
             return None
-        data = {**data, "cursor": int(self.setting(CURSOR_KEY, 0) or 0)}
-        return Pairing(**data)
+        return Pairing(**{**data, "cursor": int(cursor or 0)})
 
     def pair(
         self, url: str, user_id: int, email: str, name: str, device: str, **extra: Any
