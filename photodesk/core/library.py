@@ -67,6 +67,9 @@ class LibraryOptions:
     watch_poll_interval_s: float = DEFAULT_POLL_INTERVAL_S  # polling of network shares
     watch_polling: bool | None = None  # True: poll every folder; None: network shares only
     watch_workers: int | None = None  # import processes of the watcher (None: automatic)
+    # SQLite readers with a 16 MB cache each and no memory map (the server: its pooled readers
+    # scan whole accounts, and each connection's map of the file counts in its memory)
+    bounded_readers: bool = False
 
 
 class Library:
@@ -166,7 +169,9 @@ class Library:
         ``database``: a ``postgresql://`` URL whose database holds the catalog instead of the
         folder's ``catalog.db`` (the folder keeps thumbnails, previews, originals and models).
         """
-        return cls(Store.open(root, create=create, database=database), options)
+        bounded = options is not None and options.bounded_readers
+        store = Store.open(root, create=create, database=database, bounded_readers=bounded)
+        return cls(store, options)
 
     def attach_ml(self, models: Models | None = None, *, loader: Loader | None = None) -> None:
         """Plug in the ML models (or a loader run on first use): smart search in ``search``,

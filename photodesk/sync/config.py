@@ -49,8 +49,9 @@ class ServerConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)  # unknown TOML sections for others
 
     def library_options(self) -> LibraryOptions:
-        """How the server's library is opened (uploads under ``storage_root``)."""
-        return LibraryOptions(upload_storage_root=self.storage_root)
+        """How the server's library is opened (uploads under ``storage_root``; catalog readers
+        with bounded memory)."""
+        return LibraryOptions(upload_storage_root=self.storage_root, bounded_readers=True)
 
     @property
     def public_origin(self) -> str | None:

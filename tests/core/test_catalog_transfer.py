@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
 from photodesk.cli.main import main
 from photodesk.core import Library
-from photodesk.core.catalog.db import transfer, vectors
+from photodesk.core.catalog.db import transfer, vector_search, vectors
 from photodesk.core.catalog.db.schema import Face, Person, Stack
 from photodesk.core.catalog.errors import LibraryError
 from photodesk.core.search.query import SearchQuery
@@ -82,6 +83,11 @@ def test_migrate_to_copies_everything_and_postgres_serves_the_same_library(
             assert person.cover_face_id is not None  # the cycle's key was filled in
             assert s.query(Stack).one().primary_asset_id is not None
             assert vectors.count(s, "clip-test") == len(want_ids)
+            # the copied rows got their pgvector halfvec and index: smart search finds them
+            assert vector_search.native(s)
+            assert not s.scalar(text("SELECT count(*) FROM embeddings WHERE embedding IS NULL"))
+            near = vector_search.nearest(s, "clip-test", np.full(4, 0.5, np.float32), 10)
+            assert sorted(a for a, _ in near) == sorted(want_ids)
         # New rows get ids after the copied ones (the sequences were moved on).
         album = after.albums.create("After the move")
         assert int(album) > 1

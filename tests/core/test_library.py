@@ -29,6 +29,45 @@ def test_catalog_is_in_wal_mode(library: Library) -> None:
         assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def _reader_pragmas(lib: Library) -> tuple[int, int]:
+    with lib.read() as s:
+        cache = s.execute(text("PRAGMA cache_size")).scalar()
+        mmap = s.execute(text("PRAGMA mmap_size")).scalar()
+    return int(cache), int(mmap)
+
+
+def test_bounded_readers_map_none_of_the_catalog(tmp_path: Path) -> None:
+    """The server's readers (``bounded_readers``) keep a 16 MB cache and no memory map: each
+    pooled connection's map of the file counts in the process's memory again; the desktop keeps
+    its maps."""
+    from photodesk.core import LibraryOptions
+    from photodesk.sync.config import ServerConfig
+
+    assert ServerConfig().library_options().bounded_readers
+    with Library.open(tmp_path / "a", options=LibraryOptions(bounded_readers=True)) as lib:
+        assert _reader_pragmas(lib) == (-16 * 1024, 0)
+        with lib.write() as s:  # the single writer is not bounded
+            assert int(s.execute(text("PRAGMA mmap_size")).scalar()) > 0
+    with Library.open(tmp_path / "b") as lib:
+        cache, mmap = _reader_pragmas(lib)
+        assert cache == -65536 and mmap > 0
+
+
+def test_readers_reuse_the_connection_used_last(library: Library) -> None:
+    """One request after another stays on one warm connection (LIFO), instead of each of the
+    pool's connections reading (and caching, or mapping) the catalog in turn."""
+    held = [library.read() for _ in range(3)]  # three connections at once, then back
+    opened = {id(cm.__enter__().connection().connection.dbapi_connection) for cm in held}
+    for cm in held:
+        cm.__exit__(None, None, None)
+    assert len(opened) == 3
+    seen = set()
+    for _ in range(6):
+        with library.read() as s:
+            seen.add(id(s.connection().connection.dbapi_connection))
+    assert len(seen) == 1
+
+
 def test_sqlite_vec_is_loaded_on_every_connection(library: Library) -> None:
     versions: list[str] = []
 

@@ -1,7 +1,12 @@
-"""Smart search end to end: clip jobs after import, the vector index, floors, filters, sorting."""
+"""Smart search end to end: clip jobs after import, the vector index, floors, filters, sorting.
+
+Each test that opens a library runs on both catalog dialects: SQLite searches the in-memory
+index, PostgreSQL its pgvector HNSW index (migration 0019); the results must be the same.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +18,7 @@ from photodesk.core.catalog.db import vectors
 from photodesk.core.inference.models import Models
 from photodesk.core.search.query import SearchQuery
 from photodesk.core.search.vector_index import VectorIndex
+from tests.catalogs import DIALECTS, Catalogs, sql
 from tests.conftest import make_video
 
 DIM = 8
@@ -74,6 +80,20 @@ def photo(path: Path, rgb: tuple[int, int, int], when: str, make: str = "Canon")
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, "JPEG", quality=95, exif=exif.tobytes())
     return path
+
+
+@pytest.fixture(params=DIALECTS)
+def library(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Library]:
+    """A fresh library on each catalog dialect (tests/catalogs.py)."""
+    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    Catalogs(request.param, server).install(monkeypatch)
+    lib = Library.open(tmp_path / "lib")
+    try:
+        yield lib
+    finally:
+        lib.close()
 
 
 @pytest.fixture
@@ -197,6 +217,8 @@ def test_a_saved_index_is_loaded_and_caught_up(
     lib: Library, clip: FakeClip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     pytest.importorskip("faiss")
+    if lib.database is not None:
+        pytest.skip("PostgreSQL searches its own HNSW index: there is no index file to save")
     monkeypatch.setattr("photodesk.core.search.vector_index.FAISS_FROM", 2)
     monkeypatch.setattr("photodesk.core.search.smart.SNAPSHOT_AFTER", 1)
     lib.attach_ml(Models(image=clip, text=clip))  # a fresh smart search: loads the catalog
@@ -240,3 +262,103 @@ def test_vector_index_exact_filtered_and_replacing(faiss_from: int):
     assert 1008 not in index.search(q, 400)[0]
     nbrs, _ = index.search_many(x[:2], 1)
     assert nbrs[:, 0].tolist() == [1000, 1001]
+
+
+def test_postgres_searches_its_own_halfvec_index(lib: Library):
+    """On PostgreSQL the clip job's rows carry the halfvec column and search never loads the
+    in-memory index; on SQLite the index is loaded."""
+    assert lib.smart is not None
+    postgres = lib.database is not None
+    got = lib.search.search(SearchQuery(text="beach", sort="relevance"))
+    assert got[:2] == [by_name(lib)["sand.jpg"], by_name(lib)["sand-old.jpg"]]
+    assert lib.smart.in_catalog() is postgres
+    assert (lib.smart._loaded == {}) is postgres
+    if postgres:
+        ((missing,),) = sql(lib, "SELECT count(*) FROM embeddings WHERE embedding IS NULL")
+        assert missing == 0
+        ((idx,),) = sql(lib, "SELECT count(*) FROM pg_indexes WHERE indexname = ?",
+                        "ix_embeddings_hnsw_8")  # fmt: skip
+        assert idx == 1
+
+
+def test_more_like_this_is_exact_and_scoped_to_the_user(library: Library, clip: FakeClip):
+    """60 photos of two users with random embeddings: "more like this" gives the exact top 25
+    among the user's own photos, in order, with float32 scores (HNSW on PostgreSQL: a set
+    smaller than ef_search is searched whole)."""
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from photodesk.core.catalog.db.schema import Asset, User
+
+    rng = np.random.default_rng(4)
+    vecs = rng.standard_normal((60, DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    now = datetime(2024, 1, 1)
+    with library.write() as s:
+        other = User(email="o@example.org", name="O", is_admin=False, created_at=now)
+        s.add(other)
+        s.flush()
+        owners = [library.owner_id if i % 2 else other.id for i in range(60)]
+        rows = [
+            {"owner_id": owners[i], "checksum": f"{i:040x}", "kind": "photo",
+             "file_type": "jpeg", "mime": "image/jpeg", "size": 1, "taken_at": now,
+             "taken_month": 202401, "rating": 0, "favorite": False, "archived": False,
+             "offline": False, "has_thumbnail": False, "created_at": now, "updated_at": now}
+            for i in range(60)
+        ]  # fmt: skip
+        ids = list(s.scalars(insert(Asset).returning(Asset.id, sort_by_parameter_order=True),
+                             rows))  # fmt: skip
+    library.attach_ml(Models(image=clip, text=clip))
+    assert library.smart is not None
+    library.smart.store("fake-clip", [(ids[i], vecs[i]) for i in range(60)])
+    probe = 1  # one of the user's
+    mine = [i for i in range(60) if owners[i] == library.owner_id and i != probe]
+    sims = vecs[mine] @ vecs[probe]
+    truth = [ids[mine[j]] for j in np.argsort(-sims, kind="stable")[:25]]
+    assert library.search.similar(ids[probe], 25) == truth
+    # unscoped (the port's own call): every user's photos, exact float32 scores
+    everyone = np.sort(np.delete(vecs, probe, axis=0) @ vecs[probe])[::-1][:3]
+    pairs = library.smart.similar(ids[probe], 3)
+    assert [round(v, 5) for _, v in pairs] == [round(float(v), 5) for v in everyone]
+
+
+def test_text_matches_are_scored_among_the_users_own_photos(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Another user's thousand "beach" files are never read nor scored by this user's search
+    (they used to be: the cost of a text search followed every user's matches)."""
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from photodesk.core.catalog.db.schema import Asset, AssetFile, User
+    from photodesk.core.search import query
+
+    photo(tmp_path / "s" / "beach.jpg", COLOURS["beach"], "2021:07:01 10:00:00")
+    library.importer.import_paths([tmp_path / "s"], workers=1)
+    (mine,) = library.assets.ids()
+    now = datetime(2024, 1, 1)
+    with library.write() as s:
+        other = User(email="o@example.org", name="O", is_admin=False, created_at=now)
+        s.add(other)
+        s.flush()
+        rows = [
+            {"owner_id": other.id, "checksum": f"{i:040x}", "kind": "photo", "file_type": "jpeg",
+             "mime": "image/jpeg", "size": 1, "taken_at": now, "taken_month": 202401,
+             "rating": 0, "favorite": False, "archived": False, "offline": False,
+             "has_thumbnail": False, "created_at": now, "updated_at": now}
+            for i in range(1000)
+        ]  # fmt: skip
+        theirs = list(s.scalars(insert(Asset).returning(Asset.id), rows))
+        s.execute(
+            insert(AssetFile),
+            [{"asset_id": a, "role": "original", "path": f"/o/beach {a}.jpg", "size": 1,
+              "mtime_ns": 1, "copied": False, "missing": False} for a in theirs],
+        )  # fmt: skip
+    scored: list[str] = []
+    real = query._file_score
+    monkeypatch.setattr(query, "_file_score", lambda w, p: scored.append(p) or real(w, p))
+    assert library.search.search(SearchQuery(text="beach")) == [mine]
+    assert len(scored) == 1
+    assert len(library.for_user(other.id).search.search(SearchQuery(text="beach"))) == 1000

@@ -126,13 +126,24 @@ def test_an_idle_round_is_one_request(
             calls.append(f"{method} {path}")
             return real(self, method, path, **kw)  # type: ignore[arg-type]
 
+        writes: list[object] = []
+        real_write = lib.store.write
+
+        def counted_write(changes: object = None) -> object:
+            writes.append(changes)
+            return real_write(changes)  # type: ignore[arg-type]
+
         http.HttpRemote._open = counted  # type: ignore[method-assign,assignment]
+        lib.store.write = counted_write  # type: ignore[method-assign,assignment]
         try:
             report = pairing.sync(lib)
         finally:
             http.HttpRemote._open = real  # type: ignore[method-assign]
+            del lib.store.write
         assert report.errors == () and (report.pulled, report.pushed) == (0, 0)
         assert len(calls) == 1 and calls[0].startswith("GET /api/photodesk/sync/changes")
+        # nothing to write: the single writer only stamps the clock and records the round
+        assert len(writes) == 2, writes
 
 
 def test_a_desktops_date_survives_the_uploads_guessed_one(
@@ -200,3 +211,47 @@ def test_a_hostile_date_source_is_the_users_word(
     assert requests.post(url, json={"mutations": [m]}, headers=headers).json()["applied"] == 1
     rec = next(r for r in server.lib.for_user(uid).assets.list() if r.checksum == checksums[0])
     assert (rec.taken_at.year, rec.taken_at_source) == (2020, "user")
+
+
+def test_an_edit_made_before_pairing_beats_the_servers_reading_of_the_file(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """A place corrected on the desktop before it was paired is the user's word: the server's
+    analysis of the uploaded file (EXIF GPS, read after the upload) must not replace it, on the
+    server or back on the desktop."""
+    uid, email, password, _ = make_user()
+    with Library.open(tmp_path / "desk") as lib:
+        photo = make_jpeg(tmp_path / "gps.jpg", seed=680, gps=(48.8584, 2.2945))  # Paris
+        [aid] = lib.importer.import_paths([str(photo)]).asset_ids
+        lib.edits.set_location([aid], 45.7640, 4.8357)  # Lyon
+        pairing.add(lib, server.url, email=email, password=password)
+        report = pairing.sync(lib)
+        assert report.errors == ()
+        server.analysed()
+        report = pairing.sync(lib)
+        assert (report.errors, report.conflicts) == ((), ())
+        assert round(lib.assets.get(aid).latitude or 0, 2) == 45.76
+        [there] = server.lib.for_user(uid).assets.list()
+        assert round(there.latitude or 0, 2) == 45.76
+
+
+def test_a_remote_only_copy_learns_what_the_server_read_from_the_file(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """Device B can see an upload of device A before the server has read the file (size and
+    camera unknown then): once it has, B's copy gets its dimensions and camera."""
+    _, email, password, _ = make_user()
+    with Library.open(tmp_path / "a") as a, Library.open(tmp_path / "b") as b:
+        for lib, name in ((a, "A"), (b, "B")):
+            pairing.add(lib, server.url, email=email, password=password, device=name)
+        a.importer.import_paths([str(make_jpeg(tmp_path / "p.jpg", seed=681, size=(160, 90)))])
+        server.lib.jobs.pause("metadata")
+        try:
+            assert pairing.sync(a).errors == ()
+            assert pairing.sync(b).errors == ()
+        finally:
+            server.lib.jobs.resume("metadata")
+        server.analysed()
+        assert pairing.sync(b).errors == ()
+        [seen] = b.assets.list()
+        assert (seen.width, seen.height, seen.make) == (160, 90, "Canon")

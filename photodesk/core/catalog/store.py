@@ -43,7 +43,9 @@ FOLDERS = ("thumbs", "previews", "originals", "models")
 class Store:
     """A library folder's catalog: ``catalog.db`` and the derivative folders beside it."""
 
-    def __init__(self, root: Path, database: str | None = None) -> None:
+    def __init__(
+        self, root: Path, database: str | None = None, *, bounded_readers: bool = False
+    ) -> None:
         self.root = root
         # A PostgreSQL catalog (``database`` URL) or the folder's SQLite ``catalog.db``.
         self.database = database
@@ -63,17 +65,27 @@ class Store:
             self._reader: Engine = make_server_engine(database, writer=False)
         else:
             self._writer = make_engine(self.db_path, writer=True)
-            self._reader = make_engine(self.db_path, writer=False)
+            # bounded: readers map none of the file (a server; see make_engine)
+            self._reader = make_engine(self.db_path, writer=False, bounded=bounded_readers)
         self._write_sessions = make_sessionmaker(self._writer)
         self._read_sessions = make_sessionmaker(self._reader)
         self.local_owner_id: UserId = UserId(0)
 
     @classmethod
-    def open(cls, root: Path | str, *, create: bool = True, database: str | None = None) -> Store:
+    def open(
+        cls,
+        root: Path | str,
+        *,
+        create: bool = True,
+        database: str | None = None,
+        bounded_readers: bool = False,
+    ) -> Store:
         """Open (and create or upgrade) the catalog at ``root``; it is backed up first.
 
         ``database``: a ``postgresql://`` URL whose database holds the catalog instead of the
         folder's ``catalog.db`` (the folder keeps thumbnails, previews, originals and models).
+        ``bounded_readers``: SQLite reader connections keep a small page cache each and map
+        none of the file (``engine.make_engine``), for a process with many busy readers.
         """
         root = Path(root).expanduser().resolve()
         if database is not None and not is_database_url(database):
@@ -89,7 +101,7 @@ class Store:
                 (root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LibraryError(f"cannot create the library at {root}: {exc.strerror}") from exc
-        store = cls(root, database)
+        store = cls(root, database, bounded_readers=bounded_readers)
         try:
             with store._write_lock:
                 store.backup_path = migrate.upgrade(

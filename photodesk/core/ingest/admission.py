@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from photodesk.core.catalog.db import asset_files as file_repo
 from photodesk.core.catalog.db import assets as asset_repo
-from photodesk.core.catalog.db import import_errors
+from photodesk.core.catalog.db import import_errors, sync_log
 from photodesk.core.catalog.db.bursts import stack_bursts
 from photodesk.core.catalog.db.stacks import group_folders
 from photodesk.core.catalog.events import Changes
@@ -132,15 +132,18 @@ def complete(store: Store, asset_id: int, a: Analysis) -> list[int] | None:
         row = asset_repo.row(s, asset_id)
         if row is None:
             return None
-        # what the client set since the upload (a rating, a title) wins over the file's own
+        # what the client set since the upload (a rating, a title) wins over the file's own,
+        # and so does every field a device pushed or someone edited (it has a sync clock)
+        edited = sync_log.edited_columns(s, asset_id)
         found = user_values(a)
         mine = {"rating": row.rating == 0, "title": row.title is None}
         mine["description"] = row.description is None
-        kept = {k: v for k, v in found.items() if mine.get(k, True)}
-        columns = asset_values(a)
+        kept = {k: v for k, v in found.items() if mine.get(k, True) and k not in edited}
+        columns = {k: v for k, v in asset_values(a).items() if k not in edited}
         if row.taken_at_source == "user":  # a date set (or synced from a desktop) since upload
             for key in ("taken_at", "taken_offset", "taken_month", "taken_at_source"):
                 columns.pop(key, None)
+        since = sync_log.journal_head(s)
         st = os.stat(a.path)
         file_repo.place_original(s, asset_id, a.path, st.st_size, st.st_mtime_ns)
         if a.sidecar is not None:
@@ -157,7 +160,9 @@ def complete(store: Store, asset_id: int, a: Analysis) -> list[int] | None:
             },
         )
         attach_details(s, owner, asset_id, a, geo)
-        geocode(s, geo)
+        if "latitude" not in edited:
+            geocode(s, geo)
+        sync_log.mark_file_values(s, row.owner_id, asset_id, since)
         absorbed = group_folders(s, owner, {folder})
         stack_bursts(s, owner, {folder})
     return absorbed

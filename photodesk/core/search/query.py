@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from photodesk.core.catalog.db import search as search_repo
 from photodesk.core.catalog.db import text_index
@@ -90,6 +90,7 @@ class Within:
 
     keep: Callable[[Sequence[int]], set[int]]  # which of these ids pass
     all: Callable[[], list[int]]  # every id that passes (asked only when the filter is narrow)
+    where: Any = None  # the same filters as a WHERE clause on assets (a catalog that searches)
 
 
 @runtime_checkable
@@ -176,7 +177,7 @@ class SearchService:
             with self._store.read() as s:
                 if not words:
                     return [AssetId(i) for i in search_repo.ids(s, base, query.limit or None)]
-                scores = self._text_scores(s, words)
+                scores = self._text_scores(s, words, base.whereclause)
                 if smart and ahead is None:
                     # A plain port ranks among every id the filters let through.
                     ordered = search_repo.ids(s, base)
@@ -204,7 +205,7 @@ class SearchService:
             with self._store.read() as s:
                 return search_repo.ids(s, base, ordered=False)
 
-        return Within(keep, everything)
+        return Within(keep, everything, base.whereclause)
 
     # ----- more like this, near duplicates ---------------------------------------------------
     def similar(self, asset_id: int, limit: int = 50) -> list[AssetId]:
@@ -252,18 +253,20 @@ class SearchService:
             person=(q.person or "").strip() or None,
         )
 
-    def _text_scores(self, s: Session, words: list[str]) -> dict[int, float]:
-        """Assets matching every word in some field, with their summed match quality."""
+    def _text_scores(self, s: Session, words: list[str], where: Any) -> dict[int, float]:
+        """Assets matching every word in some field, with their summed match quality; only
+        those the filters (``where``, owner included) let through are scored, so the work
+        follows the user's matches, not every user's."""
         total: dict[int, float] = {}
         for n, word in enumerate(words):
             found: dict[int, float] = defaultdict(float)
-            for aid, path in text_index.file_matches(s, word, FILE_ROLES):
+            for aid, path in text_index.file_matches(s, word, FILE_ROLES, where):
                 found[aid] = max(found[aid], _file_score(word, path))
-            for aid, title, description in text_index.text_matches(s, word):
+            for aid, title, description in text_index.text_matches(s, word, where):
                 found[aid] += match_score(word, title, WEIGHTS["title"])
                 found[aid] += match_score(word, description, WEIGHTS["description"])
-            self._tag_scores(s, word, found)
-            self._place_scores(s, word, found)
+            self._tag_scores(s, word, found, where)
+            self._place_scores(s, word, found, where)
             matched = {aid: sc for aid, sc in found.items() if sc > 0}
             if n == 0:
                 total = matched
@@ -273,7 +276,7 @@ class SearchService:
                 break
         return total
 
-    def _tag_scores(self, s: Session, word: str, found: dict[int, float]) -> None:
+    def _tag_scores(self, s: Session, word: str, found: dict[int, float], where: Any) -> None:
         weight = WEIGHTS["tag"]
         tag_scores = {
             tid: max(match_score(word, path, weight), match_score(word, name, weight))
@@ -283,12 +286,12 @@ class SearchService:
         if not tag_scores:
             return
         best: dict[int, float] = defaultdict(float)
-        for aid, tid in search_repo.tagged(s, list(tag_scores)):
+        for aid, tid in search_repo.tagged(s, list(tag_scores), where):
             best[aid] = max(best[aid], tag_scores[tid])
         for aid, sc in best.items():
             found[aid] += sc
 
-    def _place_scores(self, s: Session, word: str, found: dict[int, float]) -> None:
+    def _place_scores(self, s: Session, word: str, found: dict[int, float], where: Any) -> None:
         weight = WEIGHTS["place"]
         place_scores: dict[int, float] = {}
         for pid, city, admin1, country, code in search_repo.places_matching(s, word):
@@ -302,7 +305,7 @@ class SearchService:
                 place_scores[pid] = sc
         if not place_scores:
             return
-        for aid, place_id in search_repo.placed(s, list(place_scores)):
+        for aid, place_id in search_repo.placed(s, list(place_scores), where):
             found[aid] += place_scores[place_id]
 
     # ----- completion ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from photodesk.core.catalog.db import settings, vectors
+from photodesk.core.catalog.db import settings, vector_search, vectors
 from photodesk.core.catalog.errors import NotFound
 from photodesk.core.inference.models import MLModels
 from photodesk.core.search.query import Within
@@ -41,6 +41,7 @@ MAX_HITS = 1000  # smart search returns at most this many photos (best first bef
 QUERY_CACHE = 128  # text embeddings kept (the desktop searches as the user types)
 DUPLICATE_DISTANCE = 0.01  # cosine distance, Immich's default for near duplicates
 SNAPSHOT_AFTER = 50_000  # rows read from the catalog that make saving a snapshot worth it
+FIRST_HITS = 100  # a catalog search asks for this many first, and for all only when all count
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,14 @@ class SmartSearch:
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()
         self._queries: OrderedDict[tuple[str, str], NDArray[np.float32]] = OrderedDict()
+        self._in_catalog: bool | None = None
+
+    def in_catalog(self) -> bool:
+        """The catalog searches its own vector index (PostgreSQL with pgvector), not memory."""
+        if self._in_catalog is None:
+            with self._store.read() as s:
+                self._in_catalog = vector_search.native(s)
+        return self._in_catalog
 
     # ----- availability --------------------------------------------------------------------
     def model_name(self) -> str | None:
@@ -138,8 +147,10 @@ class SmartSearch:
         return _Loaded(VectorIndex(dim))
 
     def warm(self) -> None:
-        """Load the index now (the desktop calls it off the GUI thread after start)."""
-        self.index()
+        """Load the index now (the desktop calls it off the GUI thread after start); nothing to
+        load when the catalog searches (near duplicates load it when asked)."""
+        if not self.in_catalog():
+            self.index()
 
     def forget(self, asset_ids: Sequence[int]) -> None:
         """Drop deleted assets from the loaded indexes (results are re-checked anyway)."""
@@ -187,31 +198,80 @@ class SmartSearch:
         return vec
 
     # ----- searching -----------------------------------------------------------------------
+    def nearest(
+        self,
+        query: NDArray[np.float32],
+        k: int,
+        *,
+        within: Within | None = None,
+        exclude: Sequence[int] = (),
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]] | None:
+        """``(asset ids, cosine similarities)`` of the ``k`` embeddings nearest ``query`` that
+        pass ``within``, best first, from the catalog's own index; None when the catalog has
+        none (SQLite, PostgreSQL without pgvector) or the filters are not SQL."""
+        model = self.model_name()
+        if model is None or not self.in_catalog() or (within is not None and within.where is None):
+            return None
+        where = within.where if within is not None else None
+        with self._store.read() as s:
+            rows = vector_search.nearest(s, model, query, k, where=where, exclude=exclude)
+        if not rows:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        # exact float32 scores of the candidates, as the in-memory index gives
+        ids = np.fromiter((a for a, _ in rows), dtype=np.int64, count=len(rows))
+        sims = np.stack([v for _, v in rows]) @ np.asarray(query, dtype=np.float32)
+        order = np.argsort(-sims, kind="stable")
+        return ids[order], sims[order].astype(np.float32)
+
     def search(
         self, text: str, *, within: Within | None = None, limit: int = MAX_HITS
     ) -> list[tuple[int, float]]:
         """``(asset id, cosine similarity)`` of the photos matching ``text``, best first.
 
-        Exact: the unfiltered top ``limit`` is re-checked against the filters; when the filters
-        drop so much that more matches may lie beyond it, the search runs again among only
-        the ids the filters let through.
+        In memory, exact: the unfiltered top ``limit`` is re-checked against the filters; when
+        the filters drop so much that more matches may lie beyond it, the search runs again
+        among only the ids the filters let through. In the catalog (pgvector) alike: the
+        unfiltered top ``FIRST_HITS`` first; only when all of them pass the floor, a filtered
+        index scan; ``limit`` rows only when all of those pass the floor and the margin.
         """
         q = self.embed_text(text)
-        index = self.index()
-        if q is None or index is None or not len(index):
+        if q is None:
             return []
         rel = self.relevance()
-        ids, sims = index.search(q, limit)
-        above = sims >= rel.floor
-        everything_seen = not above.all() or len(ids) < limit
-        ids, sims = ids[above], sims[above]
-        if within is not None and len(ids):
-            passed = within.keep([int(i) for i in ids])
-            ok = np.fromiter((int(i) in passed for i in ids), dtype=bool, count=len(ids))
-            if ok.sum() < min(limit, len(ids)) and not everything_seen:
-                ids, sims = index.search(q, limit, among=within.all())
-                ok = sims >= rel.floor
-            ids, sims = ids[ok], sims[ok]
+        first = min(limit, FIRST_HITS)
+        sql = within is None or within.where is not None
+        found = self.nearest(q, first) if sql else None
+        if found is not None:
+            ids, sims = found  # unfiltered: the cheapest index scan
+            above = sims >= rel.floor
+            if within is not None and (not above.all() or len(ids) < first):
+                # every match above the floor is in hand: keep those the filters let through
+                # (a filtered scan would go on visiting rows until ``first`` of them passed)
+                passed = within.keep([int(i) for i in ids[above]])
+                above &= np.fromiter((int(i) in passed for i in ids), dtype=bool, count=len(ids))
+            elif within is not None:
+                ids, sims = self.nearest(q, first, within=within) or found
+                above = sims >= rel.floor
+            more = limit > first and len(ids) >= first and bool(above.all())
+            if more and sims[-1] >= sims[0] - rel.margin:  # past the best ``first`` all count
+                ids, sims = self.nearest(q, limit, within=within) or found
+                above = sims >= rel.floor
+            ids, sims = ids[above], sims[above]
+        else:
+            index = self.index()
+            if index is None or not len(index):
+                return []
+            ids, sims = index.search(q, limit)
+            above = sims >= rel.floor
+            everything_seen = not above.all() or len(ids) < limit
+            ids, sims = ids[above], sims[above]
+            if within is not None and len(ids):
+                passed = within.keep([int(i) for i in ids])
+                ok = np.fromiter((int(i) in passed for i in ids), dtype=bool, count=len(ids))
+                if ok.sum() < min(limit, len(ids)) and not everything_seen:
+                    ids, sims = index.search(q, limit, among=within.all())
+                    ok = sims >= rel.floor
+                ids, sims = ids[ok], sims[ok]
         if not len(ids):
             return []
         keep = sims >= sims[0] - rel.margin
@@ -228,6 +288,17 @@ class SmartSearch:
         self, asset_id: int, limit: int = 50, *, within: Within | None = None
     ) -> list[tuple[int, float]]:
         """Photos that look like ``asset_id`` (not itself), most similar first."""
+        model = self.model_name()
+        if model is not None and self.in_catalog():
+            with self._store.read() as s:
+                vec = vectors.vectors_of(s, model, [asset_id]).get(int(asset_id))
+            found = (
+                None if vec is None else self.nearest(vec, limit, within=within, exclude=[asset_id])
+            )
+            if found is not None:
+                return [(int(i), float(v)) for i, v in zip(*found, strict=True)]
+            if vec is None:
+                raise NotFound(f"asset {asset_id} has no smart-search embedding yet")
         index = self.index()
         vec = index.vectors([asset_id]).get(int(asset_id)) if index is not None else None
         if index is None or vec is None:
@@ -236,6 +307,11 @@ class SmartSearch:
         pairs = [(int(i), float(v)) for i, v in zip(ids, sims, strict=True) if i != asset_id]
         if within is not None:
             passed = within.keep([i for i, _ in pairs])
+            if len(passed) < min(limit, len(pairs)) and len(ids) > limit:
+                # the filters dropped some: the next best lie beyond, among the ids that pass
+                ids, sims = index.search(vec, limit + 1, among=within.all())
+                pairs = [(int(i), float(v)) for i, v in zip(ids, sims, strict=True)]
+                passed = {i for i, _ in pairs if i != asset_id}
             pairs = [p for p in pairs if p[0] in passed]
         return pairs[:limit]
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photodesk.core.catalog.db import sync_fields, sync_journal, sync_remote
+from photodesk.core.catalog.db import asset_files, sync_fields, sync_journal, sync_remote
 from photodesk.core.catalog.events import Changes
 from photodesk.core.catalog.store import OperationalError
 from photodesk.core.sync import client_people, clock, fields, journal
@@ -96,15 +96,18 @@ class Round:
         def fetch(cursor: int, after: int | None) -> FeedPage:
             return self.remote.changes(cursor, PAGE, after=after, device=device)
 
+        saved = (start, None if after is None else int(after))
         with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as pool:
-            ahead = pool.submit(fetch, start, None if after is None else int(after))
+            ahead = pool.submit(fetch, *saved)
             while True:
                 page = ahead.result()
                 if page.more:
                     ahead = pool.submit(fetch, page.cursor, page.after)
                 if page.resync:
                     log.info("the server trimmed its journal past this library's cursor: resync")
-                self.apply_page(page)
+                if page.items or (page.cursor, page.after) != saved:  # else: nothing to write
+                    self.apply_page(page)
+                    saved = (page.cursor, page.after)
                 self.heads = dict(page.heads)
                 if page.snapshot is not None:  # assets of the snapshot so far, of all of them
                     self.progress("pull", *page.snapshot)
@@ -128,12 +131,15 @@ class Round:
                 self.pulled += sum(1 for v, c in st.fields.values() if c or v not in (None, False))
             touched.update(fresh_ids.values())
             known = fields.read(s, [a.id for a in local.values()])
+            here = asset_files.with_originals(s, [a.id for a in local.values()])
             repush: list[tuple[int, str]] = []
             edited: dict[int, set[str]] = {}
             for state in page.items:
                 if state.remote_id not in local:
                     continue
                 asset = local[state.remote_id]
+                if asset.id not in here and fields.refresh_info(asset, state.info):
+                    touched.add(asset.id)  # read by the server since this library saw it
                 mine_all = known[asset.id][2]
                 for field, theirs in state.fields.items():
                     if not fields.is_synced(field):

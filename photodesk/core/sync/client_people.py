@@ -137,6 +137,7 @@ def push_embeddings(rnd: Round) -> None:
             after = _cursor(rnd, VECTORS_PUSHED)
             rows = vectors.of_owner_after(s, lib.owner_id, after, VECTOR_PAGE)
             waiting = {(int(a), str(m)) for a, m in lib.sync.setting(VECTORS_WAITING, []) or []}
+            before = set(waiting)
             linked = sync_remote.linked_assets(s, {r[1] for r in rows} | {a for a, _ in waiting})
             ready = [(a, m) for a, m in waiting if a in linked]
             send = [(c, m, v) for _, a, c, m, v in rows if a in linked]
@@ -146,9 +147,10 @@ def push_embeddings(rnd: Round) -> None:
             result = rnd.remote.push_embeddings([VectorItem(c, m, v) for c, m, v in send])
             rnd.embeddings += result.applied
             rnd.errors.extend(result.errors)
-        with lib.write() as s:
-            lib.sync.put_setting(s, VECTORS_PUSHED, rows[-1][0] if rows else after)
-            lib.sync.put_setting(s, VECTORS_WAITING, sorted([a, m] for a, m in waiting))
+        if rows or send or waiting != before:  # else: nothing moved, nothing to write
+            with lib.write() as s:
+                lib.sync.put_setting(s, VECTORS_PUSHED, rows[-1][0] if rows else after)
+                lib.sync.put_setting(s, VECTORS_WAITING, sorted([a, m] for a, m in waiting))
         if len(rows) < VECTOR_PAGE:
             return
 

@@ -117,6 +117,24 @@ def _scalars(r: Any, mine: dict[str, str]) -> dict[str, Versioned]:
     }
 
 
+def refresh_info(asset: Asset, info: dict[str, Any]) -> bool:
+    """Bring what a remote-only asset is (dimensions, camera, size) up to the server's word: the
+    server reads an upload after the request, so a device can first see the asset before its
+    file was read. ``taken_at_source`` travels with ``taken``. True if anything changed."""
+    changed = False
+    for key in INFO:
+        value = info.get(key)
+        if key == "taken_at_source" or (value is None and key in _REQUIRED):
+            continue
+        if getattr(asset, key) != value:
+            setattr(asset, key, value)
+            changed = True
+    return changed
+
+
+_REQUIRED = frozenset({"kind", "file_type", "mime", "size"})
+
+
 def info(r: Any, filename: str) -> dict[str, Any]:
     """What an asset is (never edited), from a row as ``read`` returns it (by position)."""
     data = {k: r[i] for k, i in _INFO_AT}
@@ -252,7 +270,7 @@ def _taken(value: Any) -> dict[str, Any]:
     }
 
 
-_SOURCE = re.compile(r"[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)*")
+_SOURCE = re.compile(r"[a-z][a-z0-9_-]*(:[A-Za-z0-9_.-]+)*")
 
 
 def _source(value: Any) -> str:

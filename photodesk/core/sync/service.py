@@ -133,7 +133,7 @@ class SyncService:
     # -- settings ----------------------------------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
         with self._lib.read() as s:
-            return setting_rows.get_or(s, key, default)
+            return setting_rows.read(s, [key]).get(key, default)
 
     def put_setting(self, s: Session, key: str, value: Any) -> None:
         setting_rows.put(s, key, value)
@@ -151,9 +151,12 @@ class SyncService:
         """A page of the asset feed (or of a snapshot), with the people and embeddings feeds'
         heads (a device asks those only when they moved)."""
         page = feed.changes(self._lib, user_id, cursor, limit, after=after, device=device)
-        heads = {"people": self.people_head(user_id), "embeddings": self.embeddings_head()}
-        with self._lib.read() as s:
-            heads["shared"] = shared.version(s, user_id)
+        with self._lib.read() as s:  # one session: a device's idle round asks only this
+            heads = {
+                "people": people_sync.head(s, user_id),
+                "embeddings": vectors_sync.head(s),
+                "shared": shared.version(s, user_id),
+            }
         return replace(page, heads=heads)
 
     def trim(self, *, horizon_days: float = retention.RETENTION_DAYS) -> retention.TrimReport:
@@ -233,11 +236,12 @@ class SyncService:
 
     # -- desktop side ------------------------------------------------------------------------
     def pairing(self) -> Pairing | None:
-        data = self.setting(PAIRING_KEY)
+        with self._lib.read() as s:  # one statement: a round asks a few times
+            found = setting_rows.read(s, [PAIRING_KEY, CURSOR_KEY])
+        data, cursor = found.get(PAIRING_KEY), found.get(CURSOR_KEY)
         if not isinstance(data, dict):
             return None
-        data = {**data, "cursor": int(self.setting(CURSOR_KEY, 0) or 0)}
-        return Pairing(**data)
+        return Pairing(**{**data, "cursor": int(cursor or 0)})
 
     def pair(
         self, url: str, user_id: int, email: str, name: str, device: str, **extra: Any

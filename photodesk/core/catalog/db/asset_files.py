@@ -196,6 +196,20 @@ def place_sidecar(s: Session, asset_id: int, path: str, size: int, mtime_ns: int
     )
 
 
+def with_originals(s: Session, asset_ids: Collection[int]) -> set[int]:
+    """Those of ``asset_ids`` that have an original file in this library (present or not)."""
+    out: set[int] = set()
+    for chunk in _chunks(sorted(asset_ids)):
+        out.update(
+            s.scalars(
+                select(AssetFile.asset_id).where(
+                    AssetFile.asset_id.in_(chunk), AssetFile.role == "original"
+                )
+            )
+        )
+    return out
+
+
 def refresh_offline(s: Session, asset_ids: Collection[int]) -> None:
     """An asset is offline when no original of it is on disk; a present copy takes over."""
     s.flush()

@@ -3,6 +3,7 @@ PostgreSQL server (psycopg 3) named by a ``postgresql://`` URL."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from functools import cache
@@ -27,7 +28,26 @@ def vec_extension_path() -> str:
     return os.path.join(os.path.dirname(spec.origin), "vec0")
 
 
-def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+READER_CACHE_KIB = 16 * 1024  # a bounded reader's own page cache (``bounded`` below)
+
+
+def _pragmas(*, bounded: bool) -> tuple[str, ...]:
+    """Every connection's PRAGMAs. By default each connection maps up to 256 MB of the file and
+    keeps a 64 MB page cache; a *bounded* one maps nothing and keeps 16 MB, reading the rest
+    through the OS page cache (see ``make_engine``)."""
+    common = (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        f"busy_timeout={BUSY_TIMEOUT_MS}",
+        "temp_store=MEMORY",
+    )
+    if bounded:
+        return (*common, f"cache_size=-{READER_CACHE_KIB}", "mmap_size=0")
+    return (*common, "cache_size=-65536", "mmap_size=268435456")
+
+
+def _on_connect(dbapi_conn: Any, _record: Any, *, bounded: bool = False) -> None:
     # The stdlib sqlite3 of many Python builds cannot load extensions; sqlean's bundled SQLite can.
     dbapi_conn.enable_load_extension(True)
     dbapi_conn.load_extension(vec_extension_path())
@@ -35,25 +55,25 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy (not the driver) decide when transactions begin: see _on_begin.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    for pragma in (
-        "journal_mode=WAL",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-        f"busy_timeout={BUSY_TIMEOUT_MS}",
-        "temp_store=MEMORY",
-        "cache_size=-65536",
-        "mmap_size=268435456",
-    ):
+    for pragma in _pragmas(bounded=bounded):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
 
-def make_engine(db_path: Path, *, writer: bool) -> Engine:
+def make_engine(db_path: Path, *, writer: bool, bounded: bool = False) -> Engine:
     """Create an engine on ``db_path``.
 
     The writer engine holds one connection and starts every transaction with ``BEGIN IMMEDIATE`` so
     it takes the write lock up front instead of failing on a lock upgrade; reader engines start
-    deferred transactions and, thanks to WAL, never block the writer.
+    deferred transactions and, thanks to WAL, never block the writer. The pool hands out the
+    connection used last (LIFO): work that comes one request at a time stays on one warm
+    connection instead of warming every connection of the pool in turn.
+
+    ``bounded`` (the server's readers): memory-mapped I/O is per connection, so a process whose
+    pooled readers each scan the whole catalog (a sync snapshot, thumbnails by the thousand)
+    counts the same file once per connection in its resident memory: 4-5 times a 100,000-photo
+    catalog. Bounded connections map nothing and keep a 16 MB page cache each; the rest comes
+    from the OS page cache, shared and counted once.
     """
     engine = create_engine(
         f"sqlite:///{db_path}",
@@ -62,9 +82,11 @@ def make_engine(db_path: Path, *, writer: bool) -> Engine:
         pool_size=1 if writer else 4,
         max_overflow=0 if writer else 8,
         pool_timeout=600,
+        pool_use_lifo=True,
         connect_args={"check_same_thread": False},
     )
-    event.listen(engine, "connect", _on_connect)
+    on_connect = functools.partial(_on_connect, bounded=True) if bounded else _on_connect
+    event.listen(engine, "connect", on_connect)
     begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
     @event.listens_for(engine, "begin")

@@ -32,13 +32,13 @@ def filtered(
         both = func.coalesce(Asset.make, "") + " " + func.coalesce(Asset.model, "")
         stmt = stmt.where(
             or_(
-                Asset.make.contains(camera, autoescape=True),
-                Asset.model.contains(camera, autoescape=True),
-                both.contains(camera, autoescape=True),
+                Asset.make.icontains(camera, autoescape=True),
+                Asset.model.icontains(camera, autoescape=True),
+                both.icontains(camera, autoescape=True),
             )
         )
     if lens:
-        stmt = stmt.where(Asset.lens.contains(lens, autoescape=True))
+        stmt = stmt.where(Asset.lens.icontains(lens, autoescape=True))
     if place:
         stmt = stmt.where(
             exists().where(
@@ -114,12 +114,12 @@ def tags_containing(s: Session, owner_id: int, word: str) -> list[tuple[int, str
     return [(tid, path, name) for tid, path, name in rows]
 
 
-def tagged(s: Session, tag_ids: Sequence[int]) -> list[tuple[int, int]]:
-    """(asset id, tag id) of the assets with any of these tags."""
-    rows = s.execute(
-        select(AssetTag.asset_id, AssetTag.tag_id).where(AssetTag.tag_id.in_(list(tag_ids)))
-    )
-    return [(aid, tid) for aid, tid in rows]
+def tagged(s: Session, tag_ids: Sequence[int], where: Any = None) -> list[tuple[int, int]]:
+    """(asset id, tag id) of the assets with any of these tags (that ``where`` lets through)."""
+    stmt = select(AssetTag.asset_id, AssetTag.tag_id).where(AssetTag.tag_id.in_(list(tag_ids)))
+    if where is not None:
+        stmt = stmt.join(Asset, Asset.id == AssetTag.asset_id).where(where)
+    return [(aid, tid) for aid, tid in s.execute(stmt)]
 
 
 PlaceMatch = tuple[int, "str | None", "str | None", "str | None", "str | None"]
@@ -141,10 +141,13 @@ def places_matching(s: Session, word: str) -> list[PlaceMatch]:
     return [(pid, city, admin1, country, code) for pid, city, admin1, country, code in rows]
 
 
-def placed(s: Session, place_ids: Sequence[int]) -> list[tuple[int, int]]:
-    """(asset id, place id) of the assets at any of these places."""
-    rows = s.execute(select(Asset.id, Asset.place_id).where(Asset.place_id.in_(list(place_ids))))
-    return [(aid, pid) for aid, pid in rows if pid is not None]
+def placed(s: Session, place_ids: Sequence[int], where: Any = None) -> list[tuple[int, int]]:
+    """(asset id, place id) of the assets at any of these places (that ``where`` lets through:
+    places are shared by every user)."""
+    stmt = select(Asset.id, Asset.place_id).where(Asset.place_id.in_(list(place_ids)))
+    if where is not None:
+        stmt = stmt.where(where)
+    return [(aid, pid) for aid, pid in s.execute(stmt) if pid is not None]
 
 
 def facet_values(s: Session, owner_id: int) -> dict[str, list[Any]]:

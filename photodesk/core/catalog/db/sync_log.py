@@ -9,11 +9,24 @@ The trigger SQL is the only dialect-specific part (see docs/sync.md).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)  # fmt: skip
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from photodesk.core.catalog.db.schema import Base, BigInt
 
@@ -321,3 +334,42 @@ def remove_triggers(conn: Connection, sqlite: SqliteTriggers, pg: PgFunctions) -
     elif conn.dialect.name == "sqlite":
         for name, _ in sqlite():
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+# --- values read from a file (an upload's analysis) ----------------------------------------
+INFO_FIELD = "info"  # journal row: what an asset is (size, camera, dimensions) changed
+FILE_CLOCK = ""  # the clock of a value no one edited (photodesk.core.sync.clock.NEVER)
+# the columns each scalar field's value decides, beyond those its trigger watches
+_ALSO = {"taken": ("taken_month", "taken_at_source"), "location": ("altitude", "place_id")}
+
+
+def journal_head(s: Session) -> int:
+    """The journal's newest row (0 when empty)."""
+    return int(s.scalar(select(func.max(SyncChange.seq))) or 0)
+
+
+def edited_columns(s: Session, asset_id: int) -> set[str]:
+    """The ``assets`` columns of the synced fields someone has written (their clock is set:
+    an edit here, or one pushed by a device), which a re-read of the file must leave alone."""
+    written = set(s.scalars(select(SyncClock.field).where(SyncClock.asset_id == asset_id)))
+    return {
+        col for field, cols in SCALARS if field in written for col in cols + _ALSO.get(field, ())
+    }
+
+
+def mark_file_values(s: Session, owner_id: int, asset_id: int, since: int) -> None:
+    """The journal rows an asset got after ``since`` came from reading its file: they carry the
+    clock of a value no one edited, so an edit made on any device, before or after, wins over
+    them; an ``info`` row sends the asset's new description to paired devices."""
+    s.flush()
+    s.execute(
+        update(SyncChange)
+        .where(SyncChange.seq > since, SyncChange.asset_id == asset_id, SyncChange.hlc.is_(None))
+        .values(hlc=FILE_CLOCK)
+    )
+    s.execute(
+        insert(SyncChange).values(
+            owner_id=owner_id, asset_id=asset_id, field=INFO_FIELD,
+            wall_ms=int(time.time() * 1000), hlc=FILE_CLOCK,
+        )
+    )  # fmt: skip

@@ -5,6 +5,7 @@ the portable ``LIKE`` scan as the fallback for short words on SQLite."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
@@ -83,8 +84,11 @@ def _phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def file_matches(s: Session, word: str, roles: Sequence[str]) -> list[tuple[int, str]]:
-    """(asset id, path) of the files whose path contains ``word`` (any case)."""
+def file_matches(
+    s: Session, word: str, roles: Sequence[str], where: Any = None
+) -> list[tuple[int, str]]:
+    """(asset id, path) of the files whose path contains ``word`` (any case), of the assets
+    ``where`` (a WHERE clause on ``assets``: the search's owner and filters) lets through."""
     if _indexed(s, word):
         ids = (
             select(text("rowid"))
@@ -94,17 +98,24 @@ def file_matches(s: Session, word: str, roles: Sequence[str]) -> list[tuple[int,
         stmt = select(AssetFile.asset_id, AssetFile.path).where(
             AssetFile.id.in_(ids), AssetFile.role.in_(roles)
         )
+        if where is not None:
+            stmt = stmt.join(Asset, Asset.id == AssetFile.asset_id).where(where)
         return [(int(a), str(p)) for a, p in s.execute(stmt, {"q": _phrase(word)})]
     # SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE (served by the trigram index).
     has = AssetFile.path.icontains if _postgres(s) else AssetFile.path.contains
     stmt = select(AssetFile.asset_id, AssetFile.path).where(
         AssetFile.role.in_(roles), has(word, autoescape=True)
     )
+    if where is not None:
+        stmt = stmt.join(Asset, Asset.id == AssetFile.asset_id).where(where)
     return [(int(a), str(p)) for a, p in s.execute(stmt)]
 
 
-def text_matches(s: Session, word: str) -> list[tuple[int, str | None, str | None]]:
-    """(asset id, title, description) of the assets whose title or description contains it."""
+def text_matches(
+    s: Session, word: str, where: Any = None
+) -> list[tuple[int, str | None, str | None]]:
+    """(asset id, title, description) of the assets whose title or description contains it
+    (among those ``where`` lets through)."""
     if _indexed(s, word):
         ids = (
             select(text("rowid"))
@@ -112,14 +123,18 @@ def text_matches(s: Session, word: str) -> list[tuple[int, str | None, str | Non
             .where(text("fts_asset_text MATCH :q"))
         )
         stmt = select(Asset.id, Asset.title, Asset.description).where(Asset.id.in_(ids))
+        if where is not None:
+            stmt = stmt.where(where)
         return [(int(a), t, d) for a, t, d in s.execute(stmt, {"q": _phrase(word)})]
     if _postgres(s):
-        where = Asset.title.icontains(word, autoescape=True) | Asset.description.icontains(
+        match = Asset.title.icontains(word, autoescape=True) | Asset.description.icontains(
             word, autoescape=True
         )
     else:
-        where = Asset.title.contains(word, autoescape=True) | Asset.description.contains(
+        match = Asset.title.contains(word, autoescape=True) | Asset.description.contains(
             word, autoescape=True
         )
-    stmt = select(Asset.id, Asset.title, Asset.description).where(where)
+    stmt = select(Asset.id, Asset.title, Asset.description).where(match)
+    if where is not None:
+        stmt = stmt.where(where)
     return [(int(a), t, d) for a, t, d in s.execute(stmt)]

@@ -37,7 +37,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from photodesk.core.catalog.db import migrate, sync_log
+from photodesk.core.catalog.db import migrate, sync_log, vector_search
 from photodesk.core.catalog.db.engine import make_server_engine, redact
 from photodesk.core.catalog.db.postgres import CYCLE_KEYS
 from photodesk.core.catalog.db.schema import Base, Setting
@@ -136,6 +136,9 @@ def copy_catalog(
         copied[table.name] = _copy_table(source, target, table, cycles.get(table.name), progress)
     _fill_cycles(source, target, cycles)
     _move_sequences(target)
+    with target.begin() as conn:
+        if vector_search.native_conn(conn):  # the halfvec column (pgvector) of copied rows
+            vector_search.fill(conn)
     with target.begin() as conn:
         conn.execute(delete(SETTINGS).where(SETTINGS.c.key == MARKER))
     return TransferReport(resumed, copied, verify(source, target))

@@ -1,15 +1,17 @@
 """Embedding rows: bulk writes and fast incremental reads (the only dialect-specific vector SQL).
 
-Embeddings live in the portable ``embeddings`` table (float32 little-endian blobs); searching
-happens in an in-memory index (core/vector_index.py) that follows the table by ``rowid``: a
+Embeddings live in the portable ``embeddings`` table (float32 little-endian blobs). On SQLite
+searching happens in an in-memory index (core/search/vector_index.py) that follows the table by
+``rowid``: a
 row written or rewritten gets a rowid above every earlier one, so "rows after the last rowid I
 loaded" is the whole delta. sqlite-vec's ``vec0`` scan measured ~10x slower than the in-memory
 index here (750 ms at 1M), so it is not used for search.
 
 On PostgreSQL the same order comes from the ``seq`` identity column (migration 0001 adds it
-there only): every insert takes the next value, and a rewrite is a delete plus an insert. The
-in-memory index is fed from PostgreSQL the same way, so search needs no pgvector extension
-and ranks exactly as on SQLite (an HNSW index would be approximate).
+there only): every insert takes the next value, and a rewrite is a delete plus an insert. With
+pgvector (migration 0019) PostgreSQL searches its own HNSW index (vector_search.py, 3x faster
+than the in-memory index at 1M); without it the in-memory index is fed from PostgreSQL the same
+way as from SQLite. Near-duplicate grouping uses the in-memory index on both.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from numpy.typing import NDArray
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from photodesk.core.catalog.db import vector_search
 from photodesk.core.catalog.db.schema import Embedding, Setting
 
 CHUNK = 20_000
@@ -37,6 +40,9 @@ def save(s: Session, model: str, rows: Sequence[tuple[int, NDArray[np.float32]]]
         return
     ids = [int(a) for a, _ in rows]
     s.execute(delete(Embedding).where(Embedding.model == model, Embedding.asset_id.in_(ids)))
+    if vector_search.native(s):  # the halfvec column too (vector_search.py)
+        vector_search.insert(s, model, rows)
+        return
     if _postgres(s):  # seq comes from its identity sequence, never reused
         s.execute(
             insert(Embedding),
@@ -170,7 +176,10 @@ def of_owner_after(
     s: Session, owner: int, after: int, limit: int
 ) -> list[tuple[int, int, str, str, bytes]]:
     """``(row position, asset id, checksum, model, vector)`` of ``owner``'s embeddings written
-    after ``after``, in write order (sync's embeddings feed)."""
+    after ``after``, in write order (sync's embeddings feed). Nothing written after ``after``
+    costs one lookup (the join below walks every asset of the owner)."""
+    if head(s) <= after:
+        return []
     order = _order(s)
     rows = s.execute(
         text(
