@@ -199,3 +199,16 @@ def test_a_thousand_identical_hashes_are_one_group():
     hashes[-1] = 12345 ^ 0b111
     assert [sorted(g) for g in near_groups(hashes, 2)] == [list(range(999))]
     assert [sorted(g) for g in near_groups(hashes, 3)] == [list(range(1000))]
+
+
+def test_the_hash_is_the_low_corner_of_the_orthonormal_2d_dct() -> None:
+    """The hash's matrix DCT (no FFT library loaded at start) is the textbook transform."""
+    from scipy.fft import dctn
+
+    from photodesk.core.media.phash import _DCT, LOW
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        pixels = rng.uniform(0, 255, (32, 32)).astype(np.float32)
+        expected = dctn(pixels.astype(np.float64), norm="ortho")[:LOW, :LOW]
+        assert np.allclose(_DCT @ pixels @ _DCT.T, expected, rtol=1e-4, atol=1e-2)

@@ -45,8 +45,7 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     # Forking a process that runs Qt or SQLAlchemy pools is unsafe; forkserver forks a clean server.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        # scipy.fft: the perceptual hash's DCT, imported lazily by the CLI but by every worker
-        ctx.set_forkserver_preload(["photodesk.core.ingest.analyze", "scipy.fft"])
+        ctx.set_forkserver_preload(["photodesk.core.ingest.analyze"])
         return ctx
     return multiprocessing.get_context("spawn")
 
