@@ -101,12 +101,13 @@ def time_bare(paths: list[Path], workers: int, scratch: Path) -> float:
         return time.perf_counter() - t0
 
 
-def time_import(folder: Path, workers: int, lib_dir: Path) -> float:
+def time_import(paths: list[Path], workers: int, lib_dir: Path) -> float:
     from photodesk.core import Library
 
     with Library.open(lib_dir) as lib:
         t0 = time.perf_counter()
-        report = lib.importer.import_paths([folder], workers=workers)
+        # the generated files, not their folder: an earlier run with a larger --count left more
+        report = lib.importer.import_paths([str(p) for p in paths], workers=workers)
         elapsed = time.perf_counter() - t0
     assert report.imported == report.scanned and not report.failed, report
     return elapsed
@@ -135,7 +136,7 @@ def main() -> int:
     bares, imports = [], []
     for r in range(args.rounds):  # interleaved, so both routes see the same machine load
         bare = time_bare(big, args.workers, work / f"bare{r}")
-        imp = time_import(big[0].parent, args.workers, work / f"lib{r}")
+        imp = time_import(big, args.workers, work / f"lib{r}")
         bares.append(bare)
         imports.append(imp)
         print(
