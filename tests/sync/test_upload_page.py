@@ -110,6 +110,7 @@ def test_pick_upload_skip_known(server, make_user, corpus, phone, tmp_path) -> N
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 5000
 
+    server.analysed()  # the upload's job moves each file from pending/ to its place
     records = server.lib.accounts.readable_assets(uid)
     good = [f for f in files if f.name != BROKEN]
     assert sorted(r.checksum for r in records) == sorted(_sha1(f) for f in good)
