@@ -46,10 +46,6 @@ def person_of_face(s: Session, face_id: int) -> int | None:
     return s.scalar(select(Face.person_id).where(Face.id == face_id))
 
 
-def faces_of_asset(s: Session, asset_id: int) -> list[Face]:
-    return list(s.scalars(select(Face).where(Face.asset_id == asset_id)))
-
-
 def faces_of_person(s: Session, person_id: int) -> list[Face]:
     return list(s.scalars(select(Face).where(Face.person_id == person_id)))
 
