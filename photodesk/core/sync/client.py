@@ -7,6 +7,7 @@ found again by checksum. A round killed at any point and run again converges (do
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import deque
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 PAGE = 1000
 PUSH_BATCH = 500
 THUMB_BATCH = 250
-AHEAD = 2  # thumbnail batches fetched ahead of the one being recorded
+AHEAD = 2  # thumbnail batches fetched ahead of the one being written
+MARK_BATCH = 1000  # thumbnails recorded per write transaction
 CURSOR_KEY = "sync.cursor"
 THUMBS_KEY = "sync.thumbnails_missing"
 SNAPSHOT_KEY = "sync.snapshot_after"  # in a snapshot: the last asset id of it applied
@@ -210,8 +212,9 @@ class Round:
 
     # -- thumbnails ------------------------------------------------------------------------
     def fetch_thumbnails(self) -> None:
-        """Fetch the thumbnails of remote-only assets in batches: a second thread fetches and
-        writes the next batches while this one records the last."""
+        """Fetch the thumbnails of remote-only assets in batches: a second thread fetches the
+        next batches while this one writes the last and records it (the server reads and the
+        client writes at once)."""
         if not self.lib.sync.setting(THUMBS_KEY, True):
             return  # none missing since the last look (a pull that makes assets sets it)
         with self.lib.read() as s:
@@ -219,30 +222,36 @@ class Round:
         missing = 0
         batches = [rows[k : k + THUMB_BATCH] for k in range(0, len(rows), THUMB_BATCH)]
         writer = _ThumbWriter(self.lib.thumbnails.thumb_file)
+        marks: list[int] = []  # written, not recorded yet: recorded MARK_BATCH at a time
         with ThreadPoolExecutor(1, thread_name_prefix="sync-thumbs") as pool:
             ahead = deque(pool.submit(self._fetch_batch, writer, b) for b in batches[:AHEAD])
             for k, batch in enumerate(batches):
-                done = ahead.popleft().result()
+                there, got = ahead.popleft().result()
                 if k + AHEAD < len(batches):
                     ahead.append(pool.submit(self._fetch_batch, writer, batches[k + AHEAD]))
-                self._mark_thumbs(done)
-                self.thumbs += len(done)
-                missing += len(batch) - len(done)
+                for row, data in got:
+                    writer.write(row.checksum, data)
+                marks += there
+                marks += (row.id for row, _ in got)
+                if len(marks) >= MARK_BATCH or k == len(batches) - 1:
+                    self._mark_thumbs(marks)
+                    marks = []
+                done = len(there) + len(got)
+                self.thumbs += done
+                missing += len(batch) - done
                 self.progress("thumbnails", k * THUMB_BATCH + len(batch), len(rows))
         with self.lib.write() as s:
             self.lib.sync.put_setting(s, THUMBS_KEY, missing > 0)
 
-    def _fetch_batch(self, writer: _ThumbWriter, batch: Sequence[Any]) -> list[int]:
-        """Fetch and write one batch (on the second thread); the asset ids that have one now."""
+    def _fetch_batch(
+        self, writer: _ThumbWriter, batch: Sequence[Any]
+    ) -> tuple[list[int], list[tuple[Any, bytes]]]:
+        """Fetch one batch (on the second thread): the asset ids that have a thumbnail on disk
+        already, and (row, bytes) of those fetched."""
         wanted = {r.remote_id: r for r in batch if not writer.exists(r.checksum)}
         got = self.remote.thumbnails(sorted(wanted)) if wanted else {}
-        done = [r.id for r in batch if r.remote_id not in wanted]
-        for remote_id, data in got.items():
-            row = wanted.get(remote_id)
-            if row is not None:
-                writer.write(row.checksum, data)
-                done.append(row.id)
-        return done
+        there = [r.id for r in batch if r.remote_id not in wanted]
+        return there, [(wanted[i], data) for i, data in got.items() if i in wanted]
 
     def _mark_thumbs(self, ids: list[int]) -> None:
         if ids:
@@ -319,23 +328,57 @@ class Round:
 
 
 class _ThumbWriter:
-    """Thumbnails written whole or not at all (a cache: no fsync, it can be fetched again)."""
+    """Thumbnails written whole or not at all: a temporary file renamed into place (a cache: no
+    fsync, a file lost to a crash is fetched again). A folder this writer made holds only what
+    it wrote, so nothing is looked up in it: a first sync stats no file, and each folder once."""
+
+    _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
     def __init__(self, path_of: Callable[[str], str]) -> None:
         self.path_of = path_of
-        self.dirs: set[str] = set()
+        self.made: set[str] = set()  # folders this writer made
+        self.found: set[str] = set()  # folders that were there before
+        self.written: set[str] = set()  # checksums written into folders it made
         self.pid = os.getpid()
 
+    def _made_here(self, folder: str) -> bool:
+        """Make sure ``folder`` exists; True when this writer made it (it holds only what this
+        writer wrote)."""
+        if folder in self.made:
+            return True
+        if folder in self.found:
+            return False
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            self.found.add(folder)
+            return False
+        except FileNotFoundError:  # its parent is new too
+            os.makedirs(folder, exist_ok=True)
+        self.made.add(folder)
+        return True
+
     def exists(self, checksum: str) -> bool:
-        return os.path.isfile(self.path_of(checksum))
+        path = self.path_of(checksum)
+        if self._made_here(os.path.dirname(path)):
+            return checksum in self.written
+        return os.path.isfile(path)
 
     def write(self, checksum: str, data: bytes) -> None:
         path = self.path_of(checksum)
         folder, name = os.path.split(path)
-        if folder not in self.dirs:
-            os.makedirs(folder, exist_ok=True)
-            self.dirs.add(folder)
+        self._made_here(folder)
         tmp = os.path.join(folder, f".{name}.{self.pid}.part")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
+        fd = os.open(tmp, self._FLAGS, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # no half-written file stays behind, under any name
+            raise
+        os.close(fd)
         os.replace(tmp, path)
+        self.written.add(checksum)

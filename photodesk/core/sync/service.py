@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
@@ -23,7 +24,7 @@ from photodesk.core.sync import (
     shared,
     vectors_sync,
 )
-from photodesk.core.sync.client import CURSOR_KEY, SNAPSHOT_KEY, Progress, Round
+from photodesk.core.sync.client import CURSOR_KEY, SNAPSHOT_KEY, THUMBS_KEY, Progress, Round
 from photodesk.core.sync.offline import SETTINGS_KEY, SyncSettings
 from photodesk.core.sync.ports import Remote, RemoteRefused
 from photodesk.core.sync.types import (
@@ -63,6 +64,7 @@ class SyncService:
         self.background: BackgroundSync | None = None
         self._progress: SyncProgress | None = None
         self._step_started = ("", 0.0)
+        self._round_settings: _RoundSettings | None = None  # while a round runs (its thread)
 
     # -- the transport, plugged in by the composition root -------------------------------------
     def attach_remote(self, factory: Callable[[], Remote]) -> None:
@@ -132,11 +134,17 @@ class SyncService:
 
     # -- settings ----------------------------------------------------------------------------
     def setting(self, key: str, default: Any = None) -> Any:
+        cache = self._round_settings
+        if cache is not None and cache.thread == threading.get_ident():
+            return cache.get(self._lib, key, default)
         with self._lib.read() as s:
             return setting_rows.read(s, [key]).get(key, default)
 
     def put_setting(self, s: Session, key: str, value: Any) -> None:
         setting_rows.put(s, key, value)
+        cache = self._round_settings
+        if cache is not None:
+            cache.stale.add(key)  # read from the catalog again (once the write is committed)
 
     # -- server side -------------------------------------------------------------------------
     def changes(
@@ -236,9 +244,13 @@ class SyncService:
 
     # -- desktop side ------------------------------------------------------------------------
     def pairing(self) -> Pairing | None:
-        with self._lib.read() as s:  # one statement: a round asks a few times
-            found = setting_rows.read(s, [PAIRING_KEY, CURSOR_KEY])
-        data, cursor = found.get(PAIRING_KEY), found.get(CURSOR_KEY)
+        cache = self._round_settings
+        if cache is not None and cache.thread == threading.get_ident():
+            data, cursor = cache.get(self._lib, PAIRING_KEY), cache.get(self._lib, CURSOR_KEY)
+        else:
+            with self._lib.read() as s:  # one statement
+                found = setting_rows.read(s, [PAIRING_KEY, CURSOR_KEY])
+            data, cursor = found.get(PAIRING_KEY), found.get(CURSOR_KEY)
         if not isinstance(data, dict):
             return None
         return Pairing(**{**data, "cursor": int(cursor or 0)})
@@ -403,6 +415,13 @@ class SyncService:
 
     def run(self, remote: Remote, progress: Progress | None = None) -> SyncReport:
         """One full round with the paired server (see photodesk.core.sync.client)."""
+        self._round_settings = _RoundSettings(self._lib)
+        try:
+            return self._run(remote, progress)
+        finally:
+            self._round_settings = None
+
+    def _run(self, remote: Remote, progress: Progress | None) -> SyncReport:
         if self.pairing() is None:
             raise InvalidInput("this library is not paired: `photodesk remote add URL` first")
         from photodesk.core.sync import offline as extras
@@ -432,3 +451,35 @@ class SyncService:
         offline = error is not None and error.startswith("offline")
         self.record(last_sync=None if offline else now, last_error=error)
         return report
+
+
+# The settings a round reads, read in one statement when it starts (an idle round asks for a
+# dozen of them); the rest are read when first asked for.
+ROUND_KEYS = (
+    PAIRING_KEY, CURSOR_KEY, SNAPSHOT_KEY, THUMBS_KEY, SETTINGS_KEY, client_people.PEOPLE_CURSOR,
+    client_people.VECTORS_CURSOR, client_people.VECTORS_PUSHED, client_people.VECTORS_WAITING,
+    shared.VERSION_KEY, shared.ALBUMS_KEY, shared.MEMBERS_KEY,
+)  # fmt: skip
+
+
+class _RoundSettings:
+    """The settings of one round, read once, for the thread that runs it. A key written during
+    the round (``put_setting``) is stale: it is read from the catalog from then on, as before,
+    so a round sees its own committed writes and nothing uncommitted."""
+
+    def __init__(self, lib: Library) -> None:
+        self.thread = threading.get_ident()
+        self.stale: set[str] = set()
+        with lib.read() as s:
+            self.values: dict[str, Any] = setting_rows.read(s, ROUND_KEYS)
+        self.known = set(ROUND_KEYS)  # keys whose absence from ``values`` means "not stored"
+
+    def get(self, lib: Library, key: str, default: Any = None) -> Any:
+        if key in self.stale or key not in self.known:
+            with lib.read() as s:
+                found = setting_rows.read(s, [key])
+            if key not in self.stale:
+                self.values.update(found)
+                self.known.add(key)
+            return found.get(key, default)
+        return self.values.get(key, default)
