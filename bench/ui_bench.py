@@ -151,6 +151,9 @@ def make_library(root: Path, count: int) -> Path:
 # ----- launch: a fresh process, to the first timeline screen with its thumbnails ----------------
 def launch_child(root: Path, spawned: float) -> None:
     """Runs in the child: open the app as ``photodesk`` does, report when the screen is complete."""
+    import gc
+
+    gc.disable()  # as photodesk.cli.main starts; the app turns it on after its first screen
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
