@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 PAGE = 1000
 PUSH_BATCH = 500
 THUMB_BATCH = 250
-AHEAD = 2  # thumbnail batches fetched ahead of the one being written
+AHEAD = 2  # thumbnail batches fetched ahead of the one being recorded
 MARK_BATCH = 1000  # thumbnails recorded per write transaction
 CURSOR_KEY = "sync.cursor"
 THUMBS_KEY = "sync.thumbnails_missing"
@@ -212,9 +212,9 @@ class Round:
 
     # -- thumbnails ------------------------------------------------------------------------
     def fetch_thumbnails(self) -> None:
-        """Fetch the thumbnails of remote-only assets in batches: a second thread fetches the
-        next batches while this one writes the last and records it (the server reads and the
-        client writes at once)."""
+        """Fetch the thumbnails of remote-only assets in batches: a second thread fetches and
+        writes the next batches while this one records the last (the round's thread waits
+        meanwhile: writing on it while the other reads costs more CPU than it saves time)."""
         if not self.lib.sync.setting(THUMBS_KEY, True):
             return  # none missing since the last look (a pull that makes assets sets it)
         with self.lib.read() as s:
@@ -226,32 +226,30 @@ class Round:
         with ThreadPoolExecutor(1, thread_name_prefix="sync-thumbs") as pool:
             ahead = deque(pool.submit(self._fetch_batch, writer, b) for b in batches[:AHEAD])
             for k, batch in enumerate(batches):
-                there, got = ahead.popleft().result()
+                done = ahead.popleft().result()
                 if k + AHEAD < len(batches):
                     ahead.append(pool.submit(self._fetch_batch, writer, batches[k + AHEAD]))
-                for row, data in got:
-                    writer.write(row.checksum, data)
-                marks += there
-                marks += (row.id for row, _ in got)
+                marks += done
                 if len(marks) >= MARK_BATCH or k == len(batches) - 1:
                     self._mark_thumbs(marks)
                     marks = []
-                done = len(there) + len(got)
-                self.thumbs += done
-                missing += len(batch) - done
+                self.thumbs += len(done)
+                missing += len(batch) - len(done)
                 self.progress("thumbnails", k * THUMB_BATCH + len(batch), len(rows))
         with self.lib.write() as s:
             self.lib.sync.put_setting(s, THUMBS_KEY, missing > 0)
 
-    def _fetch_batch(
-        self, writer: _ThumbWriter, batch: Sequence[Any]
-    ) -> tuple[list[int], list[tuple[Any, bytes]]]:
-        """Fetch one batch (on the second thread): the asset ids that have a thumbnail on disk
-        already, and (row, bytes) of those fetched."""
+    def _fetch_batch(self, writer: _ThumbWriter, batch: Sequence[Any]) -> list[int]:
+        """Fetch and write one batch (on the second thread); the asset ids that have one now."""
         wanted = {r.remote_id: r for r in batch if not writer.exists(r.checksum)}
         got = self.remote.thumbnails(sorted(wanted)) if wanted else {}
-        there = [r.id for r in batch if r.remote_id not in wanted]
-        return there, [(wanted[i], data) for i, data in got.items() if i in wanted]
+        done = [r.id for r in batch if r.remote_id not in wanted]
+        for remote_id, data in got.items():
+            row = wanted.get(remote_id)
+            if row is not None:
+                writer.write(row.checksum, data)
+                done.append(row.id)
+        return done
 
     def _mark_thumbs(self, ids: list[int]) -> None:
         if ids:
