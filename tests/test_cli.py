@@ -144,3 +144,31 @@ def test_library_from_environment(
     assert main(["init"]) == 0
     assert (tmp_path / "envlib" / "catalog.db").exists()
     assert main(["stats"]) == 0
+
+
+def test_the_collector_runs_while_a_command_works_and_after(
+    capsys: pytest.CaptureFixture[str], lib_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up runs with the cyclic garbage collector off (it is faster); a command's work (an
+    import of a hundred thousand files, a server running for months) never does."""
+    import argparse
+    import gc
+
+    from photodesk.cli import commands
+    from photodesk.core import Library
+
+    seen: list[bool] = []
+    real = commands.COMMANDS["stats"]
+
+    def spy(library: Library, args: argparse.Namespace) -> int:
+        seen.append(gc.isenabled())
+        return real(library, args)
+
+    monkeypatch.setitem(commands.COMMANDS, "stats", spy)
+    assert main(["--library", lib_dir, "stats"]) == 0
+    assert seen == [True]
+    assert gc.isenabled()
+    with pytest.raises(SystemExit):
+        main(["--library", lib_dir, "no-such-command"])
+    assert gc.isenabled()
+    capsys.readouterr()

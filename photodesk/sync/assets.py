@@ -148,6 +148,10 @@ async def original(request: web.Request) -> web.StreamResponse:
     """The original file, as stored."""
     rec = await _readable(request)
     path = Path(rec.path)
+    if not rec.offline and not path.is_file():
+        # an upload's analysis moved its file from the staging folder meanwhile: read it again
+        rec = await _readable(request)
+        path = Path(rec.path)
     if rec.offline or not path.is_file():
         raise http_error(404, f"the original of asset {rec.id} is offline")
     name = path.name

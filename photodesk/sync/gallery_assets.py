@@ -68,6 +68,11 @@ async def preview(request: web.Request) -> web.StreamResponse:
 async def _served(request: web.Request, link: ShareLink, rec: Any) -> tuple[Path, str]:
     """``_served_file`` for the event loop (a copy being made holds no thread meanwhile)."""
     path = Path(rec.path)
+    if not rec.offline and not await asyncio.to_thread(path.is_file):
+        # an upload's analysis moves its file from the staging folder to its storage path
+        # between our read and now: the catalog already has the new path
+        rec = await asyncio.to_thread(shares_of(request).link_file, link, rec.id)
+        path = Path(rec.path)
     if rec.offline or not await asyncio.to_thread(path.is_file):
         raise http_error(404, "this file is offline")
     if link.show_metadata:
@@ -84,6 +89,9 @@ async def _served(request: web.Request, link: ShareLink, rec: Any) -> tuple[Path
 def _served_file(request: web.Request, link: ShareLink, rec: Any) -> tuple[Path, str]:
     """The bytes to serve for an original: the file itself, or its metadata-free copy."""
     path = Path(rec.path)
+    if not rec.offline and not path.is_file():  # moved on by its upload's analysis (_served)
+        rec = shares_of(request).link_file(link, rec.id)
+        path = Path(rec.path)
     if rec.offline or not path.is_file():
         raise http_error(404, "this file is offline")
     name = path.name

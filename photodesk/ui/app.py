@@ -27,8 +27,14 @@ def _ignore(_: object) -> None:
 def keep_gui_responsive(library: Library) -> None:
     """Settings that keep the GUI thread free while background work runs."""
     # Start-up objects live as long as the app: keep them out of the collector's full passes,
-    # which otherwise pause the GUI thread for tens of milliseconds while scrolling.
-    QTimer.singleShot(0, gc.freeze)
+    # which otherwise pause the GUI thread for tens of milliseconds while scrolling. The command
+    # line starts with the collector off (photodesk.cli.main): it runs again from here on.
+    QTimer.singleShot(0, _after_start)
+
+
+def _after_start() -> None:
+    gc.freeze()
+    gc.enable()
 
 
 def run(library: Library) -> int:

@@ -62,9 +62,7 @@ def test_files_dropped_into_an_inbox_become_that_accounts_assets(
         listed = _cli(lib.root, "watch", "list", env=on)
         assert "inbox of bob@example.org" in listed.stdout, listed.stdout
         assert "delete after import" in listed.stdout, listed.stdout
-        bad = _cli(
-            lib.root, "watch", "add", str(tmp_path), "--user", "nobody@example.org", env=on
-        )
+        bad = _cli(lib.root, "watch", "add", str(tmp_path), "--user", "nobody@example.org", env=on)
         assert bad.returncode != 0 and "Traceback" not in bad.stderr
 
         server = start_server(lib=lib)  # the daemon runs every account's inbox

@@ -396,3 +396,49 @@ def test_videos_play_and_lose_their_location_without_metadata(server, make_user,
     with zipfile.ZipFile(io.BytesIO(zipped.content)) as zf:
         (name,) = zf.namelist()
         assert name == f"video-{vid}.mp4" and b"+43.4672" not in zf.read(name)
+
+
+def test_a_file_moved_on_by_its_upload_analysis_while_requested_is_still_served(
+    server, make_user, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload's analysis moves the file from the staging folder to its storage path: a
+    download that read the catalog just before the move serves the file, never a 404."""
+    import dataclasses
+
+    from photodesk.core import AccountService
+    from photodesk.core.sharing.links import LinkService
+    from tests.conftest import make_jpeg
+    from tests.sync.test_shares_fixtures import analysed
+
+    lib = server.lib
+    uid, _, _, key = make_user("carla@example.org")
+    photo = make_jpeg(tmp_path / "beach.jpg")
+    data = photo.read_bytes()
+    staged = lib.uploads.stage(uid)
+    with staged:
+        staged.write(data)
+        staged.finish()
+    outcome = lib.uploads.ingest(uid, staged.path, "beach.jpg", hashlib.sha1(data).hexdigest())
+    assert outcome.asset_id is not None
+    aid = outcome.asset_id
+    analysed(lib, aid)
+    link = lib.shares.create_link(uid, asset_ids=[aid], allow_download=True)
+    gone = str(tmp_path / "staging" / "beach.jpg")  # where the file was before it moved
+
+    def stale_once(real):  # the first read is from before the move
+        calls = []
+
+        def read(*args, **kwargs):
+            found = real(*args, **kwargs)
+            calls.append(1)
+            return dataclasses.replace(found, path=gone) if len(calls) == 1 else found
+
+        return read
+
+    monkeypatch.setattr(LinkService, "link_file", stale_once(LinkService.link_file))
+    r = get(f"{server.url}/share/{link.key}/original/{aid}")
+    assert r.status_code == 200 and r.content == data
+
+    monkeypatch.setattr(AccountService, "readable_asset", stale_once(AccountService.readable_asset))
+    r = get(f"{server.url}/api/photodesk/assets/{aid}/original", headers={"x-api-key": key})
+    assert r.status_code == 200 and r.content == data

@@ -1,4 +1,4 @@
-""""Find Similar Photos": the timeline's menu opens the Search view on smart-search neighbours."""
+""" "Find Similar Photos": the timeline's menu opens the Search view on smart-search neighbours."""
 
 from __future__ import annotations
 
@@ -59,9 +59,7 @@ def test_find_similar_shows_the_lookalikes_most_similar_first(
     assert not action.isEnabled()  # one photo at a time
 
 
-def test_without_smart_search_the_menu_has_no_find_similar(
-    qtbot, library: Library, tmp_path: Path
-):
+def test_without_smart_search_the_menu_has_no_find_similar(qtbot, library: Library, tmp_path: Path):
     photo(tmp_path / "src" / "sand.jpg", COLOURS["beach"], "2021:07:01 10:00:00")
     names = _import(library, tmp_path / "src")
     window = MainWindow(library, restore=False)

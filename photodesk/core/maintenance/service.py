@@ -6,11 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from photodesk.core.maintenance import backups, transfer
+from photodesk.core.maintenance import backups
 from photodesk.core.maintenance.check import DEFAULT_GRACE, CheckReport, Progress, check
 
 if TYPE_CHECKING:
     from photodesk.core.catalog.store import Store
+    from photodesk.core.maintenance import transfer
 
 
 class MaintenanceService:
@@ -51,4 +52,6 @@ class MaintenanceService:
     ) -> transfer.TransferReport:
         """Copy this SQLite catalog into the empty PostgreSQL database at ``url`` (resumable,
         verified by counts and checksums); ``photodesk db migrate-to``."""
+        from photodesk.core.maintenance import transfer  # the PostgreSQL dialect, on demand
+
         return transfer.migrate_to(self._store, url, progress)

@@ -23,7 +23,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +53,8 @@ def id_values(s: Session, ids: Sequence[int]) -> Any:
     """A table of ``ids`` (column ``value``) bound as one parameter however many there are:
     SQLite's ``json_each`` of a JSON array, PostgreSQL's ``unnest`` of an integer array."""
     if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY  # loaded with the PostgreSQL engine
+
         array = literal([int(i) for i in ids], ARRAY(Integer))
         return func.unnest(array).table_valued("value").render_derived()
     return func.json_each(json.dumps([int(i) for i in ids])).table_valued("value")

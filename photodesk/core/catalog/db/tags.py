@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.schema import Asset, AssetTag, Tag
@@ -47,6 +46,8 @@ def tag_asset(session: Session, asset_id: int, tag_id: int) -> None:
     table: Table = AssetTag.__table__  # type: ignore[assignment]
     row = {"asset_id": asset_id, "tag_id": tag_id}
     if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert  # with its engine
+
         session.execute(pg_insert(table).values(row).on_conflict_do_nothing())
     else:
         session.execute(insert(table).prefix_with("OR IGNORE"), row)
