@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,12 @@ def test_a_daemon_killed_mid_sync_converges_on_rerun(
     with Library.open(server_dir) as lib:
         on_server = lib.for_user(uid).assets.list(AssetQuery(archived=None))
     assert len(on_server) == 40 and all(r.rating == 3 for r in on_server)
+    # the photos' own date on both sides, never the date an upload guessed from the file's time
+    # (the daemon may be killed after saving an upload and before answering: docs/sync.md)
+    assert {r.taken_at for r in on_server} == {datetime(2023, 7, 4, 10, 15)}
+    assert {a["taken_at"] for a in json.loads(cli(desk, "ls", "--json").stdout)} == {
+        "2023-07-04T10:15:00"
+    }
     status = json.loads(cli(desk, "remote", "status", "--json").stdout)
     assert status["pending"] == 0 and status["state"] == "online"
 

@@ -6,12 +6,14 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import requests
 
 from photodesk.core import Library
 from photodesk.core.sync.clock import Hlc, now_ms
 from photodesk.remote import pairing
+from photodesk.remote.http import HttpRemote
 from tests.conftest import make_jpeg
 from tests.sync.conftest import ServerInfo
 
@@ -255,3 +257,88 @@ def test_a_remote_only_copy_learns_what_the_server_read_from_the_file(
         assert pairing.sync(b).errors == ()
         [seen] = b.assets.list()
         assert (seen.width, seen.height, seen.make) == (160, 90, "Canon")
+
+
+class _AnalysedAfterPush:
+    """The HTTP remote, with the server's upload analysis finishing right after the round's push
+    (before its last pull): what a daemon restarted under load does while a desktop re-syncs."""
+
+    def __init__(self, remote: Any, server: ServerInfo) -> None:
+        self._remote, self._server = remote, server
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._remote, name)
+
+    def push(self, mutations: Any) -> Any:
+        result = self._remote.push(mutations)
+        self._server.lib.jobs.resume("metadata")
+        self._server.analysed()
+        return result
+
+
+def test_an_upload_whose_answer_was_lost_keeps_the_desktops_date(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """A daemon killed after it saved an upload but before it answered: the next round finds
+    the photo by checksum while the server still has only the upload's guessed date. The
+    desktop keeps its own date (a guess never beats a date read from the file), and the round
+    leaves nothing pending (tests/sync/test_desktop_sync_robust.py, the daemon killed)."""
+    uid, email, password, key = make_user()
+    with Library.open(tmp_path / "desk") as lib:
+        pairing.add(lib, server.url, email=email, password=password)
+        photo = make_jpeg(tmp_path / "dated.jpg", seed=680, when="2019:05:06 07:08:09")
+        os.utime(photo, (1_700_000_000, 1_700_000_000))  # the upload's guess: 2023-11-14
+        [aid] = lib.importer.import_paths([str(photo)]).asset_ids
+        lib.assets.set_rating([aid], 3)
+        before = lib.assets.get(aid)
+        server.lib.jobs.pause("metadata")  # the server has not read the file yet
+        try:
+            # the upload reached the server; its answer never reached the desktop
+            HttpRemote(server.url, key).upload(Path(before.path), before.checksum)
+            _, remote = pairing.remote_for(lib)
+            report = lib.sync.run(_AnalysedAfterPush(remote, server))
+        finally:
+            server.lib.jobs.resume("metadata")
+        assert report.errors == ()
+        assert lib.sync.pending() == 0  # the daemon-killed test's flake: 1 (the guess, repushed)
+        after = lib.assets.get(aid)
+        assert (after.taken_at, after.taken_at_source) == (
+            before.taken_at, before.taken_at_source
+        )  # fmt: skip
+        [on_server] = server.lib.for_user(uid).assets.list()
+        assert (on_server.taken_at, on_server.rating) == (before.taken_at, 3)
+
+
+def test_a_guessed_date_pulled_early_gives_way_to_the_files(
+    tmp_path: Path, server: ServerInfo, make_user: MakeUser
+) -> None:
+    """A phone's upload reaches a desktop before the server read the file: the desktop shows
+    the guess until then, takes the file's date after, and never pushes its guess back."""
+    uid, email, password, key = make_user()
+    photo = make_jpeg(tmp_path / "phone.jpg", seed=690, when="2019:05:06 07:08:09")
+    when = "2024-05-01T10:00:00Z"
+    form = {"deviceAssetId": "phone-2", "deviceId": "phone", "fileCreatedAt": when,
+            "fileModifiedAt": when}  # fmt: skip
+    server.lib.jobs.pause("metadata")
+    try:
+        with open(photo, "rb") as fh:
+            r = requests.post(
+                server.url + "/api/assets", headers={"x-api-key": key}, data=form,
+                files={"assetData": ("phone.jpg", fh, "image/jpeg")},
+            )  # fmt: skip
+        assert r.status_code == 201, r.text
+        with Library.open(tmp_path / "desk") as lib:
+            pairing.add(lib, server.url, email=email, password=password)
+            assert pairing.sync(lib).errors == ()
+            [guess] = lib.assets.list()
+            assert guess.taken_at_source == "upload"
+            server.lib.jobs.resume("metadata")
+            server.analysed()
+            assert pairing.sync(lib).errors == ()
+            [seen] = lib.assets.list()
+            assert (seen.taken_at.year, seen.taken_at_source) == (2019, "exif:DateTimeOriginal")
+            assert lib.sync.pending() == 0
+    finally:
+        server.lib.jobs.resume("metadata")
+    [on_server] = server.lib.for_user(uid).assets.list()
+    assert on_server.taken_at == seen.taken_at

@@ -3,8 +3,8 @@
 Scalars (title, rating, trash...) are last-writer-wins by clock; tags and albums are sets kept
 element by element (``tag:<path>``, ``album:<name>`` is true or false), so an add on one side and
 a remove of another element on the other both survive. Ties (equal clocks, e.g. two values no one
-edited) go to a value over none, then to the greater value in canonical JSON, so every side
-decides the same way.
+edited) go to a value over none, then to a date read from the file over an upload's guess, then
+to the greater value in canonical JSON, so every side decides the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from photodesk.core.catalog.db import sync_fields as repo
 from photodesk.core.catalog.db.places import place_id_for
 from photodesk.core.catalog.db.sync_log import SCALARS
 from photodesk.core.catalog.db.tags import ensure_tag, normalize_path
+from photodesk.core.ingest.admission import PROVISIONAL_DATE
 from photodesk.core.media.places import PlaceName
 from photodesk.core.sync.types import Versioned
 
@@ -72,9 +73,18 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def _read(value: Any) -> bool:
+    """False for an upload's guessed date (``taken`` from the client's file time, source
+    ``upload``, until the server reads the file); True for every other value."""
+    return not (type(value) is list and len(value) == 3 and value[2] == PROVISIONAL_DATE)
+
+
 def wins(a: Versioned, b: Versioned) -> bool:
-    """Whether ``a`` beats ``b``: the later clock; on a tie a value over none, then the greater."""
-    return (a[1], a[0] is not None, _canonical(a[0])) > (b[1], b[0] is not None, _canonical(b[0]))
+    """Whether ``a`` beats ``b``: the later clock; on a tie a value over none, then a date read
+    from the file over an upload's guess, then the greater."""
+    return (a[1], a[0] is not None, _read(a[0]), _canonical(a[0])) > (
+        b[1], b[0] is not None, _read(b[0]), _canonical(b[0])
+    )  # fmt: skip
 
 
 def _iso(value: datetime | None) -> str | None:
