@@ -135,12 +135,13 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def children_cpu_s() -> float:
+def children_cpu_s() -> tuple[float, float]:
+    """(user, system) CPU seconds of the finished child processes."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime, usage.ru_stime
 
 
-def sync_process(library: Path) -> tuple[float, dict[str, object], int, float]:
+def sync_process(library: Path) -> tuple[float, dict[str, object], int, tuple[float, float]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cpu0 = children_cpu_s()
     started = time.perf_counter()
@@ -155,7 +156,9 @@ def sync_process(library: Path) -> tuple[float, dict[str, object], int, float]:
     elapsed = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"sync failed: {err}")
-    return elapsed, json.loads(out), sampler.peak_total, children_cpu_s() - cpu0
+    user, system = children_cpu_s()
+    cpu = (user - cpu0[0], system - cpu0[1])  # the kernel's share: files and folders written
+    return elapsed, json.loads(out), sampler.peak_total, cpu
 
 
 def main() -> None:
@@ -199,7 +202,8 @@ def main() -> None:
         print(f"first sync (photodesk sync, own process): {elapsed:.1f} s "
               f"= {best / elapsed:.0%} of the best route's throughput; "
               f"pulled {report['pulled']} field values, {report['thumbnails']} thumbnails, "
-              f"errors {report['errors'][:2]}; CPU client {client_cpu:.1f} s, "
+              f"errors {report['errors'][:2]}; CPU client {sum(client_cpu):.1f} s "
+              f"(user {client_cpu[0]:.1f}, system {client_cpu[1]:.1f}), "
               f"server {cpu_s(proc.pid) - cpu0:.1f} s")  # fmt: skip
         print(f"peak memory: client {client_peak / 1024:.0f} MB, server "
               f"{server_mem.peak_total / 1024:.0f} MB (bare route: {best_mem.peak_total / 1024:.0f}"
