@@ -64,9 +64,15 @@ def test_a_parallel_burst_checks_no_more_than_the_limit(server, make_user, check
     # Five guesses per address are checked; the other 55 are refused before any hashing.
     assert checks["n"] == 5, checks
     assert codes.count(429) == 55 and codes.count(401) + codes.count(303) == 5, codes
+    checked = 5
+    if 303 in codes:
+        # the right password was among the five checked (the server takes a parallel burst in
+        # any order): it gave its strike back, so one more wrong guess is checked
+        assert burst([_guess(url, "one more")]) == [401]
+        checked += 1
     assert burst([_guess(url, PASSWORD)]) == [429]  # the address stays locked out
     codes = burst([_guess(url, f"again {i}") for i in range(200)])
-    assert codes == [429] * 200 and checks["n"] == 5
+    assert codes == [429] * 200 and checks["n"] == checked
 
 
 def test_a_right_password_gives_its_attempt_back(server, make_user, checks) -> None:
