@@ -112,7 +112,7 @@ class GlyphEngine(QIconEngine):
         if (made := self._pixmaps.get(key)) is not None:
             return made
         file = _cache_file(self.glyph, self.color, self.active, width, height, key[2])
-        made = QPixmap(str(file)) if file is not None and file.is_file() else QPixmap()
+        made = QPixmap(str(file)) if file is not None else QPixmap()  # null when missing
         if made.isNull() or made.size() != QSize(width, height):
             made = self._draw(width, height, mode)
             if file is not None and not made.isNull():

@@ -16,7 +16,7 @@ pytest.importorskip("qtawesome")
 SHOW = r"""
 import json, sys
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from photodesk.ui import icons
@@ -35,7 +35,7 @@ for name, size in (("albums", 18), ("search", 36)):
         ]
 out["qtawesome imported"] = "qtawesome" in sys.modules
 print(json.dumps(out))
-""".replace("from PySide6.QtGui import", "from PySide6.QtGui import QColor,")
+"""
 
 
 def show_icons(cache: Path) -> dict[str, object]:
