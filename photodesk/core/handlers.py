@@ -13,6 +13,7 @@ from photodesk.core.ingest import jobs as ingest_jobs
 from photodesk.core.jobs.engine import REGISTRY, JobContext, JobKind, JobRequest, register
 from photodesk.core.jobs.kinds import JobName, Queue
 from photodesk.core.maintenance.backups import backup_if_due
+from photodesk.core.media.thumbnails.layout import flatten
 from photodesk.core.organize import sidecars
 from photodesk.core.people import jobs as people_jobs
 from photodesk.core.search import jobs as search_jobs
@@ -39,6 +40,10 @@ def _upload_analysis(lib: Library, ctx: JobContext) -> Result:
 
 def _thumbnails(lib: Library, ctx: JobContext) -> Result:
     return ingest_jobs.generate_thumbnails(lib.store, lib.thumbnails, ctx)
+
+
+def _thumbnails_layout(lib: Library, ctx: JobContext) -> Result:
+    return flatten(lib.thumbnails, ctx.check, ctx.progress).as_dict()
 
 
 def _backup(lib: Library, ctx: JobContext) -> Result:
@@ -142,6 +147,7 @@ KINDS = (
     JobKind(JobName.METADATA_REFRESH, Queue.METADATA, _refresh_metadata),
     JobKind(JobName.THUMBNAILS, Queue.THUMBNAILS, _thumbnails),
     JobKind(JobName.UPLOAD_ANALYSIS, Queue.METADATA, _upload_analysis),
+    JobKind(JobName.THUMBNAILS_LAYOUT, Queue.MAINTENANCE, _thumbnails_layout),
     JobKind(JobName.BACKUP, Queue.MAINTENANCE, _backup),
     JobKind(JobName.CLIP, Queue.CLIP, _clip),
     JobKind(JobName.FACES, Queue.FACES, _faces),

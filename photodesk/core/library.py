@@ -26,6 +26,7 @@ from photodesk.core.ingest.importer import Importer
 from photodesk.core.ingest.service import IngestService
 from photodesk.core.ingest.uploads import AnalysisPool, UploadService
 from photodesk.core.ingest.watch import DEFAULT_POLL_INTERVAL_S, DEFAULT_SETTLE_S, FolderWatcher
+from photodesk.core.jobs.kinds import JobName
 from photodesk.core.jobs.service import JobService
 from photodesk.core.maintenance.leftovers import remove_dead_writer_temps
 from photodesk.core.maintenance.service import MaintenanceService
@@ -80,6 +81,7 @@ class Library:
         self.store = store
         self.options = options or LibraryOptions()
         self.thumbnails = ThumbnailStore(store.thumbs_dir, store.previews_dir)
+        self.thumbnails.settle_layout()  # a new library's folders are flat from the start
         self.ml = MLModels()  # smart search and face models; photodesk.bootstrap attaches them
         self.smart: SmartSearch | None = None
         self._analysis = AnalysisPool(self.options.upload_analysis_workers)
@@ -211,6 +213,8 @@ class Library:
         """Work the job queues and follow the watched folders on background threads (the
         desktop app, the server); ``stop_background()`` or ``close()`` ends them."""
         if jobs:
+            if self.thumbnails.legacy:  # a library made before the flat layout: move its files
+                self.jobs.enqueue(JobName.THUMBNAILS_LAYOUT)
             self.jobs.start()
         if watch:
             self.watch.start()

@@ -209,7 +209,7 @@ def test_orphan_derivatives_and_temp_files_are_removed(filled: Library) -> None:
     fixed = check(lib, fix=True)
     assert set(fixed.removed) == {str(orphan_thumb), str(orphan_preview), *map(str, temps)}
     assert fixed.unresolved() == 0
-    assert not orphan_thumb.exists() and not orphan_thumb.parent.parent.exists()  # empty shards
+    assert not orphan_thumb.exists() and not orphan_thumb.parent.exists()  # its empty shard
     assert fresh.exists() and unrelated.exists()
     assert sorted(p for p in lib.thumbs_dir.rglob("*.jpg")) == kept
     assert all(lib.thumbnails.has(a.checksum) for a in lib.assets.list())
@@ -279,7 +279,7 @@ def test_broken_references_and_a_damaged_catalog(filled: Library, tmp_path: Path
     root = filled.root
     filled.close()
     _corrupt_index(root / "catalog.db")
-    orphan = _age(_write(root / "thumbs" / SHA[:2] / SHA[2:4] / f"{SHA}.jpg"))
+    orphan = _age(_write(root / "thumbs" / SHA[:2] / f"{SHA}.jpg"))
     lib = Library.open(root)
     try:
         damaged = check(lib, fix=True)

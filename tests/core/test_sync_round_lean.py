@@ -18,7 +18,7 @@ from photodesk.core.sync.client import CURSOR_KEY, THUMBS_KEY, _ThumbWriter
 
 
 def _writer(root: Path) -> _ThumbWriter:
-    return _ThumbWriter(lambda c: os.path.join(root, c[0:2], c[2:4], c + ".jpg"))
+    return _ThumbWriter(lambda c: os.path.join(root, c[0:2], c + ".jpg"))
 
 
 def test_thumbnails_in_new_folders_are_known_without_a_lookup(tmp_path: Path) -> None:
@@ -26,9 +26,9 @@ def test_thumbnails_in_new_folders_are_known_without_a_lookup(tmp_path: Path) ->
     assert not writer.exists("ab" * 20)  # its folder is made here: nothing can be in it
     writer.write("ab" * 20, b"jpeg")
     assert writer.exists("ab" * 20)
-    assert (tmp_path / "ab" / "ab" / ("ab" * 20 + ".jpg")).read_bytes() == b"jpeg"
+    assert (tmp_path / "ab" / ("ab" * 20 + ".jpg")).read_bytes() == b"jpeg"
     # a folder that was there may hold thumbnails made before: those are looked up
-    there = tmp_path / "cd" / "cd"
+    there = tmp_path / "cd"
     there.mkdir(parents=True)
     (there / ("cd" * 20 + ".jpg")).write_bytes(b"old")
     fresh = _writer(tmp_path)
@@ -54,7 +54,7 @@ def test_a_thumbnail_cut_short_leaves_no_file(
     with pytest.raises(OSError, match="No space"):
         writer.write("ef" * 20, b"jpeg bytes")
     monkeypatch.undo()
-    assert list((tmp_path / "ef" / "ef").iterdir()) == []  # neither the file nor a .part
+    assert list((tmp_path / "ef").iterdir()) == []  # neither the file nor a temporary one
     assert not writer.exists("ef" * 20)
 
 

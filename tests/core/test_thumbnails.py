@@ -90,8 +90,8 @@ def _assert_same_picture(out: Image.Image, ref: Image.Image) -> None:
 
 
 def test_paths_are_sharded_by_the_checksum(store: ThumbnailStore, tmp_path: Path) -> None:
-    assert store.thumb_path(CHECKSUM) == tmp_path / "thumbs" / "01" / "23" / f"{CHECKSUM}.jpg"
-    assert store.preview_path(CHECKSUM) == tmp_path / "previews" / "01" / "23" / f"{CHECKSUM}.jpg"
+    assert store.thumb_path(CHECKSUM) == tmp_path / "thumbs" / "01" / f"{CHECKSUM}.jpg"
+    assert store.preview_path(CHECKSUM) == tmp_path / "previews" / "01" / f"{CHECKSUM}.jpg"
     with pytest.raises(ValueError, match="checksum"):
         store.thumb_path("../../etc/passwd")
 

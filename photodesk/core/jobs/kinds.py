@@ -29,6 +29,7 @@ class JobName(StrEnum):
     IMPORT = "import"
     METADATA_REFRESH = "metadata.refresh"
     THUMBNAILS = "thumbnails.generate"
+    THUMBNAILS_LAYOUT = "thumbnails.layout"  # move an older library's files to ab/<checksum>
     UPLOAD_ANALYSIS = "upload.analyse"  # an admitted upload: metadata, derivatives, placement
     BACKUP = "maintenance.backup"
     CLIP = "clip"

@@ -140,12 +140,18 @@ def _is_checksum(stem: str) -> bool:
 
 
 def _prune_empty_shards(store: Store, folder: Path) -> None:
-    # Only the ab/cd shard folders of thumbs/ and previews/; originals/ is the user's layout.
+    # Only the shard folders of thumbs/ and previews/ (ab/, and ab/cd/ of the old layout);
+    # originals/ is the user's layout.
     for top in (store.thumbs_dir, store.previews_dir):
-        if folder.parent.parent == top:
-            for shard in (folder, folder.parent):
-                try:
-                    shard.rmdir()
-                except OSError:  # not empty (or already gone)
-                    return
-            return
+        if folder.parent == top:
+            shards: tuple[Path, ...] = (folder,)
+        elif folder.parent.parent == top:
+            shards = (folder, folder.parent)
+        else:
+            continue
+        for shard in shards:
+            try:
+                shard.rmdir()
+            except OSError:  # not empty (or already gone)
+                return
+        return

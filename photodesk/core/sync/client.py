@@ -366,7 +366,9 @@ class _ThumbWriter:
         path = self.path_of(checksum)
         folder, name = os.path.split(path)
         self._made_here(folder)
-        tmp = os.path.join(folder, f".{name}.{self.pid}.part")
+        # named as the renderer names its temporary files: `photodesk check` and the crash
+        # clean-up find what a killed sync left (".<stem>.<pid>.<tag>.tmp")
+        tmp = os.path.join(folder, f".{name[:-4]}.{self.pid}.sync.tmp")
         fd = os.open(tmp, self._FLAGS, 0o666)
         try:
             view = memoryview(data)
