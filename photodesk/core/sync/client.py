@@ -12,9 +12,9 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from photodesk.core.catalog.db import asset_files, sync_fields, sync_journal, sync_remote
 from photodesk.core.catalog.events import Changes
@@ -99,7 +99,10 @@ class Round:
             return self.remote.changes(cursor, PAGE, after=after, device=device)
 
         saved = (start, None if after is None else int(after))
-        with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as pool:
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as pool,
+            _ThumbPipe(self) as thumbs,
+        ):
             ahead = pool.submit(fetch, *saved)
             while True:
                 page = ahead.result()
@@ -108,8 +111,9 @@ class Round:
                 if page.resync:
                     log.info("the server trimmed its journal past this library's cursor: resync")
                 if page.items or (page.cursor, page.after) != saved:  # else: nothing to write
-                    self.apply_page(page)
+                    thumbs.submit(self.apply_page(page))
                     saved = (page.cursor, page.after)
+                thumbs.harvest()
                 self.heads = dict(page.heads)
                 if page.snapshot is not None:  # assets of the snapshot so far, of all of them
                     self.progress("pull", *page.snapshot)
@@ -118,7 +122,8 @@ class Round:
                 if not page.more:
                     return
 
-    def apply_page(self, page: FeedPage) -> None:
+    def apply_page(self, page: FeedPage) -> list[_Fresh]:
+        """Apply one page in one transaction; the assets it made (their thumbnails are due)."""
         owner = self.lib.owner_id
         touched: set[int] = set()
         cache: dict[str, int] = {}
@@ -180,6 +185,7 @@ class Round:
             self.lib.sync.put_setting(s, SNAPSHOT_KEY, page.after)  # None: not in a snapshot
         if touched:
             self.lib.events.publish(Changes(assets=frozenset(touched)))
+        return [_Fresh(fresh_ids[st.remote_id], st.checksum, st.remote_id) for st in fresh_states]
 
     def _locals(
         self, s: Any, owner: int, items: tuple[AssetState, ...]
@@ -323,6 +329,66 @@ class Round:
         with self.lib.write() as s:  # upload markers of linked assets, rows of deleted ones
             sync_journal.drop_settled(s, top)
         return sent
+
+
+class _Fresh(NamedTuple):
+    """An asset a pull made here, as ``sync_remote.without_thumbnail`` lists one."""
+
+    id: int
+    checksum: str
+    remote_id: int
+
+
+class _ThumbPipe:
+    """The thumbnails of the assets a pull makes, fetched and written on a second thread while
+    the next pages are applied (a first sync: the server reads thumbnail files and this side
+    writes them while the catalog takes the pages). Recorded by the round's thread between
+    pages; a batch that fails stops the pipe, and ``fetch_thumbnails`` after the pull fetches
+    what is still missing (and reports why)."""
+
+    def __init__(self, round_: Round) -> None:
+        self.round = round_
+        self.writer = _ThumbWriter(round_.lib.thumbnails.thumb_file)
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="sync-thumbs")
+        self.pending: deque[Future[list[int]]] = deque()
+        self.stopped = False
+
+    def __enter__(self) -> _ThumbPipe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:  # the pull failed: stop, keep what is written
+            self._stop()
+        with contextlib.suppress(Exception):  # the pull's own error is the one to report
+            self.harvest(wait=True)
+        self.pool.shutdown(wait=True)
+
+    def submit(self, rows: list[_Fresh]) -> None:
+        if self.stopped:
+            return
+        for k in range(0, len(rows), THUMB_BATCH):
+            batch = rows[k : k + THUMB_BATCH]
+            self.pending.append(self.pool.submit(self.round._fetch_batch, self.writer, batch))
+
+    def harvest(self, *, wait: bool = False) -> None:
+        """Record the thumbnails of the finished batches (``wait``: of every batch)."""
+        done: list[int] = []
+        while self.pending and (wait or self.pending[0].done()):
+            future = self.pending.popleft()
+            try:
+                done += future.result()
+            except Exception as exc:  # offline, refused, a full disk: fetch_thumbnails retries
+                if not self.stopped:
+                    log.info("thumbnails during the pull stopped: %s", exc)
+                self._stop()
+        if done:
+            self.round._mark_thumbs(done)
+            self.round.thumbs += len(done)
+
+    def _stop(self) -> None:
+        self.stopped = True
+        for future in self.pending:
+            future.cancel()
 
 
 class _ThumbWriter:

@@ -137,11 +137,10 @@ def nested_path(root: Path, checksum: str) -> Path:
 
 
 def mark_flat(top: Path) -> None:
-    """Write the layout marker of ``top`` (made if missing), whole or not at all."""
+    """Write the layout marker of ``top`` (made if missing). Only its presence counts, so it is
+    written in place: a write cut short still marks a folder that was flat before it began."""
     top.mkdir(parents=True, exist_ok=True)
-    tmp = top / f"{LAYOUT_MARKER}.{os.getpid()}.tmp"
-    tmp.write_text(LAYOUT_TEXT, encoding="ascii")
-    os.replace(tmp, top / LAYOUT_MARKER)
+    (top / LAYOUT_MARKER).write_text(LAYOUT_TEXT, encoding="ascii")
 
 
 def _empty(top: Path) -> bool:
