@@ -51,6 +51,9 @@ def trip(
     album = int(view.albums.create("Trip"))
     view.albums.add(album, ids[:2])
     server.lib.shares.share_album(bea, album, desktops["uid"], "viewer")
+    # analysed on the server (dates, sizes, thumbnails): else what the analysis finds arrives in
+    # whichever round runs after it, and "nothing new: nothing pulled" below depends on timing
+    server.analysed()
     sums = [hashlib.sha1(f.read_bytes()).hexdigest() for f in files]
     return {**desktops, "bea": bea, "album": album, "ids": ids, "sums": sums, "view": view}
 

