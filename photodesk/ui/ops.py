@@ -2,64 +2,87 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
+
+Callback = Callable[[Any], None]
 
 
 class _Relay(QObject):
-    done = Signal(object)
-    failed = Signal(object)
+    """The one object workers emit their results on: ``(token, ok, value)``, queued to the GUI
+    thread, which looks the token up and calls the asker back.
+
+    One relay lives as long as the application and is never deleted while workers run. (A relay
+    per call, deleted once it had delivered, could be destroyed while its worker was still
+    returning from ``emit`` on it: a segmentation fault under load. Its slot is a method of this
+    GUI-thread object, not a lambda, so Qt queues the call to the GUI thread itself.)
+    """
+
+    result = Signal(object)
+
+    def __init__(self, parent: QObject | None) -> None:
+        super().__init__(parent)
+        self.waiting: dict[int, tuple[QObject, Callback, Callback | None]] = {}
+        self.result.connect(self._deliver)
+
+    @Slot(object)
+    def _deliver(self, message: tuple[int, bool, object]) -> None:
+        token, ok, value = message
+        entry = self.waiting.pop(token, None)
+        if entry is None:
+            return
+        parent, on_done, on_error = entry
+        callback = on_done if ok else on_error
+        if callback is not None and shiboken6.isValid(parent):
+            callback(value)
+
+
+_relay: _Relay | None = None
+_tokens = itertools.count(1)
+
+
+def _the_relay() -> _Relay:
+    """The relay (made on first use, on the GUI thread, owned by the application)."""
+    global _relay
+    if _relay is None or not shiboken6.isValid(_relay):
+        _relay = _Relay(QCoreApplication.instance())
+    return _relay
 
 
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, fn: Callable[[], Any], relay: _Relay, token: int) -> None:
         super().__init__()
         self._fn = fn
         self._relay = relay
+        self._token = token
 
     def run(self) -> None:
         try:
-            result = self._fn()
+            message = (self._token, True, self._fn())
         except Exception as exc:
-            self._emit(self._relay.failed, exc)
-        else:
-            self._emit(self._relay.done, result)
-
-    @staticmethod
-    def _emit(signal: Any, value: object) -> None:
+            message = (self._token, False, exc)
         try:
-            signal.emit(value)
-        except RuntimeError:  # the widget that asked is gone; nobody wants the result
+            self._relay.result.emit(message)
+        except RuntimeError:  # the application is going away; nobody wants the result
             pass
-
-
-# Relays waiting for their worker: kept alive here (not by a widget), so a worker never emits on
-# an object that the GUI thread is destroying; each removes itself once it has delivered.
-_pending: set[_Relay] = set()
 
 
 def query(
     parent: QObject,
     fn: Callable[[], Any],
-    on_done: Callable[[Any], None],
-    on_error: Callable[[Exception], None] | None = None,
+    on_done: Callback,
+    on_error: Callback | None = None,
 ) -> None:
-    """Call ``fn`` on the thread pool; ``on_done(result)`` then runs on the GUI thread.
+    """Call ``fn`` on the thread pool; ``on_done(result)`` then runs on the GUI thread
+    (``on_error(exception)`` if it raised).
 
     If ``parent`` has been deleted by the time the result arrives, the result is dropped.
     """
-    relay = _Relay()
-    _pending.add(relay)
-
-    def deliver(callback: Callable[[Any], None] | None, value: object) -> None:
-        _pending.discard(relay)
-        relay.deleteLater()
-        if callback is not None and shiboken6.isValid(parent):
-            callback(value)
-
-    relay.done.connect(lambda value: deliver(on_done, value))
-    relay.failed.connect(lambda exc: deliver(on_error, exc))
-    QThreadPool.globalInstance().start(_Task(fn, relay))
+    relay = _the_relay()
+    token = next(_tokens)
+    relay.waiting[token] = (parent, on_done, on_error)
+    QThreadPool.globalInstance().start(_Task(fn, relay, token))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import shiboken6
 from PySide6.QtWidgets import QWidget
 
 from photodesk.ui import ops
@@ -43,3 +44,26 @@ def test_thousands_of_signals_do_not_corrupt_the_interpreter(qtbot) -> None:
         ops.query(widget, lambda i=i: i, seen.append)
     qtbot.waitUntil(lambda: len(seen) == 3000, timeout=20000)
     assert sorted(seen) == list(range(3000))
+
+
+def test_one_relay_serves_every_query_and_a_deleted_asker_gets_nothing(qtbot) -> None:
+    # A relay per query, deleted after delivery, could be destroyed while its worker was still
+    # returning from emit (a segmentation fault in the UI suite): one relay outlives them all.
+    keep = QWidget()
+    qtbot.addWidget(keep)
+    gone = QWidget()
+    gui = threading.get_ident()
+    kept: list[tuple[int, int]] = []
+    lost: list[int] = []
+    for i in range(400):
+        if i % 2:
+            ops.query(gone, lambda i=i: i, lost.append)
+        else:
+            ops.query(keep, lambda i=i: i, lambda r: kept.append((r, threading.get_ident())))
+    relay = ops._the_relay()
+    shiboken6.delete(gone)  # the asking widget is closed before its answers come
+    qtbot.waitUntil(lambda: not relay.waiting, timeout=20000)
+    assert sorted(r for r, _ in kept) == list(range(0, 400, 2))
+    assert all(thread == gui for _, thread in kept)  # callbacks run on the GUI thread
+    assert lost == []
+    assert ops._the_relay() is relay and shiboken6.isValid(relay)
