@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -108,6 +109,33 @@ def test_completion_offers_what_the_library_has(qtbot, view: SearchView, lib: Li
     chip = view.add_filter("album")
     box = chip.editors[0]
     assert [box.itemText(i) for i in range(box.count())] == ["Holidays"]  # type: ignore[attr-defined]
+
+
+def test_facets_asked_before_a_change_never_replace_newer_ones(
+    qtbot, view: SearchView, lib: Library, monkeypatch: pytest.MonkeyPatch
+):
+    until(qtbot, lambda: QThreadPool.globalInstance().activeThreadCount() == 0)
+    real = view.search.facets
+    late = threading.Event()
+    calls: list[int] = []
+
+    def facets():  # the first load (before the album) answers last
+        calls.append(1)
+        first = len(calls) == 1
+        found = real()
+        if first:
+            late.wait(20)
+        return found
+
+    monkeypatch.setattr(view.search, "facets", facets)
+    view.load_facets()
+    until(qtbot, lambda: calls)  # it has read the library: no album yet
+    lib.albums.create("Holidays")  # the change loads the facets again
+    until(qtbot, lambda: "Holidays" in view.facets.albums)
+    late.set()
+    QThreadPool.globalInstance().waitForDone(20000)
+    qtbot.wait(50)  # the stale answer is delivered, and dropped
+    assert "Holidays" in view.facets.albums
 
 
 def test_relevance_keeps_the_ranked_order(qtbot, view: SearchView, lib: Library):
