@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from photodesk.cli.registry import Command
 
@@ -35,6 +35,18 @@ def add_parser(subparsers: Any) -> None:
     )
 
 
+def announce(url: str, stream: TextIO | None = None) -> None:
+    """Print the ``listening on URL`` line scripts read to learn the port (``--port 0``).
+
+    One write of the whole line: with ``PYTHONUNBUFFERED`` (containers set it) ``print`` writes
+    the text and its newline separately, and a log line from the server thread on the same pipe
+    could land in between and glue itself to the URL.
+    """
+    out = sys.stdout if stream is None else stream
+    out.write(f"photodesk serve: listening on {url}\n")
+    out.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``photodesk serve``; the library is opened here (the config file may name it)."""
     from photodesk.bootstrap import open_library
@@ -57,10 +69,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"photodesk serve: {exc}", file=sys.stderr)
         return 2
 
-    def ready(url: str) -> None:
-        # Scripts and tests read this line to learn the port (useful with --port 0).
-        print(f"photodesk serve: listening on {url}", flush=True)
-
     try:
         setup_logging(config.log_format)
         library = open_library(
@@ -71,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             create=True,  # a server's first start (a container's empty volume) makes its library
         )
         try:
-            return run_server(library, config, on_ready=ready)
+            return run_server(library, config, on_ready=announce)
         finally:
             library.close()
     except PhotodeskError as exc:

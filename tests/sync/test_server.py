@@ -274,6 +274,23 @@ def test_serve_refuses_a_bad_config(tmp_path: Path, capsys) -> None:
     assert "port" in capsys.readouterr().err
 
 
+def test_listening_line_is_one_write_logs_cannot_split() -> None:
+    """Scripts read the port from this line; with PYTHONUNBUFFERED, print() wrote the text and
+    the newline apart and a log line of the server thread glued itself to the URL (CI saw
+    ``127.0.0.1:335892026-12-07``)."""
+    from photodesk.cli.serve_cmd import announce
+
+    writes: list[str] = []
+
+    class Pipe(io.StringIO):
+        def write(self, s: str) -> int:
+            writes.append(s)
+            return super().write(s)
+
+    announce("http://127.0.0.1:33589", Pipe())
+    assert writes == ["photodesk serve: listening on http://127.0.0.1:33589\n"]
+
+
 def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, serve_subprocess) -> None:
     lib_dir = tmp_path / "lib"
     with Library.open(lib_dir) as lib:
