@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
             own = [(a.name, a.asset_count) for a in library.albums.list()]
             return library.assets.stats(), own, shared_albums(library)
 
-        ops.query(self, read, self._on_stats, self._on_error)
+        ops.query(self, read, self._on_stats, self._on_error, latest="stats")
 
     def _on_stats(
         self, read: tuple[LibraryStats, list[tuple[str, int]], list[tuple[str, str, int, str]]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import shiboken6
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QWidget
 
 from photodesk.ui import ops
@@ -67,3 +68,48 @@ def test_one_relay_serves_every_query_and_a_deleted_asker_gets_nothing(qtbot) ->
     assert all(thread == gui for _, thread in kept)  # callbacks run on the GUI thread
     assert lost == []
     assert ops._the_relay() is relay and shiboken6.isValid(relay)
+
+
+def test_latest_drops_an_older_load_that_answers_last(qtbot) -> None:
+    # A list refreshed on every change: a load started before the change can finish after the
+    # one started since, and must not put the old list back on screen.
+    widget, other = QWidget(), QWidget()
+    qtbot.addWidget(widget)
+    qtbot.addWidget(other)
+    release = threading.Event()
+    shown: list[str] = []
+    pool = QThreadPool.globalInstance()
+    threads = pool.maxThreadCount()
+    pool.setMaxThreadCount(max(threads, 6))  # three calls wait at once; a 2-core pool has 2
+
+    try:
+
+        def slow() -> str:
+            release.wait(20)
+            return "before the change"
+
+        ops.query(widget, slow, shown.append, latest="people")
+        ops.query(other, slow, lambda r: shown.append("other: " + r), latest="people")
+        ops.query(widget, slow, lambda r: shown.append("tags: " + r), latest="tags")
+        ops.query(widget, lambda: "after the change", shown.append, latest="people")
+        qtbot.waitUntil(lambda: "after the change" in shown, timeout=20000)
+        release.set()
+        relay = ops._the_relay()
+        qtbot.waitUntil(lambda: not relay.waiting, timeout=20000)
+        # the stale "people" answer of widget is dropped; other askers and names are untouched
+        assert sorted(shown) == sorted(
+            ["after the change", "other: before the change", "tags: before the change"]
+        )
+        assert not relay.pending and not relay.shown
+        # newer calls still running never hold an answer back (a stream of changes cannot
+        # starve the list): each of these is shown as it comes
+        first, second = threading.Event(), threading.Event()
+        ops.query(widget, lambda: first.wait(20) and "one", shown.append, latest="people")
+        ops.query(widget, lambda: second.wait(20) and "two", shown.append, latest="people")
+        first.set()
+        qtbot.waitUntil(lambda: "one" in shown, timeout=20000)
+        second.set()
+        qtbot.waitUntil(lambda: "two" in shown, timeout=20000)
+    finally:
+        release.set()
+        pool.setMaxThreadCount(threads)

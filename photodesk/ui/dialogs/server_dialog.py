@@ -187,7 +187,7 @@ class ServerDialog(QDialog):
         def read() -> tuple[Any, list[str], list[Any]]:
             return lib.sync.settings(), [a.name for a in lib.albums.list()], lib.sync.conflicts()
 
-        ops.query(self, read, self._show_local, self._on_error)
+        ops.query(self, read, self._show_local, self._on_error, latest="local")
 
     def _show_local(self, data: tuple[Any, list[str], list[Any]]) -> None:
         settings, albums, decided = data

@@ -55,7 +55,7 @@ class WatchDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        ops.query(self, self.library.files.watched, self._show, self._on_error)
+        ops.query(self, self.library.files.watched, self._show, self._on_error, latest="watched")
 
     def _show(self, folders: list[WatchedFolder]) -> None:
         self.folders.clear()

@@ -222,7 +222,7 @@ class TreeGridView(View):
 
     def reload(self) -> None:
         self._dirty = False
-        ops.query(self, self.rows, self._on_rows, self.show_error)
+        ops.query(self, self.rows, self._on_rows, self.show_error, latest="rows")
 
     def selected_key(self) -> str | None:
         index = self.tree.currentIndex().siblingAtColumn(0)

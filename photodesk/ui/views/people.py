@@ -140,7 +140,7 @@ class PeopleView(View):
         def load() -> list[PersonSummary]:
             return self.library.people.list(include_hidden=hidden)
 
-        ops.query(self, load, self._on_people, self._on_error)
+        ops.query(self, load, self._on_people, self._on_error, latest="people")
         self.person_page.refresh()
 
     def _on_people(self, people: list[PersonSummary]) -> None:

@@ -181,7 +181,7 @@ class PersonPage(QWidget):
             faces = people.faces(person_id=pid)
             return pid, (found[0] if found else None), people.photos(pid), faces
 
-        ops.query(self, load, self._on_loaded, self.failed.emit)
+        ops.query(self, load, self._on_loaded, self.failed.emit, latest="person")
 
     def _on_loaded(
         self, result: tuple[int, PersonSummary | None, list[int], list[FaceRecord]]

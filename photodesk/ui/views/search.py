@@ -150,7 +150,6 @@ class SearchView(View):
         super().__init__(library, bridge, parent)
         self.search: SearchService = library.search
         self.facets = SearchFacets((), (), (), (), (), ())
-        self._facets_asked = 0  # loads of the facets asked so far (the newest one counts)
         self.chips: dict[str, FilterChip] = {}
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.run)
@@ -265,13 +264,10 @@ class SearchView(View):
     def load_facets(self) -> None:
         # facets asked before a change may come back after those asked since: only the newest
         # counts (an album made while the first load ran was otherwise missing from the chip)
-        self._facets_asked += 1
-        asked = self._facets_asked
-        ops.query(self, self.search.facets, lambda facets: self._on_facets(asked, facets))
+        # the newest load wins: one started before a change (an album made) can answer last
+        ops.query(self, self.search.facets, self._on_facets, latest="facets")
 
-    def _on_facets(self, asked: int, facets: SearchFacets) -> None:
-        if asked != self._facets_asked:
-            return  # overtaken by a newer load
+    def _on_facets(self, facets: SearchFacets) -> None:
         self.facets = facets
         for name, chip in self.chips.items():
             if field := FILTERS[name][1]:

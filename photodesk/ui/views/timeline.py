@@ -87,7 +87,7 @@ class TimelineView(View):
         if not self.grouped_by_events:
             return
         groups = self.library.event_groups
-        ops.query(self, groups.events, self._on_events, self.body._on_error)
+        ops.query(self, groups.events, self._on_events, self.body._on_error, latest="events")
 
     def _on_events(self, events: list[Event]) -> None:
         if not self.grouped_by_events:

@@ -368,7 +368,13 @@ class ViewerView(View):
 
     # ----- faces, info, change events ------------------------------------------------------------
     def _load_faces(self, aid: int) -> None:
-        ops.query(self, lambda: (aid, self.edits.faces(aid)), self._on_faces, lambda _e: None)
+        ops.query(
+            self,
+            lambda: (aid, self.edits.faces(aid)),
+            self._on_faces,
+            lambda _e: None,
+            latest="faces",
+        )
 
     def _on_faces(self, result: tuple[int, list[FaceBox]]) -> None:
         aid, faces = result

@@ -358,12 +358,14 @@ class InfoPanel(QScrollArea):
                 self,
                 lambda: [n.path for n in self.library.tags.tree()],
                 self.tags.model.setStringList,
+                latest="tags",
             )
         if albums:
             ops.query(
                 self,
                 lambda: [a.name for a in self.library.albums.list()],
                 self.albums.model.setStringList,
+                latest="albums",
             )
 
     def _on_changed(self, changes: object) -> None:

@@ -96,7 +96,9 @@ class JobsStatus(QWidget):
 
     def show_details(self) -> None:
         lib = self.library
-        ops.query(self, lambda: (lib.jobs.status(), lib.jobs.failures()), self._on_status)
+        ops.query(
+            self, lambda: (lib.jobs.status(), lib.jobs.failures()), self._on_status, latest="status"
+        )
 
     def _on_status(self, result: tuple[list[QueueStatus], list[JobInfo]]) -> None:
         self.popover.show_status(*result)

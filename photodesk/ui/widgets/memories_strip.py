@@ -62,7 +62,9 @@ class MemoriesStrip(QWidget):
 
     def reload(self) -> None:
         library = self.library
-        ops.query(self, lambda: read_cards(library), self._on_cards, lambda _exc: None)
+        ops.query(
+            self, lambda: read_cards(library), self._on_cards, lambda _exc: None, latest="cards"
+        )
 
     def _on_cards(self, cards: list[tuple[str, list[int], QImage]]) -> None:
         for card in self.cards:

@@ -25,7 +25,7 @@ class SyncStatus(QLabel):
         self.refresh()
 
     def refresh(self) -> None:
-        ops.query(self, self.library.sync.state, self.show_state, lambda _exc: None)
+        ops.query(self, self.library.sync.state, self.show_state, lambda _exc: None, latest="state")
 
     def show_state(self, state: SyncState | None) -> None:
         if state is None:
