@@ -10,9 +10,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from photodesk.core import AssetQuery, AssetRecord, CorruptFile, UnsupportedFormat
+from photodesk.core import AssetQuery, AssetRecord
 from photodesk.sync.auth import current_user
-from photodesk.sync.decoding import TooManyPixels, render_derivatives
+from photodesk.sync.decoding import NoDerivative, derivative_file
 from photodesk.sync.keys import LIBRARY
 from photodesk.sync.views import http_error, int_param, json_response, path_id
 
@@ -129,15 +129,10 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
     size = request.query.get("size", "thumbnail")
     if size not in ("thumbnail", "preview"):
         raise http_error(400, "size is thumbnail or preview")
-    store = request.app[LIBRARY].thumbnails
-    path = store.preview_path(rec.checksum) if size == "preview" else store.thumb_path(rec.checksum)
-    if not path.is_file():
-        try:
-            await render_derivatives(request.app, rec)
-        except (CorruptFile, UnsupportedFormat, OSError, TooManyPixels) as exc:
-            raise http_error(404, f"no thumbnail for asset {rec.id}: {exc}") from exc
-    if not path.is_file():
-        raise http_error(404, f"no thumbnail for asset {rec.id}")
+    try:
+        path = await derivative_file(request.app, rec, preview=size == "preview")
+    except NoDerivative as exc:
+        raise http_error(404, f"no thumbnail for asset {rec.id}: {exc}") from exc
     return web.FileResponse(
         path,
         headers={"Content-Type": "image/jpeg", "Cache-Control": "private, max-age=86400"},

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from photodesk.core import pixel_count
+from photodesk.core import CorruptFile, UnsupportedFormat, pixel_count
 from photodesk.sync.keys import LIBRARY
 
 T = TypeVar("T")
@@ -89,6 +89,35 @@ async def render_derivatives(app: web.Application, rec: Any) -> None:
         store.render(src, rec.checksum, rec.file_type, rec.kind, rec.orientation)
 
     await gate.run(f"render:{rec.checksum}", make)
+
+
+class NoDerivative(Exception):
+    """No thumbnail or preview can be served for a photo (the message says why)."""
+
+
+async def derivative_file(app: web.Application, rec: Any, *, preview: bool) -> Path:
+    """The file of a photo's thumbnail (or preview), rendered first if missing.
+
+    Raises NoDerivative when none can be made (a corrupt or unsupported original, too many
+    pixels, an unreadable file).
+    """
+    store = app[LIBRARY].thumbnails
+
+    def where() -> Path:
+        return store.preview_path(rec.checksum) if preview else store.thumb_path(rec.checksum)
+
+    # Looked up twice: on a library from before the flat layout, the thumbnails.layout job may
+    # rename the file between a lookup (the old place) and its check.
+    for _ in range(2):
+        if (path := where()).is_file():
+            return path
+    try:
+        await render_derivatives(app, rec)
+    except (CorruptFile, UnsupportedFormat, OSError, TooManyPixels) as exc:
+        raise NoDerivative(str(exc)) from exc
+    if not (path := where()).is_file():
+        raise NoDerivative("none was rendered")
+    return path
 
 
 async def _close(app: web.Application) -> None:

@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from photodesk.core import CorruptFile, ShareLink, UnsupportedFormat
+from photodesk.core import ShareLink
 from photodesk.sync.auth import public
-from photodesk.sync.decoding import TooManyPixels, render_derivatives
+from photodesk.sync.decoding import NoDerivative, derivative_file
 from photodesk.sync.gallery import (
     ASSET_CACHE,
     STATE,
@@ -40,15 +40,10 @@ async def _asset(request: web.Request, *, full: bool = False) -> tuple[ShareLink
 
 async def _image(request: web.Request, preview: bool) -> web.StreamResponse:
     _link, rec = await _asset(request)
-    store = request.app[LIBRARY].thumbnails
-    path = store.preview_path(rec.checksum) if preview else store.thumb_path(rec.checksum)
-    if not path.is_file():
-        try:
-            await render_derivatives(request.app, rec)
-        except (CorruptFile, UnsupportedFormat, OSError, TooManyPixels) as exc:
-            raise http_error(404, "no thumbnail") from exc
-        if not path.is_file():
-            raise http_error(404, "no thumbnail")
+    try:
+        path = await derivative_file(request.app, rec, preview=preview)
+    except NoDerivative as exc:
+        raise http_error(404, "no thumbnail") from exc
     # Thumbnails and previews are rendered without EXIF or XMP (see core.thumbnails_render).
     return web.FileResponse(
         path, headers={"Content-Type": "image/jpeg", "Cache-Control": ASSET_CACHE}

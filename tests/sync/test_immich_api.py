@@ -498,3 +498,38 @@ def test_album_put_with_many_ids(server, alice, bob, tmp_path) -> None:
     ok = [x["id"] for x in r.json() if x["success"]]
     assert ok == [mine]
     assert _count(server, "select count(*) from album_assets") == 1
+
+
+def test_a_thumbnail_moved_by_the_layout_job_mid_request_is_served(
+    server, alice, tmp_path, monkeypatch
+) -> None:
+    """On a library from before the flat thumbnail layout, ``thumbnails.layout`` renames files
+    while the server runs: a request that resolved the old place just before the rename must
+    still get the thumbnail, not a 404."""
+    from photodesk.core.media.thumbnails import nested_path
+
+    uid, _, a = alice
+    data = make_jpeg(tmp_path / "p.jpg", seed=9).read_bytes()
+    asset_id = _upload(a, data, "p.jpg").json()["id"]
+    server.analysed()
+    store = server.lib.thumbnails
+    checksum = server.lib.for_user(uid).assets.get(int(asset_id)).checksum
+    flat = store.thumb_path(checksum)
+    old = nested_path(store.thumbs_dir, checksum)
+    old.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(flat, old)  # the file is still in the old layout
+    monkeypatch.setattr(store, "legacy", True)
+    real = store.thumb_path
+    moved: list[Path] = []
+
+    def resolved_just_before_the_rename(c: str) -> Path:
+        path = real(c)
+        if not moved and path == old:
+            os.replace(old, flat)  # the layout job's rename
+            moved.append(flat)
+        return path
+
+    monkeypatch.setattr(store, "thumb_path", resolved_just_before_the_rename)
+    thumb = a("GET", f"/api/photodesk/assets/{asset_id}/thumbnail")
+    assert moved and thumb.status_code == 200, thumb.text
+    assert thumb.content == flat.read_bytes()

@@ -67,9 +67,7 @@ class ThumbnailStore:
 
     def thumb_file(self, checksum: str) -> str:
         """Where a new thumbnail goes, as text made without pathlib (a sync writes 100,000)."""
-        if not _CHECKSUM.fullmatch(checksum):
-            raise ValueError(f"not a hex checksum: {checksum!r}")
-        return os.path.join(self._thumbs, checksum[0:2], checksum + ".jpg")
+        return os.path.join(self._thumbs, _checked(checksum)[0:2], checksum + ".jpg")
 
     def preview_path(self, checksum: str) -> Path:
         """Where the 1440 px preview of this content lives (it may not exist)."""
@@ -123,16 +121,21 @@ class ThumbnailStore:
                 nested_path(root, checksum).unlink(missing_ok=True)
 
 
-def _sharded(root: Path, checksum: str) -> Path:
+def _checked(checksum: str) -> str:
+    """``checksum`` itself; ValueError unless it is hex (it names a file: no ``/`` or ``..``)."""
     if not _CHECKSUM.fullmatch(checksum):
         raise ValueError(f"not a hex checksum: {checksum!r}")
+    return checksum
+
+
+def _sharded(root: Path, checksum: str) -> Path:
+    _checked(checksum)
     return root / checksum[0:2] / f"{checksum}.jpg"
 
 
 def nested_path(root: Path, checksum: str) -> Path:
     """Where the old layout kept this content's file: ``<dir>/ab/cd/<checksum>.jpg``."""
-    if not _CHECKSUM.fullmatch(checksum):
-        raise ValueError(f"not a hex checksum: {checksum!r}")
+    _checked(checksum)
     return root / checksum[0:2] / checksum[2:4] / f"{checksum}.jpg"
 
 
