@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -21,6 +24,29 @@ def test_open_creates_the_library_folder(tmp_path: Path) -> None:
             assert (lib.root / sub).is_dir()
         assert lib.db_path.exists()
         assert lib.owner_id > 0
+
+
+def test_making_a_catalog_logs_its_upgrades_not_alembics_plugins(tmp_path: Path) -> None:
+    # a server logs at INFO: its first start listed alembic's seven autogenerate plugins (logged
+    # once per process, when alembic loads them: hence a process of its own)
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, format='%(name)s %(message)s')\n"
+        "from photodesk.core import Library\n"
+        "Library.open(sys.argv[1]).close()\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "lib")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Running upgrade" in run.stderr
+    assert "alembic.runtime.plugins" not in run.stderr
 
 
 def test_catalog_is_in_wal_mode(library: Library) -> None:

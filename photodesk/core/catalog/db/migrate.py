@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
+# Alembic 1.16+ logs each of its autogenerate plugins at INFO whenever it runs: noise in a
+# server's log (the upgrades themselves, "Running upgrade 0018 -> 0019", stay).
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps it in step). Knowing it without
 # loading Alembic keeps every start of the command line and the app fast.
