@@ -55,6 +55,7 @@ GLYPHS: dict[str, str] = {
     "video": "ph.film-strip",
     "file": "ph.file",
     "warning": "ph.warning",
+    "cloud": "ph.cloud-fill",
 }
 
 _cache: dict[tuple[str, str, str], QIcon] = {}

@@ -117,6 +117,8 @@ def test_missing_files_keep_their_asset_and_come_back(library: Library, tmp_path
     assert files.mark_missing([str(src)]).asset_ids == {aid}
     asset = library.assets.get(aid)
     assert asset.offline and asset.albums == ("Kept",)
+    (tile,) = library.timeline.items([aid])  # the grid dims it: missing, not on a server
+    assert tile.offline and not tile.on_server
     assert files.lookup([str(src)])[str(src)].missing
     os.rename(parked, src)  # back, same size and mtime
     assert files.restore([str(src)]).files == 1

@@ -68,6 +68,10 @@ def test_originals_kept_offline_for_an_album_and_previews_always(
     assert rows[trip]["path"] and rows[trip]["original"] == "here"
     others = [r for c, r in rows.items() if c != trip]
     assert others and all(r["path"] is None and r["original"] == "server" for r in others)
+    # the grid shows those with a cloud (on the server), not dimmed as missing files
+    tiles = {t.checksum: t for t in b.timeline.items([r.id for r in recs.values()])}
+    assert not tiles[trip].offline and not tiles[trip].on_server
+    assert all(t.offline and t.on_server for c, t in tiles.items() if c != trip)
 
     # on demand: one original, then everything
     other = next(r for c, r in recs.items() if c != trip)
@@ -75,6 +79,7 @@ def test_originals_kept_offline_for_an_album_and_previews_always(
     got = b.sync.fetch_original(other.id)
     assert hashlib.sha1(got.read_bytes()).hexdigest() == other.checksum
     assert not b.sync.is_remote_only(other.id)
+    assert not b.timeline.items([other.id])[0].on_server
     b.sync.set_settings(originals="all")
     assert pairing.sync(b).originals == 1
     assert all(r["path"] for r in _ls(b.root, capsys))

@@ -228,3 +228,45 @@ def test_a_list_cover_is_never_a_bare_flat_square(qapp, library: Library, tmp_pa
     assert not is_flat(framed)
     assert framed.pixelColor(2, 2) == QColor(style.current().placeholder)
     assert framed.pixelColor(COVER_PX // 2, COVER_PX // 2).lightness() < 10  # the colour, inset
+
+
+def test_a_synced_photo_on_the_server_is_not_dimmed_like_a_missing_file(qapp):
+    """A laptop keeping originals on demand shows its server-held photos as they are, with a
+    cloud; only a file that is really missing (a drive unplugged) is dimmed and says Offline."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QPainter, QPixmap
+
+    from photodesk.core import GridItem
+    from photodesk.ui.models.asset_grid import describe
+    from photodesk.ui.widgets.thumb_delegate import GAP, ThumbDelegate
+
+    delegate = ThumbDelegate()
+    grey = QPixmap(160, 160)
+    grey.fill(QColor(128, 128, 128))
+
+    def tile(**state: bool) -> QImage:
+        item = GridItem(1, "ab" * 20, "photo", None, 0, False, None, 1, 160, 160, None, **state)
+        image = QImage(160 + GAP, 160 + GAP, QImage.Format.Format_RGB32)
+        image.fill(QColor(255, 255, 255))
+        painter = QPainter(image)
+        delegate.paint_tile(painter, QRect(0, 0, 160 + GAP, 160 + GAP), item, grey, qapp.palette())
+        painter.end()
+        return image
+
+    here, missing = tile(offline=False), tile(offline=True)
+    on_server = tile(offline=True, on_server=True)
+    centre = (80, 100)
+    assert here.pixelColor(*centre) == QColor(128, 128, 128)
+    assert missing.pixelColor(*centre).lightness() < 100  # dimmed
+    assert on_server.pixelColor(*centre) == QColor(128, 128, 128)  # not dimmed
+
+    def badge(image: QImage) -> list[QColor]:  # the top-right corner, where the pill goes
+        return [image.pixelColor(x, y) for x in range(110, 150) for y in range(8, 22)]
+
+    assert all(c == QColor(128, 128, 128) for c in badge(here))  # no badge
+    assert any(c.lightness() > 200 for c in badge(on_server))  # the white cloud
+    assert any(c.lightness() < 90 for c in badge(on_server))  # on its dark pill
+    assert any(c.lightness() > 200 for c in badge(missing))  # "Offline", in white
+    assert "original on the server" in describe(
+        GridItem(1, "ab" * 20, "photo", None, 0, False, None, 1, 1, 1, None, True, on_server=True)
+    )

@@ -40,6 +40,8 @@ class GridItem:
     archived: bool = False
     trashed: bool = False
     duration: float | None = None
+    # the original is on the paired server only (fetched on demand): not missing, just not here
+    on_server: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def _stack_sizes(s: Session, stacks: set[int], trashed: bool | None) -> Counter[
 
 
 def _item(r: Any, sizes: Counter[int]) -> GridItem:
-    aid, checksum, kind, taken, rating, fav, stack, w, h, orient, off, arch, trash, dur, _ = r
+    aid, checksum, kind, taken, rating, fav, stack, w, h, orient, off, arch, trash, dur, _, srv = r
     return GridItem(  # positional: a page builds thousands of these
         AssetId(aid),
         checksum,
@@ -232,4 +234,5 @@ def _item(r: Any, sizes: Counter[int]) -> GridItem:
         bool(arch),
         trash is not None,
         dur,
+        bool(srv),
     )

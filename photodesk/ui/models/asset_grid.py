@@ -424,6 +424,8 @@ def describe(item: GridItem) -> str:
         parts.append("★" * item.rating)
     if item.favorite:
         parts.append("favourite")
-    if item.offline:
+    if item.on_server:
+        parts.append("original on the server")
+    elif item.offline:
         parts.append("offline")
     return " · ".join(parts)

@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from photodesk.core import GridItem
+from photodesk.ui import icons
 from photodesk.ui.models.asset_grid import AssetGridModel, ItemRole, ThumbnailRole
 from photodesk.ui.models.grid_rows import DayGroup
 
@@ -114,9 +115,15 @@ class ThumbDelegate(QStyledItemDelegate):
             if missing:
                 picture_glyph(painter, rect, palette)
                 self._reason(painter, rect, item, palette)
-        if item.offline:
+        if item.offline and not item.on_server:  # its file is missing (a drive unplugged)
             painter.fillRect(rect, QColor(0, 0, 0, 110))
-        if item.favorite or item.rating or item.kind != "photo" or item.stack_size > 1:
+        if (
+            item.favorite
+            or item.rating
+            or item.kind != "photo"
+            or item.stack_size > 1
+            or item.offline
+        ):
             self._badges(painter, rect, item)
         if hover and not selected:
             painter.fillRect(rect, QColor(255, 255, 255, 28))
@@ -153,7 +160,9 @@ class ThumbDelegate(QStyledItemDelegate):
         if rect.width() < 90:
             return
         kind = {"video": "Video", "raw": "RAW photo"}.get(item.kind, "Photo")
-        why = "file offline" if item.offline else "no preview"
+        why = (
+            "on the server" if item.on_server else "file offline" if item.offline else "no preview"
+        )
         painter.setFont(self._badge_font)
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         line = QRect(rect.left() + 4, rect.bottom() - 26, rect.width() - 8, 18)
@@ -188,17 +197,25 @@ class ThumbDelegate(QStyledItemDelegate):
             label = f"❐ {item.stack_size}"
         elif item.kind == "raw":
             label = "RAW"
-        if item.offline:
+        if item.offline and not item.on_server:
             label = "Offline" + (f"  {label}" if label else "")
+        right = rect.right() - 5.0
         if label:
             painter.setFont(self._badge_font)
             w = self._badge_metrics.horizontalAdvance(label) + 12
-            pill = QRectF(rect.right() - w - 5, rect.top() + 6, w, 18)
+            pill = QRectF(right - w, rect.top() + 6, w, 18)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(0, 0, 0, 140))
             painter.drawRoundedRect(pill, 9, 9)
             painter.setPen(_WHITE)
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
+            right = pill.left() - 4
+        if item.on_server and not small:  # a cloud: the original is fetched when opened
+            pill = QRectF(right - 26, rect.top() + 6, 26, 18)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 140))
+            painter.drawRoundedRect(pill, 9, 9)
+            icons.icon("cloud", "#ffffff").paint(painter, pill.adjusted(6, 1, -6, -1).toRect())
 
 
 def _shadowed(painter: QPainter, rect: QRect, align: Qt.AlignmentFlag, text: str) -> None:

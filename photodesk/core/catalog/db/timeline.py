@@ -1,7 +1,8 @@
 """Timeline rows for photo grids: month/day counts, keyset pages, stack members.
 
 Every read takes the owner and an ``AssetQuery`` (its filters: ``assets.filtered``) and returns
-plain rows whose columns are ``COLUMNS``' (``id``, ``checksum``... ``primary_asset_id``).
+plain rows whose columns are ``COLUMNS``' (``id``, ``checksum``... ``primary_asset_id``,
+``on_server``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, case, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from photodesk.core.catalog.db.assets import filtered
 from photodesk.core.catalog.db.grants import album_grants_read
-from photodesk.core.catalog.db.schema import Asset, Stack
+from photodesk.core.catalog.db.schema import Asset, AssetFile, Stack
 from photodesk.core.catalog.types import AssetQuery
 
 CHUNK = 900  # below SQLite's bound-parameter limit
@@ -42,6 +43,11 @@ COLUMNS = (
     Asset.trashed_at,
     Asset.duration,
     Stack.primary_asset_id,
+    # offline with no file at all: a synced photo whose original is on the server (CASE: an
+    # index probe for offline tiles only)
+    case((Asset.offline, ~exists().where(AssetFile.asset_id == Asset.id)), else_=false()).label(
+        "on_server"
+    ),
 )
 
 
