@@ -100,11 +100,17 @@ def status(lib: Library, *, check: bool = True) -> dict[str, Any]:
             out["state"] = "online"
         except RemoteUnavailable as exc:
             out["state"] = "offline"
-            out["errors"].append(f"offline: {exc}")
+            _add_error(out["errors"], f"offline: {exc}")
         except RemoteRefused as exc:
             out["state"] = "refused"
-            out["errors"].append(f"{exc.reason}: {exc}")
+            _add_error(out["errors"], f"{exc.reason}: {exc}")
     return out
+
+
+def _add_error(errors: list[str], error: str) -> None:
+    """The check's error, unless the last round already recorded the same one."""
+    if error not in errors:
+        errors.append(error)
 
 
 def remove(lib: Library) -> Pairing:

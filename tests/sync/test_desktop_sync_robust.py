@@ -216,6 +216,10 @@ def test_a_daemon_killed_mid_sync_converges_on_rerun(
     assert count() < 40
     status = json.loads(cli(desk, "remote", "status", "--json").stdout)
     assert status["state"] == "offline" and status["pending"] > 0
+    again = cli(desk, "sync", "--json")  # still down: the round records why
+    assert json.loads(again.stdout)["errors"]
+    status = json.loads(cli(desk, "remote", "status", "--json").stdout)
+    assert len(status["errors"]) == 1, status["errors"]  # the round's and the check's: one line
     serve_subprocess(server_dir, "--port", port, env={"PHOTODESK_ML": "off"})
     rerun = cli(desk, "sync", "--json")
     assert json.loads(rerun.stdout)["errors"] == [], rerun.stdout
