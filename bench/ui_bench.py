@@ -158,7 +158,7 @@ def launch_child(root: Path, spawned: float) -> None:
     from PySide6.QtWidgets import QApplication
 
     from photodesk.core import Library
-    from photodesk.ui.app import LIBRARY_OPTIONS, keep_gui_responsive
+    from photodesk.ui.app import LIBRARY_OPTIONS, after_first_screen, keep_gui_responsive
     from photodesk.ui.main_window import MainWindow
 
     app = QApplication([])
@@ -167,7 +167,7 @@ def launch_child(root: Path, spawned: float) -> None:
     window.resize(1400, 900)
     window.show()
     keep_gui_responsive(lib)
-    lib.jobs.start()
+    after_first_screen(window, lib.jobs.start)  # as the app starts its background work
     view = window.views["Timeline"]
 
     def on_painted(complete: bool) -> None:
@@ -320,7 +320,7 @@ def measure_stalls(root: Path, photos: Path, why: bool = False, ml: bool = False
     from PySide6.QtWidgets import QApplication
 
     from photodesk.core import Library
-    from photodesk.ui.app import LIBRARY_OPTIONS, keep_gui_responsive
+    from photodesk.ui.app import LIBRARY_OPTIONS, after_first_screen, keep_gui_responsive
     from photodesk.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
@@ -335,7 +335,7 @@ def measure_stalls(root: Path, photos: Path, why: bool = False, ml: bool = False
     window.resize(1400, 900)
     window.show()
     keep_gui_responsive(lib)
-    lib.jobs.start()
+    after_first_screen(window, lib.jobs.start)  # as the app starts its background work
     view = window.views["Timeline"]
     grid, model = view.grid, view.model
     spin(app, lambda: model.is_complete() and grid._last_complete, 60)

@@ -102,3 +102,38 @@ def test_watched_folders_can_be_added_and_removed(qtbot, library: Library, tmp_p
     dialog.folders.setCurrentRow(0)
     dialog._on_remove()
     qtbot.waitUntil(lambda: dialog.folders.count() == 0, timeout=20000)
+
+
+def test_background_work_starts_once_the_first_screen_is_complete(
+    qtbot, library: Library, tmp_path: Path
+):
+    """Job threads started with the window compete with the GUI thread while it builds the
+    first screen: the app starts them after the timeline's first complete paint, once."""
+    from PySide6.QtWidgets import QWidget
+
+    from photodesk.ui.app import after_first_screen
+
+    for i in range(3):
+        make_jpeg(tmp_path / "in" / f"p{i}.jpg", seed=i)
+    library.importer.import_paths([tmp_path / "in"], workers=1)
+    window = MainWindow(library, restore=False)
+    qtbot.addWidget(window)
+    grid = window.view("Timeline").grid
+    paints: list[bool] = []
+    grid.painted.connect(paints.append)
+    started: list[bool] = []
+    after_first_screen(window, lambda: started.append(any(paints)), limit_ms=60_000)
+    assert started == []  # not with the window: after its first screen
+    window.show()
+    qtbot.waitUntil(lambda: bool(started), timeout=20000)
+    assert started == [True]  # a complete paint came first
+    grid.viewport().update()
+    qtbot.waitUntil(lambda: len(paints) > 1, timeout=20000)
+    qtbot.wait(50)
+    assert started == [True]  # once
+    # a window with no photo grid (or one slow to fill) starts it after the limit
+    bare = QWidget()
+    qtbot.addWidget(bare)
+    late: list[int] = []
+    after_first_screen(bare, lambda: late.append(1), limit_ms=50)
+    qtbot.waitUntil(lambda: late == [1], timeout=20000)
