@@ -353,20 +353,13 @@ class InfoPanel(QScrollArea):
         )
 
     def _load_lists(self, *, tags: bool, albums: bool) -> None:
+        lib = self.library
         if tags:
-            ops.query(
-                self,
-                lambda: [n.path for n in self.library.tags.tree()],
-                self.tags.model.setStringList,
-                latest="tags",
-            )
+            names = lambda: [n.path for n in lib.tags.tree()]  # noqa: E731
+            ops.query(self, names, self.tags.model.setStringList, latest="tags")
         if albums:
-            ops.query(
-                self,
-                lambda: [a.name for a in self.library.albums.list()],
-                self.albums.model.setStringList,
-                latest="albums",
-            )
+            names = lambda: [a.name for a in lib.albums.list()]  # noqa: E731
+            ops.query(self, names, self.albums.model.setStringList, latest="albums")
 
     def _on_changed(self, changes: object) -> None:
         self._load_lists(
