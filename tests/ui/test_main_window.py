@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import SIGNAL, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from photodesk.core import Library
@@ -122,8 +122,10 @@ def test_background_work_starts_once_the_first_screen_is_complete(
     paints: list[bool] = []
     grid.painted.connect(paints.append)
     started: list[bool] = []
+    listeners = grid.receivers(SIGNAL("painted(bool)"))
     after_first_screen(window, lambda: started.append(any(paints)), limit_ms=60_000)
     assert started == []  # not with the window: after its first screen
+    assert grid.receivers(SIGNAL("painted(bool)")) == listeners + 1
     window.show()
     qtbot.waitUntil(lambda: bool(started), timeout=20000)
     assert started == [True]  # a complete paint came first
@@ -131,6 +133,7 @@ def test_background_work_starts_once_the_first_screen_is_complete(
     qtbot.waitUntil(lambda: len(paints) > 1, timeout=20000)
     qtbot.wait(50)
     assert started == [True]  # once
+    assert grid.receivers(SIGNAL("painted(bool)")) == listeners  # scrolling is not watched
     # a window with no photo grid (or one slow to fill) starts it after the limit
     bare = QWidget()
     qtbot.addWidget(bare)
