@@ -262,9 +262,8 @@ class SearchView(View):
         self.field.setFocus()
 
     def load_facets(self) -> None:
-        # facets asked before a change may come back after those asked since: only the newest
-        # counts (an album made while the first load ran was otherwise missing from the chip)
-        # the newest load wins: one started before a change (an album made) can answer last
+        # a load started before a change (an album made) can answer after one started since:
+        # the newest answer wins, or the new album would be missing from the chip
         ops.query(self, self.search.facets, self._on_facets, latest="facets")
 
     def _on_facets(self, facets: SearchFacets) -> None:
